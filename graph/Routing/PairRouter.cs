@@ -1,0 +1,95 @@
+using Msdn.Graph.Tables;
+
+namespace Msdn.Graph.Routing;
+
+/// <summary>
+/// Decides one pair's published routes from the current graph: the least-cost path unless hysteresis
+/// keeps the incumbent, then the backup for whichever primary won. Shared by the full computation and
+/// by incremental updates so both make the same decisions. One instance per thread.
+/// </summary>
+internal sealed class PairRouter
+{
+    private readonly DenseGraph _graph;
+    private readonly ShortestPaths _paths;
+    private readonly HysteresisOptions _hysteresis;
+    private readonly BackupFinder _backups;
+    private readonly List<int> _best = [];
+    private readonly List<int> _primary = [];
+    private readonly List<int> _backup = [];
+
+    public PairRouter(DenseGraph graph, ShortestPaths paths, HysteresisOptions hysteresis)
+    {
+        _graph = graph;
+        _paths = paths;
+        _hysteresis = hysteresis;
+        _backups = new BackupFinder(graph, paths);
+    }
+
+    public long BackupSearches => _backups.Searches;
+
+    /// <summary>
+    /// Writes the routes for s → t into <paramref name="builder"/>. <paramref name="previous"/> is the
+    /// incumbent row in the same room indexing (or null); <paramref name="candidate"/> is the vectorised
+    /// best backup first hop for the least-cost primary, or -1.
+    /// </summary>
+    public void Route(int s, int t, RouteRow? previous, int candidate, RouteRowBuilder builder)
+    {
+        if (!_paths.TryGetPath(s, t, _best))
+        {
+            return;
+        }
+
+        var bestCost = PathCost(_best);
+        var primary = _best;
+        var cost = bestCost;
+        if (previous is not null && previous.Slots[t].HasRoute && !SameIntermediates(previous.PrimaryIntermediates(t), _best))
+        {
+            _primary.Clear();
+            _primary.Add(s);
+            _primary.AddRange(previous.PrimaryIntermediates(t));
+            _primary.Add(t);
+            var incumbentCost = PathCost(_primary);
+            if (!Hysteresis.ShouldSwitch(incumbentCost, bestCost, _hysteresis))
+            {
+                primary = _primary;
+                cost = incumbentCost;
+                candidate = -1;
+            }
+        }
+
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(primary);
+        var hasBackup = _backups.TryFind(span, candidate, _backup, out var backupCost);
+        var backupSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_backup);
+        builder.Set(t, span[1..^1], cost, hasBackup, hasBackup ? backupSpan[1..^1] : default, backupCost);
+    }
+
+    /// <summary>The path's cost on the current graph, +infinity when any of its links is gone.</summary>
+    public float PathCost(List<int> path)
+    {
+        var cost = 0f;
+        for (var i = 0; i < path.Count - 1; i++)
+        {
+            cost += _graph[path[i], path[i + 1]];
+        }
+
+        return cost;
+    }
+
+    private static bool SameIntermediates(ReadOnlySpan<int> intermediates, List<int> path)
+    {
+        if (intermediates.Length != path.Count - 2)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < intermediates.Length; i++)
+        {
+            if (intermediates[i] != path[i + 1])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,83 @@
+namespace Msdn.Graph.Tables;
+
+/// <summary>Accumulates one source's routes, then freezes them into a <see cref="RouteRow"/>. Reusable.</summary>
+internal sealed class RouteRowBuilder
+{
+    private RouteSlot[] _slots = [];
+    private int[] _hops = new int[256];
+    private int _hopCount;
+    private int _source;
+
+    public void Start(int source, int targetCount)
+    {
+        _source = source;
+        _slots = new RouteSlot[targetCount];
+        Array.Fill(_slots, RouteSlot.None);
+        _hopCount = 0;
+    }
+
+    /// <summary>Sets target's routes; paths are intermediates only. An empty backup span with hasBackup false means no backup.</summary>
+    public void Set(int target, ReadOnlySpan<int> primary, float cost, bool hasBackup, ReadOnlySpan<int> backup, float backupCost)
+    {
+        ref var slot = ref _slots[target];
+        slot.Cost = cost;
+        slot.PrimaryOffset = Append(primary);
+        slot.PrimaryCount = primary.Length;
+        if (hasBackup)
+        {
+            slot.BackupCost = backupCost;
+            slot.BackupOffset = Append(backup);
+            slot.BackupCount = backup.Length;
+        }
+        else
+        {
+            slot.BackupCost = float.PositiveInfinity;
+            slot.BackupOffset = -1;
+            slot.BackupCount = 0;
+        }
+    }
+
+    /// <summary>Copies target's routes from another row whose room indices map through <paramref name="indexMap"/>.</summary>
+    public void CopyFrom(int target, RouteRow row, int rowTarget, ReadOnlySpan<int> indexMap, bool dropBackup = false)
+    {
+        var slot = row.Slots[rowTarget];
+        if (!slot.HasRoute)
+        {
+            return;
+        }
+
+        Span<int> primary = slot.PrimaryCount <= 64 ? stackalloc int[slot.PrimaryCount] : new int[slot.PrimaryCount];
+        Map(row.PrimaryIntermediates(rowTarget), indexMap, primary);
+        var hasBackup = slot.HasBackup && !dropBackup;
+        Span<int> backup = !hasBackup ? default : slot.BackupCount <= 64 ? stackalloc int[slot.BackupCount] : new int[slot.BackupCount];
+        if (hasBackup)
+        {
+            Map(row.BackupIntermediates(rowTarget), indexMap, backup);
+        }
+
+        Set(target, primary, slot.Cost, hasBackup, backup, slot.BackupCost);
+    }
+
+    public RouteRow Build() => new(_source, _slots, _hops.AsSpan(0, _hopCount).ToArray());
+
+    private static void Map(ReadOnlySpan<int> from, ReadOnlySpan<int> indexMap, Span<int> to)
+    {
+        for (var i = 0; i < from.Length; i++)
+        {
+            to[i] = indexMap.IsEmpty ? from[i] : indexMap[from[i]];
+        }
+    }
+
+    private int Append(ReadOnlySpan<int> hops)
+    {
+        if (_hopCount + hops.Length > _hops.Length)
+        {
+            Array.Resize(ref _hops, Math.Max(_hops.Length * 2, _hopCount + hops.Length));
+        }
+
+        var offset = _hopCount;
+        hops.CopyTo(_hops.AsSpan(offset));
+        _hopCount += hops.Length;
+        return offset;
+    }
+}

@@ -1,0 +1,118 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using Msdn.Graph.Topology;
+
+namespace Msdn.Graph.Tables;
+
+/// <summary>
+/// A versioned, immutable route table: for every ordered pair of rooms with a path, its primary route,
+/// expected cost and backup. Relays forward by it; newer versions replace it whole or through a
+/// <see cref="RouteTableDiff"/>.
+/// </summary>
+public sealed class RouteTable
+{
+    private readonly FrozenDictionary<RoomId, int> _index;
+
+    internal RouteTable(long version, ImmutableArray<RoomId> rooms, RouteRow[] rows)
+    {
+        if (rows.Length != rooms.Length)
+        {
+            throw new ArgumentException("A route table needs one row per room.", nameof(rows));
+        }
+
+        Version = version;
+        Rooms = rooms;
+        Rows = rows;
+        _index = rooms.Select((room, i) => (room, i)).ToFrozenDictionary(p => p.room, p => p.i);
+    }
+
+    public long Version { get; }
+
+    /// <summary>The rooms, sorted ordinally; a room's position is its index in paths and encodings.</summary>
+    public ImmutableArray<RoomId> Rooms { get; }
+
+    internal RouteRow[] Rows { get; }
+
+    /// <summary>Number of ordered pairs that have a route.</summary>
+    public int RouteCount => Rows.Sum(row => row.Slots.Count(slot => slot.HasRoute));
+
+    public static RouteTable Empty { get; } = new(0, [], []);
+
+    public int IndexOf(RoomId room) => _index.TryGetValue(room, out var i) ? i : throw new UnknownRoomException(room);
+
+    public bool Contains(RoomId room) => _index.ContainsKey(room);
+
+    /// <summary>The route between two rooms; null when both are known but no path joins them.</summary>
+    public Route? Find(RoomId from, RoomId to)
+    {
+        int s = IndexOf(from), t = IndexOf(to);
+        return s == t ? null : RouteAt(s, t);
+    }
+
+    /// <summary>Every route, source by source, target by target (index order).</summary>
+    public IEnumerable<Route> Routes()
+    {
+        for (var s = 0; s < Rows.Length; s++)
+        {
+            for (var t = 0; t < Rows.Length; t++)
+            {
+                if (RouteAt(s, t) is { } route)
+                {
+                    yield return route;
+                }
+            }
+        }
+    }
+
+    /// <summary>True when both tables hold the same rooms and the same routes, whatever their versions.</summary>
+    public bool SameRoutesAs(RouteTable other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (!Rooms.SequenceEqual(other.Rooms))
+        {
+            return false;
+        }
+
+        for (var s = 0; s < Rows.Length; s++)
+        {
+            for (var t = 0; t < Rows.Length; t++)
+            {
+                if (!Rows[s].SameRoute(t, other.Rows[s], t, default))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    internal RouteTable WithVersion(long version) => new(version, Rooms, Rows);
+
+    internal Route? RouteAt(int s, int t)
+    {
+        var row = Rows[s];
+        var slot = row.Slots[t];
+        if (!slot.HasRoute)
+        {
+            return null;
+        }
+
+        var primary = Path(s, row.PrimaryIntermediates(t), t);
+        ImmutableArray<RoomId>? backup = slot.HasBackup ? Path(s, row.BackupIntermediates(t), t) : null;
+        return new Route(Rooms[s], Rooms[t], primary, slot.Cost, backup, slot.HasBackup ? slot.BackupCost : null);
+    }
+
+    private ImmutableArray<RoomId> Path(int s, ReadOnlySpan<int> intermediates, int t)
+    {
+        var builder = ImmutableArray.CreateBuilder<RoomId>(intermediates.Length + 2);
+        builder.Add(Rooms[s]);
+        foreach (var hop in intermediates)
+        {
+            builder.Add(Rooms[hop]);
+        }
+
+        builder.Add(Rooms[t]);
+        return builder.MoveToImmutable();
+    }
+}
