@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace Msdn.Graph.Routing;
 
 /// <summary>
@@ -17,13 +20,18 @@ internal sealed class BackupFinder
     private readonly ShortestPaths _paths;
     private readonly int[] _onPrimaryStamp;
     private readonly int[] _nextOnPrimary;
-    private readonly int[] _searchStamp;
+    private readonly float[] _blocked;
+    private readonly List<int> _primaryRooms = [];
     private readonly float[] _g;
+    private readonly float[] _f;
     private readonly int[] _parent;
-    private readonly bool[] _closed;
-    private readonly PriorityQueue<int, float> _open = new();
     private int _pairStamp;
-    private int _searchGeneration;
+
+    /// <summary>Pass as the candidate to have <see cref="TryFind"/> scan for the best first hop itself.</summary>
+    public const int ScanFirstHop = -1;
+
+    /// <summary>Pass as the candidate when the row pass found no first hop other than the primary's that reaches t.</summary>
+    public const int NoFirstHop = -2;
 
     public BackupFinder(DenseGraph graph, ShortestPaths paths)
     {
@@ -32,19 +40,21 @@ internal sealed class BackupFinder
         var n = graph.Count;
         _onPrimaryStamp = new int[n];
         _nextOnPrimary = new int[n];
-        _searchStamp = new int[n];
-        _g = new float[n];
-        _parent = new int[n];
-        _closed = new bool[n];
+        _blocked = new float[graph.Stride];
+        _g = new float[graph.Stride];
+        _f = new float[graph.Stride];
+        _parent = new int[graph.Stride];
     }
 
     /// <summary>How many pairs needed a search because the bound was not met (a measure of the fast path's hit rate).</summary>
     public long Searches { get; private set; }
+    public static long SearchTicks; public static long DirectSearches;
 
     /// <summary>
     /// Finds the backup for <paramref name="primary"/> (whole path, source to target).
     /// <paramref name="candidate"/> is the best first hop already known to avoid the primary's first hop
-    /// (from the vectorised row pass), or -1 to scan for it here.
+    /// (from the vectorised row pass), <see cref="NoFirstHop"/> when that pass found none, or
+    /// <see cref="ScanFirstHop"/> to scan for it here (excluding every room of the primary).
     /// </summary>
     public bool TryFind(ReadOnlySpan<int> primary, int candidate, List<int> backup, out float cost)
     {
@@ -53,26 +63,30 @@ internal sealed class BackupFinder
         var direct = primary.Length == 2;
         MarkPrimary(primary);
 
-        if (candidate < 0)
+        if (candidate == NoFirstHop)
         {
-            candidate = BestFirstHop(s, t, direct);
-        }
-
-        if (candidate < 0)
-        {
-            // No neighbour off the primary reaches t at all: no backup of either kind exists.
+            // Every backup, room- or link-disjoint, leaves s by another room than the primary's first
+            // hop; the row pass found none of them reaching t, so no backup exists.
             cost = float.PositiveInfinity;
             return false;
         }
 
-        if (TryContinuation(s, t, candidate, backup, out cost))
+        if (candidate == ScanFirstHop)
+        {
+            candidate = BestFirstHop(s, t, direct);
+        }
+
+        if (candidate >= 0 && TryContinuation(s, t, candidate, backup, out cost))
         {
             return true;
         }
 
-        Searches++;
+        Searches++; if (direct) DirectSearches++;
+        var ts = System.Diagnostics.Stopwatch.GetTimestamp();
+        try {
         return Search(s, t, roomDisjoint: true, direct, backup, out cost)
             || (!direct && Search(s, t, roomDisjoint: false, direct, backup, out cost));
+        } finally { SearchTicks += System.Diagnostics.Stopwatch.GetTimestamp() - ts; }
     }
 
     private void MarkPrimary(ReadOnlySpan<int> primary)
@@ -85,8 +99,10 @@ internal sealed class BackupFinder
         }
 
         // The source and every intermediate room are off limits for a room-disjoint backup.
+        _primaryRooms.Clear();
         for (var i = 0; i < primary.Length - 1; i++)
         {
+            _primaryRooms.Add(primary[i]);
             _onPrimaryStamp[primary[i]] = _pairStamp;
             _nextOnPrimary[primary[i]] = primary[i + 1];
         }
@@ -145,90 +161,152 @@ internal sealed class BackupFinder
         return true;
     }
 
+    /// <summary>
+    /// A* over the dense matrix without a heap: the open set lives in <see cref="_f"/> (+infinity when not
+    /// open) and the next room is a vectorised argmin. With the bound, a search expands a handful of rooms,
+    /// and each expansion is three vector passes over one row instead of a thousand heap operations.
+    /// </summary>
     private bool Search(int s, int t, bool roomDisjoint, bool direct, List<int> backup, out float cost)
     {
         backup.Clear();
-        _searchGeneration++;
-        _open.Clear();
-        Touch(s);
-        _g[s] = 0;
-        _open.Enqueue(s, _paths.DistanceAt(s, t));
-        int n = _graph.Count, stride = _graph.Stride;
-        var weights = _graph.Weights;
-        while (_open.TryDequeue(out var v, out _))
-        {
-            if (_closed[v])
-            {
-                continue;
-            }
 
-            _closed[v] = true;
-            if (v == t)
-            {
-                cost = _g[t];
-                for (var at = t; at != s; at = _parent[at])
-                {
-                    backup.Add(at);
-                }
-
-                backup.Add(s);
-                backup.Reverse();
-                return true;
-            }
-
-            var row = v * stride;
-            var gv = _g[v];
-            for (var y = 0; y < n; y++)
-            {
-                var w = weights[row + y];
-                if (float.IsPositiveInfinity(w) || Excluded(s, t, v, y, roomDisjoint, direct))
-                {
-                    continue;
-                }
-
-                var h = _paths.DistanceAt(y, t);
-                if (float.IsPositiveInfinity(h))
-                {
-                    continue;
-                }
-
-                Touch(y);
-                if (_closed[y])
-                {
-                    continue;
-                }
-
-                var g = gv + w;
-                if (g < _g[y])
-                {
-                    _g[y] = g;
-                    _parent[y] = v;
-                    _open.Enqueue(y, g + h);
-                }
-            }
-        }
-
-        cost = float.PositiveInfinity;
-        return false;
-    }
-
-    private bool Excluded(int s, int t, int v, int y, bool roomDisjoint, bool direct)
-    {
+        // For a multi-hop primary the direct link, when usable, is itself a room-disjoint backup: nothing
+        // dearer than it needs to be opened. float.MaxValue (not infinity) keeps blocked lanes out.
+        var limit = roomDisjoint && !direct ? Math.Min(_graph[s, t], float.MaxValue) : float.MaxValue;
+        var bound = new Vector<float>(limit);
+        int stride = _graph.Stride, width = Vector<float>.Count;
+        ref var w0 = ref MemoryMarshal.GetArrayDataReference(_graph.Weights);
+        ref var h0 = ref MemoryMarshal.GetArrayDataReference(_paths.TransposedDistance);
+        ref var g0 = ref MemoryMarshal.GetArrayDataReference(_g);
+        ref var f0 = ref MemoryMarshal.GetArrayDataReference(_f);
+        ref var p0 = ref MemoryMarshal.GetArrayDataReference(_parent);
+        ref var blocked0 = ref MemoryMarshal.GetArrayDataReference(_blocked);
+        var toTargetRow = (nuint)(t * stride);
+        Array.Fill(_g, float.PositiveInfinity);
+        Array.Fill(_f, float.PositiveInfinity);
         if (roomDisjoint)
         {
-            return IsOnPrimary(y) || (direct && v == s && y == t);
+            BlockPrimaryRooms(float.PositiveInfinity);
         }
 
-        return IsOnPrimary(v) && _nextOnPrimary[v] == y;
+        _g[s] = 0;
+        _f[s] = 0;
+        try
+        {
+            while (true)
+            {
+                var v = ArgMin(_f);
+                if (v < 0)
+                {
+                    cost = float.PositiveInfinity;
+                    return false;
+                }
+
+                // Close v: out of the open set, and a g of -infinity so no later relaxation reopens it.
+                var gv = _g[v];
+                _f[v] = float.PositiveInfinity;
+                _g[v] = float.NegativeInfinity;
+                if (v == t)
+                {
+                    cost = gv;
+                    for (var at = t; at != s; at = _parent[at])
+                    {
+                        backup.Add(at);
+                    }
+
+                    backup.Add(s);
+                    backup.Reverse();
+                    return true;
+                }
+
+                // The links the vector mask does not already exclude: the direct link of a direct
+                // primary, and (link-disjoint) the primary's own link out of v.
+                var excluded = roomDisjoint ? (direct && v == s ? t : -1) : (IsOnPrimary(v) ? _nextOnPrimary[v] : -1);
+                var saved = excluded >= 0 ? _blocked[excluded] : 0;
+                if (excluded >= 0)
+                {
+                    _blocked[excluded] = float.PositiveInfinity;
+                }
+
+                var gvs = new Vector<float>(gv);
+                var vs = new Vector<int>(v);
+                var row = (nuint)(v * stride);
+                for (nuint y = 0; y < (nuint)stride; y += (nuint)width)
+                {
+                    var g = gvs + Vector.LoadUnsafe(ref w0, row + y);
+                    var f = g + Vector.LoadUnsafe(ref h0, toTargetRow + y) + Vector.LoadUnsafe(ref blocked0, y);
+                    var current = Vector.LoadUnsafe(ref g0, y);
+                    var improves = Vector.BitwiseAnd(Vector.LessThanOrEqual(f, bound), Vector.LessThan(g, current));
+                    if (improves == Vector<int>.Zero)
+                    {
+                        continue;
+                    }
+
+                    Vector.ConditionalSelect(improves, g, current).StoreUnsafe(ref g0, y);
+                    Vector.ConditionalSelect(improves, f, Vector.LoadUnsafe(ref f0, y)).StoreUnsafe(ref f0, y);
+                    Vector.ConditionalSelect(improves, vs, Vector.LoadUnsafe(ref p0, y)).StoreUnsafe(ref p0, y);
+                }
+
+                if (excluded >= 0)
+                {
+                    _blocked[excluded] = saved;
+                }
+            }
+        }
+        finally
+        {
+            if (roomDisjoint)
+            {
+                BlockPrimaryRooms(0);
+            }
+        }
     }
 
-    private void Touch(int room)
+    /// <summary>Index of the smallest finite value, or -1 when all are +infinity.</summary>
+    private static int ArgMin(float[] values)
     {
-        if (_searchStamp[room] != _searchGeneration)
+        int width = Vector<float>.Count;
+        ref var v0 = ref MemoryMarshal.GetArrayDataReference(values);
+        var min = new Vector<float>(float.PositiveInfinity);
+        for (nuint i = 0; i < (nuint)values.Length; i += (nuint)width)
         {
-            _searchStamp[room] = _searchGeneration;
-            _g[room] = float.PositiveInfinity;
-            _closed[room] = false;
+            min = Vector.Min(min, Vector.LoadUnsafe(ref v0, i));
+        }
+
+        var best = float.PositiveInfinity;
+        for (var lane = 0; lane < width; lane++)
+        {
+            best = Math.Min(best, min[lane]);
+        }
+
+        if (float.IsPositiveInfinity(best))
+        {
+            return -1;
+        }
+
+        var target = new Vector<float>(best);
+        for (nuint i = 0; i < (nuint)values.Length; i += (nuint)width)
+        {
+            if (Vector.EqualsAny(Vector.LoadUnsafe(ref v0, i), target))
+            {
+                for (var lane = 0; lane < width; lane++)
+                {
+                    if (values[(int)i + lane] == best)
+                    {
+                        return (int)i + lane;
+                    }
+                }
+            }
+        }
+
+        return -1;
+    }
+
+    private void BlockPrimaryRooms(float value)
+    {
+        foreach (var room in _primaryRooms)
+        {
+            _blocked[room] = value;
         }
     }
 }

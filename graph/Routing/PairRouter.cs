@@ -30,7 +30,8 @@ internal sealed class PairRouter
     /// <summary>
     /// Writes the routes for s → t into <paramref name="builder"/>. <paramref name="previous"/> is the
     /// incumbent row in the same room indexing (or null); <paramref name="candidate"/> is the vectorised
-    /// best backup first hop for the least-cost primary, or -1.
+    /// best backup first hop for the least-cost primary (or <see cref="BackupFinder.NoFirstHop"/>), or
+    /// <see cref="BackupFinder.ScanFirstHop"/>.
     /// </summary>
     public void Route(int s, int t, RouteRow? previous, int candidate, RouteRowBuilder builder)
     {
@@ -53,7 +54,7 @@ internal sealed class PairRouter
             {
                 primary = _primary;
                 cost = incumbentCost;
-                candidate = -1;
+                candidate = BackupFinder.ScanFirstHop;
             }
         }
 

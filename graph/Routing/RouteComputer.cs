@@ -79,7 +79,7 @@ public sealed class RouteComputer
             {
                 if (t != s)
                 {
-                    Router.Route(s, t, previous, _firstHop[t], _builder);
+                    Router.Route(s, t, previous, _firstHop[t] < 0 ? BackupFinder.NoFirstHop : _firstHop[t], _builder);
                 }
             }
 

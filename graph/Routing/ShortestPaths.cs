@@ -12,6 +12,8 @@ namespace Msdn.Graph.Routing;
 /// </summary>
 internal sealed class ShortestPaths
 {
+    private float[]? _transposed;
+
     private ShortestPaths(int count, int stride, float[] distance, int[] nextHop)
     {
         Count = count;
@@ -27,6 +29,9 @@ internal sealed class ShortestPaths
     public float[] Distance { get; }
 
     public int[] NextHop { get; }
+
+    /// <summary>Distance transposed: [t * Stride + x] is the cost from x to t, so searches toward t read one row.</summary>
+    public float[] TransposedDistance => _transposed ??= Transpose(Distance, Count, Stride);
 
     public float DistanceAt(int from, int to) => Distance[(from * Stride) + to];
 
@@ -84,6 +89,24 @@ internal sealed class ShortestPaths
         }
 
         return new ShortestPaths(n, stride, dist, next);
+    }
+
+    /// <summary>Call after changing <see cref="Distance"/> in place so the transposed view is rebuilt.</summary>
+    public void InvalidateTransposed() => _transposed = null;
+
+    private static float[] Transpose(float[] matrix, int count, int stride)
+    {
+        var result = new float[matrix.Length];
+        Array.Fill(result, float.PositiveInfinity);
+        for (var i = 0; i < count; i++)
+        {
+            for (var j = 0; j < count; j++)
+            {
+                result[(j * stride) + i] = matrix[(i * stride) + j];
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Copies the least-cost path from → to (both ends included) into <paramref name="path"/>; false when unreachable.</summary>

@@ -1,0 +1,31 @@
+using BenchmarkDotNet.Attributes;
+using Msdn.Graph.Costs;
+using Msdn.Graph.Routing;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+
+namespace Msdn.Benchmarks.Routing;
+
+/// <summary>
+/// The full route table (primary + disjoint backup for every ordered pair) of an N-room full mesh,
+/// on one core (parallelism 1). Target: ≤ 500 ms at 1,000 rooms.
+/// </summary>
+[MemoryDiagnoser]
+public class FullTableBenchmark
+{
+    private TopologySnapshot _topology = null!;
+    private RouteComputer _computer = null!;
+
+    [Params(250, 1000)]
+    public int Rooms { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _topology = FullMeshWorld.Create(Rooms, seed: 42);
+        _computer = new RouteComputer(new CostModel(new CostModelOptions()), new HysteresisOptions(), parallelism: 1);
+    }
+
+    [Benchmark]
+    public RouteTable FullTable() => _computer.Compute(_topology);
+}
