@@ -135,7 +135,7 @@ internal sealed class BackupFinder
 
     private bool TryContinuation(int s, int t, int first, List<int> backup, out float cost)
     {
-        cost = _graph[s, first];
+        cost = _graph[s, first] + _paths.DistanceAt(first, t);
         if (IsOnPrimary(first))
         {
             return false;
@@ -153,7 +153,6 @@ internal sealed class BackupFinder
                 return false;
             }
 
-            cost += _graph[at, next];
             backup.Add(next);
             at = next;
         }

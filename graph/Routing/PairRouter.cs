@@ -40,7 +40,8 @@ internal sealed class PairRouter
             return;
         }
 
-        var bestCost = PathCost(_best);
+        // The all-pairs distance is this path's cost (summed in another order, equal within float rounding).
+        var bestCost = _paths.DistanceAt(s, t);
         var primary = _best;
         var cost = bestCost;
         if (previous is not null && previous.Slots[t].HasRoute && !SameIntermediates(previous.PrimaryIntermediates(t), _best))
