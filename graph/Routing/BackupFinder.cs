@@ -175,7 +175,7 @@ internal sealed class BackupFinder
         var bound = new Vector<float>(limit);
         int stride = _graph.Stride, width = Vector<float>.Count;
         ref var w0 = ref MemoryMarshal.GetArrayDataReference(_graph.Weights);
-        ref var h0 = ref MemoryMarshal.GetArrayDataReference(_paths.TransposedDistance);
+        ref var h0 = ref MemoryMarshal.GetArrayDataReference(_paths.Distance);
         ref var g0 = ref MemoryMarshal.GetArrayDataReference(_g);
         ref var f0 = ref MemoryMarshal.GetArrayDataReference(_f);
         ref var p0 = ref MemoryMarshal.GetArrayDataReference(_parent);

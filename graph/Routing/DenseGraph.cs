@@ -5,9 +5,10 @@ using Msdn.Graph.Topology;
 namespace Msdn.Graph.Routing;
 
 /// <summary>
-/// The weighted graph as a dense row-major matrix of link costs (+infinity where there is no usable link).
-/// Rows are padded to a multiple of the SIMD width so inner loops never need a scalar tail.
-/// Overlay meshes are dense (every room probes every other), so a matrix beats adjacency lists here.
+/// The weighted graph as dense matrices of link costs (+infinity where there is no usable link), kept
+/// both row-major (links out of a room) and transposed (links into a room) because the route computer
+/// sweeps both ways. Rows are padded to a multiple of the SIMD width so inner loops need no scalar tail.
+/// Overlay meshes are dense (every room probes every other), so matrices beat adjacency lists here.
 /// </summary>
 internal sealed class DenseGraph
 {
@@ -16,7 +17,9 @@ internal sealed class DenseGraph
         Count = count;
         Stride = RoundUp(Math.Max(count, 1), Vector<float>.Count);
         Weights = new float[Count * Stride];
+        TransposedWeights = new float[Count * Stride];
         Array.Fill(Weights, float.PositiveInfinity);
+        Array.Fill(TransposedWeights, float.PositiveInfinity);
     }
 
     public int Count { get; }
@@ -26,10 +29,17 @@ internal sealed class DenseGraph
     /// <summary>Weights[from * Stride + to]; +infinity for no edge, including the diagonal.</summary>
     public float[] Weights { get; }
 
+    /// <summary>TransposedWeights[to * Stride + from].</summary>
+    public float[] TransposedWeights { get; }
+
     public float this[int from, int to]
     {
         get => Weights[(from * Stride) + to];
-        set => Weights[(from * Stride) + to] = value;
+        set
+        {
+            Weights[(from * Stride) + to] = value;
+            TransposedWeights[(to * Stride) + from] = value;
+        }
     }
 
     public static DenseGraph From(TopologySnapshot topology, CostModel costs)
@@ -37,19 +47,13 @@ internal sealed class DenseGraph
         ArgumentNullException.ThrowIfNull(topology);
         ArgumentNullException.ThrowIfNull(costs);
         var graph = new DenseGraph(topology.RoomCount);
-        foreach (var link in topology.Links)
+        var indices = topology.LinkIndices;
+        for (var i = 0; i < indices.Length; i++)
         {
-            graph[topology.IndexOf(link.From), topology.IndexOf(link.To)] = costs.Cost(link.Quality);
+            graph[indices[i].From, indices[i].To] = costs.Cost(topology.Links[i].Quality);
         }
 
         return graph;
-    }
-
-    public DenseGraph Clone()
-    {
-        var copy = new DenseGraph(Count);
-        Weights.CopyTo(copy.Weights, 0);
-        return copy;
     }
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;

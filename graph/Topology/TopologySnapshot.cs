@@ -11,8 +11,9 @@ public sealed class TopologySnapshot
 {
     private readonly FrozenDictionary<RoomId, int> _index;
 
-    private TopologySnapshot(ImmutableArray<RoomId> rooms, FrozenDictionary<RoomId, int> index, ImmutableArray<Link> links)
+    private TopologySnapshot(ImmutableArray<RoomId> rooms, FrozenDictionary<RoomId, int> index, ImmutableArray<Link> links, (int From, int To)[] linkIndices)
     {
+        LinkIndices = linkIndices;
         Rooms = rooms;
         _index = index;
         Links = links;
@@ -23,6 +24,9 @@ public sealed class TopologySnapshot
     public ImmutableArray<Link> Links { get; }
 
     public int RoomCount => Rooms.Length;
+
+    /// <summary>The dense (from, to) indices of <see cref="Links"/>, position by position.</summary>
+    internal (int From, int To)[] LinkIndices { get; }
 
     /// <summary>Builds a snapshot, rejecting unknown rooms, self-links and duplicate directed links.</summary>
     public static TopologySnapshot Create(IEnumerable<RoomId> rooms, IEnumerable<Link> links)
@@ -42,6 +46,7 @@ public sealed class TopologySnapshot
         var index = sorted.Select((room, i) => (room, i)).ToFrozenDictionary(p => p.room, p => p.i);
         var seen = new HashSet<(int, int)>();
         var builder = ImmutableArray.CreateBuilder<Link>();
+        var indices = new List<(int, int)>();
         foreach (var link in links)
         {
             ArgumentNullException.ThrowIfNull(link);
@@ -66,9 +71,10 @@ public sealed class TopologySnapshot
             }
 
             builder.Add(link);
+            indices.Add((from, to));
         }
 
-        return new TopologySnapshot(sorted, index, builder.ToImmutable());
+        return new TopologySnapshot(sorted, index, builder.ToImmutable(), [.. indices]);
     }
 
     /// <summary>The dense index of a room, or an <see cref="UnknownRoomException"/>.</summary>

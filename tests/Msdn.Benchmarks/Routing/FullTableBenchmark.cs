@@ -23,7 +23,7 @@ public class FullTableBenchmark
     public void Setup()
     {
         _topology = FullMeshWorld.Create(Rooms, seed: 42);
-        _computer = new RouteComputer(new CostModel(new CostModelOptions()), new HysteresisOptions(), parallelism: 1);
+        _computer = new RouteComputer(new CostModel(new CostModelOptions()), new HysteresisOptions());
     }
 
     [Benchmark]

@@ -108,7 +108,7 @@ public sealed class RouteComputerPropertyTests
         var topology = world.Build();
         var fast = new RouteComputer(Costs, HysteresisOptions.None).Compute(topology);
         var slow = ScalarRouting.Compute(topology, Costs);
-        TableAssert.SameRoutes(slow, fast);
+        TableAssert.SamePaths(slow, fast);
         return true;
     }
 
@@ -131,16 +131,6 @@ public sealed class RouteComputerPropertyTests
         }
 
         return true;
-    }
-
-    [Fact]
-    public void Results_do_not_depend_on_parallelism()
-    {
-        var topology = new RandomWorld(40, 7, 0.6, 0.1).Build();
-        var one = new RouteComputer(Costs, HysteresisOptions.None, parallelism: 1).Compute(topology);
-        var four = new RouteComputer(Costs, HysteresisOptions.None, parallelism: 4).Compute(topology);
-        Assert.True(one.SameRoutesAs(four));
-        Assert.True(one.RouteCount > 0);
     }
 
     private static HashSet<(RoomId, RoomId)> Links(IReadOnlyList<RoomId> path) =>

@@ -20,6 +20,27 @@ public static class TableAssert
         Assert.Fail("Route tables differ:\n" + string.Join('\n', lines));
     }
 
+    /// <summary>Same paths everywhere, costs equal up to float rounding (they may be summed in another order).</summary>
+    public static void SamePaths(RouteTable expected, RouteTable actual)
+    {
+        Assert.Equal(expected.Rooms, actual.Rooms);
+        foreach (var from in expected.Rooms)
+        {
+            foreach (var to in expected.Rooms.Where(r => r != from))
+            {
+                var e = expected.Find(from, to);
+                var a = actual.Find(from, to);
+                var same = (e is null && a is null)
+                    || (e is not null && a is not null
+                        && e.Primary.SequenceEqual(a.Primary)
+                        && Oracle.Close(e.Cost, a.Cost)
+                        && e.HasBackup == a.HasBackup
+                        && (!e.HasBackup || (e.Backup!.Value.SequenceEqual(a.Backup!.Value) && Oracle.Close(e.BackupCost!.Value, a.BackupCost!.Value))));
+                Assert.True(same, $"{from}->{to}: expected {Describe(e)}, actual {Describe(a)}");
+            }
+        }
+    }
+
     public static string Describe(Route? route) =>
         route is null
             ? "no route"
