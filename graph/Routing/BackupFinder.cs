@@ -189,18 +189,11 @@ internal sealed class BackupFinder
         }
 
         _g[s] = 0;
-        _f[s] = 0;
         try
         {
+            var v = s;
             while (true)
             {
-                var v = ArgMin(_f);
-                if (v < 0)
-                {
-                    cost = float.PositiveInfinity;
-                    return false;
-                }
-
                 // Close v: out of the open set, and a g of -infinity so no later relaxation reopens it.
                 var gv = _g[v];
                 _f[v] = float.PositiveInfinity;
@@ -227,28 +220,39 @@ internal sealed class BackupFinder
                     _blocked[excluded] = float.PositiveInfinity;
                 }
 
+                // Relax v's whole row and, in the same pass, find the least f left open.
                 var gvs = new Vector<float>(gv);
                 var vs = new Vector<int>(v);
                 var row = (nuint)(v * stride);
+                var least = new Vector<float>(float.PositiveInfinity);
                 for (nuint y = 0; y < (nuint)stride; y += (nuint)width)
                 {
                     var g = gvs + Vector.LoadUnsafe(ref w0, row + y);
                     var f = g + Vector.LoadUnsafe(ref h0, toTargetRow + y) + Vector.LoadUnsafe(ref blocked0, y);
                     var current = Vector.LoadUnsafe(ref g0, y);
+                    var open = Vector.LoadUnsafe(ref f0, y);
                     var improves = Vector.BitwiseAnd(Vector.LessThanOrEqual(f, bound), Vector.LessThan(g, current));
-                    if (improves == Vector<int>.Zero)
+                    if (improves != Vector<int>.Zero)
                     {
-                        continue;
+                        open = Vector.ConditionalSelect(improves, f, open);
+                        open.StoreUnsafe(ref f0, y);
+                        Vector.ConditionalSelect(improves, g, current).StoreUnsafe(ref g0, y);
+                        Vector.ConditionalSelect(improves, vs, Vector.LoadUnsafe(ref p0, y)).StoreUnsafe(ref p0, y);
                     }
 
-                    Vector.ConditionalSelect(improves, g, current).StoreUnsafe(ref g0, y);
-                    Vector.ConditionalSelect(improves, f, Vector.LoadUnsafe(ref f0, y)).StoreUnsafe(ref f0, y);
-                    Vector.ConditionalSelect(improves, vs, Vector.LoadUnsafe(ref p0, y)).StoreUnsafe(ref p0, y);
+                    least = Vector.Min(least, open);
                 }
 
                 if (excluded >= 0)
                 {
                     _blocked[excluded] = saved;
+                }
+
+                v = IndexOf(_f, least);
+                if (v < 0)
+                {
+                    cost = float.PositiveInfinity;
+                    return false;
                 }
             }
         }
@@ -261,21 +265,13 @@ internal sealed class BackupFinder
         }
     }
 
-    /// <summary>Index of the smallest finite value, or -1 when all are +infinity.</summary>
-    private static int ArgMin(float[] values)
+    /// <summary>Index of the least value, given lane-wise minima of the whole array; -1 when all are +infinity.</summary>
+    private static int IndexOf(float[] values, Vector<float> laneMinima)
     {
-        int width = Vector<float>.Count;
-        ref var v0 = ref MemoryMarshal.GetArrayDataReference(values);
-        var min = new Vector<float>(float.PositiveInfinity);
-        for (nuint i = 0; i < (nuint)values.Length; i += (nuint)width)
-        {
-            min = Vector.Min(min, Vector.LoadUnsafe(ref v0, i));
-        }
-
         var best = float.PositiveInfinity;
-        for (var lane = 0; lane < width; lane++)
+        for (var lane = 0; lane < Vector<float>.Count; lane++)
         {
-            best = Math.Min(best, min[lane]);
+            best = Math.Min(best, laneMinima[lane]);
         }
 
         if (float.IsPositiveInfinity(best))
@@ -283,6 +279,8 @@ internal sealed class BackupFinder
             return -1;
         }
 
+        int width = Vector<float>.Count;
+        ref var v0 = ref MemoryMarshal.GetArrayDataReference(values);
         var target = new Vector<float>(best);
         for (nuint i = 0; i < (nuint)values.Length; i += (nuint)width)
         {
