@@ -16,6 +16,13 @@ internal sealed class RouteRow
 
     public int Source { get; }
 
+    public static RouteRow Empty(int source, int targetCount)
+    {
+        var slots = new RouteSlot[targetCount];
+        Array.Fill(slots, RouteSlot.None);
+        return new RouteRow(source, slots, []);
+    }
+
     public RouteSlot[] Slots { get; }
 
     public int[] Hops { get; }

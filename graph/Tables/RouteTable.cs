@@ -89,30 +89,33 @@ public sealed class RouteTable
 
     internal RouteTable WithVersion(long version) => new(version, Rooms, Rows);
 
-    internal Route? RouteAt(int s, int t)
+    internal Route? RouteAt(int s, int t) => ToRoute(Rooms, Rows[s], t);
+
+    /// <summary>The public view of one slot of a row over the given room list.</summary>
+    internal static Route? ToRoute(ImmutableArray<RoomId> rooms, RouteRow row, int t)
     {
-        var row = Rows[s];
         var slot = row.Slots[t];
         if (!slot.HasRoute)
         {
             return null;
         }
 
-        var primary = Path(s, row.PrimaryIntermediates(t), t);
-        ImmutableArray<RoomId>? backup = slot.HasBackup ? Path(s, row.BackupIntermediates(t), t) : null;
-        return new Route(Rooms[s], Rooms[t], primary, slot.Cost, backup, slot.HasBackup ? slot.BackupCost : null);
+        var s = row.Source;
+        var primary = Path(rooms, s, row.PrimaryIntermediates(t), t);
+        ImmutableArray<RoomId>? backup = slot.HasBackup ? Path(rooms, s, row.BackupIntermediates(t), t) : null;
+        return new Route(rooms[s], rooms[t], primary, slot.Cost, backup, slot.HasBackup ? slot.BackupCost : null);
     }
 
-    private ImmutableArray<RoomId> Path(int s, ReadOnlySpan<int> intermediates, int t)
+    private static ImmutableArray<RoomId> Path(ImmutableArray<RoomId> rooms, int s, ReadOnlySpan<int> intermediates, int t)
     {
         var builder = ImmutableArray.CreateBuilder<RoomId>(intermediates.Length + 2);
-        builder.Add(Rooms[s]);
+        builder.Add(rooms[s]);
         foreach (var hop in intermediates)
         {
-            builder.Add(Rooms[hop]);
+            builder.Add(rooms[hop]);
         }
 
-        builder.Add(Rooms[t]);
+        builder.Add(rooms[t]);
         return builder.MoveToImmutable();
     }
 }

@@ -13,4 +13,12 @@ public static class Generators
          from downPercent in Gen.Choose(0, 25)
          select new RandomWorld(rooms, seed, densityPercent / 100.0, downPercent / 100.0))
         .ToArbitrary();
+
+    public static Arbitrary<WorldChange> Change() =>
+        (from seed in Gen.Choose(0, int.MaxValue)
+         from noiseTenths in Gen.Choose(0, 80)
+         from movedPercent in Gen.Choose(0, 30)
+         from downPercent in Gen.Choose(0, 20)
+         select new WorldChange(seed, noiseTenths / 10.0, movedPercent / 100.0, downPercent / 100.0))
+        .ToArbitrary();
 }
