@@ -37,6 +37,7 @@ internal sealed class PairRouter
     {
         if (!_paths.TryGetPath(s, t, _best))
         {
+            builder.Clear(t);
             return;
         }
 

@@ -38,7 +38,11 @@ public sealed class RouteComputer
     {
         ArgumentNullException.ThrowIfNull(topology);
         var graph = DenseGraph.From(topology, _costs);
-        var paths = ShortestPaths.Compute(graph);
+        return Compute(topology, graph, ShortestPaths.Compute(graph), previous);
+    }
+
+    internal RouteTable Compute(TopologySnapshot topology, DenseGraph graph, ShortestPaths paths, RouteTable? previous)
+    {
         var incumbent = previous is null ? null : RouteTableRemap.To(previous, topology.Rooms);
         var router = new PairRouter(graph, paths, _hysteresis);
         var n = graph.Count;

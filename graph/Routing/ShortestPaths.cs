@@ -15,7 +15,7 @@ namespace Msdn.Graph.Routing;
 /// unreachable from x). For a fixed t the next hops form an in-tree rooted at t, and everything the route
 /// computer reads for one target lies in one row.
 /// </summary>
-internal sealed class ShortestPaths
+internal sealed partial class ShortestPaths
 {
     private readonly float[] _bestBound;
 

@@ -16,6 +16,25 @@ internal sealed class RouteRowBuilder
         _hopCount = 0;
     }
 
+    /// <summary>
+    /// Starts from an existing row, to change a few targets: its slots and hops are copied (two block
+    /// copies), changed targets' paths are appended, and the buffer is compacted once dead hops dominate.
+    /// </summary>
+    public void StartFrom(RouteRow row)
+    {
+        _source = row.Source;
+        _slots = (RouteSlot[])row.Slots.Clone();
+        if (_hops.Length < row.Hops.Length + 64)
+        {
+            _hops = new int[(row.Hops.Length * 2) + 64];
+        }
+
+        row.Hops.CopyTo(_hops, 0);
+        _hopCount = row.Hops.Length;
+    }
+
+    public void Clear(int target) => _slots[target] = RouteSlot.None;
+
     /// <summary>Sets target's routes; paths are intermediates only. An empty backup span with hasBackup false means no backup.</summary>
     public void Set(int target, ReadOnlySpan<int> primary, float cost, bool hasBackup, ReadOnlySpan<int> backup, float backupCost)
     {
@@ -58,7 +77,28 @@ internal sealed class RouteRowBuilder
         Set(target, primary, slot.Cost, hasBackup, backup, slot.BackupCost);
     }
 
-    public RouteRow Build() => new(_source, _slots, _hops.AsSpan(0, _hopCount).ToArray());
+    public RouteRow Build()
+    {
+        var live = 0;
+        foreach (var slot in _slots)
+        {
+            live += slot.HasRoute ? slot.PrimaryCount + slot.BackupCount : 0;
+        }
+
+        return live * 2 >= _hopCount ? new RouteRow(_source, _slots, _hops.AsSpan(0, _hopCount).ToArray()) : Compact();
+    }
+
+    private RouteRow Compact()
+    {
+        var row = new RouteRow(_source, _slots, _hops.AsSpan(0, _hopCount).ToArray());
+        Start(_source, _slots.Length);
+        for (var t = 0; t < row.Slots.Length; t++)
+        {
+            CopyFrom(t, row, t, default);
+        }
+
+        return new RouteRow(_source, _slots, _hops.AsSpan(0, _hopCount).ToArray());
+    }
 
     private static void Map(ReadOnlySpan<int> from, ReadOnlySpan<int> indexMap, Span<int> to)
     {

@@ -23,7 +23,7 @@ public static class TableAssert
     /// <summary>Same paths everywhere, costs equal up to float rounding (they may be summed in another order).</summary>
     public static void SamePaths(RouteTable expected, RouteTable actual)
     {
-        Assert.Equal(expected.Rooms, actual.Rooms);
+        Assert.Equal(expected.Rooms.ToArray(), actual.Rooms.ToArray());
         foreach (var from in expected.Rooms)
         {
             foreach (var to in expected.Rooms.Where(r => r != from))
