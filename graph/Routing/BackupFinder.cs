@@ -48,7 +48,12 @@ internal sealed class BackupFinder
 
     /// <summary>How many pairs needed a search because the bound was not met (a measure of the fast path's hit rate).</summary>
     public long Searches { get; private set; }
-    public static long SearchTicks; public static long DirectSearches;
+
+    /// <summary>
+    /// True when the last backup found is its first hop followed by that room's least-cost path to the
+    /// target (not a search result): such a backup changes exactly when that path does.
+    /// </summary>
+    public bool LastWasContinuation { get; private set; }
 
     /// <summary>
     /// Finds the backup for <paramref name="primary"/> (whole path, source to target).
@@ -63,6 +68,7 @@ internal sealed class BackupFinder
         var direct = primary.Length == 2;
         MarkPrimary(primary);
 
+        LastWasContinuation = false;
         if (candidate == NoFirstHop)
         {
             // Every backup, room- or link-disjoint, leaves s by another room than the primary's first
@@ -78,15 +84,13 @@ internal sealed class BackupFinder
 
         if (candidate >= 0 && TryContinuation(s, t, candidate, backup, out cost))
         {
+            LastWasContinuation = true;
             return true;
         }
 
-        Searches++; if (direct) DirectSearches++;
-        var ts = System.Diagnostics.Stopwatch.GetTimestamp();
-        try {
+        Searches++;
         return Search(s, t, roomDisjoint: true, direct, backup, out cost)
             || (!direct && Search(s, t, roomDisjoint: false, direct, backup, out cost));
-        } finally { SearchTicks += System.Diagnostics.Stopwatch.GetTimestamp() - ts; }
     }
 
     private void MarkPrimary(ReadOnlySpan<int> primary)

@@ -28,6 +28,12 @@ internal sealed class PairRouter
     public long BackupSearches => _backups.Searches;
 
     /// <summary>
+    /// True when the last pair's routes are not implied by the next-hop tables: a primary kept by
+    /// hysteresis, or a backup found by search. Incremental updates track such pairs explicitly.
+    /// </summary>
+    public bool LastWasIrregular { get; private set; }
+
+    /// <summary>
     /// Writes the routes for s → t into <paramref name="builder"/>. <paramref name="previous"/> is the
     /// incumbent row in the same room indexing (or null); <paramref name="candidate"/> is the vectorised
     /// best backup first hop for the least-cost primary (or <see cref="BackupFinder.NoFirstHop"/>), or
@@ -35,6 +41,7 @@ internal sealed class PairRouter
     /// </summary>
     public void Route(int s, int t, RouteRow? previous, int candidate, RouteRowBuilder builder)
     {
+        LastWasIrregular = false;
         if (!_paths.TryGetPath(s, t, _best))
         {
             builder.Clear(t);
@@ -57,11 +64,13 @@ internal sealed class PairRouter
                 primary = _primary;
                 cost = incumbentCost;
                 candidate = BackupFinder.ScanFirstHop;
+                LastWasIrregular = true;
             }
         }
 
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(primary);
         var hasBackup = _backups.TryFind(span, candidate, _backup, out var backupCost);
+        LastWasIrregular |= hasBackup && !_backups.LastWasContinuation;
         var backupSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_backup);
         builder.Set(t, span[1..^1], cost, hasBackup, hasBackup ? backupSpan[1..^1] : default, backupCost);
     }

@@ -41,7 +41,8 @@ public sealed class RouteComputer
         return Compute(topology, graph, ShortestPaths.Compute(graph), previous);
     }
 
-    internal RouteTable Compute(TopologySnapshot topology, DenseGraph graph, ShortestPaths paths, RouteTable? previous)
+    /// <param name="irregular">When given, collects s * N + t of every pair whose routes are not implied by the next-hop tables.</param>
+    internal RouteTable Compute(TopologySnapshot topology, DenseGraph graph, ShortestPaths paths, RouteTable? previous, HashSet<int>? irregular = null)
     {
         var incumbent = previous is null ? null : RouteTableRemap.To(previous, topology.Rooms);
         var router = new PairRouter(graph, paths, _hysteresis);
@@ -63,6 +64,10 @@ public sealed class RouteComputer
                 {
                     var candidate = paths.AlternateHopAt(s, t);
                     router.Route(s, t, incumbent?.Rows[s], candidate < 0 ? BackupFinder.NoFirstHop : candidate, builders[s]);
+                    if (irregular is not null && router.LastWasIrregular)
+                    {
+                        irregular.Add((s * n) + t);
+                    }
                 }
             }
         }

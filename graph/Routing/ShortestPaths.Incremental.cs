@@ -13,33 +13,119 @@ internal sealed partial class ShortestPaths
 {
     /// <summary>
     /// Applies the change of link u→v (already written to <paramref name="graph"/>; <paramref name="oldCost"/>
-    /// is what it cost before) to <see cref="Distance"/>, then refreshes next hops and alternates. Adds to
-    /// <paramref name="changedTargets"/> every target whose column of distances or hops may have changed;
-    /// the pairs (u, t) for other targets have their first hops refreshed too.
+    /// is what it cost before) to <see cref="Distance"/>, then refreshes next hops and alternates. Fills
+    /// <paramref name="changed"/> with, per target whose column moved, the rooms whose distance, next hop or
+    /// alternate toward it changed. The first hops of the pairs (u, t) are refreshed for every target.
     /// </summary>
-    public void UpdateLink(DenseGraph graph, int u, int v, float oldCost, ISet<int> changedTargets)
+    public void UpdateLink(DenseGraph graph, int u, int v, float oldCost, Dictionary<int, List<int>> changed)
     {
+        changed.Clear();
         var newCost = graph[u, v];
         if (newCost < oldCost)
         {
-            Shorten(u, v, newCost, changedTargets);
+            Shorten(u, v, newCost, changed);
         }
         else if (newCost > oldCost)
         {
-            Lengthen(graph, u, v, changedTargets);
+            Lengthen(graph, u, v, changed);
         }
 
-        foreach (var t in changedTargets)
+        var oldNext = new int[Stride];
+        var oldAlternate = new int[Stride];
+        var oldBound = new float[Stride];
+        var listed = new int[Count];
+        var stamp = 0;
+        var shortened = newCost < oldCost;
+        foreach (var (t, rooms) in changed)
         {
-            ComputeFirstHops(graph, t);
+            var row = t * Stride;
+            NextHop.AsSpan(row, Stride).CopyTo(oldNext);
+            AlternateHop.AsSpan(row, Stride).CopyTo(oldAlternate);
+            AlternateBound.AsSpan(row, Stride).CopyTo(oldBound);
+            if (shortened)
+            {
+                // Only the rooms that got closer to t can enter anyone's two best first hops.
+                foreach (var x in rooms)
+                {
+                    MergeFirstHop(graph, t, x);
+                }
+
+                NextHop[row + t] = t;
+            }
+            else
+            {
+                ComputeFirstHops(graph, t);
+            }
+
+            if (t != u)
+            {
+                ComputeFirstHopsForPair(graph, u, t); // u's own link costs changed: its hops toward t too
+            }
+
+            stamp++;
+            foreach (var room in rooms)
+            {
+                listed[room] = stamp;
+            }
+
+            for (var x = 0; x < Count; x++)
+            {
+                if (listed[x] != stamp
+                    && (oldNext[x] != NextHop[row + x] || oldAlternate[x] != AlternateHop[row + x] || !oldBound[x].Equals(AlternateBound[row + x])))
+                {
+                    rooms.Add(x);
+                }
+            }
         }
 
         for (var t = 0; t < Count; t++)
         {
-            if (t != u && !changedTargets.Contains(t))
+            if (t != u && !changed.ContainsKey(t))
             {
                 ComputeFirstHopsForPair(graph, u, t);
             }
+        }
+    }
+
+    /// <summary>
+    /// Offers x, whose distance to t just decreased, as a first hop toward t to every source at once. A
+    /// source already using x as its best keeps its second; otherwise this is the insertion step of
+    /// <see cref="ComputeFirstHops"/>.
+    /// </summary>
+    private void MergeFirstHop(DenseGraph graph, int t, int x)
+    {
+        int stride = Stride, width = Vector<float>.Count;
+        var rowT = (nuint)(t * stride);
+        var viaX = new Vector<float>(Distance[(int)rowT + x]);
+        var hopX = new Vector<int>(x);
+        ref var into0 = ref MemoryMarshal.GetArrayDataReference(graph.TransposedWeights);
+        ref var h1 = ref MemoryMarshal.GetArrayDataReference(NextHop);
+        ref var h2 = ref MemoryMarshal.GetArrayDataReference(AlternateHop);
+        ref var b2 = ref MemoryMarshal.GetArrayDataReference(AlternateBound);
+        ref var b1 = ref MemoryMarshal.GetArrayDataReference(BestBound);
+        var rowX = (nuint)(x * stride);
+        for (nuint s = 0; s < (nuint)stride; s += (nuint)width)
+        {
+            var candidate = viaX + Vector.LoadUnsafe(ref into0, rowX + s);
+            var firstHop = Vector.LoadUnsafe(ref h1, rowT + s);
+            var second = Vector.LoadUnsafe(ref b2, rowT + s);
+            var first = Vector.LoadUnsafe(ref b1, rowT + s);
+            var isFirst = Vector.Equals(firstHop, hopX);
+            var beatsFirst = Vector.LessThan(candidate, first);
+            var beatsSecond = Vector.LessThan(candidate, second);
+            if ((beatsFirst | beatsSecond | isFirst) == Vector<int>.Zero)
+            {
+                continue;
+            }
+
+            // Where x is already the best hop only its bound moves (it got closer); elsewhere x is inserted.
+            var insertFirst = Vector.AndNot(beatsFirst, isFirst);
+            var insertSecond = Vector.AndNot(beatsSecond, isFirst);
+            var secondHop = Vector.LoadUnsafe(ref h2, rowT + s);
+            Vector.ConditionalSelect(insertFirst, first, Vector.ConditionalSelect(insertSecond, candidate, second)).StoreUnsafe(ref b2, rowT + s);
+            Vector.ConditionalSelect(insertFirst, firstHop, Vector.ConditionalSelect(insertSecond, hopX, secondHop)).StoreUnsafe(ref h2, rowT + s);
+            Vector.ConditionalSelect(insertFirst | isFirst, Vector.Min(candidate, first), first).StoreUnsafe(ref b1, rowT + s);
+            Vector.ConditionalSelect(insertFirst, hopX, firstHop).StoreUnsafe(ref h1, rowT + s);
         }
     }
 
@@ -64,11 +150,12 @@ internal sealed partial class ShortestPaths
         }
 
         NextHop[rowT + s] = h1;
+        BestBound[rowT + s] = b1;
         AlternateHop[rowT + s] = h2;
         AlternateBound[rowT + s] = b2;
     }
 
-    private void Shorten(int u, int v, float cost, ISet<int> changedTargets)
+    private void Shorten(int u, int v, float cost, Dictionary<int, List<int>> changed)
     {
         int stride = Stride, width = Vector<float>.Count;
         ref var d0 = ref MemoryMarshal.GetArrayDataReference(Distance);
@@ -85,26 +172,36 @@ internal sealed partial class ShortestPaths
             // through u→v (that would be a cycle), so the order of targets does not matter.
             var via = new Vector<float>(cost + onward);
             var toT = (nuint)(t * stride);
-            var changed = false;
+            List<int>? improved = null;
             for (nuint s = 0; s < (nuint)stride; s += (nuint)width)
             {
                 var candidate = Vector.LoadUnsafe(ref d0, toU + s) + via;
                 var current = Vector.LoadUnsafe(ref d0, toT + s);
-                if (Vector.LessThanAny(candidate, current))
+                var better = Vector.LessThan(candidate, current);
+                if (better == Vector<int>.Zero)
                 {
-                    Vector.Min(candidate, current).StoreUnsafe(ref d0, toT + s);
-                    changed = true;
+                    continue;
+                }
+
+                Vector.Min(candidate, current).StoreUnsafe(ref d0, toT + s);
+                improved ??= [];
+                for (var lane = 0; lane < width; lane++)
+                {
+                    if (better[lane] != 0)
+                    {
+                        improved.Add((int)s + lane);
+                    }
                 }
             }
 
-            if (changed)
+            if (improved is not null)
             {
-                changedTargets.Add(t);
+                changed[t] = improved;
             }
         }
     }
 
-    private void Lengthen(DenseGraph graph, int u, int v, ISet<int> changedTargets)
+    private void Lengthen(DenseGraph graph, int u, int v, Dictionary<int, List<int>> changed)
     {
         var status = new byte[Count];
         var stack = new List<int>();
@@ -119,7 +216,7 @@ internal sealed partial class ShortestPaths
 
             CollectThroughU(t, u, status, stack, affected);
             Repair(graph, t, affected, estimate);
-            changedTargets.Add(t);
+            changed[t] = [.. affected];
         }
     }
 

@@ -17,8 +17,6 @@ namespace Msdn.Graph.Routing;
 /// </summary>
 internal sealed partial class ShortestPaths
 {
-    private readonly float[] _bestBound;
-
     private ShortestPaths(int count, int stride, float[] distance, int[] nextHop, int[] alternateHop, float[] alternateBound)
     {
         Count = count;
@@ -27,7 +25,7 @@ internal sealed partial class ShortestPaths
         NextHop = nextHop;
         AlternateHop = alternateHop;
         AlternateBound = alternateBound;
-        _bestBound = new float[stride];
+        BestBound = new float[alternateBound.Length];
     }
 
     public int Count { get; }
@@ -43,6 +41,9 @@ internal sealed partial class ShortestPaths
 
     /// <summary>[t * Stride + s]: w(s, alternate) + d(alternate, t), a lower bound on any backup leaving s elsewhere than the primary.</summary>
     public float[] AlternateBound { get; }
+
+    /// <summary>[t * Stride + s]: w(s, next hop) + d(next hop, t), the bound <see cref="NextHop"/> won with (equal to the distance up to rounding).</summary>
+    public float[] BestBound { get; }
 
     public int AlternateHopAt(int from, int to) => AlternateHop[(to * Stride) + from];
 
@@ -82,13 +83,12 @@ internal sealed partial class ShortestPaths
     {
         int n = Count, stride = Stride, width = Vector<float>.Count;
         var rowT = t * stride;
-        var best = new Span<float>(_bestBound, 0, stride);
-        best.Fill(float.PositiveInfinity);
+        BestBound.AsSpan(rowT, stride).Fill(float.PositiveInfinity);
         NextHop.AsSpan(rowT, stride).Fill(-1);
         AlternateHop.AsSpan(rowT, stride).Fill(-1);
         AlternateBound.AsSpan(rowT, stride).Fill(float.PositiveInfinity);
         ref var into0 = ref MemoryMarshal.GetArrayDataReference(graph.TransposedWeights);
-        ref var b1 = ref MemoryMarshal.GetArrayDataReference(_bestBound);
+        ref var b1 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(BestBound), rowT);
         ref var h1 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(NextHop), rowT);
         ref var b2 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(AlternateBound), rowT);
         ref var h2 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(AlternateHop), rowT);

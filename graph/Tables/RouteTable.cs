@@ -14,6 +14,11 @@ public sealed class RouteTable
     private readonly FrozenDictionary<RoomId, int> _index;
 
     internal RouteTable(long version, ImmutableArray<RoomId> rooms, RouteRow[] rows)
+        : this(version, rooms, rows, rooms.Select((room, i) => (room, i)).ToFrozenDictionary(p => p.room, p => p.i))
+    {
+    }
+
+    private RouteTable(long version, ImmutableArray<RoomId> rooms, RouteRow[] rows, FrozenDictionary<RoomId, int> index)
     {
         if (rows.Length != rooms.Length)
         {
@@ -23,7 +28,7 @@ public sealed class RouteTable
         Version = version;
         Rooms = rooms;
         Rows = rows;
-        _index = rooms.Select((room, i) => (room, i)).ToFrozenDictionary(p => p.room, p => p.i);
+        _index = index;
     }
 
     public long Version { get; }
@@ -87,7 +92,8 @@ public sealed class RouteTable
         return true;
     }
 
-    internal RouteTable WithVersion(long version) => new(version, Rooms, Rows);
+    /// <summary>The next version over the same rooms with some rows replaced (the room index is shared, not rebuilt).</summary>
+    internal RouteTable WithRows(long version, RouteRow[] rows) => new(version, Rooms, rows, _index);
 
     internal Route? RouteAt(int s, int t) => ToRoute(Rooms, Rows[s], t);
 
