@@ -1,0 +1,3 @@
+using Msdn.Sim;
+
+return SimCli.Create().Parse(args).Invoke();
