@@ -244,7 +244,7 @@ internal sealed class BackupFinder
                         Vector.ConditionalSelect(improves, vs, Vector.LoadUnsafe(ref p0, y)).StoreUnsafe(ref p0, y);
                     }
 
-                    least = Vector.Min(least, open);
+                    least = Vector.MinNative(least, open);
                 }
 
                 if (excluded >= 0)

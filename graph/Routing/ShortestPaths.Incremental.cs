@@ -124,7 +124,7 @@ internal sealed partial class ShortestPaths
             var secondHop = Vector.LoadUnsafe(ref h2, rowT + s);
             Vector.ConditionalSelect(insertFirst, first, Vector.ConditionalSelect(insertSecond, candidate, second)).StoreUnsafe(ref b2, rowT + s);
             Vector.ConditionalSelect(insertFirst, firstHop, Vector.ConditionalSelect(insertSecond, hopX, secondHop)).StoreUnsafe(ref h2, rowT + s);
-            Vector.ConditionalSelect(insertFirst | isFirst, Vector.Min(candidate, first), first).StoreUnsafe(ref b1, rowT + s);
+            Vector.ConditionalSelect(insertFirst | isFirst, Vector.MinNative(candidate, first), first).StoreUnsafe(ref b1, rowT + s);
             Vector.ConditionalSelect(insertFirst, hopX, firstHop).StoreUnsafe(ref h1, rowT + s);
         }
     }
@@ -183,7 +183,7 @@ internal sealed partial class ShortestPaths
                     continue;
                 }
 
-                Vector.Min(candidate, current).StoreUnsafe(ref d0, toT + s);
+                Vector.MinNative(candidate, current).StoreUnsafe(ref d0, toT + s);
                 improved ??= [];
                 for (var lane = 0; lane < width; lane++)
                 {
@@ -279,7 +279,7 @@ internal sealed partial class ShortestPaths
             var rowX = (nuint)(x * stride);
             for (nuint y = 0; y < (nuint)stride; y += (nuint)width)
             {
-                least = Vector.Min(least, Vector.LoadUnsafe(ref w0, rowX + y) + Vector.LoadUnsafe(ref d0, (nuint)row + y));
+                least = Vector.MinNative(least, Vector.LoadUnsafe(ref w0, rowX + y) + Vector.LoadUnsafe(ref d0, (nuint)row + y));
             }
 
             var best = float.PositiveInfinity;
