@@ -22,6 +22,9 @@ internal sealed class BackupFinder
     private readonly int[] _nextOnPrimary;
     private readonly float[] _blocked;
     private readonly List<int> _primaryRooms = [];
+
+    /// <summary>0, 1, …, width-1: the room index of each lane in the first vector of a row.</summary>
+    private static readonly Vector<int> _laneIndices = CreateLaneIndices();
     private readonly float[] _g;
     private readonly float[] _f;
     private readonly int[] _parent;
@@ -77,14 +80,20 @@ internal sealed class BackupFinder
             return false;
         }
 
+        float bound;
         if (candidate == ScanFirstHop)
         {
-            candidate = BestFirstHop(s, t, direct);
+            (candidate, bound) = BestFirstHop(s, t, direct);
+        }
+        else
+        {
+            bound = _paths.AlternateBound[(t * _paths.Stride) + s]; // the alternate's w(s,x) + d(x,t), read in target order
         }
 
-        if (candidate >= 0 && TryContinuation(s, t, candidate, backup, out cost))
+        if (candidate >= 0 && TryContinuation(t, candidate, bound, backup))
         {
             LastWasContinuation = true;
+            cost = bound;
             return true;
         }
 
@@ -114,7 +123,7 @@ internal sealed class BackupFinder
 
     private bool IsOnPrimary(int room) => _onPrimaryStamp[room] == _pairStamp;
 
-    private int BestFirstHop(int s, int t, bool direct)
+    private (int Hop, float Bound) BestFirstHop(int s, int t, bool direct)
     {
         var best = float.PositiveInfinity;
         var bestHop = -1;
@@ -134,18 +143,21 @@ internal sealed class BackupFinder
             }
         }
 
-        return bestHop;
+        return (bestHop, best);
     }
 
-    private bool TryContinuation(int s, int t, int first, List<int> backup, out float cost)
+    /// <summary>
+    /// The backup s → first → (first's least-cost path to t), when that path avoids the primary: then it
+    /// costs exactly the bound, which no room-disjoint backup can beat.
+    /// </summary>
+    private bool TryContinuation(int t, int first, float bound, List<int> backup)
     {
-        cost = _graph[s, first] + _paths.DistanceAt(first, t);
-        if (IsOnPrimary(first))
+        if (IsOnPrimary(first) || float.IsPositiveInfinity(bound))
         {
             return false;
         }
 
-        backup.Add(s);
+        backup.Add(_primaryRooms[0]);
         backup.Add(first);
         var at = first;
         while (at != t)
@@ -229,6 +241,8 @@ internal sealed class BackupFinder
                 var vs = new Vector<int>(v);
                 var row = (nuint)(v * stride);
                 var least = new Vector<float>(float.PositiveInfinity);
+                var leastAt = new Vector<int>(-1);
+                var lanes = _laneIndices;
                 for (nuint y = 0; y < (nuint)stride; y += (nuint)width)
                 {
                     var g = gvs + Vector.LoadUnsafe(ref w0, row + y);
@@ -244,7 +258,10 @@ internal sealed class BackupFinder
                         Vector.ConditionalSelect(improves, vs, Vector.LoadUnsafe(ref p0, y)).StoreUnsafe(ref p0, y);
                     }
 
-                    least = Vector.MinNative(least, open);
+                    var lower = Vector.LessThan(open, least);
+                    least = Vector.ConditionalSelect(lower, open, least);
+                    leastAt = Vector.ConditionalSelect(lower, lanes, leastAt);
+                    lanes += new Vector<int>(width);
                 }
 
                 if (excluded >= 0)
@@ -252,7 +269,7 @@ internal sealed class BackupFinder
                     _blocked[excluded] = saved;
                 }
 
-                v = IndexOf(_f, least);
+                v = LeastLane(least, leastAt);
                 if (v < 0)
                 {
                     cost = float.PositiveInfinity;
@@ -269,38 +286,32 @@ internal sealed class BackupFinder
         }
     }
 
-    /// <summary>Index of the least value, given lane-wise minima of the whole array; -1 when all are +infinity.</summary>
-    private static int IndexOf(float[] values, Vector<float> laneMinima)
+    /// <summary>The room holding the least f, from lane-wise minima and where each was seen; -1 when nothing is open.</summary>
+    private static int LeastLane(Vector<float> least, Vector<int> leastAt)
     {
         var best = float.PositiveInfinity;
+        var at = -1;
         for (var lane = 0; lane < Vector<float>.Count; lane++)
         {
-            best = Math.Min(best, laneMinima[lane]);
-        }
-
-        if (float.IsPositiveInfinity(best))
-        {
-            return -1;
-        }
-
-        int width = Vector<float>.Count;
-        ref var v0 = ref MemoryMarshal.GetArrayDataReference(values);
-        var target = new Vector<float>(best);
-        for (nuint i = 0; i < (nuint)values.Length; i += (nuint)width)
-        {
-            if (Vector.EqualsAny(Vector.LoadUnsafe(ref v0, i), target))
+            if (least[lane] < best || (least[lane] == best && leastAt[lane] < at))
             {
-                for (var lane = 0; lane < width; lane++)
-                {
-                    if (values[(int)i + lane] == best)
-                    {
-                        return (int)i + lane;
-                    }
-                }
+                best = least[lane];
+                at = leastAt[lane];
             }
         }
 
-        return -1;
+        return at;
+    }
+
+    private static Vector<int> CreateLaneIndices()
+    {
+        Span<int> lanes = stackalloc int[Vector<int>.Count];
+        for (var i = 0; i < lanes.Length; i++)
+        {
+            lanes[i] = i;
+        }
+
+        return new Vector<int>(lanes);
     }
 
     private void BlockPrimaryRooms(float value)
