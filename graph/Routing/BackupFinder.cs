@@ -97,6 +97,11 @@ internal sealed class BackupFinder
             return true;
         }
 
+        if (candidate >= 0 && TrySecondChance(s, t, direct, candidate, backup, out cost))
+        {
+            return true;
+        }
+
         Searches++;
         return Search(s, t, roomDisjoint: true, direct, backup, out cost)
             || (!direct && Search(s, t, roomDisjoint: false, direct, backup, out cost));
@@ -123,27 +128,120 @@ internal sealed class BackupFinder
 
     private bool IsOnPrimary(int room) => _onPrimaryStamp[room] == _pairStamp;
 
-    private (int Hop, float Bound) BestFirstHop(int s, int t, bool direct)
+    /// <summary>
+    /// The first hop x off the primary (and not <paramref name="except"/>; not t itself for a direct
+    /// primary) minimising w(s,x) + d(x,t), and that bound: one vector pass over s's links and t's distances.
+    /// </summary>
+    private (int Hop, float Bound) BestFirstHop(int s, int t, bool direct, int except = -1)
     {
-        var best = float.PositiveInfinity;
-        var bestHop = -1;
-        var row = s * _graph.Stride;
-        for (var x = 0; x < _graph.Count; x++)
+        int stride = _graph.Stride, width = Vector<float>.Count;
+        BlockPrimaryRooms(float.PositiveInfinity);
+        if (except >= 0)
         {
-            if (IsOnPrimary(x) || (direct && x == t))
-            {
-                continue;
-            }
-
-            var c = _graph.Weights[row + x] + _paths.DistanceAt(x, t);
-            if (c < best)
-            {
-                best = c;
-                bestHop = x;
-            }
+            _blocked[except] = float.PositiveInfinity;
         }
 
-        return (bestHop, best);
+        if (direct)
+        {
+            _blocked[t] = float.PositiveInfinity;
+        }
+
+        ref var w0 = ref MemoryMarshal.GetArrayDataReference(_graph.Weights);
+        ref var d0 = ref MemoryMarshal.GetArrayDataReference(_paths.Distance);
+        ref var blocked0 = ref MemoryMarshal.GetArrayDataReference(_blocked);
+        var rowS = (nuint)(s * stride);
+        var rowT = (nuint)(t * stride);
+        var least = new Vector<float>(float.PositiveInfinity);
+        var leastAt = new Vector<int>(-1);
+        var lanes = _laneIndices;
+        for (nuint x = 0; x < (nuint)stride; x += (nuint)width)
+        {
+            var c = Vector.LoadUnsafe(ref w0, rowS + x) + Vector.LoadUnsafe(ref d0, rowT + x) + Vector.LoadUnsafe(ref blocked0, x);
+            var lower = Vector.LessThan(c, least);
+            least = Vector.ConditionalSelect(lower, c, least);
+            leastAt = Vector.ConditionalSelect(lower, lanes, leastAt);
+            lanes += new Vector<int>(width);
+        }
+
+        BlockPrimaryRooms(0);
+        if (except >= 0)
+        {
+            _blocked[except] = 0;
+        }
+
+        if (direct)
+        {
+            _blocked[t] = 0;
+        }
+
+        var hop = LeastLane(least, leastAt);
+        return hop < 0 ? (-1, float.PositiveInfinity) : (hop, _graph[s, hop] + _paths.DistanceAt(hop, t));
+    }
+
+    /// <summary>
+    /// When the best first hop x2's continuation crosses the primary, a sharper lower bound often settles
+    /// the pair without a search. Room-disjoint backups through x2: if x2's own next hop toward t is a
+    /// primary room, they leave x2 by another hop and cost at least w(s,x2) + alternate(x2,t); if x2 is
+    /// itself a primary room there are none. Backups through any other first hop x cost at least
+    /// w(s,x) + d(x,t), whose best is x3. If the path realising the least of these bounds avoids the
+    /// primary, it is optimal. Otherwise the caller searches.
+    /// </summary>
+    private bool TrySecondChance(int s, int t, bool direct, int x2, List<int> backup, out float cost)
+    {
+        cost = float.PositiveInfinity;
+        var viaX2 = float.PositiveInfinity;
+        var y2 = -1;
+        if (!IsOnPrimary(x2))
+        {
+            var next = _paths.NextHopAt(x2, t);
+            if (next == t || !IsOnPrimary(next))
+            {
+                return false; // x2's path leaves the primary later: no sharper bound through x2
+            }
+
+            y2 = _paths.AlternateHopAt(x2, t);
+            viaX2 = _graph[s, x2] + _paths.AlternateBound[(t * _paths.Stride) + x2];
+        }
+
+        var (x3, viaX3) = BestFirstHop(s, t, direct, except: x2);
+        var least = Math.Min(viaX2, viaX3);
+        if (float.IsPositiveInfinity(least))
+        {
+            return false;
+        }
+
+        if (viaX3 == least && x3 >= 0 && TryContinuation(t, x3, viaX3, backup))
+        {
+            cost = viaX3;
+            return true;
+        }
+
+        if (viaX2 == least && y2 >= 0 && y2 != t && !IsOnPrimary(y2))
+        {
+            // s → x2 → y2 → y2's least-cost path, which must also avoid x2.
+            var saved = _onPrimaryStamp[x2];
+            _onPrimaryStamp[x2] = _pairStamp;
+            var found = TryContinuation(t, y2, viaX2, backup);
+            _onPrimaryStamp[x2] = saved;
+            if (found)
+            {
+                backup.Insert(1, x2);
+                cost = viaX2;
+                return true;
+            }
+        }
+        else if (viaX2 == least && y2 == t)
+        {
+            backup.Clear();
+            backup.Add(s);
+            backup.Add(x2);
+            backup.Add(t);
+            cost = viaX2;
+            return true;
+        }
+
+        backup.Clear();
+        return false;
     }
 
     /// <summary>
