@@ -16,7 +16,7 @@ public class FullTableBenchmark
     private TopologySnapshot _topology = null!;
     private RouteComputer _computer = null!;
 
-    [Params(1000)]
+    [Params(250, 1000)]
     public int Rooms { get; set; }
 
     [GlobalSetup]
