@@ -50,6 +50,9 @@ public sealed class RouteEngine
     /// <summary>Pairs re-decided by the last update (diagnostics and benchmarks).</summary>
     public int LastPairsRerouted { get; private set; }
 
+    /// <summary>Backup searches the engine has run so far (diagnostics and benchmarks).</summary>
+    public long BackupSearches => _router.BackupSearches;
+
     /// <summary>The current topology, with every update applied (built on demand).</summary>
     public TopologySnapshot Topology => _topology ??= TopologySnapshot.Create(Table.Rooms, _links.Values);
 
