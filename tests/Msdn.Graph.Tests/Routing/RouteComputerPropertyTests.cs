@@ -61,7 +61,16 @@ public sealed class RouteComputerPropertyTests
     }
 
     [Property]
-    public bool Backup_is_disjoint_optimal_and_reported_exactly_when_one_exists(RandomWorld world)
+    public bool Backup_is_disjoint_optimal_and_reported_exactly_when_one_exists(RandomWorld world) => BackupsMatchOracle(world);
+
+    [Theory]
+    [InlineData(60, 1, 0.9)]
+    [InlineData(60, 2, 0.3)]
+    [InlineData(45, 3, 0.7)]
+    public void Backups_match_the_oracle_in_larger_worlds(int rooms, int seed, double density) =>
+        Assert.True(BackupsMatchOracle(new RandomWorld(rooms, seed, density, 0.05)));
+
+    private static bool BackupsMatchOracle(RandomWorld world)
     {
         var topology = world.Build();
         var oracle = new Oracle(topology, Costs);

@@ -15,14 +15,24 @@ public sealed class RouteEnginePropertyTests
     private static readonly CostModel Costs = new(new CostModelOptions());
 
     [Property]
-    public bool Each_single_link_update_matches_a_full_recomputation(RandomWorld world, int updateSeed)
+    public bool Each_single_link_update_matches_a_full_recomputation(RandomWorld world, int updateSeed) =>
+        UpdatesMatchFullRecomputation(world, updateSeed, steps: 12);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Updates_match_full_recomputation_in_a_larger_dense_world(int seed) =>
+        Assert.True(UpdatesMatchFullRecomputation(new RandomWorld(40, seed, 0.9, 0.05), seed, steps: 60));
+
+    private static bool UpdatesMatchFullRecomputation(RandomWorld world, int updateSeed, int steps)
     {
         var computer = new RouteComputer(Costs, new HysteresisOptions { MarginMs = 2, MarginPercent = 5 });
         var topology = world.Build();
         var engine = new RouteEngine(computer, topology);
         var random = new Random(updateSeed);
         var links = topology.Links.ToDictionary(l => (l.From, l.To));
-        for (var step = 0; step < 12; step++)
+        for (var step = 0; step < steps; step++)
         {
             var from = topology.Rooms[random.Next(topology.RoomCount)];
             var to = topology.Rooms[random.Next(topology.RoomCount)];
