@@ -1,0 +1,46 @@
+namespace Msdn.Probe.Estimation;
+
+/// <summary>
+/// Loss per direction from the responder's count of requests received. Over the last replies: requests
+/// sent = the span of sequence numbers, requests that arrived = the change in the responder's count,
+/// replies that came back = the replies in the window. So one-way ("gray") failures show as loss in
+/// their own direction instead of looking like a healthy or symmetric link.
+/// </summary>
+public sealed class DirectionalLoss(int window = 50)
+{
+    private readonly Queue<(ulong Sequence, uint Received)> _replies = new();
+
+    public int Window { get; } = window;
+
+    /// <summary>Fraction of requests that did not reach the peer; null until two replies span some requests.</summary>
+    public double? Forward { get; private set; }
+
+    /// <summary>Fraction of replies lost on the way back, among requests that arrived.</summary>
+    public double? Reverse { get; private set; }
+
+    public void AddReply(ulong sequence, uint requestsReceived)
+    {
+        if (_replies.Count > 0 && (requestsReceived < _replies.Last().Received || sequence <= _replies.Last().Sequence))
+        {
+            _replies.Clear(); // the peer restarted (its count went back) or replies came out of order
+        }
+
+        _replies.Enqueue((sequence, requestsReceived));
+        while (_replies.Count > Window)
+        {
+            _replies.Dequeue();
+        }
+
+        var (firstSeq, firstCount) = _replies.Peek();
+        var sent = sequence - firstSeq;
+        var arrived = (long)requestsReceived - firstCount;
+        if (sent == 0)
+        {
+            return;
+        }
+
+        Forward = Math.Clamp(1 - ((double)arrived / sent), 0, 1);
+        var answered = _replies.Count - 1;
+        Reverse = arrived <= 0 ? 1 : Math.Clamp(1 - ((double)answered / arrived), 0, 1);
+    }
+}

@@ -1,0 +1,16 @@
+using Msdn.Graph.Topology;
+
+namespace Msdn.Probe.Protocol;
+
+/// <summary>
+/// One probe datagram. <see cref="SentAt"/> is the requester's own clock (microseconds), echoed back
+/// unchanged in the reply so the requester measures RTT on one clock. <see cref="RequestsReceived"/>
+/// (replies only) counts the requests the responder has received from the requester so far, which is
+/// what separates loss on the way there from loss on the way back.
+/// </summary>
+public readonly record struct ProbePacket(
+    ProbeKind Kind,
+    RoomId Sender,
+    ulong Sequence,
+    long SentAt,
+    uint RequestsReceived);

@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Net;
+
+namespace Msdn.Probe.Transport;
+
+/// <summary>
+/// Impairs what a socket sends, per destination: delay and jitter (on the given clock's timers), loss
+/// (seeded), and cuts. There is no kernel netem here, so tests and drills inject faults in user space;
+/// impairing one side's sends only gives one-way loss. Receives pass through untouched.
+/// </summary>
+public sealed class ImpairedProbeSocket(IProbeSocket inner, TimeProvider time, int seed) : IProbeSocket
+{
+    private readonly ConcurrentDictionary<EndPoint, LinkImpairment> _impairments = new();
+    private readonly Random _random = new(seed);
+    private readonly Lock _randomLock = new();
+
+    public EndPoint LocalEndPoint => inner.LocalEndPoint;
+
+    /// <summary>Sets (or with <see cref="LinkImpairment.None"/> clears) the impairment toward one destination.</summary>
+    public void Impair(EndPoint destination, LinkImpairment impairment)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(impairment);
+        _impairments[destination] = impairment;
+    }
+
+    public void Send(ReadOnlySpan<byte> datagram, EndPoint destination)
+    {
+        if (!_impairments.TryGetValue(destination, out var impairment) || impairment == LinkImpairment.None)
+        {
+            inner.Send(datagram, destination);
+            return;
+        }
+
+        double dice, spread;
+        lock (_randomLock)
+        {
+            dice = _random.NextDouble();
+            spread = (_random.NextDouble() * 2) - 1;
+        }
+
+        if (impairment.Cut || dice < impairment.Loss)
+        {
+            return;
+        }
+
+        var delay = impairment.Delay + (impairment.Jitter * spread);
+        if (delay <= TimeSpan.Zero)
+        {
+            inner.Send(datagram, destination);
+            return;
+        }
+
+        var copy = datagram.ToArray();
+        ITimer? timer = null;
+        timer = time.CreateTimer(
+            _ =>
+            {
+                inner.Send(copy, destination);
+                timer?.Dispose();
+            },
+            null,
+            delay,
+            Timeout.InfiniteTimeSpan);
+    }
+
+    public ValueTask<ReceivedDatagram> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        inner.ReceiveAsync(buffer, cancellationToken);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}
