@@ -26,6 +26,7 @@ public sealed partial class ProbeAgent : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly IProbeReportSink? _reports;
     private readonly Random _random;
+    private readonly uint _session;
     private readonly Lock _lock = new();
     private readonly Dictionary<RoomId, PeerLink> _peers = [];
     private readonly Dictionary<RoomId, ResponderState> _strangers = [];
@@ -54,6 +55,9 @@ public sealed partial class ProbeAgent : IAsyncDisposable
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _reports = reports;
         _random = new Random(seed);
+
+        // Distinct per start (the clock) and per agent (the seed), also in virtual time.
+        _session = unchecked((uint)time.GetUtcNow().ToUnixTimeMilliseconds() ^ (uint)_random.Next());
     }
 
     public RoomId Room => _room;
@@ -220,7 +224,7 @@ public sealed partial class ProbeAgent : IAsyncDisposable
     {
         var sequence = link.NextSequence++;
         var sentAt = Microseconds(now);
-        var length = ProbeCodec.Encode(new ProbePacket(ProbeKind.Request, _room, sequence, sentAt, 0), _key, _sendBuffer);
+        var length = ProbeCodec.Encode(new ProbePacket(ProbeKind.Request, _room, _session, sequence, sentAt, 0), _key, _sendBuffer);
         link.Outstanding[sequence] = sentAt;
         link.ProbesSent++;
         _socket.Send(_sendBuffer.AsSpan(0, length), link.Endpoint);
@@ -249,7 +253,7 @@ public sealed partial class ProbeAgent : IAsyncDisposable
             return;
         }
 
-        if (!link.Outstanding.TryGetValue(packet.Sequence, out var sentAt) || sentAt != packet.SentAt)
+        if (packet.Session != _session || !link.Outstanding.TryGetValue(packet.Sequence, out var sentAt) || sentAt != packet.SentAt)
         {
             Counters.Reject(ProbeRejection.Unsolicited);
             return;
@@ -293,6 +297,7 @@ public sealed partial class ProbeAgent : IAsyncDisposable
             responder = _strangers[packet.Sender] = new ResponderState();
         }
 
+        responder.Observe(packet.Session);
         if (!responder.Replay.TryAccept(packet.Sequence))
         {
             Counters.Reject(ProbeRejection.Replayed);
@@ -300,7 +305,7 @@ public sealed partial class ProbeAgent : IAsyncDisposable
         }
 
         responder.RequestsReceived++;
-        var reply = new ProbePacket(ProbeKind.Reply, _room, packet.Sequence, packet.SentAt, responder.RequestsReceived);
+        var reply = new ProbePacket(ProbeKind.Reply, _room, packet.Session, packet.Sequence, packet.SentAt, responder.RequestsReceived);
         var length = ProbeCodec.Encode(reply, _key, _sendBuffer);
         _socket.Send(_sendBuffer.AsSpan(0, length), from);
         Counters.ReplySent(length);

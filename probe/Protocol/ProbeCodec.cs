@@ -7,8 +7,8 @@ namespace Msdn.Probe.Protocol;
 
 /// <summary>
 /// The probe wire format, version 1, a fixed little-endian layout:
-/// <c>magic 'M' | version | kind | room length | room (ASCII) | sequence u64 | sent-at i64 (µs) |
-/// requests-received u32 | MAC (16 bytes)</c>. The MAC is HMAC-SHA256 under the cluster key over
+/// <c>magic 'M' | version | kind | room length | room (ASCII) | session u32 | sequence u64 |
+/// sent-at i64 (µs) | requests-received u32 | MAC (16 bytes)</c>. The MAC is HMAC-SHA256 under the cluster key over
 /// everything before it, truncated to 128 bits: a datagram without the key is rejected, not measured.
 /// Decoding never allocates and never throws on hostile input: it returns a <see cref="ProbeRejection"/>.
 /// </summary>
@@ -20,7 +20,7 @@ public static class ProbeCodec
     public const int MinimumKeyLength = 16;
 
     private const int FixedHeader = 4;
-    private const int Body = 8 + 8 + 4;
+    private const int Body = 4 + 8 + 8 + 4;
 
     /// <summary>The largest datagram: a 64-character room id.</summary>
     public const int MaxLength = FixedHeader + RoomId.MaxLength + Body + MacLength;
@@ -40,9 +40,10 @@ public static class ProbeCodec
         destination[3] = (byte)room.Length;
         Encoding.ASCII.GetBytes(room, destination[FixedHeader..]);
         var at = FixedHeader + room.Length;
-        BinaryPrimitives.WriteUInt64LittleEndian(destination[at..], packet.Sequence);
-        BinaryPrimitives.WriteInt64LittleEndian(destination[(at + 8)..], packet.SentAt);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[(at + 16)..], packet.RequestsReceived);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[at..], packet.Session);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[(at + 4)..], packet.Sequence);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[(at + 12)..], packet.SentAt);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[(at + 20)..], packet.RequestsReceived);
         var signed = at + Body;
         Sign(key, destination[..signed], destination.Slice(signed, MacLength));
         return length;
@@ -102,9 +103,10 @@ public static class ProbeCodec
         packet = new ProbePacket(
             kind,
             new RoomId(room),
-            BinaryPrimitives.ReadUInt64LittleEndian(datagram[at..]),
-            BinaryPrimitives.ReadInt64LittleEndian(datagram[(at + 8)..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(datagram[(at + 16)..]));
+            BinaryPrimitives.ReadUInt32LittleEndian(datagram[at..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(datagram[(at + 4)..]),
+            BinaryPrimitives.ReadInt64LittleEndian(datagram[(at + 12)..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(datagram[(at + 20)..]));
         return ProbeRejection.None;
     }
 

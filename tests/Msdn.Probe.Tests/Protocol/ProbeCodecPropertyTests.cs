@@ -14,10 +14,11 @@ public sealed class ProbeCodecPropertyTests
         (from kind in Gen.Elements(ProbeKind.Request, ProbeKind.Reply)
          from roomLength in Gen.Choose(1, RoomId.MaxLength)
          from roomChars in Gen.ArrayOf(Gen.Elements("abcxyzABC0189._:-".ToCharArray()), roomLength)
+         from session in ArbMap.Default.GeneratorFor<uint>()
          from sequence in ArbMap.Default.GeneratorFor<ulong>()
          from sentAt in ArbMap.Default.GeneratorFor<long>()
          from received in ArbMap.Default.GeneratorFor<uint>()
-         select new ProbePacket(kind, new RoomId(new string(roomChars)), sequence, sentAt, received))
+         select new ProbePacket(kind, new RoomId(new string(roomChars)), session, sequence, sentAt, received))
         .ToArbitrary();
 
     [Property(Arbitrary = [typeof(ProbeCodecPropertyTests)], MaxTest = 500)]
@@ -55,7 +56,7 @@ public sealed class ProbeCodecPropertyTests
     public void Truncated_datagrams_are_rejected()
     {
         var buffer = new byte[ProbeCodec.MaxLength];
-        var length = ProbeCodec.Encode(new ProbePacket(ProbeKind.Request, "room-a", 7, 123, 0), Key, buffer);
+        var length = ProbeCodec.Encode(new ProbePacket(ProbeKind.Request, "room-a", 1, 7, 123, 0), Key, buffer);
         for (var cut = 0; cut < length; cut++)
         {
             Assert.NotEqual(ProbeRejection.None, ProbeCodec.TryDecode(buffer.AsSpan(0, cut), Key, out _));

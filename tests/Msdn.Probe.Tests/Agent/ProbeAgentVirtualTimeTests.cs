@@ -1,0 +1,163 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Msdn.Graph.Topology;
+using Msdn.Probe.Agent;
+using Msdn.Probe.Detection;
+using Msdn.Probe.Protocol;
+using Msdn.Probe.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Msdn.Probe.Tests.Agent;
+
+/// <summary>Real agents, in-memory network, fake clock.</summary>
+public sealed class ProbeAgentVirtualTimeTests(ITestOutputHelper output)
+{
+    private static readonly RoomId A = "room-a";
+    private static readonly RoomId B = "room-b";
+
+    [Fact]
+    public async Task Measures_the_injected_rtt_and_brings_the_link_up()
+    {
+        await using var world = new VirtualProbeWorld();
+        world.Network.LinkDelay = (_, _) => TimeSpan.FromMilliseconds(10);
+        world.Start([A, B]);
+        world.Run(TimeSpan.FromSeconds(8));
+
+        var link = Assert.Single(world[A].Snapshot());
+        Assert.Equal(B, link.Peer);
+        Assert.Equal(LinkState.Up, link.State);
+        Assert.InRange(link.Quality.RttMs, 19, 22.5);
+        Assert.InRange(link.RttMinimumMs, 19, 21.5);
+        Assert.Equal(0, link.Quality.Loss);
+        Assert.Equal(0, link.ForwardLoss);
+        Assert.Equal(0, link.ReverseLoss);
+    }
+
+    [Fact]
+    public async Task Cut_to_down_p99_over_a_hundred_cuts_is_within_a_second()
+    {
+        await using var world = new VirtualProbeWorld();
+        var cut = false;
+        world.Network.LinkDelay = (_, _) => cut ? null : TimeSpan.FromMilliseconds(5);
+        world.Start([A, B]);
+        world[A].SetActive(B, true); // a link carrying flows: probed at the fast interval
+        DateTimeOffset? downAt = null;
+        var up = false;
+        using var _ = world[A].Subscribe(change =>
+        {
+            if (change.State == LinkState.Down)
+            {
+                downAt = change.At;
+            }
+            else
+            {
+                up = true;
+            }
+        });
+
+        var random = new Random(42);
+        var delays = new List<double>();
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.True(world.RunUntil(() => up, TimeSpan.FromSeconds(5)), "the link never came up");
+            world.Run(TimeSpan.FromMilliseconds(random.Next(200, 1200))); // cut at a random phase of the probe schedule
+            cut = true;
+            downAt = null;
+            var cutAt = world.Clock.GetUtcNow();
+            Assert.True(world.RunUntil(() => downAt is not null, TimeSpan.FromSeconds(3)), $"cut {i} was never declared down");
+            delays.Add((downAt!.Value - cutAt).TotalMilliseconds);
+            up = false;
+            cut = false;
+        }
+
+        delays.Sort();
+        var p50 = delays[49];
+        var p99 = delays[98];
+        output.WriteLine($"cut → down over {delays.Count} cuts: p50 {p50:F0} ms, p99 {p99:F0} ms, max {delays[^1]:F0} ms");
+        Assert.True(p99 <= 1000, $"p99 {p99} ms");
+    }
+
+    [Fact]
+    public async Task One_way_loss_shows_in_its_own_direction()
+    {
+        await using var world = new VirtualProbeWorld();
+        var random = new Random(7);
+        var a = VirtualProbeWorld.Address(A);
+        world.Network.LinkDelay = (from, _) => from.Equals(a) && random.NextDouble() < 0.3 ? null : TimeSpan.FromMilliseconds(5);
+        world.Start([A, B]);
+        world[A].SetActive(B, true);
+        world.Run(TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(2));
+
+        var link = Assert.Single(world[A].Snapshot());
+        output.WriteLine($"forward {link.ForwardLoss:F3}, reverse {link.ReverseLoss:F3}, round trip {link.Quality.Loss:F3}, sent {link.ProbesSent}");
+        Assert.InRange(link.ForwardLoss!.Value, 0.15, 0.45);
+        Assert.InRange(link.ReverseLoss!.Value, 0, 0.05);
+        Assert.InRange(link.Quality.Loss, 0.15, 0.45);
+    }
+
+    [Fact]
+    public async Task Forged_replayed_and_unsolicited_datagrams_are_counted_not_measured()
+    {
+        await using var world = new VirtualProbeWorld();
+        world.Network.LinkDelay = (_, _) => TimeSpan.FromMilliseconds(5);
+        world.Start([A, B]);
+        world.Run(TimeSpan.FromSeconds(3));
+        var before = Assert.Single(world[A].Snapshot());
+
+        await using var attacker = world.Network.CreateSocket(new DnsEndPoint("attacker", 1));
+        var key = Convert.FromBase64String(VirtualProbeWorld.Key);
+        var buffer = new byte[ProbeCodec.MaxLength];
+        void Send(ProbePacket packet, byte[] withKey)
+        {
+            var length = ProbeCodec.Encode(packet, withKey, buffer);
+            attacker.Send(buffer.AsSpan(0, length), VirtualProbeWorld.Address(A));
+        }
+
+        Send(new ProbePacket(ProbeKind.Reply, B, 1, 1, 0, 1), [.. key.Select(b => (byte)~b)]); // forged: wrong key
+        Send(new ProbePacket(ProbeKind.Request, "room-z", 9, 40, 0, 0), key);
+        Send(new ProbePacket(ProbeKind.Request, "room-z", 9, 40, 0, 0), key);                  // replayed
+        Send(new ProbePacket(ProbeKind.Reply, B, 1, 999_999, 5, 1), key);                      // answers nothing
+        attacker.Send([1, 2, 3], VirtualProbeWorld.Address(A));                              // garbage
+        world.Run(TimeSpan.FromSeconds(1));
+
+        var counters = world[A].Counters;
+        Assert.Equal(1, counters.Rejected(ProbeRejection.BadMac));
+        Assert.Equal(1, counters.Rejected(ProbeRejection.Replayed));
+        Assert.Equal(1, counters.Rejected(ProbeRejection.Unsolicited));
+        Assert.Equal(1, counters.Rejected(ProbeRejection.TooShort));
+        var after = Assert.Single(world[A].Snapshot());
+        Assert.Equal(LinkState.Up, after.State);
+        Assert.InRange(after.Quality.RttMs, before.Quality.RttMs - 1, before.Quality.RttMs + 1);
+    }
+
+    [Fact]
+    public async Task Reports_arrive_every_interval_and_peers_can_change()
+    {
+        var sink = new CollectingSink();
+        await using var world = new VirtualProbeWorld();
+        world.Network.LinkDelay = (_, _) => TimeSpan.FromMilliseconds(5);
+        RoomId c = "room-c";
+        world.Start([A, B, c], reports: sink);
+        world.Run(TimeSpan.FromSeconds(7), TimeSpan.FromMilliseconds(2));
+        var fromA = sink.Reports.Where(r => r.Room == A).ToList();
+        Assert.InRange(fromA.Count, 3, 4); // every 2 s
+        Assert.All(fromA[^1].Links, l => Assert.True(l.Quality.IsUp));
+        Assert.Equal([B, c], fromA[^1].Links.Select(l => l.Peer).ToArray());
+
+        world[A].SetPeers([new ProbePeer(c, VirtualProbeWorld.Address(c))]);
+        world.Run(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(2));
+        Assert.Equal([c], sink.Reports.Last(r => r.Room == A).Links.Select(l => l.Peer).ToArray());
+        Assert.Equal(2, fromA[^1].ToLinks().Count());
+    }
+
+    [Fact]
+    public void Bad_settings_are_refused_naming_the_setting()
+    {
+        var world = new Transport.InMemoryProbeNetwork(TimeProvider.System);
+        var options = new ProbeAgentOptions { Room = "room-a", ClusterKey = "c2hvcnQ=", FastInterval = TimeSpan.FromSeconds(5) };
+        var error = Assert.Throws<OptionsValidationException>(() => new ProbeAgent(options, world.CreateSocket(new DnsEndPoint("x", 1)), TimeProvider.System, NullLogger<ProbeAgent>.Instance));
+        Assert.Contains(error.Failures, f => f.Contains("Probe:ClusterKey", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("Probe:FastInterval", StringComparison.Ordinal));
+    }
+}
