@@ -20,6 +20,9 @@ public sealed partial class ProbeAgent
         [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Delivering the probe report failed")]
         public static partial void ReportFailed(ILogger logger, Exception exception);
 
+        [LoggerMessage(EventId = 3006, Level = LogLevel.Error, Message = "A link state subscriber failed")]
+        public static partial void ObserverFailed(ILogger logger, Exception exception);
+
         [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "The probe receive loop stopped")]
         public static partial void ReceiveLoopFailed(ILogger logger, Exception exception);
     }

@@ -438,7 +438,14 @@ public sealed partial class ProbeAgent : IAsyncDisposable
         {
             foreach (var observer in observers)
             {
-                observer(change);
+                try
+                {
+                    observer(change);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Log.ObserverFailed(_logger, e); // one failing subscriber must not stop probing or the others
+                }
             }
         }
     }

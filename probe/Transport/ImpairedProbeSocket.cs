@@ -13,6 +13,7 @@ public sealed class ImpairedProbeSocket(IProbeSocket inner, TimeProvider time, i
     private readonly ConcurrentDictionary<EndPoint, LinkImpairment> _impairments = new();
     private readonly Random _random = new(seed);
     private readonly Lock _randomLock = new();
+    private volatile bool _disposed;
 
     public EndPoint LocalEndPoint => inner.LocalEndPoint;
 
@@ -56,7 +57,11 @@ public sealed class ImpairedProbeSocket(IProbeSocket inner, TimeProvider time, i
         timer = time.CreateTimer(
             _ =>
             {
-                inner.Send(copy, destination);
+                if (!_disposed)
+                {
+                    inner.Send(copy, destination);
+                }
+
                 timer?.Dispose();
             },
             null,
@@ -67,5 +72,9 @@ public sealed class ImpairedProbeSocket(IProbeSocket inner, TimeProvider time, i
     public ValueTask<ReceivedDatagram> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         inner.ReceiveAsync(buffer, cancellationToken);
 
-    public ValueTask DisposeAsync() => inner.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        return inner.DisposeAsync();
+    }
 }

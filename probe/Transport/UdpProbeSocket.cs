@@ -30,6 +30,10 @@ public sealed class UdpProbeSocket : IProbeSocket
         {
             // Unreachable peer, full buffer: the datagram is lost, which is what probes measure.
         }
+        catch (ObjectDisposedException)
+        {
+            // Sent after close (a delayed send of an impairment, a timer racing shutdown): lost too.
+        }
     }
 
     public async ValueTask<ReceivedDatagram> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
