@@ -53,6 +53,38 @@ public sealed class ProbeAgentUdpTests(ITestOutputHelper output)
         Assert.Equal(1, agentA.Counters.Rejected(ProbeRejection.BadMac));
     }
 
+    [Fact]
+    public async Task A_cut_link_is_declared_down_and_comes_back_up()
+    {
+        var socketA = new ImpairedProbeSocket(new UdpProbeSocket(new IPEndPoint(IPAddress.Loopback, 0)), TimeProvider.System, seed: 3);
+        var socketB = new ImpairedProbeSocket(new UdpProbeSocket(new IPEndPoint(IPAddress.Loopback, 0)), TimeProvider.System, seed: 4);
+        await using var agentA = new ProbeAgent(Fast(A), socketA, TimeProvider.System, NullLogger<ProbeAgent>.Instance, seed: 3);
+        await using var agentB = new ProbeAgent(Fast(B), socketB, TimeProvider.System, NullLogger<ProbeAgent>.Instance, seed: 4);
+        var up = new TaskCompletionSource<LinkStateChange>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var down = new TaskCompletionSource<LinkStateChange>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = agentA.Subscribe(change => (change.State == LinkState.Up ? up : down).TrySetResult(change));
+        agentA.Start();
+        agentB.Start();
+        agentA.SetPeers([new ProbePeer(B, socketB.LocalEndPoint)]);
+        agentB.SetPeers([new ProbePeer(A, socketA.LocalEndPoint)]);
+        agentA.SetActive(B, true);
+        await up.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        up = new TaskCompletionSource<LinkStateChange>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cutAt = TimeProvider.System.GetUtcNow();
+        socketA.Impair(socketB.LocalEndPoint, LinkImpairment.Severed);
+        socketB.Impair(socketA.LocalEndPoint, LinkImpairment.Severed);
+        var declared = await down.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        output.WriteLine($"cut → down in {(declared.At - cutAt).TotalMilliseconds:F0} ms (fast interval 20 ms, timeout 200 ms, 4 losses)");
+        Assert.Equal(B, declared.To);
+        Assert.Equal(LinkState.Down, Assert.Single(agentA.Snapshot()).State);
+
+        socketA.Impair(socketB.LocalEndPoint, LinkImpairment.None);
+        socketB.Impair(socketA.LocalEndPoint, LinkImpairment.None);
+        await up.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(LinkState.Up, Assert.Single(agentA.Snapshot()).State);
+    }
+
     private static ProbeAgentOptions Fast(RoomId room) => new()
     {
         Room = room.Value,
