@@ -62,6 +62,9 @@ public sealed partial class ProbeAgent : IAsyncDisposable
 
     public RoomId Room => _room;
 
+    /// <summary>Where this agent's socket receives (peers probe it here).</summary>
+    public EndPoint LocalEndPoint => _socket.LocalEndPoint;
+
     public ProbeCounters Counters { get; } = new();
 
     public void Start()

@@ -9,6 +9,12 @@ public sealed class ProbeAgentOptions
 {
     public const string SectionName = "Probe";
 
+    /// <summary>Where this agent's UDP socket listens (host:port) when hosted; peers probe it there.</summary>
+    public string Listen { get; set; } = "0.0.0.0:7400";
+
+    /// <summary>Peers from configuration; the controller's room list can replace them while running.</summary>
+    public List<ProbePeerOptions> Peers { get; set; } = [];
+
     /// <summary>This room's id (the sender of every probe).</summary>
     public string Room { get; set; } = string.Empty;
 
@@ -45,4 +51,12 @@ public sealed class ProbeAgentOptions
     public double UnhealthyLoss { get; set; } = 0.05;
 
     public byte[] DecodeClusterKey() => Convert.FromBase64String(ClusterKey);
+}
+
+/// <summary>A configured peer: its room id and its probe endpoint (host:port).</summary>
+public sealed class ProbePeerOptions
+{
+    public string Room { get; set; } = string.Empty;
+
+    public string Endpoint { get; set; } = string.Empty;
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Options;
 using Msdn.Graph.Topology;
 using Msdn.Probe.Protocol;
@@ -21,6 +22,25 @@ public sealed class ProbeAgentOptionsValidator : IValidateOptions<ProbeAgentOpti
         if (!TryKey(options.ClusterKey, out var key) || key.Length < ProbeCodec.MinimumKeyLength)
         {
             Fail(nameof(options.ClusterKey), $"must be base64 of at least {ProbeCodec.MinimumKeyLength} bytes.");
+        }
+
+        if (!IPEndPoint.TryParse(options.Listen ?? string.Empty, out _))
+        {
+            Fail(nameof(options.Listen), $"must be an IP endpoint (address:port), got '{options.Listen}'.");
+        }
+
+        for (var i = 0; i < (options.Peers?.Count ?? 0); i++)
+        {
+            var peer = options.Peers![i];
+            if (!RoomId.IsValid(peer.Room))
+            {
+                Fail($"Peers:{i}:Room", $"must be a room id, got '{peer.Room}'.");
+            }
+
+            if (!EndpointParser.TryParse(peer.Endpoint, out _))
+            {
+                Fail($"Peers:{i}:Endpoint", $"must be host:port, got '{peer.Endpoint}'.");
+            }
         }
 
         Positive(nameof(options.BaseInterval), options.BaseInterval);
