@@ -34,6 +34,27 @@ public sealed class ProbeAgentVirtualTimeTests(ITestOutputHelper output)
         Assert.Equal(0, link.ReverseLoss);
     }
 
+    [Fact]
+    public async Task Estimates_from_scripted_arrivals_match_hand_computed_values()
+    {
+        await using var world = new VirtualProbeWorld();
+        var a = VirtualProbeWorld.Address(A);
+        var script = new Queue<double>([10, 30, 10, 20]); // one-way delay of each request; replies are instant
+        world.Network.LinkDelay = (from, _) => from.Equals(a) ? (script.TryDequeue(out var ms) ? TimeSpan.FromMilliseconds(ms) : null) : TimeSpan.Zero;
+        world.Start([A, B]);
+        world[B].SetPeers([]); // only A probes, so only A's requests consume the script
+        Assert.True(world.RunUntil(() => world[A].Counters.RepliesReceived == 4, TimeSpan.FromSeconds(10)));
+
+        var link = Assert.Single(world[A].Snapshot());
+        // The fake clock's timers fire within a few microseconds of their due time, hence the 20 µs tolerance.
+        // RTT samples 10, 30, 10, 20 ms. EWMA (gain 1/8): 10 → 12.5 → 12.1875 → 13.1640625.
+        Assert.InRange(link.Quality.RttMs, 13.1640625 - 0.02, 13.1640625 + 0.02);
+        Assert.InRange(link.RttMinimumMs, 10 - 0.02, 10 + 0.02);
+        // RFC 3550 on |ΔRTT| = 20, 20, 10: 1.25 → 2.421875 → 2.8955078125.
+        Assert.InRange(link.Quality.JitterMs, 2.8955078125 - 0.02, 2.8955078125 + 0.02);
+        Assert.Equal(0, link.Quality.Loss);
+    }
+
     [Theory]
     [InlineData(true, 1000)]  // a link carrying flows (fast interval): the target
     [InlineData(false, 1800)] // an idle link waits up to one base interval (1.1 s) for its next probe first
