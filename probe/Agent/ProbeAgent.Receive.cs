@@ -1,0 +1,126 @@
+using System.Net;
+using Msdn.Graph.Topology;
+using Msdn.Probe.Detection;
+using Msdn.Probe.Protocol;
+
+namespace Msdn.Probe.Agent;
+
+/// <summary>What arrives: requests are answered, replies measured, everything else counted.</summary>
+public sealed partial class ProbeAgent
+{
+    private void OnReply(in ProbePacket packet, long now, List<LinkStateChange> changes)
+    {
+        if (!_peers.TryGetValue(packet.Sender, out var link))
+        {
+            Counters.Reject(ProbeRejection.UnknownPeer);
+            return;
+        }
+
+        if (packet.Session != _session || !link.Outstanding.TryGetValue(packet.Sequence, out var sentAt) || sentAt != packet.SentAt)
+        {
+            Counters.Reject(ProbeRejection.Unsolicited);
+            return;
+        }
+
+        link.Outstanding.Remove(packet.Sequence);
+        Counters.ReplyReceived();
+        link.RepliesReceived++;
+        var rttMs = (Microseconds(now) - sentAt) / 1000.0;
+        link.Rtt.Add(rttMs);
+        link.Jitter.Add(rttMs);
+        link.Loss.Add(false);
+        link.Directions.AddReply(packet.Sequence, packet.RequestsReceived);
+        if (link.Health.OnAnswered())
+        {
+            link.EverUp = true;
+            Log.LinkUp(_logger, _room, link.Room, link.Rtt.SmoothedMs);
+            changes.Add(new LinkStateChange(_room, link.Room, LinkState.Up, _time.GetUtcNow()));
+        }
+        else if (link.Health.State == LinkState.Down)
+        {
+            PullIn(link, now); // confirming: probe fast until up
+        }
+    }
+
+    private void OnRequest(in ProbePacket packet, EndPoint from)
+    {
+        ResponderState? responder;
+        if (_peers.TryGetValue(packet.Sender, out var link))
+        {
+            responder = link.Responder;
+        }
+        else if (!_strangers.TryGetValue(packet.Sender, out responder))
+        {
+            // Authenticated rooms not (yet) in our peer list are answered too: peer lists change at different times.
+            if (_strangers.Count >= 10_000)
+            {
+                _strangers.Clear();
+            }
+
+            responder = _strangers[packet.Sender] = new ResponderState();
+        }
+
+        responder.Observe(packet.Session);
+        if (!responder.Replay.TryAccept(packet.Sequence))
+        {
+            Counters.Reject(ProbeRejection.Replayed);
+            return;
+        }
+
+        responder.RequestsReceived++;
+        var reply = new ProbePacket(ProbeKind.Reply, _room, packet.Session, packet.Sequence, packet.SentAt, responder.RequestsReceived);
+        var length = ProbeCodec.Encode(reply, _key, _sendBuffer);
+        _socket.Send(_sendBuffer.AsSpan(0, length), from);
+        Counters.ReplySent(length);
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = new byte[2048];
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                var datagram = await _socket.ReceiveAsync(buffer, _stopping.Token).ConfigureAwait(false);
+                OnDatagram(buffer.AsSpan(0, datagram.Length), datagram.From);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.ReceiveLoopFailed(_logger, e);
+            throw;
+        }
+    }
+
+    /// <summary>Handles one received datagram: authenticated requests are answered, replies measured, the rest counted.</summary>
+    private void OnDatagram(ReadOnlySpan<byte> datagram, EndPoint from)
+    {
+        var rejection = ProbeCodec.TryDecode(datagram, _key, out var packet);
+        if (rejection != ProbeRejection.None)
+        {
+            Counters.Reject(rejection);
+            Log.Rejected(_logger, from, rejection);
+            return;
+        }
+
+        var changes = new List<LinkStateChange>(0);
+        lock (_lock)
+        {
+            if (packet.Kind == ProbeKind.Request)
+            {
+                OnRequest(packet, from);
+            }
+            else
+            {
+                OnReply(packet, _time.GetTimestamp(), changes);
+            }
+
+            Rearm();
+        }
+
+        Raise(changes);
+    }
+}

@@ -1,0 +1,94 @@
+using System.Net;
+using Msdn.Graph.Topology;
+using Msdn.Probe.Detection;
+using Msdn.Probe.Protocol;
+
+namespace Msdn.Probe.Agent;
+
+/// <summary>The probe schedule: one timer, woken for the earliest due probe or timeout.</summary>
+public sealed partial class ProbeAgent
+{
+    private void OnTimer()
+    {
+        var changes = new List<LinkStateChange>();
+        lock (_lock)
+        {
+            var now = _time.GetTimestamp();
+            while (_schedule.TryPeek(out var entry, out var due) && due <= now)
+            {
+                _schedule.Dequeue();
+                var (link, sequence) = entry;
+                if (link.Removed)
+                {
+                    continue;
+                }
+
+                if (sequence == 0)
+                {
+                    if (due == link.NextSendDue)
+                    {
+                        SendProbe(link, now);
+                    }
+                }
+                else if (link.Outstanding.Remove(sequence))
+                {
+                    Lost(link, now, changes);
+                }
+            }
+
+            Rearm();
+        }
+
+        Raise(changes);
+    }
+
+    private void SendProbe(PeerLink link, long now)
+    {
+        var sequence = link.NextSequence++;
+        var sentAt = Microseconds(now);
+        var length = ProbeCodec.Encode(new ProbePacket(ProbeKind.Request, _room, _session, sequence, sentAt, 0), _key, _sendBuffer);
+        link.Outstanding[sequence] = sentAt;
+        link.ProbesSent++;
+        _socket.Send(_sendBuffer.AsSpan(0, length), link.Endpoint);
+        Counters.RequestSent(length);
+        _schedule.Enqueue((link, sequence), now + Ticks(_options.ProbeTimeout));
+        ScheduleSend(link, now + Ticks(Interval(link)));
+    }
+
+    private void Lost(PeerLink link, long now, List<LinkStateChange> changes)
+    {
+        link.Loss.Add(true);
+        if (link.Health.OnLost())
+        {
+            Log.LinkDown(_logger, _room, link.Room, link.Health.ConsecutiveLosses);
+            changes.Add(new LinkStateChange(_room, link.Room, LinkState.Down, _time.GetUtcNow()));
+        }
+
+        PullIn(link, now); // a lost probe moves the link to the fast interval at once
+    }
+
+    private TimeSpan Interval(PeerLink link)
+    {
+        var interval = link.WantsFastProbing(_options.UnhealthyLoss) ? _options.FastInterval : _options.BaseInterval;
+        var stretch = 1 + (_options.IntervalJitter * ((_random.NextDouble() * 2) - 1));
+        return interval * stretch;
+    }
+
+    /// <summary>Brings the next probe forward to within the fast interval if it is due later.</summary>
+    private void ScheduleSend(PeerLink link, long due)
+    {
+        link.NextSendDue = due;
+        _schedule.Enqueue((link, 0), due);
+    }
+
+    private void Rearm()
+    {
+        if (_timer is null || !_schedule.TryPeek(out _, out var due))
+        {
+            return;
+        }
+
+        var wait = _time.GetElapsedTime(_time.GetTimestamp(), due);
+        _timer.Change(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, Timeout.InfiniteTimeSpan);
+    }
+}
