@@ -74,7 +74,6 @@ public sealed partial class ProbeAgent
         return interval * stretch;
     }
 
-    /// <summary>Brings the next probe forward to within the fast interval if it is due later.</summary>
     private void ScheduleSend(PeerLink link, long due)
     {
         link.NextSendDue = due;
@@ -90,5 +89,15 @@ public sealed partial class ProbeAgent
 
         var wait = _time.GetElapsedTime(_time.GetTimestamp(), due);
         _timer.Change(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Brings the next probe forward to within the fast interval if it is due later.</summary>
+    private void PullIn(PeerLink link, long now)
+    {
+        var soon = now + Ticks(_options.FastInterval * (1 - (_options.IntervalJitter * _random.NextDouble())));
+        if (link.NextSendDue > soon)
+        {
+            ScheduleSend(link, soon);
+        }
     }
 }

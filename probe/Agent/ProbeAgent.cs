@@ -215,15 +215,6 @@ public sealed partial class ProbeAgent : IAsyncDisposable
         }
     }
 
-    private void PullIn(PeerLink link, long now)
-    {
-        var soon = now + Ticks(_options.FastInterval * (1 - (_options.IntervalJitter * _random.NextDouble())));
-        if (link.NextSendDue > soon)
-        {
-            ScheduleSend(link, soon);
-        }
-    }
-
     private void Raise(List<LinkStateChange> changes)
     {
         if (changes.Count == 0)
