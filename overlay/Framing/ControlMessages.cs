@@ -1,0 +1,25 @@
+using MessagePack;
+
+namespace Msdn.Overlay.Framing;
+
+/// <summary>Opens (or, with a later <see cref="ResumeFrom"/>, re-opens after failover) a flow along a source-routed path.</summary>
+[MessagePackObject]
+public sealed record OpenFlow(
+    [property: Key(0)] ulong FlowId,
+    [property: Key(1)] string Source,
+    [property: Key(2)] string Destination,
+    [property: Key(3)] string Endpoint,
+    [property: Key(4)] string[] Path,
+    [property: Key(5)] ulong ResumeFrom);
+
+/// <summary>Ends a flow; <see cref="Reason"/> is for people, not parsed.</summary>
+[MessagePackObject]
+public sealed record CloseFlow(
+    [property: Key(0)] ulong FlowId,
+    [property: Key(1)] string Reason);
+
+/// <summary>Liveness and RTT on a connection.</summary>
+[MessagePackObject]
+public sealed record Ping(
+    [property: Key(0)] ulong Nonce,
+    [property: Key(1)] bool IsReply);

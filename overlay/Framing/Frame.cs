@@ -1,0 +1,21 @@
+using System.Buffers;
+
+namespace Msdn.Overlay.Framing;
+
+/// <summary>
+/// One decoded frame. Data payloads are a slice of the receive buffer (no copy): valid until the reader
+/// advances past it. Control frames carry their decoded message.
+/// </summary>
+public readonly record struct Frame(FrameKind Kind, ulong FlowId, ulong Sequence, ReadOnlySequence<byte> Payload, object? Control)
+{
+    public static Frame Data(ulong flowId, ulong sequence, ReadOnlySequence<byte> payload) => new(FrameKind.Data, flowId, sequence, payload, null);
+
+    /// <summary>A cumulative ack: everything before <paramref name="nextExpected"/> has been delivered.</summary>
+    public static Frame Ack(ulong flowId, ulong nextExpected) => new(FrameKind.Ack, flowId, nextExpected, default, null);
+
+    public static Frame Open(OpenFlow open) => new(FrameKind.Open, open.FlowId, open.ResumeFrom, default, open);
+
+    public static Frame Close(CloseFlow close) => new(FrameKind.Close, close.FlowId, 0, default, close);
+
+    public static Frame Ping(Ping ping) => new(FrameKind.Ping, 0, ping.Nonce, default, ping);
+}

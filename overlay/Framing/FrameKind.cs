@@ -1,0 +1,11 @@
+namespace Msdn.Overlay.Framing;
+
+/// <summary>What a frame carries. Data and Ack have fixed binary bodies; the rest are MessagePack control messages.</summary>
+public enum FrameKind : byte
+{
+    Open = 1,
+    Data = 2,
+    Ack = 3,
+    Close = 4,
+    Ping = 5,
+}

@@ -1,0 +1,31 @@
+using System.Buffers;
+using FsCheck;
+using FsCheck.Fluent;
+using Msdn.Overlay.Framing;
+
+namespace Msdn.Overlay.Tests.Framing;
+
+/// <summary>FsCheck generators for frames of every kind.</summary>
+public static class FrameGenerators
+{
+    public static Arbitrary<Frame> Frames()
+    {
+        var text = ArbMap.Default.GeneratorFor<NonNull<string>>().Select(s => s.Get);
+        var u64 = ArbMap.Default.GeneratorFor<ulong>();
+        var data = from flow in u64
+                   from sequence in u64
+                   from payload in ArbMap.Default.GeneratorFor<byte[]>()
+                   select Frame.Data(flow, sequence, new ReadOnlySequence<byte>(payload));
+        var ack = from flow in u64 from next in u64 select Frame.Ack(flow, next);
+        var open = from flow in u64
+                   from source in text
+                   from destination in text
+                   from endpoint in text
+                   from path in Gen.ArrayOf(text)
+                   from resume in u64
+                   select Frame.Open(new OpenFlow(flow, source, destination, endpoint, path, resume));
+        var close = from flow in u64 from reason in text select Frame.Close(new CloseFlow(flow, reason));
+        var ping = from nonce in u64 from reply in ArbMap.Default.GeneratorFor<bool>() select Frame.Ping(new Ping(nonce, reply));
+        return Gen.OneOf(data, ack, open, close, ping).ToArbitrary();
+    }
+}
