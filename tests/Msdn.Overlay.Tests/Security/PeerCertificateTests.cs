@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Time.Testing;
+using Msdn.Overlay.Security;
+
+namespace Msdn.Overlay.Tests.Security;
+
+public sealed class PeerCertificateTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("relay-certs-").FullName;
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero));
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void A_development_certificate_is_created_once_and_reused()
+    {
+        using var first = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "a"), "room-a", _clock);
+        using var second = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "a"), "room-a", _clock);
+        Assert.Equal(RelayCertificates.Fingerprint(first), RelayCertificates.Fingerprint(second));
+        Assert.True(second.HasPrivateKey);
+        Assert.Equal("CN=msdn-relay-room-a", first.Subject);
+        if (!OperatingSystem.IsWindows())
+        {
+            var mode = File.GetUnixFileMode(Path.Combine(_dir, "a", RelayCertificates.DevelopmentFileName));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode); // the private key: owner only
+        }
+    }
+
+    [Fact]
+    public void Pinned_certificates_are_trusted_and_others_refused_naming_the_fingerprint()
+    {
+        using var known = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "a"), "room-a", _clock);
+        using var stranger = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "b"), "room-b", _clock);
+        var policy = new PeerCertificatePolicy([RelayCertificates.Fingerprint(known)], null, _clock);
+        policy.Verify(known);
+        var error = Assert.Throws<PeerAuthenticationException>(() => policy.Verify(stranger));
+        Assert.Contains(RelayCertificates.Fingerprint(stranger), error.Message, StringComparison.Ordinal);
+        Assert.Throws<PeerAuthenticationException>(() => policy.Verify(null));
+    }
+
+    [Fact]
+    public void An_expired_pinned_certificate_is_refused()
+    {
+        using var known = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "a"), "room-a", _clock);
+        var policy = new PeerCertificatePolicy([RelayCertificates.Fingerprint(known)], null, _clock);
+        _clock.Advance(TimeSpan.FromDays(3 * 365));
+        var error = Assert.Throws<PeerAuthenticationException>(() => policy.Verify(known));
+        Assert.Contains("validity", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Certificates_issued_by_the_cluster_ca_are_trusted()
+    {
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=msdn-cluster-ca", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        var now = _clock.GetUtcNow();
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(5));
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var leafRequest = new CertificateRequest("CN=msdn-relay-room-c", leafKey, HashAlgorithmName.SHA256);
+        using var leaf = leafRequest.Create(ca, now.AddDays(-1), now.AddYears(1), [1, 2, 3, 4]);
+
+        new PeerCertificatePolicy([], ca, _clock).Verify(leaf);
+        using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var otherCa = new CertificateRequest("CN=other-ca", otherKey, HashAlgorithmName.SHA256).CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
+        Assert.Throws<PeerAuthenticationException>(() => new PeerCertificatePolicy([], otherCa, _clock).Verify(leaf));
+    }
+
+    [Fact]
+    public async Task Mutual_tls_on_loopback_admits_a_pinned_relay_and_refuses_an_unknown_one()
+    {
+        using var server = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "server"), "room-s", _clock);
+        using var pinned = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "pinned"), "room-p", _clock);
+        using var unknown = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "unknown"), "room-u", _clock);
+        var serverPolicy = new PeerCertificatePolicy([RelayCertificates.Fingerprint(pinned)], null, _clock);
+        var clientPolicy = new PeerCertificatePolicy([RelayCertificates.Fingerprint(server)], null, _clock);
+
+        Assert.True(await HandshakeAsync(server, serverPolicy, pinned, clientPolicy));
+        Assert.False(await HandshakeAsync(server, serverPolicy, unknown, clientPolicy));
+    }
+
+    /// <summary>A TLS 1.3 handshake between two real sockets; true when both sides accepted.</summary>
+    private static async Task<bool> HandshakeAsync(X509Certificate2 serverCert, PeerCertificatePolicy serverPolicy, X509Certificate2 clientCert, PeerCertificatePolicy clientPolicy)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new TcpClient();
+        var accept = listener.AcceptTcpClientAsync();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        using var accepted = await accept;
+        await using var serverStream = new SslStream(accepted.GetStream());
+        await using var clientStream = new SslStream(client.GetStream());
+        var serverSide = serverStream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+        {
+            ServerCertificate = serverCert,
+            ClientCertificateRequired = true,
+            EnabledSslProtocols = SslProtocols.Tls13,
+            RemoteCertificateValidationCallback = serverPolicy.Validate,
+        });
+        var clientSide = clientStream.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "msdn-relay",
+            ClientCertificates = [clientCert],
+            EnabledSslProtocols = SslProtocols.Tls13,
+            RemoteCertificateValidationCallback = clientPolicy.Validate,
+        });
+        try
+        {
+            await Task.WhenAll(serverSide, clientSide).WaitAsync(TimeSpan.FromSeconds(10));
+            return serverStream.IsMutuallyAuthenticated;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            return false;
+        }
+    }
+}
