@@ -1,0 +1,39 @@
+using System.Net;
+
+namespace Msdn.Overlay.Transport;
+
+/// <summary>
+/// How relays reach each other: authenticated connections carrying many independent bidirectional
+/// streams (one per flow and one for control). QUIC where the machine supports it
+/// (<see cref="QuicRelayTransport"/>), TCP + TLS 1.3 with its own stream multiplexing otherwise
+/// (<see cref="TcpTlsRelayTransport"/>). One conformance suite runs against each.
+/// </summary>
+public interface IRelayTransport
+{
+    string Name { get; }
+
+    /// <summary>False where the platform lacks what the transport needs (libmsquic for QUIC).</summary>
+    bool IsSupported { get; }
+
+    Task<IRelayListener> ListenAsync(IPEndPoint endpoint, CancellationToken cancellationToken);
+
+    Task<IRelayConnection> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken);
+}
+
+public interface IRelayListener : IAsyncDisposable
+{
+    EndPoint LocalEndPoint { get; }
+
+    /// <summary>The next authenticated connection; peers that fail authentication never get here.</summary>
+    ValueTask<IRelayConnection> AcceptAsync(CancellationToken cancellationToken);
+}
+
+public interface IRelayConnection : IAsyncDisposable
+{
+    EndPoint RemoteEndPoint { get; }
+
+    /// <summary>A new bidirectional stream; disposing it (or <see cref="Stream.Flush"/> after the last write is not enough) ends the writing side.</summary>
+    ValueTask<Stream> OpenStreamAsync(CancellationToken cancellationToken);
+
+    ValueTask<Stream> AcceptStreamAsync(CancellationToken cancellationToken);
+}

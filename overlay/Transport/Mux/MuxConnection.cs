@@ -1,0 +1,217 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Threading.Channels;
+
+namespace Msdn.Overlay.Transport.Mux;
+
+/// <summary>
+/// Many streams over one authenticated byte stream (a TLS connection): one reader loop dispatches frames
+/// to streams, writers take turns on the connection. A protocol violation (oversized frame, unknown
+/// type, window overrun) closes the connection and fails its streams; it never throws out of the loop.
+/// </summary>
+internal sealed class MuxConnection : IRelayConnection
+{
+    private readonly Stream _transport;
+    private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
+    private readonly Channel<MuxStream> _incoming = Channel.CreateUnbounded<MuxStream>();
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _closing = new();
+    private readonly bool _isClient;
+    private readonly Task _reader;
+    private long _nextId;
+
+    public MuxConnection(Stream transport, bool isClient, EndPoint remote)
+    {
+        _transport = transport;
+        _isClient = isClient;
+        RemoteEndPoint = remote;
+        _nextId = isClient ? -1 : 0; // client streams are odd, server streams even: no collisions
+        _reader = Task.Run(ReadLoopAsync);
+    }
+
+    public EndPoint RemoteEndPoint { get; }
+
+    /// <summary>Why the connection ended, when it did.</summary>
+    public Exception? Failure { get; private set; }
+
+    public async ValueTask<Stream> OpenStreamAsync(CancellationToken cancellationToken)
+    {
+        var id = (uint)Interlocked.Add(ref _nextId, 2);
+        var stream = new MuxStream(this, id);
+        _streams[id] = stream;
+        await SendAsync(MuxFrameType.Open, id, default, 0, cancellationToken).ConfigureAwait(false);
+        return stream;
+    }
+
+    public async ValueTask<Stream> AcceptStreamAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _incoming.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new IOException("The connection is closed.", Failure);
+        }
+    }
+
+    internal async Task SendAsync(MuxFrameType type, uint id, ReadOnlyMemory<byte> payload, uint length, CancellationToken cancellationToken)
+    {
+        var frame = ArrayPool<byte>.Shared.Rent(MuxLimits.HeaderBytes + payload.Length);
+        try
+        {
+            frame[0] = (byte)type;
+            BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(1), id);
+            BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(5), length);
+            payload.Span.CopyTo(frame.AsSpan(MuxLimits.HeaderBytes));
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _transport.WriteAsync(frame.AsMemory(0, MuxLimits.HeaderBytes + payload.Length), cancellationToken).ConfigureAwait(false);
+                await _transport.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _closing.CancelAsync().ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _reader.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var header = new byte[MuxLimits.HeaderBytes];
+        var payload = new byte[MuxLimits.MaxPayload];
+        try
+        {
+            while (true)
+            {
+                if (!await ReadExactlyOrEndAsync(header).ConfigureAwait(false))
+                {
+                    Close(new IOException("The peer closed the connection."));
+                    return;
+                }
+
+                var type = (MuxFrameType)header[0];
+                var id = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(1));
+                var length = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(5));
+                if (type == MuxFrameType.Data && length > MuxLimits.MaxPayload)
+                {
+                    throw new InvalidDataException($"Data frame of {length} bytes exceeds {MuxLimits.MaxPayload}.");
+                }
+
+                if (type == MuxFrameType.Data && !await ReadExactlyOrEndAsync(payload.AsMemory(0, (int)length)).ConfigureAwait(false))
+                {
+                    throw new InvalidDataException("The connection ended inside a frame.");
+                }
+
+                Dispatch(type, id, length, payload.AsSpan(0, type == MuxFrameType.Data ? (int)length : 0));
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ObjectDisposedException or OperationCanceledException)
+        {
+            Close(e);
+        }
+    }
+
+    private void Dispatch(MuxFrameType type, uint id, uint length, ReadOnlySpan<byte> data)
+    {
+        switch (type)
+        {
+            case MuxFrameType.Open:
+                var peerOpened = (id & 1) == (_isClient ? 0u : 1u);
+                if (!peerOpened || id == 0 || _streams.ContainsKey(id))
+                {
+                    throw new InvalidDataException($"The peer opened stream {id}, which it may not.");
+                }
+
+                var stream = new MuxStream(this, id);
+                _streams[id] = stream;
+                _incoming.Writer.TryWrite(stream);
+                break;
+            case MuxFrameType.Data:
+                if (_streams.TryGetValue(id, out var target) && !target.Received(data))
+                {
+                    throw new InvalidDataException($"The peer overran stream {id}'s window.");
+                }
+
+                break;
+            case MuxFrameType.Fin:
+                if (_streams.TryGetValue(id, out var finished))
+                {
+                    finished.ReceivedFin();
+                }
+
+                break;
+            case MuxFrameType.Window:
+                if (_streams.TryGetValue(id, out var granted))
+                {
+                    granted.Granted(length);
+                }
+
+                break;
+            case MuxFrameType.Reset:
+                if (_streams.TryRemove(id, out var reset))
+                {
+                    reset.Failed(new IOException($"The peer reset stream {id}."));
+                }
+
+                break;
+            default:
+                throw new InvalidDataException($"Unknown frame type {(byte)type}.");
+        }
+    }
+
+    private void Close(Exception reason)
+    {
+        Failure ??= reason;
+        _incoming.Writer.TryComplete();
+        foreach (var stream in _streams.Values)
+        {
+            stream.Failed(new IOException("The relay connection failed.", reason));
+        }
+
+        _streams.Clear();
+        _transport.Dispose();
+    }
+
+    private async ValueTask<bool> ReadExactlyOrEndAsync(Memory<byte> buffer)
+    {
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = await _transport.ReadAsync(buffer[read..], _closing.Token).ConfigureAwait(false);
+            if (n == 0)
+            {
+                if (read == 0)
+                {
+                    return false;
+                }
+
+                throw new InvalidDataException("The connection ended inside a frame.");
+            }
+
+            read += n;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,213 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Msdn.Overlay.Security;
+using Msdn.Overlay.Transport;
+
+namespace Msdn.Overlay.Tests.Transport;
+
+/// <summary>
+/// The one conformance suite every relay transport passes, over real sockets on 127.0.0.1 with mutual
+/// TLS between two relay identities. Subclasses say which transport; unsupported ones skip, saying why.
+/// </summary>
+public abstract class RelayTransportConformance : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("transport-").FullName;
+    private readonly X509Certificate2 _serverCert;
+    private readonly X509Certificate2 _clientCert;
+
+    protected RelayTransportConformance()
+    {
+        _serverCert = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "s"), "room-s", TimeProvider.System);
+        _clientCert = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "c"), "room-c", TimeProvider.System);
+    }
+
+    protected abstract string SkipReason { get; }
+
+    public void Dispose()
+    {
+        _serverCert.Dispose();
+        _clientCert.Dispose();
+        Directory.Delete(_dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    [SkippableFact]
+    public async Task A_stream_carries_bytes_both_ways_in_order()
+    {
+        await using var pair = await ConnectAsync();
+        var client = await pair.Client.OpenStreamAsync(default);
+        var sent = RandomNumberGenerator.GetBytes(300_000);
+        var echo = EchoOneStreamAsync(pair.Server);
+        await client.WriteAsync(sent);
+        await client.CompleteWritesAsync();
+        var received = await ReadToEndAsync(client);
+        await echo;
+        Assert.Equal(sent, received);
+    }
+
+    [SkippableFact]
+    public async Task Many_concurrent_streams_stay_separate()
+    {
+        await using var pair = await ConnectAsync();
+        var server = Task.Run(async () =>
+        {
+            var echoes = new List<Task>();
+            for (var i = 0; i < 16; i++)
+            {
+                var stream = await pair.Server.AcceptStreamAsync(default);
+                echoes.Add(EchoAsync(stream));
+            }
+
+            await Task.WhenAll(echoes);
+        });
+        var clients = Enumerable.Range(0, 16).Select(async i =>
+        {
+            var stream = await pair.Client.OpenStreamAsync(default);
+            var sent = RandomNumberGenerator.GetBytes(100_000 + i);
+            var reading = ReadToEndAsync(stream);
+            await stream.WriteAsync(sent);
+            await stream.CompleteWritesAsync();
+            Assert.Equal(sent, await reading);
+        }).ToList();
+        await Task.WhenAll(clients).WaitAsync(TimeSpan.FromSeconds(60));
+        await server.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    [SkippableFact]
+    public async Task A_large_transfer_arrives_intact_through_flow_control()
+    {
+        await using var pair = await ConnectAsync();
+        var sent = RandomNumberGenerator.GetBytes(16 * 1024 * 1024);
+        var accept = pair.Server.AcceptStreamAsync(default);
+        var client = await pair.Client.OpenStreamAsync(default);
+        var writing = Task.Run(async () =>
+        {
+            for (var at = 0; at < sent.Length; at += 64 * 1024)
+            {
+                await client.WriteAsync(sent.AsMemory(at, Math.Min(64 * 1024, sent.Length - at)));
+            }
+
+            await client.CompleteWritesAsync();
+        });
+        var server = await accept;
+        var received = await ReadToEndAsync(server).WaitAsync(TimeSpan.FromSeconds(60));
+        await writing;
+        Assert.Equal(SHA256.HashData(sent), SHA256.HashData(received));
+    }
+
+    [SkippableFact]
+    public async Task An_unknown_relay_is_refused()
+    {
+        Skip.If(SkipReason.Length > 0, SkipReason);
+        using var stranger = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "x"), "room-x", TimeProvider.System);
+        var server = CreateTransport(_serverCert, [RelayCertificates.Fingerprint(_clientCert)]);
+        await using var listener = await server.ListenAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
+        var accepting = listener.AcceptAsync(default).AsTask();
+        var client = CreateTransport(stranger, [RelayCertificates.Fingerprint(_serverCert)]);
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            await using var connection = await client.ConnectAsync(listener.LocalEndPoint, default);
+            var stream = await connection.OpenStreamAsync(default);
+            await stream.WriteAsync(new byte[] { 1, 2, 3 });
+            _ = await stream.ReadAsync(new byte[1]); // the refusal may only surface on first use
+        });
+        Assert.NotNull(error);
+        await Assert.ThrowsAnyAsync<TimeoutException>(() => accepting.WaitAsync(TimeSpan.FromSeconds(1)));
+    }
+
+    [SkippableFact]
+    public async Task Losing_the_connection_fails_its_streams()
+    {
+        await using var pair = await ConnectAsync();
+        var client = await pair.Client.OpenStreamAsync(default);
+        await client.WriteAsync(new byte[] { 1 });
+        await pair.Server.AcceptStreamAsync(default);
+        await pair.Server.DisposeAsync();
+        var failure = await Record.ExceptionAsync(async () =>
+        {
+            var buffer = new byte[16];
+            while (await client.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10)) > 0)
+            {
+            }
+
+            // A clean end of stream is not enough: the peer never finished its side.
+            throw new IOException("ended");
+        });
+        Assert.IsAssignableFrom<IOException>(failure);
+    }
+
+    protected abstract IRelayTransport CreateTransport(X509Certificate2 certificate, string[] pinned);
+
+    private async Task<ConnectedPair> ConnectAsync()
+    {
+        Skip.If(SkipReason.Length > 0, SkipReason);
+        var server = CreateTransport(_serverCert, [RelayCertificates.Fingerprint(_clientCert)]);
+        var client = CreateTransport(_clientCert, [RelayCertificates.Fingerprint(_serverCert)]);
+        var listener = await server.ListenAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
+        var accepting = listener.AcceptAsync(default).AsTask();
+        var clientConnection = await client.ConnectAsync(listener.LocalEndPoint, default);
+        var serverConnection = await accepting.WaitAsync(TimeSpan.FromSeconds(10));
+        return new ConnectedPair(listener, serverConnection, clientConnection);
+    }
+
+    private static async Task EchoOneStreamAsync(IRelayConnection connection) =>
+        await EchoAsync(await connection.AcceptStreamAsync(default));
+
+    private static async Task EchoAsync(Stream stream)
+    {
+        var buffer = new byte[32 * 1024];
+        int n;
+        while ((n = await stream.ReadAsync(buffer)) > 0)
+        {
+            await stream.WriteAsync(buffer.AsMemory(0, n));
+        }
+
+        await stream.CompleteWritesAsync();
+    }
+
+    private static async Task<byte[]> ReadToEndAsync(Stream stream)
+    {
+        using var memory = new MemoryStream();
+        var buffer = new byte[32 * 1024];
+        int n;
+        while ((n = await stream.ReadAsync(buffer)) > 0)
+        {
+            memory.Write(buffer, 0, n);
+        }
+
+        return memory.ToArray();
+    }
+
+    private sealed record ConnectedPair(IRelayListener Listener, IRelayConnection Server, IRelayConnection Client) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Client.DisposeAsync();
+            await Server.DisposeAsync();
+            await Listener.DisposeAsync();
+        }
+    }
+}
+
+public sealed class TcpTlsRelayTransportTests : RelayTransportConformance
+{
+    protected override string SkipReason => string.Empty;
+
+    protected override IRelayTransport CreateTransport(X509Certificate2 certificate, string[] pinned) =>
+        new TcpTlsRelayTransport(new RelayTransportOptions(certificate, new PeerCertificatePolicy(pinned, null, TimeProvider.System)));
+}
+
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[System.Runtime.Versioning.SupportedOSPlatform("windows")]
+[System.Runtime.Versioning.SupportedOSPlatform("macos")]
+public sealed class QuicRelayTransportTests : RelayTransportConformance
+{
+    protected override string SkipReason =>
+        System.Net.Quic.QuicConnection.IsSupported
+            ? string.Empty
+            : "QUIC is not supported on this machine (System.Net.Quic needs libmsquic; see the README): the relay uses TCP + TLS here.";
+
+    protected override IRelayTransport CreateTransport(X509Certificate2 certificate, string[] pinned) =>
+        new QuicRelayTransport(new RelayTransportOptions(certificate, new PeerCertificatePolicy(pinned, null, TimeProvider.System)));
+}
