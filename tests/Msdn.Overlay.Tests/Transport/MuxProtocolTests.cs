@@ -1,0 +1,121 @@
+using System.IO.Pipelines;
+using System.Net;
+using Msdn.Overlay.Transport;
+using Msdn.Overlay.Transport.Mux;
+
+namespace Msdn.Overlay.Tests.Transport;
+
+/// <summary>The multiplexer against a hostile peer, over an in-process byte pipe (the TLS layer is not the point here).</summary>
+public sealed class MuxProtocolTests
+{
+    [Theory]
+    [InlineData(new byte[] { 9, 1, 0, 0, 0, 0, 0, 0, 0 })]                   // unknown frame type
+    [InlineData(new byte[] { 1, 1, 0, 0, 0, 0xFF, 0xFF, 0, 0 })]             // data frame over the size limit
+    [InlineData(new byte[] { 0, 2, 0, 0, 0, 0, 0, 0, 0 })]                   // the client opening an even (server) stream id
+    [InlineData(new byte[] { 1, 1, 0, 0, 0, 5, 0, 0, 0, 1, 2 })]             // connection ends inside a frame
+    public async Task A_malformed_frame_closes_only_that_connection(byte[] garbage)
+    {
+        var (server, raw) = Pair();
+        var (healthyServer, healthyClientSide) = Pair();
+        await using var healthy = new MuxConnection(healthyClientSide, isClient: true, new IPEndPoint(IPAddress.Loopback, 2));
+        await using var attacked = new MuxConnection(server, isClient: false, new IPEndPoint(IPAddress.Loopback, 1));
+        await using var healthyPeer = new MuxConnection(healthyServer, isClient: false, new IPEndPoint(IPAddress.Loopback, 3));
+
+        await raw.WriteAsync(garbage);
+        await raw.FlushAsync();
+        raw.Dispose(); // for the truncated case: the peer is gone mid-frame
+        var failure = await Record.ExceptionAsync(() => attacked.AcceptStreamAsync(default).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.IsType<IOException>(failure);
+        Assert.NotNull(attacked.Failure);
+
+        // Another connection of the same process is untouched.
+        var stream = await healthy.OpenStreamAsync(default);
+        var accepted = await healthyPeer.AcceptStreamAsync(default).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await stream.WriteAsync(new byte[] { 42 });
+        var buffer = new byte[1];
+        Assert.Equal(1, await accepted.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(42, buffer[0]);
+    }
+
+    [Fact]
+    public async Task A_slow_reader_holds_back_its_own_writer_only()
+    {
+        var (a, b) = Pair();
+        await using var left = new MuxConnection(a, isClient: true, new IPEndPoint(IPAddress.Loopback, 1));
+        await using var right = new MuxConnection(b, isClient: false, new IPEndPoint(IPAddress.Loopback, 2));
+        var slow = await left.OpenStreamAsync(default);
+        var slowPeer = await right.AcceptStreamAsync(default);
+        var fast = await left.OpenStreamAsync(default);
+        var fastPeer = await right.AcceptStreamAsync(default);
+
+        // Nobody reads the slow stream: its writer stops after one window...
+        var blocked = slow.WriteAsync(new byte[MuxLimits.InitialWindow * 2]).AsTask();
+        await Assert.ThrowsAsync<TimeoutException>(() => blocked.WaitAsync(TimeSpan.FromMilliseconds(500)));
+
+        // ...while the other stream on the same connection flows freely.
+        await fast.WriteAsync(new byte[100_000]);
+        var received = 0;
+        var buffer = new byte[16 * 1024];
+        while (received < 100_000)
+        {
+            received += await fastPeer.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        // Reading the slow stream releases its writer.
+        var drained = 0;
+        while (drained < MuxLimits.InitialWindow * 2)
+        {
+            drained += await slowPeer.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        await blocked.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>Two connected duplex byte streams.</summary>
+    private static (Stream, Stream) Pair()
+    {
+        var there = new Pipe();
+        var back = new Pipe();
+        return (new Duplex(back.Reader.AsStream(), there.Writer.AsStream()), new Duplex(there.Reader.AsStream(), back.Writer.AsStream()));
+    }
+
+    private sealed class Duplex(Stream input, Stream output) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => input.ReadAsync(buffer, cancellationToken);
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => output.WriteAsync(buffer, cancellationToken);
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => output.FlushAsync(cancellationToken);
+
+        public override void Flush() => output.Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => input.Read(buffer, offset, count);
+
+        public override void Write(byte[] buffer, int offset, int count) => output.Write(buffer, offset, count);
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                output.Dispose();
+                input.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}
