@@ -1,0 +1,154 @@
+namespace Msdn.Overlay.Flows;
+
+/// <summary>
+/// The ingress side of one flow: numbers the writer's bytes into chunks, keeps every chunk until the
+/// egress acknowledges it (cumulatively), and on failover rewinds so the new path carries everything not
+/// yet acknowledged. The unacknowledged buffer is bounded: a writer that gets ahead waits (backpressure),
+/// nothing is dropped. Thread-safe: one writer, one sending loop and the ack handler may run at once.
+/// </summary>
+public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowledgedBytes = 4 * 1024 * 1024)
+{
+    private readonly Lock _lock = new();
+    private readonly LinkedList<FlowChunk> _unacknowledged = new();
+    private LinkedListNode<FlowChunk>? _nextToSend;
+    private long _bufferedBytes;
+    private ulong _nextSequence;
+    private TaskCompletionSource _roomFreed = NewSignal();
+    private TaskCompletionSource _chunkAdded = NewSignal();
+
+    public int MaxChunkBytes { get; } = maxChunkBytes;
+
+    public long MaxUnacknowledgedBytes { get; } = maxUnacknowledgedBytes;
+
+    /// <summary>Chunks numbered so far (the next chunk's sequence).</summary>
+    public ulong ChunksWritten
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _nextSequence;
+            }
+        }
+    }
+
+    /// <summary>Everything before this has been delivered at the egress.</summary>
+    public ulong Acknowledged { get; private set; }
+
+    public long BufferedBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bufferedBytes;
+            }
+        }
+    }
+
+    /// <summary>Appends the writer's bytes, waiting while the unacknowledged buffer is full.</summary>
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        while (!data.IsEmpty)
+        {
+            Task wait;
+            lock (_lock)
+            {
+                if (_bufferedBytes < MaxUnacknowledgedBytes)
+                {
+                    var size = (int)Math.Min(Math.Min(data.Length, MaxChunkBytes), MaxUnacknowledgedBytes - _bufferedBytes);
+                    var node = _unacknowledged.AddLast(new FlowChunk(_nextSequence++, data[..size].ToArray()));
+                    _nextToSend ??= node;
+                    _bufferedBytes += size;
+                    data = data[size..];
+                    _chunkAdded.TrySetResult();
+                    continue;
+                }
+
+                wait = _roomFreed.Task;
+            }
+
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The next chunk the current path has not carried yet, if any.</summary>
+    public bool TryTakeNext(out FlowChunk chunk)
+    {
+        lock (_lock)
+        {
+            if (_nextToSend is null)
+            {
+                chunk = default;
+                return false;
+            }
+
+            chunk = _nextToSend.Value;
+            _nextToSend = _nextToSend.Next;
+            return true;
+        }
+    }
+
+    /// <summary>Completes when a chunk is waiting to be sent.</summary>
+    public Task WaitForDataAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_nextToSend is not null)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (_chunkAdded.Task.IsCompleted)
+            {
+                _chunkAdded = NewSignal();
+            }
+
+            return _chunkAdded.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>A cumulative ack: chunks before <paramref name="nextExpected"/> are delivered. Stale or repeated acks are harmless.</summary>
+    public void Acknowledge(ulong nextExpected)
+    {
+        lock (_lock)
+        {
+            if (nextExpected > _nextSequence)
+            {
+                throw new InvalidOperationException($"Ack for {nextExpected} beyond the {_nextSequence} chunks sent.");
+            }
+
+            var freed = false;
+            while (_unacknowledged.First is { } first && first.Value.Sequence < nextExpected)
+            {
+                if (_nextToSend == first)
+                {
+                    _nextToSend = first.Next;
+                }
+
+                _bufferedBytes -= first.Value.Payload.Length;
+                _unacknowledged.RemoveFirst();
+                freed = true;
+            }
+
+            Acknowledged = Math.Max(Acknowledged, nextExpected);
+            if (freed)
+            {
+                _roomFreed.TrySetResult();
+                _roomFreed = NewSignal();
+            }
+        }
+    }
+
+    /// <summary>Failover: the next path starts again from the first unacknowledged chunk. Returns that sequence.</summary>
+    public ulong Rewind()
+    {
+        lock (_lock)
+        {
+            _nextToSend = _unacknowledged.First;
+            return _nextToSend?.Value.Sequence ?? _nextSequence;
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
