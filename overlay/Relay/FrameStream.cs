@@ -1,0 +1,69 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Msdn.Overlay.Framing;
+
+namespace Msdn.Overlay.Relay;
+
+/// <summary>Frames over one relay stream: a pipe reader for decoding, serialized writes.</summary>
+internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDisposable
+{
+    private readonly PipeReader _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _buffer = new(32 * 1024);
+
+    public Stream Stream => stream;
+
+    public async ValueTask WriteAsync(Frame frame, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _buffer.ResetWrittenCount();
+            FrameCodec.Write(_buffer, frame);
+            await stream.WriteAsync(_buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>The next frame with its payload copied out, or null at the end of the stream.</summary>
+    public async ValueTask<(Frame Frame, byte[] Payload)?> ReadAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (FrameCodec.TryRead(ref buffer, limits, out var frame))
+            {
+                var payload = frame.Payload.ToArray();
+                _reader.AdvanceTo(buffer.Start);
+                return (frame, payload);
+            }
+
+            if (result.IsCompleted)
+            {
+                _reader.AdvanceTo(buffer.End);
+                if (!buffer.IsEmpty)
+                {
+                    throw new FrameFormatException("The stream ended inside a frame.");
+                }
+
+                return null;
+            }
+
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>Bytes already read ahead past the last frame (to hand over when splicing).</summary>
+    public PipeReader Reader => _reader;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _reader.CompleteAsync().ConfigureAwait(false);
+        await stream.DisposeAsync().ConfigureAwait(false);
+    }
+}

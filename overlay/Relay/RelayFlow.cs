@@ -1,0 +1,47 @@
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Flows;
+
+namespace Msdn.Overlay.Relay;
+
+/// <summary>
+/// A flow a local media engine opened at this relay (the ingress): write ordered bytes; the relay carries
+/// them along the route and fails over to the backup path, replaying what is unacknowledged.
+/// </summary>
+public sealed class RelayFlow
+{
+    private readonly TaskCompletionSource _writesDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal RelayFlow(ulong id, RoomId destination, string endpoint, RelayNodeOptions options)
+    {
+        Id = id;
+        Destination = destination;
+        Endpoint = endpoint;
+        Sender = new FlowSender(options.MaxChunkBytes, options.MaxUnacknowledgedBytes);
+    }
+
+    public ulong Id { get; }
+
+    public RoomId Destination { get; }
+
+    public string Endpoint { get; }
+
+    public int Failovers { get; internal set; }
+
+    /// <summary>Each failover: from the path's failure to the first ack on the new path.</summary>
+    public List<TimeSpan> FailoverTimes { get; } = [];
+
+    /// <summary>The rooms of the path currently carrying the flow.</summary>
+    public IReadOnlyList<RoomId> CurrentPath { get; internal set; } = [];
+
+    internal FlowSender Sender { get; }
+
+    internal Task WritesDone => _writesDone.Task;
+
+    /// <summary>Completes when everything written has been acknowledged by the egress.</summary>
+    public Task Completion { get; internal set; } = Task.CompletedTask;
+
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => Sender.WriteAsync(data, cancellationToken);
+
+    /// <summary>No more data: the flow ends once the egress has acknowledged everything.</summary>
+    public void CompleteWriting() => _writesDone.TrySetResult();
+}

@@ -1,0 +1,156 @@
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Flows;
+using Msdn.Overlay.Framing;
+
+namespace Msdn.Overlay.Relay;
+
+/// <summary>The ingress side: carry a local flow along its route, fail over, replay, finish.</summary>
+public sealed partial class RelayNode
+{
+    private async Task RunIngressAsync(RelayFlow flow, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<RoomId>? failed = null;
+        long? faultAt = null;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var path = ChoosePath(flow.Destination, failed);
+            flow.CurrentPath = path;
+            try
+            {
+                await CarryAsync(flow, path, faultAt, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is IOException or FrameFormatException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                faultAt ??= _time.GetTimestamp();
+                flow.Failovers++;
+                var next = ChoosePath(flow.Destination, path);
+                Log.FailedOver(_logger, Room, flow.Id, string.Join('>', path), string.Join('>', next), e.Message);
+                if (next.SequenceEqual(path))
+                {
+                    // No other path: give the broken one a moment (the controller's next table may fix it).
+                    await Task.Delay(_options.WatchdogInterval, _time, cancellationToken).ConfigureAwait(false);
+                }
+
+                failed = path;
+            }
+        }
+    }
+
+    /// <summary>The primary path, or after a failure on it the backup (and back again after a failure on the backup).</summary>
+    private RoomId[] ChoosePath(RoomId destination, IReadOnlyList<RoomId>? failed)
+    {
+        var route = _routes().Find(Room, destination) ?? throw new IOException($"No route from {Room} to {destination}.");
+        var primary = route.Primary.ToArray();
+        if (failed is null || route.Backup is not { } backup || !failed.SequenceEqual(primary))
+        {
+            return primary;
+        }
+
+        return [.. backup];
+    }
+
+    /// <summary>Carries the flow over one path until it is complete (returns) or the path breaks (throws).</summary>
+    private async Task CarryAsync(RelayFlow flow, RoomId[] path, long? faultAt, CancellationToken cancellationToken)
+    {
+        var stream = await OpenStreamToAsync(path[1], cancellationToken).ConfigureAwait(false);
+        await using var frames = new FrameStream(stream, FrameLimits.Default);
+        var sender = flow.Sender;
+        var resume = sender.Rewind();
+        await frames.WriteAsync(Frame.Open(new OpenFlow(flow.Id, Room.Value, flow.Destination.Value, flow.Endpoint, [.. path.Select(r => r.Value)], resume)), cancellationToken).ConfigureAwait(false);
+
+        using var broken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var lastProgress = _time.GetTimestamp();
+        var established = 0; // set once this path returned its first ack
+        var sending = Task.Run(() => SendLoopAsync(sender, frames, flow.Id, broken.Token), CancellationToken.None);
+        var receiving = Task.Run(
+            async () =>
+            {
+                while (await frames.ReadAsync(broken.Token).ConfigureAwait(false) is { } read)
+                {
+                    if (read.Frame.Kind != FrameKind.Ack || read.Frame.FlowId != flow.Id)
+                    {
+                        throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame coming back on flow {flow.Id}.");
+                    }
+
+                    var before = sender.Acknowledged;
+                    sender.Acknowledge(read.Frame.Sequence);
+                    Volatile.Write(ref established, 1);
+                    if (sender.Acknowledged > before)
+                    {
+                        Interlocked.Exchange(ref lastProgress, _time.GetTimestamp());
+                        if (faultAt is { } fault)
+                        {
+                            flow.FailoverTimes.Add(_time.GetElapsedTime(fault));
+                            faultAt = null;
+                        }
+                    }
+                }
+
+                throw new IOException("The path closed the flow's stream.");
+            },
+            CancellationToken.None);
+
+        try
+        {
+            while (true)
+            {
+                var tick = Task.Delay(_options.WatchdogInterval, _time, broken.Token);
+                var first = await Task.WhenAny(tick, sending, receiving).ConfigureAwait(false);
+                if (first != tick)
+                {
+                    await first.ConfigureAwait(false); // surfaces the path's failure
+                }
+
+                if (flow.WritesDone.IsCompleted && sender.Acknowledged == sender.ChunksWritten)
+                {
+                    await frames.WriteAsync(Frame.Close(new CloseFlow(flow.Id, "complete")), cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                var stalled = _time.GetElapsedTime(Interlocked.Read(ref lastProgress));
+                var patience = Volatile.Read(ref established) == 1 ? _options.AckTimeout : _options.PathSetupTimeout;
+                if (sender.Acknowledged < sender.ChunksWritten && stalled > patience)
+                {
+                    throw new IOException($"No ack for {stalled.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
+                }
+
+                if (sender.Acknowledged == sender.ChunksWritten)
+                {
+                    Interlocked.Exchange(ref lastProgress, _time.GetTimestamp()); // idle, not stalled
+                }
+            }
+        }
+        finally
+        {
+            await broken.CancelAsync().ConfigureAwait(false);
+            await Quietly(sending).ConfigureAwait(false);
+            await Quietly(receiving).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task SendLoopAsync(FlowSender sender, FrameStream frames, ulong flow, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            while (sender.TryTakeNext(out var chunk))
+            {
+                await frames.WriteAsync(Frame.Data(flow, chunk.Sequence, new System.Buffers.ReadOnlySequence<byte>(chunk.Payload)), cancellationToken).ConfigureAwait(false);
+            }
+
+            await sender.WaitForDataAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or FrameFormatException or ObjectDisposedException)
+        {
+        }
+    }
+}

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+using Msdn.Graph.Topology;
+
+namespace Msdn.Overlay.Relay;
+
+public sealed partial class RelayNode
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Relay {Room}: a stream ended: {Reason}")]
+        public static partial void StreamEnded(ILogger logger, RoomId room, string reason);
+
+        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Relay {Room}: flow {Flow} failed over from {From} to {To}: {Reason}")]
+        public static partial void FailedOver(ILogger logger, RoomId room, ulong flow, string from, string to, string reason);
+    }
+}

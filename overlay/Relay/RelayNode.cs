@@ -1,0 +1,272 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Flows;
+using Msdn.Overlay.Framing;
+using Msdn.Overlay.Transport;
+
+namespace Msdn.Overlay.Relay;
+
+/// <summary>
+/// One room's relay: accepts peer relays' streams and either forwards them to the next room of their
+/// source route (after the Open frame the two streams are spliced byte for byte) or, at the end of the
+/// route, delivers the flow in order to the local subscriber and acknowledges it. Flows opened here
+/// (<see cref="OpenFlowAsync"/>) are sent along the route table's primary path and fail over to the
+/// backup on a broken stream or missing acks, replaying from the last acknowledged chunk.
+/// </summary>
+public sealed partial class RelayNode : IAsyncDisposable
+{
+    private readonly IRelayTransport _transport;
+    private readonly Func<RoomId, EndPoint?> _peerEndpoints;
+    private readonly Func<RouteTable> _routes;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly RelayNodeOptions _options;
+    private readonly ConcurrentDictionary<RoomId, Lazy<Task<IRelayConnection>>> _peers = new();
+    private readonly ConcurrentDictionary<ulong, EgressFlow> _egress = new();
+    private readonly ConcurrentDictionary<string, Channel<byte[]>> _subscribers = new();
+    private readonly ConcurrentBag<IAsyncDisposable> _inbound = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private IRelayListener? _listener;
+    private Task? _accepting;
+    private long _nextFlow;
+
+    public RelayNode(RoomId room, IRelayTransport transport, Func<RoomId, EndPoint?> peerEndpoints, Func<RouteTable> routes, TimeProvider time, ILogger<RelayNode> logger, RelayNodeOptions? options = null)
+    {
+        Room = room;
+        _transport = transport;
+        _peerEndpoints = peerEndpoints;
+        _routes = routes;
+        _time = time;
+        _logger = logger;
+        _options = options ?? new RelayNodeOptions();
+        _nextFlow = (long)((ulong)(uint)room.Value.GetHashCode(StringComparison.Ordinal) << 32);
+    }
+
+    public RoomId Room { get; }
+
+    public EndPoint LocalEndPoint => _listener?.LocalEndPoint ?? throw new InvalidOperationException("The relay is not started.");
+
+    public async Task StartAsync(IPEndPoint listen, CancellationToken cancellationToken)
+    {
+        _listener = await _transport.ListenAsync(listen, cancellationToken).ConfigureAwait(false);
+        _accepting = Task.Run(AcceptLoopAsync, CancellationToken.None);
+    }
+
+    /// <summary>Where flows to <paramref name="endpoint"/> in this room are delivered, in order.</summary>
+    public ChannelReader<byte[]> Subscribe(string endpoint) =>
+        _subscribers.GetOrAdd(endpoint, _ => Channel.CreateUnbounded<byte[]>()).Reader;
+
+    /// <summary>Opens a flow from this room to <paramref name="endpoint"/> in <paramref name="destination"/>.</summary>
+    public Task<RelayFlow> OpenFlowAsync(RoomId destination, string endpoint, CancellationToken cancellationToken = default)
+    {
+        var flow = new RelayFlow((ulong)Interlocked.Increment(ref _nextFlow), destination, endpoint, _options);
+        flow.Completion = Task.Run(() => RunIngressAsync(flow, _stopping.Token), CancellationToken.None);
+        return Task.FromResult(flow);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_listener is not null)
+        {
+            await _listener.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_accepting is not null)
+        {
+            await _accepting.ConfigureAwait(false); // no connection can be added after this
+        }
+
+        foreach (var connection in _inbound)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (var peer in _peers.Values)
+        {
+            if (peer.IsValueCreated && peer.Value.IsCompletedSuccessfully)
+            {
+                await peer.Value.Result.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            IRelayConnection connection;
+            try
+            {
+                connection = await _listener!.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or System.Net.Sockets.SocketException)
+            {
+                return;
+            }
+
+            if (_stopping.IsCancellationRequested)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false); // accepted while shutting down
+                return;
+            }
+
+            _inbound.Add(connection);
+            _ = Task.Run(() => ServeConnectionAsync(connection), CancellationToken.None);
+        }
+    }
+
+    private async Task ServeConnectionAsync(IRelayConnection connection)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Stream stream;
+            try
+            {
+                stream = await connection.AcceptStreamAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => ServeStreamAsync(stream), CancellationToken.None);
+        }
+    }
+
+    private async Task ServeStreamAsync(Stream stream)
+    {
+        var frames = new FrameStream(stream, FrameLimits.Default);
+        try
+        {
+            var first = await frames.ReadAsync(_stopping.Token).ConfigureAwait(false);
+            if (first?.Frame.Control is not OpenFlow open)
+            {
+                throw new FrameFormatException("A relay stream must start with an Open frame.");
+            }
+
+            var at = Array.IndexOf(open.Path, Room.Value);
+            if (at < 1)
+            {
+                throw new FrameFormatException($"Flow {open.FlowId}'s path {string.Join('>', open.Path)} does not pass {Room} after its first room.");
+            }
+
+            if (at == open.Path.Length - 1)
+            {
+                await ServeEgressAsync(frames, open).ConfigureAwait(false);
+            }
+            else
+            {
+                await ForwardAsync(frames, first.Value.Frame, new RoomId(open.Path[at + 1])).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or FrameFormatException or OperationCanceledException or ObjectDisposedException)
+        {
+            Log.StreamEnded(_logger, Room, e.Message);
+        }
+        finally
+        {
+            await frames.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Splices the upstream stream to the next hop: the Open frame, then raw bytes both ways.</summary>
+    private async Task ForwardAsync(FrameStream upstream, Frame open, RoomId next)
+    {
+        var downstream = await OpenStreamToAsync(next, _stopping.Token).ConfigureAwait(false);
+        await using var downstreamFrames = new FrameStream(downstream, FrameLimits.Default);
+        await downstreamFrames.WriteAsync(open, _stopping.Token).ConfigureAwait(false);
+        using var broken = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        var forward = Task.Run(async () =>
+        {
+            try
+            {
+                await upstream.Reader.CopyToAsync(downstream, broken.Token).ConfigureAwait(false);
+                await downstream.CompleteWritesAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                await broken.CancelAsync().ConfigureAwait(false);
+            }
+        });
+        var backward = Task.Run(async () =>
+        {
+            try
+            {
+                await downstream.CopyToAsync(upstream.Stream, broken.Token).ConfigureAwait(false);
+                await upstream.Stream.CompleteWritesAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                await broken.CancelAsync().ConfigureAwait(false);
+            }
+        });
+        await Task.WhenAll(Settle(forward), Settle(backward)).ConfigureAwait(false);
+
+        static async Task Settle(Task task)
+        {
+            try
+            {
+                await task.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                // One side broke: both are torn down, the ingress fails over.
+            }
+        }
+    }
+
+    private async Task ServeEgressAsync(FrameStream frames, OpenFlow open)
+    {
+        var subscriber = _subscribers.GetOrAdd(open.Endpoint, _ => Channel.CreateUnbounded<byte[]>());
+        var flow = _egress.GetOrAdd(open.FlowId, _ => new EgressFlow(subscriber.Writer));
+        while (await frames.ReadAsync(_stopping.Token).ConfigureAwait(false) is { } read)
+        {
+            switch (read.Frame.Kind)
+            {
+                case FrameKind.Data:
+                    ulong ack;
+                    lock (flow)
+                    {
+                        flow.Receiver.Accept(new FlowChunk(read.Frame.Sequence, read.Payload));
+                        ack = flow.Receiver.NextExpected;
+                    }
+
+                    await frames.WriteAsync(Frame.Ack(open.FlowId, ack), _stopping.Token).ConfigureAwait(false);
+                    break;
+                case FrameKind.Close:
+                    _egress.TryRemove(open.FlowId, out _);
+                    return;
+                default:
+                    throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame on flow {open.FlowId}.");
+            }
+        }
+    }
+
+    private async Task<Stream> OpenStreamToAsync(RoomId room, CancellationToken cancellationToken)
+    {
+        var endpoint = _peerEndpoints(room) ?? throw new IOException($"No endpoint is known for room {room}.");
+        var connection = _peers.GetOrAdd(room, _ => new Lazy<Task<IRelayConnection>>(() => _transport.ConnectAsync(endpoint, _stopping.Token)));
+        try
+        {
+            var open = await connection.Value.ConfigureAwait(false);
+            return await open.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException or ObjectDisposedException)
+        {
+            _peers.TryRemove(new KeyValuePair<RoomId, Lazy<Task<IRelayConnection>>>(room, connection));
+            throw new IOException($"Cannot reach room {room}: {e.Message}", e);
+        }
+    }
+
+    private sealed class EgressFlow(ChannelWriter<byte[]> subscriber)
+    {
+        public FlowReceiver Receiver { get; } = new(chunk => subscriber.TryWrite(chunk.ToArray()));
+    }
+}

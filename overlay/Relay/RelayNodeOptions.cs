@@ -1,0 +1,22 @@
+namespace Msdn.Overlay.Relay;
+
+/// <summary>How a relay forwards and fails over.</summary>
+public sealed record RelayNodeOptions
+{
+    /// <summary>Unacknowledged data with no ack progress for this long means the path is broken: fail over.</summary>
+    public TimeSpan AckTimeout { get; init; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
+    /// How long a new path may take to return its first ack (its relays may still be dialling and
+    /// handshaking onward) before it counts as broken.
+    /// </summary>
+    public TimeSpan PathSetupTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often the ingress checks ack progress.</summary>
+    public TimeSpan WatchdogInterval { get; init; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>Bytes a flow may have unacknowledged before its writer waits.</summary>
+    public long MaxUnacknowledgedBytes { get; init; } = 4 * 1024 * 1024;
+
+    public int MaxChunkBytes { get; init; } = 16 * 1024;
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging.Abstractions;
+using Msdn.Graph.Costs;
+using Msdn.Graph.Routing;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Relay;
+using Msdn.Overlay.Security;
+using Msdn.Overlay.Transport;
+using Xunit.Abstractions;
+
+namespace Msdn.Overlay.Tests.Relay;
+
+/// <summary>
+/// Four real relays on 127.0.0.1 (TCP + mutual TLS), routed by a real route table: the primary
+/// A>B>C and the room-disjoint backup A>D>C.
+/// </summary>
+public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly RoomId A = "room-a", B = "room-b", C = "room-c", D = "room-d";
+    private readonly string _dir = Directory.CreateTempSubdirectory("relays-").FullName;
+    private readonly Dictionary<RoomId, RelayNode> _relays = [];
+    private readonly Dictionary<RoomId, X509Certificate2> _certificates = [];
+    private RouteTable _routes = RouteTable.Empty;
+
+    public async Task InitializeAsync()
+    {
+        RoomId[] rooms = [A, B, C, D];
+        foreach (var room in rooms)
+        {
+            _certificates[room] = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, room.Value), room.Value, TimeProvider.System);
+        }
+
+        var pins = _certificates.Values.Select(RelayCertificates.Fingerprint).ToArray();
+        var links = new List<Link>();
+        void Both(RoomId x, RoomId y, double rtt)
+        {
+            links.Add(new Link(x, y, LinkQuality.FromRtt(rtt)));
+            links.Add(new Link(y, x, LinkQuality.FromRtt(rtt)));
+        }
+
+        Both(A, B, 10);
+        Both(B, C, 10);
+        Both(A, D, 15);
+        Both(D, C, 15);
+        Both(A, C, 100);
+        _routes = new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()).Compute(TopologySnapshot.Create(rooms, links));
+        foreach (var room in rooms)
+        {
+            var transport = new TcpTlsRelayTransport(new RelayTransportOptions(_certificates[room], new PeerCertificatePolicy(pins, null, TimeProvider.System)));
+            // Acks may pause for a while on a loaded 2-core CI machine: these tests are about losing
+            // nothing, so spurious missed-ack failovers are kept out; relay kills break streams at once.
+            var options = new RelayNodeOptions { AckTimeout = TimeSpan.FromSeconds(2) };
+            var relay = new RelayNode(room, transport, r => _relays.TryGetValue(r, out var peer) ? peer.LocalEndPoint : null, () => _routes, TimeProvider.System, new TestOutputLogger<RelayNode>(output), options);
+            await relay.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
+            _relays[room] = relay;
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var relay in _relays.Values)
+        {
+            await relay.DisposeAsync();
+        }
+
+        foreach (var certificate in _certificates.Values)
+        {
+            certificate.Dispose();
+        }
+
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_flow_crosses_a_three_relay_path_intact()
+    {
+        var sink = _relays[C].Subscribe("sink");
+        var flow = await _relays[A].OpenFlowAsync(C, "sink");
+        var sent = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        var receiving = ReceiveAsync(sink, sent.Length);
+        for (var at = 0; at < sent.Length; at += 50_000)
+        {
+            await flow.WriteAsync(sent.AsMemory(at, Math.Min(50_000, sent.Length - at)));
+        }
+
+        flow.CompleteWriting();
+        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(sent, await receiving.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal([A, B, C], flow.CurrentPath);
+        Assert.Equal(0, flow.Failovers);
+    }
+
+    [Fact]
+    public async Task Killing_the_middle_relay_fails_over_to_the_backup_losing_nothing()
+    {
+        // Warm the backup's links (relays keep their peer connections open in production).
+        await WarmAsync(A, D);
+        await WarmAsync(D, C);
+        var sink = _relays[C].Subscribe("sink");
+        var flow = await _relays[A].OpenFlowAsync(C, "sink");
+        var sent = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
+        var receiving = ReceiveAsync(sink, sent.Length);
+        var half = sent.Length / 2;
+        for (var at = 0; at < half; at += 32_000)
+        {
+            await flow.WriteAsync(sent.AsMemory(at, Math.Min(32_000, half - at)));
+        }
+
+        await _relays[B].DisposeAsync(); // the middle relay dies mid-flow
+        _relays.Remove(B);
+        for (var at = half; at < sent.Length; at += 32_000)
+        {
+            await flow.WriteAsync(sent.AsMemory(at, Math.Min(32_000, sent.Length - at)));
+        }
+
+        flow.CompleteWriting();
+        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        var delivered = await receiving.WaitAsync(TimeSpan.FromSeconds(30));
+        output.WriteLine($"failovers {flow.Failovers}, failover times {string.Join(", ", flow.FailoverTimes.Select(t => $"{t.TotalMilliseconds:F0} ms"))}, path now {string.Join('>', flow.CurrentPath)}");
+        Assert.True(sent.AsSpan().SequenceEqual(delivered), "delivered bytes differ from sent bytes");
+        Assert.True(flow.Failovers >= 1);
+        Assert.Equal([A, D, C], flow.CurrentPath);
+    }
+
+    private async Task WarmAsync(RoomId from, RoomId to)
+    {
+        var warm = _relays[to].Subscribe("warm");
+        var flow = await _relays[from].OpenFlowAsync(to, "warm");
+        await flow.WriteAsync(new byte[] { 1 });
+        flow.CompleteWriting();
+        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        await warm.ReadAsync();
+    }
+
+    private static async Task<byte[]> ReceiveAsync(System.Threading.Channels.ChannelReader<byte[]> sink, int expected)
+    {
+        var received = new MemoryStream();
+        while (received.Length < expected)
+        {
+            var chunk = await sink.ReadAsync();
+            received.Write(chunk);
+        }
+
+        return received.ToArray();
+    }
+}
