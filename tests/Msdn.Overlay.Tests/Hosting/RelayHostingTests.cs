@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Msdn.Graph.Costs;
+using Msdn.Graph.Routing;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Hosting;
+using Msdn.Overlay.Security;
+
+namespace Msdn.Overlay.Tests.Hosting;
+
+/// <summary>The relay as its executable hosts it: command line, start-up validation, identity, route table persistence.</summary>
+public sealed class RelayHostingTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("relay-host-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Starts_from_a_route_file_and_restarts_from_the_persisted_table()
+    {
+        var routesFile = Path.Combine(_dir, "routes-in.msgpack");
+        var table = new RouteComputer(new CostModel(new CostModelOptions()), new HysteresisOptions())
+            .Compute(TopologySnapshot.Create(["room-a", "room-b"], [new Link("room-a", "room-b", LinkQuality.FromRtt(12)), new Link("room-b", "room-a", LinkQuality.FromRtt(12))]));
+        await File.WriteAllBytesAsync(routesFile, RouteTableCodec.Encode(table));
+        var data = Path.Combine(_dir, "data");
+
+        string fingerprint;
+        using (var host = Build("--room", "room-a", "--listen", "127.0.0.1:0", "--data-dir", data, "--routes", routesFile))
+        {
+            await host.StartAsync();
+            var relay = host.Services.GetRequiredService<RelayHostedService>();
+            Assert.NotNull(relay.Node);
+            Assert.Equal(table.Version, relay.Routes!.Current.Version);
+            Assert.True(relay.Routes.Current.SameRoutesAs(table));
+            Assert.True(File.Exists(Path.Combine(data, RouteTableStore.FileName)));
+            Assert.True(File.Exists(Path.Combine(data, RelayCertificates.DevelopmentFileName)));
+            fingerprint = relay.Fingerprint!;
+            Assert.Equal(64, fingerprint.Length);
+            await host.StopAsync();
+        }
+
+        // The controller is unreachable and no file is given: the last table is used (edge autonomy), same identity.
+        using (var host = Build("--room", "room-a", "--listen", "127.0.0.1:0", "--data-dir", data))
+        {
+            await host.StartAsync();
+            var relay = host.Services.GetRequiredService<RelayHostedService>();
+            Assert.True(relay.Routes!.Current.SameRoutesAs(table));
+            Assert.Equal(fingerprint, relay.Fingerprint);
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Bad_settings_stop_the_relay_naming_each_one()
+    {
+        using var host = Build(
+            "--room", "room a",
+            "--listen", "nowhere",
+            "--controller", "ftp://controller",
+            "--routes", Path.Combine(_dir, "missing.msgpack"),
+            "--transport", "carrier-pigeon",
+            "--Relay:Peers:room-b", "10.0.0.2");
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        foreach (var setting in new[] { "Relay:Room", "Relay:Listen", "Relay:Controller", "Relay:RouteTableFile", "Relay:Transport", "Relay:Peers:room-b" })
+        {
+            Assert.Contains(error.Failures, f => f.StartsWith(setting, StringComparison.Ordinal));
+        }
+    }
+
+    private static IHost Build(params string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddCommandLine(args, RelayServiceCollectionExtensions.SwitchMappings.ToDictionary());
+        builder.Services.AddRelay();
+        return builder.Build();
+    }
+}
