@@ -1,4 +1,4 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project tests/Msdn.Benchmarks -- --filter '*FullTable*'
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(Msdn.Benchmarks.Routing.FullTableBenchmark).Assembly).Run(args);
