@@ -7,7 +7,7 @@ namespace Msdn.Overlay.Relay;
 /// <summary>Frames over one relay stream: a pipe reader for decoding, serialized writes.</summary>
 internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDisposable
 {
-    private readonly PipeReader _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+    private readonly PipeReader _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ArrayBufferWriter<byte> _buffer = new(32 * 1024);
 
@@ -56,6 +56,27 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
 
             _reader.AdvanceTo(buffer.Start, buffer.End);
         }
+    }
+
+    /// <summary>The next frame if one is already buffered (no waiting); the egress acks only when none is.</summary>
+    public bool TryReadBuffered(out (Frame Frame, byte[] Payload) read)
+    {
+        read = default;
+        if (!_reader.TryRead(out var result))
+        {
+            return false;
+        }
+
+        var buffer = result.Buffer;
+        if (FrameCodec.TryRead(ref buffer, limits, out var frame))
+        {
+            read = (frame, frame.Payload.ToArray());
+            _reader.AdvanceTo(buffer.Start);
+            return true;
+        }
+
+        _reader.AdvanceTo(buffer.Start, buffer.End);
+        return false;
     }
 
     /// <summary>Bytes already read ahead past the last frame (to hand over when splicing).</summary>

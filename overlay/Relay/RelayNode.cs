@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Threading.Channels;
@@ -187,7 +188,7 @@ public sealed partial class RelayNode : IAsyncDisposable
         {
             try
             {
-                await upstream.Reader.CopyToAsync(downstream, broken.Token).ConfigureAwait(false);
+                await SpliceAsync(upstream.Reader, downstream, broken.Token).ConfigureAwait(false);
                 await downstream.CompleteWritesAsync().ConfigureAwait(false);
             }
             finally
@@ -222,30 +223,67 @@ public sealed partial class RelayNode : IAsyncDisposable
         }
     }
 
+    /// <summary>Copies what the upstream delivers onward in writes of up to one TLS record's worth, not per pipe segment.</summary>
+    private static async Task SpliceAsync(System.IO.Pipelines.PipeReader source, Stream destination, CancellationToken cancellationToken)
+    {
+        var scratch = new byte[16 * 1024];
+        while (true)
+        {
+            var result = await source.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            while (!buffer.IsEmpty)
+            {
+                var take = (int)Math.Min(scratch.Length, buffer.Length);
+                buffer.Slice(0, take).CopyTo(scratch);
+                await destination.WriteAsync(scratch.AsMemory(0, take), cancellationToken).ConfigureAwait(false);
+                buffer = buffer.Slice(take);
+            }
+
+            source.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                return;
+            }
+        }
+    }
+
     private async Task ServeEgressAsync(FrameStream frames, OpenFlow open)
     {
         var subscriber = _subscribers.GetOrAdd(open.Endpoint, _ => Channel.CreateUnbounded<byte[]>());
         var flow = _egress.GetOrAdd(open.FlowId, _ => new EgressFlow(subscriber.Writer));
-        while (await frames.ReadAsync(_stopping.Token).ConfigureAwait(false) is { } read)
+        while (await frames.ReadAsync(_stopping.Token).ConfigureAwait(false) is { } first)
         {
-            switch (read.Frame.Kind)
+            // Take every frame already buffered, then acknowledge once: one ack per burst, not per frame.
+            var read = first;
+            var more = true;
+            while (more)
             {
-                case FrameKind.Data:
-                    ulong ack;
-                    lock (flow)
-                    {
-                        flow.Receiver.Accept(new FlowChunk(read.Frame.Sequence, read.Payload));
-                        ack = flow.Receiver.NextExpected;
-                    }
+                switch (read.Frame.Kind)
+                {
+                    case FrameKind.Data:
+                        lock (flow)
+                        {
+                            flow.Receiver.Accept(new FlowChunk(read.Frame.Sequence, read.Payload));
+                        }
 
-                    await frames.WriteAsync(Frame.Ack(open.FlowId, ack), _stopping.Token).ConfigureAwait(false);
-                    break;
-                case FrameKind.Close:
-                    _egress.TryRemove(open.FlowId, out _);
-                    return;
-                default:
-                    throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame on flow {open.FlowId}.");
+                        break;
+                    case FrameKind.Close:
+                        _egress.TryRemove(open.FlowId, out _);
+                        return;
+                    default:
+                        throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame on flow {open.FlowId}.");
+                }
+
+                more = frames.TryReadBuffered(out read);
             }
+
+            ulong ack;
+            lock (flow)
+            {
+                ack = flow.Receiver.NextExpected;
+            }
+
+            await frames.WriteAsync(Frame.Ack(open.FlowId, ack), _stopping.Token).ConfigureAwait(false);
         }
     }
 
@@ -267,6 +305,8 @@ public sealed partial class RelayNode : IAsyncDisposable
 
     private sealed class EgressFlow(ChannelWriter<byte[]> subscriber)
     {
-        public FlowReceiver Receiver { get; } = new(chunk => subscriber.TryWrite(chunk.ToArray()));
+        // Each payload is already a fresh array of its own (read from the frame): hand it over without copying.
+        public FlowReceiver Receiver { get; } = new(chunk => subscriber.TryWrite(
+            System.Runtime.InteropServices.MemoryMarshal.TryGetArray(chunk, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : chunk.ToArray()));
     }
 }

@@ -18,5 +18,6 @@ public sealed record RelayNodeOptions
     /// <summary>Bytes a flow may have unacknowledged before its writer waits.</summary>
     public long MaxUnacknowledgedBytes { get; init; } = 4 * 1024 * 1024;
 
-    public int MaxChunkBytes { get; init; } = 16 * 1024;
+    /// <summary>Chunk payload: a data frame with its framing and the stream header still fits one 16 KiB TLS record.</summary>
+    public int MaxChunkBytes { get; init; } = (16 * 1024) - 64;
 }
