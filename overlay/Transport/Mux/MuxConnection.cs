@@ -16,7 +16,8 @@ internal sealed class MuxConnection : IRelayConnection
     private readonly Stream _transport;
     private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
     private readonly Channel<MuxStream> _incoming = Channel.CreateUnbounded<MuxStream>();
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Channel<(byte[] Frame, int Length)> _outgoing = Channel.CreateUnbounded<(byte[], int)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
     private readonly CancellationTokenSource _closing = new();
     private readonly bool _isClient;
     private readonly Task _reader;
@@ -29,6 +30,7 @@ internal sealed class MuxConnection : IRelayConnection
         RemoteEndPoint = remote;
         _nextId = isClient ? -1 : 0; // client streams are odd, server streams even: no collisions
         _reader = Task.Run(ReadLoopAsync);
+        _writer = Task.Run(WriteLoopAsync);
     }
 
     public EndPoint RemoteEndPoint { get; }
@@ -57,39 +59,61 @@ internal sealed class MuxConnection : IRelayConnection
         }
     }
 
-    internal async Task SendAsync(MuxFrameType type, uint id, ReadOnlyMemory<byte> payload, uint length, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues one frame for the writer loop, which coalesces everything queued into few large TLS writes
+    /// (one syscall and wake-up per burst instead of per frame). Memory stays bounded: every stream may
+    /// have at most its window in flight. A write failure fails the whole connection and its streams.
+    /// </summary>
+    internal Task SendAsync(MuxFrameType type, uint id, ReadOnlyMemory<byte> payload, uint length, CancellationToken cancellationToken)
     {
         var frame = ArrayPool<byte>.Shared.Rent(MuxLimits.HeaderBytes + payload.Length);
-        try
-        {
-            frame[0] = (byte)type;
-            BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(1), id);
-            BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(5), length);
-            payload.Span.CopyTo(frame.AsSpan(MuxLimits.HeaderBytes));
-            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await _transport.WriteAsync(frame.AsMemory(0, MuxLimits.HeaderBytes + payload.Length), cancellationToken).ConfigureAwait(false);
-                await _transport.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
-        }
-        finally
+        frame[0] = (byte)type;
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(1), id);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(5), length);
+        payload.Span.CopyTo(frame.AsSpan(MuxLimits.HeaderBytes));
+        if (!_outgoing.Writer.TryWrite((frame, MuxLimits.HeaderBytes + payload.Length)))
         {
             ArrayPool<byte>.Shared.Return(frame);
+            throw new IOException("The relay connection is closed.", Failure);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new ArrayBufferWriter<byte>(256 * 1024);
+        try
+        {
+            while (await _outgoing.Reader.WaitToReadAsync(_closing.Token).ConfigureAwait(false))
+            {
+                batch.ResetWrittenCount();
+                while (batch.WrittenCount < 192 * 1024 && _outgoing.Reader.TryRead(out var item))
+                {
+                    batch.Write(item.Frame.AsSpan(0, item.Length));
+                    ArrayPool<byte>.Shared.Return(item.Frame);
+                }
+
+                await _transport.WriteAsync(batch.WrittenMemory, _closing.Token).ConfigureAwait(false);
+                await _transport.FlushAsync(_closing.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Close(e); // whatever broke the byte stream, this connection is over; its streams fail
         }
     }
 
     public async ValueTask DisposeAsync()
     {
+        // Let queued frames (a stream's end, a last ack) go out first, briefly; then cut.
+        _outgoing.Writer.TryComplete();
+        await Task.WhenAny(_writer, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)).ConfigureAwait(false);
         await _closing.CancelAsync().ConfigureAwait(false);
         await _transport.DisposeAsync().ConfigureAwait(false);
         try
         {
-            await _reader.ConfigureAwait(false);
+            await Task.WhenAll(_reader, _writer).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -190,6 +214,7 @@ internal sealed class MuxConnection : IRelayConnection
         }
 
         _streams.Clear();
+        _outgoing.Writer.TryComplete();
         _transport.Dispose();
     }
 
