@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+
 namespace Msdn.Overlay.Flows;
 
 /// <summary>
@@ -57,7 +60,9 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
                 if (_bufferedBytes < MaxUnacknowledgedBytes)
                 {
                     var size = (int)Math.Min(Math.Min(data.Length, MaxChunkBytes), MaxUnacknowledgedBytes - _bufferedBytes);
-                    var node = _unacknowledged.AddLast(new FlowChunk(_nextSequence++, data[..size].ToArray()));
+                    var copy = ArrayPool<byte>.Shared.Rent(size); // returned when acknowledged: no garbage per chunk
+                    data.Span[..size].CopyTo(copy);
+                    var node = _unacknowledged.AddLast(new FlowChunk(_nextSequence++, copy.AsMemory(0, size)));
                     _nextToSend ??= node;
                     _bufferedBytes += size;
                     data = data[size..];
@@ -128,6 +133,13 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
 
                 _bufferedBytes -= first.Value.Payload.Length;
                 _unacknowledged.RemoveFirst();
+
+                // A path being abandoned may still be sending this chunk; if that copy ever arrives it
+                // carries an acknowledged sequence, so the egress drops it as a duplicate whatever it holds.
+                if (MemoryMarshal.TryGetArray(first.Value.Payload, out var segment))
+                {
+                    ArrayPool<byte>.Shared.Return(segment.Array!);
+                }
                 freed = true;
             }
 
