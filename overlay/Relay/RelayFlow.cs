@@ -35,6 +35,9 @@ public sealed class RelayFlow
 
     internal FlowSender Sender { get; }
 
+    /// <summary>When the path carrying the flow failed, until the first ack on a new path (timestamp).</summary>
+    internal long? FaultAt { get; set; }
+
     internal Task WritesDone => _writesDone.Task;
 
     /// <summary>Completes when everything written has been acknowledged by the egress.</summary>

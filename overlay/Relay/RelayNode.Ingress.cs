@@ -10,7 +10,6 @@ public sealed partial class RelayNode
     private async Task RunIngressAsync(RelayFlow flow, CancellationToken cancellationToken)
     {
         IReadOnlyList<RoomId>? failed = null;
-        long? faultAt = null;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -18,12 +17,12 @@ public sealed partial class RelayNode
             flow.CurrentPath = path;
             try
             {
-                await CarryAsync(flow, path, faultAt, cancellationToken).ConfigureAwait(false);
+                await CarryAsync(flow, path, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (Exception e) when (e is IOException or FrameFormatException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                faultAt ??= _time.GetTimestamp();
+                flow.FaultAt ??= _time.GetTimestamp();
                 flow.Failovers++;
                 var next = ChoosePath(flow.Destination, path);
                 Log.FailedOver(_logger, Room, flow.Id, string.Join('>', path), string.Join('>', next), e.Message);
@@ -52,7 +51,7 @@ public sealed partial class RelayNode
     }
 
     /// <summary>Carries the flow over one path until it is complete (returns) or the path breaks (throws).</summary>
-    private async Task CarryAsync(RelayFlow flow, RoomId[] path, long? faultAt, CancellationToken cancellationToken)
+    private async Task CarryAsync(RelayFlow flow, RoomId[] path, CancellationToken cancellationToken)
     {
         var stream = await OpenStreamToAsync(path[1], cancellationToken).ConfigureAwait(false);
         await using var frames = new FrameStream(stream, FrameLimits.Default);
@@ -80,10 +79,10 @@ public sealed partial class RelayNode
                     if (sender.Acknowledged > before)
                     {
                         Interlocked.Exchange(ref lastProgress, _time.GetTimestamp());
-                        if (faultAt is { } fault)
+                        if (flow.FaultAt is { } fault)
                         {
                             flow.FailoverTimes.Add(_time.GetElapsedTime(fault));
-                            faultAt = null;
+                            flow.FaultAt = null;
                         }
                     }
                 }

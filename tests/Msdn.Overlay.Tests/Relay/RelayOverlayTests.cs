@@ -125,6 +125,89 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal([A, D, C], flow.CurrentPath);
     }
 
+    [Fact]
+    public async Task Failover_p99_over_fifty_relay_kills_is_within_half_a_second()
+    {
+        await WarmAsync(A, D);
+        await WarmAsync(D, C);
+        await WarmAsync(A, B);
+        await WarmAsync(B, C);
+        var sink = _relays[C].Subscribe("sink");
+        var flow = await _relays[A].OpenFlowAsync(C, "sink");
+        long received = 0;
+        var delivered = new MemoryStream();
+        var written = new MemoryStream();
+        var receiving = Task.Run(async () =>
+        {
+            await foreach (var chunk in sink.ReadAllAsync())
+            {
+                delivered.Write(chunk);
+                Interlocked.Add(ref received, chunk.Length);
+            }
+        });
+        var block = new byte[8 * 1024];
+        var random = new Random(5);
+        long sent = 0;
+        for (var kill = 0; kill < 50; kill++)
+        {
+            // Keep data flowing, then kill whichever middle relay carries it, and bring it back.
+            for (var i = 0; i < 20; i++)
+            {
+                random.NextBytes(block);
+                written.Write(block);
+                await flow.WriteAsync(block);
+                sent += block.Length;
+            }
+
+            await WaitUntilAsync(() => flow.CurrentPath.Count > 2, TimeSpan.FromSeconds(10));
+            var victim = flow.CurrentPath[1];
+            var failoversBefore = flow.FailoverTimes.Count;
+            await _relays[victim].DisposeAsync();
+            _relays.Remove(victim);
+            for (var i = 0; i < 20; i++)
+            {
+                random.NextBytes(block);
+                written.Write(block);
+                await flow.WriteAsync(block);
+                sent += block.Length;
+            }
+
+            await WaitUntilAsync(() => flow.FailoverTimes.Count > failoversBefore, TimeSpan.FromSeconds(10));
+            await RestartAsync(victim);
+        }
+
+        flow.CompleteWriting();
+        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(() => Interlocked.Read(ref received) == sent, TimeSpan.FromSeconds(30));
+        var times = flow.FailoverTimes.Select(t => t.TotalMilliseconds).Order().ToList();
+        var p50 = times[times.Count / 2];
+        var p99 = times[(int)Math.Ceiling(times.Count * 0.99) - 1];
+        output.WriteLine($"{times.Count} failovers over 50 relay kills: p50 {p50:F0} ms, p99 {p99:F0} ms, max {times[^1]:F0} ms; {sent} bytes sent, {Interlocked.Read(ref received)} delivered");
+        Assert.True(written.ToArray().AsSpan().SequenceEqual(delivered.ToArray()), "delivered bytes differ from sent bytes");
+        Assert.True(times.Count >= 50);
+        Assert.True(p99 <= 500, $"p99 {p99} ms");
+    }
+
+    private async Task RestartAsync(RoomId room)
+    {
+        var pins = _certificates.Values.Select(RelayCertificates.Fingerprint).ToArray();
+        var transport = new TcpTlsRelayTransport(new RelayTransportOptions(_certificates[room], new PeerCertificatePolicy(pins, null, TimeProvider.System)));
+        var relay = new RelayNode(room, transport, r => _relays.TryGetValue(r, out var peer) ? peer.LocalEndPoint : null, () => _routes, TimeProvider.System, new TestOutputLogger<RelayNode>(output), new RelayNodeOptions { AckTimeout = TimeSpan.FromSeconds(2) });
+        await relay.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
+        _relays[room] = relay;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan limit)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(5));
+        var deadline = TimeProvider.System.GetTimestamp() + (long)(limit.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        while (!condition())
+        {
+            Assert.True(TimeProvider.System.GetTimestamp() < deadline, "timed out waiting for the condition");
+            await timer.WaitForNextTickAsync();
+        }
+    }
+
     private async Task WarmAsync(RoomId from, RoomId to)
     {
         var warm = _relays[to].Subscribe("warm");
