@@ -7,6 +7,49 @@ namespace Msdn.Overlay.Relay;
 /// <summary>The ingress side: carry a local flow along its route, fail over, replay, finish.</summary>
 public sealed partial class RelayNode
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, (RoomId[] Path, CancellationTokenSource Broken)> _carrying = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(RoomId, RoomId), bool> _downLinks = new();
+
+    /// <summary>
+    /// A link was declared down (by this room's probe agent, or relayed by the controller): every flow
+    /// carried over it fails over now, without waiting for a broken stream or missing acks.
+    /// </summary>
+    public void LinkDown(RoomId from, RoomId to)
+    {
+        _downLinks[(from, to)] = true;
+        foreach (var (_, (path, broken)) in _carrying)
+        {
+            for (var i = 0; i < path.Length - 1; i++)
+            {
+                if (path[i] == from && path[i + 1] == to)
+                {
+                    broken.Cancel();
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>The link is back: paths over it may be chosen again.</summary>
+    public void LinkUp(RoomId from, RoomId to) => _downLinks.TryRemove((from, to), out _);
+
+    /// <summary>Follows a probe agent's down/up declarations.</summary>
+    public IDisposable FollowProbe(Msdn.Probe.Agent.ProbeAgent agent)
+    {
+        ArgumentNullException.ThrowIfNull(agent);
+        return agent.Subscribe(change =>
+        {
+            if (change.State == Msdn.Probe.Detection.LinkState.Down)
+            {
+                LinkDown(change.From, change.To);
+            }
+            else
+            {
+                LinkUp(change.From, change.To);
+            }
+        });
+    }
+
     private async Task RunIngressAsync(RelayFlow flow, CancellationToken cancellationToken)
     {
         IReadOnlyList<RoomId>? failed = null;
@@ -37,17 +80,41 @@ public sealed partial class RelayNode
         }
     }
 
-    /// <summary>The primary path, or after a failure on it the backup (and back again after a failure on the backup).</summary>
+    /// <summary>
+    /// The primary path unless it just failed or crosses a link reported down, else the backup under the
+    /// same test; when both are ruled out, the primary (the next route table may offer better).
+    /// </summary>
     private RoomId[] ChoosePath(RoomId destination, IReadOnlyList<RoomId>? failed)
     {
         var route = _routes().Find(Room, destination) ?? throw new IOException($"No route from {Room} to {destination}.");
-        var primary = route.Primary.ToArray();
-        if (failed is null || route.Backup is not { } backup || !failed.SequenceEqual(primary))
+        RoomId[] primary = [.. route.Primary];
+        RoomId[]? backup = route.Backup is { } b ? [.. b] : null;
+        bool Usable(RoomId[] path) => (failed is null || !failed.SequenceEqual(path)) && !CrossesDownLink(path);
+        if (Usable(primary))
         {
             return primary;
         }
 
-        return [.. backup];
+        if (backup is not null && Usable(backup))
+        {
+            return backup;
+        }
+
+        // Both ruled out: alternate between them rather than hammering the one that just failed.
+        return backup is not null && failed is not null && failed.SequenceEqual(primary) ? backup : primary;
+    }
+
+    private bool CrossesDownLink(RoomId[] path)
+    {
+        for (var i = 0; i < path.Length - 1; i++)
+        {
+            if (_downLinks.ContainsKey((path[i], path[i + 1])))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Carries the flow over one path until it is complete (returns) or the path breaks (throws).</summary>
@@ -59,7 +126,15 @@ public sealed partial class RelayNode
         var resume = sender.Rewind();
         await frames.WriteAsync(Frame.Open(new OpenFlow(flow.Id, Room.Value, flow.Destination.Value, flow.Endpoint, [.. path.Select(r => r.Value)], resume)), cancellationToken).ConfigureAwait(false);
 
+        if (flow.FaultAt is { } pendingFault && sender.Acknowledged == sender.ChunksWritten)
+        {
+            // Nothing was waiting: delivery is back as soon as the new path is open.
+            flow.FailoverTimes.Add(_time.GetElapsedTime(pendingFault));
+            flow.FaultAt = null;
+        }
+
         using var broken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _carrying[flow.Id] = (path, broken);
         var lastProgress = _time.GetTimestamp();
         var established = 0; // set once this path returned its first ack
         var sending = Task.Run(() => SendLoopAsync(sender, frames, flow.Id, broken.Token), CancellationToken.None);
@@ -95,6 +170,11 @@ public sealed partial class RelayNode
         {
             while (true)
             {
+                if (broken.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new IOException($"A link of {string.Join('>', path)} was reported down.");
+                }
+
                 var tick = Task.Delay(_options.WatchdogInterval, _time, broken.Token);
                 var first = await Task.WhenAny(tick, sending, receiving).ConfigureAwait(false);
                 if (first != tick)
@@ -123,6 +203,7 @@ public sealed partial class RelayNode
         }
         finally
         {
+            _carrying.TryRemove(flow.Id, out _);
             await broken.CancelAsync().ConfigureAwait(false);
             await Quietly(sending).ConfigureAwait(false);
             await Quietly(receiving).ConfigureAwait(false);

@@ -126,6 +126,29 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_down_signal_moves_the_flow_before_anything_breaks()
+    {
+        await WarmAsync(A, D);
+        await WarmAsync(D, C);
+        var sink = _relays[C].Subscribe("sink");
+        var flow = await _relays[A].OpenFlowAsync(C, "sink");
+        var sent = RandomNumberGenerator.GetBytes(1024 * 1024);
+        var receiving = ReceiveAsync(sink, sent.Length);
+        await flow.WriteAsync(sent.AsMemory(0, sent.Length / 2));
+        await WaitUntilAsync(() => flow.CurrentPath.Count == 3 && flow.Sender.Acknowledged > 0, TimeSpan.FromSeconds(10));
+        Assert.Equal([A, B, C], flow.CurrentPath);
+
+        _relays[A].LinkDown(A, B); // the probe agent declared A→B down; B itself is alive and nothing broke
+        await WaitUntilAsync(() => flow.CurrentPath.SequenceEqual([A, D, C]) && flow.FailoverTimes.Count == 1, TimeSpan.FromSeconds(10));
+        await flow.WriteAsync(sent.AsMemory(sent.Length / 2));
+        flow.CompleteWriting();
+        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(sent, await receiving.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal([A, D, C], flow.CurrentPath);
+        output.WriteLine($"down signal → first ack on the backup: {flow.FailoverTimes[0].TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
     public async Task Failover_p99_over_fifty_relay_kills_is_within_half_a_second()
     {
         await WarmAsync(A, D);
