@@ -182,7 +182,8 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
                 sent += block.Length;
             }
 
-            await WaitUntilAsync(() => flow.CurrentPath.Count > 2, TimeSpan.FromSeconds(10));
+            // Kill only once the flow is settled on a path (not between attempts).
+            await WaitUntilAsync(() => flow.CurrentPath.Count > 2 && flow.FaultAt is null && flow.Sender.Acknowledged == flow.Sender.ChunksWritten, TimeSpan.FromSeconds(10));
             var victim = flow.CurrentPath[1];
             var failoversBefore = flow.FailoverTimes.Count;
             await _relays[victim].DisposeAsync();
@@ -220,13 +221,13 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         _relays[room] = relay;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan limit)
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan limit, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string what = "")
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(5));
         var deadline = TimeProvider.System.GetTimestamp() + (long)(limit.TotalSeconds * TimeProvider.System.TimestampFrequency);
         while (!condition())
         {
-            Assert.True(TimeProvider.System.GetTimestamp() < deadline, "timed out waiting for the condition");
+            Assert.True(TimeProvider.System.GetTimestamp() < deadline, $"timed out waiting for {what}");
             await timer.WaitForNextTickAsync();
         }
     }
