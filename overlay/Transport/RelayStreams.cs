@@ -1,7 +1,12 @@
 using System.Net.Quic;
-using Msdn.Overlay.Transport.Mux;
 
 namespace Msdn.Overlay.Transport;
+
+/// <summary>A relay stream that can end its writing side while reading goes on.</summary>
+public interface IHalfClosable
+{
+    ValueTask CompleteWritesAsync();
+}
 
 public static class RelayStreams
 {
@@ -11,8 +16,8 @@ public static class RelayStreams
         ArgumentNullException.ThrowIfNull(stream);
         switch (stream)
         {
-            case MuxStream mux:
-                return mux.CompleteWritesAsync();
+            case IHalfClosable halfClosable:
+                return halfClosable.CompleteWritesAsync();
             case QuicStream quic when OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS():
                 quic.CompleteWrites();
                 return ValueTask.CompletedTask;

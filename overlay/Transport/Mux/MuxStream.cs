@@ -8,7 +8,7 @@ namespace Msdn.Overlay.Transport.Mux;
 /// and the reader grants bytes back as the application consumes them, so a slow reader slows its own
 /// writer (backpressure) without ever blocking the connection's other streams.
 /// </summary>
-internal sealed class MuxStream : Stream
+internal sealed class MuxStream : Stream, IHalfClosable
 {
     private readonly MuxConnection _connection;
     private readonly Pipe _incoming = new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
@@ -155,7 +155,7 @@ internal sealed class MuxStream : Stream
         base.Dispose(disposing);
     }
 
-    internal ValueTask CompleteWritesAsync() => EndWritingAsync();
+    public ValueTask CompleteWritesAsync() => EndWritingAsync();
 
     private async ValueTask EndWritingAsync()
     {

@@ -23,6 +23,7 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("relays-").FullName;
     private readonly Dictionary<RoomId, RelayNode> _relays = [];
     private readonly Dictionary<RoomId, X509Certificate2> _certificates = [];
+    private readonly Dictionary<RoomId, ImpairedRelayTransport> _impairments = [];
     private RouteTable _routes = RouteTable.Empty;
 
     public async Task InitializeAsync()
@@ -49,7 +50,7 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         _routes = new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()).Compute(TopologySnapshot.Create(rooms, links));
         foreach (var room in rooms)
         {
-            var transport = new TcpTlsRelayTransport(new RelayTransportOptions(_certificates[room], new PeerCertificatePolicy(pins, null, TimeProvider.System)));
+            var transport = _impairments[room] = new ImpairedRelayTransport(new TcpTlsRelayTransport(new RelayTransportOptions(_certificates[room], new PeerCertificatePolicy(pins, null, TimeProvider.System))));
             // Acks may pause for a while on a loaded 2-core CI machine: these tests are about losing
             // nothing, so spurious missed-ack failovers are kept out; relay kills break streams at once.
             var options = new RelayNodeOptions { AckTimeout = TimeSpan.FromSeconds(2) };
@@ -123,6 +124,28 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(sent.AsSpan().SequenceEqual(delivered), "delivered bytes differ from sent bytes");
         Assert.True(flow.Failovers >= 1);
         Assert.Equal([A, D, C], flow.CurrentPath);
+    }
+
+    [Fact]
+    public async Task A_silent_cut_is_caught_by_missing_acks_and_loses_nothing()
+    {
+        await WarmAsync(A, D);
+        await WarmAsync(D, C);
+        var sink = _relays[C].Subscribe("sink");
+        var flow = await _relays[A].OpenFlowAsync(C, "sink");
+        var sent = RandomNumberGenerator.GetBytes(1024 * 1024);
+        var receiving = ReceiveAsync(sink, sent.Length);
+        await flow.WriteAsync(sent.AsMemory(0, sent.Length / 2));
+        await WaitUntilAsync(() => flow.CurrentPath.Count == 3 && flow.Sender.Acknowledged == flow.Sender.ChunksWritten, TimeSpan.FromSeconds(10));
+        Assert.Equal([A, B, C], flow.CurrentPath);
+
+        _impairments[A].Cut(_relays[B].LocalEndPoint); // nothing errors: data and acks just stop
+        await flow.WriteAsync(sent.AsMemory(sent.Length / 2));
+        flow.CompleteWriting();
+        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(sent, await receiving.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal([A, D, C], flow.CurrentPath);
+        output.WriteLine($"silent cut: detected by the ack timeout (2 s in these tests), then {flow.FailoverTimes[^1].TotalMilliseconds:F0} ms to the first ack on the backup");
     }
 
     [Fact]
@@ -215,7 +238,7 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task RestartAsync(RoomId room)
     {
         var pins = _certificates.Values.Select(RelayCertificates.Fingerprint).ToArray();
-        var transport = new TcpTlsRelayTransport(new RelayTransportOptions(_certificates[room], new PeerCertificatePolicy(pins, null, TimeProvider.System)));
+        var transport = _impairments[room] = new ImpairedRelayTransport(new TcpTlsRelayTransport(new RelayTransportOptions(_certificates[room], new PeerCertificatePolicy(pins, null, TimeProvider.System))));
         var relay = new RelayNode(room, transport, r => _relays.TryGetValue(r, out var peer) ? peer.LocalEndPoint : null, () => _routes, TimeProvider.System, new TestOutputLogger<RelayNode>(output), new RelayNodeOptions { AckTimeout = TimeSpan.FromSeconds(2) });
         await relay.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
         _relays[room] = relay;
