@@ -27,7 +27,8 @@ public sealed partial class RelayNode : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly RelayNodeOptions _options;
     private readonly ConcurrentDictionary<RoomId, Lazy<Task<IRelayConnection>>> _peers = new();
-    private readonly ConcurrentDictionary<ulong, EgressFlow> _egress = new();
+    /// <summary>Flows delivered here, by (ingress room, flow id): ids are only unique per ingress relay.</summary>
+    private readonly ConcurrentDictionary<(string Source, ulong Flow), EgressFlow> _egress = new();
     private readonly ConcurrentDictionary<string, Channel<byte[]>> _subscribers = new();
     private readonly ConcurrentBag<IAsyncDisposable> _inbound = [];
     private readonly CancellationTokenSource _stopping = new();
@@ -44,7 +45,8 @@ public sealed partial class RelayNode : IAsyncDisposable
         _time = time;
         _logger = logger;
         _options = options ?? new RelayNodeOptions();
-        _nextFlow = (long)((ulong)(uint)room.Value.GetHashCode(StringComparison.Ordinal) << 32);
+        // A random session in the high bits: a restarted relay never reuses an id an egress may still hold.
+        _nextFlow = (long)((ulong)(uint)System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue) << 32);
     }
 
     public RoomId Room { get; }
@@ -250,7 +252,7 @@ public sealed partial class RelayNode : IAsyncDisposable
     private async Task ServeEgressAsync(FrameStream frames, OpenFlow open)
     {
         var subscriber = _subscribers.GetOrAdd(open.Endpoint, _ => Channel.CreateUnbounded<byte[]>());
-        var flow = _egress.GetOrAdd(open.FlowId, _ => new EgressFlow(subscriber.Writer));
+        var flow = _egress.GetOrAdd((open.Source, open.FlowId), _ => new EgressFlow(subscriber.Writer));
         while (await frames.ReadAsync(_stopping.Token).ConfigureAwait(false) is { } first)
         {
             // Take every frame already buffered, then acknowledge once: one ack per burst, not per frame.
@@ -268,7 +270,7 @@ public sealed partial class RelayNode : IAsyncDisposable
 
                         break;
                     case FrameKind.Close:
-                        _egress.TryRemove(open.FlowId, out _);
+                        _egress.TryRemove((open.Source, open.FlowId), out _);
                         return;
                     default:
                         throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame on flow {open.FlowId}.");
