@@ -18,6 +18,7 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     private ulong _nextSequence;
     private TaskCompletionSource _roomFreed = NewSignal();
     private TaskCompletionSource _chunkAdded = NewSignal();
+    private TaskCompletionSource _allAcknowledged = NewSignal();
 
     public int MaxChunkBytes { get; } = maxChunkBytes;
 
@@ -74,6 +75,25 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
             }
 
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Completes when everything written so far has been acknowledged (a flush, end to end).</summary>
+    public Task WhenAllAcknowledgedAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (Acknowledged == _nextSequence)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (_allAcknowledged.Task.IsCompleted)
+            {
+                _allAcknowledged = NewSignal();
+            }
+
+            return _allAcknowledged.Task.WaitAsync(cancellationToken);
         }
     }
 
@@ -144,6 +164,11 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
             }
 
             Acknowledged = Math.Max(Acknowledged, nextExpected);
+            if (Acknowledged == _nextSequence)
+            {
+                _allAcknowledged.TrySetResult();
+            }
+
             if (freed)
             {
                 _roomFreed.TrySetResult();

@@ -45,6 +45,9 @@ public sealed class RelayFlow
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => Sender.WriteAsync(data, cancellationToken);
 
+    /// <summary>Completes when the destination relay has delivered everything written so far.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default) => Sender.WhenAllAcknowledgedAsync(cancellationToken);
+
     /// <summary>No more data: the flow ends once the egress has acknowledged everything.</summary>
     public void CompleteWriting() => _writesDone.TrySetResult();
 }
