@@ -11,8 +11,11 @@ public sealed class RelayFlow
 {
     private readonly TaskCompletionSource _writesDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal RelayFlow(ulong id, RoomId destination, string endpoint, RelayNodeOptions options)
+    private readonly Msdn.Overlay.Metrics.RelayMetrics _metrics;
+
+    internal RelayFlow(ulong id, RoomId destination, string endpoint, RelayNodeOptions options, Msdn.Overlay.Metrics.RelayMetrics metrics)
     {
+        _metrics = metrics;
         Id = id;
         Destination = destination;
         Endpoint = endpoint;
@@ -43,7 +46,17 @@ public sealed class RelayFlow
     /// <summary>Completes when everything written has been acknowledged by the egress.</summary>
     public Task Completion { get; internal set; } = Task.CompletedTask;
 
-    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => Sender.WriteAsync(data, cancellationToken);
+    /// <summary>Appends <paramref name="data"/> to the flow; waits while the unacknowledged buffer is full (backpressure).</summary>
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (Completion.IsFaulted)
+        {
+            await Completion.ConfigureAwait(false); // the flow failed for good: say why rather than buffer into nothing
+        }
+
+        await Sender.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        _metrics.BytesIn(data.Length);
+    }
 
     /// <summary>Completes when the destination relay has delivered everything written so far.</summary>
     public Task FlushAsync(CancellationToken cancellationToken = default) => Sender.WhenAllAcknowledgedAsync(cancellationToken);

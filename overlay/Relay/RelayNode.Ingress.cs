@@ -67,6 +67,7 @@ public sealed partial class RelayNode
             {
                 flow.FaultAt ??= _time.GetTimestamp();
                 flow.Failovers++;
+                Metrics.FailedOver();
                 var next = ChoosePath(flow.Destination, path);
                 Log.FailedOver(_logger, Room, flow.Id, string.Join('>', path), string.Join('>', next), e.Message);
                 if (next.SequenceEqual(path))
@@ -124,13 +125,17 @@ public sealed partial class RelayNode
         await using var frames = new FrameStream(stream, FrameLimits.Default);
         var sender = flow.Sender;
         var resume = sender.Rewind();
+        if (flow.FaultAt is not null)
+        {
+            Metrics.Retransmitted((long)(sender.ChunksWritten - resume));
+        }
+
         await frames.WriteAsync(Frame.Open(new OpenFlow(flow.Id, Room.Value, flow.Destination.Value, flow.Endpoint, [.. path.Select(r => r.Value)], resume)), cancellationToken).ConfigureAwait(false);
 
         if (flow.FaultAt is { } pendingFault && sender.Acknowledged == sender.ChunksWritten)
         {
             // Nothing was waiting: delivery is back as soon as the new path is open.
-            flow.FailoverTimes.Add(_time.GetElapsedTime(pendingFault));
-            flow.FaultAt = null;
+            FailoverDone(flow, _time.GetElapsedTime(pendingFault));
         }
 
         using var broken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -143,6 +148,11 @@ public sealed partial class RelayNode
             {
                 while (await frames.ReadAsync(broken.Token).ConfigureAwait(false) is { } read)
                 {
+                    if (read.Frame.Control is CloseFlow refused)
+                    {
+                        throw new IOException($"The path refused the flow: {refused.Reason}.");
+                    }
+
                     if (read.Frame.Kind != FrameKind.Ack || read.Frame.FlowId != flow.Id)
                     {
                         throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame coming back on flow {flow.Id}.");
@@ -156,8 +166,7 @@ public sealed partial class RelayNode
                         Interlocked.Exchange(ref lastProgress, _time.GetTimestamp());
                         if (flow.FaultAt is { } fault)
                         {
-                            flow.FailoverTimes.Add(_time.GetElapsedTime(fault));
-                            flow.FaultAt = null;
+                            FailoverDone(flow, _time.GetElapsedTime(fault));
                         }
                     }
                 }
@@ -208,6 +217,13 @@ public sealed partial class RelayNode
             await Quietly(sending).ConfigureAwait(false);
             await Quietly(receiving).ConfigureAwait(false);
         }
+    }
+
+    private void FailoverDone(RelayFlow flow, TimeSpan took)
+    {
+        flow.FailoverTimes.Add(took);
+        flow.FaultAt = null;
+        Metrics.FailoverCompleted(took);
     }
 
     private static async Task SendLoopAsync(FlowSender sender, FrameStream frames, ulong flow, CancellationToken cancellationToken)

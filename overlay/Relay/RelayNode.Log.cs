@@ -12,5 +12,9 @@ public sealed partial class RelayNode
 
         [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Relay {Room}: flow {Flow} failed over from {From} to {To}: {Reason}")]
         public static partial void FailedOver(ILogger logger, RoomId room, ulong flow, string from, string to, string reason);
+    
+
+        [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Relay {Room}: {From} → {To}")]
+        public static partial void StateChanged(ILogger logger, RoomId room, Msdn.Overlay.Lifecycle.RelayState from, Msdn.Overlay.Lifecycle.RelayState to);
     }
 }

@@ -7,6 +7,8 @@ using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
 using Msdn.Overlay.Flows;
 using Msdn.Overlay.Framing;
+using Msdn.Overlay.Lifecycle;
+using Msdn.Overlay.Metrics;
 using Msdn.Overlay.Transport;
 
 namespace Msdn.Overlay.Relay;
@@ -29,14 +31,20 @@ public sealed partial class RelayNode : IAsyncDisposable
     private readonly ConcurrentDictionary<RoomId, Lazy<Task<IRelayConnection>>> _peers = new();
     /// <summary>Flows delivered here, by (ingress room, flow id): ids are only unique per ingress relay.</summary>
     private readonly ConcurrentDictionary<(string Source, ulong Flow), EgressFlow> _egress = new();
-    private readonly ConcurrentDictionary<string, Channel<byte[]>> _subscribers = new();
+    private readonly ConcurrentDictionary<string, Channel<IncomingFlow>> _subscribers = new();
+    /// <summary>Flows passing through to another room, each with the switch that tears its splice down (drain moves them).</summary>
+    private readonly ConcurrentDictionary<long, CancellationTokenSource> _transit = new();
+    private readonly Lock _lifecycleLock = new();
+    private readonly RelayLifecycle _lifecycle;
+    private long _nextTransit;
     private readonly ConcurrentBag<IAsyncDisposable> _inbound = [];
     private readonly CancellationTokenSource _stopping = new();
     private IRelayListener? _listener;
     private Task? _accepting;
     private long _nextFlow;
+    private readonly bool _ownsMetrics;
 
-    public RelayNode(RoomId room, IRelayTransport transport, Func<RoomId, EndPoint?> peerEndpoints, Func<RouteTable> routes, TimeProvider time, ILogger<RelayNode> logger, RelayNodeOptions? options = null)
+    public RelayNode(RoomId room, IRelayTransport transport, Func<RoomId, EndPoint?> peerEndpoints, Func<RouteTable> routes, TimeProvider time, ILogger<RelayNode> logger, RelayNodeOptions? options = null, RelayMetrics? metrics = null)
     {
         Room = room;
         _transport = transport;
@@ -45,11 +53,18 @@ public sealed partial class RelayNode : IAsyncDisposable
         _time = time;
         _logger = logger;
         _options = options ?? new RelayNodeOptions();
+        _ownsMetrics = metrics is null;
+        Metrics = metrics ?? new RelayMetrics(room.Value);
+        _lifecycle = new RelayLifecycle(_options.Drain);
+        _lifecycle.Changed += (from, to) => Log.StateChanged(_logger, Room, from, to);
+        Metrics.ObserveState(() => (int)State);
         // A random session in the high bits: a restarted relay never reuses an id an egress may still hold.
         _nextFlow = (long)((ulong)(uint)System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue) << 32);
     }
 
     public RoomId Room { get; }
+
+    public RelayMetrics Metrics { get; }
 
     public EndPoint LocalEndPoint => _listener?.LocalEndPoint ?? throw new InvalidOperationException("The relay is not started.");
 
@@ -59,15 +74,41 @@ public sealed partial class RelayNode : IAsyncDisposable
         _accepting = Task.Run(AcceptLoopAsync, CancellationToken.None);
     }
 
-    /// <summary>Where flows to <paramref name="endpoint"/> in this room are delivered, in order.</summary>
-    public ChannelReader<byte[]> Subscribe(string endpoint) =>
-        _subscribers.GetOrAdd(endpoint, _ => Channel.CreateUnbounded<byte[]>()).Reader;
+    /// <summary>
+    /// The flows arriving for <paramref name="endpoint"/> in this room, each announced once (whatever
+    /// failovers its path goes through) with its own ordered data.
+    /// </summary>
+    public ChannelReader<IncomingFlow> Subscribe(string endpoint) =>
+        _subscribers.GetOrAdd(endpoint, _ => Channel.CreateUnbounded<IncomingFlow>()).Reader;
 
-    /// <summary>Opens a flow from this room to <paramref name="endpoint"/> in <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// Opens a flow from this room to <paramref name="endpoint"/> in <paramref name="destination"/>;
+    /// refused with <see cref="RelayDrainingException"/> unless the relay is serving.
+    /// </summary>
     public Task<RelayFlow> OpenFlowAsync(RoomId destination, string endpoint, CancellationToken cancellationToken = default)
     {
-        var flow = new RelayFlow((ulong)Interlocked.Increment(ref _nextFlow), destination, endpoint, _options);
-        flow.Completion = Task.Run(() => RunIngressAsync(flow, _stopping.Token), CancellationToken.None);
+        ArgumentException.ThrowIfNullOrEmpty(endpoint);
+        if (!TryAdmit())
+        {
+            throw new RelayDrainingException(Room, State);
+        }
+
+        var flow = new RelayFlow((ulong)Interlocked.Increment(ref _nextFlow), destination, endpoint, _options, Metrics);
+        Metrics.FlowOpened("ingress");
+        flow.Completion = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await RunIngressAsync(flow, _stopping.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Metrics.FlowEnded("ingress");
+                    FlowEnded();
+                }
+            },
+            CancellationToken.None);
         return Task.FromResult(flow);
     }
 
@@ -98,6 +139,10 @@ public sealed partial class RelayNode : IAsyncDisposable
         }
 
         _stopping.Dispose();
+        if (_ownsMetrics)
+        {
+            Metrics.Dispose();
+        }
     }
 
     private async Task AcceptLoopAsync()
@@ -164,12 +209,29 @@ public sealed partial class RelayNode : IAsyncDisposable
             {
                 await ServeEgressAsync(frames, open).ConfigureAwait(false);
             }
+            else if (TryAdmit())
+            {
+                try
+                {
+                    await ForwardAsync(frames, first.Value.Frame, new RoomId(open.Path[at + 1])).ConfigureAwait(false);
+                }
+                finally
+                {
+                    FlowEnded();
+                }
+            }
             else
             {
-                await ForwardAsync(frames, first.Value.Frame, new RoomId(open.Path[at + 1])).ConfigureAwait(false);
+                // Draining: the ingress hears a closed stream and takes another path.
+                await frames.WriteAsync(Frame.Close(new CloseFlow(open.FlowId, $"relay {Room} is {State}")), _stopping.Token).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is IOException or FrameFormatException or OperationCanceledException or ObjectDisposedException)
+        catch (FrameFormatException e)
+        {
+            Metrics.FrameRejected("malformed");
+            Log.StreamEnded(_logger, Room, e.Message);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
             Log.StreamEnded(_logger, Room, e.Message);
         }
@@ -186,6 +248,22 @@ public sealed partial class RelayNode : IAsyncDisposable
         await using var downstreamFrames = new FrameStream(downstream, FrameLimits.Default);
         await downstreamFrames.WriteAsync(open, _stopping.Token).ConfigureAwait(false);
         using var broken = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        var id = Interlocked.Increment(ref _nextTransit);
+        _transit[id] = broken;
+        Metrics.FlowOpened("transit");
+        try
+        {
+            await SpliceBothWaysAsync(upstream, downstream, broken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _transit.TryRemove(id, out _);
+            Metrics.FlowEnded("transit");
+        }
+    }
+
+    private static async Task SpliceBothWaysAsync(FrameStream upstream, Stream downstream, CancellationTokenSource broken)
+    {
         var forward = Task.Run(async () =>
         {
             try
@@ -251,8 +329,31 @@ public sealed partial class RelayNode : IAsyncDisposable
 
     private async Task ServeEgressAsync(FrameStream frames, OpenFlow open)
     {
-        var subscriber = _subscribers.GetOrAdd(open.Endpoint, _ => Channel.CreateUnbounded<byte[]>());
-        var flow = _egress.GetOrAdd((open.Source, open.FlowId), _ => new EgressFlow(subscriber.Writer));
+        var key = (open.Source, open.FlowId);
+        if (!_egress.TryGetValue(key, out var flow))
+        {
+            // A new flow (not the replay of one already here after a failover) must be admitted.
+            if (!TryAdmit())
+            {
+                await frames.WriteAsync(Frame.Close(new CloseFlow(open.FlowId, $"relay {Room} is {State}")), _stopping.Token).ConfigureAwait(false);
+                return;
+            }
+
+            var incoming = new IncomingFlow(new RoomId(open.Source), open.FlowId, open.Endpoint);
+            var added = _egress.GetOrAdd(key, _ => new EgressFlow(incoming, Metrics));
+            if (ReferenceEquals(added.Incoming, incoming))
+            {
+                Metrics.FlowOpened("egress");
+                _subscribers.GetOrAdd(open.Endpoint, _ => Channel.CreateUnbounded<IncomingFlow>()).Writer.TryWrite(incoming);
+            }
+            else
+            {
+                FlowEnded(); // another stream of the same flow got there first
+            }
+
+            flow = added;
+        }
+
         while (await frames.ReadAsync(_stopping.Token).ConfigureAwait(false) is { } first)
         {
             // Take every frame already buffered, then acknowledge once: one ack per burst, not per frame.
@@ -270,7 +371,13 @@ public sealed partial class RelayNode : IAsyncDisposable
 
                         break;
                     case FrameKind.Close:
-                        _egress.TryRemove((open.Source, open.FlowId), out _);
+                        if (_egress.TryRemove(key, out _))
+                        {
+                            flow.Incoming.Writer.TryComplete();
+                            Metrics.FlowEnded("egress");
+                            FlowEnded();
+                        }
+
                         return;
                     default:
                         throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame on flow {open.FlowId}.");
@@ -305,10 +412,33 @@ public sealed partial class RelayNode : IAsyncDisposable
         }
     }
 
-    private sealed class EgressFlow(ChannelWriter<byte[]> subscriber)
+    private bool TryAdmit()
     {
+        lock (_lifecycleLock)
+        {
+            return _lifecycle.TryAdmitFlow();
+        }
+    }
+
+    private void FlowEnded()
+    {
+        lock (_lifecycleLock)
+        {
+            _lifecycle.FlowEnded();
+        }
+
+        SignalIfDrained();
+    }
+
+    private sealed class EgressFlow(IncomingFlow incoming, RelayMetrics metrics)
+    {
+        public IncomingFlow Incoming => incoming;
+
         // Each payload is already a fresh array of its own (read from the frame): hand it over without copying.
-        public FlowReceiver Receiver { get; } = new(chunk => subscriber.TryWrite(
-            System.Runtime.InteropServices.MemoryMarshal.TryGetArray(chunk, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : chunk.ToArray()));
+        public FlowReceiver Receiver { get; } = new(chunk =>
+        {
+            incoming.Writer.TryWrite(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(chunk, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : chunk.ToArray());
+            metrics.BytesOut(chunk.Length);
+        });
     }
 }

@@ -20,4 +20,7 @@ public sealed record RelayNodeOptions
 
     /// <summary>Chunk payload: a data frame with its framing and the stream header still fits one 16 KiB TLS record.</summary>
     public int MaxChunkBytes { get; init; } = (16 * 1024) - 64;
+
+    /// <summary>When rising load takes a draining relay back into service.</summary>
+    public Msdn.Overlay.Lifecycle.DrainPolicy Drain { get; init; } = new();
 }

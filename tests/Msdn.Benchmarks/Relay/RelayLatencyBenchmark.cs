@@ -41,7 +41,8 @@ public class RelayLatencyBenchmark : RelayLineBenchmark
         var sink = Relays[^1].Subscribe("sink");
         _ = Task.Run(async () =>
         {
-            await foreach (var _ in sink.ReadAllAsync())
+            var incoming = await sink.ReadAsync();
+            await foreach (var _ in incoming.Data.ReadAllAsync())
             {
             }
         });

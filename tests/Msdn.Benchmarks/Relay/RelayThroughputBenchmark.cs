@@ -17,7 +17,7 @@ public class RelayThroughputBenchmark : RelayLineBenchmark
     private const int Bytes = 64 * 1024 * 1024;
     private const int WriteSize = 256 * 1024;
     private readonly byte[] _block = new byte[WriteSize];
-    private ChannelReader<byte[]> _sink = null!;
+    private ChannelReader<Msdn.Overlay.Relay.IncomingFlow> _sink = null!;
     private Stream _chainHead = null!;
     private long _chainReceived;
 
@@ -46,10 +46,11 @@ public class RelayThroughputBenchmark : RelayLineBenchmark
         var flow = await Relays[0].OpenFlowAsync(Relays[^1].Room, "sink");
         var receiving = Task.Run(async () =>
         {
+            var incoming = await _sink.ReadAsync();
             long received = 0;
             while (received < Bytes)
             {
-                received += (await _sink.ReadAsync()).Length;
+                received += (await incoming.Data.ReadAsync()).Length;
             }
         });
         for (var sent = 0; sent < Bytes; sent += WriteSize)

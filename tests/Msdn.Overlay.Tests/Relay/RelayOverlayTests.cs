@@ -81,7 +81,7 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         var sink = _relays[C].Subscribe("sink");
         var flow = await _relays[A].OpenFlowAsync(C, "sink");
         var sent = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
-        var receiving = ReceiveAsync(sink, sent.Length);
+        var receiving = ReceiveAsync(sink);
         for (var at = 0; at < sent.Length; at += 50_000)
         {
             await flow.WriteAsync(sent.AsMemory(at, Math.Min(50_000, sent.Length - at)));
@@ -129,6 +129,33 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"down signal → first ack on the backup: {flow.FailoverTimes[^1].TotalMilliseconds:F0} ms");
     }
 
+    [Fact]
+    public async Task Draining_the_middle_relay_moves_its_flow_losing_nothing_then_it_is_drained()
+    {
+        var drained = Task.CompletedTask;
+        var flow = await FaultMidFlowAsync(1024 * 1024, () =>
+        {
+            _relays[B].Drain();
+            drained = _relays[B].WhenDrainedAsync();
+            return Task.CompletedTask;
+        });
+        await drained.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(Msdn.Overlay.Lifecycle.RelayState.Drained, _relays[B].State);
+        Assert.Equal(0, _relays[B].ActiveFlows);
+        await Assert.ThrowsAsync<RelayDrainingException>(() => _relays[B].OpenFlowAsync(C, "sink"));
+
+        // A cancelled scale-in: B serves again, and carries new flows.
+        _relays[B].CancelDrain();
+        Assert.Equal(Msdn.Overlay.Lifecycle.RelayState.Serving, _relays[B].State);
+        var sink = _relays[C].Subscribe("again");
+        var again = await _relays[B].OpenFlowAsync(C, "again");
+        await again.WriteAsync(new byte[] { 7, 8, 9 });
+        again.CompleteWriting();
+        await again.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(new byte[] { 7, 8, 9 }, await ReceiveAsync(sink).WaitAsync(TimeSpan.FromSeconds(30)));
+        output.WriteLine($"drain moved the flow in {flow.FailoverTimes[^1].TotalMilliseconds:F0} ms");
+    }
+
     /// <summary>
     /// A flow A→C settled on the primary A>B>C; half the bytes; the fault; the other half. Whatever the
     /// fault, everything arrives in order, once, and the flow ends on the backup A>D>C.
@@ -140,7 +167,7 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         var sink = _relays[C].Subscribe("sink");
         var flow = await _relays[A].OpenFlowAsync(C, "sink");
         var sent = RandomNumberGenerator.GetBytes(bytes);
-        var receiving = ReceiveAsync(sink, sent.Length);
+        var receiving = ReceiveAsync(sink);
         await flow.WriteAsync(sent.AsMemory(0, sent.Length / 2));
         await WaitUntilAsync(() => flow.CurrentPath.Count == 3 && flow.Sender.Acknowledged == flow.Sender.ChunksWritten, TimeSpan.FromSeconds(10));
         Assert.Equal([A, B, C], flow.CurrentPath);
@@ -170,7 +197,8 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         var written = new MemoryStream();
         var receiving = Task.Run(async () =>
         {
-            await foreach (var chunk in sink.ReadAllAsync())
+            var incoming = await sink.ReadAsync();
+            await foreach (var chunk in incoming.Data.ReadAllAsync())
             {
                 delivered.Write(chunk);
                 Interlocked.Add(ref received, chunk.Length);
@@ -250,15 +278,10 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         await warm.ReadAsync();
     }
 
-    private static async Task<byte[]> ReceiveAsync(System.Threading.Channels.ChannelReader<byte[]> sink, int expected)
+    /// <summary>The first flow arriving at <paramref name="sink"/>, read to its end (the sender closed it).</summary>
+    private static async Task<byte[]> ReceiveAsync(System.Threading.Channels.ChannelReader<IncomingFlow> sink)
     {
-        var received = new MemoryStream();
-        while (received.Length < expected)
-        {
-            var chunk = await sink.ReadAsync();
-            received.Write(chunk);
-        }
-
-        return received.ToArray();
+        var incoming = await sink.ReadAsync();
+        return await incoming.ReadToEndAsync();
     }
 }

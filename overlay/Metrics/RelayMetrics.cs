@@ -1,0 +1,81 @@
+using System.Diagnostics.Metrics;
+
+namespace Msdn.Overlay.Metrics;
+
+/// <summary>
+/// The relay's instruments (meter <see cref="MeterName"/>), exported through OpenTelemetry by the host:
+/// flows, bytes, retransmissions, failovers and their duration, rejected frames and refused clients, and
+/// the lifecycle state. Each relay tags its measurements with its room.
+/// </summary>
+public sealed class RelayMetrics : IDisposable
+{
+    public const string MeterName = "Msdn.Relay";
+
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly KeyValuePair<string, object?> _room;
+    private readonly Counter<long> _flowsOpened;
+    private readonly UpDownCounter<long> _flowsActive;
+    private readonly Counter<long> _bytes;
+    private readonly Counter<long> _retransmittedChunks;
+    private readonly Counter<long> _failovers;
+    private readonly Histogram<double> _failoverDuration;
+    private readonly Counter<long> _framesRejected;
+    private readonly Counter<long> _clientsRefused;
+
+    public RelayMetrics(string room, IMeterFactory? meters = null)
+    {
+        _ownsMeter = meters is null;
+        _meter = meters?.Create(MeterName) ?? new Meter(MeterName);
+        _room = new("room", room);
+        _flowsOpened = _meter.CreateCounter<long>("msdn.relay.flows.opened", "{flow}", "Flows that started at, passed through or ended at this relay (tag role).");
+        _flowsActive = _meter.CreateUpDownCounter<long>("msdn.relay.flows.active", "{flow}", "Flows this relay carries now (tag role).");
+        _bytes = _meter.CreateCounter<long>("msdn.relay.bytes", "By", "Bytes accepted from local writers (direction=in) and delivered to local subscribers (direction=out).");
+        _retransmittedChunks = _meter.CreateCounter<long>("msdn.relay.retransmitted_chunks", "{chunk}", "Unacknowledged chunks replayed on a new path after a failover.");
+        _failovers = _meter.CreateCounter<long>("msdn.relay.failovers", "{failover}", "Flows moved to another path.");
+        _failoverDuration = _meter.CreateHistogram<double>("msdn.relay.failover.duration", "ms", "From a path's failure to the first ack on the new path.");
+        _framesRejected = _meter.CreateCounter<long>("msdn.relay.frames.rejected", "{frame}", "Malformed, oversized or unexpected frames; each closed its connection or stream.");
+        _clientsRefused = _meter.CreateCounter<long>("msdn.relay.clients.refused", "{client}", "Media engines refused (tag reason: token error, draining, bad request).");
+    }
+
+    public Meter Meter => _meter;
+
+    public void FlowOpened(string role)
+    {
+        _flowsOpened.Add(1, _room, new("role", role));
+        _flowsActive.Add(1, _room, new("role", role));
+    }
+
+    public void FlowEnded(string role) => _flowsActive.Add(-1, _room, new("role", role));
+
+    public void BytesIn(long bytes) => _bytes.Add(bytes, _room, new("direction", "in"));
+
+    public void BytesOut(long bytes) => _bytes.Add(bytes, _room, new("direction", "out"));
+
+    public void Retransmitted(long chunks)
+    {
+        if (chunks > 0)
+        {
+            _retransmittedChunks.Add(chunks, _room);
+        }
+    }
+
+    public void FailedOver() => _failovers.Add(1, _room);
+
+    public void FailoverCompleted(TimeSpan duration) => _failoverDuration.Record(duration.TotalMilliseconds, _room);
+
+    public void FrameRejected(string reason) => _framesRejected.Add(1, _room, new("reason", reason));
+
+    public void ClientRefused(string reason) => _clientsRefused.Add(1, _room, new("reason", reason));
+
+    /// <summary>Publishes the lifecycle state (0 serving, 1 draining, 2 drained) as a gauge.</summary>
+    public void ObserveState(Func<int> state) => _meter.CreateObservableGauge("msdn.relay.state", () => new Measurement<int>(state(), _room), description: "0 serving, 1 draining, 2 drained.");
+
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose(); // a factory's meters live as long as the factory
+        }
+    }
+}
