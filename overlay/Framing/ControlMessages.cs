@@ -23,3 +23,21 @@ public sealed record CloseFlow(
 public sealed record Ping(
     [property: Key(0)] ulong Nonce,
     [property: Key(1)] bool IsReply);
+
+/// <summary>
+/// A media engine introduces itself to its room's relay: its token, then either
+/// <see cref="ClientOperation.Open"/> a flow to (<see cref="Room"/>, <see cref="Endpoint"/>) or
+/// <see cref="ClientOperation.Subscribe"/> to flows arriving for <see cref="Endpoint"/> in this room.
+/// </summary>
+[MessagePackObject]
+public sealed record ClientHello(
+    [property: Key(0)] string Token,
+    [property: Key(1)] ClientOperation Operation,
+    [property: Key(2)] string Room,
+    [property: Key(3)] string Endpoint);
+
+public enum ClientOperation
+{
+    Open = 1,
+    Subscribe = 2,
+}

@@ -17,5 +17,7 @@ public readonly record struct Frame(FrameKind Kind, ulong FlowId, ulong Sequence
 
     public static Frame Close(CloseFlow close) => new(FrameKind.Close, close.FlowId, 0, default, close);
 
+    public static Frame Hello(ClientHello hello) => new(FrameKind.Hello, 0, 0, default, hello);
+
     public static Frame Ping(Ping ping) => new(FrameKind.Ping, 0, ping.Nonce, default, ping);
 }

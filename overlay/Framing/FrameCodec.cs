@@ -8,7 +8,7 @@ namespace Msdn.Overlay.Framing;
 /// Length-prefixed frames: <c>length u32 (of what follows) | kind u8 | body</c>, little-endian.
 /// Data: <c>flow u64 | sequence u64 | payload</c>, a fixed 17-byte header read as a zero-copy slice
 /// (chosen over MessagePack by <c>FrameHeaderBenchmark</c>). Ack: <c>flow u64 | next expected u64</c>.
-/// Open, Close, Ping: MessagePack. Limits are checked on the length prefix before anything is buffered
+/// Open, Close, Ping, Hello: MessagePack. Limits are checked on the length prefix before anything is buffered
 /// or parsed; every malformed frame is a <see cref="FrameFormatException"/>.
 /// </summary>
 public static class FrameCodec
@@ -30,7 +30,7 @@ public static class FrameCodec
             case FrameKind.Ack:
                 WriteFixed(writer, FrameKind.Ack, frame.FlowId, frame.Sequence, default);
                 break;
-            case FrameKind.Open or FrameKind.Close or FrameKind.Ping:
+            case FrameKind.Open or FrameKind.Close or FrameKind.Ping or FrameKind.Hello:
                 WriteControl(writer, frame.Kind, frame.Control ?? throw new ArgumentException("A control frame needs its message.", nameof(frame)));
                 break;
             default:
@@ -89,7 +89,7 @@ public static class FrameCodec
                 var flow = BinaryPrimitives.ReadUInt64LittleEndian(header);
                 var sequence = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
                 return kind == FrameKind.Data ? Frame.Data(flow, sequence, rest.Slice(16)) : Frame.Ack(flow, sequence);
-            case FrameKind.Open or FrameKind.Close or FrameKind.Ping:
+            case FrameKind.Open or FrameKind.Close or FrameKind.Ping or FrameKind.Hello:
                 if (rest.Length > limits.MaxControlBytes)
                 {
                     throw new FrameFormatException($"{kind} message of {rest.Length} bytes exceeds {limits.MaxControlBytes}.");
@@ -108,7 +108,8 @@ public static class FrameCodec
             return kind switch
             {
                 FrameKind.Open => Frame.Open(Validated(MessagePackSerializer.Deserialize<OpenFlow>(message, Options))),
-                FrameKind.Close => Frame.Close(MessagePackSerializer.Deserialize<CloseFlow>(message, Options) ?? throw new FrameFormatException("Empty close message.")),
+                FrameKind.Close => Frame.Close(MessagePackSerializer.Deserialize<CloseFlow>(message, Options) is { Reason: not null } close ? close : throw new FrameFormatException("Close message is missing a field.")),
+                FrameKind.Hello => Frame.Hello(MessagePackSerializer.Deserialize<ClientHello>(message, Options) is { Token: not null, Room: not null, Endpoint: not null } hello && Enum.IsDefined(hello.Operation) ? hello : throw new FrameFormatException("Hello message is missing a field or names no known operation.")),
                 _ => Frame.Ping(MessagePackSerializer.Deserialize<Ping>(message, Options) ?? throw new FrameFormatException("Empty ping message.")),
             };
         }
@@ -149,6 +150,7 @@ public static class FrameCodec
         {
             FrameKind.Open => MessagePackSerializer.Serialize((OpenFlow)message, Options),
             FrameKind.Close => MessagePackSerializer.Serialize((CloseFlow)message, Options),
+            FrameKind.Hello => MessagePackSerializer.Serialize((ClientHello)message, Options),
             _ => MessagePackSerializer.Serialize((Ping)message, Options),
         };
         var span = writer.GetSpan(PrefixBytes + 1);

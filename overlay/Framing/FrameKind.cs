@@ -8,4 +8,7 @@ public enum FrameKind : byte
     Ack = 3,
     Close = 4,
     Ping = 5,
+
+    /// <summary>A media engine's first frame on the client port: its token and what it wants.</summary>
+    Hello = 6,
 }

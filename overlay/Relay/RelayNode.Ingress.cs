@@ -87,7 +87,9 @@ public sealed partial class RelayNode
     /// </summary>
     private RoomId[] ChoosePath(RoomId destination, IReadOnlyList<RoomId>? failed)
     {
-        var route = _routes().Find(Room, destination) ?? throw new IOException($"No route from {Room} to {destination}.");
+        var table = _routes();
+        var route = (table.Contains(Room) && table.Contains(destination) ? table.Find(Room, destination) : null)
+            ?? throw new IOException($"No route from {Room} to {destination} in route table version {table.Version}.");
         RoomId[] primary = [.. route.Primary];
         RoomId[]? backup = route.Backup is { } b ? [.. b] : null;
         bool Usable(RoomId[] path) => (failed is null || !failed.SequenceEqual(path)) && !CrossesDownLink(path);

@@ -81,6 +81,13 @@ public sealed partial class RelayNode : IAsyncDisposable
     public ChannelReader<IncomingFlow> Subscribe(string endpoint) =>
         _subscribers.GetOrAdd(endpoint, _ => Channel.CreateUnbounded<IncomingFlow>()).Reader;
 
+    /// <summary>Whether the current route table has a route from this room to <paramref name="destination"/>.</summary>
+    public bool HasRoute(RoomId destination)
+    {
+        var table = _routes();
+        return destination != Room && table.Contains(Room) && table.Contains(destination) && table.Find(Room, destination) is not null;
+    }
+
     /// <summary>
     /// Opens a flow from this room to <paramref name="endpoint"/> in <paramref name="destination"/>;
     /// refused with <see cref="RelayDrainingException"/> unless the relay is serving.

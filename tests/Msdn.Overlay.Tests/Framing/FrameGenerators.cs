@@ -26,6 +26,11 @@ public static class FrameGenerators
                    select Frame.Open(new OpenFlow(flow, source, destination, endpoint, path, resume));
         var close = from flow in u64 from reason in text select Frame.Close(new CloseFlow(flow, reason));
         var ping = from nonce in u64 from reply in ArbMap.Default.GeneratorFor<bool>() select Frame.Ping(new Ping(nonce, reply));
-        return Gen.OneOf(data, ack, open, close, ping).ToArbitrary();
+        var hello = from token in text
+                    from operation in Gen.Elements(ClientOperation.Open, ClientOperation.Subscribe)
+                    from room in text
+                    from endpoint in text
+                    select Frame.Hello(new ClientHello(token, operation, room, endpoint));
+        return Gen.OneOf(data, ack, open, close, ping, hello).ToArbitrary();
     }
 }

@@ -1,0 +1,259 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Msdn.Overlay.Framing;
+using Msdn.Overlay.Relay;
+using Msdn.Overlay.Tokens;
+
+namespace Msdn.Overlay.Client;
+
+/// <summary>
+/// Where the room's media engines reach its relay (TCP; meant for the node or the room's private
+/// network). Each connection starts with a <see cref="ClientHello"/> carrying a signed token, then
+/// either writes one flow or receives the flows of one subscribed endpoint. A bad token, a draining
+/// relay or a malformed frame gets a <see cref="CloseFlow"/> saying why, and only that connection ends.
+/// </summary>
+public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogger<ClientPort> logger) : IAsyncDisposable
+{
+    /// <summary>A connection that has not introduced itself by then is dropped (it holds a socket for nothing).</summary>
+    public static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly CancellationTokenSource _stopping = new();
+    private TcpListener? _listener;
+    private Task? _accepting;
+
+    public EndPoint LocalEndPoint => _listener?.LocalEndpoint ?? throw new InvalidOperationException("The client port is not started.");
+
+    public Task StartAsync(IPEndPoint listen)
+    {
+        _listener = new TcpListener(listen);
+        _listener.Start();
+        _accepting = Task.Run(AcceptLoopAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener?.Stop();
+        if (_accepting is not null)
+        {
+            await _accepting.ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener!.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            socket.NoDelay = true;
+            _ = Task.Run(() => ServeAsync(socket), CancellationToken.None);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        var frames = new FrameStream(new NetworkStream(socket, ownsSocket: true), FrameLimits.Default);
+        try
+        {
+            using var introduce = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            introduce.CancelAfter(HelloTimeout);
+            var first = await frames.ReadAsync(introduce.Token).ConfigureAwait(false);
+            if (first?.Frame.Control is not ClientHello hello)
+            {
+                throw new FrameFormatException("A media engine must start with a Hello frame.");
+            }
+
+            var claims = tokens.Validate(hello.Token, node.Room.Value);
+            if (hello.Operation == ClientOperation.Open)
+            {
+                MediaTokens.DemandOpen(claims, hello.Room, hello.Endpoint);
+                await ServeOpenAsync(frames, hello).ConfigureAwait(false);
+            }
+            else
+            {
+                if (!claims.AllowsSubscribe(hello.Endpoint))
+                {
+                    throw new MediaTokenException(MediaTokenError.NotAllowed, $"The token does not allow subscribing to {hello.Endpoint}.");
+                }
+
+                await ServeSubscriptionAsync(frames, hello.Endpoint).ConfigureAwait(false);
+            }
+        }
+        catch (MediaTokenException e)
+        {
+            await RefuseAsync(frames, $"token {e.Error}", e.Message).ConfigureAwait(false);
+        }
+        catch (RelayDrainingException e)
+        {
+            await RefuseAsync(frames, "draining", e.Message).ConfigureAwait(false);
+        }
+        catch (Graph.Topology.InvalidRoomIdException e)
+        {
+            await RefuseAsync(frames, "bad request", e.Message).ConfigureAwait(false);
+        }
+        catch (FrameFormatException e)
+        {
+            node.Metrics.FrameRejected("client");
+            await RefuseAsync(frames, "malformed", e.Message).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            Log.ClientGone(logger, node.Room, e.Message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug must cost one connection, never the relay: say so to the engine and in the log.
+            Log.ClientFailed(logger, node.Room, e);
+            await RefuseAsync(frames, "internal error", e.Message).ConfigureAwait(false);
+        }
+        finally
+        {
+            await frames.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Data frames become the flow's bytes; Close (or the end of the connection) ends it once all is delivered.</summary>
+    private async Task ServeOpenAsync(FrameStream frames, ClientHello hello)
+    {
+        var destination = new Graph.Topology.RoomId(hello.Room);
+        if (!node.HasRoute(destination))
+        {
+            await RefuseAsync(frames, "unknown room", $"Relay {node.Room} has no route to room {destination}.").ConfigureAwait(false);
+            return;
+        }
+
+        var flow = await node.OpenFlowAsync(destination, hello.Endpoint, _stopping.Token).ConfigureAwait(false);
+        await frames.WriteAsync(Frame.Ack(flow.Id, 0), _stopping.Token).ConfigureAwait(false); // accepted
+        try
+        {
+            while (await frames.ReadAsync(_stopping.Token).ConfigureAwait(false) is { } read)
+            {
+                if (read.Frame.Kind == FrameKind.Close)
+                {
+                    break;
+                }
+
+                if (read.Frame.Kind != FrameKind.Data)
+                {
+                    throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame from a media engine writing flow {flow.Id}.");
+                }
+
+                await flow.WriteAsync(read.Payload, _stopping.Token).ConfigureAwait(false);
+            }
+
+            // What was accepted is delivered even if the engine went away without saying goodbye.
+            flow.CompleteWriting();
+            await flow.Completion.ConfigureAwait(false);
+            await frames.WriteAsync(Frame.Close(new CloseFlow(flow.Id, "delivered")), _stopping.Token).ConfigureAwait(false);
+        }
+        catch (IOException e) when (flow.Completion.IsFaulted)
+        {
+            await RefuseAsync(frames, "failed", e.Message, flow.Id).ConfigureAwait(false);
+        }
+        finally
+        {
+            flow.CompleteWriting();
+        }
+    }
+
+    /// <summary>Each arriving flow: an Open naming it, its Data in order, a Close. Flows interleave on the connection.</summary>
+    private async Task ServeSubscriptionAsync(FrameStream frames, string endpoint)
+    {
+        await frames.WriteAsync(Frame.Ack(0, 0), _stopping.Token).ConfigureAwait(false); // accepted
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        var watching = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    // A subscriber sends nothing more; the end of its connection ends the subscription.
+                    while (await frames.ReadAsync(gone.Token).ConfigureAwait(false) is not null)
+                    {
+                    }
+                }
+                finally
+                {
+                    await gone.CancelAsync().ConfigureAwait(false);
+                }
+            },
+            CancellationToken.None);
+        var arrivals = node.Subscribe(endpoint);
+        var forwarding = new List<Task>();
+        try
+        {
+            while (true)
+            {
+                var incoming = await arrivals.ReadAsync(gone.Token).ConfigureAwait(false);
+                forwarding.Add(Task.Run(() => ForwardIncomingAsync(frames, incoming, gone.Token), CancellationToken.None));
+                forwarding.RemoveAll(t => t.IsCompleted);
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(forwarding.Select(Quietly)).ConfigureAwait(false);
+            await Quietly(watching).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ForwardIncomingAsync(FrameStream frames, IncomingFlow incoming, CancellationToken cancellationToken)
+    {
+        await frames.WriteAsync(Frame.Open(new OpenFlow(incoming.Id, incoming.Source.Value, node.Room.Value, incoming.Endpoint, [], 0)), cancellationToken).ConfigureAwait(false);
+        ulong sequence = 0;
+        await foreach (var chunk in incoming.Data.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await frames.WriteAsync(Frame.Data(incoming.Id, sequence++, new System.Buffers.ReadOnlySequence<byte>(chunk)), cancellationToken).ConfigureAwait(false);
+        }
+
+        await frames.WriteAsync(Frame.Close(new CloseFlow(incoming.Id, "end")), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RefuseAsync(FrameStream frames, string reason, string message, ulong flow = 0)
+    {
+        node.Metrics.ClientRefused(reason);
+        Log.ClientRefused(logger, node.Room, reason, message);
+        try
+        {
+            await frames.WriteAsync(Frame.Close(new CloseFlow(flow, $"{reason}: {message}")), _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            // The engine is gone already; the refusal is logged and counted.
+        }
+    }
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException or FrameFormatException)
+        {
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4203, Level = LogLevel.Error, Message = "Relay {Room}: serving a media engine failed")]
+        public static partial void ClientFailed(ILogger logger, Graph.Topology.RoomId room, Exception error);
+
+        [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Relay {Room} refused a media engine ({Reason}): {Detail}")]
+        public static partial void ClientRefused(ILogger logger, Graph.Topology.RoomId room, string reason, string detail);
+
+        [LoggerMessage(EventId = 4202, Level = LogLevel.Debug, Message = "Relay {Room}: a media engine connection ended: {Detail}")]
+        public static partial void ClientGone(ILogger logger, Graph.Topology.RoomId room, string detail);
+    }
+}

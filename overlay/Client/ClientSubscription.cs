@@ -1,0 +1,75 @@
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Framing;
+using Msdn.Overlay.Relay;
+
+namespace Msdn.Overlay.Client;
+
+/// <summary>The flows arriving for one endpoint, each with its ordered data.</summary>
+public sealed class ClientSubscription : IAsyncDisposable
+{
+    private readonly FrameStream _frames;
+    private readonly System.Threading.Channels.Channel<IncomingFlow> _arrivals = System.Threading.Channels.Channel.CreateUnbounded<IncomingFlow>();
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Task _reading;
+
+    internal ClientSubscription(FrameStream frames)
+    {
+        _frames = frames;
+        _reading = Task.Run(ReadLoopAsync);
+    }
+
+    /// <summary>The next flow to arrive (its data completes when its sender closed it).</summary>
+    public ValueTask<IncomingFlow> AcceptFlowAsync(CancellationToken cancellationToken = default) => _arrivals.Reader.ReadAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _closing.CancelAsync().ConfigureAwait(false);
+        await _frames.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _reading.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or FrameFormatException)
+        {
+        }
+
+        _closing.Dispose();
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var flows = new Dictionary<ulong, IncomingFlow>();
+        try
+        {
+            while (await _frames.ReadAsync(_closing.Token).ConfigureAwait(false) is { } read)
+            {
+                switch (read.Frame.Kind)
+                {
+                    case FrameKind.Open when read.Frame.Control is OpenFlow open:
+                        var flow = new IncomingFlow(new RoomId(open.Source), open.FlowId, open.Endpoint);
+                        flows[open.FlowId] = flow;
+                        _arrivals.Writer.TryWrite(flow);
+                        break;
+                    case FrameKind.Data when flows.TryGetValue(read.Frame.FlowId, out var target):
+                        target.Writer.TryWrite(read.Payload);
+                        break;
+                    case FrameKind.Close when flows.Remove(read.Frame.FlowId, out var ended):
+                        ended.Writer.TryComplete();
+                        break;
+                    default:
+                        throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame for flow {read.Frame.FlowId} on a subscription.");
+                }
+            }
+        }
+        finally
+        {
+            // Flows cut off by the end of the subscription are incomplete: say so rather than end them cleanly.
+            foreach (var open in flows.Values)
+            {
+                open.Writer.TryComplete(new IOException($"The subscription ended before flow {open.Id} was closed."));
+            }
+
+            _arrivals.Writer.TryComplete();
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Msdn.Graph.Costs;
+using Msdn.Graph.Routing;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Client;
+using Msdn.Overlay.Relay;
+using Msdn.Overlay.Security;
+using Msdn.Overlay.Tokens;
+using Msdn.Overlay.Transport;
+
+namespace Msdn.Overlay.Tests.Client;
+
+/// <summary>
+/// Media engines on real client ports of two real relays (A → C over TCP + TLS): tokens are enforced,
+/// refusals say why, and nothing a refused or malformed client does stops the relay serving others.
+/// </summary>
+public sealed class ClientPortTests : IAsyncLifetime
+{
+    private static readonly RoomId A = "room-a", C = "room-c";
+    private readonly string _dir = Directory.CreateTempSubdirectory("clients-").FullName;
+    private readonly FakeTimeProvider _tokenClock = new(DateTimeOffset.Parse("2026-11-27T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
+    private readonly Dictionary<RoomId, RelayNode> _relays = [];
+    private readonly Dictionary<RoomId, ClientPort> _ports = [];
+    private readonly List<X509Certificate2> _certificates = [];
+    private MediaTokens _tokens = null!;
+
+    public async Task InitializeAsync()
+    {
+        _tokens = new MediaTokens(_key, _tokenClock);
+        var routes = new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions())
+            .Compute(TopologySnapshot.Create([A, C], [new Link(A, C, LinkQuality.FromRtt(10)), new Link(C, A, LinkQuality.FromRtt(10))]));
+        foreach (var room in new[] { A, C })
+        {
+            _certificates.Add(RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, room.Value), room.Value, TimeProvider.System));
+        }
+
+        var pins = _certificates.Select(RelayCertificates.Fingerprint).ToArray();
+        foreach (var (room, certificate) in new[] { A, C }.Zip(_certificates))
+        {
+            var transport = new TcpTlsRelayTransport(new RelayTransportOptions(certificate, new PeerCertificatePolicy(pins, null, TimeProvider.System)));
+            var relay = new RelayNode(room, transport, r => _relays.TryGetValue(r, out var peer) ? peer.LocalEndPoint : null, () => routes, TimeProvider.System, NullLogger<RelayNode>.Instance);
+            await relay.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
+            _relays[room] = relay;
+            var port = new ClientPort(relay, _tokens, NullLogger<ClientPort>.Instance);
+            await port.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+            _ports[room] = port;
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var port in _ports.Values)
+        {
+            await port.DisposeAsync();
+        }
+
+        foreach (var relay in _relays.Values)
+        {
+            await relay.DisposeAsync();
+        }
+
+        _certificates.ForEach(c => c.Dispose());
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task An_engine_writes_a_flow_that_another_engine_reads_intact()
+    {
+        await using var subscription = await RelayClient.SubscribeAsync(_ports[C].LocalEndPoint, Token(C, subscribe: ["mixer"]), "mixer");
+        await using var flow = await RelayClient.OpenAsync(_ports[A].LocalEndPoint, Token(A, open: ["room-c/mixer"]), C, "mixer");
+        var sent = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
+        var random = new Random(3);
+        for (var at = 0; at < sent.Length;)
+        {
+            var size = Math.Min(random.Next(1, 100_000), sent.Length - at);
+            await flow.WriteAsync(sent.AsMemory(at, size));
+            at += size;
+        }
+
+        await flow.CompleteAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var incoming = await subscription.AcceptFlowAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(A, incoming.Source);
+        var delivered = await incoming.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(sent.AsSpan().SequenceEqual(delivered), "delivered bytes differ from sent bytes");
+    }
+
+    [Fact]
+    public async Task Bad_tokens_and_requests_are_refused_saying_why_and_the_relay_keeps_serving()
+    {
+        var foreign = new MediaTokens(RandomNumberGenerator.GetBytes(32), _tokenClock).Issue(Claims(A, ["*"], []));
+        await AssertRefusedAsync("BadSignature", () => RelayClient.OpenAsync(_ports[A].LocalEndPoint, foreign, C, "mixer"));
+        await AssertRefusedAsync("Malformed", () => RelayClient.OpenAsync(_ports[A].LocalEndPoint, "not-a-token", C, "mixer"));
+        await AssertRefusedAsync("WrongRoom", () => RelayClient.OpenAsync(_ports[A].LocalEndPoint, Token(C, open: ["*"]), C, "mixer"));
+        await AssertRefusedAsync("NotAllowed", () => RelayClient.OpenAsync(_ports[A].LocalEndPoint, Token(A, open: ["room-c/other"]), C, "mixer"));
+        await AssertRefusedAsync("NotAllowed", () => RelayClient.SubscribeAsync(_ports[C].LocalEndPoint, Token(C, subscribe: ["other"]), "mixer"));
+        await AssertRefusedAsync("unknown room", () => RelayClient.OpenAsync(_ports[A].LocalEndPoint, Token(A, open: ["*"]), "room-z", "mixer"));
+        var expiring = Token(A, open: ["*"]);
+        _tokenClock.Advance(TimeSpan.FromHours(2));
+        await AssertRefusedAsync("Expired", () => RelayClient.OpenAsync(_ports[A].LocalEndPoint, expiring, C, "mixer"));
+
+        await An_engine_writes_a_flow_that_another_engine_reads_intact();
+    }
+
+    [Fact]
+    public async Task A_malformed_frame_gets_a_typed_refusal_and_only_that_connection_ends()
+    {
+        using (var raw = new Socket(SocketType.Stream, ProtocolType.Tcp))
+        {
+            await raw.ConnectAsync(_ports[A].LocalEndPoint);
+            await raw.SendAsync(new byte[] { 0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3 }); // a 2 GiB length prefix
+            var answer = new byte[1024];
+            var read = 0;
+            int n;
+            while ((n = await raw.ReceiveAsync(answer.AsMemory(read)).AsTask().WaitAsync(TimeSpan.FromSeconds(10))) > 0)
+            {
+                read += n;
+            }
+
+            Assert.Contains("malformed", System.Text.Encoding.UTF8.GetString(answer, 0, read), StringComparison.Ordinal);
+        }
+
+        await An_engine_writes_a_flow_that_another_engine_reads_intact();
+    }
+
+    [Fact]
+    public async Task A_draining_relay_refuses_new_flows()
+    {
+        _relays[A].Drain();
+        await AssertRefusedAsync("draining", () => RelayClient.OpenAsync(_ports[A].LocalEndPoint, Token(A, open: ["*"]), C, "mixer"));
+        _relays[A].CancelDrain();
+        await An_engine_writes_a_flow_that_another_engine_reads_intact();
+    }
+
+    private static async Task AssertRefusedAsync<T>(string reason, Func<Task<T>> attempt)
+    {
+        var refused = await Assert.ThrowsAsync<RelayClientException>(async () => await attempt().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains(reason, refused.Reason, StringComparison.Ordinal);
+    }
+
+    private string Token(RoomId room, string[]? open = null, string[]? subscribe = null) => _tokens.Issue(Claims(room, open ?? [], subscribe ?? []));
+
+    private MediaTokenClaims Claims(RoomId room, string[] open, string[] subscribe) =>
+        new("engine-1", room.Value, open, subscribe, _tokenClock.GetUtcNow().AddHours(1).ToUnixTimeSeconds());
+}
