@@ -130,6 +130,44 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_plain_tcp_application_crosses_the_gateways_through_a_relay_kill()
+    {
+        await WarmAsync(A, D);
+        await WarmAsync(D, C);
+        var target = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        target.Start();
+        await using var egress = new Msdn.Overlay.Gateway.TcpGateway(_relays[C], [], [new("camera", target.LocalEndpoint)], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
+        await using var ingress = new Msdn.Overlay.Gateway.TcpGateway(_relays[A], [new(new IPEndPoint(IPAddress.Loopback, 0), C, "camera")], [], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
+        await egress.StartAsync();
+        await ingress.StartAsync();
+
+        // The receiving application: accept one connection, read to its end.
+        var receiving = Task.Run(async () =>
+        {
+            using var accepted = await target.AcceptTcpClientAsync();
+            using var all = new MemoryStream();
+            await accepted.GetStream().CopyToAsync(all);
+            return all.ToArray();
+        });
+        var sent = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
+        using (var application = new System.Net.Sockets.TcpClient())
+        {
+            await application.ConnectAsync((IPEndPoint)ingress.ForwardEndPoints[0]);
+            var stream = application.GetStream();
+            await stream.WriteAsync(sent.AsMemory(0, sent.Length / 2));
+            await WaitUntilAsync(() => _relays[B].ActiveFlows > 0, TimeSpan.FromSeconds(10)); // the flow is on A>B>C
+            await _relays[B].DisposeAsync();
+            _relays.Remove(B);
+            await stream.WriteAsync(sent.AsMemory(sent.Length / 2));
+        }
+
+        var delivered = await receiving.WaitAsync(TimeSpan.FromSeconds(30));
+        target.Stop();
+        Assert.Equal(sent.Length, delivered.Length);
+        Assert.True(sent.AsSpan().SequenceEqual(delivered), "delivered bytes differ from sent bytes");
+    }
+
+    [Fact]
     public async Task Draining_the_middle_relay_moves_its_flow_losing_nothing_then_it_is_drained()
     {
         var drained = Task.CompletedTask;
