@@ -1,15 +1,11 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Msdn.Overlay.Hosting;
 
-// dotnet run -c Release --project overlay -- --room <id> [--controller <url>] [--listen host:port] [--data-dir dir] [--routes table.msgpack]
-var builder = Host.CreateApplicationBuilder(args);
-builder.Configuration.AddCommandLine(args, RelayServiceCollectionExtensions.SwitchMappings.ToDictionary());
-builder.Services.AddRelay();
+// dotnet run -c Release --project overlay -- --room <id> [--controller <url>] [--listen host:port] [--data-dir dir]
+//   [--routes table.msgpack] [--client-listen host:port] [--admin host:port] [--forward host:port=room/endpoint] [--deliver endpoint=host:port]
 try
 {
-    await builder.Build().RunAsync();
+    await RelayHost.Build(args).RunAsync();
     return 0;
 }
 catch (OptionsValidationException e)

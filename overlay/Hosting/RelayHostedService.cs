@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Quic;
 using Microsoft.Extensions.Hosting;
@@ -5,26 +6,49 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
+using Msdn.Overlay.Client;
+using Msdn.Overlay.Gateway;
+using Msdn.Overlay.Metrics;
 using Msdn.Overlay.Relay;
 using Msdn.Overlay.Security;
+using Msdn.Overlay.Tokens;
 using Msdn.Overlay.Transport;
 using Msdn.Probe.Agent;
+using Msdn.Probe.Transport;
 
 namespace Msdn.Overlay.Hosting;
 
 /// <summary>
 /// Runs the room's relay: its TLS identity (created in the data directory at first start), the transport
-/// (QUIC where supported, else TCP + TLS), the last route table (from <c>--routes</c> or the data directory),
-/// and the <see cref="RelayNode"/> listening for peer relays.
+/// (QUIC where supported, else TCP + TLS, behind the impairment layer drills drive), the last route table
+/// (from <c>--routes</c> or the data directory), the <see cref="RelayNode"/>, and around it the probe
+/// agent (when <c>Probe:ClusterKey</c> is set; its down signals fail flows over), the media engines'
+/// client port and the TCP gateway.
 /// </summary>
-public sealed partial class RelayHostedService(IOptions<RelayOptions> options, TimeProvider time, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+public sealed partial class RelayHostedService(
+    IOptions<RelayOptions> options,
+    IOptions<ProbeAgentOptions> probeOptions,
+    TimeProvider time,
+    ILoggerFactory loggers,
+    IMeterFactory? meters = null) : IHostedService, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger<RelayHostedService>();
+    private readonly List<IAsyncDisposable> _owned = [];
     private System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
+    private Dictionary<RoomId, EndPoint?> _peers = [];
+    private ImpairedRelayTransport? _impairment;
+    private ImpairedProbeSocket? _probeSocket;
+    private RelayMetrics? _metrics;
 
     public RelayNode? Node { get; private set; }
 
     public RouteTableStore? Routes { get; private set; }
+
+    public ProbeAgent? Probe { get; private set; }
+
+    public ClientPort? Clients { get; private set; }
+
+    public TcpGateway? Gateway { get; private set; }
 
     public string? Fingerprint { get; private set; }
 
@@ -48,26 +72,112 @@ public sealed partial class RelayHostedService(IOptions<RelayOptions> options, T
 
         var policy = new PeerCertificatePolicy(settings.PinnedFingerprints, null, time);
         var transportOptions = new RelayTransportOptions(_certificate, policy);
-        var transport = ChooseTransport(settings.Transport, transportOptions);
-        var peers = settings.Peers.ToDictionary(p => new RoomId(p.Key), p => EndpointParser.TryParse(p.Value, out var e) ? e : null);
-        Node = new RelayNode(room, transport, r => peers.GetValueOrDefault(r), () => Routes.Current, time, loggers.CreateLogger<RelayNode>());
+        _impairment = new ImpairedRelayTransport(ChooseTransport(settings.Transport, transportOptions), time);
+        _peers = settings.Peers.ToDictionary(p => new RoomId(p.Key), p => EndpointParser.TryParse(p.Value, out var e) ? e : null);
+        _metrics = new RelayMetrics(room.Value, meters);
+        Node = new RelayNode(room, _impairment, r => _peers.GetValueOrDefault(r), () => Routes.Current, time, loggers.CreateLogger<RelayNode>(), metrics: _metrics);
         await Node.StartAsync(IPEndPoint.Parse(settings.Listen), cancellationToken).ConfigureAwait(false);
-        Log.Started(_logger, room, Node.LocalEndPoint, transport.Name, Fingerprint, Routes.Current.Version);
+        _owned.Add(Node);
+
+        StartProbe(settings, room);
+        if (settings.ClientListen is { Length: > 0 } clientListen)
+        {
+            Clients = new ClientPort(Node, new MediaTokens(Convert.FromBase64String(settings.MediaTokenKey!), time), loggers.CreateLogger<ClientPort>());
+            await Clients.StartAsync(IPEndPoint.Parse(clientListen)).ConfigureAwait(false);
+            _owned.Insert(0, Clients);
+        }
+
+        var forwards = settings.ForwardRules().ToList();
+        var delivers = settings.DeliverRules().ToList();
+        if (forwards.Count + delivers.Count > 0)
+        {
+            Gateway = new TcpGateway(Node, forwards, delivers, time, loggers.CreateLogger<TcpGateway>());
+            await Gateway.StartAsync().ConfigureAwait(false);
+            _owned.Insert(0, Gateway);
+        }
+
+        Log.Started(_logger, room, Node.LocalEndPoint, _impairment.Name, Fingerprint, Routes.Current.Version);
+    }
+
+    /// <summary>
+    /// Impairs the link from this relay to <paramref name="peer"/>, for drills: both its relay streams
+    /// (cut, delay, jitter) and its probes (also loss), so the probe agent sees what flows see.
+    /// </summary>
+    public void Impair(RoomId peer, LinkImpairment impairment)
+    {
+        if (_impairment is null || Node is null)
+        {
+            throw new InvalidOperationException("The relay is not started.");
+        }
+
+        if (_peers.GetValueOrDefault(peer) is not { } endpoint)
+        {
+            throw new UnknownRoomException(peer);
+        }
+
+        _impairment.Impair(endpoint, impairment);
+        _probeSocket?.Impair(ProbeEndpoint(endpoint), impairment);
+        Log.Impaired(_logger, Node.Room, peer, impairment.ToString());
     }
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
 
     public async ValueTask DisposeAsync()
     {
-        if (Node is { } node)
+        // Front doors first (gateway, client port), then the probe, then the relay itself.
+        foreach (var owned in _owned)
         {
-            Node = null;
-            await node.DisposeAsync().ConfigureAwait(false);
+            await owned.DisposeAsync().ConfigureAwait(false);
         }
 
+        _owned.Clear();
+        Node = null;
+        _metrics?.Dispose();
         _certificate?.Dispose();
         _certificate = null;
     }
+
+    /// <summary>
+    /// The probe agent shares the relay's address (UDP on the relay's TCP port) and probes the relay's
+    /// peers unless the Probe section lists its own; it runs when a cluster key is configured.
+    /// </summary>
+    private void StartProbe(RelayOptions settings, RoomId room)
+    {
+        var probe = probeOptions.Value;
+        if (string.IsNullOrEmpty(probe.ClusterKey))
+        {
+            Log.NoProbe(_logger, room);
+            return;
+        }
+
+        if (string.IsNullOrEmpty(probe.Room))
+        {
+            probe.Room = room.Value;
+        }
+
+        if (probe.Peers.Count == 0)
+        {
+            probe.Peers = [.. settings.Peers.Select(p => new ProbePeerOptions { Room = p.Key, Endpoint = p.Value })];
+        }
+
+        var listen = IPEndPoint.Parse(settings.Listen);
+        var bound = (IPEndPoint)Node!.LocalEndPoint;
+        var validation = new ProbeAgentOptionsValidator().Validate(null, probe);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(ProbeAgentOptions.SectionName, typeof(ProbeAgentOptions), validation.Failures);
+        }
+
+        _probeSocket = new ImpairedProbeSocket(new UdpProbeSocket(new IPEndPoint(listen.Address, bound.Port)), time, seed: Environment.ProcessId);
+        Probe = new ProbeAgent(probe, _probeSocket, time, loggers.CreateLogger<ProbeAgent>(), reports: null, seed: Environment.ProcessId);
+        Probe.Start();
+        Probe.SetPeers(probe.Peers.Select(p => new ProbePeer(new RoomId(p.Room), EndpointParser.TryParse(p.Endpoint, out var e) ? ProbeEndpoint(e) : throw new InvalidOperationException($"Probe peer {p.Room} has no valid endpoint."))));
+        var following = Node.FollowProbe(Probe);
+        _owned.Insert(0, new Releaser(following, Probe));
+    }
+
+    /// <summary>Probes go to the same host and port as relay streams, over UDP.</summary>
+    private static EndPoint ProbeEndpoint(EndPoint relay) => relay;
 
     private static IRelayTransport ChooseTransport(string choice, RelayTransportOptions transportOptions)
     {
@@ -91,6 +201,15 @@ public sealed partial class RelayHostedService(IOptions<RelayOptions> options, T
         }
     }
 
+    private sealed class Releaser(IDisposable subscription, ProbeAgent agent) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            subscription.Dispose();
+            await agent.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
     private static partial class Log
     {
         [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Relay {Room} listening on {Endpoint} over {Transport}; certificate SHA-256 {Fingerprint}; route table version {Version}")]
@@ -98,5 +217,11 @@ public sealed partial class RelayHostedService(IOptions<RelayOptions> options, T
 
         [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Relay {Room} has no route table yet (no --routes and none persisted): it forwards transit flows but cannot open its own")]
         public static partial void NoRoutes(ILogger logger, RoomId room);
+
+        [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Relay {Room} runs without its probe agent (no Probe:ClusterKey): link faults are found by broken streams and missing acks only")]
+        public static partial void NoProbe(ILogger logger, RoomId room);
+
+        [LoggerMessage(EventId = 4104, Level = LogLevel.Warning, Message = "Relay {Room}: link to {Peer} impaired: {Impairment}")]
+        public static partial void Impaired(ILogger logger, RoomId room, RoomId peer, string impairment);
     }
 }

@@ -1,6 +1,9 @@
 namespace Msdn.Overlay.Hosting;
 
-/// <summary>Relay settings (section <c>Relay</c>; the command line maps <c>--room</c>, <c>--controller</c>, <c>--listen</c>, <c>--data-dir</c>, <c>--routes</c>).</summary>
+/// <summary>
+/// Relay settings (section <c>Relay</c>; the command line maps <c>--room</c>, <c>--controller</c>, <c>--listen</c>,
+/// <c>--data-dir</c>, <c>--routes</c>, <c>--transport</c>, <c>--client-listen</c>, <c>--admin</c>, <c>--forward</c>, <c>--deliver</c>).
+/// </summary>
 public sealed class RelayOptions
 {
     public const string SectionName = "Relay";
@@ -28,4 +31,34 @@ public sealed class RelayOptions
 
     /// <summary>quic, tcp, or auto (QUIC where supported, else TCP + TLS).</summary>
     public string Transport { get; set; } = "auto";
+
+    /// <summary>Where the room's media engines connect (host:port, plain TCP: keep it on the node or the room's private network); none when empty.</summary>
+    public string? ClientListen { get; set; }
+
+    /// <summary>The key media tokens are signed with (base64, at least 32 bytes); required with <see cref="ClientListen"/>.</summary>
+    public string? MediaTokenKey { get; set; }
+
+    /// <summary>The admin and metrics HTTP endpoint (host:port; /health, /metrics, /admin/...); none when empty.</summary>
+    public string? Admin { get; set; } = "127.0.0.1:7580";
+
+    /// <summary>Gateway ingress: comma-separated <c>listen-host:port=room/endpoint</c>; each connection becomes a flow.</summary>
+    public string? Forward { get; set; }
+
+    /// <summary>Gateway egress: comma-separated <c>endpoint=host:port</c>; each arriving flow is written to a new connection.</summary>
+    public string? Deliver { get; set; }
+
+    public IEnumerable<Gateway.ForwardRule> ForwardRules() => Rules(Forward, (string t, out Gateway.ForwardRule? r, out string e) => Gateway.ForwardRule.TryParse(t, out r, out e));
+
+    public IEnumerable<Gateway.DeliverRule> DeliverRules() => Rules(Deliver, (string t, out Gateway.DeliverRule? r, out string e) => Gateway.DeliverRule.TryParse(t, out r, out e));
+
+    internal delegate bool RuleParser<T>(string text, out T? rule, out string error);
+
+    internal static IEnumerable<T> Rules<T>(string? list, RuleParser<T> parse)
+        where T : class
+    {
+        foreach (var text in (list ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            yield return parse(text, out var rule, out var error) ? rule! : throw new FormatException(error);
+        }
+    }
 }

@@ -8,11 +8,29 @@ namespace Msdn.Overlay.Hosting;
 /// <summary>Checks relay settings at start-up; every message names the setting.</summary>
 public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
 {
+    private static bool IsTokenKey(string? key)
+    {
+        var bytes = new byte[1024];
+        return key is { Length: > 0 } && Convert.TryFromBase64String(key, bytes, out var length) && length >= Tokens.MediaTokens.MinimumKeyLength;
+    }
+
     public ValidateOptionsResult Validate(string? name, RelayOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
         void Fail(string setting, string problem) => failures.Add($"{RelayOptions.SectionName}:{setting} {problem}");
+        void CheckRules<T>(string setting, string flag, string? list, RelayOptions.RuleParser<T> parse)
+            where T : class
+        {
+            foreach (var text in (list ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!parse(text, out _, out var error))
+                {
+                    Fail(setting, $"({flag}) {error}");
+                }
+            }
+        }
+
 
         if (!RoomId.IsValid(options.Room))
         {
@@ -52,6 +70,27 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         {
             Fail(nameof(options.Transport), $"must be auto, quic or tcp, got '{options.Transport}'.");
         }
+
+        if (options.ClientListen is { Length: > 0 } clientListen)
+        {
+            if (!IPEndPoint.TryParse(clientListen, out _))
+            {
+                Fail(nameof(options.ClientListen), $"(--client-listen) must be address:port, got '{clientListen}'.");
+            }
+
+            if (!IsTokenKey(options.MediaTokenKey))
+            {
+                Fail(nameof(options.MediaTokenKey), $"must be base64 of at least {Tokens.MediaTokens.MinimumKeyLength} bytes when Relay:ClientListen is set.");
+            }
+        }
+
+        if (options.Admin is { Length: > 0 } admin && !IPEndPoint.TryParse(admin, out _))
+        {
+            Fail(nameof(options.Admin), $"(--admin) must be address:port, got '{admin}'.");
+        }
+
+        CheckRules(nameof(options.Forward), "--forward", options.Forward, (string t, out Gateway.ForwardRule? r, out string e) => Gateway.ForwardRule.TryParse(t, out r, out e));
+        CheckRules(nameof(options.Deliver), "--deliver", options.Deliver, (string t, out Gateway.DeliverRule? r, out string e) => Gateway.DeliverRule.TryParse(t, out r, out e));
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -15,6 +15,10 @@ public static class RelayServiceCollectionExtensions
         ["--data-dir"] = "Relay:DataDirectory",
         ["--routes"] = "Relay:RouteTableFile",
         ["--transport"] = "Relay:Transport",
+        ["--client-listen"] = "Relay:ClientListen",
+        ["--admin"] = "Relay:Admin",
+        ["--forward"] = "Relay:Forward",
+        ["--deliver"] = "Relay:Deliver",
     };
 
     /// <summary>Adds the relay (configured from <c>Relay</c>, validated at start-up) as a hosted service.</summary>
@@ -23,6 +27,7 @@ public static class RelayServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<RelayOptions>().BindConfiguration(RelayOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>());
+        services.AddOptions<Probe.Agent.ProbeAgentOptions>().BindConfiguration(Probe.Agent.ProbeAgentOptions.SectionName); // validated when the probe runs
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RelayHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<RelayHostedService>());

@@ -33,10 +33,11 @@ public sealed partial class RelayNode
     /// <summary>The link is back: paths over it may be chosen again.</summary>
     public void LinkUp(RoomId from, RoomId to) => _downLinks.TryRemove((from, to), out _);
 
-    /// <summary>Follows a probe agent's down/up declarations.</summary>
+    /// <summary>Follows a probe agent's down/up declarations, and has it probe fast the links carrying flows.</summary>
     public IDisposable FollowProbe(Msdn.Probe.Agent.ProbeAgent agent)
     {
         ArgumentNullException.ThrowIfNull(agent);
+        NextHopActivityChanged += agent.SetActive;
         return agent.Subscribe(change =>
         {
             if (change.State == Msdn.Probe.Detection.LinkState.Down)
@@ -123,6 +124,7 @@ public sealed partial class RelayNode
     /// <summary>Carries the flow over one path until it is complete (returns) or the path breaks (throws).</summary>
     private async Task CarryAsync(RelayFlow flow, RoomId[] path, CancellationToken cancellationToken)
     {
+        using var watched = UseNextHop(path[1]);
         var stream = await OpenStreamToAsync(path[1], cancellationToken).ConfigureAwait(false);
         await using var frames = new FrameStream(stream, FrameLimits.Default);
         var sender = flow.Sender;

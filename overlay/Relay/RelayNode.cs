@@ -251,6 +251,7 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// <summary>Splices the upstream stream to the next hop: the Open frame, then raw bytes both ways.</summary>
     private async Task ForwardAsync(FrameStream upstream, Frame open, RoomId next)
     {
+        using var watched = UseNextHop(next);
         var downstream = await OpenStreamToAsync(next, _stopping.Token).ConfigureAwait(false);
         await using var downstreamFrames = new FrameStream(downstream, FrameLimits.Default);
         await downstreamFrames.WriteAsync(open, _stopping.Token).ConfigureAwait(false);

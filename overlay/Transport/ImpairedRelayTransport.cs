@@ -4,14 +4,60 @@ using System.Net;
 namespace Msdn.Overlay.Transport;
 
 /// <summary>
-/// Hard cuts of relay links in user space (no netem here), for tests and drills: while a destination is
-/// cut, new connections to it fail and every stream to it becomes a black hole — writes vanish, nothing
-/// more is read — as on a real cut, where nothing errors and only silence tells. Restoring lets traffic
-/// through again.
+/// Relay link impairment in user space (no netem here), for tests and drills. Cuts: while a destination
+/// is cut, new connections to it fail and every stream to it becomes a black hole — writes vanish,
+/// nothing more is read — as on a real cut, where nothing errors and only silence tells; restoring lets
+/// traffic through again. Delay and jitter: each write toward the destination is held that long (in
+/// order). Loss has no meaning on a reliable stream (TCP turns it into delay): impair the probe socket
+/// for loss.
 /// </summary>
-public sealed class ImpairedRelayTransport(IRelayTransport inner) : IRelayTransport
+public sealed class ImpairedRelayTransport(IRelayTransport inner, TimeProvider? time = null) : IRelayTransport
 {
     private readonly ConcurrentDictionary<EndPoint, CancellationTokenSource> _cuts = new();
+    private readonly ConcurrentDictionary<EndPoint, Msdn.Probe.Transport.LinkImpairment> _delays = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly Lock _randomLock = new();
+    private readonly Random _random = new(7);
+
+    /// <summary>Applies an impairment toward <paramref name="destination"/>: cut, or delay with jitter; <see cref="Msdn.Probe.Transport.LinkImpairment.None"/> clears it.</summary>
+    public void Impair(EndPoint destination, Msdn.Probe.Transport.LinkImpairment impairment)
+    {
+        ArgumentNullException.ThrowIfNull(impairment);
+        if (impairment.Cut)
+        {
+            Cut(destination);
+        }
+        else
+        {
+            Restore(destination);
+        }
+
+        if (impairment.Delay > TimeSpan.Zero || impairment.Jitter > TimeSpan.Zero)
+        {
+            _delays[destination] = impairment;
+        }
+        else
+        {
+            _delays.TryRemove(destination, out _);
+        }
+    }
+
+    private TimeSpan DelayFor(EndPoint destination)
+    {
+        if (!_delays.TryGetValue(destination, out var impairment))
+        {
+            return TimeSpan.Zero;
+        }
+
+        double spread;
+        lock (_randomLock)
+        {
+            spread = (_random.NextDouble() * 2) - 1;
+        }
+
+        var delay = impairment.Delay + (impairment.Jitter * spread);
+        return delay > TimeSpan.Zero ? delay : TimeSpan.Zero;
+    }
 
     public string Name => $"{inner.Name}+impairment";
 
@@ -75,6 +121,8 @@ public sealed class ImpairedRelayTransport(IRelayTransport inner) : IRelayTransp
 
     private sealed class CuttableStream(Stream inner, EndPoint destination, ImpairedRelayTransport impairment) : Stream, IHalfClosable
     {
+        private DelayLine? _delayLine;
+
         public override bool CanRead => true;
 
         public override bool CanSeek => false;
@@ -107,12 +155,40 @@ public sealed class ImpairedRelayTransport(IRelayTransport inner) : IRelayTransp
             }
         }
 
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-            impairment.IsCut(destination, out _) ? ValueTask.CompletedTask : inner.WriteAsync(buffer, cancellationToken);
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (impairment.IsCut(destination, out _))
+            {
+                return ValueTask.CompletedTask;
+            }
 
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+            var delay = impairment.DelayFor(destination);
+            if (delay == TimeSpan.Zero && _delayLine is null)
+            {
+                return inner.WriteAsync(buffer, cancellationToken);
+            }
 
-        public ValueTask CompleteWritesAsync() => impairment.IsCut(destination, out _) ? ValueTask.CompletedTask : inner.CompleteWritesAsync();
+            // Once delayed, always through the line: a later undelayed write must not overtake earlier ones.
+            _delayLine ??= new DelayLine(inner, impairment._time);
+            return _delayLine.WriteAsync(buffer, delay, cancellationToken);
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => _delayLine is null ? inner.FlushAsync(cancellationToken) : Task.CompletedTask;
+
+        public async ValueTask CompleteWritesAsync()
+        {
+            if (impairment.IsCut(destination, out _))
+            {
+                return;
+            }
+
+            if (_delayLine is { } line)
+            {
+                await line.DrainAsync().ConfigureAwait(false);
+            }
+
+            await inner.CompleteWritesAsync().ConfigureAwait(false);
+        }
 
         public override void Flush() => inner.Flush();
 
@@ -126,6 +202,11 @@ public sealed class ImpairedRelayTransport(IRelayTransport inner) : IRelayTransp
 
         public override async ValueTask DisposeAsync()
         {
+            if (_delayLine is { } line)
+            {
+                await line.DisposeAsync().ConfigureAwait(false);
+            }
+
             await inner.DisposeAsync().ConfigureAwait(false);
             await base.DisposeAsync().ConfigureAwait(false);
         }

@@ -1,0 +1,86 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Msdn.Graph.Topology;
+using Msdn.Probe.Transport;
+
+namespace Msdn.Overlay.Hosting;
+
+/// <summary>
+/// The relay's HTTP admin surface (bind it to a private address): health, the drain lifecycle, and link
+/// impairment for drills. Metrics are scraped from <c>/metrics</c> next to it.
+/// </summary>
+public static class RelayAdminEndpoints
+{
+    public static IEndpointRouteBuilder MapRelayAdmin(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGet("/health", (RelayHostedService relay) => relay.Node is null
+            ? Results.Problem("The relay is not running.", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Ok(Health(relay)));
+
+        // Drain: no new flows; with move (the default) transit flows fail over off this relay now.
+        app.MapPost("/admin/drain", (RelayHostedService relay, bool? move) => WithNode(relay, node =>
+        {
+            node.Drain(move ?? true);
+            return Results.Ok(Health(relay));
+        }));
+        app.MapPost("/admin/serve", (RelayHostedService relay) => WithNode(relay, node =>
+        {
+            node.CancelDrain();
+            return Results.Ok(Health(relay));
+        }));
+
+        // Impair the link to a peer room (relay streams and probes): cut, delay, jitter, loss.
+        app.MapPut("/admin/links/{peer}", (RelayHostedService relay, string peer, LinkImpairmentRequest request) => Impair(relay, peer, request.ToImpairment()));
+        app.MapDelete("/admin/links/{peer}", (RelayHostedService relay, string peer) => Impair(relay, peer, LinkImpairment.None));
+        return app;
+    }
+
+    private static IResult Impair(RelayHostedService relay, string peer, LinkImpairment? impairment)
+    {
+        if (impairment is null)
+        {
+            return Results.Problem("delayMs and jitterMs must be 0 or more and loss within 0..1.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (!RoomId.IsValid(peer))
+        {
+            return Results.Problem($"'{peer}' is not a room id.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        try
+        {
+            relay.Impair(new RoomId(peer), impairment);
+            return Results.Ok(new { peer, impairment = impairment.ToString() });
+        }
+        catch (UnknownRoomException e)
+        {
+            return Results.Problem(e.Message + " (not one of this relay's peers)", statusCode: StatusCodes.Status404NotFound);
+        }
+    }
+
+    private static IResult WithNode(RelayHostedService relay, Func<Relay.RelayNode, IResult> act) =>
+        relay.Node is { } node ? act(node) : Results.Problem("The relay is not running.", statusCode: StatusCodes.Status503ServiceUnavailable);
+
+    private static RelayHealth Health(RelayHostedService relay) => new(
+        relay.Node!.Room.Value,
+        relay.Node.State.ToString(),
+        relay.Node.ActiveFlows,
+        relay.Routes?.Current.Version ?? 0,
+        relay.Node.LocalEndPoint.ToString() ?? string.Empty,
+        relay.Clients?.LocalEndPoint.ToString(),
+        relay.Probe is not null);
+}
+
+/// <summary>What <c>GET /health</c> answers.</summary>
+public sealed record RelayHealth(string Room, string State, int ActiveFlows, long RouteTableVersion, string Listen, string? ClientListen, bool Probing);
+
+/// <summary>The body of <c>PUT /admin/links/{peer}</c>.</summary>
+public sealed record LinkImpairmentRequest(bool Cut = false, double DelayMs = 0, double JitterMs = 0, double Loss = 0)
+{
+    public LinkImpairment? ToImpairment() =>
+        DelayMs < 0 || JitterMs < 0 || Loss is < 0 or > 1 || double.IsNaN(DelayMs + JitterMs + Loss)
+            ? null
+            : new LinkImpairment(TimeSpan.FromMilliseconds(DelayMs), TimeSpan.FromMilliseconds(JitterMs), Loss, Cut);
+}

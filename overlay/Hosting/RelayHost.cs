@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Msdn.Overlay.Metrics;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Msdn.Overlay.Hosting;
+
+/// <summary>
+/// The relay executable's host: the relay, its admin endpoint on <c>Relay:Admin</c>, and its metrics
+/// through OpenTelemetry — scraped at <c>/metrics</c> (Prometheus), and pushed over OTLP when
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+/// </summary>
+public static class RelayHost
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        builder.Configuration.AddCommandLine(args, RelayServiceCollectionExtensions.SwitchMappings.ToDictionary());
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning); // one line per admin request is noise
+        builder.Services.AddRelay();
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("msdn-relay"))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(RelayMetrics.MeterName).AddPrometheusExporter();
+                if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+        var admin = builder.Configuration[$"{RelayOptions.SectionName}:{nameof(RelayOptions.Admin)}"] ?? new RelayOptions().Admin;
+        builder.WebHost.UseUrls($"http://{admin}");
+        var app = builder.Build();
+        app.MapRelayAdmin();
+        app.MapPrometheusScrapingEndpoint();
+        return app;
+    }
+}

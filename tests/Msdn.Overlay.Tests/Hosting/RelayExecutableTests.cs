@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Msdn.Graph.Costs;
+using Msdn.Graph.Routing;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Hosting;
+using Msdn.Overlay.Security;
+using Msdn.Probe.Detection;
+
+namespace Msdn.Overlay.Tests.Hosting;
+
+/// <summary>
+/// Two relays as the executable runs them (<see cref="RelayHost"/>: command line, probe agent, gateway,
+/// admin endpoint, metrics) on 127.0.0.1, driven over HTTP as an operator would.
+/// </summary>
+public sealed class RelayExecutableTests : IAsyncLifetime, IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("relay-exe-").FullName;
+    private readonly TcpListener _camera = new(IPAddress.Loopback, 0);
+    private readonly HttpClient _http = new();
+    private WebApplication _a = null!, _c = null!;
+
+    public async Task InitializeAsync()
+    {
+        _camera.Start();
+        var routes = Path.Combine(_dir, "routes.msgpack");
+        var table = new RouteComputer(new CostModel(new CostModelOptions()), new HysteresisOptions())
+            .Compute(TopologySnapshot.Create(["room-a", "room-c"], [new Link("room-a", "room-c", LinkQuality.FromRtt(10)), new Link("room-c", "room-a", LinkQuality.FromRtt(10))]));
+        await File.WriteAllBytesAsync(routes, RouteTableCodec.Encode(table));
+        string[] rooms = ["room-a", "room-c"];
+        var fingerprints = new List<string>();
+        foreach (var room in rooms)
+        {
+            using var certificate = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, room), room, TimeProvider.System);
+            fingerprints.Add(RelayCertificates.Fingerprint(certificate));
+        }
+
+        var ports = rooms.ToDictionary(r => r, _ => FreePort());
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        string[] Common(string room, string peer) =>
+        [
+            "--room", room, "--listen", $"127.0.0.1:{ports[room]}", "--data-dir", Path.Combine(_dir, room), "--routes", routes, "--admin", "127.0.0.1:0",
+            $"--Relay:Peers:{peer}=127.0.0.1:{ports[peer]}", $"--Relay:PinnedFingerprints:0={fingerprints[0]}", $"--Relay:PinnedFingerprints:1={fingerprints[1]}",
+            $"--Probe:ClusterKey={key}", "--Probe:BaseInterval=00:00:00.100", "--Probe:FastInterval=00:00:00.050", "--Probe:ProbeTimeout=00:00:00.100",
+        ];
+        _a = RelayHost.Build([.. Common("room-a", "room-c"), "--forward", "127.0.0.1:0=room-c/camera"]);
+        _c = RelayHost.Build([.. Common("room-c", "room-a"), "--deliver", $"camera={_camera.LocalEndpoint}"]);
+        await _a.StartAsync();
+        await _c.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _a.StopAsync();
+        await _c.StopAsync();
+        await _a.DisposeAsync();
+        await _c.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    public void Dispose()
+    {
+        _camera.Dispose();
+        _http.Dispose();
+    }
+
+    [Fact]
+    public async Task An_operator_sees_health_metrics_and_drives_impairment_and_drain_over_http()
+    {
+        var health = await _http.GetFromJsonAsync<RelayHealth>(Admin(_a, "/health"));
+        Assert.Equal(("room-a", "Serving", true), (health!.Room, health.State, health.Probing));
+
+        // A plain TCP application's bytes reach the deliver target through both relays.
+        var receiving = Task.Run(async () =>
+        {
+            using var accepted = await _camera.AcceptTcpClientAsync();
+            using var all = new MemoryStream();
+            await accepted.GetStream().CopyToAsync(all);
+            return all.ToArray();
+        });
+        var sent = RandomNumberGenerator.GetBytes(512 * 1024);
+        using (var application = new TcpClient())
+        {
+            await application.ConnectAsync((IPEndPoint)Relay(_a).Gateway!.ForwardEndPoints[0]);
+            await application.GetStream().WriteAsync(sent);
+        }
+
+        Assert.Equal(sent, await receiving.WaitAsync(TimeSpan.FromSeconds(30)));
+        var metrics = await _http.GetStringAsync(Admin(_c, "/metrics"));
+        Assert.Contains("msdn_relay_bytes", metrics, StringComparison.Ordinal);
+
+        // Cutting the link in the impairment layer: the probe agent declares it down; clearing it, up.
+        var down = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var _ = Relay(_a).Probe!.Subscribe(change => (change.State == LinkState.Down ? down : up).TrySetResult());
+        (await _http.PutAsJsonAsync(Admin(_a, "/admin/links/room-c"), new LinkImpairmentRequest(Cut: true))).EnsureSuccessStatusCode();
+        await down.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        (await _http.DeleteAsync(Admin(_a, "/admin/links/room-c"))).EnsureSuccessStatusCode();
+        await up.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Bad admin requests get clear 4xx answers.
+        Assert.Equal(HttpStatusCode.NotFound, (await _http.PutAsJsonAsync(Admin(_a, "/admin/links/room-z"), new LinkImpairmentRequest(Cut: true))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _http.PutAsJsonAsync(Admin(_a, "/admin/links/room-c"), new LinkImpairmentRequest(Loss: 2))).StatusCode);
+
+        // Drain with no flows left: drained at once; serve again.
+        var drained = await (await _http.PostAsync(Admin(_a, "/admin/drain"), null)).Content.ReadFromJsonAsync<RelayHealth>();
+        Assert.Equal("Drained", drained!.State);
+        var serving = await (await _http.PostAsync(Admin(_a, "/admin/serve"), null)).Content.ReadFromJsonAsync<RelayHealth>();
+        Assert.Equal("Serving", serving!.State);
+    }
+
+    private static RelayHostedService Relay(WebApplication app) => app.Services.GetRequiredService<RelayHostedService>();
+
+    private static Uri Admin(WebApplication app, string path) => new(new Uri(app.Urls.First()), path);
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
