@@ -5,9 +5,9 @@ namespace Msdn.Overlay.Transport;
 
 /// <summary>
 /// Relay link impairment in user space (no netem here), for tests and drills. Cuts: while a destination
-/// is cut, new connections to it fail and every stream to it becomes a black hole — writes vanish,
-/// nothing more is read — as on a real cut, where nothing errors and only silence tells; restoring lets
-/// traffic through again. Delay and jitter: each write toward the destination is held that long (in
+/// is cut, new connections to it fail and every stream to it stalls both ways — as on a real cut, where
+/// nothing errors and only silence tells; restoring lets the held bytes through, none lost, as TCP's
+/// retransmission would. Delay and jitter: each write toward the destination is held that long (in
 /// order). Loss has no meaning on a reliable stream (TCP turns it into delay): impair the probe socket
 /// for loss.
 /// </summary>
@@ -121,6 +121,7 @@ public sealed class ImpairedRelayTransport(IRelayTransport inner, TimeProvider? 
 
     private sealed class CuttableStream(Stream inner, EndPoint destination, ImpairedRelayTransport impairment) : Stream, IHalfClosable
     {
+        private readonly CancellationTokenSource _disposed = new();
         private DelayLine? _delayLine;
 
         public override bool CanRead => true;
@@ -135,33 +136,36 @@ public sealed class ImpairedRelayTransport(IRelayTransport inner, TimeProvider? 
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            while (true)
-            {
-                var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-                if (!impairment.IsCut(destination, out var restored))
-                {
-                    return read;
-                }
+            var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await WhileCutAsync(cancellationToken).ConfigureAwait(false); // held back, not lost: TCP retransmits after a cut
+            return read;
+        }
 
-                // Cut: what arrived is lost, and the reader hears nothing until the link is restored.
-                using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, restored);
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await WhileCutAsync(cancellationToken).ConfigureAwait(false);
+            await WriteThroughAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>Waits, silently, while the link is cut; the stream's disposal or the caller's cancellation ends the wait.</summary>
+        private async Task WhileCutAsync(CancellationToken cancellationToken)
+        {
+            while (impairment.IsCut(destination, out var restored))
+            {
+                using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, restored, _disposed.Token);
                 try
                 {
                     await Task.Delay(Timeout.Infinite, waiting.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
+                    ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
                 }
             }
         }
 
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        private ValueTask WriteThroughAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
         {
-            if (impairment.IsCut(destination, out _))
-            {
-                return ValueTask.CompletedTask;
-            }
-
             var delay = impairment.DelayFor(destination);
             if (delay == TimeSpan.Zero && _delayLine is null)
             {
@@ -177,11 +181,6 @@ public sealed class ImpairedRelayTransport(IRelayTransport inner, TimeProvider? 
 
         public async ValueTask CompleteWritesAsync()
         {
-            if (impairment.IsCut(destination, out _))
-            {
-                return;
-            }
-
             if (_delayLine is { } line)
             {
                 await line.DrainAsync().ConfigureAwait(false);
@@ -202,6 +201,7 @@ public sealed class ImpairedRelayTransport(IRelayTransport inner, TimeProvider? 
 
         public override async ValueTask DisposeAsync()
         {
+            await _disposed.CancelAsync().ConfigureAwait(false);
             if (_delayLine is { } line)
             {
                 await line.DisposeAsync().ConfigureAwait(false);
@@ -215,6 +215,7 @@ public sealed class ImpairedRelayTransport(IRelayTransport inner, TimeProvider? 
         {
             if (disposing)
             {
+                _disposed.Cancel();
                 inner.Dispose();
             }
 

@@ -13,75 +13,29 @@ using Xunit.Abstractions;
 
 namespace Msdn.Overlay.Tests.Relay;
 
-/// <summary>
-/// Four real relays on 127.0.0.1 (TCP + mutual TLS), routed by a real route table: the primary
-/// A>B>C and the room-disjoint backup A>D>C.
-/// </summary>
+/// <summary>Flows over <see cref="RelayMesh"/>'s four real relays: primary A>B>C, backup A>D>C.</summary>
 public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly RoomId A = "room-a", B = "room-b", C = "room-c", D = "room-d";
-    private readonly string _dir = Directory.CreateTempSubdirectory("relays-").FullName;
-    private readonly Dictionary<RoomId, RelayNode> _relays = [];
-    private readonly Dictionary<RoomId, X509Certificate2> _certificates = [];
-    private readonly Dictionary<RoomId, ImpairedRelayTransport> _impairments = [];
-    private RouteTable _routes = RouteTable.Empty;
+    private static readonly RoomId A = RelayMesh.A, B = RelayMesh.B, C = RelayMesh.C, D = RelayMesh.D;
+    private RelayMesh _mesh = null!;
 
-    public async Task InitializeAsync()
-    {
-        RoomId[] rooms = [A, B, C, D];
-        foreach (var room in rooms)
-        {
-            _certificates[room] = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, room.Value), room.Value, TimeProvider.System);
-        }
+    private Dictionary<RoomId, RelayNode> Relays => _mesh.Relays;
 
-        var pins = _certificates.Values.Select(RelayCertificates.Fingerprint).ToArray();
-        var links = new List<Link>();
-        void Both(RoomId x, RoomId y, double rtt)
-        {
-            links.Add(new Link(x, y, LinkQuality.FromRtt(rtt)));
-            links.Add(new Link(y, x, LinkQuality.FromRtt(rtt)));
-        }
+    private Dictionary<RoomId, ImpairedRelayTransport> Impairments => _mesh.Impairments;
 
-        Both(A, B, 10);
-        Both(B, C, 10);
-        Both(A, D, 15);
-        Both(D, C, 15);
-        Both(A, C, 100);
-        _routes = new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()).Compute(TopologySnapshot.Create(rooms, links));
-        foreach (var room in rooms)
-        {
-            var transport = _impairments[room] = new ImpairedRelayTransport(new TcpTlsRelayTransport(new RelayTransportOptions(_certificates[room], new PeerCertificatePolicy(pins, null, TimeProvider.System))));
-            // Acks may pause for a while on a loaded 2-core CI machine: these tests are about losing
-            // nothing, so spurious missed-ack failovers are kept out; relay kills break streams at once.
-            var options = new RelayNodeOptions { AckTimeout = TimeSpan.FromSeconds(2) };
-            var relay = new RelayNode(room, transport, r => _relays.TryGetValue(r, out var peer) ? peer.LocalEndPoint : null, () => _routes, TimeProvider.System, new TestOutputLogger<RelayNode>(output), options);
-            await relay.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
-            _relays[room] = relay;
-        }
-    }
+    // Acks may pause for a while on a loaded 2-core CI machine: these tests are about losing nothing, so
+    // spurious missed-ack failovers are kept out; relay kills break streams at once.
+    public async Task InitializeAsync() => _mesh = await RelayMesh.StartAsync(output, new RelayNodeOptions { AckTimeout = TimeSpan.FromSeconds(2) });
 
-    public async Task DisposeAsync()
-    {
-        foreach (var relay in _relays.Values)
-        {
-            await relay.DisposeAsync();
-        }
-
-        foreach (var certificate in _certificates.Values)
-        {
-            certificate.Dispose();
-        }
-
-        Directory.Delete(_dir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _mesh.DisposeAsync();
 
     [Fact]
     public async Task A_flow_crosses_a_three_relay_path_intact()
     {
-        var sink = _relays[C].Subscribe("sink");
-        var flow = await _relays[A].OpenFlowAsync(C, "sink");
+        var sink = Relays[C].Subscribe("sink");
+        var flow = await Relays[A].OpenFlowAsync(C, "sink");
         var sent = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
-        var receiving = ReceiveAsync(sink);
+        var receiving = RelayMesh.ReceiveAsync(sink);
         for (var at = 0; at < sent.Length; at += 50_000)
         {
             await flow.WriteAsync(sent.AsMemory(at, Math.Min(50_000, sent.Length - at)));
@@ -99,8 +53,7 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var flow = await FaultMidFlowAsync(4 * 1024 * 1024, async () =>
         {
-            await _relays[B].DisposeAsync(); // the middle relay dies mid-flow
-            _relays.Remove(B);
+            await _mesh.KillAsync(B); // the middle relay dies mid-flow
         });
         output.WriteLine($"relay killed: failovers {flow.Failovers}, {flow.FailoverTimes[^1].TotalMilliseconds:F0} ms from the broken stream to the first ack on the backup");
     }
@@ -111,7 +64,7 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         // Nothing errors on a cut: data and acks just stop.
         var flow = await FaultMidFlowAsync(1024 * 1024, () =>
         {
-            _impairments[A].Cut(_relays[B].LocalEndPoint);
+            Impairments[A].Cut(Relays[B].LocalEndPoint);
             return Task.CompletedTask;
         });
         output.WriteLine($"silent cut: detected by the ack timeout (2 s in these tests), then {flow.FailoverTimes[^1].TotalMilliseconds:F0} ms to the first ack on the backup");
@@ -123,7 +76,7 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         // The probe agent declared A→B down; B itself is alive and nothing broke.
         var flow = await FaultMidFlowAsync(1024 * 1024, () =>
         {
-            _relays[A].LinkDown(A, B);
+            Relays[A].LinkDown(A, B);
             return Task.CompletedTask;
         });
         output.WriteLine($"down signal → first ack on the backup: {flow.FailoverTimes[^1].TotalMilliseconds:F0} ms");
@@ -132,12 +85,12 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task A_plain_tcp_application_crosses_the_gateways_through_a_relay_kill()
     {
-        await WarmAsync(A, D);
-        await WarmAsync(D, C);
+        await _mesh.WarmAsync(A, D);
+        await _mesh.WarmAsync(D, C);
         var target = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         target.Start();
-        await using var egress = new Msdn.Overlay.Gateway.TcpGateway(_relays[C], [], [new("camera", target.LocalEndpoint)], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
-        await using var ingress = new Msdn.Overlay.Gateway.TcpGateway(_relays[A], [new(new IPEndPoint(IPAddress.Loopback, 0), C, "camera")], [], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
+        await using var egress = new Msdn.Overlay.Gateway.TcpGateway(Relays[C], [], [new("camera", target.LocalEndpoint)], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
+        await using var ingress = new Msdn.Overlay.Gateway.TcpGateway(Relays[A], [new(new IPEndPoint(IPAddress.Loopback, 0), C, "camera")], [], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
         await egress.StartAsync();
         await ingress.StartAsync();
 
@@ -155,9 +108,8 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
             await application.ConnectAsync((IPEndPoint)ingress.ForwardEndPoints[0]);
             var stream = application.GetStream();
             await stream.WriteAsync(sent.AsMemory(0, sent.Length / 2));
-            await WaitUntilAsync(() => _relays[B].ActiveFlows > 0, TimeSpan.FromSeconds(10)); // the flow is on A>B>C
-            await _relays[B].DisposeAsync();
-            _relays.Remove(B);
+            await RelayMesh.WaitUntilAsync(() => Relays[B].ActiveFlows > 0, TimeSpan.FromSeconds(10)); // the flow is on A>B>C
+            await _mesh.KillAsync(B);
             await stream.WriteAsync(sent.AsMemory(sent.Length / 2));
         }
 
@@ -173,24 +125,24 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         var drained = Task.CompletedTask;
         var flow = await FaultMidFlowAsync(1024 * 1024, () =>
         {
-            _relays[B].Drain();
-            drained = _relays[B].WhenDrainedAsync();
+            Relays[B].Drain();
+            drained = Relays[B].WhenDrainedAsync();
             return Task.CompletedTask;
         });
         await drained.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(Msdn.Overlay.Lifecycle.RelayState.Drained, _relays[B].State);
-        Assert.Equal(0, _relays[B].ActiveFlows);
-        await Assert.ThrowsAsync<RelayDrainingException>(() => _relays[B].OpenFlowAsync(C, "sink"));
+        Assert.Equal(Msdn.Overlay.Lifecycle.RelayState.Drained, Relays[B].State);
+        Assert.Equal(0, Relays[B].ActiveFlows);
+        await Assert.ThrowsAsync<RelayDrainingException>(() => Relays[B].OpenFlowAsync(C, "sink"));
 
         // A cancelled scale-in: B serves again, and carries new flows.
-        _relays[B].CancelDrain();
-        Assert.Equal(Msdn.Overlay.Lifecycle.RelayState.Serving, _relays[B].State);
-        var sink = _relays[C].Subscribe("again");
-        var again = await _relays[B].OpenFlowAsync(C, "again");
+        Relays[B].CancelDrain();
+        Assert.Equal(Msdn.Overlay.Lifecycle.RelayState.Serving, Relays[B].State);
+        var sink = Relays[C].Subscribe("again");
+        var again = await Relays[B].OpenFlowAsync(C, "again");
         await again.WriteAsync(new byte[] { 7, 8, 9 });
         again.CompleteWriting();
         await again.Completion.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(new byte[] { 7, 8, 9 }, await ReceiveAsync(sink).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(new byte[] { 7, 8, 9 }, await RelayMesh.ReceiveAsync(sink).WaitAsync(TimeSpan.FromSeconds(30)));
         output.WriteLine($"drain moved the flow in {flow.FailoverTimes[^1].TotalMilliseconds:F0} ms");
     }
 
@@ -200,14 +152,14 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
     /// </summary>
     private async Task<RelayFlow> FaultMidFlowAsync(int bytes, Func<Task> fault)
     {
-        await WarmAsync(A, D); // relays keep their peer links open in production: the backup is warm
-        await WarmAsync(D, C);
-        var sink = _relays[C].Subscribe("sink");
-        var flow = await _relays[A].OpenFlowAsync(C, "sink");
+        await _mesh.WarmAsync(A, D); // relays keep their peer links open in production: the backup is warm
+        await _mesh.WarmAsync(D, C);
+        var sink = Relays[C].Subscribe("sink");
+        var flow = await Relays[A].OpenFlowAsync(C, "sink");
         var sent = RandomNumberGenerator.GetBytes(bytes);
-        var receiving = ReceiveAsync(sink);
+        var receiving = RelayMesh.ReceiveAsync(sink);
         await flow.WriteAsync(sent.AsMemory(0, sent.Length / 2));
-        await WaitUntilAsync(() => flow.CurrentPath.Count == 3 && flow.Sender.Acknowledged == flow.Sender.ChunksWritten, TimeSpan.FromSeconds(10));
+        await RelayMesh.WaitUntilAsync(() => flow.CurrentPath.Count == 3 && flow.Sender.Acknowledged == flow.Sender.ChunksWritten, TimeSpan.FromSeconds(10));
         Assert.Equal([A, B, C], flow.CurrentPath);
 
         await fault();
@@ -224,12 +176,12 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Failover_p99_over_fifty_relay_kills_is_within_half_a_second()
     {
-        await WarmAsync(A, D);
-        await WarmAsync(D, C);
-        await WarmAsync(A, B);
-        await WarmAsync(B, C);
-        var sink = _relays[C].Subscribe("sink");
-        var flow = await _relays[A].OpenFlowAsync(C, "sink");
+        await _mesh.WarmAsync(A, D);
+        await _mesh.WarmAsync(D, C);
+        await _mesh.WarmAsync(A, B);
+        await _mesh.WarmAsync(B, C);
+        var sink = Relays[C].Subscribe("sink");
+        var flow = await Relays[A].OpenFlowAsync(C, "sink");
         long received = 0;
         var delivered = new MemoryStream();
         var written = new MemoryStream();
@@ -257,11 +209,10 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
             }
 
             // Kill only once the flow is settled on a path (not between attempts).
-            await WaitUntilAsync(() => flow.CurrentPath.Count > 2 && flow.FaultAt is null && flow.Sender.Acknowledged == flow.Sender.ChunksWritten, TimeSpan.FromSeconds(10));
+            await RelayMesh.WaitUntilAsync(() => flow.CurrentPath.Count > 2 && flow.FaultAt is null && flow.Sender.Acknowledged == flow.Sender.ChunksWritten, TimeSpan.FromSeconds(10));
             var victim = flow.CurrentPath[1];
             var failoversBefore = flow.FailoverTimes.Count;
-            await _relays[victim].DisposeAsync();
-            _relays.Remove(victim);
+            await _mesh.KillAsync(victim);
             for (var i = 0; i < 20; i++)
             {
                 random.NextBytes(block);
@@ -270,13 +221,13 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
                 sent += block.Length;
             }
 
-            await WaitUntilAsync(() => flow.FailoverTimes.Count > failoversBefore, TimeSpan.FromSeconds(10));
-            await RestartAsync(victim);
+            await RelayMesh.WaitUntilAsync(() => flow.FailoverTimes.Count > failoversBefore, TimeSpan.FromSeconds(10));
+            await _mesh.RestartAsync(victim);
         }
 
         flow.CompleteWriting();
         await flow.Completion.WaitAsync(TimeSpan.FromSeconds(30));
-        await WaitUntilAsync(() => Interlocked.Read(ref received) == sent, TimeSpan.FromSeconds(30));
+        await RelayMesh.WaitUntilAsync(() => Interlocked.Read(ref received) == sent, TimeSpan.FromSeconds(30));
         var times = flow.FailoverTimes.Select(t => t.TotalMilliseconds).Order().ToList();
         var p50 = times[times.Count / 2];
         var p99 = times[(int)Math.Ceiling(times.Count * 0.99) - 1];
@@ -284,42 +235,5 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(written.ToArray().AsSpan().SequenceEqual(delivered.ToArray()), "delivered bytes differ from sent bytes");
         Assert.True(times.Count >= 50);
         Assert.True(p99 <= 500, $"p99 {p99} ms");
-    }
-
-    private async Task RestartAsync(RoomId room)
-    {
-        var pins = _certificates.Values.Select(RelayCertificates.Fingerprint).ToArray();
-        var transport = _impairments[room] = new ImpairedRelayTransport(new TcpTlsRelayTransport(new RelayTransportOptions(_certificates[room], new PeerCertificatePolicy(pins, null, TimeProvider.System))));
-        var relay = new RelayNode(room, transport, r => _relays.TryGetValue(r, out var peer) ? peer.LocalEndPoint : null, () => _routes, TimeProvider.System, new TestOutputLogger<RelayNode>(output), new RelayNodeOptions { AckTimeout = TimeSpan.FromSeconds(2) });
-        await relay.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
-        _relays[room] = relay;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan limit, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string what = "")
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(5));
-        var deadline = TimeProvider.System.GetTimestamp() + (long)(limit.TotalSeconds * TimeProvider.System.TimestampFrequency);
-        while (!condition())
-        {
-            Assert.True(TimeProvider.System.GetTimestamp() < deadline, $"timed out waiting for {what}");
-            await timer.WaitForNextTickAsync();
-        }
-    }
-
-    private async Task WarmAsync(RoomId from, RoomId to)
-    {
-        var warm = _relays[to].Subscribe("warm");
-        var flow = await _relays[from].OpenFlowAsync(to, "warm");
-        await flow.WriteAsync(new byte[] { 1 });
-        flow.CompleteWriting();
-        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(30));
-        await warm.ReadAsync();
-    }
-
-    /// <summary>The first flow arriving at <paramref name="sink"/>, read to its end (the sender closed it).</summary>
-    private static async Task<byte[]> ReceiveAsync(System.Threading.Channels.ChannelReader<IncomingFlow> sink)
-    {
-        var incoming = await sink.ReadAsync();
-        return await incoming.ReadToEndAsync();
     }
 }

@@ -1,0 +1,134 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Msdn.Graph.Costs;
+using Msdn.Graph.Routing;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Relay;
+using Msdn.Overlay.Security;
+using Msdn.Overlay.Transport;
+using Xunit.Abstractions;
+
+namespace Msdn.Overlay.Tests.Relay;
+
+/// <summary>
+/// Four real relays on 127.0.0.1 (TCP + mutual TLS, each behind its impairment layer), routed by a real
+/// route table: the primary A>B>C and the room-disjoint backup A>D>C. Relays can be killed and restarted.
+/// </summary>
+internal sealed class RelayMesh : IAsyncDisposable
+{
+    public static readonly RoomId A = "room-a", B = "room-b", C = "room-c", D = "room-d";
+    private readonly string _dir = Directory.CreateTempSubdirectory("relays-").FullName;
+    private readonly ITestOutputHelper? _output;
+    private readonly RelayNodeOptions _options;
+
+    private RelayMesh(ITestOutputHelper? output, RelayNodeOptions options)
+    {
+        _output = output;
+        _options = options;
+    }
+
+    public Dictionary<RoomId, RelayNode> Relays { get; } = [];
+
+    public Dictionary<RoomId, ImpairedRelayTransport> Impairments { get; } = [];
+
+    public Dictionary<RoomId, X509Certificate2> Certificates { get; } = [];
+
+    public RouteTable Routes { get; private set; } = RouteTable.Empty;
+
+    public static async Task<RelayMesh> StartAsync(ITestOutputHelper? output, RelayNodeOptions options)
+    {
+        var mesh = new RelayMesh(output, options);
+        RoomId[] rooms = [A, B, C, D];
+        foreach (var room in rooms)
+        {
+            mesh.Certificates[room] = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(mesh._dir, room.Value), room.Value, TimeProvider.System);
+        }
+
+        var links = new List<Link>();
+        void Both(RoomId x, RoomId y, double rtt)
+        {
+            links.Add(new Link(x, y, LinkQuality.FromRtt(rtt)));
+            links.Add(new Link(y, x, LinkQuality.FromRtt(rtt)));
+        }
+
+        Both(A, B, 10);
+        Both(B, C, 10);
+        Both(A, D, 15);
+        Both(D, C, 15);
+        Both(A, C, 100);
+        mesh.Routes = new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()).Compute(TopologySnapshot.Create(rooms, links));
+        foreach (var room in rooms)
+        {
+            await mesh.RestartAsync(room);
+        }
+
+        return mesh;
+    }
+
+    /// <summary>Starts (or restarts, on a new port, as a fresh process would) the relay of <paramref name="room"/>.</summary>
+    public async Task RestartAsync(RoomId room)
+    {
+        var pins = Certificates.Values.Select(RelayCertificates.Fingerprint).ToArray();
+        var transport = Impairments[room] = new ImpairedRelayTransport(new TcpTlsRelayTransport(new RelayTransportOptions(Certificates[room], new PeerCertificatePolicy(pins, null, TimeProvider.System))));
+        ILogger<RelayNode> logger = _output is null ? NullLogger<RelayNode>.Instance : new TestOutputLogger<RelayNode>(_output);
+        var relay = new RelayNode(room, transport, r => Relays.TryGetValue(r, out var peer) ? peer.LocalEndPoint : null, () => Routes, TimeProvider.System, logger, _options);
+        await relay.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
+        Relays[room] = relay;
+    }
+
+    /// <summary>The relay of <paramref name="room"/> dies: its connections break, its port goes dark.</summary>
+    public async Task KillAsync(RoomId room)
+    {
+        if (Relays.Remove(room, out var relay))
+        {
+            await relay.DisposeAsync();
+        }
+    }
+
+    /// <summary>Opens a one-byte flow so the two relays hold a connection (production relays keep their peer links warm).</summary>
+    public async Task WarmAsync(RoomId from, RoomId to)
+    {
+        var warm = Relays[to].Subscribe("warm");
+        var flow = await Relays[from].OpenFlowAsync(to, "warm");
+        await flow.WriteAsync(new byte[] { 1 });
+        flow.CompleteWriting();
+        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        await (await warm.ReadAsync()).ReadToEndAsync();
+    }
+
+    /// <summary>The first flow arriving at <paramref name="sink"/>, read to its end (the sender closed it).</summary>
+    public static async Task<byte[]> ReceiveAsync(System.Threading.Channels.ChannelReader<IncomingFlow> sink)
+    {
+        var incoming = await sink.ReadAsync();
+        return await incoming.ReadToEndAsync();
+    }
+
+    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan limit, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string what = "")
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(5));
+        var deadline = TimeProvider.System.GetTimestamp() + (long)(limit.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        while (!condition())
+        {
+            Assert.True(TimeProvider.System.GetTimestamp() < deadline, $"timed out waiting for {what}");
+            await timer.WaitForNextTickAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var relay in Relays.Values)
+        {
+            await relay.DisposeAsync();
+        }
+
+        foreach (var certificate in Certificates.Values)
+        {
+            certificate.Dispose();
+        }
+
+        Directory.Delete(_dir, recursive: true);
+    }
+}
