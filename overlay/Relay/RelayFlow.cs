@@ -38,6 +38,9 @@ public sealed class RelayFlow
 
     internal FlowSender Sender { get; }
 
+    /// <summary>Whether the current path has returned an ack.</summary>
+    internal bool PathEstablished { get; set; }
+
     /// <summary>When the path carrying the flow failed, until the first ack on a new path (timestamp).</summary>
     internal long? FaultAt { get; set; }
 

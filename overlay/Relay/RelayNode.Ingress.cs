@@ -9,6 +9,7 @@ public sealed partial class RelayNode
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, (RoomId[] Path, CancellationTokenSource Broken)> _carrying = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(RoomId, RoomId), bool> _downLinks = new();
+    private Func<IEnumerable<(RoomId Peer, double CostMs)>>? _liveLinks;
 
     /// <summary>
     /// A link was declared down (by this room's probe agent, or relayed by the controller): every flow
@@ -38,6 +39,7 @@ public sealed partial class RelayNode
     {
         ArgumentNullException.ThrowIfNull(agent);
         NextHopActivityChanged += agent.SetActive;
+        UseLiveLinks(() => agent.Snapshot().Where(r => r.State == Msdn.Probe.Detection.LinkState.Up).Select(r => (r.Peer, r.Quality.RttMs)));
         return agent.Subscribe(change =>
         {
             if (change.State == Msdn.Probe.Detection.LinkState.Down)
@@ -53,12 +55,19 @@ public sealed partial class RelayNode
 
     private async Task RunIngressAsync(RelayFlow flow, CancellationToken cancellationToken)
     {
-        IReadOnlyList<RoomId>? failed = null;
+        // The paths that failed since the flow last got an ack through: ruled out until all are.
+        var failed = new List<IReadOnlyList<RoomId>>();
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var path = ChoosePath(flow.Destination, failed);
+            if (failed.Any(f => f.SequenceEqual(path)))
+            {
+                failed.Clear(); // every candidate failed: a new round, from the best
+            }
+
             flow.CurrentPath = path;
+            flow.PathEstablished = false;
             try
             {
                 await CarryAsync(flow, path, cancellationToken).ConfigureAwait(false);
@@ -69,31 +78,41 @@ public sealed partial class RelayNode
                 flow.FaultAt ??= _time.GetTimestamp();
                 flow.Failovers++;
                 Metrics.FailedOver();
-                var next = ChoosePath(flow.Destination, path);
-                Log.FailedOver(_logger, Room, flow.Id, string.Join('>', path), string.Join('>', next), e.Message);
-                if (next.SequenceEqual(path))
+                if (flow.PathEstablished)
                 {
-                    // No other path: give the broken one a moment (the controller's next table may fix it).
-                    await Task.Delay(_options.WatchdogInterval, _time, cancellationToken).ConfigureAwait(false);
+                    failed.Clear(); // the path worked for a while: earlier failures are old news
                 }
 
-                failed = path;
+                failed.Add(path);
+                var next = ChoosePath(flow.Destination, failed);
+                Log.FailedOver(_logger, Room, flow.Id, string.Join('>', path), string.Join('>', next), e.Message);
+                if (failed.Any(f => f.SequenceEqual(next)))
+                {
+                    // Nothing untried is left: pause before the next round (the controller's next table may fix it).
+                    await Task.Delay(_options.WatchdogInterval, _time, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
     }
 
     /// <summary>
-    /// The primary path unless it just failed or crosses a link reported down, else the backup under the
-    /// same test; when both are ruled out, the primary (the next route table may offer better).
+    /// This relay's own links as its probe agent sees them now (peer, cost): the first hops a freshly
+    /// computed path may take. Without it, flows alternate between primary and backup only.
     /// </summary>
-    private RoomId[] ChoosePath(RoomId destination, IReadOnlyList<RoomId>? failed)
+    public void UseLiveLinks(Func<IEnumerable<(RoomId Peer, double CostMs)>> liveLinks) => _liveLinks = liveLinks;
+
+    /// <summary>
+    /// The primary path unless it failed lately or crosses a link reported down; else the backup under the
+    /// same test; else a freshly computed detour (<see cref="LocalDetour"/>); else the primary, for a new round.
+    /// </summary>
+    private RoomId[] ChoosePath(RoomId destination, IReadOnlyCollection<IReadOnlyList<RoomId>> failed)
     {
         var table = _routes();
         var route = (table.Contains(Room) && table.Contains(destination) ? table.Find(Room, destination) : null)
             ?? throw new IOException($"No route from {Room} to {destination} in route table version {table.Version}.");
         RoomId[] primary = [.. route.Primary];
         RoomId[]? backup = route.Backup is { } b ? [.. b] : null;
-        bool Usable(RoomId[] path) => (failed is null || !failed.SequenceEqual(path)) && !CrossesDownLink(path);
+        bool Usable(RoomId[] path) => !failed.Any(f => f.SequenceEqual(path)) && !CrossesDownLink(path);
         if (Usable(primary))
         {
             return primary;
@@ -104,8 +123,16 @@ public sealed partial class RelayNode
             return backup;
         }
 
-        // Both ruled out: alternate between them rather than hammering the one that just failed.
-        return backup is not null && failed is not null && failed.SequenceEqual(primary) ? backup : primary;
+        if (_liveLinks is { } live)
+        {
+            IReadOnlyList<RoomId>[] tried = backup is null ? [.. failed, primary] : [.. failed, primary, backup];
+            if (LocalDetour.Find(table, Room, destination, live(), (x, y) => _downLinks.ContainsKey((x, y)), tried) is { } detour)
+            {
+                return detour;
+            }
+        }
+
+        return primary;
     }
 
     private bool CrossesDownLink(RoomId[] path)
@@ -165,6 +192,7 @@ public sealed partial class RelayNode
                     var before = sender.Acknowledged;
                     sender.Acknowledge(read.Frame.Sequence);
                     Volatile.Write(ref established, 1);
+                    flow.PathEstablished = true;
                     if (sender.Acknowledged > before)
                     {
                         Interlocked.Exchange(ref lastProgress, _time.GetTimestamp());

@@ -120,6 +120,27 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task When_primary_and_backup_both_die_the_flow_takes_a_freshly_computed_path()
+    {
+        // A's probe agent sees its direct link to C (100 ms) up: the detour of last resort.
+        Relays[A].UseLiveLinks(() => [(B, 10), (D, 15), (C, 100)]);
+        var sink = Relays[C].Subscribe("sink");
+        var flow = await Relays[A].OpenFlowAsync(C, "sink");
+        var sent = RandomNumberGenerator.GetBytes(1024 * 1024);
+        var receiving = RelayMesh.ReceiveAsync(sink);
+        await flow.WriteAsync(sent.AsMemory(0, sent.Length / 2));
+        await RelayMesh.WaitUntilAsync(() => flow.CurrentPath.Count == 3 && flow.Sender.Acknowledged == flow.Sender.ChunksWritten, TimeSpan.FromSeconds(10));
+        await _mesh.KillAsync(B);
+        await _mesh.KillAsync(D);
+        await flow.WriteAsync(sent.AsMemory(sent.Length / 2));
+        flow.CompleteWriting();
+        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        var delivered = await receiving.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(sent.AsSpan().SequenceEqual(delivered), "delivered bytes differ from sent bytes");
+        Assert.Equal([A, C], flow.CurrentPath);
+    }
+
+    [Fact]
     public async Task Draining_the_middle_relay_moves_its_flow_losing_nothing_then_it_is_drained()
     {
         var drained = Task.CompletedTask;
