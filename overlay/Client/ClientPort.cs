@@ -146,7 +146,7 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
                     break;
                 }
 
-                if (read.Frame.Kind != FrameKind.Data)
+                if (!read.Frame.IsData)
                 {
                     throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame from a media engine writing flow {flow.Id}.");
                 }

@@ -50,7 +50,7 @@ public sealed class ClientSubscription : IAsyncDisposable
                         flows[open.FlowId] = flow;
                         _arrivals.Writer.TryWrite(flow);
                         break;
-                    case FrameKind.Data when flows.TryGetValue(read.Frame.FlowId, out var target):
+                    case FrameKind.Data or FrameKind.DataAckNow when flows.TryGetValue(read.Frame.FlowId, out var target):
                         target.Writer.TryWrite(read.Payload);
                         break;
                     case FrameKind.Close when flows.Remove(read.Frame.FlowId, out var ended):

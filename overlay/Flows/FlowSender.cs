@@ -98,18 +98,23 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     }
 
     /// <summary>The next chunk the current path has not carried yet, if any.</summary>
-    public bool TryTakeNext(out FlowChunk chunk)
+    public bool TryTakeNext(out FlowChunk chunk) => TryTakeNext(out chunk, out _);
+
+    /// <summary>The next chunk not carried yet; <paramref name="drained"/> when it was the last one waiting (ask for an ack now).</summary>
+    public bool TryTakeNext(out FlowChunk chunk, out bool drained)
     {
         lock (_lock)
         {
             if (_nextToSend is null)
             {
                 chunk = default;
+                drained = true;
                 return false;
             }
 
             chunk = _nextToSend.Value;
             _nextToSend = _nextToSend.Next;
+            drained = _nextToSend is null;
             return true;
         }
     }

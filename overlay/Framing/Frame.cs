@@ -8,7 +8,10 @@ namespace Msdn.Overlay.Framing;
 /// </summary>
 public readonly record struct Frame(FrameKind Kind, ulong FlowId, ulong Sequence, ReadOnlySequence<byte> Payload, object? Control)
 {
-    public static Frame Data(ulong flowId, ulong sequence, ReadOnlySequence<byte> payload) => new(FrameKind.Data, flowId, sequence, payload, null);
+    public static Frame Data(ulong flowId, ulong sequence, ReadOnlySequence<byte> payload, bool ackNow = false) =>
+        new(ackNow ? FrameKind.DataAckNow : FrameKind.Data, flowId, sequence, payload, null);
+
+    public bool IsData => Kind is FrameKind.Data or FrameKind.DataAckNow;
 
     /// <summary>A cumulative ack: everything before <paramref name="nextExpected"/> has been delivered.</summary>
     public static Frame Ack(ulong flowId, ulong nextExpected) => new(FrameKind.Ack, flowId, nextExpected, default, null);

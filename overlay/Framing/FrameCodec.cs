@@ -24,8 +24,8 @@ public static class FrameCodec
         ArgumentNullException.ThrowIfNull(writer);
         switch (frame.Kind)
         {
-            case FrameKind.Data:
-                WriteFixed(writer, FrameKind.Data, frame.FlowId, frame.Sequence, frame.Payload);
+            case FrameKind.Data or FrameKind.DataAckNow:
+                WriteFixed(writer, frame.Kind, frame.FlowId, frame.Sequence, frame.Payload);
                 break;
             case FrameKind.Ack:
                 WriteFixed(writer, FrameKind.Ack, frame.FlowId, frame.Sequence, default);
@@ -78,7 +78,7 @@ public static class FrameCodec
         var rest = body.Slice(1);
         switch (kind)
         {
-            case FrameKind.Data or FrameKind.Ack:
+            case FrameKind.Data or FrameKind.DataAckNow or FrameKind.Ack:
                 if (rest.Length < 16 || (kind == FrameKind.Ack && rest.Length != 16))
                 {
                     throw new FrameFormatException($"{kind} frame of {body.Length} bytes is malformed.");
@@ -88,7 +88,7 @@ public static class FrameCodec
                 rest.Slice(0, 16).CopyTo(header);
                 var flow = BinaryPrimitives.ReadUInt64LittleEndian(header);
                 var sequence = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
-                return kind == FrameKind.Data ? Frame.Data(flow, sequence, rest.Slice(16)) : Frame.Ack(flow, sequence);
+                return kind == FrameKind.Ack ? Frame.Ack(flow, sequence) : Frame.Data(flow, sequence, rest.Slice(16), kind == FrameKind.DataAckNow);
             case FrameKind.Open or FrameKind.Close or FrameKind.Ping or FrameKind.Hello:
                 if (rest.Length > limits.MaxControlBytes)
                 {

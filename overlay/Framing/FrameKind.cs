@@ -11,4 +11,10 @@ public enum FrameKind : byte
 
     /// <summary>A media engine's first frame on the client port: its token and what it wants.</summary>
     Hello = 6,
+
+    /// <summary>
+    /// Data after which the sender has nothing more queued: acknowledge now. Plain Data frames are
+    /// acknowledged in batches, so a streaming flow costs one ack per batch, not one per frame.
+    /// </summary>
+    DataAckNow = 7,
 }

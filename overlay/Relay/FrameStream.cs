@@ -29,6 +29,27 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
         }
     }
 
+    /// <summary>Several frames in one write (one trip through the transport instead of one per frame).</summary>
+    public async ValueTask WriteAsync(List<Frame> batch, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _buffer.ResetWrittenCount();
+            foreach (var frame in batch)
+            {
+                FrameCodec.Write(_buffer, frame);
+            }
+
+            await stream.WriteAsync(_buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     /// <summary>The next frame with its payload copied out, or null at the end of the stream.</summary>
     public async ValueTask<(Frame Frame, byte[] Payload)?> ReadAsync(CancellationToken cancellationToken)
     {

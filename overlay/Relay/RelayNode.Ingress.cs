@@ -258,13 +258,22 @@ public sealed partial class RelayNode
         Metrics.FailoverCompleted(took);
     }
 
+    /// <summary>Sends what is queued, several chunks per write; the last chunk of a burst asks for an ack.</summary>
     private static async Task SendLoopAsync(FlowSender sender, FrameStream frames, ulong flow, CancellationToken cancellationToken)
     {
+        var batch = new List<Frame>(8);
         while (true)
         {
-            while (sender.TryTakeNext(out var chunk))
+            batch.Clear();
+            while (batch.Count < 8 && sender.TryTakeNext(out var chunk, out var drained))
             {
-                await frames.WriteAsync(Frame.Data(flow, chunk.Sequence, new System.Buffers.ReadOnlySequence<byte>(chunk.Payload)), cancellationToken).ConfigureAwait(false);
+                batch.Add(Frame.Data(flow, chunk.Sequence, new System.Buffers.ReadOnlySequence<byte>(chunk.Payload), ackNow: drained));
+            }
+
+            if (batch.Count > 0)
+            {
+                await frames.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+                continue;
             }
 
             await sender.WaitForDataAsync(cancellationToken).ConfigureAwait(false);

@@ -362,21 +362,25 @@ public sealed partial class RelayNode : IAsyncDisposable
             flow = added;
         }
 
+        // Acks go back in batches: when the sender asks (it has nothing more queued), or every AckBatchBytes.
+        long unacknowledgedBytes = 0;
         while (await frames.ReadAsync(_stopping.Token).ConfigureAwait(false) is { } first)
         {
-            // Take every frame already buffered, then acknowledge once: one ack per burst, not per frame.
             var read = first;
+            var ackNow = false;
             var more = true;
             while (more)
             {
                 switch (read.Frame.Kind)
                 {
-                    case FrameKind.Data:
+                    case FrameKind.Data or FrameKind.DataAckNow:
                         lock (flow)
                         {
                             flow.Receiver.Accept(new FlowChunk(read.Frame.Sequence, read.Payload));
                         }
 
+                        unacknowledgedBytes += read.Payload.Length;
+                        ackNow |= read.Frame.Kind == FrameKind.DataAckNow;
                         break;
                     case FrameKind.Close:
                         if (_egress.TryRemove(key, out _))
@@ -394,12 +398,18 @@ public sealed partial class RelayNode : IAsyncDisposable
                 more = frames.TryReadBuffered(out read);
             }
 
+            if (!ackNow && unacknowledgedBytes < _options.AckBatchBytes)
+            {
+                continue;
+            }
+
             ulong ack;
             lock (flow)
             {
                 ack = flow.Receiver.NextExpected;
             }
 
+            unacknowledgedBytes = 0;
             await frames.WriteAsync(Frame.Ack(open.FlowId, ack), _stopping.Token).ConfigureAwait(false);
         }
     }

@@ -15,6 +15,12 @@ public sealed record RelayNodeOptions
     /// <summary>How often the ingress checks ack progress.</summary>
     public TimeSpan WatchdogInterval { get; init; } = TimeSpan.FromMilliseconds(25);
 
+    /// <summary>
+    /// The egress acknowledges at least every this many bytes, and at once when the sender has nothing more
+    /// queued; far below <see cref="MaxUnacknowledgedBytes"/> so the sender's window keeps moving.
+    /// </summary>
+    public long AckBatchBytes { get; init; } = 256 * 1024;
+
     /// <summary>Bytes a flow may have unacknowledged before its writer waits.</summary>
     public long MaxUnacknowledgedBytes { get; init; } = 4 * 1024 * 1024;
 

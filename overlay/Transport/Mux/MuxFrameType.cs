@@ -19,5 +19,5 @@ internal static class MuxLimits
     public const int MaxPayload = 16 * 1024;
 
     /// <summary>Bytes a stream may have in flight before the reader grants more: bounds every receive buffer.</summary>
-    public const int InitialWindow = 256 * 1024;
+    public const int InitialWindow = 1024 * 1024;
 }
