@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Msdn.Graph.Tables;
+using Msdn.Router.Grains;
+using Msdn.Router.Rooms;
+using Msdn.Router.Routing;
+using Orleans;
+
+namespace Msdn.Router.Api;
+
+/// <summary>
+/// Each silo's copy of the current route table, the room directory and the used links' metrics, so
+/// the API answers path lookups and route fetches without a grain call per request. Follows the route
+/// computer by polling its version (every <see cref="PollInterval"/>), keeps the last few tables to
+/// answer <c>since</c> with a diff, and wakes long-polling requests when a new version lands.
+/// </summary>
+public sealed partial class RouteTableCache(IGrainFactory grains, IOptions<RouterOptions> options, TimeProvider time, ILogger<RouteTableCache> logger) : BackgroundService
+{
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly ConcurrentDictionary<long, RouteTable> _history = new();
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile Snapshot _current = new(RouteTable.Empty, RouteTableCodec.Encode(RouteTable.Empty), new Dictionary<string, RoomSummary>(), new Dictionary<(string, string), LinkMetric>());
+    private long _directoryRefreshedAt;
+
+    /// <summary>Whether this silo has heard from the route computer at least once (readiness).</summary>
+    public bool Ready { get; private set; }
+
+    public Snapshot Current => _current;
+
+    /// <summary>Completes when a table newer than <paramref name="version"/> is current, or after <paramref name="wait"/>.</summary>
+    public async Task<Snapshot> WaitNewerAsync(long version, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency);
+        while (_current.Table.Version <= version)
+        {
+            var left = time.GetElapsedTime(time.GetTimestamp(), deadline);
+            if (left <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            try
+            {
+                await Volatile.Read(ref _changed).Task.WaitAsync(left, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                break;
+            }
+        }
+
+        return _current;
+    }
+
+    /// <summary>A diff from <paramref name="version"/> to the current table, when that version is still remembered.</summary>
+    public RouteTableDiff? DiffFrom(long version) =>
+        _history.TryGetValue(version, out var older) ? RouteTableDiff.Between(older, _current.Table) : null;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(PollInterval, time);
+        do
+        {
+            try
+            {
+                await RefreshAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.RefreshFailed(logger, e.Message); // another silo may be leaving; the next poll retries
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    private async Task RefreshAsync()
+    {
+        var computer = grains.GetGrain<IRouteComputerGrain>(0);
+        var version = await computer.Version().ConfigureAwait(false);
+        var snapshot = _current;
+        var directoryDue = time.GetElapsedTime(Interlocked.Read(ref _directoryRefreshedAt)) > TimeSpan.FromSeconds(1);
+        if (version == snapshot.Table.Version && Ready && !directoryDue)
+        {
+            return;
+        }
+
+        var rooms = (await computer.Rooms().ConfigureAwait(false)).ToDictionary(r => r.Room);
+        Interlocked.Exchange(ref _directoryRefreshedAt, time.GetTimestamp());
+        if (version != snapshot.Table.Version || !Ready)
+        {
+            var encoded = await computer.Table().ConfigureAwait(false);
+            var table = RouteTableCodec.Decode(encoded);
+            var metrics = (await computer.LinkMetrics().ConfigureAwait(false)).ToDictionary(m => (m.From, m.To));
+            _history[snapshot.Table.Version] = snapshot.Table;
+            foreach (var old in _history.Keys.Where(v => v < table.Version - options.Value.DiffHistory))
+            {
+                _history.TryRemove(old, out _);
+            }
+
+            _current = new Snapshot(table, encoded, rooms, metrics);
+            Ready = true;
+            var woken = Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            woken.TrySetResult();
+        }
+        else
+        {
+            _current = snapshot with { Rooms = rooms };
+        }
+    }
+
+    /// <summary>One consistent view: the table, its encoding, the rooms, the used links' metrics.</summary>
+    public sealed record Snapshot(RouteTable Table, byte[] Encoded, IReadOnlyDictionary<string, RoomSummary> Rooms, IReadOnlyDictionary<(string, string), LinkMetric> Links);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5201, Level = LogLevel.Warning, Message = "Could not refresh the route table from the route computer: {Reason}")]
+        public static partial void RefreshFailed(ILogger logger, string reason);
+    }
+}

@@ -1,0 +1,123 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Router.Grains;
+using Msdn.Router.Rooms;
+using Orleans;
+
+namespace Msdn.Router.Api;
+
+/// <summary>The controller's HTTP API; any silo answers.</summary>
+public static class RouterEndpoints
+{
+    public const string MessagePackType = "application/x-msgpack";
+    public const string RoomHeader = "X-Msdn-Room";
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(60);
+
+    public static IEndpointRouteBuilder MapRouterApi(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        // A relay's batch of link estimates (and its status), authenticated with its room's credential.
+        app.MapPost("/v1/rooms/{room}/reports", async (string room, HttpRequest request, RoomCredentials credentials, IGrainFactory grains) =>
+        {
+            if (!RoomId.IsValid(room))
+            {
+                return Results.Problem($"'{room}' is not a room id.", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            if (!credentials.Verify(room, Bearer(request)))
+            {
+                return Results.Problem($"No valid credential for room {room}.", statusCode: StatusCodes.Status401Unauthorized);
+            }
+
+            RoomReport? report;
+            try
+            {
+                report = await request.ReadFromJsonAsync<RoomReport>(request.HttpContext.RequestAborted).ConfigureAwait(false);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                return Results.Problem($"The body is not a report: {e.Message}", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var problems = ReportValidator.Problems(room, report);
+            if (problems.Count > 0)
+            {
+                return Results.Problem(string.Join("; ", problems), statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            await grains.GetGrain<IRoomGrain>(room).Report(report!).ConfigureAwait(false);
+            return Results.Accepted();
+        }).RequireRateLimiting(RouterRateLimits.Reports);
+
+        // Route tables for relays: a diff from a remembered version, else the whole table; long-poll with wait.
+        app.MapGet("/v1/routes", async (long? since, double? wait, HttpRequest request, RoomCredentials credentials, RouteTableCache cache) =>
+        {
+            var room = request.Headers[RoomHeader].ToString();
+            if (!RoomId.IsValid(room) || !credentials.Verify(room, Bearer(request)))
+            {
+                return Results.Problem($"Route tables need a room ({RoomHeader}) and its credential.", statusCode: StatusCodes.Status401Unauthorized);
+            }
+
+            if (since < 0 || wait is < 0 || double.IsNaN(wait ?? 0))
+            {
+                return Results.Problem("since and wait must not be negative.", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var snapshot = cache.Current;
+            if (since is { } known && known > snapshot.Table.Version)
+            {
+                return Results.Problem($"Version {known} is newer than the current {snapshot.Table.Version}: the controller's line restarted; fetch without since.", statusCode: StatusCodes.Status409Conflict);
+            }
+
+            if (since is { } current && current == snapshot.Table.Version)
+            {
+                var waitFor = TimeSpan.FromSeconds(Math.Min(wait ?? 0, MaxWait.TotalSeconds));
+                snapshot = await cache.WaitNewerAsync(current, waitFor, request.HttpContext.RequestAborted).ConfigureAwait(false);
+                if (snapshot.Table.Version == current)
+                {
+                    return Results.StatusCode(StatusCodes.Status304NotModified);
+                }
+            }
+
+            request.HttpContext.Response.Headers["X-Msdn-Version"] = snapshot.Table.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (since is { } from && cache.DiffFrom(from) is { } diff && diff.ToVersion == snapshot.Table.Version)
+            {
+                request.HttpContext.Response.Headers["X-Msdn-Table"] = "diff";
+                return Results.Bytes(RouteTableCodec.EncodeDiff(diff), MessagePackType);
+            }
+
+            request.HttpContext.Response.Headers["X-Msdn-Table"] = "full";
+            return Results.Bytes(snapshot.Encoded, MessagePackType);
+        }).RequireRateLimiting(RouterRateLimits.Routes);
+
+        // Path lookup for media engines, from this silo's cached table.
+        app.MapGet("/v1/paths/{from}/{to}", (string from, string to, RouteTableCache cache) =>
+        {
+            if (!RoomId.IsValid(from) || !RoomId.IsValid(to))
+            {
+                return Results.Problem("Both rooms must be room ids.", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            return PathLookup.Find(cache.Current, new RoomId(from), new RoomId(to)) is { } answer
+                ? Results.Ok(answer)
+                : Results.Problem($"No path from {from} to {to} in table version {cache.Current.Table.Version} (unknown room, or no route).", statusCode: StatusCodes.Status404NotFound);
+        }).RequireRateLimiting(RouterRateLimits.Paths);
+
+        app.MapGet("/v1/rooms", (RouteTableCache cache) => Results.Ok(cache.Current.Rooms.Values.OrderBy(r => r.Room, StringComparer.Ordinal)));
+        app.MapGet("/healthz", () => Results.Ok("alive"));
+        app.MapGet("/readyz", (RouteTableCache cache) => cache.Ready
+            ? Results.Ok(new { version = cache.Current.Table.Version, rooms = cache.Current.Table.Rooms.Length })
+            : Results.Problem("Not synchronised with the route computer yet.", statusCode: StatusCodes.Status503ServiceUnavailable));
+        return app;
+    }
+
+    private static string? Bearer(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : null;
+    }
+}

@@ -1,0 +1,28 @@
+using Msdn.Router.Rooms;
+using Orleans;
+
+namespace Msdn.Router.Grains;
+
+/// <summary>The single route computer (key 0): all rooms' latest records in, versioned route tables out.</summary>
+[Alias("msdn.IRouteComputerGrain")]
+public interface IRouteComputerGrain : IGrainWithIntegerKey
+{
+    [Alias("Accept")]
+    Task Accept(RoomRecord record);
+
+    /// <summary>The current table's version (cheap: silos poll it).</summary>
+    [Alias("Version")]
+    Task<long> Version();
+
+    /// <summary>The current table, <see cref="Msdn.Graph.Tables.RouteTableCodec"/>-encoded.</summary>
+    [Alias("Table")]
+    Task<byte[]> Table();
+
+    /// <summary>Every room known, summarised for the API.</summary>
+    [Alias("Rooms")]
+    Task<RoomSummary[]> Rooms();
+
+    /// <summary>The measured quality of every link the current table's routes use.</summary>
+    [Alias("LinkMetrics")]
+    Task<LinkMetric[]> LinkMetrics();
+}

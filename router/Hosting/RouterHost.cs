@@ -1,0 +1,108 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Msdn.Router.Api;
+using Msdn.Router.Grains;
+using Msdn.Router.Routing;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using StackExchange.Redis;
+
+namespace Msdn.Router.Hosting;
+
+/// <summary>
+/// The controller's host: one Orleans silo and the HTTP API beside it. With no configuration, a single
+/// local silo (localhost clustering, in-memory storage); with <c>Router:Redis</c>, a member of a real
+/// cluster whose membership and grain state live in Redis.
+/// </summary>
+public static partial class RouterHost
+{
+    public static IReadOnlyDictionary<string, string> SwitchMappings { get; } = new Dictionary<string, string>
+    {
+        ["--listen"] = "Router:Listen",
+        ["--redis"] = "Router:Redis",
+        ["--cluster-id"] = "Router:ClusterId",
+        ["--silo-port"] = "Router:SiloPort",
+        ["--gateway-port"] = "Router:GatewayPort",
+        ["--report-key"] = "Router:ReportKey",
+    };
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        builder.Configuration.AddCommandLine(args, SwitchMappings.ToDictionary());
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        var services = builder.Services;
+        services.AddRouterCore();
+        services.AddSingleton<RouteTableCache>();
+        services.AddSingleton(sp => Credentials(sp.GetRequiredService<IOptions<RouterOptions>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RouterHost))));
+
+        // Hosting decisions (clustering, ports) are read before the host exists; the validator still checks them at start.
+        var settings = builder.Configuration.GetSection(RouterOptions.SectionName).Get<RouterOptions>() ?? new RouterOptions();
+        services.AddRouterRateLimits(Math.Max(1, settings.ReportsPerSecondPerRoom));
+        builder.UseOrleans(silo =>
+        {
+            if (settings.Redis is { Length: > 0 } redis)
+            {
+                silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+                silo.AddRedisGrainStorage(RouterStorage.Name, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+                silo.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = settings.ClusterId;
+                    o.ServiceId = "msdn-router";
+                });
+                silo.ConfigureEndpoints(IPAddress.TryParse(settings.AdvertisedAddress, out var address) ? address : IPAddress.Loopback, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: false);
+            }
+            else
+            {
+                silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort);
+                silo.AddMemoryGrainStorage(RouterStorage.Name);
+            }
+        });
+        services.AddHostedService(sp => sp.GetRequiredService<RouteTableCache>()); // after the silo: it calls grains
+
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("msdn-router"))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddAspNetCoreInstrumentation().AddMeter("Microsoft.Orleans").AddPrometheusExporter();
+                if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+        builder.WebHost.UseUrls($"http://{settings.Listen}");
+
+        var app = builder.Build();
+        app.UseRateLimiter();
+        app.MapRouterApi();
+        app.MapPrometheusScrapingEndpoint();
+        return app;
+    }
+
+    private static RoomCredentials Credentials(RouterOptions options, ILogger logger)
+    {
+        if (options.ReportKey is { Length: > 0 } key)
+        {
+            return new RoomCredentials(Convert.FromBase64String(key));
+        }
+
+        var generated = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        Log.GeneratedKey(logger, Convert.ToBase64String(generated));
+        return new RoomCredentials(generated);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "No Router:ReportKey configured: generated {Key} for this run (development only; relays' room credentials derive from it)")]
+        public static partial void GeneratedKey(ILogger logger, string key);
+    }
+}

@@ -1,0 +1,131 @@
+using Msdn.Graph.Routing;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Router.Rooms;
+
+namespace Msdn.Router.Routing;
+
+/// <summary>
+/// The route computer's logic, without Orleans: the rooms' latest reports in, a versioned route table
+/// out. A recomputation uses every room that is not unreachable and every link its reporter sees up
+/// towards another such room, with hysteresis against the current table; the version moves only when
+/// routes change. A link going down (or a room going silent) asks for a recomputation at once.
+/// </summary>
+public sealed class RouteBook(RouteComputer computer, RouterOptions options)
+{
+    private readonly Dictionary<RoomId, RoomRecord> _rooms = [];
+    private readonly HashSet<(RoomId, RoomId)> _upLinks = [];
+
+    public RouteTable Table { get; private set; } = RouteTable.Empty;
+
+    /// <summary>True when a link went down since the last recomputation: recompute now, not at the next tick.</summary>
+    public bool UrgentChange { get; private set; }
+
+    public IReadOnlyDictionary<RoomId, RoomRecord> Rooms => _rooms;
+
+    /// <summary>Takes a room's latest record (as its room grain holds it).</summary>
+    public void Accept(RoomRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var room = new RoomId(record.Room);
+        _rooms[room] = record;
+        foreach (var link in record.Latest?.Links ?? [])
+        {
+            var key = (room, new RoomId(link.Peer));
+            if (link.Up)
+            {
+                _upLinks.Add(key);
+            }
+            else if (_upLinks.Remove(key))
+            {
+                UrgentChange = true;
+            }
+        }
+    }
+
+    /// <summary>Recomputes from what the rooms last said; returns whether the table (its routes or rooms) changed.</summary>
+    public bool Recompute(DateTimeOffset now)
+    {
+        UrgentChange = false;
+        var live = _rooms
+            .Where(r => r.Value.Liveness(now, options.StaleAfter, options.UnreachableAfter) != RoomLiveness.Unreachable)
+            .ToDictionary(r => r.Key, r => r.Value);
+        var links = new List<Link>();
+        foreach (var (room, record) in live)
+        {
+            foreach (var estimate in record.Latest!.Links)
+            {
+                var peer = new RoomId(estimate.Peer);
+                if (estimate.Up && peer != room && live.ContainsKey(peer))
+                {
+                    links.Add(new Link(room, peer, new LinkQuality(estimate.RttMs, estimate.JitterMs, estimate.Loss, true, record.LastReportAt)));
+                }
+            }
+        }
+
+        var next = computer.Compute(TopologySnapshot.Create(live.Keys.Order(), links), Table);
+        if (next.Rooms.SequenceEqual(Table.Rooms) && next.SameRoutesAs(Table))
+        {
+            return false;
+        }
+
+        Table = next;
+        return true;
+    }
+
+    /// <summary>Rooms that have gone silent past the unreachable threshold since they were last counted.</summary>
+    public bool AnyRoomLapsed(DateTimeOffset now) =>
+        Table.Rooms.Any(room => !_rooms.TryGetValue(room, out var record) || record.Liveness(now, options.StaleAfter, options.UnreachableAfter) == RoomLiveness.Unreachable);
+
+    public IEnumerable<RoomSummary> Summaries(DateTimeOffset now) => _rooms.Values.Select(r => new RoomSummary
+    {
+        Room = r.Room,
+        RelayEndpoint = r.Latest?.RelayEndpoint ?? string.Empty,
+        ClientEndpoint = r.Latest?.ClientEndpoint,
+        RelayState = r.Latest?.RelayState ?? string.Empty,
+        LastReportAt = r.LastReportAt,
+        Liveness = r.Liveness(now, options.StaleAfter, options.UnreachableAfter),
+        Links = r.Latest?.Links.Count ?? 0,
+    });
+
+    /// <summary>The latest estimate of every link a route of the current table uses.</summary>
+    public IEnumerable<LinkMetric> LinkMetrics()
+    {
+        var used = new HashSet<(RoomId, RoomId)>();
+        foreach (var route in Table.Routes())
+        {
+            AddHops(route.Primary);
+            if (route.Backup is { } backup)
+            {
+                AddHops(backup);
+            }
+        }
+
+        foreach (var from in used.Select(u => u.Item1).Distinct())
+        {
+            if (!_rooms.TryGetValue(from, out var record) || record.Latest is null)
+            {
+                continue;
+            }
+
+            foreach (var estimate in record.Latest.Links)
+            {
+                if (used.Contains((from, new RoomId(estimate.Peer))))
+                {
+                    yield return new LinkMetric(from.Value, estimate.Peer, estimate.RttMs, estimate.Loss);
+                }
+            }
+        }
+
+        void AddHops(System.Collections.Immutable.ImmutableArray<RoomId> path)
+        {
+            for (var i = 0; i < path.Length - 1; i++)
+            {
+                used.Add((path[i], path[i + 1]));
+            }
+        }
+    }
+
+    /// <summary>Starts from a table persisted before a restart (its version continues).</summary>
+    public void Restore(RouteTable table) => Table = table ?? throw new ArgumentNullException(nameof(table));
+}

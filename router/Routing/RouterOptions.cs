@@ -1,0 +1,46 @@
+namespace Msdn.Router.Routing;
+
+/// <summary>Route computation settings (section <c>Router</c>).</summary>
+public sealed class RouterOptions
+{
+    public const string SectionName = "Router";
+
+    /// <summary>How often routes are recomputed from the rooms' latest reports (and at once on a down event).</summary>
+    public TimeSpan RecomputeInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A room silent this long is flagged stale.</summary>
+    public TimeSpan StaleAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A room silent this long is unreachable: its links leave the graph.</summary>
+    public TimeSpan UnreachableAfter { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How many past tables each silo keeps to answer <c>since</c> with a diff.</summary>
+    public int DiffHistory { get; set; } = 16;
+
+    /// <summary>
+    /// The key relays' per-room credentials derive from (base64, ≥ 32 bytes): a room's credential is
+    /// base64url(HMAC-SHA256(key, room)). Empty: a key is generated at start and logged (development only).
+    /// </summary>
+    public string ReportKey { get; set; } = string.Empty;
+
+    /// <summary>Membership and grain storage in Redis (a StackExchange.Redis connection string); empty: one local silo, in-memory storage.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>The cluster this silo joins (silos with the same Redis and id form one cluster).</summary>
+    public string ClusterId { get; set; } = "msdn";
+
+    /// <summary>The address other silos reach this one at.</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>This silo's Orleans ports (silo-to-silo, client gateway) when clustered.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Where the HTTP API listens.</summary>
+    public string Listen { get; set; } = "127.0.0.1:8080";
+
+    /// <summary>Reports a room may send per second before it gets 429.</summary>
+    public int ReportsPerSecondPerRoom { get; set; } = 20;
+
+}

@@ -1,0 +1,62 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Msdn.Router.Api;
+
+namespace Msdn.Router.Routing;
+
+/// <summary>Checks the controller's settings at start-up; every message names the setting.</summary>
+public sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RouterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        void Fail(string setting, string problem) => failures.Add($"{RouterOptions.SectionName}:{setting} {problem}");
+
+        if (options.RecomputeInterval <= TimeSpan.Zero)
+        {
+            Fail(nameof(options.RecomputeInterval), $"must be positive, got {options.RecomputeInterval}.");
+        }
+
+        if (options.StaleAfter <= TimeSpan.Zero || options.UnreachableAfter <= options.StaleAfter)
+        {
+            Fail(nameof(options.UnreachableAfter), $"({options.UnreachableAfter}) must exceed StaleAfter ({options.StaleAfter}), which must be positive.");
+        }
+
+        if (options.DiffHistory is < 0 or > 1000)
+        {
+            Fail(nameof(options.DiffHistory), $"must be in 0..1000, got {options.DiffHistory}.");
+        }
+
+        var key = new byte[1024];
+        if (options.ReportKey is { Length: > 0 } reportKey && !(Convert.TryFromBase64String(reportKey, key, out var length) && length >= RoomCredentials.MinimumKeyLength))
+        {
+            Fail(nameof(options.ReportKey), $"(--report-key) must be base64 of at least {RoomCredentials.MinimumKeyLength} bytes.");
+        }
+
+        if (!IPEndPoint.TryParse(options.Listen ?? string.Empty, out _))
+        {
+            Fail(nameof(options.Listen), $"(--listen) must be address:port, got '{options.Listen}'.");
+        }
+
+        if (!IPAddress.TryParse(options.AdvertisedAddress ?? string.Empty, out _))
+        {
+            Fail(nameof(options.AdvertisedAddress), $"must be an IP address, got '{options.AdvertisedAddress}'.");
+        }
+
+        foreach (var (setting, port) in new[] { (nameof(options.SiloPort), options.SiloPort), (nameof(options.GatewayPort), options.GatewayPort) })
+        {
+            if (port is < 1 or > 65535)
+            {
+                Fail(setting, $"must be a port (1-65535), got {port}.");
+            }
+        }
+
+        if (options.ReportsPerSecondPerRoom < 1)
+        {
+            Fail(nameof(options.ReportsPerSecondPerRoom), $"must be at least 1, got {options.ReportsPerSecondPerRoom}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

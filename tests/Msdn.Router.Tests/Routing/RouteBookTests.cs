@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Time.Testing;
+using Msdn.Graph.Costs;
+using Msdn.Graph.Routing;
+using Msdn.Graph.Topology;
+using Msdn.Router.Rooms;
+using Msdn.Router.Routing;
+
+namespace Msdn.Router.Tests.Routing;
+
+/// <summary>The route computer's logic without a silo: reports in, versioned tables out.</summary>
+public sealed class RouteBookTests
+{
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.Parse("2026-11-27T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private readonly RouterOptions _options = new() { StaleAfter = TimeSpan.FromSeconds(5), UnreachableAfter = TimeSpan.FromSeconds(15) };
+    private readonly RouteBook _book;
+
+    public RouteBookTests() => _book = new RouteBook(new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()), _options);
+
+    [Fact]
+    public void Routes_follow_the_reported_links_and_take_the_detour_around_a_bad_direct_link()
+    {
+        Report("a", ("b", 10), ("c", 100));
+        Report("b", ("a", 10), ("c", 10));
+        Report("c", ("a", 100), ("b", 10));
+        Assert.True(_book.Recompute(_clock.GetUtcNow()));
+        var route = _book.Table.Find("a", "c")!;
+        Assert.Equal<RoomId>(["a", "b", "c"], route.Primary);
+        Assert.Equal<RoomId>(["a", "c"], route.Backup!.Value);
+        Assert.Equal(1, _book.Table.Version);
+
+        // Nothing changed: the version stays.
+        Assert.False(_book.Recompute(_clock.GetUtcNow()));
+        Assert.Equal(1, _book.Table.Version);
+    }
+
+    [Fact]
+    public void A_link_reported_down_is_urgent_and_leaves_the_graph()
+    {
+        Report("a", ("b", 10), ("c", 100));
+        Report("b", ("a", 10), ("c", 10));
+        Report("c", ("a", 100), ("b", 10));
+        _book.Recompute(_clock.GetUtcNow());
+        Assert.False(_book.UrgentChange);
+
+        Report("b", ("a", 10, true), ("c", 10, false));
+        Assert.True(_book.UrgentChange);
+        Assert.True(_book.Recompute(_clock.GetUtcNow()));
+        Assert.Equal<RoomId>(["a", "c"], _book.Table.Find("a", "c")!.Primary);
+        Assert.Equal(2, _book.Table.Version);
+    }
+
+    [Fact]
+    public void A_silent_room_goes_stale_then_unreachable_and_leaves_the_table()
+    {
+        Report("a", ("b", 10));
+        Report("b", ("a", 10), ("c", 10));
+        Report("c", ("b", 10));
+        _book.Recompute(_clock.GetUtcNow());
+        Assert.Equal(3, _book.Table.Rooms.Length);
+
+        _clock.Advance(TimeSpan.FromSeconds(6));
+        Report("a", ("b", 10));
+        Report("b", ("a", 10), ("c", 10));
+        Assert.Equal(RoomLiveness.Stale, _book.Rooms["c"].Liveness(_clock.GetUtcNow(), _options.StaleAfter, _options.UnreachableAfter));
+        Assert.False(_book.AnyRoomLapsed(_clock.GetUtcNow()));
+
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        Report("a", ("b", 10));
+        Report("b", ("a", 10), ("c", 10));
+        Assert.True(_book.AnyRoomLapsed(_clock.GetUtcNow()));
+        Assert.True(_book.Recompute(_clock.GetUtcNow()));
+        Assert.Equal<RoomId>(["a", "b"], _book.Table.Rooms);
+    }
+
+    private void Report(string room, params (string Peer, double Rtt, bool Up)[] links) =>
+        _book.Accept(new RoomRecord
+        {
+            Room = room,
+            LastReportAt = _clock.GetUtcNow(),
+            Latest = new RoomReport { RelayEndpoint = $"127.0.0.1:{7500 + room[0]}", Links = [.. links.Select(l => new LinkEstimate { Peer = l.Peer, RttMs = l.Rtt, Up = l.Up })] },
+        });
+
+    private void Report(string room, params (string Peer, double Rtt)[] links) => Report(room, [.. links.Select(l => (l.Peer, l.Rtt, true))]);
+}
