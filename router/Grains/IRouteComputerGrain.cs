@@ -18,6 +18,10 @@ public interface IRouteComputerGrain : IGrainWithIntegerKey
     [Alias("Table")]
     Task<byte[]> Table();
 
+    /// <summary>The silo this activation runs on (for operators: where the single route computer lives now).</summary>
+    [Alias("Silo")]
+    Task<string> Silo();
+
     /// <summary>Every room known, summarised for the API.</summary>
     [Alias("Rooms")]
     Task<RoomSummary[]> Rooms();

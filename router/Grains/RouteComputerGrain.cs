@@ -18,6 +18,7 @@ public sealed partial class RouteComputerGrain(
     IOptions<RouterOptions> options,
     RouteComputer computer,
     TimeProvider time,
+    ILocalSiloDetails silo,
     ILogger<RouteComputerGrain> logger) : Grain, IRouteComputerGrain
 {
     private readonly RouteBook _book = new(computer, options.Value);
@@ -48,6 +49,8 @@ public sealed partial class RouteComputerGrain(
             await RecomputeAsync().ConfigureAwait(true); // a link went down or a room appeared: do not wait for the tick
         }
     }
+
+    public Task<string> Silo() => Task.FromResult(silo.SiloAddress.ToString());
 
     public Task<long> Version() => Task.FromResult(_book.Table.Version);
 

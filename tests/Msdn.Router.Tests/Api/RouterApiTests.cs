@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Json;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Router.Api;
+using Msdn.Router.Rooms;
+
+namespace Msdn.Router.Tests.Api;
+
+/// <summary>The HTTP API of one embedded controller (the no-configuration default), as relays and media engines use it.</summary>
+public sealed class RouterApiTests : IAsyncLifetime
+{
+    private RouterInstance _router = null!;
+
+    public async Task InitializeAsync() => _router = await RouterInstance.StartAsync();
+
+    public async Task DisposeAsync() => await _router.DisposeAsync();
+
+    [Fact]
+    public async Task Reports_become_routes_diffs_long_polls_and_path_answers()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await _router.ReportAsync("room-a", ("room-b", 10, true), ("room-c", 100, true))).StatusCode);
+        await _router.ReportAsync("room-b", ("room-a", 10, true), ("room-c", 10, true));
+        await _router.ReportAsync("room-c", ("room-a", 100, true), ("room-b", 10, true));
+
+        // A relay fetches the whole table, then long-polls for the next.
+        var full = await WaitForTableAsync(t => t.Rooms.Length == 3);
+        Assert.Equal("full", (await _router.RoutesAsync("room-a")).Headers.GetValues("X-Msdn-Table").Single()); // no since: the whole table
+        Assert.Equal<RoomId>(["room-a", "room-b", "room-c"], full.Find("room-a", "room-c")!.Primary);
+
+        var polling = _router.RoutesAsync("room-a", since: full.Version, wait: 10);
+        await _router.ReportAsync("room-b", ("room-a", 10, true), ("room-c", 10, false)); // b→c goes down
+        var answer = await polling.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("diff", answer.Headers.GetValues("X-Msdn-Table").Single());
+        var next = RouteTableCodec.DecodeDiff(await answer.Content.ReadAsByteArrayAsync()).ApplyTo(full);
+        Assert.Equal<RoomId>(["room-a", "room-c"], next.Find("room-a", "room-c")!.Primary);
+
+        // Nothing new: a long-poll ends with 304.
+        Assert.Equal(HttpStatusCode.NotModified, (await _router.RoutesAsync("room-a", since: next.Version, wait: 0.2)).StatusCode);
+
+        // A media engine's path lookup: hops with their relays, cost, expected RTT and loss.
+        var path = await _router.Http.GetFromJsonAsync<PathAnswer>("/v1/paths/room-a/room-b");
+        Assert.Equal(["room-a", "room-b"], path!.Primary.Hops.Select(h => h.Room));
+        Assert.Equal("127.0.0.1:7506", path.Primary.Hops[1].RelayEndpoint);
+        Assert.Equal(10, path.Primary.ExpectedRttMs);
+        Assert.Equal(next.Version, path.Version);
+        var rooms = await _router.Http.GetFromJsonAsync<RoomSummary[]>("/v1/rooms");
+        Assert.Equal(["room-a", "room-b", "room-c"], rooms!.Select(r => r.Room));
+        Assert.Equal(HttpStatusCode.OK, (await _router.Http.GetAsync("/readyz")).StatusCode);
+        Assert.Contains("http_server_request_duration", await _router.Http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_requests_get_clear_4xx_answers_and_the_api_keeps_serving()
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _router.ReportAsync("room-a", new RoomReport { RelayEndpoint = "x:1" }, credential: RouterInstance.Credentials.For("room-b"))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _router.ReportAsync("room a", new RoomReport())).StatusCode);
+        var bad = await _router.ReportAsync("room-a", new RoomReport { RelayEndpoint = "127.0.0.1:1", Links = [new LinkEstimate { Peer = "room-b", RttMs = -1 }] });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("links[0]", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var malformed = new HttpRequestMessage(HttpMethod.Post, "/v1/rooms/room-a/reports") { Content = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json") };
+        malformed.Headers.Authorization = new("Bearer", RouterInstance.Credentials.For("room-a"));
+        Assert.Equal(HttpStatusCode.BadRequest, (await _router.Http.SendAsync(malformed)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _router.Http.GetAsync("/v1/paths/room-a/room-zz")).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await _router.RoutesAsync("room-a", since: 1_000_000)).StatusCode);
+
+        // A relay flooding reports is held back (20 per second per room by default).
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => _router.ReportAsync("room-d", ("room-a", 5, true))));
+        Assert.Contains(statuses, s => s.StatusCode == HttpStatusCode.TooManyRequests);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await _router.ReportAsync("room-a", ("room-b", 10, true))).StatusCode);
+    }
+
+    private async Task<RouteTable> WaitForTableAsync(Func<RouteTable, bool> ready)
+    {
+        long? since = null;
+        var table = RouteTable.Empty;
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var answer = await _router.RoutesAsync("room-a", since, wait: 1);
+            if (answer.StatusCode == HttpStatusCode.OK)
+            {
+                var kind = answer.Headers.GetValues("X-Msdn-Table").Single();
+                var bytes = await answer.Content.ReadAsByteArrayAsync();
+                table = kind == "full" ? RouteTableCodec.Decode(bytes) : RouteTableCodec.DecodeDiff(bytes).ApplyTo(table);
+                if (ready(table))
+                {
+                    return table;
+                }
+            }
+
+            since = table.Version;
+        }
+
+        throw new TimeoutException("the route table never became ready");
+    }
+}

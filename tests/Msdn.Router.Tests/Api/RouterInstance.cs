@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Msdn.Router.Api;
+using Msdn.Router.Hosting;
+using Msdn.Router.Rooms;
+
+namespace Msdn.Router.Tests.Api;
+
+/// <summary>A controller silo as its executable runs it (<see cref="RouterHost"/>) on free ports of 127.0.0.1, with an HTTP client for it.</summary>
+internal sealed class RouterInstance : IAsyncDisposable
+{
+    public static readonly string Key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    private RouterInstance(WebApplication app)
+    {
+        App = app;
+        Http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+    }
+
+    public WebApplication App { get; }
+
+    public HttpClient Http { get; }
+
+    public static RoomCredentials Credentials { get; } = new(Convert.FromBase64String(Key));
+
+    public static async Task<RouterInstance> StartAsync(params string[] extra)
+    {
+        var app = RouterHost.Build(["--listen", "127.0.0.1:0", "--silo-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--report-key", Key, .. extra]);
+        await app.StartAsync();
+        return new RouterInstance(app);
+    }
+
+    public Task<HttpResponseMessage> ReportAsync(string room, params (string Peer, double Rtt, bool Up)[] links) => ReportAsync(room, new RoomReport
+    {
+        RelayEndpoint = $"127.0.0.1:{7500 + room.Length}",
+        Links = [.. links.Select(l => new LinkEstimate { Peer = l.Peer, RttMs = l.Rtt, Up = l.Up })],
+    });
+
+    public Task<HttpResponseMessage> ReportAsync(string room, object body, string? credential = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/rooms/{room}/reports") { Content = JsonContent.Create(body) };
+        request.Headers.Authorization = new("Bearer", credential ?? Credentials.For(room));
+        return Http.SendAsync(request);
+    }
+
+    public Task<HttpResponseMessage> RoutesAsync(string room, long? since = null, double? wait = null)
+    {
+        var query = string.Join('&', new[] { since is null ? null : $"since={since}", wait is null ? null : $"wait={wait}" }.Where(q => q is not null));
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/routes?{query}");
+        request.Headers.Authorization = new("Bearer", Credentials.For(room));
+        request.Headers.Add(RouterEndpoints.RoomHeader, room);
+        return Http.SendAsync(request);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+
+    public static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.DependencyInjection;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Router.Grains;
+using Msdn.Router.Hosting;
+using Msdn.Router.Rooms;
+using Msdn.Router.Routing;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+
+namespace Msdn.Router.Tests.Grains;
+
+/// <summary>Room grains and the route computer on Orleans' test cluster of two silos.</summary>
+public sealed class RouterGrainTests : IAsyncLifetime
+{
+    private TestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = new TestClusterBuilder(2).AddSiloBuilderConfigurator<Silo>().Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.StopAllSilosAsync();
+        await _cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Reports_reach_the_route_computer_and_a_down_link_recomputes_at_once()
+    {
+        var computer = _cluster.Client.GetGrain<IRouteComputerGrain>(0);
+        await Report("a", ("b", 10, true), ("c", 100, true));
+        await Report("b", ("a", 10, true), ("c", 10, true));
+        await Report("c", ("a", 100, true), ("b", 10, true));
+
+        // New rooms recompute at once (the timer is an hour in this cluster).
+        var table = RouteTableCodec.Decode(await computer.Table());
+        Assert.Equal<RoomId>(["a", "b", "c"], table.Rooms);
+        Assert.Equal<RoomId>(["a", "b", "c"], table.Find("a", "c")!.Primary);
+
+        await Report("b", ("a", 10, true), ("c", 10, false));
+        var after = RouteTableCodec.Decode(await computer.Table());
+        Assert.True(after.Version > table.Version);
+        Assert.Equal<RoomId>(["a", "c"], after.Find("a", "c")!.Primary);
+
+        var room = await _cluster.Client.GetGrain<IRoomGrain>("b").Describe();
+        Assert.Equal(("b", 2L), (room.Room, room.Reports));
+        var summaries = await computer.Rooms();
+        Assert.Equal(["a", "b", "c"], summaries.Select(s => s.Room).Order(StringComparer.Ordinal));
+        Assert.Contains(await computer.LinkMetrics(), m => m is { From: "a", To: "c", RttMs: 100 });
+    }
+
+    private Task Report(string room, params (string Peer, double Rtt, bool Up)[] links) =>
+        _cluster.Client.GetGrain<IRoomGrain>(room).Report(new RoomReport
+        {
+            RelayEndpoint = $"127.0.0.1:{7500 + room[0]}",
+            Links = [.. links.Select(l => new LinkEstimate { Peer = l.Peer, RttMs = l.Rtt, Up = l.Up })],
+        });
+
+    private sealed class Silo : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder.AddMemoryGrainStorage(RouterStorage.Name);
+            siloBuilder.Services.AddRouterCore();
+            siloBuilder.Services.Configure<RouterOptions>(o => o.RecomputeInterval = TimeSpan.FromHours(1));
+        }
+    }
+}
