@@ -70,11 +70,14 @@ public static class RelayAdminEndpoints
         relay.Routes?.Current.Version ?? 0,
         relay.Node.LocalEndPoint.ToString() ?? string.Empty,
         relay.Clients?.LocalEndPoint.ToString(),
-        relay.Probe is not null);
+        relay.Probe is not null,
+        relay.Controller?.Status.Via ?? "none",
+        relay.Controller?.Status.LastContact);
 }
 
 /// <summary>What <c>GET /health</c> answers.</summary>
-public sealed record RelayHealth(string Room, string State, int ActiveFlows, long RouteTableVersion, string Listen, string? ClientListen, bool Probing);
+/// <remarks><see cref="Controller"/>: direct, via a peer room, unreachable (forwarding on the last table), or none configured.</remarks>
+public sealed record RelayHealth(string Room, string State, int ActiveFlows, long RouteTableVersion, string Listen, string? ClientListen, bool Probing, string Controller, DateTimeOffset? ControllerLastContact);
 
 /// <summary>The body of <c>PUT /admin/links/{peer}</c>.</summary>
 public sealed record LinkImpairmentRequest(bool Cut = false, double DelayMs = 0, double JitterMs = 0, double Loss = 0)

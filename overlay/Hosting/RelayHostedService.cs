@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
 using Msdn.Overlay.Client;
+using Msdn.Overlay.Control;
 using Msdn.Overlay.Gateway;
 using Msdn.Overlay.Metrics;
 using Msdn.Overlay.Relay;
@@ -39,6 +40,7 @@ public sealed partial class RelayHostedService(
     private ImpairedRelayTransport? _impairment;
     private ImpairedProbeSocket? _probeSocket;
     private RelayMetrics? _metrics;
+    private ControllerEndpoints? _endpoints;
 
     public RelayNode? Node { get; private set; }
 
@@ -49,6 +51,8 @@ public sealed partial class RelayHostedService(
     public ClientPort? Clients { get; private set; }
 
     public TcpGateway? Gateway { get; private set; }
+
+    public ControllerClient? Controller { get; private set; }
 
     public string? Fingerprint { get; private set; }
 
@@ -96,6 +100,7 @@ public sealed partial class RelayHostedService(
             _owned.Insert(0, Gateway);
         }
 
+        StartController(settings);
         Log.Started(_logger, room, Node.LocalEndPoint, _impairment.Name, Fingerprint, Routes.Current.Version);
     }
 
@@ -176,6 +181,50 @@ public sealed partial class RelayHostedService(
         _owned.Insert(0, new Releaser(following, Probe));
     }
 
+    /// <summary>
+    /// The control link (with <c>--controller</c>): reports out, route tables in, directly or through a
+    /// peer; and this relay carries its peers' control exchanges when they cannot reach the controller.
+    /// </summary>
+    private void StartController(RelayOptions settings)
+    {
+        if (settings.Controller is not { Length: > 0 } controller)
+        {
+            return;
+        }
+
+        var http = new HttpClient { BaseAddress = new Uri(controller.EndsWith('/') ? controller : controller + "/"), Timeout = Timeout.InfiniteTimeSpan };
+        var credential = settings.ControllerCredential!;
+        var node = Node!;
+        node.ControlProxy = (request, cancellationToken) => ControlTunnel.SendAsync(http, request, cancellationToken);
+        var probe = Probe;
+        bool LinkUp(RoomId peer) => probe is null || probe.Snapshot().Any(l => l.Peer == peer && l.State == Msdn.Probe.Detection.LinkState.Up);
+        _endpoints = new ControllerEndpoints(new DirectControlChannel(http, credential), node, [.. _peers.Keys], credential, LinkUp, time);
+        var advertise = settings.Advertise is { Length: > 0 } a ? a : node.LocalEndPoint.ToString()!;
+        Controller = new ControllerClient(
+            _endpoints,
+            node,
+            Routes!,
+            probe,
+            () => new RelayReportBody(advertise, node.State.ToString(), [], Clients?.LocalEndPoint.ToString()),
+            time,
+            settings.ReportInterval,
+            loggers.CreateLogger<ControllerClient>());
+        Controller.Start();
+        var client = Controller;
+        _metrics!.ObserveController(() => client.Status.Via switch
+        {
+            ControllerStatus.Direct => 1,
+            ControllerStatus.Unreachable => 0,
+            _ => 2,
+        });
+        _owned.Insert(0, new Closer(async () =>
+        {
+            await Controller.DisposeAsync().ConfigureAwait(false);
+            _endpoints.Dispose();
+            http.Dispose();
+        }));
+    }
+
     /// <summary>Probes go to the same host and port as relay streams, over UDP.</summary>
     private static EndPoint ProbeEndpoint(EndPoint relay) => relay;
 
@@ -199,6 +248,11 @@ public sealed partial class RelayHostedService(
 
             throw new PlatformNotSupportedException("QUIC needs Linux, Windows or macOS.");
         }
+    }
+
+    private sealed class Closer(Func<Task> close) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await close().ConfigureAwait(false);
     }
 
     private sealed class Releaser(IDisposable subscription, ProbeAgent agent) : IAsyncDisposable

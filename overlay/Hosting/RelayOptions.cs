@@ -14,6 +14,15 @@ public sealed class RelayOptions
     /// <summary>The controller's base URL (reports out, route tables in); optional until the controller runs.</summary>
     public string? Controller { get; set; }
 
+    /// <summary>This room's credential at the controller (from the operator: base64url HMAC of the room under the controller's report key); required with <see cref="Controller"/>.</summary>
+    public string? ControllerCredential { get; set; }
+
+    /// <summary>How often the relay reports to the controller (and at once when a link goes down or up).</summary>
+    public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Where peer relays reach this one (host:port), as reported to the controller; the bound listen address when empty.</summary>
+    public string? Advertise { get; set; }
+
     /// <summary>Where peer relays connect (address:port).</summary>
     public string Listen { get; set; } = "0.0.0.0:7500";
 

@@ -43,6 +43,16 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             Fail(nameof(options.Controller), $"(--controller) must be an absolute http(s) URL, got '{controller}'.");
         }
 
+        if (options.Controller is { Length: > 0 } && string.IsNullOrWhiteSpace(options.ControllerCredential))
+        {
+            Fail(nameof(options.ControllerCredential), "is required with Relay:Controller (the room's credential, from the controller's operator).");
+        }
+
+        if (options.ReportInterval <= TimeSpan.Zero)
+        {
+            Fail(nameof(options.ReportInterval), $"must be positive, got {options.ReportInterval}.");
+        }
+
         if (!IPEndPoint.TryParse(options.Listen ?? string.Empty, out _))
         {
             Fail(nameof(options.Listen), $"(--listen) must be address:port, got '{options.Listen}'.");

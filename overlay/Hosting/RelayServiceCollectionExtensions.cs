@@ -19,6 +19,8 @@ public static class RelayServiceCollectionExtensions
         ["--admin"] = "Relay:Admin",
         ["--forward"] = "Relay:Forward",
         ["--deliver"] = "Relay:Deliver",
+        ["--credential"] = "Relay:ControllerCredential",
+        ["--advertise"] = "Relay:Advertise",
     };
 
     /// <summary>Adds the relay (configured from <c>Relay</c>, validated at start-up) as a hosted service.</summary>

@@ -71,6 +71,9 @@ public sealed class RelayMetrics : IDisposable
     /// <summary>Publishes the lifecycle state (0 serving, 1 draining, 2 drained) as a gauge.</summary>
     public void ObserveState(Func<int> state) => _meter.CreateObservableGauge("msdn.relay.state", () => new Measurement<int>(state(), _room), description: "0 serving, 1 draining, 2 drained.");
 
+    /// <summary>Publishes the control link (1 direct, 2 through a peer, 0 unreachable: forwarding on the last table).</summary>
+    public void ObserveController(Func<int> link) => _meter.CreateObservableGauge("msdn.relay.controller.link", () => new Measurement<int>(link(), _room), description: "1 direct, 2 through a peer relay, 0 unreachable (forwarding on the last route table).");
+
     public void Dispose()
     {
         if (_ownsMeter)

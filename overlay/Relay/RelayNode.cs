@@ -95,6 +95,11 @@ public sealed partial class RelayNode : IAsyncDisposable
     public Task<RelayFlow> OpenFlowAsync(RoomId destination, string endpoint, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(endpoint);
+        if (endpoint == ControlEndpoint)
+        {
+            throw new ArgumentException($"{ControlEndpoint} is reserved for the control tunnel.", nameof(endpoint));
+        }
+
         if (!TryAdmit())
         {
             throw new RelayDrainingException(Room, State);
@@ -212,7 +217,11 @@ public sealed partial class RelayNode : IAsyncDisposable
                 throw new FrameFormatException($"Flow {open.FlowId}'s path {string.Join('>', open.Path)} does not pass {Room} after its first room.");
             }
 
-            if (at == open.Path.Length - 1)
+            if (at == open.Path.Length - 1 && open.Endpoint == ControlEndpoint)
+            {
+                await ServeControlTunnelAsync(frames).ConfigureAwait(false);
+            }
+            else if (at == open.Path.Length - 1)
             {
                 await ServeEgressAsync(frames, open).ConfigureAwait(false);
             }

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using MessagePack;
+
+namespace Msdn.Overlay.Control;
+
+/// <summary>
+/// The two HTTP exchanges of the control link, written once and sent either directly or through a
+/// tunnel: how a request is built and how its answer is read.
+/// </summary>
+public static class ControlExchange
+{
+    public const string RoomHeader = "X-Msdn-Room";
+
+    public static HttpRequestMessage Report(string room, string credential, RelayReportBody body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"v1/rooms/{Uri.EscapeDataString(room)}/reports") { Content = JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+        return request;
+    }
+
+    public static HttpRequestMessage Routes(string room, string credential, long? since, TimeSpan wait)
+    {
+        var query = since is { } version ? $"?since={version}&wait={wait.TotalSeconds:F0}" : string.Empty;
+        var request = new HttpRequestMessage(HttpMethod.Get, $"v1/routes{query}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+        request.Headers.Add(RoomHeader, room);
+        return request;
+    }
+
+    /// <summary>Reads a routes answer; a server error is a <see cref="ControlChannelException"/>, a refusal an <see cref="InvalidOperationException"/>.</summary>
+    public static RoutesAnswer ReadRoutes(HttpStatusCode status, string? tableKind, byte[] body) => status switch
+    {
+        HttpStatusCode.OK => new RoutesAnswer(tableKind == "diff" ? RoutesAnswerKind.Diff : RoutesAnswerKind.Full, body),
+        HttpStatusCode.NotModified => new RoutesAnswer(RoutesAnswerKind.NotModified, []),
+        HttpStatusCode.Conflict => new RoutesAnswer(RoutesAnswerKind.Restarted, []),
+        >= HttpStatusCode.InternalServerError => throw new ControlChannelException($"The controller answered {(int)status}."),
+        _ => throw new InvalidOperationException($"The controller refused the route fetch ({(int)status}): check Relay:ControllerCredential."),
+    };
+
+    public static void CheckReport(HttpStatusCode status)
+    {
+        if (status >= HttpStatusCode.InternalServerError)
+        {
+            throw new ControlChannelException($"The controller answered {(int)status}.");
+        }
+
+        if ((int)status >= 400 && status != HttpStatusCode.TooManyRequests)
+        {
+            throw new InvalidOperationException($"The controller refused the report ({(int)status}): check Relay:ControllerCredential.");
+        }
+    }
+}
+
+/// <summary>An HTTP request carried through a peer relay's control tunnel.</summary>
+[MessagePackObject]
+public sealed record TunnelRequest(
+    [property: Key(0)] string Method,
+    [property: Key(1)] string PathAndQuery,
+    [property: Key(2)] Dictionary<string, string> Headers,
+    [property: Key(3)] byte[] Body,
+    [property: Key(4)] string? ContentType);
+
+/// <summary>The controller's answer, carried back through the tunnel.</summary>
+[MessagePackObject]
+public sealed record TunnelResponse(
+    [property: Key(0)] int Status,
+    [property: Key(1)] Dictionary<string, string> Headers,
+    [property: Key(2)] byte[] Body);

@@ -1,0 +1,217 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.Extensions.Logging;
+using Msdn.Graph.Tables;
+using Msdn.Overlay.Hosting;
+using Msdn.Overlay.Relay;
+using Msdn.Probe.Agent;
+using Msdn.Probe.Detection;
+
+namespace Msdn.Overlay.Control;
+
+/// <summary>
+/// The relay's control link: reports out (every interval, and at once when the probe agent declares a link
+/// down or up) and route tables in (long-polling for the next version, applying diffs). Each exchange
+/// goes to the controller directly, or through a peer relay's control tunnel when the direct path fails
+/// (<see cref="ControlTunnel"/>); while neither works the relay keeps forwarding on its last table and
+/// <see cref="Status"/> says so.
+/// </summary>
+public sealed partial class ControllerClient : IAsyncDisposable
+{
+    public static readonly TimeSpan LongPollWait = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a report (or the slack beyond a long-poll's wait) may take before the channel counts as failed.</summary>
+    public static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly ControllerEndpoints _endpoints;
+    private readonly RelayNode _node;
+    private readonly RouteTableStore _routes;
+    private readonly ProbeAgent? _probe;
+    private readonly Func<RelayReportBody> _status;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _reportInterval;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private TaskCompletionSource _reportNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly IDisposable? _following;
+    private Task? _reporting;
+    private Task? _polling;
+    private volatile ControllerStatus _statusNow = new(ControllerStatus.Unreachable, null, 0, "not started");
+
+    public ControllerClient(ControllerEndpoints endpoints, RelayNode node, RouteTableStore routes, ProbeAgent? probe, Func<RelayReportBody> status, TimeProvider time, TimeSpan reportInterval, ILogger<ControllerClient> logger)
+    {
+        _endpoints = endpoints;
+        _node = node;
+        _routes = routes;
+        _probe = probe;
+        _status = status;
+        _time = time;
+        _reportInterval = reportInterval;
+        _logger = logger;
+        _following = probe?.Subscribe(_ => ReportSoon());
+    }
+
+    public ControllerStatus Status => _statusNow;
+
+    public void Start()
+    {
+        _reporting = Task.Run(ReportLoopAsync);
+        _polling = Task.Run(PollLoopAsync);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _following?.Dispose();
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var loop in new[] { _reporting, _polling })
+        {
+            if (loop is not null)
+            {
+                try
+                {
+                    await loop.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+
+        _stopping.Dispose();
+    }
+
+    private void ReportSoon() => Volatile.Read(ref _reportNow).TrySetResult();
+
+    private async Task ReportLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            var body = _status() with { Links = Links() };
+            await ExchangeAsync((channel, token) => Done(channel.ReportAsync(_node.Room.Value, body, token)), ReportTimeout).ConfigureAwait(false);
+            // The next report at the interval, or at once when the probe agent declares a link down or up.
+            var soon = Volatile.Read(ref _reportNow).Task;
+            try
+            {
+                await Task.WhenAny(soon, Task.Delay(_reportInterval, _time, _stopping.Token)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            if (soon.IsCompleted)
+            {
+                Interlocked.Exchange(ref _reportNow, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            }
+        }
+    }
+
+    private List<LinkEstimateBody> Links() =>
+        _probe?.Snapshot()
+            .Where(l => l.ProbesSent > 0)
+            .Select(l => new LinkEstimateBody(l.Peer.Value, l.Quality.RttMs, l.Quality.JitterMs, l.Quality.Loss, l.State == LinkState.Up && l.RepliesReceived > 0))
+            .ToList()
+        ?? [];
+
+    private async Task PollLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            var known = _routes.Current;
+            var answer = await ExchangeAsync<RoutesAnswer?>(async (channel, token) => await channel.RoutesAsync(_node.Room.Value, known.Version > 0 ? known.Version : null, LongPollWait, token).ConfigureAwait(false), LongPollWait + ReportTimeout).ConfigureAwait(false);
+            if (answer is null)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(500), _time, _stopping.Token).ConfigureAwait(false); // unreachable: try again soon
+                continue;
+            }
+
+            try
+            {
+                var table = answer.Value.Kind switch
+                {
+                    RoutesAnswerKind.Full => RouteTableCodec.Decode(answer.Value.Body),
+                    RoutesAnswerKind.Diff => RouteTableCodec.DecodeDiff(answer.Value.Body).ApplyTo(known),
+                    RoutesAnswerKind.Restarted => null,
+                    _ => known,
+                };
+                if (table is null)
+                {
+                    _routes.Replace(RouteTable.Empty); // the controller's version line restarted: fetch whole next time
+                }
+                else if (table.Version != known.Version)
+                {
+                    _routes.Replace(table);
+                    Log.NewTable(_logger, _node.Room, table.Version, _statusNow.Via);
+                }
+            }
+            catch (Exception e) when (e is RouteTableFormatException or RouteTableVersionException)
+            {
+                Log.BadTable(_logger, _node.Room, e.Message);
+                _routes.Replace(RouteTable.Empty);
+            }
+        }
+    }
+
+    /// <summary>One exchange, directly or through a peer; default when nothing got through (the status says so).</summary>
+    private async Task<T?> ExchangeAsync<T>(Func<IControlChannel, CancellationToken, Task<T>> exchange, TimeSpan timeout)
+    {
+        string? lastError = null;
+        foreach (var channel in _endpoints.Channels())
+        {
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, _endpoints.BrokenToken(channel));
+            attempt.CancelAfter(timeout);
+            try
+            {
+                var result = await exchange(channel, attempt.Token).ConfigureAwait(false);
+                _endpoints.Succeeded(channel);
+                if (_statusNow.Via != channel.Name)
+                {
+                    Log.ControlVia(_logger, _node.Room, channel.Name);
+                }
+
+                _statusNow = new ControllerStatus(channel.Name, _time.GetUtcNow(), _routes.Current.Version, null);
+                return result;
+            }
+            catch (Exception e) when (!_stopping.IsCancellationRequested && e is HttpRequestException or IOException or OperationCanceledException or InvalidOperationException or Framing.FrameFormatException)
+            {
+                _endpoints.Failed(channel);
+                lastError = $"{channel.Name}: {e.Message}";
+            }
+        }
+
+        if (_statusNow.Reachable)
+        {
+            Log.ControllerLost(_logger, _node.Room, lastError ?? "no channel");
+        }
+
+        _statusNow = new ControllerStatus(ControllerStatus.Unreachable, _statusNow.LastContact, _routes.Current.Version, lastError);
+        return default;
+    }
+
+    private static async Task<bool> Done(Task exchange)
+    {
+        await exchange.ConfigureAwait(false);
+        return true;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "Relay {Room}: route table version {Version} from the controller ({Via})")]
+        public static partial void NewTable(ILogger logger, Graph.Topology.RoomId room, long version, string via);
+
+        [LoggerMessage(EventId = 4402, Level = LogLevel.Warning, Message = "Relay {Room}: the controller sent an unusable table: {Reason}; fetching it whole")]
+        public static partial void BadTable(ILogger logger, Graph.Topology.RoomId room, string reason);
+
+        [LoggerMessage(EventId = 4403, Level = LogLevel.Information, Message = "Relay {Room}: control link now {Via}")]
+        public static partial void ControlVia(ILogger logger, Graph.Topology.RoomId room, string via);
+
+        [LoggerMessage(EventId = 4404, Level = LogLevel.Warning, Message = "Relay {Room}: controller unreachable ({Reason}); forwarding on the last route table")]
+        public static partial void ControllerLost(ILogger logger, Graph.Topology.RoomId room, string reason);
+    }
+}

@@ -1,0 +1,22 @@
+namespace Msdn.Overlay.Control;
+
+/// <summary>The controller over plain HTTP from this relay.</summary>
+public sealed class DirectControlChannel(HttpClient http, string credential) : IControlChannel
+{
+    public string Name => ControllerStatus.Direct;
+
+    public async Task ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken)
+    {
+        using var request = ControlExchange.Report(room, credential, body);
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        ControlExchange.CheckReport(response.StatusCode);
+    }
+
+    public async Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var request = ControlExchange.Routes(room, credential, since, wait);
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var kind = response.Headers.TryGetValues("X-Msdn-Table", out var values) ? values.FirstOrDefault() : null;
+        return ControlExchange.ReadRoutes(response.StatusCode, kind, await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
+    }
+}

@@ -1,0 +1,27 @@
+namespace Msdn.Overlay.Control;
+
+/// <summary>One way to the controller: directly over HTTP, or through a peer relay's control tunnel.</summary>
+public interface IControlChannel
+{
+    /// <summary>"direct", or "via room-x".</summary>
+    string Name { get; }
+
+    Task ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken);
+
+    Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken);
+}
+
+public enum RoutesAnswerKind
+{
+    Full,
+    Diff,
+    NotModified,
+
+    /// <summary>The controller's version line is behind ours (it restarted without its state): fetch whole.</summary>
+    Restarted,
+}
+
+public readonly record struct RoutesAnswer(RoutesAnswerKind Kind, byte[] Body);
+
+/// <summary>The controller answered with a server error, or a tunnel could not carry the exchange.</summary>
+public sealed class ControlChannelException(string message) : IOException(message);

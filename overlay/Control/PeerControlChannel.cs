@@ -1,0 +1,24 @@
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Relay;
+
+namespace Msdn.Overlay.Control;
+
+/// <summary>The controller through a peer relay: the same HTTP exchange, carried over the overlay to the peer, which sends it on.</summary>
+public sealed class PeerControlChannel(RelayNode node, RoomId peer, string credential) : IControlChannel
+{
+    public string Name => $"via {peer}";
+
+    public async Task ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken)
+    {
+        using var request = ControlExchange.Report(room, credential, body);
+        var response = await node.TunnelAsync(peer, await ControlTunnel.ToTunnelAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        ControlExchange.CheckReport((System.Net.HttpStatusCode)response.Status);
+    }
+
+    public async Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var request = ControlExchange.Routes(room, credential, since, wait);
+        var response = await node.TunnelAsync(peer, await ControlTunnel.ToTunnelAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        return ControlExchange.ReadRoutes((System.Net.HttpStatusCode)response.Status, response.Headers.GetValueOrDefault("X-Msdn-Table"), response.Body);
+    }
+}

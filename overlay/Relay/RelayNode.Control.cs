@@ -1,0 +1,105 @@
+using System.Buffers;
+using MessagePack;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Control;
+using Msdn.Overlay.Framing;
+
+namespace Msdn.Overlay.Relay;
+
+/// <summary>
+/// The control tunnel: a relay that cannot reach the controller sends its control exchange to a peer
+/// relay over the overlay (a stream opened to the <see cref="ControlEndpoint"/>), and the peer sends it on.
+/// </summary>
+public sealed partial class RelayNode
+{
+    /// <summary>The reserved endpoint of the control tunnel; no media flow may use it.</summary>
+    public const string ControlEndpoint = "$control";
+
+    /// <summary>How this relay sends a peer's tunnelled exchange on to the controller; null when it has no controller.</summary>
+    public Func<TunnelRequest, CancellationToken, Task<TunnelResponse>>? ControlProxy { get; set; }
+
+    /// <summary>Carries one control exchange through <paramref name="peer"/>'s relay.</summary>
+    public async Task<TunnelResponse> TunnelAsync(RoomId peer, TunnelRequest request, CancellationToken cancellationToken)
+    {
+        var stream = await OpenStreamToAsync(peer, cancellationToken).ConfigureAwait(false);
+        await using var frames = new FrameStream(stream, FrameLimits.Default);
+        await frames.WriteAsync(Frame.Open(new OpenFlow(0, Room.Value, peer.Value, ControlEndpoint, [Room.Value, peer.Value], 0)), cancellationToken).ConfigureAwait(false);
+        await WritePiecesAsync(frames, MessagePackSerializer.Serialize(request, ControlTunnel.Options, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var answer = await ReadPiecesAsync(frames, cancellationToken).ConfigureAwait(false);
+        return Deserialize<TunnelResponse>(answer);
+    }
+
+    private async Task ServeControlTunnelAsync(FrameStream frames)
+    {
+        if (ControlProxy is not { } proxy)
+        {
+            await frames.WriteAsync(Frame.Close(new CloseFlow(0, $"relay {Room} has no controller to reach")), _stopping.Token).ConfigureAwait(false);
+            return;
+        }
+
+        var request = Deserialize<TunnelRequest>(await ReadPiecesAsync(frames, _stopping.Token).ConfigureAwait(false));
+        if (!ControlTunnel.IsAllowed(request))
+        {
+            throw new FrameFormatException($"The control tunnel carries only reports and route fetches, not {request.Method} {request.PathAndQuery}.");
+        }
+
+        TunnelResponse response;
+        try
+        {
+            response = await proxy(request, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            await frames.WriteAsync(Frame.Close(new CloseFlow(0, $"relay {Room} cannot reach the controller either: {e.Message}")), _stopping.Token).ConfigureAwait(false);
+            return;
+        }
+
+        await WritePiecesAsync(frames, MessagePackSerializer.Serialize(response, ControlTunnel.Options, _stopping.Token), _stopping.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>A message as Data frames of at most <see cref="ControlTunnel.PieceBytes"/>, then a Close marking its end.</summary>
+    private static async Task WritePiecesAsync(FrameStream frames, byte[] message, CancellationToken cancellationToken)
+    {
+        ulong piece = 0;
+        for (var at = 0; at < message.Length; at += ControlTunnel.PieceBytes)
+        {
+            var length = Math.Min(ControlTunnel.PieceBytes, message.Length - at);
+            await frames.WriteAsync(Frame.Data(0, piece++, new ReadOnlySequence<byte>(message, at, length)), cancellationToken).ConfigureAwait(false);
+        }
+
+        await frames.WriteAsync(Frame.Close(new CloseFlow(0, "end")), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<byte[]> ReadPiecesAsync(FrameStream frames, CancellationToken cancellationToken)
+    {
+        using var message = new MemoryStream();
+        while (await frames.ReadAsync(cancellationToken).ConfigureAwait(false) is { } read)
+        {
+            if (read.Frame.Control is CloseFlow close)
+            {
+                return close.Reason == "end" ? message.ToArray() : throw new ControlChannelException(close.Reason);
+            }
+
+            if (!read.Frame.IsData || message.Length + read.Payload.Length > ControlTunnel.MaxMessageBytes)
+            {
+                throw new FrameFormatException("A control tunnel message must be Data frames within its size limit, then a Close.");
+            }
+
+            message.Write(read.Payload);
+        }
+
+        throw new ControlChannelException("The control tunnel closed mid-message.");
+    }
+
+    private static T Deserialize<T>(byte[] bytes)
+    {
+        try
+        {
+            return MessagePackSerializer.Deserialize<T>(bytes, ControlTunnel.Options) ?? throw new FrameFormatException($"An empty {typeof(T).Name}.");
+        }
+        catch (MessagePackSerializationException e)
+        {
+            throw new FrameFormatException($"A malformed {typeof(T).Name}: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Msdn.Overlay.Hosting;
+using Msdn.Overlay.Security;
+using Msdn.Overlay.Transport;
+using Msdn.Router.Api;
+using Msdn.Router.Hosting;
+
+namespace Msdn.Integration.Tests;
+
+/// <summary>
+/// A real controller and real relays on 127.0.0.1, each relay with its probe agent, reporting to the
+/// controller (room-a through a cuttable proxy, so its direct control connection can be cut) and
+/// following its route tables.
+/// </summary>
+internal sealed class ControlledOverlay : IAsyncDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("overlay-").FullName;
+
+    private ControlledOverlay(WebApplication router, TcpCutProxy proxy)
+    {
+        Router = router;
+        ControlProxy = proxy;
+    }
+
+    public WebApplication Router { get; }
+
+    /// <summary>Between room-a's relay and the controller.</summary>
+    public TcpCutProxy ControlProxy { get; }
+
+    public Dictionary<string, WebApplication> Relays { get; } = [];
+
+    public static async Task<ControlledOverlay> StartAsync(params string[] rooms)
+    {
+        var key = RandomNumberGenerator.GetBytes(32);
+        var router = RouterHost.Build([
+            "--listen", "127.0.0.1:0", "--silo-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--report-key", Convert.ToBase64String(key), "--Router:RecomputeInterval=00:00:00.250"]);
+        await router.StartAsync();
+        var controller = new Uri(router.Urls.First());
+        var overlay = new ControlledOverlay(router, new TcpCutProxy(new DnsEndPoint(controller.Host, controller.Port)));
+        var credentials = new RoomCredentials(key);
+        var ports = rooms.ToDictionary(r => r, _ => FreePort());
+        var fingerprints = new List<string>();
+        foreach (var room in rooms)
+        {
+            using var certificate = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(overlay._dir, room), room, TimeProvider.System);
+            fingerprints.Add(RelayCertificates.Fingerprint(certificate));
+        }
+
+        var probeKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        foreach (var room in rooms)
+        {
+            var via = room == rooms[0] ? $"http://{overlay.ControlProxy.LocalEndPoint}" : controller.ToString();
+            string[] args =
+            [
+                "--room", room, "--listen", $"127.0.0.1:{ports[room]}", "--data-dir", Path.Combine(overlay._dir, room), "--admin", "127.0.0.1:0",
+                "--controller", via, "--credential", credentials.For(room),
+                $"--Probe:ClusterKey={probeKey}", "--Probe:BaseInterval=00:00:00.100", "--Probe:FastInterval=00:00:00.050", "--Probe:ProbeTimeout=00:00:00.100",
+                .. rooms.Where(p => p != room).Select(p => $"--Relay:Peers:{p}=127.0.0.1:{ports[p]}"),
+                .. fingerprints.Select((f, i) => $"--Relay:PinnedFingerprints:{i}={f}"),
+            ];
+            var relay = RelayHost.Build(args);
+            await relay.StartAsync();
+            overlay.Relays[room] = relay;
+        }
+
+        return overlay;
+    }
+
+    public RelayHostedService Relay(string room) => Relays[room].Services.GetRequiredService<RelayHostedService>();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var relay in Relays.Values)
+        {
+            await relay.StopAsync();
+            await relay.DisposeAsync();
+        }
+
+        await ControlProxy.DisposeAsync();
+        await Router.StopAsync();
+        await Router.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    public static async Task<TimeSpan> WaitUntilAsync(Func<bool> condition, TimeSpan limit, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string what = "")
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+        while (!condition())
+        {
+            Assert.True(TimeProvider.System.GetElapsedTime(started) < limit, $"timed out after {limit.TotalSeconds} s waiting for {what}");
+            await timer.WaitForNextTickAsync();
+        }
+
+        return TimeProvider.System.GetElapsedTime(started);
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
