@@ -78,6 +78,7 @@ internal static class FloydWarshall
     }
 
     /// <summary>Textbook update of tile (ib, jb) over the k of block kb, k in order (the tile may feed itself).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: a server must not run it quick-jitted
     private static void Relax(float[] dist, int n, int stride, int ib, int jb, int kb)
     {
         var width = Vector<float>.Count;
@@ -108,6 +109,7 @@ internal static class FloydWarshall
     }
 
     /// <summary>Tile (ib, jb) = min(tile, column tile (ib, kb) ⊗ row tile (kb, jb)); both inputs are final.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: a server must not run it quick-jitted
     private static void MinPlus(float[] dist, int n, int stride, int ib, int jb, int kb)
     {
         var width = Vector<float>.Count;
@@ -181,6 +183,7 @@ internal static class FloydWarshall
         a31.StoreUnsafe(ref d0, r3 + col + width);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: a server must not run it quick-jitted
     private static void Kernel1x1(ref float d0, int stride, int i, int j, int k0, int k1)
     {
         var rowI = (nuint)(i * stride);

@@ -86,6 +86,7 @@ internal sealed partial class ShortestPaths
     /// most cheaply leaves s. One masked min-plus sweep per target, vectorised over sources; the common
     /// case (no improvement) costs one compare.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ComputeFirstHops(DenseGraph graph, int t)
     {
         int n = Count, stride = Stride, width = Vector<float>.Count;
@@ -159,6 +160,7 @@ internal sealed partial class ShortestPaths
     /// this quarters its cost), and the common case (no source improves for any of them) is one load, four
     /// adds and compares, and a branch. Same results (tests check).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ComputeFirstHops(DenseGraph graph, int t0, int t1, int t2, int t3)
     {
         int n = Count, stride = Stride, width = Vector<float>.Count;

@@ -36,7 +36,7 @@ public static class RouterEndpoints
             RoomReport? report;
             try
             {
-                report = await request.ReadFromJsonAsync<RoomReport>(request.HttpContext.RequestAborted).ConfigureAwait(false);
+                report = await request.ReadFromJsonAsync(RouterJsonContext.Default.RoomReport, request.HttpContext.RequestAborted).ConfigureAwait(false);
             }
             catch (System.Text.Json.JsonException e)
             {
@@ -103,7 +103,7 @@ public static class RouterEndpoints
             }
 
             return PathLookup.Find(cache.Current, new RoomId(from), new RoomId(to)) is { } answer
-                ? Results.Ok(answer)
+                ? Results.Json(answer, RouterJsonContext.Default.PathAnswer)
                 : Results.Problem($"No path from {from} to {to} in table version {cache.Current.Table.Version} (unknown room, or no route).", statusCode: StatusCodes.Status404NotFound);
         }).RequireRateLimiting(RouterRateLimits.Paths);
 

@@ -30,10 +30,10 @@ public static class RouterRateLimits
                 context.Request.RouteValues["room"]?.ToString() ?? string.Empty,
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = reportsPerSecondPerRoom, Window = TimeSpan.FromSeconds(1) }));
             limiter.AddPolicy(Routes, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? string.Empty,
+                context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None,
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 1000, Window = TimeSpan.FromSeconds(1) }));
             limiter.AddPolicy(Paths, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? string.Empty,
+                context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None,
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 200_000, Window = TimeSpan.FromSeconds(1) }));
         });
     }

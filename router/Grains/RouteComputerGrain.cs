@@ -5,6 +5,7 @@ using Msdn.Graph.Tables;
 using Msdn.Router.Rooms;
 using Msdn.Router.Routing;
 using Orleans;
+using Orleans.Concurrency;
 using Orleans.Runtime;
 
 namespace Msdn.Router.Grains;
@@ -13,6 +14,7 @@ namespace Msdn.Router.Grains;
 /// Thin shell around <see cref="RouteBook"/>: recomputes on a timer and at once when a link goes down,
 /// persists the latest table (a restarted cluster resumes from it, same version line), and serves it.
 /// </summary>
+[Reentrant] // reports keep arriving while a recomputation runs off the grain's turn
 public sealed partial class RouteComputerGrain(
     [PersistentState("routes", RouterStorage.Name)] IPersistentState<RouteTableState> state,
     IOptions<RouterOptions> options,
@@ -24,6 +26,15 @@ public sealed partial class RouteComputerGrain(
     private readonly RouteBook _book = new(computer, options.Value);
     private byte[] _encoded = RouteTableCodec.Encode(RouteTable.Empty);
     private DateTimeOffset _warmUntil;
+    private long _lastComputed;
+    private IGrainTimer? _soon;
+    private bool _computing;
+
+    /// <summary>
+    /// Urgent recomputations (a link down) come at most this often: a burst of down reports costs one. New
+    /// rooms wait for the tick: recomputing for each of hundreds of rooms joining would starve the reports.
+    /// </summary>
+    public static readonly TimeSpan MinimumGap = TimeSpan.FromMilliseconds(100);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -42,12 +53,30 @@ public sealed partial class RouteComputerGrain(
 
     public async Task Accept(RoomRecord record)
     {
-        var known = _book.Rooms.ContainsKey(new Graph.Topology.RoomId(record.Room));
         _book.Accept(record);
-        if (_book.UrgentChange || !known)
+        if (_book.UrgentChange)
         {
-            await RecomputeAsync().ConfigureAwait(true); // a link went down or a room appeared: do not wait for the tick
+            await RecomputeSoonAsync().ConfigureAwait(true); // a link went down: do not wait for the tick
         }
+    }
+
+    private async Task RecomputeSoonAsync()
+    {
+        var since = time.GetElapsedTime(_lastComputed);
+        if (since >= MinimumGap)
+        {
+            await RecomputeAsync().ConfigureAwait(true);
+            return;
+        }
+
+        _soon ??= this.RegisterGrainTimer(
+            async _ =>
+            {
+                _soon?.Dispose();
+                _soon = null;
+                await RecomputeAsync().ConfigureAwait(true);
+            },
+            new GrainTimerCreationOptions(MinimumGap - since, Timeout.InfiniteTimeSpan));
     }
 
     public Task<string> Silo() => Task.FromResult(silo.SiloAddress.ToString());
@@ -64,22 +93,33 @@ public sealed partial class RouteComputerGrain(
 
     private async Task RecomputeAsync()
     {
-        if (time.GetUtcNow() < _warmUntil)
+        if (time.GetUtcNow() < _warmUntil || _computing)
         {
-            return;
+            return; // one recomputation at a time; the next tick or down event starts the next
         }
 
-        var started = time.GetTimestamp();
-        if (!_book.Recompute(time.GetUtcNow()))
+        _computing = true;
+        try
         {
-            return;
-        }
+            var started = _lastComputed = time.GetTimestamp();
+            var inputs = _book.Inputs(time.GetUtcNow());
+            var previous = _book.Table;
+            var next = await Task.Run(() => RouteBook.Compute(computer, inputs, previous)).ConfigureAwait(true);
+            if (!_book.Publish(next))
+            {
+                return;
+            }
 
-        _encoded = RouteTableCodec.Encode(_book.Table);
-        var took = time.GetElapsedTime(started).TotalMilliseconds;
-        Log.Published(logger, _book.Table.Version, _book.Table.Rooms.Length, took);
-        state.State = new RouteTableState { Encoded = _encoded };
-        await state.WriteStateAsync().ConfigureAwait(true);
+            _encoded = RouteTableCodec.Encode(_book.Table);
+            var took = time.GetElapsedTime(started).TotalMilliseconds;
+            Log.Published(logger, _book.Table.Version, _book.Table.Rooms.Length, took);
+            state.State = new RouteTableState { Encoded = _encoded };
+            await state.WriteStateAsync().ConfigureAwait(true);
+        }
+        finally
+        {
+            _computing = false;
+        }
     }
 
     private static partial class Log

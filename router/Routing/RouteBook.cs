@@ -44,27 +44,44 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
     }
 
     /// <summary>Recomputes from what the rooms last said; returns whether the table (its routes or rooms) changed.</summary>
-    public bool Recompute(DateTimeOffset now)
+    public bool Recompute(DateTimeOffset now) => Publish(Compute(computer, Inputs(now), Table));
+
+    /// <summary>What a recomputation needs, taken in one turn so the heavy part can run elsewhere while reports keep coming.</summary>
+    public RouteInputs Inputs(DateTimeOffset now)
     {
         UrgentChange = false;
-        var live = _rooms
-            .Where(r => r.Value.Liveness(now, options.StaleAfter, options.UnreachableAfter) != RoomLiveness.Unreachable)
-            .ToDictionary(r => r.Key, r => r.Value);
+        var live = _rooms.Values.Where(r => r.Liveness(now, options.StaleAfter, options.UnreachableAfter) != RoomLiveness.Unreachable).ToArray();
+        return new RouteInputs(live);
+    }
+
+    /// <summary>The heavy part, pure: the graph of the live rooms' links seen up, and its routes with hysteresis against <paramref name="previous"/>.</summary>
+    public static RouteTable Compute(RouteComputer computer, RouteInputs inputs, RouteTable previous)
+    {
+        ArgumentNullException.ThrowIfNull(computer);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var live = inputs.Rooms.Select(r => new RoomId(r.Room)).ToHashSet();
         var links = new List<Link>();
-        foreach (var (room, record) in live)
+        foreach (var record in inputs.Rooms)
         {
+            var room = new RoomId(record.Room);
             foreach (var estimate in record.Latest!.Links)
             {
                 var peer = new RoomId(estimate.Peer);
-                if (estimate.Up && peer != room && live.ContainsKey(peer))
+                if (estimate.Up && peer != room && live.Contains(peer))
                 {
                     links.Add(new Link(room, peer, new LinkQuality(estimate.RttMs, estimate.JitterMs, estimate.Loss, true, record.LastReportAt)));
                 }
             }
         }
 
-        var next = computer.Compute(TopologySnapshot.Create(live.Keys.Order(), links), Table);
-        if (next.Rooms.SequenceEqual(Table.Rooms) && next.SameRoutesAs(Table))
+        return computer.Compute(TopologySnapshot.Create(live.Order(), links), previous);
+    }
+
+    /// <summary>Takes a computed table unless its routes and rooms equal the current one's; returns whether it did.</summary>
+    public bool Publish(RouteTable next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        if (next.Version <= Table.Version || (next.Rooms.SequenceEqual(Table.Rooms) && next.SameRoutesAs(Table)))
         {
             return false;
         }
@@ -129,3 +146,6 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
     /// <summary>Starts from a table persisted before a restart (its version continues).</summary>
     public void Restore(RouteTable table) => Table = table ?? throw new ArgumentNullException(nameof(table));
 }
+
+/// <summary>The live rooms' latest records, as one recomputation sees them.</summary>
+public sealed record RouteInputs(IReadOnlyList<RoomRecord> Rooms);

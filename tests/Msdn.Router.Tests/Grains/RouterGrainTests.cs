@@ -35,13 +35,13 @@ public sealed class RouterGrainTests : IAsyncLifetime
         await Report("b", ("a", 10, true), ("c", 10, true));
         await Report("c", ("a", 100, true), ("b", 10, true));
 
-        // New rooms recompute at once (the timer is an hour in this cluster).
-        var table = RouteTableCodec.Decode(await computer.Table());
+        // New rooms join at the next tick (100 ms in this cluster).
+        var table = await EventuallyAsync(computer, t => t.Rooms.Length == 3);
         Assert.Equal<RoomId>(["a", "b", "c"], table.Rooms);
         Assert.Equal<RoomId>(["a", "b", "c"], table.Find("a", "c")!.Primary);
 
         await Report("b", ("a", 10, true), ("c", 10, false));
-        var after = RouteTableCodec.Decode(await computer.Table());
+        var after = await EventuallyAsync(computer, t => t.Version > table.Version);
         Assert.True(after.Version > table.Version);
         Assert.Equal<RoomId>(["a", "c"], after.Find("a", "c")!.Primary);
 
@@ -50,6 +50,23 @@ public sealed class RouterGrainTests : IAsyncLifetime
         var summaries = await computer.Rooms();
         Assert.Equal(["a", "b", "c"], summaries.Select(s => s.Room).Order(StringComparer.Ordinal));
         Assert.Contains(await computer.LinkMetrics(), m => m is { From: "a", To: "c", RttMs: 100 });
+    }
+
+    private static async Task<RouteTable> EventuallyAsync(IRouteComputerGrain computer, Func<RouteTable, bool> ready)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        for (var attempt = 0; attempt < 250; attempt++)
+        {
+            var table = RouteTableCodec.Decode(await computer.Table());
+            if (ready(table))
+            {
+                return table;
+            }
+
+            await timer.WaitForNextTickAsync();
+        }
+
+        throw new TimeoutException("the route computer never produced the expected table");
     }
 
     private Task Report(string room, params (string Peer, double Rtt, bool Up)[] links) =>
@@ -65,7 +82,7 @@ public sealed class RouterGrainTests : IAsyncLifetime
         {
             siloBuilder.AddMemoryGrainStorage(RouterStorage.Name);
             siloBuilder.Services.AddRouterCore();
-            siloBuilder.Services.Configure<RouterOptions>(o => o.RecomputeInterval = TimeSpan.FromHours(1));
+            siloBuilder.Services.Configure<RouterOptions>(o => o.RecomputeInterval = TimeSpan.FromMilliseconds(100));
         }
     }
 }
