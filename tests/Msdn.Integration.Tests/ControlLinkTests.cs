@@ -26,8 +26,8 @@ public sealed class ControlLinkTests(ITestOutputHelper output) : IAsyncLifetime
         var took = await ControlledOverlay.WaitUntilAsync(() => !_overlay.Relay("room-a").Routes!.Current.Find("room-a", "room-b")!.Primary.SequenceEqual<RoomId>(["room-a", "room-b"]), TimeSpan.FromSeconds(10));
         output.WriteLine($"cut → room-a holds a table avoiding a>b: {took.TotalMilliseconds:F0} ms (probe detection + report + recompute + long-poll)");
         Assert.Equal<RoomId>(["room-a", "room-c", "room-b"], _overlay.Relay("room-a").Routes!.Current.Find("room-a", "room-b")!.Primary);
-        // Restored, the link is up again (routes may stay on the detour: loopback RTTs differ by less than the hysteresis margin).
-        _overlay.Relay("room-a").Impair("room-b", LinkImpairment.None);
+        // Restored, the link is up again.
+        _overlay.Relay("room-a").Impair("room-b", ControlledOverlay.Distance);
         await ControlledOverlay.WaitUntilAsync(() => _overlay.Relay("room-a").Probe!.Snapshot().Single(l => l.Peer == "room-b").State == Msdn.Probe.Detection.LinkState.Up, TimeSpan.FromSeconds(10));
 
         // room-a's direct control connection goes silent: it reaches the controller through a peer relay.

@@ -68,8 +68,20 @@ internal sealed class ControlledOverlay : IAsyncDisposable
             overlay.Relays[room] = relay;
         }
 
+        // Every link 10 ms each way: routes follow real distances, not loopback noise.
+        foreach (var room in rooms)
+        {
+            foreach (var peer in rooms.Where(p => p != room))
+            {
+                overlay.Relay(room).Impair(peer, Distance);
+            }
+        }
+
         return overlay;
     }
+
+    /// <summary>The impairment every link carries in this world: 10 ms each way.</summary>
+    public static Msdn.Probe.Transport.LinkImpairment Distance { get; } = new(TimeSpan.FromMilliseconds(10));
 
     public RelayHostedService Relay(string room) => Relays[room].Services.GetRequiredService<RelayHostedService>();
 
