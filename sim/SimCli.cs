@@ -9,5 +9,6 @@ public static class SimCli
     public static RootCommand Create() => new("MSDN overlay simulator: route studies and failure drills.")
     {
         RoutesCommand.Create(),
+        DrillCommand.Create(),
     };
 }

@@ -40,7 +40,12 @@ internal sealed class RouteRow
     }
 
     /// <summary>True when both rows hold the same routes for <paramref name="target"/> (paths and costs, bit for bit).</summary>
-    public bool SameRoute(int target, RouteRow other, int otherTarget, ReadOnlySpan<int> indexMap)
+    public bool SameRoute(int target, RouteRow other, int otherTarget, ReadOnlySpan<int> indexMap) => SameRoute(target, other, otherTarget, indexMap, compareCosts: true);
+
+    /// <summary>Whether the same rooms carry the route (primary and backup), whatever their costs now.</summary>
+    public bool SamePaths(int target, RouteRow other, int otherTarget) => SameRoute(target, other, otherTarget, default, compareCosts: false);
+
+    private bool SameRoute(int target, RouteRow other, int otherTarget, ReadOnlySpan<int> indexMap, bool compareCosts)
     {
         var a = Slots[target];
         var b = other.Slots[otherTarget];
@@ -54,8 +59,8 @@ internal sealed class RouteRow
             return true;
         }
 
-        if (a.Cost != b.Cost || a.PrimaryCount != b.PrimaryCount
-            || (a.HasBackup && (a.BackupCost != b.BackupCost || a.BackupCount != b.BackupCount)))
+        if ((compareCosts && (a.Cost != b.Cost || (a.HasBackup && a.BackupCost != b.BackupCost)))
+            || a.PrimaryCount != b.PrimaryCount || (a.HasBackup && a.BackupCount != b.BackupCount))
         {
             return false;
         }

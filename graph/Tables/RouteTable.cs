@@ -92,6 +92,29 @@ public sealed class RouteTable
         return true;
     }
 
+    /// <summary>True when both tables hold the same rooms and every pair takes the same paths (costs may differ).</summary>
+    public bool SamePathsAs(RouteTable other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (!Rooms.SequenceEqual(other.Rooms))
+        {
+            return false;
+        }
+
+        for (var s = 0; s < Rows.Length; s++)
+        {
+            for (var t = 0; t < Rows.Length; t++)
+            {
+                if (!Rows[s].SamePaths(t, other.Rows[s], t))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>The next version over the same rooms with some rows replaced (the room index is shared, not rebuilt).</summary>
     internal RouteTable WithRows(long version, RouteRow[] rows) => new(version, Rooms, rows, _index);
 

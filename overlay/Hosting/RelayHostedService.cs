@@ -79,7 +79,7 @@ public sealed partial class RelayHostedService(
         _impairment = new ImpairedRelayTransport(ChooseTransport(settings.Transport, transportOptions), time);
         _peers = settings.Peers.ToDictionary(p => new RoomId(p.Key), p => EndpointParser.TryParse(p.Value, out var e) ? e : null);
         _metrics = new RelayMetrics(room.Value, meters);
-        Node = new RelayNode(room, _impairment, r => _peers.GetValueOrDefault(r), () => Routes.Current, time, loggers.CreateLogger<RelayNode>(), metrics: _metrics);
+        Node = new RelayNode(room, _impairment, r => _peers.GetValueOrDefault(r), () => Routes.Current, time, loggers.CreateLogger<RelayNode>(), new RelayNodeOptions { AckTimeout = settings.AckTimeout }, _metrics);
         await Node.StartAsync(IPEndPoint.Parse(settings.Listen), cancellationToken).ConfigureAwait(false);
         _owned.Add(Node);
 

@@ -23,6 +23,9 @@ public sealed class RelayOptions
     /// <summary>Where peer relays reach this one (host:port), as reported to the controller; the bound listen address when empty.</summary>
     public string? Advertise { get; set; }
 
+    /// <summary>A flow's path with unacknowledged data and no ack progress for this long is broken: the flow fails over.</summary>
+    public TimeSpan AckTimeout { get; set; } = TimeSpan.FromMilliseconds(300);
+
     /// <summary>Where peer relays connect (address:port).</summary>
     public string Listen { get; set; } = "0.0.0.0:7500";
 

@@ -48,6 +48,11 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             Fail(nameof(options.ControllerCredential), "is required with Relay:Controller (the room's credential, from the controller's operator).");
         }
 
+        if (options.AckTimeout <= TimeSpan.Zero)
+        {
+            Fail(nameof(options.AckTimeout), $"must be positive, got {options.AckTimeout}.");
+        }
+
         if (options.ReportInterval <= TimeSpan.Zero)
         {
             Fail(nameof(options.ReportInterval), $"must be positive, got {options.ReportInterval}.");

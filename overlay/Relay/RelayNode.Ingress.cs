@@ -1,6 +1,7 @@
 using Msdn.Graph.Topology;
 using Msdn.Overlay.Flows;
 using Msdn.Overlay.Framing;
+using Msdn.Overlay.Transport;
 
 namespace Msdn.Overlay.Relay;
 
@@ -10,6 +11,16 @@ public sealed partial class RelayNode
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, (RoomId[] Path, CancellationTokenSource Broken)> _carrying = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(RoomId, RoomId), bool> _downLinks = new();
     private Func<IEnumerable<(RoomId Peer, double CostMs)>>? _liveLinks;
+
+    /// <summary>
+    /// Rooms whose relay this relay just failed to reach (it died, or the link to it broke), until a
+    /// timestamp: every flow avoids paths into them at once instead of each discovering it, until the
+    /// probe agent or time says otherwise.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<RoomId, long> _unreachable = new();
+
+    /// <summary>How long a peer whose connection failed is avoided (the probe's up signal clears it sooner).</summary>
+    public static readonly TimeSpan UnreachableFor = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// A link was declared down (by this room's probe agent, or relayed by the controller): every flow
@@ -32,7 +43,18 @@ public sealed partial class RelayNode
     }
 
     /// <summary>The link is back: paths over it may be chosen again.</summary>
-    public void LinkUp(RoomId from, RoomId to) => _downLinks.TryRemove((from, to), out _);
+    public void LinkUp(RoomId from, RoomId to)
+    {
+        _downLinks.TryRemove((from, to), out _);
+        if (from == Room)
+        {
+            _unreachable.TryRemove(to, out _);
+        }
+    }
+
+    private bool IsDown(RoomId from, RoomId to) =>
+        _downLinks.ContainsKey((from, to))
+        || (_unreachable.TryGetValue(to, out var until) && _time.GetTimestamp() < until); // its relay may be dead: no link into it
 
     /// <summary>Follows a probe agent's down/up declarations, and has it probe fast the links carrying flows.</summary>
     public IDisposable FollowProbe(Msdn.Probe.Agent.ProbeAgent agent)
@@ -84,6 +106,12 @@ public sealed partial class RelayNode
                 }
 
                 failed.Add(path);
+                if (e is PeerUnreachableException or RelayConnectionLostException || e.InnerException is RelayConnectionLostException)
+                {
+                    // The first hop's relay is gone: no path through it for a while, for any flow.
+                    _unreachable[path[1]] = _time.GetTimestamp() + (long)(UnreachableFor.TotalSeconds * _time.TimestampFrequency);
+                }
+
                 var next = ChoosePath(flow.Destination, failed);
                 Log.FailedOver(_logger, Room, flow.Id, string.Join('>', path), string.Join('>', next), e.Message);
                 if (failed.Any(f => f.SequenceEqual(next)))
@@ -103,7 +131,8 @@ public sealed partial class RelayNode
 
     /// <summary>
     /// The primary path unless it failed lately or crosses a link reported down; else the backup under the
-    /// same test; else a freshly computed detour (<see cref="LocalDetour"/>); else the primary, for a new round.
+    /// same test; else a freshly computed detour (<see cref="LocalDetour"/>); else whichever of primary and
+    /// backup has not failed this round (suspicions can be stale); else the primary, for a new round.
     /// </summary>
     private RoomId[] ChoosePath(RoomId destination, IReadOnlyCollection<IReadOnlyList<RoomId>> failed)
     {
@@ -126,20 +155,23 @@ public sealed partial class RelayNode
         if (_liveLinks is { } live)
         {
             IReadOnlyList<RoomId>[] tried = backup is null ? [.. failed, primary] : [.. failed, primary, backup];
-            if (LocalDetour.Find(table, Room, destination, live(), (x, y) => _downLinks.ContainsKey((x, y)), tried) is { } detour)
+            if (LocalDetour.Find(table, Room, destination, live(), IsDown, tried) is { } detour)
             {
                 return detour;
             }
         }
 
-        return primary;
+        // Nothing clean is left: a path only suspected (its peer failed a moment ago, it may be back) beats
+        // one that failed this round; then a new round from the primary.
+        bool Untried(RoomId[] path) => !failed.Any(f => f.SequenceEqual(path));
+        return Untried(primary) ? primary : backup is not null && Untried(backup) ? backup : primary;
     }
 
     private bool CrossesDownLink(RoomId[] path)
     {
         for (var i = 0; i < path.Length - 1; i++)
         {
-            if (_downLinks.ContainsKey((path[i], path[i + 1])))
+            if (IsDown(path[i], path[i + 1]))
             {
                 return true;
             }

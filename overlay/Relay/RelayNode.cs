@@ -423,19 +423,32 @@ public sealed partial class RelayNode : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A new stream to the room's relay over the connection kept to it; a connection that has died since
+    /// (the peer restarted, the network broke) is replaced once before the room counts as unreachable.
+    /// </summary>
     private async Task<Stream> OpenStreamToAsync(RoomId room, CancellationToken cancellationToken)
     {
-        var endpoint = _peerEndpoints(room) ?? throw new IOException($"No endpoint is known for room {room}.");
-        var connection = _peers.GetOrAdd(room, _ => new Lazy<Task<IRelayConnection>>(() => _transport.ConnectAsync(endpoint, _stopping.Token)));
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            var open = await connection.Value.ConfigureAwait(false);
-            return await open.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException or ObjectDisposedException)
-        {
-            _peers.TryRemove(new KeyValuePair<RoomId, Lazy<Task<IRelayConnection>>>(room, connection));
-            throw new IOException($"Cannot reach room {room}: {e.Message}", e);
+            var endpoint = _peerEndpoints(room) ?? throw new PeerUnreachableException(room, $"No endpoint is known for room {room}.", null);
+            var connection = _peers.GetOrAdd(room, _ => new Lazy<Task<IRelayConnection>>(() => _transport.ConnectAsync(endpoint, _stopping.Token)));
+            var wasOpen = connection.IsValueCreated && connection.Value.IsCompletedSuccessfully;
+            try
+            {
+                var open = await connection.Value.ConfigureAwait(false);
+                return await open.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException or ObjectDisposedException)
+            {
+                _peers.TryRemove(new KeyValuePair<RoomId, Lazy<Task<IRelayConnection>>>(room, connection));
+                if (wasOpen && attempt == 0)
+                {
+                    continue; // a stale connection says nothing about the peer now: dial it afresh
+                }
+
+                throw new PeerUnreachableException(room, $"Cannot reach room {room}: {e.Message}", e);
+            }
         }
     }
 

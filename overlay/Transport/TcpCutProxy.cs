@@ -17,6 +17,7 @@ public sealed class TcpCutProxy : IAsyncDisposable
     private readonly List<Socket> _sockets = [];
     private readonly Task _accepting;
     private TaskCompletionSource _open = Opened();
+    private long _bytes;
 
     public TcpCutProxy(EndPoint target, IPEndPoint? listen = null)
     {
@@ -27,6 +28,9 @@ public sealed class TcpCutProxy : IAsyncDisposable
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndpoint;
+
+    /// <summary>Bytes carried both ways so far (a drill's control traffic).</summary>
+    public long BytesCarried => Interlocked.Read(ref _bytes);
 
     public bool IsCut => !Volatile.Read(ref _open).Task.IsCompleted;
 
@@ -127,6 +131,7 @@ public sealed class TcpCutProxy : IAsyncDisposable
             {
                 await WhileCutAsync().ConfigureAwait(false);
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stopping.Token).ConfigureAwait(false);
+                Interlocked.Add(ref _bytes, read);
             }
 
             to.Shutdown(SocketShutdown.Send);

@@ -9,7 +9,7 @@ namespace Msdn.Router.Routing;
 /// The route computer's logic, without Orleans: the rooms' latest reports in, a versioned route table
 /// out. A recomputation uses every room that is not unreachable and every link its reporter sees up
 /// towards another such room, with hysteresis against the current table; the version moves only when
-/// routes change. A link going down (or a room going silent) asks for a recomputation at once.
+/// some pair's paths change. A link going down (or a room going silent) asks for a recomputation at once.
 /// </summary>
 public sealed class RouteBook(RouteComputer computer, RouterOptions options)
 {
@@ -81,7 +81,9 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
     public bool Publish(RouteTable next)
     {
         ArgumentNullException.ThrowIfNull(next);
-        if (next.Version <= Table.Version || (next.Rooms.SequenceEqual(Table.Rooms) && next.SameRoutesAs(Table)))
+        // Only path changes make a new version: costs drift with every report, and relays forward by paths
+        // (path lookups take their expected RTT and loss from the latest measurements, not the table).
+        if (next.Version <= Table.Version || next.SamePathsAs(Table))
         {
             return false;
         }

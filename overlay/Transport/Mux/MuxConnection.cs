@@ -210,7 +210,7 @@ internal sealed class MuxConnection : IRelayConnection
         _incoming.Writer.TryComplete();
         foreach (var stream in _streams.Values)
         {
-            stream.Failed(new IOException("The relay connection failed.", reason));
+            stream.Failed(new RelayConnectionLostException("The relay connection failed.", reason));
         }
 
         _streams.Clear();

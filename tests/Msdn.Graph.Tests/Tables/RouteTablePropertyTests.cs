@@ -51,6 +51,22 @@ public sealed class RouteTablePropertyTests
         return true;
     }
 
+    [Fact]
+    public void Same_paths_ignores_costs_but_not_a_moved_route()
+    {
+        static RouteTable Table(double bc)
+        {
+            RoomId a = "a", b = "b", c = "c";
+            Link[] links = [new(a, b, LinkQuality.FromRtt(10)), new(b, a, LinkQuality.FromRtt(10)), new(b, c, LinkQuality.FromRtt(bc)), new(c, b, LinkQuality.FromRtt(bc)), new(a, c, LinkQuality.FromRtt(100)), new(c, a, LinkQuality.FromRtt(100))];
+            return Computer.Compute(TopologySnapshot.Create([a, b, c], links));
+        }
+
+        var slower = Table(12);
+        Assert.True(Table(10).SamePathsAs(slower));
+        Assert.False(Table(10).SameRoutesAs(slower));
+        Assert.False(Table(10).SamePathsAs(Table(200))); // a→c now goes direct
+    }
+
     [Property(MaxTest = 500)]
     public bool Random_bytes_decode_or_fail_with_the_typed_error(byte[] bytes)
     {

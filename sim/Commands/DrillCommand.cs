@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Text.Json;
+using Msdn.Sim.Drills;
+using Msdn.Sim.Drills.Loopback;
+
+namespace Msdn.Sim.Commands;
+
+/// <summary>
+/// <c>drill &lt;scenario.json&gt; --out &lt;dir&gt; [--seed N]</c>: runs a failure drill, writes <c>summary.json</c>
+/// and <c>report.html</c> into the directory and prints a short table. Exit code 1 when bytes were lost,
+/// duplicated or reordered, 2 when the scenario is invalid.
+/// </summary>
+internal static class DrillCommand
+{
+    private static readonly JsonSerializerOptions SummaryJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var scenarioFile = new Argument<FileInfo>("scenario") { Description = "The scenario (JSON; see sim/drills/ and the README)." };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Directory for summary.json, report.html and the processes' logs.", Required = true };
+        var seed = new Option<int?>("--seed") { Description = "Overrides the scenario's seed." };
+        var command = new Command("drill", "Run a failure drill: a real controller and relays on 127.0.0.1, real flows, faults on a timeline.")
+        {
+            scenarioFile,
+            output,
+            seed,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            Scenario scenario;
+            try
+            {
+                scenario = ScenarioLoader.Load(parse.GetValue(scenarioFile)!.FullName);
+            }
+            catch (ScenarioException e)
+            {
+                foreach (var problem in e.Problems)
+                {
+                    await Console.Error.WriteLineAsync($"error: {problem}").ConfigureAwait(false);
+                }
+
+                return 2;
+            }
+
+            if (parse.GetValue(seed) is { } overridden)
+            {
+                scenario = scenario with { Seed = overridden };
+            }
+
+            var dir = parse.GetValue(output)!;
+            dir.Create();
+            var summary = await RunAsync(scenario, dir.FullName, Console.Out, cancellationToken).ConfigureAwait(false);
+            return summary.BytesLost == 0 && summary.BytesDuplicated == 0 && summary.BytesReordered == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    /// <summary>Runs the drill and writes its outputs; returns the summary.</summary>
+    public static async Task<DrillSummary> RunAsync(Scenario scenario, string dir, TextWriter console, CancellationToken cancellationToken)
+    {
+        var results = await LoopbackDrill.RunAsync(scenario, dir, console, cancellationToken).ConfigureAwait(false);
+        var summary = DrillSummary.From(results);
+        await File.WriteAllTextAsync(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, SummaryJson), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(dir, "report.html"), ReportPage.Render(results, summary), cancellationToken).ConfigureAwait(false);
+        await console.WriteLineAsync($"""
+
+            engine {summary.Engine}: {summary.Rooms} rooms, {summary.Flows} flows, {summary.VirtualSeconds:F0} s drill in {summary.WallSeconds:F0} s wall
+            bytes   sent {summary.BytesSent,12:N0}   delivered {summary.BytesDelivered,12:N0}   lost {summary.BytesLost:N0}   duplicated {summary.BytesDuplicated:N0}   reordered {summary.BytesReordered:N0}
+            failover (stall after a fault)   p50 {summary.FailoverMs.P50:F0} ms   p99 {summary.FailoverMs.P99:F0} ms   max {summary.FailoverMs.Max:F0} ms   ({summary.FailoverMs.Count} flow-faults)
+            path stretch   p50 {summary.PathStretch.P50:F2}   p95 {summary.PathStretch.P95:F2}      route changes {summary.RouteChanges}      control {summary.ControlBytes / 1024.0:F0} KiB
+            wrote {Path.Combine(dir, "summary.json")} and {Path.Combine(dir, "report.html")}
+            """).ConfigureAwait(false);
+        return summary;
+    }
+}

@@ -1,0 +1,19 @@
+namespace Msdn.Sim.Drills;
+
+/// <summary>What a drill measured, before it is summarised: the flows, the faults as applied, the route facts.</summary>
+public sealed record DrillResults(
+    Scenario Scenario,
+    GeneratedWorld World,
+    IReadOnlyList<DrillFlow> Flows,
+    IReadOnlyList<AppliedFault> Faults,
+    long StartTicks,
+    double WallSeconds,
+    IReadOnlyList<FlowRoute> Routes,
+    long RouteChanges,
+    long ControlBytes);
+
+/// <summary>A fault as the drill applied it: when (drill seconds), what, and the flows whose path it hit.</summary>
+public sealed record AppliedFault(double At, string Kind, string Target, IReadOnlyList<int> AffectedFlows, string? Note);
+
+/// <summary>A flow's route at the end of the drill and its cost against the oracle's optimum on the true link values.</summary>
+public sealed record FlowRoute(int Flow, IReadOnlyList<string> Path, double? ExpectedRttMs, double OptimalRttMs);

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+
+namespace Msdn.Sim.Drills;
+
+/// <summary>summary.json: what a drill shows, in numbers (see the README for each field).</summary>
+public sealed record DrillSummary(
+    string Engine,
+    int Rooms,
+    int Flows,
+    double VirtualSeconds,
+    double WallSeconds,
+    long BytesSent,
+    long BytesDelivered,
+    long BytesLost,
+    long BytesDuplicated,
+    long BytesReordered,
+    Distribution FailoverMs,
+    IReadOnlyList<FaultSummary> Faults,
+    Stretch PathStretch,
+    long RouteChanges,
+    long ControlBytes,
+    IReadOnlyList<FlowSummary> FlowDetails)
+{
+    /// <summary>Delivery stalls longer than this after a fault count as "not resumed" (the drill's patience).</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    public static DrillSummary From(DrillResults results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var faults = results.Faults.Select(f => new FaultSummary(
+            f.At,
+            f.Kind,
+            f.Target,
+            f.AffectedFlows,
+            Distribution.Of([.. f.AffectedFlows.Select(i => StallMs(results, results.Flows[i], f.At))]),
+            f.Note)).ToList();
+        var flows = results.Flows.Select(f => new FlowSummary(f.Index, f.From, f.To, f.BytesSent, f.BytesDelivered, f.Failure)).ToList();
+        var stretches = results.Routes.Where(r => r.ExpectedRttMs is not null && r.OptimalRttMs > 0).Select(r => r.ExpectedRttMs!.Value / r.OptimalRttMs).Order().ToList();
+        return new DrillSummary(
+            results.Scenario.Engine,
+            results.World.Rooms,
+            results.Flows.Count,
+            results.Scenario.DurationSeconds,
+            Math.Round(results.WallSeconds, 1),
+            results.Flows.Sum(f => f.BytesSent),
+            results.Flows.Sum(f => f.BytesDelivered),
+            results.Flows.Sum(f => Math.Max(0, f.BytesSent - f.BytesDelivered)),
+            results.Flows.Sum(f => f.BytesDuplicated),
+            results.Flows.Sum(f => f.BytesReordered),
+            Distribution.Of([.. faults.SelectMany(f => f.FailoverMs.Samples)]),
+            faults,
+            new Stretch(Round(Percentile(stretches, 0.5)), Round(Percentile(stretches, 0.95))),
+            results.RouteChanges,
+            results.ControlBytes,
+            flows);
+    }
+
+    /// <summary>
+    /// How long delivery stopped around a fault: the longest gap between consecutive arrivals that spans or
+    /// follows the fault, within the drill's patience (the whole patience when nothing arrived after it).
+    /// </summary>
+    public static double StallMs(DrillResults results, DrillFlow flow, double at)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(flow);
+        var fault = results.StartTicks + (long)(at * Stopwatch.Frequency);
+        var end = fault + (long)(Patience.TotalSeconds * Stopwatch.Frequency);
+        long? previous = null;
+        double longest = 0;
+        foreach (var (ticks, _) in flow.Arrivals)
+        {
+            if (ticks > end)
+            {
+                break;
+            }
+
+            if (previous is { } p && ticks > fault)
+            {
+                longest = Math.Max(longest, (ticks - Math.Max(p, fault)) * 1000.0 / Stopwatch.Frequency);
+            }
+
+            previous = ticks;
+        }
+
+        var last = previous ?? fault;
+        var drillEnd = results.StartTicks + (long)(results.Scenario.DurationSeconds * Stopwatch.Frequency);
+        if (last < Math.Min(end, drillEnd) - (long)(0.5 * Stopwatch.Frequency))
+        {
+            longest = Math.Max(longest, (Math.Min(end, drillEnd) - Math.Max(last, fault)) * 1000.0 / Stopwatch.Frequency); // never resumed
+        }
+
+        return Math.Round(longest, 1);
+    }
+
+    private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(sorted.Count * p) - 1)];
+
+    private static double Round(double value) => Math.Round(value, 3);
+}
+
+public sealed record Distribution(double P50, double P99, double Max, int Count, IReadOnlyList<double> Samples)
+{
+    public static Distribution Of(List<double> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        samples.Sort();
+        double At(double p) => samples.Count == 0 ? 0 : samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(samples.Count * p) - 1)];
+        return new Distribution(At(0.5), At(0.99), samples.Count == 0 ? 0 : samples[^1], samples.Count, samples);
+    }
+}
+
+public sealed record Stretch(double P50, double P95);
+
+public sealed record FaultSummary(double At, string Kind, string Target, IReadOnlyList<int> AffectedFlows, Distribution FailoverMs, string? Note);
+
+public sealed record FlowSummary(int Flow, string From, string To, long BytesSent, long BytesDelivered, string? Failure);

@@ -1,0 +1,209 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Msdn.Overlay.Hosting;
+using Msdn.Overlay.Security;
+using Msdn.Overlay.Tokens;
+using Msdn.Overlay.Transport;
+
+namespace Msdn.Sim.Drills.Loopback;
+
+/// <summary>
+/// The loopback drill's overlay: the real controller and one real relay per room, as processes on
+/// 127.0.0.1, each relay with its probe agent, its client port (media-engine tokens), its admin endpoint
+/// (link impairment, drain) and its control link through one cuttable proxy (controller outages).
+/// Links carry the world's delays in the relays' impairment layer.
+/// </summary>
+public sealed class LoopbackCluster : IAsyncDisposable
+{
+    private readonly string _dir;
+    private readonly byte[] _tokenKey = RandomNumberGenerator.GetBytes(32);
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly Dictionary<string, RelayEndpoints> _endpoints = [];
+
+    private LoopbackCluster(string dir, ChildProcess controller, Uri controllerUrl, TcpCutProxy controlProxy)
+    {
+        _dir = dir;
+        Controller = controller;
+        ControllerUrl = controllerUrl;
+        ControlProxy = controlProxy;
+        Tokens = new MediaTokens(_tokenKey, TimeProvider.System);
+    }
+
+    public ChildProcess Controller { get; }
+
+    public Uri ControllerUrl { get; }
+
+    /// <summary>Between every relay and the controller: cutting it makes the controller unreachable.</summary>
+    public TcpCutProxy ControlProxy { get; }
+
+    public Dictionary<string, ChildProcess> Relays { get; } = [];
+
+    public MediaTokens Tokens { get; }
+
+    public IReadOnlyDictionary<string, RelayEndpoints> Endpoints => _endpoints;
+
+    public static async Task<LoopbackCluster> StartAsync(Scenario scenario, GeneratedWorld world, string dir, TextWriter progress)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(world);
+        ArgumentNullException.ThrowIfNull(progress);
+        var bin = AppContext.BaseDirectory;
+        var reportKey = RandomNumberGenerator.GetBytes(32);
+        var settings = scenario.Settings;
+        var (controller, line) = await ChildProcess.StartAsync(
+            Path.Combine(bin, "msdn-router.dll"),
+            Path.Combine(dir, "controller.log"),
+            "API on ",
+            [
+                "--listen", "127.0.0.1:0", "--silo-port", Free().ToString(Inv), "--gateway-port", Free().ToString(Inv), "--report-key", Convert.ToBase64String(reportKey),
+                "--Router:RecomputeInterval=00:00:00.500",
+                $"--CostModel:JitterWeight={settings.JitterWeight.ToString(Inv)}", $"--Hysteresis:MarginMs={settings.HysteresisMarginMs.ToString(Inv)}",
+            ],
+            TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        var controllerUrl = new Uri(line.Split(',')[0].Trim());
+        var proxy = new TcpCutProxy(new DnsEndPoint(controllerUrl.Host, controllerUrl.Port));
+        var cluster = new LoopbackCluster(dir, controller, controllerUrl, proxy);
+        progress.WriteLine($"controller on {controllerUrl} (log {Path.Combine(dir, "controller.log")})");
+        try
+        {
+            await cluster.StartRelaysAsync(scenario, world, reportKey, progress).ConfigureAwait(false);
+        }
+        catch
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return cluster;
+    }
+
+    /// <summary>The world's distance on every link: half the RTT each way, in relay streams and probes.</summary>
+    public async Task ApplyDistancesAsync(GeneratedWorld world)
+    {
+        ArgumentNullException.ThrowIfNull(world);
+        for (var i = 0; i < world.Rooms; i++)
+        {
+            for (var j = 0; j < world.Rooms; j++)
+            {
+                if (i != j)
+                {
+                    await ImpairAsync(ScenarioLoader.RoomName(i), ScenarioLoader.RoomName(j), new { delayMs = world.Rtt[i, j] / 2 }).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    public async Task ImpairAsync(string from, string to, object impairment)
+    {
+        if (!Relays.TryGetValue(from, out var relay) || relay.HasExited)
+        {
+            return; // a killed relay has no links to impair
+        }
+
+        using var response = await _http.PutAsJsonAsync(new Uri(_endpoints[from].Admin, $"/admin/links/{to}"), impairment).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task DrainAsync(string room)
+    {
+        using var response = await _http.PostAsync(new Uri(_endpoints[room].Admin, "/admin/drain"), null).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task<RelayHealth?> HealthAsync(string room)
+    {
+        try
+        {
+            return await _http.GetFromJsonAsync<RelayHealth>(new Uri(_endpoints[room].Admin, "/health")).ConfigureAwait(false);
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The controller's current primary path for a pair (rooms in order), or null.</summary>
+    public async Task<(string[] Rooms, double? ExpectedRttMs, long Version)?> PathAsync(string from, string to)
+    {
+        using var response = await _http.GetAsync(new Uri(ControllerUrl, $"/v1/paths/{from}/{to}")).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        var answer = await response.Content.ReadFromJsonAsync<Msdn.Router.Api.PathAnswer>().ConfigureAwait(false);
+        return answer is null ? null : ([.. answer.Primary.Hops.Select(h => h.Room)], answer.Primary.ExpectedRttMs, answer.Version);
+    }
+
+    public async Task<long> TableVersionAsync()
+    {
+        var ready = await _http.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri(ControllerUrl, "/readyz")).ConfigureAwait(false);
+        return ready.GetProperty("version").GetInt64();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var relay in Relays.Values)
+        {
+            await relay.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await Controller.DisposeAsync().ConfigureAwait(false);
+        await ControlProxy.DisposeAsync().ConfigureAwait(false);
+        _http.Dispose();
+    }
+
+    private static System.Globalization.CultureInfo Inv => System.Globalization.CultureInfo.InvariantCulture;
+
+    private async Task StartRelaysAsync(Scenario scenario, GeneratedWorld world, byte[] reportKey, TextWriter progress)
+    {
+        var credentials = new Msdn.Router.Api.RoomCredentials(reportKey);
+        var rooms = Enumerable.Range(0, world.Rooms).Select(ScenarioLoader.RoomName).ToList();
+        foreach (var room in rooms)
+        {
+            _endpoints[room] = new RelayEndpoints(new IPEndPoint(IPAddress.Loopback, Free()), new IPEndPoint(IPAddress.Loopback, Free()), new Uri($"http://127.0.0.1:{Free()}"));
+        }
+
+        var fingerprints = new List<string>();
+        foreach (var room in rooms)
+        {
+            using var certificate = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, room), room, TimeProvider.System);
+            fingerprints.Add(RelayCertificates.Fingerprint(certificate));
+        }
+
+        var probeKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var settings = scenario.Settings;
+        foreach (var room in rooms)
+        {
+            var endpoints = _endpoints[room];
+            string[] args =
+            [
+                "--room", room, "--listen", endpoints.Relay.ToString(), "--data-dir", Path.Combine(_dir, room),
+                "--admin", $"{endpoints.Admin.Host}:{endpoints.Admin.Port}", "--client-listen", endpoints.Client.ToString(),
+                "--controller", $"http://{ControlProxy.LocalEndPoint}", "--credential", credentials.For(room),
+                $"--Relay:MediaTokenKey={Convert.ToBase64String(_tokenKey)}", $"--Relay:AckTimeout={TimeSpan.FromMilliseconds(settings.AckTimeoutMs)}",
+                $"--Probe:ClusterKey={probeKey}", $"--Probe:BaseInterval={TimeSpan.FromMilliseconds(settings.ProbeIntervalMs)}",
+                $"--Probe:FastInterval={TimeSpan.FromMilliseconds(settings.ProbeFastIntervalMs)}", $"--Probe:DownAfterLosses={settings.DownAfterLosses}",
+                "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Msdn=Information",
+                .. rooms.Where(p => p != room).Select(p => $"--Relay:Peers:{p}={_endpoints[p].Relay}"),
+                .. fingerprints.Select((f, i) => $"--Relay:PinnedFingerprints:{i}={f}"),
+            ];
+            var (relay, _) = await ChildProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "msdn-relay.dll"), Path.Combine(_dir, $"{room}.log"), "listening on", args, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+            Relays[room] = relay;
+        }
+
+        progress.WriteLine($"{rooms.Count} relays started (logs in {_dir})");
+    }
+
+    private static int Free()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Where a drill relay listens: peers, media engines, operators.</summary>
+public sealed record RelayEndpoints(IPEndPoint Relay, IPEndPoint Client, Uri Admin);

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using Msdn.Graph.Costs;
+using Msdn.Graph.Routing;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Client;
+using Msdn.Overlay.Tokens;
+
+namespace Msdn.Sim.Drills.Loopback;
+
+/// <summary>
+/// Runs a scenario on the loopback engine: starts the overlay, waits for routes, runs the flows through
+/// the relays' client ports (the .NET client library, as media engines do), applies the faults on their
+/// timeline, lets the flows finish and collects what was delivered.
+/// </summary>
+public static class LoopbackDrill
+{
+    public static async Task<DrillResults> RunAsync(Scenario scenario, string workDir, TextWriter progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(progress);
+        var world = GeneratedWorld.Create(scenario.World, scenario.Seed);
+        var flows = PickFlows(scenario, world);
+        var wall = Stopwatch.StartNew();
+        await using var cluster = await LoopbackCluster.StartAsync(scenario, world, workDir, progress).ConfigureAwait(false);
+        await WaitForHealthAsync(cluster, cancellationToken).ConfigureAwait(false);
+        await cluster.ApplyDistancesAsync(world).ConfigureAwait(false);
+        await WaitForRoutesAsync(cluster, flows, cancellationToken).ConfigureAwait(false);
+        progress.WriteLine($"routes ready after {wall.Elapsed.TotalSeconds:F1} s; running {flows.Count} flows for {scenario.DurationSeconds} s with {scenario.Faults.Count} faults");
+
+        // The flows: a subscriber at the destination's relay, a writer at the source's, both through client ports.
+        var clock = Stopwatch.StartNew();
+        var startTicks = Stopwatch.GetTimestamp();
+        var until = TimeSpan.FromSeconds(scenario.DurationSeconds);
+        var running = new List<Task>();
+        var subscriptions = new List<IAsyncDisposable>();
+        foreach (var flow in flows)
+        {
+            var subscription = await RelayClient.SubscribeAsync(cluster.Endpoints[flow.To].Client, Token(cluster, flow.To, [], [flow.Endpoint]), flow.Endpoint, cancellationToken).ConfigureAwait(false);
+            subscriptions.Add(subscription);
+            running.Add(Task.Run(async () => await flow.ReadAsync(await subscription.AcceptFlowAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false), cancellationToken));
+            var writer = await RelayClient.OpenAsync(cluster.Endpoints[flow.From].Client, Token(cluster, flow.From, [$"{flow.To}/{flow.Endpoint}"], []), new RoomId(flow.To), flow.Endpoint, cancellationToken).ConfigureAwait(false);
+            running.Add(Task.Run(async () =>
+            {
+                await using (writer.ConfigureAwait(false))
+                {
+                    await flow.WriteAsync(writer, clock, until, cancellationToken).ConfigureAwait(false);
+                }
+            }, cancellationToken));
+        }
+
+        // The faults, on their timeline.
+        var applied = new List<AppliedFault>();
+        var lifts = new List<Task>();
+        foreach (var fault in scenario.Faults.OrderBy(f => f.At))
+        {
+            var wait = TimeSpan.FromSeconds(fault.At) - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            }
+
+            var (done, lift) = await FaultInjector.ApplyAsync(cluster, world, flows, fault, clock, progress).ConfigureAwait(false);
+            applied.Add(done);
+            if (lift is not null)
+            {
+                lifts.Add(lift);
+            }
+        }
+
+        // Flows end on their own at the drill's end; wait for the last bytes, within reason.
+        var finished = Task.WhenAll(running);
+        await Task.WhenAny(finished, Task.Delay(until - clock.Elapsed + TimeSpan.FromSeconds(30), cancellationToken)).ConfigureAwait(false);
+        await Task.WhenAll(lifts).ConfigureAwait(false);
+        var routes = new List<FlowRoute>();
+        var oracle = Oracle(world);
+        foreach (var flow in flows)
+        {
+            var path = await cluster.PathAsync(flow.From, flow.To).ConfigureAwait(false);
+            var optimal = oracle.Table.Find(flow.From, flow.To)!.Cost;
+            routes.Add(new FlowRoute(flow.Index, path?.Rooms ?? [], path?.ExpectedRttMs, optimal));
+        }
+
+        var version = await cluster.TableVersionAsync().ConfigureAwait(false);
+        foreach (var subscription in subscriptions)
+        {
+            await subscription.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return new DrillResults(scenario, world, flows, applied, startTicks, wall.Elapsed.TotalSeconds, routes, Math.Max(0, version - 1), cluster.ControlProxy.BytesCarried);
+    }
+
+    private static string Token(LoopbackCluster cluster, string room, string[] open, string[] subscribe) =>
+        cluster.Tokens.Issue(new MediaTokenClaims("msdn-sim", room, open, subscribe, TimeProvider.System.GetUtcNow().AddHours(1).ToUnixTimeSeconds()));
+
+    private static List<DrillFlow> PickFlows(Scenario scenario, GeneratedWorld world)
+    {
+        if (scenario.Flows.Pairs is { } pairs)
+        {
+            return [.. pairs.Select((p, i) => new DrillFlow(i, p.From, p.To, scenario.Flows.RateKbps))];
+        }
+
+        var random = new Random(scenario.Seed);
+        return [.. Enumerable.Range(0, scenario.Flows.Count).Select(i =>
+        {
+            var from = random.Next(world.Rooms);
+            var to = (from + 1 + random.Next(world.Rooms - 1)) % world.Rooms;
+            return new DrillFlow(i, ScenarioLoader.RoomName(from), ScenarioLoader.RoomName(to), scenario.Flows.RateKbps);
+        })];
+    }
+
+    /// <summary>The latency-only optimum over the true link RTTs: the yardstick of path stretch.</summary>
+    private static RouteEngine Oracle(GeneratedWorld world)
+    {
+        var rooms = Enumerable.Range(0, world.Rooms).Select(i => new RoomId(ScenarioLoader.RoomName(i))).ToArray();
+        var links = new List<Link>();
+        for (var i = 0; i < world.Rooms; i++)
+        {
+            for (var j = 0; j < world.Rooms; j++)
+            {
+                if (i != j)
+                {
+                    links.Add(new Link(rooms[i], rooms[j], LinkQuality.FromRtt(world.Rtt[i, j])));
+                }
+            }
+        }
+
+        return new RouteEngine(new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions { MarginMs = 0, MarginPercent = 0 }), TopologySnapshot.Create(rooms, links));
+    }
+
+    private static async Task WaitForHealthAsync(LoopbackCluster cluster, CancellationToken cancellationToken)
+    {
+        foreach (var room in cluster.Relays.Keys)
+        {
+            await Until(async () => await cluster.HealthAsync(room).ConfigureAwait(false) is not null, TimeSpan.FromSeconds(60), $"{room}'s relay to answer", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WaitForRoutesAsync(LoopbackCluster cluster, IReadOnlyList<DrillFlow> flows, CancellationToken cancellationToken)
+    {
+        // Routes exist for every flow, and every relay holds the table they come from.
+        await Until(
+            async () =>
+            {
+                long version = 0;
+                foreach (var flow in flows)
+                {
+                    if (await cluster.PathAsync(flow.From, flow.To).ConfigureAwait(false) is not { } path)
+                    {
+                        return false;
+                    }
+
+                    version = path.Version;
+                }
+
+                foreach (var room in cluster.Relays.Keys)
+                {
+                    if (await cluster.HealthAsync(room).ConfigureAwait(false) is not { } health || health.RouteTableVersion < version)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            },
+            TimeSpan.FromSeconds(90),
+            "routes for every flow at every relay",
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task Until(Func<Task<bool>> condition, TimeSpan limit, string what, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        while (!await condition().ConfigureAwait(false))
+        {
+            if (watch.Elapsed > limit)
+            {
+                throw new TimeoutException($"timed out after {limit.TotalSeconds} s waiting for {what}");
+            }
+
+            await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+namespace Msdn.Sim.Drills;
+
+/// <summary>
+/// A failure drill (JSON, camelCase; see the README): the world, the flows, the faults on a timeline and
+/// the settings under test. Validated by <see cref="ScenarioLoader"/> with errors that name the field.
+/// </summary>
+public sealed record Scenario
+{
+    /// <summary><c>loopback</c>: the real controller and relays as processes on 127.0.0.1.</summary>
+    public string Engine { get; init; } = "loopback";
+
+    public int Seed { get; init; } = 1;
+
+    public double DurationSeconds { get; init; } = 20;
+
+    public WorldSpec World { get; init; } = new();
+
+    public FlowSpec Flows { get; init; } = new();
+
+    public IReadOnlyList<FaultSpec> Faults { get; init; } = [];
+
+    public SettingsSpec Settings { get; init; } = new();
+}
+
+/// <summary>
+/// A generated world: rooms in regions on a plane, RTT from distance times a route-inflation factor, and
+/// a share of pairs whose direct path is a detour (breaking the triangle inequality, as the internet does).
+/// </summary>
+public sealed record WorldSpec
+{
+    public int Rooms { get; init; } = 6;
+
+    public int Regions { get; init; } = 2;
+
+    /// <summary>Milliseconds of RTT per unit of distance along the direct path.</summary>
+    public double RouteInflation { get; init; } = 1.3;
+
+    /// <summary>Share of room pairs whose direct path is 1.5–2.5× longer than distance says.</summary>
+    public double DetourShare { get; init; } = 0.15;
+}
+
+/// <summary>Reliable flows: <see cref="Count"/> random pairs (from the seed), or the listed <see cref="Pairs"/>.</summary>
+public sealed record FlowSpec
+{
+    public int Count { get; init; } = 2;
+
+    public double RateKbps { get; init; } = 1000;
+
+    public IReadOnlyList<FlowPair>? Pairs { get; init; }
+}
+
+public sealed record FlowPair(string From, string To);
+
+/// <summary>
+/// One fault at <see cref="At"/> seconds into the drill. Kinds: <c>kill</c> (a room's relay process),
+/// <c>cut</c> (a link, both ways), <c>degrade</c> (a link's delay and loss), <c>oneWayLoss</c>,
+/// <c>controllerDown</c> (relays cannot reach the controller), <c>drain</c> (a relay). A room is named, or
+/// <see cref="TransitOf"/> picks the middle room carrying flow N at that moment; a link is <see cref="From"/>–<see cref="To"/>,
+/// or with <see cref="TransitOf"/> the first link of that flow's path. <see cref="ForSeconds"/> lifts it again.
+/// </summary>
+public sealed record FaultSpec
+{
+    public double At { get; init; }
+
+    public string Kind { get; init; } = string.Empty;
+
+    public string? Room { get; init; }
+
+    public string? From { get; init; }
+
+    public string? To { get; init; }
+
+    public int? TransitOf { get; init; }
+
+    public double? ForSeconds { get; init; }
+
+    public double? DelayMs { get; init; }
+
+    public double? Loss { get; init; }
+}
+
+/// <summary>The settings under test.</summary>
+public sealed record SettingsSpec
+{
+    public int ProbeIntervalMs { get; init; } = 1000;
+
+    public int ProbeFastIntervalMs { get; init; } = 100;
+
+    public int DownAfterLosses { get; init; } = 4;
+
+    public int AckTimeoutMs { get; init; } = 300;
+
+    public double JitterWeight { get; init; } = 2;
+
+    public double HysteresisMarginMs { get; init; } = 5;
+}

@@ -1,0 +1,131 @@
+using System.Text.Json;
+
+namespace Msdn.Sim.Drills;
+
+/// <summary>Reads and validates a scenario; every problem names its field (<c>faults[2].kind</c>).</summary>
+public static class ScenarioLoader
+{
+    public static readonly string[] FaultKinds = ["kill", "cut", "degrade", "oneWayLoss", "controllerDown", "drain"];
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    public static Scenario Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ScenarioException([$"cannot read {path}: {e.Message}"]);
+        }
+
+        return Parse(text);
+    }
+
+    public static Scenario Parse(string json)
+    {
+        Scenario? scenario;
+        try
+        {
+            scenario = JsonSerializer.Deserialize<Scenario>(json, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new ScenarioException([$"{(string.IsNullOrEmpty(e.Path) ? "$" : e.Path)}: {e.Message}"]);
+        }
+
+        var problems = Problems(scenario ?? throw new ScenarioException(["the scenario is empty"]));
+        return problems.Count == 0 ? scenario : throw new ScenarioException(problems);
+    }
+
+    public static List<string> Problems(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        var problems = new List<string>();
+        void Check(bool ok, string field, string rule)
+        {
+            if (!ok)
+            {
+                problems.Add($"{field}: {rule}");
+            }
+        }
+
+        Check(scenario.Engine is "loopback", "engine", $"must be \"loopback\" (the virtual engine is not built yet), got \"{scenario.Engine}\"");
+        Check(scenario.DurationSeconds is > 0 and <= 3600, "durationSeconds", "must be in (0, 3600]");
+        var world = scenario.World ?? new WorldSpec();
+        Check(world.Rooms is >= 3 and <= 32, "world.rooms", "must be 3..32 for the loopback engine (each room is a process)");
+        Check(world.Regions >= 1 && world.Regions <= world.Rooms, "world.regions", "must be 1..rooms");
+        Check(world.RouteInflation is > 0 and <= 10, "world.routeInflation", "must be in (0, 10]");
+        Check(world.DetourShare is >= 0 and <= 1, "world.detourShare", "must be in [0, 1]");
+        var flows = scenario.Flows ?? new FlowSpec();
+        Check(flows.RateKbps is > 0 and <= 100_000, "flows.rateKbps", "must be in (0, 100000]");
+        if (flows.Pairs is { } pairs)
+        {
+            for (var i = 0; i < pairs.Count; i++)
+            {
+                Check(IsRoom(pairs[i].From, world.Rooms), $"flows.pairs[{i}].from", $"must be a room of the world (room-0..room-{world.Rooms - 1})");
+                Check(IsRoom(pairs[i].To, world.Rooms) && pairs[i].To != pairs[i].From, $"flows.pairs[{i}].to", "must be another room of the world");
+            }
+        }
+        else
+        {
+            Check(flows.Count is >= 1 and <= 64, "flows.count", "must be 1..64");
+        }
+
+        var flowCount = flows.Pairs?.Count ?? flows.Count;
+        for (var i = 0; i < scenario.Faults.Count; i++)
+        {
+            var fault = scenario.Faults[i];
+            var at = $"faults[{i}]";
+            Check(FaultKinds.Contains(fault.Kind), $"{at}.kind", $"must be one of {string.Join(", ", FaultKinds)}, got \"{fault.Kind}\"");
+            Check(fault.At >= 0 && fault.At < scenario.DurationSeconds, $"{at}.at", "must fall within the drill (0 ≤ at < durationSeconds)");
+            Check(fault.ForSeconds is null or > 0, $"{at}.forSeconds", "must be positive");
+            Check(fault.TransitOf is null || (fault.TransitOf >= 0 && fault.TransitOf < flowCount), $"{at}.transitOf", $"must name a flow (0..{flowCount - 1})");
+            switch (fault.Kind)
+            {
+                case "kill" or "drain":
+                    Check(fault.TransitOf is not null || IsRoom(fault.Room, world.Rooms), $"{at}.room", "needs a room of the world, or transitOf");
+                    break;
+                case "cut" or "degrade" or "oneWayLoss":
+                    Check(fault.TransitOf is not null || (IsRoom(fault.From, world.Rooms) && IsRoom(fault.To, world.Rooms) && fault.From != fault.To), $"{at}.from", "needs from and to (two rooms of the world), or transitOf");
+                    break;
+                case "controllerDown":
+                    Check(fault.ForSeconds is not null, $"{at}.forSeconds", "is required for controllerDown");
+                    break;
+            }
+
+            if (fault.Kind is "degrade" or "oneWayLoss")
+            {
+                Check(fault.Loss is null or (>= 0 and <= 1), $"{at}.loss", "must be in [0, 1]");
+                Check(fault.DelayMs is null or >= 0, $"{at}.delayMs", "must be ≥ 0");
+            }
+        }
+
+        var settings = scenario.Settings ?? new SettingsSpec();
+        Check(settings.ProbeIntervalMs is >= 10 and <= 60_000, "settings.probeIntervalMs", "must be 10..60000");
+        Check(settings.ProbeFastIntervalMs >= 10 && settings.ProbeFastIntervalMs <= settings.ProbeIntervalMs, "settings.probeFastIntervalMs", "must be 10..probeIntervalMs");
+        Check(settings.DownAfterLosses is >= 1 and <= 100, "settings.downAfterLosses", "must be 1..100");
+        Check(settings.AckTimeoutMs is >= 20 and <= 60_000, "settings.ackTimeoutMs", "must be 20..60000");
+        Check(settings.JitterWeight is >= 0 and <= 100, "settings.jitterWeight", "must be 0..100");
+        Check(settings.HysteresisMarginMs is >= 0 and <= 1000, "settings.hysteresisMarginMs", "must be 0..1000");
+        return problems;
+    }
+
+    public static string RoomName(int index) => $"room-{index}";
+
+    private static bool IsRoom(string? name, int rooms) =>
+        name is not null && name.StartsWith("room-", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), out var i) && i >= 0 && i < rooms && name == RoomName(i);
+}
+
+/// <summary>A scenario that cannot run, with every reason.</summary>
+public sealed class ScenarioException(IReadOnlyList<string> problems) : Exception(string.Join(Environment.NewLine, problems))
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+}
