@@ -12,11 +12,15 @@ public sealed record OpenFlow(
     [property: Key(4)] string[] Path,
     [property: Key(5)] ulong ResumeFrom);
 
-/// <summary>Ends a flow; <see cref="Reason"/> is for people, not parsed.</summary>
+/// <summary>
+/// Ends a flow; <see cref="Reason"/> is for people, not parsed. A transit relay whose next hop died sends it
+/// back with <see cref="Unreachable"/> naming that room, so the ingress avoids it at once.
+/// </summary>
 [MessagePackObject]
 public sealed record CloseFlow(
     [property: Key(0)] ulong FlowId,
-    [property: Key(1)] string Reason);
+    [property: Key(1)] string Reason,
+    [property: Key(2)] string? Unreachable = null);
 
 /// <summary>Liveness and RTT on a connection.</summary>
 [MessagePackObject]

@@ -40,6 +40,8 @@ public sealed partial class RelayHostedService(
     private ImpairedRelayTransport? _impairment;
     private ImpairedProbeSocket? _probeSocket;
     private RelayMetrics? _metrics;
+    private readonly CancellationTokenSource _warmingStop = new();
+    private Task _warming = Task.CompletedTask;
     private ControllerEndpoints? _endpoints;
 
     public RelayNode? Node { get; private set; }
@@ -101,6 +103,13 @@ public sealed partial class RelayHostedService(
         }
 
         StartController(settings);
+        _warming = Task.Run(() => KeepPeersWarmAsync(_warmingStop.Token), CancellationToken.None);
+        _owned.Insert(0, new Closer(async () =>
+        {
+            await _warmingStop.CancelAsync().ConfigureAwait(false);
+            await _warming.ConfigureAwait(false);
+            _warmingStop.Dispose();
+        }));
         Log.Started(_logger, room, Node.LocalEndPoint, _impairment.Name, Fingerprint, Routes.Current.Version);
     }
 
@@ -179,6 +188,32 @@ public sealed partial class RelayHostedService(
         Probe.SetPeers(probe.Peers.Select(p => new ProbePeer(new RoomId(p.Room), EndpointParser.TryParse(p.Endpoint, out var e) ? ProbeEndpoint(e) : throw new InvalidOperationException($"Probe peer {p.Room} has no valid endpoint."))));
         var following = Node.FollowProbe(Probe);
         _owned.Insert(0, new Releaser(following, Probe));
+    }
+
+    /// <summary>Keeps a connection open to every configured peer (re-dialling those that went away), every few seconds.</summary>
+    private async Task KeepPeersWarmAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2), time);
+        do
+        {
+            if (Node is { } node)
+            {
+                await node.WarmAsync(_peers.Keys, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        while (await Quietly(timer.WaitForNextTickAsync(cancellationToken)).ConfigureAwait(false));
+
+        static async Task<bool> Quietly(ValueTask<bool> tick)
+        {
+            try
+            {
+                return await tick.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
     }
 
     /// <summary>

@@ -108,8 +108,9 @@ public sealed partial class RelayNode
                 failed.Add(path);
                 if (e is PeerUnreachableException or RelayConnectionLostException || e.InnerException is RelayConnectionLostException)
                 {
-                    // The first hop's relay is gone: no path through it for a while, for any flow.
-                    _unreachable[path[1]] = _time.GetTimestamp() + (long)(UnreachableFor.TotalSeconds * _time.TimestampFrequency);
+                    // That relay (the first hop, or the one a transit relay named) is gone: no path through it for a while, for any flow.
+                    var lost = e is PeerUnreachableException unreachable ? unreachable.Room : path[1];
+                    _unreachable[lost] = _time.GetTimestamp() + (long)(UnreachableFor.TotalSeconds * _time.TimestampFrequency);
                 }
 
                 var next = ChoosePath(flow.Destination, failed);
@@ -213,7 +214,9 @@ public sealed partial class RelayNode
                 {
                     if (read.Frame.Control is CloseFlow refused)
                     {
-                        throw new IOException($"The path refused the flow: {refused.Reason}.");
+                        throw refused.Unreachable is { } lost && RoomId.IsValid(lost)
+                            ? new PeerUnreachableException(new RoomId(lost), $"The path broke: {refused.Reason}.", null)
+                            : new IOException($"The path refused the flow: {refused.Reason}.");
                     }
 
                     if (read.Frame.Kind != FrameKind.Ack || read.Frame.FlowId != flow.Id)

@@ -261,7 +261,19 @@ public sealed partial class RelayNode : IAsyncDisposable
     private async Task ForwardAsync(FrameStream upstream, Frame open, RoomId next)
     {
         using var watched = UseNextHop(next);
-        var downstream = await OpenStreamToAsync(next, _stopping.Token).ConfigureAwait(false);
+        var flowId = ((OpenFlow)open.Control!).FlowId;
+        Stream downstream;
+        try
+        {
+            downstream = await OpenStreamToAsync(next, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (PeerUnreachableException e)
+        {
+            // Tell the ingress which room failed: it avoids it for every flow instead of retrying through it.
+            await upstream.WriteAsync(Frame.Close(new CloseFlow(flowId, e.Message, next.Value)), _stopping.Token).ConfigureAwait(false);
+            return;
+        }
+
         await using var downstreamFrames = new FrameStream(downstream, FrameLimits.Default);
         await downstreamFrames.WriteAsync(open, _stopping.Token).ConfigureAwait(false);
         using var broken = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -270,7 +282,10 @@ public sealed partial class RelayNode : IAsyncDisposable
         Metrics.FlowOpened("transit");
         try
         {
-            await SpliceBothWaysAsync(upstream, downstream, broken).ConfigureAwait(false);
+            if (await SpliceBothWaysAsync(upstream, downstream, broken).ConfigureAwait(false))
+            {
+                await TellUpstreamAsync(upstream, new CloseFlow(flowId, $"relay {Room} lost its connection to {next}", next.Value)).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -279,8 +294,22 @@ public sealed partial class RelayNode : IAsyncDisposable
         }
     }
 
-    private static async Task SpliceBothWaysAsync(FrameStream upstream, Stream downstream, CancellationTokenSource broken)
+    private async Task TellUpstreamAsync(FrameStream upstream, CloseFlow close)
     {
+        try
+        {
+            await upstream.WriteAsync(Frame.Close(close), _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The upstream is gone too; its ingress finds out on its own.
+        }
+    }
+
+    /// <summary>Splices until either side ends; true when it ended because the downstream's connection died.</summary>
+    private static async Task<bool> SpliceBothWaysAsync(FrameStream upstream, Stream downstream, CancellationTokenSource broken)
+    {
+        var downstreamLost = false;
         var forward = Task.Run(async () =>
         {
             try
@@ -300,12 +329,18 @@ public sealed partial class RelayNode : IAsyncDisposable
                 await downstream.CopyToAsync(upstream.Stream, broken.Token).ConfigureAwait(false);
                 await upstream.Stream.CompleteWritesAsync().ConfigureAwait(false);
             }
+            catch (Transport.RelayConnectionLostException)
+            {
+                downstreamLost = true;
+                throw;
+            }
             finally
             {
                 await broken.CancelAsync().ConfigureAwait(false);
             }
         });
         await Task.WhenAll(Settle(forward), Settle(backward)).ConfigureAwait(false);
+        return downstreamLost;
 
         static async Task Settle(Task task)
         {
@@ -450,6 +485,32 @@ public sealed partial class RelayNode : IAsyncDisposable
                 throw new PeerUnreachableException(room, $"Cannot reach room {room}: {e.Message}", e);
             }
         }
+    }
+
+    /// <summary>
+    /// Makes sure a connection to each peer room's relay is open (best effort), so that a failover onto a
+    /// backup path does not wait for a TCP and TLS handshake: production relays keep their links warm.
+    /// </summary>
+    public async Task WarmAsync(IEnumerable<RoomId> peers, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        await Task.WhenAll(peers.Select(async peer =>
+        {
+            if (_peerEndpoints(peer) is not { } endpoint)
+            {
+                return;
+            }
+
+            var connection = _peers.GetOrAdd(peer, _ => new Lazy<Task<IRelayConnection>>(() => _transport.ConnectAsync(endpoint, _stopping.Token)));
+            try
+            {
+                await connection.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException or ObjectDisposedException or OperationCanceledException)
+            {
+                _peers.TryRemove(new KeyValuePair<RoomId, Lazy<Task<IRelayConnection>>>(peer, connection)); // not up yet: the next round tries again
+            }
+        })).ConfigureAwait(false);
     }
 
     private bool TryAdmit()
