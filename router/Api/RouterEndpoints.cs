@@ -36,9 +36,11 @@ public static class RouterEndpoints
             RoomReport? report;
             try
             {
-                report = await request.ReadFromJsonAsync(RouterJsonContext.Default.RoomReport, request.HttpContext.RequestAborted).ConfigureAwait(false);
+                report = request.ContentType?.StartsWith(MessagePackType, StringComparison.OrdinalIgnoreCase) == true
+                    ? await ReportCodec.ReadAsync(request).ConfigureAwait(false)
+                    : await request.ReadFromJsonAsync(RouterJsonContext.Default.RoomReport, request.HttpContext.RequestAborted).ConfigureAwait(false);
             }
-            catch (System.Text.Json.JsonException e)
+            catch (Exception e) when (e is System.Text.Json.JsonException or MessagePack.MessagePackSerializationException or InvalidDataException)
             {
                 return Results.Problem($"The body is not a report: {e.Message}", statusCode: StatusCodes.Status400BadRequest);
             }

@@ -89,7 +89,8 @@ public sealed partial class RouteComputerGrain(
 
     public Task<LinkMetric[]> LinkMetrics() => Task.FromResult(_book.LinkMetrics().ToArray());
 
-    private Task TickAsync(CancellationToken cancellationToken) => RecomputeAsync();
+    private Task TickAsync(CancellationToken cancellationToken) =>
+        _book.NeedsRecompute(time.GetUtcNow()) ? RecomputeAsync() : Task.CompletedTask; // nothing moved enough to change a route
 
     private async Task RecomputeAsync()
     {

@@ -16,10 +16,21 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
     private readonly Dictionary<RoomId, RoomRecord> _rooms = [];
     private readonly HashSet<(RoomId, RoomId)> _upLinks = [];
 
+    /// <summary>Each up link's values as the last computation used them: drift is measured from there, so it accumulates.</summary>
+    private readonly Dictionary<(RoomId, RoomId), LinkEstimate> _computedWith = [];
+
     public RouteTable Table { get; private set; } = RouteTable.Empty;
 
     /// <summary>True when a link went down since the last recomputation: recompute now, not at the next tick.</summary>
     public bool UrgentChange { get; private set; }
+
+    /// <summary>
+    /// True when something changed enough since the last computation to possibly move a route: a room or
+    /// link appeared or went, or a link's RTT moved ≥ 1 ms and ≥ 2 %, its jitter ≥ 1 ms, or its loss ≥ 0.5
+    /// points. Routes cannot move on less (hysteresis asks for 5 ms and 10 % by default), so the periodic
+    /// recomputation is skipped: with hundreds of rooms it is the controller's biggest cost.
+    /// </summary>
+    public bool Dirty { get; private set; } = true;
 
     public IReadOnlyDictionary<RoomId, RoomRecord> Rooms => _rooms;
 
@@ -28,6 +39,7 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
     {
         ArgumentNullException.ThrowIfNull(record);
         var room = new RoomId(record.Room);
+        Dirty |= !_rooms.ContainsKey(room);
         _rooms[room] = record;
         foreach (var link in record.Latest?.Links ?? [])
         {
@@ -35,12 +47,20 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
             if (link.Up)
             {
                 _upLinks.Add(key);
+                Dirty |= !_computedWith.TryGetValue(key, out var used) || Moved(used, link);
             }
             else if (_upLinks.Remove(key))
             {
                 UrgentChange = true;
+                Dirty = true;
             }
         }
+    }
+
+    private static bool Moved(LinkEstimate used, LinkEstimate now)
+    {
+        var rtt = Math.Abs(now.RttMs - used.RttMs);
+        return (rtt >= 1 && rtt >= 0.02 * used.RttMs) || Math.Abs(now.JitterMs - used.JitterMs) >= 1 || Math.Abs(now.Loss - used.Loss) >= 0.005;
     }
 
     /// <summary>Recomputes from what the rooms last said; returns whether the table (its routes or rooms) changed.</summary>
@@ -50,7 +70,22 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
     public RouteInputs Inputs(DateTimeOffset now)
     {
         UrgentChange = false;
+        Dirty = false;
         var live = _rooms.Values.Where(r => r.Liveness(now, options.StaleAfter, options.UnreachableAfter) != RoomLiveness.Unreachable).ToArray();
+        _computedWith.Clear();
+        foreach (var record in live)
+        {
+            var room = new RoomId(record.Room);
+            foreach (var link in record.Latest!.Links)
+            {
+                if (link.Up)
+                {
+                    _computedWith[(room, new RoomId(link.Peer))] = link;
+                }
+            }
+        }
+
+        _liveAtLastComputation = live.Length;
         return new RouteInputs(live);
     }
 
@@ -91,6 +126,12 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         Table = next;
         return true;
     }
+
+    /// <summary>Whether a periodic recomputation can change anything: something moved, or a room lapsed or returned.</summary>
+    public bool NeedsRecompute(DateTimeOffset now) =>
+        Dirty || UrgentChange || _rooms.Values.Count(r => r.Liveness(now, options.StaleAfter, options.UnreachableAfter) != RoomLiveness.Unreachable) != _liveAtLastComputation;
+
+    private int _liveAtLastComputation = -1;
 
     /// <summary>Rooms that have gone silent past the unreachable threshold since they were last counted.</summary>
     public bool AnyRoomLapsed(DateTimeOffset now) =>

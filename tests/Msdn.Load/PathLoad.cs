@@ -13,9 +13,9 @@ internal static class PathLoad
         await using (var router = await RouterProcess.StartAsync(routerDll, "--Router:StaleAfter=01:00:00", "--Router:UnreachableAfter=02:00:00"))
         {
             using var http = World.Client(router.Url, concurrency);
-            var reports = World.Reports(rooms);
+            var reports = World.Reports(rooms, messagePack: true);
             await Parallel.ForAsync(0, rooms, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
-                (await World.PostReportAsync(http, i, reports[i], ct)).EnsureSuccessStatusCode());
+                (await World.PostReportAsync(http, i, reports[i], messagePack: true, ct)).EnsureSuccessStatusCode());
             await WaitForRoomsAsync(http, rooms, cancellationToken);
             Print("path lookup (silo)", await LoadAsync(http, seconds, concurrency, rooms, cancellationToken));
         }

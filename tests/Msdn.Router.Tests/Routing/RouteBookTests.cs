@@ -72,6 +72,26 @@ public sealed class RouteBookTests
         Assert.Equal<RoomId>(["a", "b"], _book.Table.Rooms);
     }
 
+    [Fact]
+    public void Drift_too_small_to_move_a_route_does_not_ask_for_a_recomputation_but_accumulated_drift_does()
+    {
+        Report("a", ("b", 50));
+        Report("b", ("a", 50));
+        Assert.True(_book.NeedsRecompute(_clock.GetUtcNow()));
+        _book.Recompute(_clock.GetUtcNow());
+        Assert.False(_book.NeedsRecompute(_clock.GetUtcNow()));
+
+        Report("a", ("b", 50.6)); // +0.6 ms
+        Assert.False(_book.NeedsRecompute(_clock.GetUtcNow()));
+        Report("a", ("b", 51.2)); // +1.2 ms, 2.4 %, measured from what the computation used
+        Assert.True(_book.NeedsRecompute(_clock.GetUtcNow()));
+        _book.Recompute(_clock.GetUtcNow());
+        Assert.False(_book.NeedsRecompute(_clock.GetUtcNow()));
+
+        Report("c", ("a", 10)); // a new room
+        Assert.True(_book.NeedsRecompute(_clock.GetUtcNow()));
+    }
+
     private void Report(string room, params (string Peer, double Rtt, bool Up)[] links) =>
         _book.Accept(new RoomRecord
         {
