@@ -97,8 +97,14 @@ public static class RouterEndpoints
         }).RequireRateLimiting(RouterRateLimits.Routes);
 
         // Path lookup for media engines, from this silo's cached table.
-        app.MapGet("/v1/paths/{from}/{to}", (string from, string to, RouteTableCache cache) =>
+        app.MapGet("/v1/paths/{from}/{to}", (string from, string to, HttpContext context, RouteTableCache cache, PathLookupLimit limit) =>
         {
+            if (!limit.TryAcquire(context.Connection.RemoteIpAddress))
+            {
+                context.Response.Headers.RetryAfter = "1";
+                return Results.Problem($"More than {limit.PerSecond} path lookups in a second from this address.", statusCode: StatusCodes.Status429TooManyRequests);
+            }
+
             if (!RoomId.IsValid(from) || !RoomId.IsValid(to))
             {
                 return Results.Problem("Both rooms must be room ids.", statusCode: StatusCodes.Status400BadRequest);
@@ -107,7 +113,7 @@ public static class RouterEndpoints
             return PathLookup.Find(cache.Current, new RoomId(from), new RoomId(to)) is { } answer
                 ? Results.Json(answer, RouterJsonContext.Default.PathAnswer)
                 : Results.Problem($"No path from {from} to {to} in table version {cache.Current.Table.Version} (unknown room, or no route).", statusCode: StatusCodes.Status404NotFound);
-        }).RequireRateLimiting(RouterRateLimits.Paths);
+        });
 
         app.MapGet("/v1/rooms", (RouteTableCache cache) => Results.Ok(cache.Current.Rooms.Values.OrderBy(r => r.Room, StringComparer.Ordinal)));
         app.MapGet("/healthz", () => Results.Ok("alive"));

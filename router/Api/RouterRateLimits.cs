@@ -7,14 +7,14 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Msdn.Router.Api;
 
 /// <summary>
-/// The API's rate limits: reports per room (a relay stuck in a loop cannot flood the route computer),
-/// route fetches and path lookups per client address. Over the limit: 429 with Retry-After.
+/// The API's rate limits: reports per room (a relay stuck in a loop cannot flood the route computer) and
+/// route fetches per client address. Over the limit: 429 with Retry-After. Path lookups have their own,
+/// cheaper limit (<see cref="PathLookupLimit"/>).
 /// </summary>
 public static class RouterRateLimits
 {
     public const string Reports = "reports";
     public const string Routes = "routes";
-    public const string Paths = "paths";
 
     public static IServiceCollection AddRouterRateLimits(this IServiceCollection services, int reportsPerSecondPerRoom)
     {
@@ -32,9 +32,6 @@ public static class RouterRateLimits
             limiter.AddPolicy(Routes, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None,
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 1000, Window = TimeSpan.FromSeconds(1) }));
-            limiter.AddPolicy(Paths, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None,
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = 200_000, Window = TimeSpan.FromSeconds(1) }));
         });
     }
 }

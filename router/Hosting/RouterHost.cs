@@ -48,6 +48,7 @@ public static partial class RouterHost
         // Hosting decisions (clustering, ports) are read before the host exists; the validator still checks them at start.
         var settings = builder.Configuration.GetSection(RouterOptions.SectionName).Get<RouterOptions>() ?? new RouterOptions();
         services.AddRouterRateLimits(Math.Max(1, settings.ReportsPerSecondPerRoom));
+        services.AddSingleton(sp => new PathLookupLimit(sp.GetRequiredService<IOptions<RouterOptions>>().Value.PathLookupsPerSecondPerClient, sp.GetRequiredService<TimeProvider>()));
         builder.UseOrleans(silo =>
         {
             if (settings.Redis is { Length: > 0 } redis)

@@ -40,6 +40,9 @@ public sealed class RouterOptions
     /// <summary>Where the HTTP API listens.</summary>
     public string Listen { get; set; } = "127.0.0.1:8080";
 
+    /// <summary>Path lookups one client address may make per second before it gets 429.</summary>
+    public int PathLookupsPerSecondPerClient { get; set; } = 100_000;
+
     /// <summary>Reports a room may send per second before it gets 429.</summary>
     public int ReportsPerSecondPerRoom { get; set; } = 20;
 

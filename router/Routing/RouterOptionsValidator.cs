@@ -52,6 +52,11 @@ public sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             }
         }
 
+        if (options.PathLookupsPerSecondPerClient < 1)
+        {
+            Fail(nameof(options.PathLookupsPerSecondPerClient), $"must be at least 1, got {options.PathLookupsPerSecondPerClient}.");
+        }
+
         if (options.ReportsPerSecondPerRoom < 1)
         {
             Fail(nameof(options.ReportsPerSecondPerRoom), $"must be at least 1, got {options.ReportsPerSecondPerRoom}.");
