@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Msdn.Overlay.Framing;
 using Msdn.Overlay.Relay;
-using Msdn.Overlay.Tokens;
+using Msdn.Tokens;
 
 namespace Msdn.Overlay.Client;
 

@@ -12,7 +12,7 @@ using Msdn.Overlay.Gateway;
 using Msdn.Overlay.Metrics;
 using Msdn.Overlay.Relay;
 using Msdn.Overlay.Security;
-using Msdn.Overlay.Tokens;
+using Msdn.Tokens;
 using Msdn.Overlay.Transport;
 using Msdn.Probe.Agent;
 using Msdn.Probe.Transport;

@@ -97,7 +97,7 @@ public static class RouterEndpoints
         }).RequireRateLimiting(RouterRateLimits.Routes);
 
         // Path lookup for media engines, from this silo's cached table.
-        app.MapGet("/v1/paths/{from}/{to}", (string from, string to, HttpContext context, RouteTableCache cache, PathLookupLimit limit) =>
+        app.MapGet("/v1/paths/{from}/{to}", (string from, string to, HttpContext context, RouteTableCache cache, PathLookupLimit limit, PathLookupTokens tokens) =>
         {
             if (!limit.TryAcquire(context.Connection.RemoteIpAddress))
             {
@@ -108,6 +108,11 @@ public static class RouterEndpoints
             if (!RoomId.IsValid(from) || !RoomId.IsValid(to))
             {
                 return Results.Problem("Both rooms must be room ids.", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            if (tokens.Required && tokens.Refusal(Bearer(context.Request), from) is { } refusal)
+            {
+                return Results.Problem(refusal, statusCode: StatusCodes.Status401Unauthorized);
             }
 
             return PathLookup.Find(cache.Current, new RoomId(from), new RoomId(to)) is { } answer

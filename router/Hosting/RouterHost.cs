@@ -32,6 +32,7 @@ public static partial class RouterHost
         ["--silo-port"] = "Router:SiloPort",
         ["--gateway-port"] = "Router:GatewayPort",
         ["--report-key"] = "Router:ReportKey",
+        ["--token-key"] = "Router:MediaTokenKey",
     };
 
     public static WebApplication Build(string[] args)
@@ -48,6 +49,18 @@ public static partial class RouterHost
         // Hosting decisions (clustering, ports) are read before the host exists; the validator still checks them at start.
         var settings = builder.Configuration.GetSection(RouterOptions.SectionName).Get<RouterOptions>() ?? new RouterOptions();
         services.AddRouterRateLimits(Math.Max(1, settings.ReportsPerSecondPerRoom));
+        services.AddSingleton(sp =>
+        {
+            var key = sp.GetRequiredService<IOptions<RouterOptions>>().Value.MediaTokenKey;
+            var time = sp.GetRequiredService<TimeProvider>();
+            if (string.IsNullOrEmpty(key))
+            {
+                Log.OpenLookups(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RouterHost)));
+                return new PathLookupTokens(null, time);
+            }
+
+            return new PathLookupTokens(new Msdn.Tokens.MediaTokens(Convert.FromBase64String(key), time), time);
+        });
         services.AddSingleton(sp => new PathLookupLimit(sp.GetRequiredService<IOptions<RouterOptions>>().Value.PathLookupsPerSecondPerClient, sp.GetRequiredService<TimeProvider>()));
         builder.UseOrleans(silo =>
         {
@@ -105,5 +118,8 @@ public static partial class RouterHost
     {
         [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "No Router:ReportKey configured: generated {Key} for this run (development only; relays' room credentials derive from it)")]
         public static partial void GeneratedKey(ILogger logger, string key);
+
+        [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "No Router:MediaTokenKey configured: path lookups are open to anyone who reaches the API (development only)")]
+        public static partial void OpenLookups(ILogger logger);
     }
 }

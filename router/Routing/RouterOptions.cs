@@ -40,6 +40,9 @@ public sealed class RouterOptions
     /// <summary>Where the HTTP API listens.</summary>
     public string Listen { get; set; } = "127.0.0.1:8080";
 
+    /// <summary>The key media tokens are signed with (base64, ≥ 32 bytes, the relays' Relay:MediaTokenKey); when set, path lookups need a token for their starting room.</summary>
+    public string? MediaTokenKey { get; set; }
+
     /// <summary>Path lookups one client address may make per second before it gets 429.</summary>
     public int PathLookupsPerSecondPerClient { get; set; } = 100_000;
 

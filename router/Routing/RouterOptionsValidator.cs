@@ -34,6 +34,11 @@ public sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             Fail(nameof(options.ReportKey), $"(--report-key) must be base64 of at least {RoomCredentials.MinimumKeyLength} bytes.");
         }
 
+        if (options.MediaTokenKey is { Length: > 0 } tokenKey && !(Convert.TryFromBase64String(tokenKey, key, out var tokenKeyLength) && tokenKeyLength >= Msdn.Tokens.MediaTokens.MinimumKeyLength))
+        {
+            Fail(nameof(options.MediaTokenKey), $"must be base64 of at least {Msdn.Tokens.MediaTokens.MinimumKeyLength} bytes.");
+        }
+
         if (!IPEndPoint.TryParse(options.Listen ?? string.Empty, out _))
         {
             Fail(nameof(options.Listen), $"(--listen) must be address:port, got '{options.Listen}'.");

@@ -10,20 +10,24 @@ internal static class PathLoad
     {
         Console.WriteLine($"world: {rooms} rooms, full mesh; load: {concurrency} requests in flight, {seconds} s each (2 s warm-up), client and server on this machine");
         // The rooms report once: they must not go stale during the run (a lookup benchmark, not an ingest one).
-        await using (var router = await RouterProcess.StartAsync(routerDll, "--Router:StaleAfter=01:00:00", "--Router:UnreachableAfter=02:00:00"))
+        // Media engines present tokens, as in production: one per starting room.
+        var tokenKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var issuer = new Msdn.Tokens.MediaTokens(tokenKey, TimeProvider.System);
+        var tokens = Enumerable.Range(0, rooms).Select(i => issuer.Issue(new Msdn.Tokens.MediaTokenClaims("load", World.Room(i), ["*"], [], TimeProvider.System.GetUtcNow().AddHours(1).ToUnixTimeSeconds()))).ToArray();
+        await using (var router = await RouterProcess.StartAsync(routerDll, "--Router:StaleAfter=01:00:00", "--Router:UnreachableAfter=02:00:00", "--token-key", Convert.ToBase64String(tokenKey)))
         {
             using var http = World.Client(router.Url, concurrency);
             var reports = World.Reports(rooms, messagePack: true);
             await Parallel.ForAsync(0, rooms, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
                 (await World.PostReportAsync(http, i, reports[i], messagePack: true, ct)).EnsureSuccessStatusCode());
             await WaitForRoomsAsync(http, rooms, cancellationToken);
-            Print("path lookup (silo)", await LoadAsync(http, seconds, concurrency, rooms, cancellationToken));
+            Print("path lookup (silo)", await LoadAsync(http, seconds, concurrency, rooms, tokens, cancellationToken));
         }
 
         await using (var constant = await ChildServer.StartAsync(typeof(PathLoad).Assembly.Location, "listening", "serve-constant", "--listen", "127.0.0.1:0"))
         {
             using var http = World.Client(constant.Url, concurrency);
-            Print("constant endpoint (ceiling)", await LoadAsync(http, seconds, concurrency, rooms, cancellationToken));
+            Print("constant endpoint (ceiling)", await LoadAsync(http, seconds, concurrency, rooms, tokens, cancellationToken));
         }
 
         return 0;
@@ -48,13 +52,13 @@ internal static class PathLoad
         throw new TimeoutException("the route table never covered every room");
     }
 
-    private static async Task<(double Rps, List<double> Latencies, long Errors)> LoadAsync(HttpClient http, int seconds, int concurrency, int rooms, CancellationToken cancellationToken)
+    private static async Task<(double Rps, List<double> Latencies, long Errors)> LoadAsync(HttpClient http, int seconds, int concurrency, int rooms, string[] tokens, CancellationToken cancellationToken)
     {
-        await RunAsync(http, TimeSpan.FromSeconds(2), concurrency, rooms, cancellationToken); // warm-up: JIT, connections
-        return await RunAsync(http, TimeSpan.FromSeconds(seconds), concurrency, rooms, cancellationToken);
+        await RunAsync(http, TimeSpan.FromSeconds(2), concurrency, rooms, tokens, cancellationToken); // warm-up: JIT, connections
+        return await RunAsync(http, TimeSpan.FromSeconds(seconds), concurrency, rooms, tokens, cancellationToken);
     }
 
-    private static async Task<(double Rps, List<double> Latencies, long Errors)> RunAsync(HttpClient http, TimeSpan duration, int concurrency, int rooms, CancellationToken cancellationToken)
+    private static async Task<(double Rps, List<double> Latencies, long Errors)> RunAsync(HttpClient http, TimeSpan duration, int concurrency, int rooms, string[] tokens, CancellationToken cancellationToken)
     {
         var latencies = new List<double>[concurrency];
         long errors = 0;
@@ -68,7 +72,9 @@ internal static class PathLoad
                 int from = random.Next(rooms), to = random.Next(rooms - 1);
                 to += to >= from ? 1 : 0;
                 var started = Stopwatch.GetTimestamp();
-                using var response = await http.GetAsync($"/v1/paths/{World.Room(from)}/{World.Room(to)}", HttpCompletionOption.ResponseContentRead, ct);
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/paths/{World.Room(from)}/{World.Room(to)}");
+                request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {tokens[from]}");
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
                 var took = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 if (response.IsSuccessStatusCode)
                 {

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Msdn.Overlay.Hosting;
 using Msdn.Overlay.Security;
-using Msdn.Overlay.Tokens;
+using Msdn.Tokens;
 using Msdn.Overlay.Transport;
 
 namespace Msdn.Sim.Drills.Loopback;

@@ -3,7 +3,7 @@ using Msdn.Graph.Costs;
 using Msdn.Graph.Routing;
 using Msdn.Graph.Topology;
 using Msdn.Overlay.Client;
-using Msdn.Overlay.Tokens;
+using Msdn.Tokens;
 
 namespace Msdn.Sim.Drills.Loopback;
 

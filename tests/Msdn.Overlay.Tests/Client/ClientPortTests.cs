@@ -11,7 +11,7 @@ using Msdn.Graph.Topology;
 using Msdn.Overlay.Client;
 using Msdn.Overlay.Relay;
 using Msdn.Overlay.Security;
-using Msdn.Overlay.Tokens;
+using Msdn.Tokens;
 using Msdn.Overlay.Transport;
 
 namespace Msdn.Overlay.Tests.Client;

@@ -2,7 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Microsoft.Extensions.Time.Testing;
-using Msdn.Overlay.Tokens;
+using Msdn.Tokens;
 
 namespace Msdn.Overlay.Tests.Tokens;
 

@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using MessagePack;
 
-namespace Msdn.Overlay.Tokens;
+namespace Msdn.Tokens;
 
 /// <summary>
 /// Signed, expiring tokens for media engines: <c>base64url(MessagePack claims) "." base64url(HMAC-SHA256)</c>

@@ -1,4 +1,4 @@
-namespace Msdn.Overlay.Tokens;
+namespace Msdn.Tokens;
 
 /// <summary>Why a media engine's token was refused; the message is what the engine is told.</summary>
 public sealed class MediaTokenException(MediaTokenError error, string message) : Exception(message)

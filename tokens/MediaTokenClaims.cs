@@ -1,6 +1,6 @@
 using MessagePack;
 
-namespace Msdn.Overlay.Tokens;
+namespace Msdn.Tokens;
 
 /// <summary>
 /// What a media engine may do at a relay: the room it connects to, the destinations it may open flows to
