@@ -70,30 +70,12 @@ public sealed class RouteTable
     }
 
     /// <summary>True when both tables hold the same rooms and the same routes, whatever their versions.</summary>
-    public bool SameRoutesAs(RouteTable other)
-    {
-        ArgumentNullException.ThrowIfNull(other);
-        if (!Rooms.SequenceEqual(other.Rooms))
-        {
-            return false;
-        }
-
-        for (var s = 0; s < Rows.Length; s++)
-        {
-            for (var t = 0; t < Rows.Length; t++)
-            {
-                if (!Rows[s].SameRoute(t, other.Rows[s], t, default))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
+    public bool SameRoutesAs(RouteTable other) => Every(other, (mine, theirs, t) => mine.SameRoute(t, theirs, t, default));
 
     /// <summary>True when both tables hold the same rooms and every pair takes the same paths (costs may differ).</summary>
-    public bool SamePathsAs(RouteTable other)
+    public bool SamePathsAs(RouteTable other) => Every(other, (mine, theirs, t) => mine.SamePaths(t, theirs, t));
+
+    private bool Every(RouteTable other, Func<RouteRow, RouteRow, int, bool> same)
     {
         ArgumentNullException.ThrowIfNull(other);
         if (!Rooms.SequenceEqual(other.Rooms))
@@ -105,7 +87,7 @@ public sealed class RouteTable
         {
             for (var t = 0; t < Rows.Length; t++)
             {
-                if (!Rows[s].SamePaths(t, other.Rows[s], t))
+                if (!same(Rows[s], other.Rows[s], t))
                 {
                     return false;
                 }
