@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using MessagePack;
 
 namespace Msdn.Overlay.Control;
@@ -12,10 +11,13 @@ namespace Msdn.Overlay.Control;
 public static class ControlExchange
 {
     public const string RoomHeader = "X-Msdn-Room";
+    public const string MessagePackType = "application/x-msgpack";
 
     public static HttpRequestMessage Report(string room, string credential, RelayReportBody body)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, $"v1/rooms/{Uri.EscapeDataString(room)}/reports") { Content = JsonContent.Create(body) };
+        var content = new ByteArrayContent(MessagePackSerializer.Serialize(body));
+        content.Headers.ContentType = new MediaTypeHeaderValue(MessagePackType);
+        var request = new HttpRequestMessage(HttpMethod.Post, $"v1/rooms/{Uri.EscapeDataString(room)}/reports") { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
         return request;
     }
