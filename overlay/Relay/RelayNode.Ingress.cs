@@ -82,7 +82,7 @@ public sealed partial class RelayNode
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var path = ChoosePath(flow.Destination, failed);
+            var path = await ChoosePathPatientlyAsync(flow, failed, cancellationToken).ConfigureAwait(false);
             if (failed.Any(f => f.SequenceEqual(path)))
             {
                 failed.Clear(); // every candidate failed: a new round, from the best
@@ -113,14 +113,47 @@ public sealed partial class RelayNode
                     _unreachable[lost] = _time.GetTimestamp() + (long)(UnreachableFor.TotalSeconds * _time.TimestampFrequency);
                 }
 
-                var next = ChoosePath(flow.Destination, failed);
-                Log.FailedOver(_logger, Room, flow.Id, string.Join('>', path), string.Join('>', next), e.Message);
-                if (failed.Any(f => f.SequenceEqual(next)))
+                var next = TryChoosePath(flow.Destination, failed);
+                Log.FailedOver(_logger, Room, flow.Id, string.Join('>', path), next is null ? "(no route now)" : string.Join('>', next), e.Message);
+                if (next is null || failed.Any(f => f.SequenceEqual(next)))
                 {
                     // Nothing untried is left: pause before the next round (the controller's next table may fix it).
                     await Task.Delay(_options.WatchdogInterval, _time, cancellationToken).ConfigureAwait(false);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A path for the flow; while the table has no route to its destination (a partition, a room lapsed),
+    /// the flow waits with its data for up to <see cref="RelayNodeOptions.NoRouteGrace"/> — the next table
+    /// may have one — before it fails for good with <see cref="NoRouteException"/>.
+    /// </summary>
+    private async Task<RoomId[]> ChoosePathPatientlyAsync(RelayFlow flow, IReadOnlyCollection<IReadOnlyList<RoomId>> failed, CancellationToken cancellationToken)
+    {
+        var since = _time.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return ChoosePath(flow.Destination, failed);
+            }
+            catch (NoRouteException) when (_time.GetElapsedTime(since) < _options.NoRouteGrace)
+            {
+                await Task.Delay(_options.WatchdogInterval * 4, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private RoomId[]? TryChoosePath(RoomId destination, IReadOnlyCollection<IReadOnlyList<RoomId>> failed)
+    {
+        try
+        {
+            return ChoosePath(destination, failed);
+        }
+        catch (NoRouteException)
+        {
+            return null;
         }
     }
 
@@ -139,7 +172,7 @@ public sealed partial class RelayNode
     {
         var table = _routes();
         var route = (table.Contains(Room) && table.Contains(destination) ? table.Find(Room, destination) : null)
-            ?? throw new IOException($"No route from {Room} to {destination} in route table version {table.Version}.");
+            ?? throw new NoRouteException(Room, destination, table.Version);
         RoomId[] primary = [.. route.Primary];
         RoomId[]? backup = route.Backup is { } b ? [.. b] : null;
         bool Usable(RoomId[] path) => !failed.Any(f => f.SequenceEqual(path)) && !CrossesDownLink(path);

@@ -12,6 +12,9 @@ public sealed record RelayNodeOptions
     /// </summary>
     public TimeSpan PathSetupTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a flow waits, holding its data, while the route table has no route to its destination.</summary>
+    public TimeSpan NoRouteGrace { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often the ingress checks ack progress.</summary>
     public TimeSpan WatchdogInterval { get; init; } = TimeSpan.FromMilliseconds(25);
 

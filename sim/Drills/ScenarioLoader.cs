@@ -5,7 +5,7 @@ namespace Msdn.Sim.Drills;
 /// <summary>Reads and validates a scenario; every problem names its field (<c>faults[2].kind</c>).</summary>
 public static class ScenarioLoader
 {
-    public static readonly string[] FaultKinds = ["kill", "cut", "degrade", "oneWayLoss", "controllerDown", "drain"];
+    public static readonly string[] FaultKinds = ["kill", "cut", "degrade", "oneWayLoss", "controllerDown", "drain", "partition"];
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -98,6 +98,10 @@ public static class ScenarioLoader
                     break;
                 case "controllerDown":
                     Check(fault.ForSeconds is not null, $"{at}.forSeconds", "is required for controllerDown");
+                    break;
+                case "partition":
+                    Check(fault.Region is not null && fault.Region >= 0 && fault.Region < world.Regions, $"{at}.region", $"must name a region (0..{world.Regions - 1})");
+                    Check(world.Regions >= 2, "world.regions", "must be at least 2 for a partition");
                     break;
             }
 

@@ -55,6 +55,41 @@ public static class FaultInjector
                 break;
             }
 
+            case "partition":
+            {
+                var region = fault.Region!.Value;
+                var inside = Enumerable.Range(0, world.Rooms).Where(i => world.Places[i].Region == region).Select(ScenarioLoader.RoomName).ToHashSet();
+                var outside = Enumerable.Range(0, world.Rooms).Select(ScenarioLoader.RoomName).Where(r => !inside.Contains(r)).ToList();
+                target = $"region {region} ({string.Join(", ", inside)})";
+                affected = [.. paths.Where(p => p.Value.Any(inside.Contains) && p.Value.Any(r => !inside.Contains(r))).Select(p => p.Key)];
+                foreach (var a in inside)
+                {
+                    foreach (var b in outside)
+                    {
+                        await cluster.ImpairAsync(a, b, new { cut = true }).ConfigureAwait(false);
+                        await cluster.ImpairAsync(b, a, new { cut = true }).ConfigureAwait(false);
+                    }
+                }
+
+                if (fault.ForSeconds is { } healAfter)
+                {
+                    lift = LiftAfter(healAfter, async () =>
+                    {
+                        foreach (var a in inside)
+                        {
+                            foreach (var b in outside)
+                            {
+                                var distance = world.Rtt[Index(a), Index(b)] / 2;
+                                await cluster.ImpairAsync(a, b, new { delayMs = distance }).ConfigureAwait(false);
+                                await cluster.ImpairAsync(b, a, new { delayMs = distance }).ConfigureAwait(false);
+                            }
+                        }
+                    });
+                }
+
+                break;
+            }
+
             case "controllerDown":
                 target = "controller";
                 affected = [];
