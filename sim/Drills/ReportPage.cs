@@ -73,9 +73,11 @@ public static class ReportPage
         var svg = new StringBuilder();
         svg.Append(Inv, $"<p>flow {flow.Index}: {flow.From} → {flow.To}{(flow.Failure is null ? string.Empty : $" <span class=\"bad\">({Esc(flow.Failure)})</span>")}</p>");
         svg.Append(Inv, $"<svg width=\"{Width}\" height=\"{height + 20}\" viewBox=\"0 0 {Width} {height + 20}\">");
-        foreach (var fault in results.Faults)
+        for (var f = 0; f < results.Faults.Count; f++)
         {
-            svg.Append(Inv, $"<line x1=\"{X(fault.At):F1}\" y1=\"0\" x2=\"{X(fault.At):F1}\" y2=\"{height}\" stroke=\"#c53030\" stroke-dasharray=\"4 3\"/><text x=\"{X(fault.At) + 3:F1}\" y=\"12\" font-size=\"11\" fill=\"#c53030\">{Esc(fault.Kind)} {Esc(fault.Target)}</text>");
+            var fault = results.Faults[f];
+            var labelY = 12 + (f % 3 * 12); // staggered: close faults' labels do not overprint
+            svg.Append(Inv, $"<line x1=\"{X(fault.At):F1}\" y1=\"0\" x2=\"{X(fault.At):F1}\" y2=\"{height}\" stroke=\"#c53030\" stroke-dasharray=\"4 3\"/><text x=\"{X(fault.At) + 3:F1}\" y=\"{labelY}\" font-size=\"11\" fill=\"#c53030\">{Esc(fault.Kind)} {Esc(fault.Target)}</text>");
         }
 
         svg.Append("<polyline fill=\"none\" stroke=\"#2b6cb0\" stroke-width=\"1.5\" points=\"");
@@ -130,7 +132,7 @@ public static class ReportPage
         const int size = 420;
         var places = results.World.Places;
         double minX = places.Min(p => p.X), maxX = places.Max(p => p.X), minY = places.Min(p => p.Y), maxY = places.Max(p => p.Y);
-        double Px(double x) => 30 + ((x - minX) / Math.Max(1, maxX - minX) * (size - 60));
+        double Px(double x) => 30 + ((x - minX) / Math.Max(1, maxX - minX) * (size - 110)); // room for the labels on the right
         double Py(double y) => 30 + ((y - minY) / Math.Max(1, maxY - minY) * (size - 60));
         var svg = new StringBuilder().Append(Inv, $"<svg width=\"{size}\" height=\"{size}\">");
         foreach (var route in results.Routes)
