@@ -41,7 +41,7 @@ public static class RelayAdminEndpoints
     {
         if (impairment is null)
         {
-            return Results.Problem("delayMs and jitterMs must be 0 or more and loss within 0..1.", statusCode: StatusCodes.Status400BadRequest);
+            return Results.Problem("delayMs and jitterMs must be 0 or more, loss within 0..1 and meanBurst at least 1.", statusCode: StatusCodes.Status400BadRequest);
         }
 
         if (!RoomId.IsValid(peer))
@@ -80,10 +80,11 @@ public static class RelayAdminEndpoints
 public sealed record RelayHealth(string Room, string State, int ActiveFlows, long RouteTableVersion, string Listen, string? ClientListen, bool Probing, string Controller, DateTimeOffset? ControllerLastContact);
 
 /// <summary>The body of <c>PUT /admin/links/{peer}</c>.</summary>
-public sealed record LinkImpairmentRequest(bool Cut = false, double DelayMs = 0, double JitterMs = 0, double Loss = 0)
+/// <remarks><see cref="MeanBurst"/> above 1: losses come in bursts of that many probes on average (Gilbert–Elliott).</remarks>
+public sealed record LinkImpairmentRequest(bool Cut = false, double DelayMs = 0, double JitterMs = 0, double Loss = 0, double MeanBurst = 1)
 {
     public LinkImpairment? ToImpairment() =>
-        DelayMs < 0 || JitterMs < 0 || Loss is < 0 or > 1 || double.IsNaN(DelayMs + JitterMs + Loss)
+        DelayMs < 0 || JitterMs < 0 || Loss is < 0 or > 1 || MeanBurst < 1 || double.IsNaN(DelayMs + JitterMs + Loss + MeanBurst)
             ? null
-            : new LinkImpairment(TimeSpan.FromMilliseconds(DelayMs), TimeSpan.FromMilliseconds(JitterMs), Loss, Cut);
+            : new LinkImpairment(TimeSpan.FromMilliseconds(DelayMs), TimeSpan.FromMilliseconds(JitterMs), Loss, Cut, MeanBurst);
 }

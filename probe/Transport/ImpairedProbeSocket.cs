@@ -5,12 +5,13 @@ namespace Msdn.Probe.Transport;
 
 /// <summary>
 /// Impairs what a socket sends, per destination: delay and jitter (on the given clock's timers), loss
-/// (seeded), and cuts. There is no kernel netem here, so tests and drills inject faults in user space;
+/// (seeded; independent or bursty, Gilbert–Elliott), and cuts. There is no kernel netem here, so tests and drills inject faults in user space;
 /// impairing one side's sends only gives one-way loss. Receives pass through untouched.
 /// </summary>
 public sealed class ImpairedProbeSocket(IProbeSocket inner, TimeProvider time, int seed) : IProbeSocket
 {
     private readonly ConcurrentDictionary<EndPoint, LinkImpairment> _impairments = new();
+    private readonly Dictionary<EndPoint, GilbertElliott> _bursts = [];
     private readonly Random _random = new(seed);
     private readonly Lock _randomLock = new();
     private volatile bool _disposed;
@@ -23,6 +24,14 @@ public sealed class ImpairedProbeSocket(IProbeSocket inner, TimeProvider time, i
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(impairment);
         _impairments[destination] = impairment;
+        lock (_randomLock)
+        {
+            _bursts.Remove(destination);
+            if (impairment.MeanBurst > 1 && impairment.Loss is > 0 and < 1)
+            {
+                _bursts[destination] = new GilbertElliott(impairment.Loss, impairment.MeanBurst);
+            }
+        }
     }
 
     public void Send(ReadOnlySpan<byte> datagram, EndPoint destination)
@@ -33,14 +42,16 @@ public sealed class ImpairedProbeSocket(IProbeSocket inner, TimeProvider time, i
             return;
         }
 
-        double dice, spread;
+        double spread;
+        bool lost;
         lock (_randomLock)
         {
-            dice = _random.NextDouble();
+            var dice = _random.NextDouble();
             spread = (_random.NextDouble() * 2) - 1;
+            lost = _bursts.TryGetValue(destination, out var bursts) ? bursts.Drop(dice) : dice < impairment.Loss;
         }
 
-        if (impairment.Cut || dice < impairment.Loss)
+        if (impairment.Cut || lost)
         {
             return;
         }

@@ -80,6 +80,9 @@ public sealed record FaultSpec
     public double? DelayMs { get; init; }
 
     public double? Loss { get; init; }
+
+    /// <summary>With loss: the mean length of a loss burst in probes (Gilbert–Elliott); 1 = independent losses.</summary>
+    public double? Burst { get; init; }
 }
 
 /// <summary>The settings under test.</summary>

@@ -109,6 +109,7 @@ public static class ScenarioLoader
             {
                 Check(fault.Loss is null or (>= 0 and <= 1), $"{at}.loss", "must be in [0, 1]");
                 Check(fault.DelayMs is null or >= 0, $"{at}.delayMs", "must be ≥ 0");
+                Check(fault.Burst is null or (>= 1 and <= 1000), $"{at}.burst", "must be 1..1000 (probes per loss burst)");
             }
         }
 

@@ -117,7 +117,7 @@ public static class FaultInjector
                 object impaired = fault.Kind switch
                 {
                     "cut" => new { cut = true },
-                    _ => new { delayMs = distance + (fault.DelayMs ?? 0), loss = fault.Loss ?? 0 },
+                    _ => new { delayMs = distance + (fault.DelayMs ?? 0), loss = fault.Loss ?? 0, meanBurst = fault.Burst ?? 1 },
                 };
                 await cluster.ImpairAsync(from, to, impaired).ConfigureAwait(false);
                 if (fault.Kind != "oneWayLoss")
