@@ -218,16 +218,41 @@ public sealed partial class RelayNode
     private async Task CarryAsync(RelayFlow flow, RoomId[] path, CancellationToken cancellationToken)
     {
         using var watched = UseNextHop(path[1]);
-        var stream = await OpenStreamToAsync(path[1], cancellationToken).ConfigureAwait(false);
-        await using var frames = new FrameStream(stream, FrameLimits.Default);
+        // Setting the path up (dialling, the Open frame) gets the same patience as its first ack, and a down
+        // signal for one of its links cancels it too: a first hop that has gone silent must not hold the flow
+        // before the watchdog below is even running.
+        using var setup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        setup.CancelAfter(_options.PathSetupTimeout);
+        _carrying[flow.Id] = (path, setup);
+        Stream stream;
         var sender = flow.Sender;
-        var resume = sender.Rewind();
-        if (flow.FaultAt is not null)
+        ulong resume;
+        try
         {
-            Metrics.Retransmitted((long)(sender.ChunksWritten - resume));
+            stream = await OpenStreamToAsync(path[1], setup.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            _carrying.TryRemove(flow.Id, out _);
+            throw;
         }
 
-        await frames.WriteAsync(Frame.Open(new OpenFlow(flow.Id, Room.Value, flow.Destination.Value, flow.Endpoint, [.. path.Select(r => r.Value)], resume)), cancellationToken).ConfigureAwait(false);
+        await using var frames = new FrameStream(stream, FrameLimits.Default);
+        try
+        {
+            resume = sender.Rewind();
+            if (flow.FaultAt is not null)
+            {
+                Metrics.Retransmitted((long)(sender.ChunksWritten - resume));
+            }
+
+            await frames.WriteAsync(Frame.Open(new OpenFlow(flow.Id, Room.Value, flow.Destination.Value, flow.Endpoint, [.. path.Select(r => r.Value)], resume)), setup.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            _carrying.TryRemove(flow.Id, out _);
+            throw;
+        }
 
         if (flow.FaultAt is { } pendingFault && sender.Acknowledged == sender.ChunksWritten)
         {

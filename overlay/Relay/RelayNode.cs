@@ -275,7 +275,11 @@ public sealed partial class RelayNode : IAsyncDisposable
         }
 
         await using var downstreamFrames = new FrameStream(downstream, FrameLimits.Default);
-        await downstreamFrames.WriteAsync(open, _stopping.Token).ConfigureAwait(false);
+        using (var setup = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+        {
+            setup.CancelAfter(_options.PathSetupTimeout); // a silent next hop: give up, the ingress fails over anyway
+            await downstreamFrames.WriteAsync(open, setup.Token).ConfigureAwait(false);
+        }
         using var broken = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var id = Interlocked.Increment(ref _nextTransit);
         _transit[id] = broken;

@@ -10,10 +10,11 @@ public sealed record DrillResults(
     double WallSeconds,
     IReadOnlyList<FlowRoute> Routes,
     long RouteChanges,
-    long ControlBytes);
+    long ControlBytes,
+    long FinalTableVersion = 0);
 
-/// <summary>A fault as the drill applied it: when (drill seconds), what, and the flows whose path it hit.</summary>
-public sealed record AppliedFault(double At, string Kind, string Target, IReadOnlyList<int> AffectedFlows, string? Note);
+/// <summary>A fault as the drill applied it: when (drill seconds), what, the flows whose path it hit, and the route table version just before.</summary>
+public sealed record AppliedFault(double At, string Kind, string Target, IReadOnlyList<int> AffectedFlows, string? Note, long TableVersion = 0);
 
 /// <summary>A flow's route at the end of the drill and its cost against the oracle's optimum on the true link values.</summary>
 public sealed record FlowRoute(int Flow, IReadOnlyList<string> Path, double? ExpectedRttMs, double OptimalRttMs);

@@ -27,13 +27,14 @@ public sealed record DrillSummary(
     public static DrillSummary From(DrillResults results)
     {
         ArgumentNullException.ThrowIfNull(results);
-        var faults = results.Faults.Select(f => new FaultSummary(
+        var faults = results.Faults.Select((f, i) => new FaultSummary(
             f.At,
             f.Kind,
             f.Target,
             f.AffectedFlows,
-            Distribution.Of([.. f.AffectedFlows.Select(i => StallMs(results, results.Flows[i], f.At))]),
-            f.Note)).ToList();
+            Distribution.Of([.. f.AffectedFlows.Select(flow => StallMs(results, results.Flows[flow], f.At))]),
+            f.Note,
+            (i + 1 < results.Faults.Count ? results.Faults[i + 1].TableVersion : results.FinalTableVersion) - f.TableVersion)).ToList();
         var flows = results.Flows.Select(f => new FlowSummary(f.Index, f.From, f.To, f.BytesSent, f.BytesDelivered, f.Failure)).ToList();
         var stretches = results.Routes.Where(r => r.ExpectedRttMs is not null && r.OptimalRttMs > 0).Select(r => r.ExpectedRttMs!.Value / r.OptimalRttMs).Order().ToList();
         return new DrillSummary(
@@ -110,6 +111,7 @@ public sealed record Distribution(double P50, double P99, double Max, int Count,
 
 public sealed record Stretch(double P50, double P95);
 
-public sealed record FaultSummary(double At, string Kind, string Target, IReadOnlyList<int> AffectedFlows, Distribution FailoverMs, string? Note);
+/// <remarks><see cref="RouteChanges"/>: route table versions from this fault until the next one (or the drill's end).</remarks>
+public sealed record FaultSummary(double At, string Kind, string Target, IReadOnlyList<int> AffectedFlows, Distribution FailoverMs, string? Note, long RouteChanges);
 
 public sealed record FlowSummary(int Flow, string From, string To, long BytesSent, long BytesDelivered, string? Failure);

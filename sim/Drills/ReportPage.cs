@@ -30,10 +30,10 @@ public static class ReportPage
         html.Append(CultureInfo.InvariantCulture, $"<p class=\"{(clean ? "ok" : "bad")}\"><b>{summary.BytesDelivered:N0} of {summary.BytesSent:N0} bytes delivered; lost {summary.BytesLost:N0}, duplicated {summary.BytesDuplicated:N0}, reordered {summary.BytesReordered:N0}.</b></p>");
         html.Append(CultureInfo.InvariantCulture, $"<p>Failover (delivery stall after a fault): p50 {summary.FailoverMs.P50:F0} ms, p99 {summary.FailoverMs.P99:F0} ms, max {summary.FailoverMs.Max:F0} ms over {summary.FailoverMs.Count}. Path stretch vs the optimum on true RTTs: p50 {summary.PathStretch.P50:F2}, p95 {summary.PathStretch.P95:F2}. Route table changes {summary.RouteChanges}; control traffic {summary.ControlBytes / 1024.0:F0} KiB; wall {summary.WallSeconds:F0} s.</p>");
 
-        html.Append("<h2>Faults</h2><table><tr><th>at (s)</th><th>fault</th><th>target</th><th>flows hit</th><th>stall p50 / max (ms)</th></tr>");
+        html.Append("<h2>Faults</h2><table><tr><th>at (s)</th><th>fault</th><th>target</th><th>flows hit</th><th>stall p50 / max (ms)</th><th>route changes until the next</th></tr>");
         foreach (var fault in summary.Faults)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{fault.At:F1}</td><th>{Esc(fault.Kind)}</th><th>{Esc(fault.Target)}</th><td>{string.Join(", ", fault.AffectedFlows)}</td><td>{(fault.FailoverMs.Count == 0 ? "–" : $"{fault.FailoverMs.P50:F0} / {fault.FailoverMs.Max:F0}")}</td></tr>");
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{fault.At:F1}</td><th>{Esc(fault.Kind)}</th><th>{Esc(fault.Target)}</th><td>{string.Join(", ", fault.AffectedFlows)}</td><td>{(fault.FailoverMs.Count == 0 ? "–" : $"{fault.FailoverMs.P50:F0} / {fault.FailoverMs.Max:F0}")}</td><td>{fault.RouteChanges}</td></tr>");
         }
 
         html.Append("</table><h2>Delivery rate and latency of each flow across the faults</h2>");

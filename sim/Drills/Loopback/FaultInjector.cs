@@ -21,6 +21,7 @@ public static class FaultInjector
             paths[flow.Index] = (await cluster.PathAsync(flow.From, flow.To).ConfigureAwait(false))?.Rooms ?? [];
         }
 
+        var version = await cluster.TableVersionAsync().ConfigureAwait(false);
         var at = clock.Elapsed.TotalSeconds;
         string target;
         Task? lift = null;
@@ -139,7 +140,7 @@ public static class FaultInjector
         }
 
         progress.WriteLine($"  t={at,5:F1} s  {fault.Kind,-14} {target,-18} hits flows [{string.Join(", ", affected)}]{(note is null ? string.Empty : $"  ({note})")}");
-        return (new AppliedFault(at, fault.Kind, target, affected, note), lift);
+        return (new AppliedFault(at, fault.Kind, target, affected, note, version), lift);
     }
 
     private static async Task LiftAfter(double seconds, Func<Task> lift)
