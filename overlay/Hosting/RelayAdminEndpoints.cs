@@ -19,6 +19,11 @@ public static class RelayAdminEndpoints
             ? Results.Problem("The relay is not running.", statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Ok(Health(relay)));
 
+        // The flows this relay carries as their ingress: where each runs now.
+        app.MapGet("/admin/flows", (RelayHostedService relay) => WithNode(relay, node => Results.Ok(node.IngressFlows
+            .Select(f => new FlowStatus(f.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), f.Destination.Value, f.Endpoint, [.. f.CurrentPath.Select(r => r.Value)], f.Failovers))
+            .OrderBy(f => f.Id, StringComparer.Ordinal))));
+
         // Drain: no new flows; with move (the default) transit flows fail over off this relay now.
         app.MapPost("/admin/drain", (RelayHostedService relay, bool? move) => WithNode(relay, node =>
         {
@@ -74,6 +79,9 @@ public static class RelayAdminEndpoints
         relay.Controller?.Status.Via ?? "none",
         relay.Controller?.Status.LastContact);
 }
+
+/// <summary>One flow in <c>GET /admin/flows</c> (the id as a string: JSON numbers lose 64-bit precision).</summary>
+public sealed record FlowStatus(string Id, string Destination, string Endpoint, IReadOnlyList<string> Path, int Failovers);
 
 /// <summary>What <c>GET /health</c> answers.</summary>
 /// <remarks><see cref="Controller"/>: direct, via a peer room, unreachable (forwarding on the last table), or none configured.</remarks>

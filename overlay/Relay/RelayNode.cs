@@ -32,6 +32,7 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// <summary>Flows delivered here, by (ingress room, flow id): ids are only unique per ingress relay.</summary>
     private readonly ConcurrentDictionary<(string Source, ulong Flow), EgressFlow> _egress = new();
     private readonly ConcurrentDictionary<string, Channel<IncomingFlow>> _subscribers = new();
+    private readonly ConcurrentDictionary<ulong, RelayFlow> _ingress = new();
     /// <summary>Flows passing through to another room, each with the switch that tears its splice down (drain moves them).</summary>
     private readonly ConcurrentDictionary<long, CancellationTokenSource> _transit = new();
     private readonly Lock _lifecycleLock = new();
@@ -81,6 +82,9 @@ public sealed partial class RelayNode : IAsyncDisposable
     public ChannelReader<IncomingFlow> Subscribe(string endpoint) =>
         _subscribers.GetOrAdd(endpoint, _ => Channel.CreateUnbounded<IncomingFlow>()).Reader;
 
+    /// <summary>The flows this relay carries as their ingress now (for operators: their paths and failovers).</summary>
+    public IReadOnlyCollection<RelayFlow> IngressFlows => [.. _ingress.Values];
+
     /// <summary>Whether the current route table has a route from this room to <paramref name="destination"/>.</summary>
     public bool HasRoute(RoomId destination)
     {
@@ -107,6 +111,7 @@ public sealed partial class RelayNode : IAsyncDisposable
 
         var flow = new RelayFlow((ulong)Interlocked.Increment(ref _nextFlow), destination, endpoint, _options, Metrics);
         Metrics.FlowOpened("ingress");
+        _ingress[flow.Id] = flow;
         flow.Completion = Task.Run(
             async () =>
             {
@@ -116,6 +121,7 @@ public sealed partial class RelayNode : IAsyncDisposable
                 }
                 finally
                 {
+                    _ingress.TryRemove(flow.Id, out _);
                     Metrics.FlowEnded("ingress");
                     FlowEnded();
                 }

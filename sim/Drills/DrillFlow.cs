@@ -25,6 +25,9 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
 
     public string Endpoint => $"drill-{Index}";
 
+    /// <summary>The flow's id at its ingress relay (to ask that relay where the flow runs now).</summary>
+    public ulong? RelayFlowId { get; set; }
+
     public long BytesSent { get; private set; }
 
     public long BytesDelivered { get; private set; }

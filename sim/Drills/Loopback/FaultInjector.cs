@@ -14,11 +14,12 @@ public static class FaultInjector
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(progress);
 
-        // Which flows does it hit? Their paths as the controller has them now.
+        // Which flows does it hit? Where each runs now, as its ingress relay says (else the controller's primary).
         var paths = new Dictionary<int, string[]>();
         foreach (var flow in flows)
         {
-            paths[flow.Index] = (await cluster.PathAsync(flow.From, flow.To).ConfigureAwait(false))?.Rooms ?? [];
+            var current = flow.RelayFlowId is { } id ? await cluster.FlowPathAsync(flow.From, id).ConfigureAwait(false) : null;
+            paths[flow.Index] = current is { Length: >= 2 } ? current : (await cluster.PathAsync(flow.From, flow.To).ConfigureAwait(false))?.Rooms ?? [];
         }
 
         var version = await cluster.TableVersionAsync().ConfigureAwait(false);

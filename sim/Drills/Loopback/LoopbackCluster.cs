@@ -137,6 +137,21 @@ public sealed class LoopbackCluster : IAsyncDisposable
         return answer is null ? null : ([.. answer.Primary.Hops.Select(h => h.Room)], answer.Primary.ExpectedRttMs, answer.Version);
     }
 
+    /// <summary>Where a flow runs now, as its ingress relay says (null when that relay cannot say).</summary>
+    public async Task<string[]?> FlowPathAsync(string room, ulong flowId)
+    {
+        try
+        {
+            var flows = await _http.GetFromJsonAsync<FlowStatus[]>(new Uri(_endpoints[room].Admin, "/admin/flows")).ConfigureAwait(false);
+            var id = flowId.ToString(Inv);
+            return flows?.FirstOrDefault(f => f.Id == id)?.Path.ToArray();
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
     public async Task<long> TableVersionAsync()
     {
         var ready = await _http.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri(ControllerUrl, "/readyz")).ConfigureAwait(false);

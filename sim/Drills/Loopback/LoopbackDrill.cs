@@ -39,6 +39,7 @@ public static class LoopbackDrill
             subscriptions.Add(subscription);
             running.Add(Task.Run(async () => await flow.ReadAsync(await subscription.AcceptFlowAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false), cancellationToken));
             var writer = await RelayClient.OpenAsync(cluster.Endpoints[flow.From].Client, Token(cluster, flow.From, [$"{flow.To}/{flow.Endpoint}"], []), new RoomId(flow.To), flow.Endpoint, cancellationToken).ConfigureAwait(false);
+            flow.RelayFlowId = writer.Id;
             running.Add(Task.Run(async () =>
             {
                 await using (writer.ConfigureAwait(false))
