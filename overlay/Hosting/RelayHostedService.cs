@@ -232,8 +232,8 @@ public sealed partial class RelayHostedService(
         var node = Node!;
         node.ControlProxy = (request, cancellationToken) => ControlTunnel.SendAsync(http, request, cancellationToken);
         var probe = Probe;
-        bool LinkUp(RoomId peer) => probe is null || probe.Snapshot().Any(l => l.Peer == peer && l.State == Msdn.Probe.Detection.LinkState.Up);
-        _endpoints = new ControllerEndpoints(new DirectControlChannel(http, credential), node, [.. _peers.Keys], credential, LinkUp, time);
+        IReadOnlySet<RoomId>? PeersUp() => probe?.Snapshot().Where(l => l.State == Msdn.Probe.Detection.LinkState.Up).Select(l => l.Peer).ToHashSet();
+        _endpoints = new ControllerEndpoints(new DirectControlChannel(http, credential), node, [.. _peers.Keys], credential, PeersUp, time);
         var advertise = settings.Advertise is { Length: > 0 } a ? a : node.LocalEndPoint.ToString()!;
         Controller = new ControllerClient(
             _endpoints,
