@@ -28,7 +28,7 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
     {
         _listener = new TcpListener(listen);
         _listener.Start();
-        _accepting = Task.Run(AcceptLoopAsync, CancellationToken.None);
+        _accepting = Task.Run(() => Transport.TcpAcceptLoop.RunAsync(_listener, ServeAsync, _stopping.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -42,25 +42,6 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
         }
 
         _stopping.Dispose();
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener!.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            socket.NoDelay = true;
-            _ = Task.Run(() => ServeAsync(socket), CancellationToken.None);
-        }
     }
 
     private async Task ServeAsync(Socket socket)

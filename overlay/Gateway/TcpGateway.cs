@@ -30,7 +30,7 @@ public sealed partial class TcpGateway(RelayNode node, IEnumerable<ForwardRule> 
             var listener = new TcpListener(rule.Listen);
             listener.Start();
             _listeners.Add(listener);
-            _loops.Add(Task.Run(() => AcceptLoopAsync(listener, rule), CancellationToken.None));
+            _loops.Add(Task.Run(() => Transport.TcpAcceptLoop.RunAsync(listener, socket => ForwardConnectionAsync(socket, rule), _stopping.Token), CancellationToken.None));
         }
 
         foreach (var rule in delivers)
@@ -57,24 +57,6 @@ public sealed partial class TcpGateway(RelayNode node, IEnumerable<ForwardRule> 
         }
 
         _stopping.Dispose();
-    }
-
-    private async Task AcceptLoopAsync(TcpListener listener, ForwardRule rule)
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await listener.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => ForwardConnectionAsync(socket, rule), CancellationToken.None);
-        }
     }
 
     private async Task ForwardConnectionAsync(Socket socket, ForwardRule rule)

@@ -24,7 +24,7 @@ public sealed class TcpCutProxy : IAsyncDisposable
         _target = target;
         _listener = new TcpListener(listen ?? new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Start();
-        _accepting = Task.Run(AcceptLoopAsync);
+        _accepting = Task.Run(() => TcpAcceptLoop.RunAsync(_listener, ServeAsync, _stopping.Token));
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndpoint;
@@ -72,24 +72,6 @@ public sealed class TcpCutProxy : IAsyncDisposable
         var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         open.SetResult();
         return open;
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await _listener.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => ServeAsync(client));
-        }
     }
 
     private async Task ServeAsync(Socket client)
