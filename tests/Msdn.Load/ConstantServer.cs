@@ -19,6 +19,7 @@ internal static class ConstantServer
         app.MapGet("/v1/paths/{from}/{to}", (string from, string to) => Results.Ok(new { from, to, body }));
         await app.StartAsync(cancellationToken);
         Console.WriteLine($"listening {app.Urls.First()}");
+        await Console.Out.FlushAsync(cancellationToken);
         await app.WaitForShutdownAsync(cancellationToken);
         return 0;
     }

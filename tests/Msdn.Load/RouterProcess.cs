@@ -1,83 +1,31 @@
-using System.Diagnostics;
+using Msdn.Sim.Drills.Loopback;
 
 namespace Msdn.Load;
 
-/// <summary>A server under load, as a child process (so its CPU is its own and measurable).</summary>
-internal sealed class ChildServer : IAsyncDisposable
+/// <summary>A server under load, as a child process (so its CPU is its own and measurable), with the URL it printed.</summary>
+internal sealed class ChildServer(ChildProcess process, Uri url) : IAsyncDisposable
 {
-    private readonly Process _process;
+    public Uri Url { get; } = url;
 
-    private ChildServer(Process process, Uri url)
-    {
-        _process = process;
-        Url = url;
-    }
+    public TimeSpan CpuTime => process.CpuTime;
 
-    public Uri Url { get; }
-
-    public int Pid => _process.Id;
-
-    /// <summary>Starts <c>dotnet dll args</c> and waits for it to print the URL it listens on (after <paramref name="marker"/>).</summary>
+    /// <summary>Starts <c>dotnet dll args</c> and waits for it to print its URL after <paramref name="marker"/>; its output goes to a log file.</summary>
     public static async Task<ChildServer> StartAsync(string dll, string marker, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {dll}");
-        _ = process.StandardError.ReadToEndAsync();
-        while (await process.StandardOutput.ReadLineAsync() is { } line)
-        {
-            var at = line.IndexOf(marker, StringComparison.Ordinal);
-            if (at >= 0)
-            {
-                var url = line[(at + marker.Length)..].Trim().Split(',')[0].Trim();
-                // The rest of its output goes to a log beside the temp files, for a look after the run.
-                var log = Path.Combine(Path.GetTempPath(), $"msdn-load-{Path.GetFileNameWithoutExtension(dll)}-{process.Id}.log");
-                _ = Task.Run(async () =>
-                {
-                    await using var file = File.CreateText(log);
-                    while (await process.StandardOutput.ReadLineAsync() is { } rest)
-                    {
-                        await file.WriteLineAsync(rest);
-                    }
-                });
-                Console.WriteLine($"{Path.GetFileName(dll)} (pid {process.Id}) listening on {url}; its log: {log}");
-                return new ChildServer(process, new Uri(url));
-            }
-        }
-
-        throw new InvalidOperationException($"{dll} exited before listening (exit code {process.ExitCode})");
+        var log = Path.Combine(Path.GetTempPath(), $"msdn-load-{Path.GetFileNameWithoutExtension(dll)}-{Guid.NewGuid():N}.log");
+        var (process, line) = await ChildProcess.StartAsync(dll, log, marker, args, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        var url = line.Trim().Split(',')[0].Trim();
+        Console.WriteLine($"{Path.GetFileName(dll)} (pid {process.Pid}) listening on {url}; its log: {log}");
+        return new ChildServer(process, new Uri(url));
     }
 
-    /// <summary>CPU seconds the process has used (user + system).</summary>
-    public TimeSpan CpuTime
-    {
-        get
-        {
-            _process.Refresh();
-            return _process.TotalProcessorTime;
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => process.DisposeAsync();
 }
 
 internal static class RouterProcess
 {
-    public static string DefaultDll => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../router/bin/Release/net10.0/msdn-router.dll"));
+    /// <summary>The controller built beside this tool (it references the drills, which reference the controller).</summary>
+    public static string DefaultDll => Path.Combine(AppContext.BaseDirectory, "msdn-router.dll");
 
     public static readonly string Key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 

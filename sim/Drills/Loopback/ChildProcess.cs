@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Msdn.Sim.Drills.Loopback;
 
-/// <summary>A real relay or controller process of the loopback drill: started from its built dll, its output in a log file, killable.</summary>
+/// <summary>A real relay or controller process (of a loopback drill, or under a load generator): started from its built dll, its output in a log file, killable.</summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -18,6 +18,18 @@ public sealed class ChildProcess : IAsyncDisposable
     public string Log { get; }
 
     public bool HasExited => _process.HasExited;
+
+    public int Pid => _process.Id;
+
+    /// <summary>CPU time the process has used (user + system).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
 
     /// <summary>Starts <c>dotnet dll args</c>; returns once a line of its output contains <paramref name="ready"/> (the rest of that line is returned).</summary>
     public static async Task<(ChildProcess Process, string Line)> StartAsync(string dll, string log, string ready, IEnumerable<string> args, TimeSpan timeout)
