@@ -163,56 +163,8 @@ public sealed partial class RelayNode
     /// </summary>
     public void UseLiveLinks(Func<IEnumerable<(RoomId Peer, double CostMs)>> liveLinks) => _liveLinks = liveLinks;
 
-    /// <summary>
-    /// The primary path unless it failed lately or crosses a link reported down; else the backup under the
-    /// same test; else a freshly computed detour (<see cref="LocalDetour"/>); else whichever of primary and
-    /// backup has not failed this round (suspicions can be stale); else the primary, for a new round.
-    /// </summary>
-    private RoomId[] ChoosePath(RoomId destination, IReadOnlyCollection<IReadOnlyList<RoomId>> failed)
-    {
-        var table = _routes();
-        var route = (table.Contains(Room) && table.Contains(destination) ? table.Find(Room, destination) : null)
-            ?? throw new NoRouteException(Room, destination, table.Version);
-        RoomId[] primary = [.. route.Primary];
-        RoomId[]? backup = route.Backup is { } b ? [.. b] : null;
-        bool Usable(RoomId[] path) => !failed.Any(f => f.SequenceEqual(path)) && !CrossesDownLink(path);
-        if (Usable(primary))
-        {
-            return primary;
-        }
-
-        if (backup is not null && Usable(backup))
-        {
-            return backup;
-        }
-
-        if (_liveLinks is { } live)
-        {
-            IReadOnlyList<RoomId>[] tried = backup is null ? [.. failed, primary] : [.. failed, primary, backup];
-            if (LocalDetour.Find(table, Room, destination, live(), IsDown, tried) is { } detour)
-            {
-                return detour;
-            }
-        }
-
-        // Nothing clean is left: a path only suspected (its peer failed a moment ago, it may be back) beats
-        // one that failed this round; then a new round from the primary.
-        bool Untried(RoomId[] path) => !failed.Any(f => f.SequenceEqual(path));
-        return Untried(primary) ? primary : backup is not null && Untried(backup) ? backup : primary;
-    }
-
-    private bool CrossesDownLink(RoomId[] path)
-    {
-        for (var i = 0; i < path.Length - 1; i++)
-        {
-            if (IsDown(path[i], path[i + 1]))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private RoomId[] ChoosePath(RoomId destination, IReadOnlyCollection<IReadOnlyList<RoomId>> failed) =>
+        PathChoice.Choose(_routes(), Room, destination, failed, IsDown, _liveLinks);
 
     /// <summary>Carries the flow over one path until it is complete (returns) or the path breaks (throws).</summary>
     private async Task CarryAsync(RelayFlow flow, RoomId[] path, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Net;
 using Msdn.Graph.Topology;
 using Msdn.Probe.Detection;
 using Msdn.Probe.Estimation;
+using Msdn.Probe.Reports;
 
 namespace Msdn.Probe.Agent;
 
@@ -42,6 +43,52 @@ internal sealed class PeerLink(RoomId room, EndPoint endpoint, ProbeAgentOptions
     public long ProbesSent { get; set; }
 
     public long RepliesReceived { get; set; }
+
+    /// <summary>
+    /// An answered probe: every estimate takes the sample. <see cref="ProbeOutcome.WentUp"/> when this
+    /// brought the link up, <see cref="ProbeOutcome.Confirming"/> while it is still down (probe again soon).
+    /// </summary>
+    public ProbeOutcome Answered(double rttMs, ulong sequence, uint requestsReceived)
+    {
+        RepliesReceived++;
+        Rtt.Add(rttMs);
+        Jitter.Add(rttMs);
+        Loss.Add(false);
+        Directions.AddReply(sequence, requestsReceived);
+        if (Health.OnAnswered())
+        {
+            EverUp = true;
+            return ProbeOutcome.WentUp;
+        }
+
+        return Health.State == LinkState.Down ? ProbeOutcome.Confirming : ProbeOutcome.None;
+    }
+
+    /// <summary>A probe that timed out; true when this took the link down.</summary>
+    public bool Lost()
+    {
+        Loss.Add(true);
+        return Health.OnLost();
+    }
+
+    /// <summary>The wait before the next probe: fast or base interval, stretched or shrunk at random so peers do not probe in lockstep.</summary>
+    public TimeSpan NextInterval(ProbeAgentOptions options, Random random)
+    {
+        var interval = WantsFastProbing(options.UnhealthyLoss) ? options.FastInterval : options.BaseInterval;
+        return interval * (1 + (options.IntervalJitter * ((random.NextDouble() * 2) - 1)));
+    }
+
+    /// <summary>How soon a link pulled onto the fast interval (a loss, a flow, confirming) is probed next.</summary>
+    public static TimeSpan PullInDelay(ProbeAgentOptions options, Random random) =>
+        options.FastInterval * (1 - (options.IntervalJitter * random.NextDouble()));
+
+    /// <summary>The link's estimates as reported.</summary>
+    public LinkReport Describe(DateTimeOffset at)
+    {
+        var rtt = double.IsNaN(Rtt.SmoothedMs) ? 0 : Rtt.SmoothedMs;
+        var quality = new LinkQuality(rtt, Jitter.JitterMs, Loss.Loss, Health.State == LinkState.Up, at);
+        return new LinkReport(Room, quality, double.IsNaN(Rtt.MinimumMs) ? 0 : Rtt.MinimumMs, Directions.Forward, Directions.Reverse, Health.State, ProbesSent, RepliesReceived);
+    }
 
     /// <summary>Probed at the fast interval: carrying flows, just lost a probe, confirming after an answer, or lossy.</summary>
     public bool WantsFastProbing(double unhealthyLoss) =>

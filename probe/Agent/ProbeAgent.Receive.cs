@@ -24,21 +24,16 @@ public sealed partial class ProbeAgent
 
         link.Outstanding.Remove(packet.Sequence);
         Counters.ReplyReceived();
-        link.RepliesReceived++;
         var rttMs = (Microseconds(now) - sentAt) / 1000.0;
-        link.Rtt.Add(rttMs);
-        link.Jitter.Add(rttMs);
-        link.Loss.Add(false);
-        link.Directions.AddReply(packet.Sequence, packet.RequestsReceived);
-        if (link.Health.OnAnswered())
+        switch (link.Answered(rttMs, packet.Sequence, packet.RequestsReceived))
         {
-            link.EverUp = true;
-            Log.LinkUp(_logger, _room, link.Room, link.Rtt.SmoothedMs);
-            changes.Add(new LinkStateChange(_room, link.Room, LinkState.Up, _time.GetUtcNow()));
-        }
-        else if (link.Health.State == LinkState.Down)
-        {
-            PullIn(link, now); // confirming: probe fast until up
+            case ProbeOutcome.WentUp:
+                Log.LinkUp(_logger, _room, link.Room, link.Rtt.SmoothedMs);
+                changes.Add(new LinkStateChange(_room, link.Room, LinkState.Up, _time.GetUtcNow()));
+                break;
+            case ProbeOutcome.Confirming:
+                PullIn(link, now); // confirming: probe fast until up
+                break;
         }
     }
 

@@ -57,8 +57,7 @@ public sealed partial class ProbeAgent
 
     private void Lost(PeerLink link, long now, List<LinkStateChange> changes)
     {
-        link.Loss.Add(true);
-        if (link.Health.OnLost())
+        if (link.Lost())
         {
             Log.LinkDown(_logger, _room, link.Room, link.Health.ConsecutiveLosses);
             changes.Add(new LinkStateChange(_room, link.Room, LinkState.Down, _time.GetUtcNow()));
@@ -67,12 +66,7 @@ public sealed partial class ProbeAgent
         PullIn(link, now); // a lost probe moves the link to the fast interval at once
     }
 
-    private TimeSpan Interval(PeerLink link)
-    {
-        var interval = link.WantsFastProbing(_options.UnhealthyLoss) ? _options.FastInterval : _options.BaseInterval;
-        var stretch = 1 + (_options.IntervalJitter * ((_random.NextDouble() * 2) - 1));
-        return interval * stretch;
-    }
+    private TimeSpan Interval(PeerLink link) => link.NextInterval(_options, _random);
 
     private void ScheduleSend(PeerLink link, long due)
     {
@@ -94,7 +88,7 @@ public sealed partial class ProbeAgent
     /// <summary>Brings the next probe forward to within the fast interval if it is due later.</summary>
     private void PullIn(PeerLink link, long now)
     {
-        var soon = now + Ticks(_options.FastInterval * (1 - (_options.IntervalJitter * _random.NextDouble())));
+        var soon = now + Ticks(PeerLink.PullInDelay(_options, _random));
         if (link.NextSendDue > soon)
         {
             ScheduleSend(link, soon);

@@ -158,7 +158,7 @@ public sealed partial class ProbeAgent : IAsyncDisposable
         var at = _time.GetUtcNow();
         lock (_lock)
         {
-            return _peers.Values.OrderBy(p => p.Room).Select(p => Describe(p, at)).ToList();
+            return _peers.Values.OrderBy(p => p.Room).Select(p => p.Describe(at)).ToList();
         }
     }
 
@@ -180,13 +180,6 @@ public sealed partial class ProbeAgent : IAsyncDisposable
         }
 
         _stopping.Dispose();
-    }
-
-    private static LinkReport Describe(PeerLink p, DateTimeOffset at)
-    {
-        var rtt = double.IsNaN(p.Rtt.SmoothedMs) ? 0 : p.Rtt.SmoothedMs;
-        var quality = new LinkQuality(rtt, p.Jitter.JitterMs, p.Loss.Loss, p.Health.State == LinkState.Up, at);
-        return new LinkReport(p.Room, quality, double.IsNaN(p.Rtt.MinimumMs) ? 0 : p.Rtt.MinimumMs, p.Directions.Forward, p.Directions.Reverse, p.Health.State, p.ProbesSent, p.RepliesReceived);
     }
 
     private void Report()

@@ -9,6 +9,7 @@ namespace Msdn.Probe.Estimation;
 public sealed class DirectionalLoss(int window = 50)
 {
     private readonly Queue<(ulong Sequence, uint Received)> _replies = new();
+    private (ulong Sequence, uint Received) _last;
 
     public int Window { get; } = window;
 
@@ -20,12 +21,13 @@ public sealed class DirectionalLoss(int window = 50)
 
     public void AddReply(ulong sequence, uint requestsReceived)
     {
-        if (_replies.Count > 0 && (requestsReceived < _replies.Last().Received || sequence <= _replies.Last().Sequence))
+        if (_replies.Count > 0 && (requestsReceived < _last.Received || sequence <= _last.Sequence))
         {
             _replies.Clear(); // the peer restarted (its count went back) or replies came out of order
         }
 
-        _replies.Enqueue((sequence, requestsReceived));
+        _last = (sequence, requestsReceived);
+        _replies.Enqueue(_last);
         while (_replies.Count > Window)
         {
             _replies.Dequeue();

@@ -57,10 +57,13 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         }
     }
 
-    private static bool Moved(LinkEstimate used, LinkEstimate now)
+    private static bool Moved(LinkEstimate used, LinkEstimate now) => Moved(used.RttMs, used.JitterMs, used.Loss, now.RttMs, now.JitterMs, now.Loss);
+
+    /// <summary>Whether a link's estimate moved enough since a computation used it to possibly move a route (see <see cref="Dirty"/>).</summary>
+    public static bool Moved(double usedRttMs, double usedJitterMs, double usedLoss, double rttMs, double jitterMs, double loss)
     {
-        var rtt = Math.Abs(now.RttMs - used.RttMs);
-        return (rtt >= 1 && rtt >= 0.02 * used.RttMs) || Math.Abs(now.JitterMs - used.JitterMs) >= 1 || Math.Abs(now.Loss - used.Loss) >= 0.005;
+        var rtt = Math.Abs(rttMs - usedRttMs);
+        return (rtt >= 1 && rtt >= 0.02 * usedRttMs) || Math.Abs(jitterMs - usedJitterMs) >= 1 || Math.Abs(loss - usedLoss) >= 0.005;
     }
 
     /// <summary>Recomputes from what the rooms last said; returns whether the table (its routes or rooms) changed.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Msdn.Sim.Drills;
 using Msdn.Sim.Drills.Loopback;
+using Msdn.Sim.Drills.Virtual;
 
 namespace Msdn.Sim.Commands;
 
@@ -19,7 +20,7 @@ internal static class DrillCommand
         var scenarioFile = new Argument<FileInfo>("scenario") { Description = "The scenario (JSON; see sim/drills/ and the README)." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for summary.json, report.html and the processes' logs.", Required = true };
         var seed = new Option<int?>("--seed") { Description = "Overrides the scenario's seed." };
-        var command = new Command("drill", "Run a failure drill: a real controller and relays on 127.0.0.1, real flows, faults on a timeline.")
+        var command = new Command("drill", "Run a failure drill: faults on a timeline against real flows, on the loopback engine (a real controller and relays on 127.0.0.1) or the virtual one (hundreds of rooms in virtual time).")
         {
             scenarioFile,
             output,
@@ -58,7 +59,9 @@ internal static class DrillCommand
     /// <summary>Runs the drill and writes its outputs; returns the summary.</summary>
     public static async Task<DrillSummary> RunAsync(Scenario scenario, string dir, TextWriter console, CancellationToken cancellationToken)
     {
-        var results = await LoopbackDrill.RunAsync(scenario, dir, console, cancellationToken).ConfigureAwait(false);
+        var results = scenario.Engine == "virtual"
+            ? await Task.Run(() => VirtualDrill.Run(scenario, console, cancellationToken), cancellationToken).ConfigureAwait(false)
+            : await LoopbackDrill.RunAsync(scenario, dir, console, cancellationToken).ConfigureAwait(false);
         var summary = DrillSummary.From(results);
         await File.WriteAllTextAsync(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, SummaryJson), cancellationToken).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(dir, "report.html"), ReportPage.Render(results, summary), cancellationToken).ConfigureAwait(false);
@@ -67,7 +70,7 @@ internal static class DrillCommand
             engine {summary.Engine}: {summary.Rooms} rooms, {summary.Flows} flows, {summary.VirtualSeconds:F0} s drill in {summary.WallSeconds:F0} s wall
             bytes   sent {summary.BytesSent,12:N0}   delivered {summary.BytesDelivered,12:N0}   lost {summary.BytesLost:N0}   duplicated {summary.BytesDuplicated:N0}   reordered {summary.BytesReordered:N0}
             failover (stall after a fault)   p50 {summary.FailoverMs.P50:F0} ms   p99 {summary.FailoverMs.P99:F0} ms   max {summary.FailoverMs.Max:F0} ms   ({summary.FailoverMs.Count} flow-faults)
-            path stretch   p50 {summary.PathStretch.P50:F2}   p95 {summary.PathStretch.P95:F2}      route changes {summary.RouteChanges}      control {summary.ControlBytes / 1024.0:F0} KiB
+            path stretch   p50 {summary.PathStretch.P50:F2}   p95 {summary.PathStretch.P95:F2}      route changes {summary.RouteChanges}      control {summary.ControlBytes / 1024.0:F0} KiB{(summary.InvariantViolations is { } violations ? $"      route invariant violations {violations.Count}" : string.Empty)}
             wrote {Path.Combine(dir, "summary.json")} and {Path.Combine(dir, "report.html")}
             """).ConfigureAwait(false);
         return summary;

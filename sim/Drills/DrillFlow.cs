@@ -15,7 +15,10 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
     public const int RecordBytes = 512;
 
     private readonly List<(long Ticks, double LatencyMs)> _arrivals = [];
+    private readonly byte[] _pending = new byte[RecordBytes];
+    private int _filled;
     private long _expected;
+    private long _sequence;
 
     public int Index { get; } = index;
 
@@ -46,23 +49,16 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
     {
         ArgumentNullException.ThrowIfNull(flow);
         ArgumentNullException.ThrowIfNull(clock);
-        var bytesPerSecond = rateKbps * 1000 / 8;
         var started = clock.Elapsed;
-        long sequence = 0;
-        var record = new byte[RecordBytes];
         using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
         try
         {
             while (clock.Elapsed < until)
             {
-                var due = (long)((clock.Elapsed - started).TotalSeconds * bytesPerSecond / RecordBytes);
-                while (sequence < due)
+                var due = TakeDue((clock.Elapsed - started).TotalSeconds, Stopwatch.GetTimestamp());
+                if (due.Length > 0)
                 {
-                    BinaryPrimitives.WriteInt32LittleEndian(record, Index);
-                    BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(4), sequence++);
-                    BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(12), Stopwatch.GetTimestamp());
-                    await flow.WriteAsync(record, cancellationToken).ConfigureAwait(false);
-                    BytesSent += RecordBytes;
+                    await flow.WriteAsync(due, cancellationToken).ConfigureAwait(false);
                 }
 
                 await tick.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
@@ -76,35 +72,64 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
         }
     }
 
+    /// <summary>
+    /// The records due by <paramref name="elapsedSeconds"/> of writing at the flow's rate, numbered on from
+    /// the last ones and stamped with <paramref name="nowTicks"/> (Stopwatch ticks, real or virtual), counted as sent.
+    /// </summary>
+    public byte[] TakeDue(double elapsedSeconds, long nowTicks)
+    {
+        var due = (long)(elapsedSeconds * rateKbps * 1000 / 8 / RecordBytes);
+        var count = (int)Math.Max(0, due - _sequence);
+        var records = new byte[count * RecordBytes];
+        for (var i = 0; i < count; i++)
+        {
+            var record = records.AsSpan(i * RecordBytes, RecordBytes);
+            BinaryPrimitives.WriteInt32LittleEndian(record, Index);
+            BinaryPrimitives.WriteInt64LittleEndian(record[4..], _sequence++);
+            BinaryPrimitives.WriteInt64LittleEndian(record[12..], nowTicks);
+        }
+
+        BytesSent += records.Length;
+        return records;
+    }
+
     /// <summary>Reads the flow to its end, checking every record.</summary>
     public async Task ReadAsync(IncomingFlow incoming, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(incoming);
-        var pending = new byte[RecordBytes];
-        var filled = 0;
         try
         {
             await foreach (var chunk in incoming.Data.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                var now = Stopwatch.GetTimestamp();
-                var at = 0;
-                while (at < chunk.Length)
-                {
-                    var take = Math.Min(RecordBytes - filled, chunk.Length - at);
-                    chunk.AsSpan(at, take).CopyTo(pending.AsSpan(filled));
-                    filled += take;
-                    at += take;
-                    if (filled == RecordBytes)
-                    {
-                        Check(pending, now);
-                        filled = 0;
-                    }
-                }
+                Receive(chunk, Stopwatch.GetTimestamp());
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException)
         {
             Failure ??= $"reader: {e.Message}";
+        }
+    }
+
+    /// <summary>Bytes of the records due by <paramref name="elapsedSeconds"/> and not yet taken.</summary>
+    public long PendingBytes(double elapsedSeconds) => Math.Max(0, (long)(elapsedSeconds * rateKbps * 1000 / 8 / RecordBytes) - _sequence) * RecordBytes;
+
+    /// <summary>Notes why the flow could not finish (the first reason counts).</summary>
+    public void Fail(string reason) => Failure ??= reason;
+
+    /// <summary>Takes delivered bytes that arrived at <paramref name="nowTicks"/> (Stopwatch ticks, real or virtual), checking each whole record.</summary>
+    public void Receive(ReadOnlySpan<byte> data, long nowTicks)
+    {
+        while (!data.IsEmpty)
+        {
+            var take = Math.Min(RecordBytes - _filled, data.Length);
+            data[..take].CopyTo(_pending.AsSpan(_filled));
+            _filled += take;
+            data = data[take..];
+            if (_filled == RecordBytes)
+            {
+                Check(_pending, nowTicks);
+                _filled = 0;
+            }
         }
     }
 
@@ -125,6 +150,6 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
 
         _expected = sequence + 1;
         BytesDelivered += RecordBytes;
-        _arrivals.Add((now, Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds));
+        _arrivals.Add((now, (now - sent) * 1000.0 / Stopwatch.Frequency));
     }
 }

@@ -11,7 +11,18 @@ public sealed record DrillResults(
     IReadOnlyList<FlowRoute> Routes,
     long RouteChanges,
     long ControlBytes,
-    long FinalTableVersion = 0);
+    long FinalTableVersion = 0)
+{
+    /// <summary>The virtual engine's stretch over every pair of the final table (else the flows' routes give it).</summary>
+    public IReadOnlyList<double>? PairStretches { get; init; }
+
+    /// <summary>Route invariant violations found after each published table (virtual engine).</summary>
+    public IReadOnlyList<string>? InvariantViolations { get; init; }
+
+    public long? Recomputations { get; init; }
+
+    public long? ProbesSent { get; init; }
+}
 
 /// <summary>A fault as the drill applied it: when (drill seconds), what, the flows whose path it hit, and the route table version just before.</summary>
 public sealed record AppliedFault(double At, string Kind, string Target, IReadOnlyList<int> AffectedFlows, string? Note, long TableVersion = 0);

@@ -21,6 +21,15 @@ public sealed record DrillSummary(
     long ControlBytes,
     IReadOnlyList<FlowSummary> FlowDetails)
 {
+    /// <summary>Route invariant violations (virtual engine; null on loopback, which does not check it).</summary>
+    public IReadOnlyList<string>? InvariantViolations { get; init; }
+
+    /// <summary>Route recomputations the controller ran (virtual engine).</summary>
+    public long? Recomputations { get; init; }
+
+    /// <summary>Probes the agents sent (virtual engine).</summary>
+    public long? ProbesSent { get; init; }
+
     /// <summary>Delivery stalls longer than this after a fault count as "not resumed" (the drill's patience).</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
@@ -36,7 +45,7 @@ public sealed record DrillSummary(
             f.Note,
             (i + 1 < results.Faults.Count ? results.Faults[i + 1].TableVersion : results.FinalTableVersion) - f.TableVersion)).ToList();
         var flows = results.Flows.Select(f => new FlowSummary(f.Index, f.From, f.To, f.BytesSent, f.BytesDelivered, f.Failure)).ToList();
-        var stretches = results.Routes.Where(r => r.ExpectedRttMs is not null && r.OptimalRttMs > 0).Select(r => r.ExpectedRttMs!.Value / r.OptimalRttMs).Order().ToList();
+        var stretches = (results.PairStretches ?? [.. results.Routes.Where(r => r.ExpectedRttMs is not null && r.OptimalRttMs > 0).Select(r => r.ExpectedRttMs!.Value / r.OptimalRttMs)]).Order().ToList();
         return new DrillSummary(
             results.Scenario.Engine,
             results.World.Rooms,
@@ -53,7 +62,12 @@ public sealed record DrillSummary(
             new Stretch(Round(Percentile(stretches, 0.5)), Round(Percentile(stretches, 0.95))),
             results.RouteChanges,
             results.ControlBytes,
-            flows);
+            flows)
+        {
+            InvariantViolations = results.InvariantViolations,
+            Recomputations = results.Recomputations,
+            ProbesSent = results.ProbesSent,
+        };
     }
 
     /// <summary>

@@ -6,7 +6,10 @@ namespace Msdn.Sim.Drills;
 /// </summary>
 public sealed record Scenario
 {
-    /// <summary><c>loopback</c>: the real controller and relays as processes on 127.0.0.1.</summary>
+    /// <summary>
+    /// <c>loopback</c>: the real controller and relays as processes on 127.0.0.1. <c>virtual</c>: the same
+    /// logic stepped in virtual time in one process (hundreds of rooms, deterministic for a seed).
+    /// </summary>
     public string Engine { get; init; } = "loopback";
 
     public int Seed { get; init; } = 1;
@@ -37,6 +40,21 @@ public sealed record WorldSpec
 
     /// <summary>Share of room pairs whose direct path is 1.5–2.5× longer than distance says.</summary>
     public double DetourShare { get; init; } = 0.15;
+
+    /// <summary>Mean random queueing delay per round trip, ms (exponential; the virtual engine).</summary>
+    public double JitterMs { get; init; }
+
+    /// <summary>Background loss on every link, both ways (Gilbert–Elliott with <see cref="LossBurst"/>; the virtual engine).</summary>
+    public double Loss { get; init; }
+
+    /// <summary>Mean length of a background loss burst, in packets.</summary>
+    public double LossBurst { get; init; } = 1;
+
+    /// <summary>Share of links whose RTT creeps up all drill long (slow degradation; the virtual engine).</summary>
+    public double DegradingShare { get; init; }
+
+    /// <summary>How fast a degrading link's RTT grows, ms per minute.</summary>
+    public double DegradeMsPerMinute { get; init; }
 }
 
 /// <summary>Reliable flows: <see cref="Count"/> random pairs (from the seed), or the listed <see cref="Pairs"/>.</summary>
@@ -99,4 +117,7 @@ public sealed record SettingsSpec
     public double JitterWeight { get; init; } = 2;
 
     public double HysteresisMarginMs { get; init; } = 5;
+
+    /// <summary>The controller's periodic recomputation (<c>Router:RecomputeInterval</c>; a link going down recomputes at once).</summary>
+    public int RecomputeIntervalMs { get; init; } = 1000;
 }

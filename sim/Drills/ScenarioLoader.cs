@@ -57,13 +57,20 @@ public static class ScenarioLoader
             }
         }
 
-        Check(scenario.Engine is "loopback", "engine", $"must be \"loopback\" (the virtual engine is not built yet), got \"{scenario.Engine}\"");
+        Check(scenario.Engine is "loopback" or "virtual", "engine", $"must be \"loopback\" or \"virtual\", got \"{scenario.Engine}\"");
+        var isVirtual = scenario.Engine == "virtual";
         Check(scenario.DurationSeconds is > 0 and <= 3600, "durationSeconds", "must be in (0, 3600]");
         var world = scenario.World ?? new WorldSpec();
-        Check(world.Rooms is >= 3 and <= 32, "world.rooms", "must be 3..32 for the loopback engine (each room is a process)");
+        Check(world.Rooms >= 3 && world.Rooms <= (isVirtual ? 1000 : 32), "world.rooms", isVirtual ? "must be 3..1000 for the virtual engine" : "must be 3..32 for the loopback engine (each room is a process)");
         Check(world.Regions >= 1 && world.Regions <= world.Rooms, "world.regions", "must be 1..rooms");
         Check(world.RouteInflation is > 0 and <= 10, "world.routeInflation", "must be in (0, 10]");
         Check(world.DetourShare is >= 0 and <= 1, "world.detourShare", "must be in [0, 1]");
+        Check(world.JitterMs is >= 0 and <= 1000, "world.jitterMs", "must be 0..1000");
+        Check(world.Loss is >= 0 and < 1, "world.loss", "must be in [0, 1)");
+        Check(world.LossBurst is >= 1 and <= 1000, "world.lossBurst", "must be 1..1000 (packets per loss burst)");
+        Check(world.DegradingShare is >= 0 and <= 1, "world.degradingShare", "must be in [0, 1]");
+        Check(world.DegradeMsPerMinute is >= 0 and <= 10_000, "world.degradeMsPerMinute", "must be 0..10000");
+        Check(isVirtual || (world.JitterMs == 0 && world.Loss == 0 && world.DegradingShare == 0), "world", "jitterMs, loss and degradingShare (link dynamics) run on the virtual engine only");
         var flows = scenario.Flows ?? new FlowSpec();
         Check(flows.RateKbps is > 0 and <= 100_000, "flows.rateKbps", "must be in (0, 100000]");
         if (flows.Pairs is { } pairs)
@@ -76,7 +83,7 @@ public static class ScenarioLoader
         }
         else
         {
-            Check(flows.Count is >= 1 and <= 64, "flows.count", "must be 1..64");
+            Check(flows.Count >= 1 && flows.Count <= (isVirtual ? 1000 : 64), "flows.count", isVirtual ? "must be 1..1000" : "must be 1..64");
         }
 
         var flowCount = flows.Pairs?.Count ?? flows.Count;
@@ -120,6 +127,8 @@ public static class ScenarioLoader
         Check(settings.AckTimeoutMs is >= 20 and <= 60_000, "settings.ackTimeoutMs", "must be 20..60000");
         Check(settings.JitterWeight is >= 0 and <= 100, "settings.jitterWeight", "must be 0..100");
         Check(settings.HysteresisMarginMs is >= 0 and <= 1000, "settings.hysteresisMarginMs", "must be 0..1000");
+        Check(settings.RecomputeIntervalMs is >= 100 and <= 60_000, "settings.recomputeIntervalMs", "must be 100..60000");
+        Check(!isVirtual || settings.ProbeIntervalMs <= 10_000, "settings.probeIntervalMs", "must be at most 10000 on the virtual engine");
         return problems;
     }
 

@@ -73,7 +73,7 @@ public static class LoopbackDrill
         await Task.WhenAny(finished, Task.Delay(until - clock.Elapsed + TimeSpan.FromSeconds(30), cancellationToken)).ConfigureAwait(false);
         await Task.WhenAll(lifts).ConfigureAwait(false);
         var routes = new List<FlowRoute>();
-        var oracle = Oracle(world);
+        var oracle = StretchOracle.Create(world.Rooms, (i, j) => world.Rtt[i, j]);
         foreach (var flow in flows)
         {
             var path = await cluster.PathAsync(flow.From, flow.To).ConfigureAwait(false);
@@ -107,25 +107,6 @@ public static class LoopbackDrill
             var to = (from + 1 + random.Next(world.Rooms - 1)) % world.Rooms;
             return new DrillFlow(i, ScenarioLoader.RoomName(from), ScenarioLoader.RoomName(to), scenario.Flows.RateKbps);
         })];
-    }
-
-    /// <summary>The latency-only optimum over the true link RTTs: the yardstick of path stretch.</summary>
-    private static RouteEngine Oracle(GeneratedWorld world)
-    {
-        var rooms = Enumerable.Range(0, world.Rooms).Select(i => new RoomId(ScenarioLoader.RoomName(i))).ToArray();
-        var links = new List<Link>();
-        for (var i = 0; i < world.Rooms; i++)
-        {
-            for (var j = 0; j < world.Rooms; j++)
-            {
-                if (i != j)
-                {
-                    links.Add(new Link(rooms[i], rooms[j], LinkQuality.FromRtt(world.Rtt[i, j])));
-                }
-            }
-        }
-
-        return new RouteEngine(new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions { MarginMs = 0, MarginPercent = 0 }), TopologySnapshot.Create(rooms, links));
     }
 
     private static async Task WaitForHealthAsync(LoopbackCluster cluster, CancellationToken cancellationToken)

@@ -1,0 +1,69 @@
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+
+namespace Msdn.Overlay.Relay;
+
+/// <summary>
+/// Which path an ingress relay sends a flow on: the primary unless it failed lately or crosses a link
+/// reported down; else the backup under the same test; else a freshly computed detour
+/// (<see cref="LocalDetour"/>); else whichever of primary and backup has not failed this round
+/// (suspicions can be stale); else the primary, for a new round. Pure: the relay (or the simulator)
+/// supplies the table, the paths that failed and what it knows of links.
+/// </summary>
+public static class PathChoice
+{
+    /// <exception cref="NoRouteException">The table has no route from <paramref name="self"/> to <paramref name="destination"/>.</exception>
+    public static RoomId[] Choose(
+        RouteTable table,
+        RoomId self,
+        RoomId destination,
+        IReadOnlyCollection<IReadOnlyList<RoomId>> failed,
+        Func<RoomId, RoomId, bool> isDown,
+        Func<IEnumerable<(RoomId Peer, double CostMs)>>? liveLinks)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(failed);
+        ArgumentNullException.ThrowIfNull(isDown);
+        var route = (table.Contains(self) && table.Contains(destination) ? table.Find(self, destination) : null)
+            ?? throw new NoRouteException(self, destination, table.Version);
+        RoomId[] primary = [.. route.Primary];
+        RoomId[]? backup = route.Backup is { } b ? [.. b] : null;
+        bool Untried(RoomId[] path) => !failed.Any(f => f.SequenceEqual(path));
+        bool Usable(RoomId[] path) => Untried(path) && !CrossesDownLink(path, isDown);
+        if (Usable(primary))
+        {
+            return primary;
+        }
+
+        if (backup is not null && Usable(backup))
+        {
+            return backup;
+        }
+
+        if (liveLinks is not null)
+        {
+            IReadOnlyList<RoomId>[] tried = backup is null ? [.. failed, primary] : [.. failed, primary, backup];
+            if (LocalDetour.Find(table, self, destination, liveLinks(), isDown, tried) is { } detour)
+            {
+                return detour;
+            }
+        }
+
+        // Nothing clean is left: a path only suspected (its peer failed a moment ago, it may be back) beats
+        // one that failed this round; then a new round from the primary.
+        return Untried(primary) ? primary : backup is not null && Untried(backup) ? backup : primary;
+    }
+
+    private static bool CrossesDownLink(RoomId[] path, Func<RoomId, RoomId, bool> isDown)
+    {
+        for (var i = 0; i < path.Length - 1; i++)
+        {
+            if (isDown(path[i], path[i + 1]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

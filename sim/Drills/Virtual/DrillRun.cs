@@ -1,0 +1,257 @@
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Probe.Detection;
+
+namespace Msdn.Sim.Drills.Virtual;
+
+/// <summary>
+/// The glue of one virtual drill: relays' control links (reports every second and at once on a link
+/// change, route tables by long-poll), the faults on the timeline, the route invariant after every
+/// published table, and the results.
+/// </summary>
+internal sealed class DrillRun(
+    Scenario scenario,
+    GeneratedWorld generated,
+    VirtualWorld world,
+    RoomId[] ids,
+    VirtualProbing probing,
+    VirtualController controller,
+    VirtualDataPlane plane,
+    EventQueue queue,
+    Func<long> now,
+    Random random)
+{
+    private const int ControllerRoom = 0;
+    private static readonly long ReportIntervalUs = 1_000_000;
+    private readonly List<AppliedFault> _applied = [];
+    private readonly RouteInvariant _invariant = new();
+    private long _controlBytes;
+    private long _versionAtStart = -1;
+    private RouteTable _lastDelivered = RouteTable.Empty;
+
+    private long Now => now();
+
+    /// <summary>The one-way control delay between a room and the controller (no jitter: it would draw from the random source on the control path too).</summary>
+    private long ControlDelayUs(int room) => room == ControllerRoom ? 500 : (long)(world.RttMs(room, ControllerRoom) * 500);
+
+    // ---- control links ----
+
+    public void ScheduleReport(int room, long atUs)
+    {
+        var relay = plane.Relays[room];
+        var generation = ++relay.ReportGeneration;
+        queue.At(atUs, () =>
+        {
+            if (relay.ReportGeneration == generation)
+            {
+                Report(room);
+            }
+        });
+    }
+
+    private void Report(int room)
+    {
+        if (!world.Alive[room])
+        {
+            return;
+        }
+
+        var values = new LinkValues[ids.Length];
+        for (var b = 0; b < ids.Length; b++)
+        {
+            if (probing.Link(room, b) is { } link && link.ProbesSent > 0)
+            {
+                values[b] = new LinkValues(double.IsNaN(link.Rtt.SmoothedMs) ? 0 : link.Rtt.SmoothedMs, link.Jitter.JitterMs, link.Loss.Loss, link.Health.State == LinkState.Up && link.RepliesReceived > 0);
+            }
+        }
+
+        var relay = plane.Relays[room];
+        relay.LastReportUs = Now;
+        _controlBytes += controller.ReportBytes(room, values);
+        if (world.ControllerUp)
+        {
+            queue.At(Now + ControlDelayUs(room), () => controller.Accept(room, values, Now));
+        }
+
+        ScheduleReport(room, Now + ReportIntervalUs);
+    }
+
+    /// <summary>A probe agent declared a link down or up: its relay acts on it, and reports at once (after the exchange in flight).</summary>
+    public void OnLinkState(int a, int b, bool up, long atUs)
+    {
+        plane.LinkState(a, b, up);
+        _invariant.Declared(a, b, up, atUs);
+        var relay = plane.Relays[a];
+        ScheduleReport(a, Math.Max(Now, relay.LastReportUs + (2 * ControlDelayUs(a))));
+    }
+
+    public void Tick()
+    {
+        controller.Tick(Now);
+        queue.At(Now + (long)TimeSpan.FromMilliseconds(scenario.Settings.RecomputeIntervalMs).TotalMicroseconds, Tick);
+    }
+
+    /// <summary>A new table: every relay gets it through its long-poll (the controller's cache notices within 100 ms), or when the controller is back.</summary>
+    public void Published(RouteTable table)
+    {
+        _invariant.Check(table, controller.ComputedFromUs, ids);
+        if (Now >= 0 && _versionAtStart < 0)
+        {
+            _versionAtStart = table.Version - 1;
+        }
+
+        Deliver(table);
+    }
+
+    private void Deliver(RouteTable table)
+    {
+        if (!world.ControllerUp)
+        {
+            return; // the relays' long-polls fail; they get the latest when the controller is back
+        }
+
+        var bytes = _lastDelivered.Version == 0 ? RouteTableCodec.Encode(table).Length : RouteTableCodec.EncodeDiff(RouteTableDiff.Between(_lastDelivered, table)).Length;
+        _lastDelivered = table;
+        var noticed = ((Now / 100_000) + 1) * 100_000;
+        for (var room = 0; room < ids.Length; room++)
+        {
+            if (!world.Alive[room])
+            {
+                continue;
+            }
+
+            _controlBytes += bytes;
+            var relay = plane.Relays[room];
+            queue.At(noticed + ControlDelayUs(room), () =>
+            {
+                if (table.Version > relay.Table.Version)
+                {
+                    relay.Table = table;
+                }
+            });
+        }
+    }
+
+    // ---- flows ----
+
+    public List<DrillFlow> StartFlows()
+    {
+        var flows = new List<DrillFlow>();
+        var spec = scenario.Flows;
+        for (var i = 0; i < (spec.Pairs?.Count ?? spec.Count); i++)
+        {
+            int from, to;
+            if (spec.Pairs is { } pairs)
+            {
+                (from, to) = (Index(pairs[i].From), Index(pairs[i].To));
+            }
+            else
+            {
+                from = random.Next(ids.Length);
+                to = (from + 1 + random.Next(ids.Length - 1)) % ids.Length;
+            }
+
+            var drill = new DrillFlow(i, ids[from].Value, ids[to].Value, spec.RateKbps);
+            flows.Add(drill);
+            var flow = new VirtualFlow(drill, from, to, 4 * 1024 * 1024);
+            queue.At(0, () => plane.StartWriter(flow, (long)(scenario.DurationSeconds * 1e6)));
+        }
+
+        return flows;
+    }
+
+    private static int Index(string room) => int.Parse(room.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);
+
+    // ---- faults ----
+
+    public void Apply(FaultSpec fault)
+    {
+        var applied = VirtualFaults.Apply(fault, this, world, generated, plane, ids);
+        _applied.Add(applied with { TableVersion = controller.Table.Version });
+    }
+
+    /// <summary>Schedules a fault's end.</summary>
+    public void Later(double seconds, Action lift) => queue.At(Now + (long)(seconds * 1e6), lift);
+
+    public long NowUs => Now;
+
+    /// <summary>The controller became reachable again: relays re-poll (every 500 ms while it was not) and get the latest table.</summary>
+    public void ControllerBack()
+    {
+        world.ControllerUp = true;
+        _invariant.ControllerUnreachable(Now);
+        queue.At(((Now / 500_000) + 1) * 500_000, () => Deliver(controller.Table));
+    }
+
+    public void RelayKilled(int room)
+    {
+        world.Alive[room] = false;
+        probing.Stop(room);
+        plane.Killed(room);
+        _invariant.RoomDown(room);
+    }
+
+    public void RelayRestarted(int room)
+    {
+        world.Alive[room] = true;
+        probing.Start(room, Now / 1000);
+        var relay = plane.Relays[room];
+        relay.DownLinks.Clear();
+        relay.Unreachable.Clear();
+        ScheduleReport(room, Now + 1000);
+        queue.At(Now + ControlDelayUs(room), () => relay.Table = controller.Table);
+    }
+
+    public void LinkCut(int a, int b, bool cut)
+    {
+        world.Cut(a, b, cut);
+        if (cut)
+        {
+            plane.Cut(a, b);
+        }
+    }
+
+    // ---- results ----
+
+    public DrillResults Results(List<DrillFlow> flows, double wallSeconds)
+    {
+        // Route quality at the end: every pair's primary, costed on the true RTTs, over the optimum on them.
+        var oracle = StretchOracle.Create(ids.Length, world.RttMs);
+        var table = controller.Table;
+        var stretches = new List<double>();
+        foreach (var route in table.Routes())
+        {
+            int from = Index(route.From.Value), to = Index(route.To.Value);
+            var optimal = oracle.Table.Find(ids[from], ids[to])?.Cost;
+            if (optimal is > 0)
+            {
+                stretches.Add(TrueRtt(route.Primary) / optimal.Value);
+            }
+        }
+
+        var routes = flows.Select(f =>
+        {
+            var route = table.Contains(new RoomId(f.From)) && table.Contains(new RoomId(f.To)) ? table.Find(new RoomId(f.From), new RoomId(f.To)) : null;
+            return new FlowRoute(f.Index, route?.Primary.Select(r => r.Value).ToList() ?? [], route is null ? null : TrueRtt(route.Primary), oracle.Table.Find(new RoomId(f.From), new RoomId(f.To))?.Cost ?? 0);
+        }).ToList();
+        var start = Math.Max(0, _versionAtStart);
+        return new DrillResults(scenario, generated, flows, _applied, 0, wallSeconds, routes, table.Version - start, _controlBytes, table.Version)
+        {
+            PairStretches = stretches,
+            InvariantViolations = _invariant.Violations,
+            Recomputations = controller.Recomputations,
+            ProbesSent = probing.ProbesSent,
+        };
+    }
+
+    private double TrueRtt(IReadOnlyList<RoomId> path)
+    {
+        var rtt = 0.0;
+        for (var i = 0; i < path.Count - 1; i++)
+        {
+            rtt += world.RttMs(Index(path[i].Value), Index(path[i + 1].Value));
+        }
+
+        return rtt;
+    }
+}

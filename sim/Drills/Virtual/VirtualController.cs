@@ -1,0 +1,206 @@
+using MessagePack;
+using Msdn.Graph.Routing;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Router.Rooms;
+using Msdn.Router.Routing;
+
+namespace Msdn.Sim.Drills.Virtual;
+
+/// <summary>One link's estimates as a relay reports them.</summary>
+internal readonly record struct LinkValues(double RttMs, double JitterMs, double Loss, bool Up);
+
+/// <summary>
+/// The controller in virtual time: the route computer grain's schedule (a recomputation every
+/// <see cref="RouterOptions.RecomputeInterval"/> when something moved, within
+/// <see cref="MinimumGap"/> of a link going down, one at a time) around the real route logic —
+/// <see cref="RouteBook.Moved"/> decides what moved, <see cref="RouteBook.Compute"/> computes the table
+/// from room records built as the grain would see them, <see cref="RouteBook.Publish"/> versions it.
+/// A computation runs on another core while the world goes on and is published a fixed
+/// <see cref="ComputeLatency"/> of virtual time after it started, so the outcome does not depend on
+/// this machine's speed.
+/// </summary>
+internal sealed class VirtualController
+{
+    public static readonly long MinimumGap = 100_000;
+
+    private readonly RouteComputer _computer;
+    private readonly RouterOptions _options;
+    private readonly RouteBook _book;
+    private readonly RoomId[] _ids;
+    private readonly LinkValues[]?[] _latest;
+    private readonly LinkValues[]?[] _used;
+    private readonly long[] _lastReportUs;
+    private readonly int[] _reportBytes;
+    private bool _dirty = true;
+    private bool _urgent;
+    private int _liveAtLast = -1;
+    private long _lastComputedUs = long.MinValue / 2;
+    private long? _soonUs;
+    private Task<RouteTable>? _computing;
+    private long _doneUs;
+    private long _startedUs;
+
+    public VirtualController(RouteComputer computer, RouterOptions options, RoomId[] ids, TimeSpan computeLatency)
+    {
+        _computer = computer;
+        _options = options;
+        _book = new RouteBook(computer, options);
+        _ids = ids;
+        _latest = new LinkValues[]?[ids.Length];
+        _used = new LinkValues[]?[ids.Length];
+        _lastReportUs = new long[ids.Length];
+        _reportBytes = new int[ids.Length];
+        ComputeLatency = computeLatency;
+    }
+
+    /// <summary>Virtual time from a recomputation's start to its table being published.</summary>
+    public TimeSpan ComputeLatency { get; }
+
+    public RouteTable Table => _book.Table;
+
+    public long Recomputations { get; private set; }
+
+    /// <summary>When the last finished computation took its inputs.</summary>
+    public long ComputedFromUs { get; private set; }
+
+    /// <summary>A room's report reached the controller.</summary>
+    public void Accept(int room, LinkValues[] values, long nowUs)
+    {
+        var previous = _latest[room];
+        _dirty |= previous is null;
+        var used = _used[room];
+        for (var b = 0; b < values.Length; b++)
+        {
+            var v = values[b];
+            if (v.Up)
+            {
+                _dirty |= used is null || !used[b].Up || RouteBook.Moved(used[b].RttMs, used[b].JitterMs, used[b].Loss, v.RttMs, v.JitterMs, v.Loss);
+            }
+            else if (previous is not null && previous[b].Up)
+            {
+                _urgent = _dirty = true;
+            }
+        }
+
+        _latest[room] = values;
+        _lastReportUs[room] = nowUs;
+        if (_urgent)
+        {
+            RecomputeSoon(nowUs);
+        }
+    }
+
+    /// <summary>The report's size on the wire (MessagePack, as relays send it); computed once per room, reports of a room differ only in their numbers.</summary>
+    public int ReportBytes(int room, LinkValues[] values)
+    {
+        if (_reportBytes[room] == 0)
+        {
+            _reportBytes[room] = MessagePackSerializer.Serialize(Report(room, values)).Length;
+        }
+
+        return _reportBytes[room];
+    }
+
+    /// <summary>The periodic tick: recompute when something moved enough, or a room lapsed or returned.</summary>
+    public void Tick(long nowUs)
+    {
+        if (_dirty || _urgent || LiveCount(nowUs) != _liveAtLast)
+        {
+            Recompute(nowUs);
+        }
+    }
+
+    /// <summary>Runs what is due now: a debounced urgent recomputation, or publishing a finished one (returns the new table when its paths changed).</summary>
+    public RouteTable? Poll(long nowUs)
+    {
+        if (_soonUs is { } soon && nowUs >= soon)
+        {
+            _soonUs = null;
+            Recompute(nowUs);
+        }
+
+        if (_computing is null || nowUs < _doneUs)
+        {
+            return null;
+        }
+
+        var next = _computing.GetAwaiter().GetResult();
+        _computing = null;
+        ComputedFromUs = _startedUs;
+        return _book.Publish(next) ? next : null;
+    }
+
+    /// <summary>The next virtual time <see cref="Poll"/> has something to do.</summary>
+    public long? NextDueUs => _computing is not null ? _doneUs : _soonUs;
+
+    private void RecomputeSoon(long nowUs)
+    {
+        if (nowUs - _lastComputedUs >= MinimumGap)
+        {
+            Recompute(nowUs);
+        }
+        else
+        {
+            _soonUs ??= _lastComputedUs + MinimumGap;
+        }
+    }
+
+    private void Recompute(long nowUs)
+    {
+        if (_computing is not null)
+        {
+            return; // one at a time; the next tick or down report starts the next
+        }
+
+        _lastComputedUs = nowUs;
+        _urgent = _dirty = false;
+        var records = new List<RoomRecord>();
+        for (var room = 0; room < _ids.Length; room++)
+        {
+            var live = _latest[room] is not null && nowUs - _lastReportUs[room] < _options.UnreachableAfter.TotalMicroseconds;
+            _used[room] = live ? _latest[room] : null;
+            if (live)
+            {
+                records.Add(new RoomRecord { Room = _ids[room].Value, Latest = Report(room, _latest[room]!), LastReportAt = At(_lastReportUs[room]) });
+            }
+        }
+
+        _liveAtLast = records.Count;
+        Recomputations++;
+        var previous = _book.Table;
+        var inputs = new RouteInputs(records);
+        _computing = Task.Run(() => RouteBook.Compute(_computer, inputs, previous));
+        _doneUs = nowUs + (long)ComputeLatency.TotalMicroseconds;
+        _startedUs = nowUs;
+    }
+
+    private int LiveCount(long nowUs)
+    {
+        var live = 0;
+        for (var room = 0; room < _ids.Length; room++)
+        {
+            live += _latest[room] is not null && nowUs - _lastReportUs[room] < _options.UnreachableAfter.TotalMicroseconds ? 1 : 0;
+        }
+
+        return live;
+    }
+
+    private RoomReport Report(int room, LinkValues[] values)
+    {
+        var links = new List<LinkEstimate>(values.Length);
+        for (var b = 0; b < values.Length; b++)
+        {
+            if (b != room)
+            {
+                var v = values[b];
+                links.Add(new LinkEstimate { Peer = _ids[b].Value, RttMs = v.RttMs, JitterMs = v.JitterMs, Loss = v.Loss, Up = v.Up });
+            }
+        }
+
+        return new RoomReport { RelayEndpoint = $"{_ids[room].Value}:7000", Links = links };
+    }
+
+    /// <summary>Virtual microseconds as the controller's wall-clock type (a fixed epoch: the same in every run).</summary>
+    public static DateTimeOffset At(long us) => DateTimeOffset.UnixEpoch.AddYears(56).AddTicks(us * 10);
+}

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Msdn.Graph.Costs;
+using Msdn.Graph.Routing;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Relay;
+using Msdn.Probe.Agent;
+using Msdn.Router.Routing;
+
+namespace Msdn.Sim.Drills.Virtual;
+
+/// <summary>
+/// Runs a scenario in virtual time: one thread steps the world a millisecond at a time (probes from the
+/// timing wheel, then every event due in that millisecond), one seeded random source, and the only other
+/// thread computes route tables whose publication time is fixed in virtual time. So the same scenario and
+/// seed give the same summary, byte for byte (bar the wall-clock seconds).
+/// </summary>
+public static class VirtualDrill
+{
+    /// <summary>Probing, reporting and route computation run this long before the timeline's 0 (flows start at 0).</summary>
+    public static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(10);
+
+    /// <summary>Virtual time from a recomputation's start to its publication (a 500-room table takes 0.1–0.3 s of a core here).</summary>
+    public static readonly TimeSpan ComputeLatency = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long after the writers stop the drill waits for the last bytes.</summary>
+    public static readonly TimeSpan Drain = TimeSpan.FromSeconds(30);
+
+    /// <summary>The controller sits with room 0 (its reports and tables cross that room's links' delays).</summary>
+    private const int ControllerRoom = 0;
+
+    internal static readonly long[] Prof = new long[4];
+
+    public static DrillResults Run(Scenario scenario, TextWriter progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(progress);
+        var wall = Stopwatch.StartNew();
+        var random = new Random(scenario.Seed);
+        var generated = GeneratedWorld.Create(scenario.World, scenario.Seed);
+        var world = new VirtualWorld(generated, scenario.World, random);
+        var n = generated.Rooms;
+        var ids = Enumerable.Range(0, n).Select(i => new RoomId(ScenarioLoader.RoomName(i))).ToArray();
+        var settings = scenario.Settings;
+        var probeOptions = new ProbeAgentOptions
+        {
+            BaseInterval = TimeSpan.FromMilliseconds(settings.ProbeIntervalMs),
+            FastInterval = TimeSpan.FromMilliseconds(settings.ProbeFastIntervalMs),
+            DownAfterLosses = settings.DownAfterLosses,
+        };
+        var routerOptions = new RouterOptions { RecomputeInterval = TimeSpan.FromMilliseconds(settings.RecomputeIntervalMs) };
+        var relayOptions = new RelayNodeOptions { AckTimeout = TimeSpan.FromMilliseconds(settings.AckTimeoutMs) };
+        var computer = new RouteComputer(new CostModel(new CostModelOptions { JitterWeight = settings.JitterWeight }), new HysteresisOptions { MarginMs = settings.HysteresisMarginMs });
+
+        long now = -(long)WarmUp.TotalMicroseconds;
+        var queue = new EventQueue();
+        var probing = new VirtualProbing(world, probeOptions, ids, random);
+        var controller = new VirtualController(computer, routerOptions, ids, ComputeLatency);
+        var plane = new VirtualDataPlane(world, probing, queue, ids, relayOptions, () => now);
+        var run = new DrillRun(scenario, generated, world, ids, probing, controller, plane, queue, () => now, random);
+        probing.StateChanged += run.OnLinkState;
+
+        // Every room's relay starts: its agent probes, its control link reports; the controller ticks.
+        for (var room = 0; room < n; room++)
+        {
+            probing.Start(room, now / 1000);
+            run.ScheduleReport(room, now + (long)(1e6 * random.NextDouble()));
+        }
+
+        queue.At(now + (long)routerOptions.RecomputeInterval.TotalMicroseconds, run.Tick);
+        var flows = run.StartFlows();
+        foreach (var fault in scenario.Faults.OrderBy(f => f.At))
+        {
+            queue.At((long)(fault.At * 1e6), () => run.Apply(fault));
+        }
+
+        var endUs = (long)((scenario.DurationSeconds + Drain.TotalSeconds) * 1e6);
+        var lastProgress = 0;
+        for (var ms = now / 1000; ms * 1000 < endUs; ms++)
+        {
+            now = ms * 1000;
+            world.Seconds = ms / 1000.0;
+            var t0 = Stopwatch.GetTimestamp();
+            probing.RunSlot(ms);
+            var t1 = Stopwatch.GetTimestamp();
+            queue.RunUntil(now + 1000, t => now = t);
+            now = ms * 1000;
+            var t2 = Stopwatch.GetTimestamp();
+            if (controller.Poll(now) is { } table)
+            {
+                var t3 = Stopwatch.GetTimestamp();
+                run.Published(table);
+                Prof[3] += Stopwatch.GetTimestamp() - t3;
+            }
+
+            Prof[0] += t1 - t0;
+            Prof[1] += t2 - t1;
+            Prof[2] += Stopwatch.GetTimestamp() - t2;
+
+            if (ms % 1000 == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (ms >= 0 && (int)(ms / 1000) % 60 == 0 && (int)(ms / 1000) != lastProgress)
+                {
+                    lastProgress = (int)(ms / 1000);
+                    progress.WriteLine($"  t={ms / 1000,4} s virtual, {wall.Elapsed.TotalSeconds,5:F1} s wall, table v{controller.Table.Version}, {probing.ProbesSent:N0} probes");
+                }
+
+                if (now >= scenario.DurationSeconds * 1e6 && plane.Flows.All(f => f.Done))
+                {
+                    break;
+                }
+            }
+        }
+
+        progress.WriteLine($"PROF probes {Prof[0] / 1e9:F1} s, events {Prof[1] / 1e9:F1} s, poll+publish {Prof[2] / 1e9:F1} s, publish {Prof[3] / 1e9:F1} s, recomputes {controller.Recomputations}");
+        return run.Results(flows, wall.Elapsed.TotalSeconds);
+    }
+}
