@@ -16,6 +16,7 @@ internal sealed class PairRouter
     private readonly List<int> _best = [];
     private readonly List<int> _primary = [];
     private readonly List<int> _backup = [];
+    private readonly List<int> _incumbentBackup = [];
 
     public PairRouter(DenseGraph graph, ShortestPaths paths, HysteresisOptions hysteresis)
     {
@@ -71,8 +72,58 @@ internal sealed class PairRouter
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(primary);
         var hasBackup = _backups.TryFind(span, candidate, _backup, out var backupCost);
         LastWasIrregular |= hasBackup && !_backups.LastWasContinuation;
-        var backupSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_backup);
+        var backup = _backup;
+        if (hasBackup && KeepsIncumbentBackup(s, t, previous, primary, backupCost, out var keptCost))
+        {
+            backup = _incumbentBackup;
+            backupCost = keptCost;
+            LastWasIrregular = true;
+        }
+
+        var backupSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(backup);
         builder.Set(t, span[1..^1], cost, hasBackup, hasBackup ? backupSpan[1..^1] : default, backupCost);
+    }
+
+    /// <summary>
+    /// Hysteresis for backups too: while the primary stays, its incumbent backup stays unless it broke,
+    /// stopped being room-disjoint, or the best backup now beats it by the margin. Without this, backups
+    /// of hundreds of thousands of pairs flip on every wiggle of their costs, and every flip is a new
+    /// table version for every relay.
+    /// </summary>
+    private bool KeepsIncumbentBackup(int s, int t, RouteRow? previous, List<int> primary, float bestBackupCost, out float incumbentCost)
+    {
+        incumbentCost = float.PositiveInfinity;
+        if (previous is null || !previous.Slots[t].HasRoute || !previous.Slots[t].HasBackup || !SameIntermediates(previous.PrimaryIntermediates(t), primary))
+        {
+            return false;
+        }
+
+        var intermediates = previous.BackupIntermediates(t);
+        if (SameIntermediates(intermediates, _backup))
+        {
+            return false; // the best backup is the incumbent anyway
+        }
+
+        _incumbentBackup.Clear();
+        _incumbentBackup.Add(s);
+        foreach (var room in intermediates)
+        {
+            if (primary.IndexOf(room) >= 0)
+            {
+                return false; // not room-disjoint from the primary
+            }
+
+            _incumbentBackup.Add(room);
+        }
+
+        _incumbentBackup.Add(t);
+        if (_incumbentBackup.Count == 2 && primary.Count == 2)
+        {
+            return false; // the direct link cannot back itself up
+        }
+
+        incumbentCost = PathCost(_incumbentBackup);
+        return float.IsFinite(incumbentCost) && !Hysteresis.ShouldSwitch(incumbentCost, bestBackupCost, _hysteresis);
     }
 
     /// <summary>The path's cost on the current graph, +infinity when any of its links is gone.</summary>

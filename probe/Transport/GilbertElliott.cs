@@ -23,16 +23,21 @@ public sealed class GilbertElliott
             throw new ArgumentOutOfRangeException(nameof(meanBurst), meanBurst, "A burst lasts at least one packet.");
         }
 
-        _leaveBad = 1 / meanBurst;
-        _enterBad = loss / (1 - loss) * _leaveBad;
+        (_enterBad, _leaveBad) = Rates(loss, meanBurst);
     }
+
+    /// <summary>The chain's per-packet probabilities of entering and leaving the bad state for a long-run loss and mean burst.</summary>
+    public static (double EnterBad, double LeaveBad) Rates(double loss, double meanBurst) => (loss / (1 - loss) / meanBurst, 1 / meanBurst);
+
+    /// <summary>One step of a chain kept elsewhere (the simulator keeps 250,000 of them in one array): the next state, which is also whether the packet is lost.</summary>
+    public static bool Step(bool bad, double enterBad, double leaveBad, double uniform) => bad ? uniform >= leaveBad : uniform < enterBad;
 
     public bool Bad { get; private set; }
 
     /// <summary>Moves the chain one packet on (with the dice <paramref name="uniform"/> in [0, 1)); true when that packet is lost.</summary>
     public bool Drop(double uniform)
     {
-        Bad = Bad ? uniform >= _leaveBad : uniform < _enterBad;
+        Bad = Step(Bad, _enterBad, _leaveBad, uniform);
         return Bad;
     }
 }

@@ -29,6 +29,10 @@ internal sealed class DrillRun(
     private long _versionAtStart = -1;
     private RouteTable _lastDelivered = RouteTable.Empty;
 
+    /// <summary>Work on published tables that does not feed back into the run (their encoded size, the invariant), in publication order on another thread.</summary>
+    private readonly List<Task<(long Bytes, List<string> Violations)>> _audits = [];
+    private Task _lastAudit = Task.CompletedTask;
+
     private long Now => now();
 
     /// <summary>The one-way control delay between a room and the controller (no jitter: it would draw from the random source on the control path too).</summary>
@@ -94,7 +98,11 @@ internal sealed class DrillRun(
     /// <summary>A new table: every relay gets it through its long-poll (the controller's cache notices within 100 ms), or when the controller is back.</summary>
     public void Published(RouteTable table)
     {
-        _invariant.Check(table, controller.ComputedFromUs, ids);
+        var due = _invariant.DueBy(controller.ComputedFromUs);
+        var from = controller.ComputedFromUs;
+        var audit = _lastAudit.ContinueWith(_ => (0L, RouteInvariant.Check(table, from, due, ids)), TaskScheduler.Default);
+        _audits.Add(audit);
+        _lastAudit = audit;
         if (Now >= 0 && _versionAtStart < 0)
         {
             _versionAtStart = table.Version - 1;
@@ -110,7 +118,11 @@ internal sealed class DrillRun(
             return; // the relays' long-polls fail; they get the latest when the controller is back
         }
 
-        var bytes = _lastDelivered.Version == 0 ? RouteTableCodec.Encode(table).Length : RouteTableCodec.EncodeDiff(RouteTableDiff.Between(_lastDelivered, table)).Length;
+        var previous = _lastDelivered;
+        var relays = world.Alive.Count(alive => alive);
+        var sized = _lastAudit.ContinueWith(_ => ((long)relays * (previous.Version == 0 ? RouteTableCodec.Encode(table).Length : RouteTableCodec.EncodeDiff(RouteTableDiff.Between(previous, table)).Length), new List<string>()), TaskScheduler.Default);
+        _audits.Add(sized);
+        _lastAudit = sized;
         _lastDelivered = table;
         var noticed = ((Now / 100_000) + 1) * 100_000;
         for (var room = 0; room < ids.Length; room++)
@@ -120,7 +132,6 @@ internal sealed class DrillRun(
                 continue;
             }
 
-            _controlBytes += bytes;
             var relay = plane.Relays[room];
             queue.At(noticed + ControlDelayUs(room), () =>
             {
@@ -235,10 +246,13 @@ internal sealed class DrillRun(
             return new FlowRoute(f.Index, route?.Primary.Select(r => r.Value).ToList() ?? [], route is null ? null : TrueRtt(route.Primary), oracle.Table.Find(new RoomId(f.From), new RoomId(f.To))?.Cost ?? 0);
         }).ToList();
         var start = Math.Max(0, _versionAtStart);
+        var audits = Task.WhenAll(_audits).GetAwaiter().GetResult();
+        var violations = audits.SelectMany(a => a.Violations).Take(50).ToList();
+        _controlBytes += audits.Sum(a => a.Bytes);
         return new DrillResults(scenario, generated, flows, _applied, 0, wallSeconds, routes, table.Version - start, _controlBytes, table.Version)
         {
             PairStretches = stretches,
-            InvariantViolations = _invariant.Violations,
+            InvariantViolations = violations,
             Recomputations = controller.Recomputations,
             ProbesSent = probing.ProbesSent,
         };

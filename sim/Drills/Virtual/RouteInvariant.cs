@@ -16,10 +16,6 @@ internal sealed class RouteInvariant
     private readonly Dictionary<(int, int), long> _declaredDown = [];
     private long _controllerUpSinceUs = long.MinValue;
 
-    public List<string> Violations { get; } = [];
-
-    public long Checks { get; private set; }
-
     public void Declared(int a, int b, bool up, long atUs)
     {
         if (up)
@@ -43,27 +39,33 @@ internal sealed class RouteInvariant
 
     public void ControllerUnreachable(long untilUs) => _controllerUpSinceUs = untilUs;
 
-    public void Check(RouteTable table, long computedFromUs, RoomId[] ids)
+    /// <summary>The links a table computed from inputs taken at <paramref name="computedFromUs"/> must avoid, with when each was declared down.</summary>
+    public Dictionary<(int, int), long> DueBy(long computedFromUs) =>
+        _declaredDown.Where(d => d.Value + ReportSlackUs <= computedFromUs && d.Value >= _controllerUpSinceUs).ToDictionary(d => d.Key, d => d.Value);
+
+    /// <summary>The violations in one table (pure: runs off the simulation thread).</summary>
+    public static List<string> Check(RouteTable table, long computedFromUs, Dictionary<(int, int), long> due, RoomId[] ids)
     {
-        var due = _declaredDown.Where(d => d.Value + ReportSlackUs <= computedFromUs && d.Value >= _controllerUpSinceUs).Select(d => d.Key).ToHashSet();
+        var violations = new List<string>();
         if (due.Count == 0)
         {
-            return;
+            return violations;
         }
 
-        Checks++;
         foreach (var route in table.Routes())
         {
             var path = route.Primary;
             for (var i = 0; i < path.Length - 1; i++)
             {
                 var hop = (Parse(path[i]), Parse(path[i + 1]));
-                if (due.Contains(hop) && Violations.Count < 50)
+                if (due.TryGetValue(hop, out var declared) && violations.Count < 50)
                 {
-                    Violations.Add($"table v{table.Version} (inputs at {computedFromUs / 1e6:F3} s) routes {Route.Format(path)} over {ids[hop.Item1]}>{ids[hop.Item2]}, declared down at {_declaredDown[hop] / 1e6:F3} s");
+                    violations.Add($"table v{table.Version} (inputs at {computedFromUs / 1e6:F3} s) routes {Route.Format(path)} over {ids[hop.Item1]}>{ids[hop.Item2]}, declared down at {declared / 1e6:F3} s");
                 }
             }
         }
+
+        return violations;
     }
 
     private static int Parse(RoomId room) => int.Parse(room.Value.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);

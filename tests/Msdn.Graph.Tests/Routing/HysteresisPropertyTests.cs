@@ -71,6 +71,41 @@ public sealed class HysteresisPropertyTests
         return true;
     }
 
+    [Property]
+    public bool Backup_of_a_kept_primary_changes_only_when_it_died_or_the_gain_beats_both_margins(RandomWorld world, WorldChange change)
+    {
+        var after = world.Build(change.Apply);
+        var computer = new RouteComputer(Costs, Margins);
+        var first = computer.Compute(world.Build());
+        var second = computer.Compute(after, first);
+        var oracle = new Oracle(after, Costs);
+        foreach (var old in first.Routes().Where(r => r.Backup is not null))
+        {
+            var now = second.Find(old.From, old.To);
+            if (now is null || !now.Primary.SequenceEqual(old.Primary))
+            {
+                continue; // a new primary gets the best backup for it
+            }
+
+            var was = old.Backup!.Value;
+            var usable = Enumerable.Range(0, was.Length - 1).All(i => oracle.HasUsableLink(was[i], was[i + 1]));
+            var incumbent = usable ? oracle.PathCost(was) : double.PositiveInfinity;
+            var disjoint = !was.Skip(1).SkipLast(1).Any(room => now.Primary.Contains(room));
+            var label = $"{old.From}->{old.To} backup was {Route.Format(was)}";
+            if (now.Backup is { } kept && kept.SequenceEqual(was))
+            {
+                Assert.True(Oracle.Close(incumbent, now.BackupCost!.Value), $"{label}: kept backup is not priced at its current cost");
+            }
+            else if (!double.IsPositiveInfinity(incumbent) && disjoint && now.Backup is not null)
+            {
+                var gain = incumbent - now.BackupCost!.Value;
+                Assert.True(gain > Margins.MarginMs - 1e-3 && gain > (Margins.MarginPercent / 100 * incumbent) - 1e-3, $"{label}: switched to {Route.Format(now.Backup.Value)} for a gain of only {gain} ms");
+            }
+        }
+
+        return true;
+    }
+
     [Theory]
     [InlineData(100, 96, false)] // 4 ms: below the 5 ms margin
     [InlineData(100, 94, false)] // 6 ms but only 6 %

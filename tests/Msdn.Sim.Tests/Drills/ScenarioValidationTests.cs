@@ -33,6 +33,33 @@ public sealed class ScenarioValidationTests
     }
 
     [Fact]
+    public void The_shipped_global_500_is_a_valid_virtual_drill()
+    {
+        var scenario = ScenarioLoader.Load(Path.Combine(AppContext.BaseDirectory, "drills", "global-500.json"));
+        Assert.Equal("virtual", scenario.Engine);
+        Assert.Equal(500, scenario.World.Rooms);
+        Assert.Equal(600, scenario.DurationSeconds);
+        Assert.True(scenario.Faults.Count >= 5);
+    }
+
+    [Fact]
+    public void Engine_limits_and_virtual_only_dynamics_are_named()
+    {
+        var loopback = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""
+            { "engine": "loopback", "world": { "rooms": 100, "jitterMs": 2, "loss": 1.5, "lossBurst": 0 }, "settings": { "recomputeIntervalMs": 10 } }
+            """));
+        foreach (var field in new[] { "world.rooms", "world.loss", "world.lossBurst", "world", "settings.recomputeIntervalMs" })
+        {
+            Assert.Contains(loopback.Problems, p => p.StartsWith(field + ":", StringComparison.Ordinal));
+        }
+
+        var tooBig = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "engine": "virtual", "world": { "rooms": 5000 }, "flows": { "count": 2000 } }"""));
+        Assert.Contains(tooBig.Problems, p => p.StartsWith("world.rooms:", StringComparison.Ordinal));
+        Assert.Contains(tooBig.Problems, p => p.StartsWith("flows.count:", StringComparison.Ordinal));
+        Assert.Equal("virtual", ScenarioLoader.Parse("""{ "engine": "virtual", "world": { "rooms": 200, "jitterMs": 2, "loss": 0.001, "degradingShare": 0.1 } }""").Engine);
+    }
+
+    [Fact]
     public void Unknown_fields_and_broken_json_are_refused_with_their_place()
     {
         Assert.Contains("seeed", Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "seeed": 3 }""")).Message, StringComparison.Ordinal);

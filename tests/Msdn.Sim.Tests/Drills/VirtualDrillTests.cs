@@ -1,0 +1,97 @@
+using System.Text.Json;
+using FsCheck.Xunit;
+using Msdn.Sim.Drills;
+using Msdn.Sim.Drills.Virtual;
+
+namespace Msdn.Sim.Tests.Drills;
+
+/// <summary>The virtual engine: deterministic for a seed, and its invariants hold after any fault schedule.</summary>
+public sealed class VirtualDrillTests
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>A small world with every kind of fault and every link dynamic.</summary>
+    private static Scenario Small(int seed, IReadOnlyList<FaultSpec>? faults = null) => new()
+    {
+        Engine = "virtual",
+        Seed = seed,
+        DurationSeconds = 40,
+        World = new WorldSpec { Rooms = 24, Regions = 3, DetourShare = 0.2, JitterMs = 1, Loss = 0.001, LossBurst = 2, DegradingShare = 0.1, DegradeMsPerMinute = 30 },
+        Flows = new FlowSpec { Count = 6, RateKbps = 800 },
+        Faults = faults ??
+        [
+            new FaultSpec { At = 4, Kind = "kill", TransitOf = 0 },
+            new FaultSpec { At = 8, Kind = "cut", TransitOf = 1, ForSeconds = 6 },
+            new FaultSpec { At = 12, Kind = "controllerDown", ForSeconds = 4 },
+            new FaultSpec { At = 16, Kind = "degrade", TransitOf = 2, DelayMs = 80, Loss = 0.2, Burst = 3, ForSeconds = 5 },
+            new FaultSpec { At = 20, Kind = "drain", TransitOf = 3 },
+            new FaultSpec { At = 24, Kind = "oneWayLoss", TransitOf = 4, Loss = 0.5, ForSeconds = 5 },
+            new FaultSpec { At = 28, Kind = "partition", Region = 1, ForSeconds = 5 },
+        ],
+    };
+
+    private static string SummaryJson(Scenario scenario) =>
+        JsonSerializer.Serialize(DrillSummary.From(VirtualDrill.Run(scenario, TextWriter.Null, CancellationToken.None) with { WallSeconds = 0 }), Json);
+
+    [Fact]
+    public void The_same_scenario_and_seed_give_a_byte_identical_summary()
+    {
+        var first = SummaryJson(Small(11));
+        var second = SummaryJson(Small(11));
+        Assert.Equal(first, second);
+        Assert.NotEqual(first, SummaryJson(Small(12)));
+    }
+
+    [Fact]
+    public void A_drill_fills_every_summary_field_and_fails_flows_over()
+    {
+        var results = VirtualDrill.Run(Small(5), TextWriter.Null, CancellationToken.None);
+        var summary = DrillSummary.From(results);
+        Assert.Equal("virtual", summary.Engine);
+        Assert.Equal(24, summary.Rooms);
+        Assert.Equal(6, summary.Flows);
+        Assert.Equal(7, summary.Faults.Count);
+        Assert.True(summary.BytesSent > 6 * 800_000 / 8 * 39, $"sent {summary.BytesSent}");
+        Assert.Equal(summary.BytesSent, summary.BytesDelivered);
+        Assert.True(summary.FailoverMs.Count > 0, "some fault hit a flow");
+        Assert.True(summary.PathStretch.P50 >= 1 && summary.PathStretch.P95 < 2, $"stretch {summary.PathStretch}");
+        Assert.True(summary.RouteChanges > 0 && summary.ControlBytes > 0 && summary.ProbesSent > 24 * 23 * 40);
+        Assert.Empty(summary.InvariantViolations!);
+        Assert.Contains("<svg", ReportPage.Render(results, summary), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Chaos: random fault schedules (kinds, times, targets, durations) on a random world. After each run:
+    /// no byte lost, duplicated or reordered on a flow whose endpoints survived, and no published table
+    /// routed over a link declared down before its computation (by the report's slack).
+    /// </summary>
+    [Property(MaxTest = 6)]
+    public void Invariants_hold_after_any_fault_schedule(int seed)
+    {
+        var random = new Random(seed);
+        string[] kinds = ["kill", "cut", "degrade", "oneWayLoss", "controllerDown", "drain", "partition"];
+        var faults = Enumerable.Range(0, 6).Select(_ =>
+        {
+            var kind = kinds[random.Next(kinds.Length)];
+            return new FaultSpec
+            {
+                At = Math.Round(2 + (random.NextDouble() * 30), 1),
+                Kind = kind,
+                TransitOf = kind is "controllerDown" or "partition" ? null : random.Next(6),
+                Region = kind == "partition" ? random.Next(3) : null,
+                ForSeconds = kind == "kill" && random.Next(2) == 0 ? null : Math.Round(1 + (random.NextDouble() * 6), 1),
+                DelayMs = kind is "degrade" ? random.Next(200) : null,
+                Loss = kind is "degrade" or "oneWayLoss" ? random.NextDouble() * 0.6 : null,
+            };
+        }).ToList();
+        var results = VirtualDrill.Run(Small(seed, faults), TextWriter.Null, CancellationToken.None);
+        var summary = DrillSummary.From(results);
+        Assert.Empty(summary.InvariantViolations!);
+        foreach (var flow in results.Flows)
+        {
+            Assert.Equal(0, flow.BytesDuplicated);
+            Assert.Equal(0, flow.BytesReordered);
+            Assert.True(flow.BytesDelivered == flow.BytesSent, $"flow {flow.Index} {flow.From}>{flow.To}: {flow.BytesDelivered} of {flow.BytesSent} delivered ({flow.Failure}); faults: {string.Join("; ", results.Faults.Select(f => $"{f.At} {f.Kind} {f.Target}"))}");
+        }
+    }
+}
