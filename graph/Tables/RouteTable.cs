@@ -75,6 +75,35 @@ public sealed class RouteTable
     /// <summary>True when both tables hold the same rooms and every pair takes the same paths (costs may differ).</summary>
     public bool SamePathsAs(RouteTable other) => Every(other, (mine, theirs, t) => mine.SamePaths(t, theirs, t));
 
+    /// <summary>
+    /// This table with every row whose paths all equal <paramref name="previous"/>'s taken from it, costs
+    /// included (same rooms only; else this table as it is). Costs drift with every computation while
+    /// paths rarely move: publishing the old rows keeps a version's diff to the rows whose paths changed,
+    /// instead of every pair's new cost. A row's costs are then those of when its paths last changed.
+    /// </summary>
+    public RouteTable KeepingUnchangedRowsOf(RouteTable previous)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        if (!Rooms.SequenceEqual(previous.Rooms))
+        {
+            return this;
+        }
+
+        var rows = new RouteRow[Rows.Length];
+        for (var s = 0; s < Rows.Length; s++)
+        {
+            var same = true;
+            for (var t = 0; t < Rows.Length && same; t++)
+            {
+                same = Rows[s].SamePaths(t, previous.Rows[s], t);
+            }
+
+            rows[s] = same ? previous.Rows[s] : Rows[s];
+        }
+
+        return WithRows(Version, rows);
+    }
+
     private bool Every(RouteTable other, Func<RouteRow, RouteRow, int, bool> same)
     {
         ArgumentNullException.ThrowIfNull(other);

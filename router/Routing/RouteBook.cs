@@ -115,7 +115,7 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         return computer.Compute(TopologySnapshot.Create(live.Order(), links), previous);
     }
 
-    /// <summary>Takes a computed table unless its routes and rooms equal the current one's; returns whether it did.</summary>
+    /// <summary>Takes a computed table unless its paths and rooms equal the current one's; returns whether it did (see <see cref="Table"/> for what it holds).</summary>
     public bool Publish(RouteTable next)
     {
         ArgumentNullException.ThrowIfNull(next);
@@ -126,7 +126,8 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
             return false;
         }
 
-        Table = next;
+        // Rows whose paths all held keep their old costs, so the relays' diff carries only what moved.
+        Table = next.KeepingUnchangedRowsOf(Table);
         return true;
     }
 

@@ -128,7 +128,7 @@ internal sealed class VirtualController
         var next = _computing.GetAwaiter().GetResult();
         _computing = null;
         ComputedFromUs = _startedUs;
-        return _book.Publish(next) ? next : null;
+        return _book.Publish(next) ? _book.Table : null;
     }
 
     /// <summary>The next virtual time <see cref="Poll"/> has something to do.</summary>
