@@ -76,12 +76,12 @@ public sealed class RouteTable
     public bool SamePathsAs(RouteTable other) => Every(other, (mine, theirs, t) => mine.SamePaths(t, theirs, t));
 
     /// <summary>
-    /// This table with every row whose paths all equal <paramref name="previous"/>'s taken from it, costs
+    /// This table with every pair whose paths equal <paramref name="previous"/>'s taken from it, costs
     /// included (same rooms only; else this table as it is). Costs drift with every computation while
-    /// paths rarely move: publishing the old rows keeps a version's diff to the rows whose paths changed,
-    /// instead of every pair's new cost. A row's costs are then those of when its paths last changed.
+    /// paths rarely move: publishing the old entries keeps a version's diff to the pairs whose paths
+    /// changed, instead of every pair's new cost. A pair's costs are then those of when its paths last changed.
     /// </summary>
-    public RouteTable KeepingUnchangedRowsOf(RouteTable previous)
+    public RouteTable KeepingUnchangedRoutesOf(RouteTable previous)
     {
         ArgumentNullException.ThrowIfNull(previous);
         if (!Rooms.SequenceEqual(previous.Rooms))
@@ -90,15 +90,29 @@ public sealed class RouteTable
         }
 
         var rows = new RouteRow[Rows.Length];
+        var builder = new RouteRowBuilder();
         for (var s = 0; s < Rows.Length; s++)
         {
-            var same = true;
-            for (var t = 0; t < Rows.Length && same; t++)
+            var changed = 0;
+            for (var t = 0; t < Rows.Length; t++)
             {
-                same = Rows[s].SamePaths(t, previous.Rows[s], t);
+                changed += Rows[s].SamePaths(t, previous.Rows[s], t) ? 0 : 1;
             }
 
-            rows[s] = same ? previous.Rows[s] : Rows[s];
+            if (changed == 0)
+            {
+                rows[s] = previous.Rows[s];
+                continue;
+            }
+
+            builder.Start(s, Rows.Length);
+            for (var t = 0; t < Rows.Length; t++)
+            {
+                var from = Rows[s].SamePaths(t, previous.Rows[s], t) ? previous.Rows[s] : Rows[s];
+                builder.CopyFrom(t, from, t, default);
+            }
+
+            rows[s] = builder.Build();
         }
 
         return WithRows(Version, rows);

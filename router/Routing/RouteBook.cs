@@ -127,7 +127,7 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         }
 
         // Rows whose paths all held keep their old costs, so the relays' diff carries only what moved.
-        Table = next.KeepingUnchangedRowsOf(Table);
+        Table = next.KeepingUnchangedRoutesOf(Table);
         return true;
     }
 
