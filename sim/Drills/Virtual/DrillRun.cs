@@ -26,6 +26,7 @@ internal sealed class DrillRun(
     private readonly List<AppliedFault> _applied = [];
     private readonly RouteInvariant _invariant = new();
     private long _controlBytes;
+    private int _controllerDowns;
     private long _versionAtStart = -1;
     private RouteTable _lastDelivered = RouteTable.Empty;
 
@@ -186,11 +187,23 @@ internal sealed class DrillRun(
 
     public long NowUs => Now;
 
+    public void ControllerDown()
+    {
+        _controllerDowns++;
+        world.ControllerUp = false;
+        _invariant.ControllerUnreachable();
+    }
+
     /// <summary>The controller became reachable again: relays re-poll (every 500 ms while it was not) and get the latest table.</summary>
     public void ControllerBack()
     {
+        if (--_controllerDowns > 0)
+        {
+            return; // another outage still holds
+        }
+
         world.ControllerUp = true;
-        _invariant.ControllerUnreachable(Now);
+        _invariant.ControllerReachable(Now);
         queue.At(((Now / 500_000) + 1) * 500_000, () => Deliver(controller.Table));
     }
 

@@ -37,7 +37,10 @@ internal sealed class RouteInvariant
         }
     }
 
-    public void ControllerUnreachable(long untilUs) => _controllerUpSinceUs = untilUs;
+    /// <summary>Reports sent while the controller is unreachable are lost: nothing declared before it is back (and reported again) is due.</summary>
+    public void ControllerUnreachable() => _controllerUpSinceUs = long.MaxValue;
+
+    public void ControllerReachable(long sinceUs) => _controllerUpSinceUs = sinceUs;
 
     /// <summary>The links a table computed from inputs taken at <paramref name="computedFromUs"/> must avoid, with when each was declared down.</summary>
     public Dictionary<(int, int), long> DueBy(long computedFromUs) =>

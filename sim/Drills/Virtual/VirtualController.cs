@@ -61,6 +61,9 @@ internal sealed class VirtualController
 
     public long Recomputations { get; private set; }
 
+    /// <summary>Recomputations started by a link going down rather than by the tick.</summary>
+    public long UrgentRecomputations { get; private set; }
+
     /// <summary>When the last finished computation took its inputs.</summary>
     public long ComputedFromUs { get; private set; }
 
@@ -117,6 +120,7 @@ internal sealed class VirtualController
         if (_soonUs is { } soon && nowUs >= soon)
         {
             _soonUs = null;
+            UrgentRecomputations += _computing is null ? 1 : 0;
             Recompute(nowUs);
         }
 
@@ -138,6 +142,7 @@ internal sealed class VirtualController
     {
         if (nowUs - _lastComputedUs >= MinimumGap)
         {
+            UrgentRecomputations += _computing is null ? 1 : 0;
             Recompute(nowUs);
         }
         else

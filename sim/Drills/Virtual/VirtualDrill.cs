@@ -111,7 +111,7 @@ public static class VirtualDrill
         }
 
         // Where the wall time went, for whoever tunes this engine next.
-        progress.WriteLine($"  wall time: probing {probeTicks / (double)Stopwatch.Frequency:F1} s, flows and control events {eventTicks / (double)Stopwatch.Frequency:F1} s, waiting for and publishing route tables {controlTicks / (double)Stopwatch.Frequency:F1} s ({controller.Recomputations} recomputations)");
+        progress.WriteLine($"  wall time: probing {probeTicks / (double)Stopwatch.Frequency:F1} s, flows and control events {eventTicks / (double)Stopwatch.Frequency:F1} s, waiting for and publishing route tables {controlTicks / (double)Stopwatch.Frequency:F1} s ({controller.Recomputations} recomputations, {controller.UrgentRecomputations} of them for a link down)");
         return run.Results(flows, wall.Elapsed.TotalSeconds);
     }
 }

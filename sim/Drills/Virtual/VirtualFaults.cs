@@ -66,7 +66,7 @@ internal static class VirtualFaults
 
             case "controllerDown":
                 (target, affected) = ("controller", []);
-                world.ControllerUp = false;
+                run.ControllerDown();
                 run.Later(fault.ForSeconds!.Value, run.ControllerBack);
                 break;
             default:

@@ -65,7 +65,7 @@ public sealed class VirtualDrillTests
     /// no byte lost, duplicated or reordered on a flow whose endpoints survived, and no published table
     /// routed over a link declared down before its computation (by the report's slack).
     /// </summary>
-    [Property(MaxTest = 6)]
+    [Property(MaxTest = 10)]
     public void Invariants_hold_after_any_fault_schedule(int seed)
     {
         var random = new Random(seed);
@@ -86,12 +86,13 @@ public sealed class VirtualDrillTests
         }).ToList();
         var results = VirtualDrill.Run(Small(seed, faults), TextWriter.Null, CancellationToken.None);
         var summary = DrillSummary.From(results);
-        Assert.Empty(summary.InvariantViolations!);
+        var faultList = string.Join("; ", results.Faults.Select(f => $"{f.At} {f.Kind} {f.Target}"));
+        Assert.True(summary.InvariantViolations!.Count == 0, $"seed {seed}: {string.Join(Environment.NewLine, summary.InvariantViolations.Take(5))}; faults: {faultList}");
         foreach (var flow in results.Flows)
         {
             Assert.Equal(0, flow.BytesDuplicated);
             Assert.Equal(0, flow.BytesReordered);
-            Assert.True(flow.BytesDelivered == flow.BytesSent, $"flow {flow.Index} {flow.From}>{flow.To}: {flow.BytesDelivered} of {flow.BytesSent} delivered ({flow.Failure}); faults: {string.Join("; ", results.Faults.Select(f => $"{f.At} {f.Kind} {f.Target}"))}");
+            Assert.True(flow.BytesDelivered == flow.BytesSent, $"seed {seed}, flow {flow.Index} {flow.From}>{flow.To}: {flow.BytesDelivered} of {flow.BytesSent} delivered ({flow.Failure}); faults: {faultList}");
         }
     }
 }
