@@ -180,7 +180,10 @@ internal sealed class DrillRun(
     {
         var applied = VirtualFaults.Apply(fault, this, world, generated, plane, ids);
         _applied.Add(applied with { TableVersion = controller.Table.Version });
+        Progress.WriteLine($"  t={applied.At,5:F1} s  {applied.Kind,-14} {applied.Target,-18} hits flows [{string.Join(", ", applied.AffectedFlows)}]{(applied.Note is null ? string.Empty : $"  ({applied.Note})")}");
     }
+
+    public TextWriter Progress { get; init; } = TextWriter.Null;
 
     /// <summary>Schedules a fault's end.</summary>
     public void Later(double seconds, Action lift) => queue.At(Now + (long)(seconds * 1e6), lift);

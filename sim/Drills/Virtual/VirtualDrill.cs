@@ -55,7 +55,7 @@ public static class VirtualDrill
         var probing = new VirtualProbing(world, probeOptions, ids, random);
         var controller = new VirtualController(computer, routerOptions, ids, ComputeLatency);
         var plane = new VirtualDataPlane(world, probing, queue, ids, relayOptions, () => now);
-        var run = new DrillRun(scenario, generated, world, ids, probing, controller, plane, queue, () => now, random);
+        var run = new DrillRun(scenario, generated, world, ids, probing, controller, plane, queue, () => now, random) { Progress = progress };
         probing.StateChanged += run.OnLinkState;
 
         // Every room's relay starts: its agent probes, its control link reports; the controller ticks.
