@@ -78,6 +78,18 @@ internal sealed class PeerLink(RoomId room, EndPoint endpoint, ProbeAgentOptions
         return interval * (1 + (options.IntervalJitter * ((random.NextDouble() * 2) - 1)));
     }
 
+    /// <summary>How long a probe on this link is waited for (see <see cref="ProbeAgentOptions.ProbeTimeout"/>).</summary>
+    public TimeSpan Timeout(ProbeAgentOptions options)
+    {
+        if (Rtt.Samples == 0)
+        {
+            return options.MaxProbeTimeout; // its RTT is unknown: a long link must get its first answer through
+        }
+
+        var adaptive = TimeSpan.FromMilliseconds((1.5 * Rtt.MinimumMs) + 50);
+        return adaptive < options.ProbeTimeout ? options.ProbeTimeout : adaptive > options.MaxProbeTimeout ? options.MaxProbeTimeout : adaptive;
+    }
+
     /// <summary>How soon a link pulled onto the fast interval (a loss, a flow, confirming) is probed next.</summary>
     public static TimeSpan PullInDelay(ProbeAgentOptions options, Random random) =>
         options.FastInterval * (1 - (options.IntervalJitter * random.NextDouble()));

@@ -51,7 +51,7 @@ public sealed partial class ProbeAgent
         link.ProbesSent++;
         _socket.Send(_sendBuffer.AsSpan(0, length), link.Endpoint);
         Counters.RequestSent(length);
-        _schedule.Enqueue((link, sequence), now + Ticks(_options.ProbeTimeout));
+        _schedule.Enqueue((link, sequence), now + Ticks(link.Timeout(_options)));
         ScheduleSend(link, now + Ticks(Interval(link)));
     }
 

@@ -29,8 +29,15 @@ public sealed class ProbeAgentOptions
     /// <summary>Each interval is stretched or shrunk by up to this fraction at random, so peers do not probe in lockstep.</summary>
     public double IntervalJitter { get; set; } = 0.1;
 
-    /// <summary>A probe not answered within this is lost.</summary>
+    /// <summary>
+    /// A probe not answered within this is lost — on links whose round trip is short. A long link gets
+    /// 1.5× its minimum RTT plus 50 ms (a 300 ms link would otherwise never answer in time, and one whose
+    /// RTT sits near the limit would flap with every bit of jitter), up to <see cref="MaxProbeTimeout"/>.
+    /// </summary>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The longest a probe is waited for; also the wait before a link has answered at all.</summary>
+    public TimeSpan MaxProbeTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     public int DownAfterLosses { get; set; } = 4;
 

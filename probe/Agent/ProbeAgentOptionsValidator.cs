@@ -47,6 +47,11 @@ public sealed class ProbeAgentOptionsValidator : IValidateOptions<ProbeAgentOpti
         Positive(nameof(options.FastInterval), options.FastInterval);
         Positive(nameof(options.ProbeTimeout), options.ProbeTimeout);
         Positive(nameof(options.ReportInterval), options.ReportInterval);
+        if (options.MaxProbeTimeout < options.ProbeTimeout)
+        {
+            Fail(nameof(options.MaxProbeTimeout), $"({options.MaxProbeTimeout}) must not be below ProbeTimeout ({options.ProbeTimeout}).");
+        }
+
         if (options.FastInterval > options.BaseInterval)
         {
             Fail(nameof(options.FastInterval), $"({options.FastInterval}) must not exceed BaseInterval ({options.BaseInterval}).");

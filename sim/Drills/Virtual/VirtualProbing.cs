@@ -26,7 +26,6 @@ internal sealed class VirtualProbing
     private readonly int[] _generation;
     private readonly uint[] _requestsReceived;
     private readonly List<(int Link, int Generation, bool Timeout)>[] _wheel;
-    private readonly int _timeoutMs;
 
     public VirtualProbing(VirtualWorld world, ProbeAgentOptions options, RoomId[] ids, Random random)
     {
@@ -39,8 +38,7 @@ internal sealed class VirtualProbing
         _nextSendMs = new long[_n * _n];
         _generation = new int[_n * _n];
         _requestsReceived = new uint[_n * _n];
-        _timeoutMs = (int)Math.Ceiling(options.ProbeTimeout.TotalMilliseconds);
-        var horizon = (int)((Math.Max(options.BaseInterval.TotalMilliseconds, options.FastInterval.TotalMilliseconds) * (1 + options.IntervalJitter)) + _timeoutMs + 2);
+        var horizon = (int)((Math.Max(options.BaseInterval.TotalMilliseconds, options.FastInterval.TotalMilliseconds) * (1 + options.IntervalJitter)) + options.MaxProbeTimeout.TotalMilliseconds + 2);
         _wheel = new List<(int, int, bool)>[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)horizon)];
         for (var i = 0; i < _wheel.Length; i++)
         {
@@ -133,17 +131,18 @@ internal sealed class VirtualProbing
         link.ProbesSent++;
         ProbesSent++;
         Schedule(l, nowMs + Math.Max(1, (long)link.NextInterval(_options, _random).TotalMilliseconds), nowMs);
+        var timeoutMs = (long)Math.Ceiling(link.Timeout(_options).TotalMilliseconds);
         if (!_world.Alive[b] || _world.Drops(a, b))
         {
-            Add(nowMs + _timeoutMs, l, timeout: true);
+            Add(nowMs + timeoutMs, l, timeout: true);
             return;
         }
 
         var received = ++_requestsReceived[l];
         var rtt = _world.Drops(b, a) ? double.PositiveInfinity : _world.OneWayMs(a, b) + _world.OneWayMs(b, a);
-        if (rtt >= _timeoutMs)
+        if (rtt >= timeoutMs)
         {
-            Add(nowMs + _timeoutMs, l, timeout: true);
+            Add(nowMs + timeoutMs, l, timeout: true);
             return;
         }
 

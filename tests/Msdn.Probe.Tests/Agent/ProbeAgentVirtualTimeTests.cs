@@ -35,6 +35,31 @@ public sealed class ProbeAgentVirtualTimeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_long_link_comes_up_and_one_near_the_base_timeout_does_not_flap()
+    {
+        // 320 ms round trips would never answer within the 250 ms base timeout; 240 ± 20 ms ones would
+        // answer just in time most of the time and be declared down whenever four in a row ran late.
+        await using var world = new VirtualProbeWorld();
+        var random = new Random(3);
+        RoomId c = "room-c";
+        var (a, b) = (VirtualProbeWorld.Address(A), VirtualProbeWorld.Address(B));
+        world.Network.LinkDelay = (from, to) =>
+            (from.Equals(a) && to.Equals(b)) || (from.Equals(b) && to.Equals(a)) ? TimeSpan.FromMilliseconds(160)
+            : TimeSpan.FromMilliseconds(110 + (random.NextDouble() * 20));
+        world.Start([A, B, c]);
+        var changes = new List<LinkStateChange>();
+        using var watch = world[A].Subscribe(changes.Add);
+        world.Run(TimeSpan.FromSeconds(60));
+
+        var links = world[A].Snapshot().ToDictionary(l => l.Peer);
+        Assert.Equal(LinkState.Up, links[B].State);
+        Assert.InRange(links[B].RttMinimumMs, 319, 322);
+        Assert.Equal(LinkState.Up, links[c].State);
+        Assert.Equal(0, links[c].Quality.Loss);
+        Assert.DoesNotContain(changes, change => change.State == LinkState.Down);
+    }
+
+    [Fact]
     public async Task Estimates_from_scripted_arrivals_match_hand_computed_values()
     {
         await using var world = new VirtualProbeWorld();
