@@ -54,6 +54,26 @@ public static class PathChoice
         return Untried(primary) ? primary : backup is not null && Untried(backup) ? backup : primary;
     }
 
+    /// <summary>
+    /// The table's primary when a flow established on <paramref name="current"/> should move to it: the
+    /// controller changed the pair's primary (its hysteresis already asked for a real gain), and that path
+    /// has not failed this round and crosses no link reported down. Null to stay.
+    /// </summary>
+    public static RoomId[]? BetterPrimary(RouteTable table, RoomId self, RoomId destination, IReadOnlyList<RoomId> current, IReadOnlyCollection<IReadOnlyList<RoomId>> failed, Func<RoomId, RoomId, bool> isDown)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(failed);
+        ArgumentNullException.ThrowIfNull(isDown);
+        if (!table.Contains(self) || !table.Contains(destination) || table.Find(self, destination) is not { } route)
+        {
+            return null;
+        }
+
+        RoomId[] primary = [.. route.Primary];
+        return primary.SequenceEqual(current) || failed.Any(f => f.SequenceEqual(primary)) || CrossesDownLink(primary, isDown) ? null : primary;
+    }
+
     private static bool CrossesDownLink(RoomId[] path, Func<RoomId, RoomId, bool> isDown)
     {
         for (var i = 0; i < path.Length - 1; i++)

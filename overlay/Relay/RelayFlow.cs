@@ -30,6 +30,9 @@ public sealed class RelayFlow
 
     public int Failovers { get; internal set; }
 
+    /// <summary>Times the flow left a working path for a better primary from a new route table.</summary>
+    public int Moves { get; internal set; }
+
     /// <summary>Each failover: from the path's failure to the first ack on the new path.</summary>
     public List<TimeSpan> FailoverTimes { get; } = [];
 

@@ -92,8 +92,15 @@ public sealed partial class RelayNode
             flow.PathEstablished = false;
             try
             {
-                await CarryAsync(flow, path, cancellationToken).ConfigureAwait(false);
+                await CarryAsync(flow, path, failed, cancellationToken).ConfigureAwait(false);
                 return;
+            }
+            catch (PathMovedException moved)
+            {
+                // Not a failure: the controller's table has a better path now. The next carry replays what
+                // is unacknowledged on it (the egress drops what it already delivered).
+                flow.Moves++;
+                Log.FlowMoved(_logger, Room, flow.Id, path, moved.To);
             }
             catch (Exception e) when (e is IOException or FrameFormatException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
@@ -167,8 +174,9 @@ public sealed partial class RelayNode
         PathChoice.Choose(_routes(), Room, destination, failed, IsDown, _liveLinks);
 
     /// <summary>Carries the flow over one path until it is complete (returns) or the path breaks (throws).</summary>
-    private async Task CarryAsync(RelayFlow flow, RoomId[] path, CancellationToken cancellationToken)
+    private async Task CarryAsync(RelayFlow flow, RoomId[] path, IReadOnlyCollection<IReadOnlyList<RoomId>> failed, CancellationToken cancellationToken)
     {
+        var tableSeen = _routes().Version;
         using var watched = UseNextHop(path[1]);
         // Setting the path up (dialling, the Open frame) gets the same patience as its first ack, and a down
         // signal for one of its links cancels it too: a first hop that has gone silent must not hold the flow
@@ -284,6 +292,15 @@ public sealed partial class RelayNode
                 if (sender.Acknowledged == sender.ChunksWritten)
                 {
                     Interlocked.Exchange(ref lastProgress, _time.GetTimestamp()); // idle, not stalled
+                }
+
+                if (Volatile.Read(ref established) == 1 && flow.FaultAt is null && _routes() is var table && table.Version != tableSeen)
+                {
+                    tableSeen = table.Version;
+                    if (PathChoice.BetterPrimary(table, Room, flow.Destination, path, failed, IsDown) is { } better)
+                    {
+                        throw new PathMovedException(better);
+                    }
                 }
             }
         }

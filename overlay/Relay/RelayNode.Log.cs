@@ -12,7 +12,9 @@ public sealed partial class RelayNode
 
         [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Relay {Room}: flow {Flow} failed over from {From} to {To}: {Reason}")]
         public static partial void FailedOver(ILogger logger, RoomId room, ulong flow, string from, string to, string reason);
-    
+
+        [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Relay {Room}: flow {Flow} moves from {From} to the table's better primary {To}")]
+        public static partial void FlowMoved(ILogger logger, RoomId room, ulong flow, IReadOnlyList<RoomId> from, IReadOnlyList<RoomId> to);
 
         [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Relay {Room}: {From} → {To}")]
         public static partial void StateChanged(ILogger logger, RoomId room, Msdn.Overlay.Lifecycle.RelayState from, Msdn.Overlay.Lifecycle.RelayState to);

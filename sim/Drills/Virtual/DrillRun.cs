@@ -139,6 +139,7 @@ internal sealed class DrillRun(
                 if (table.Version > relay.Table.Version)
                 {
                     relay.Table = table;
+                    plane.TableArrived(relay.Room);
                 }
             });
         }
@@ -226,7 +227,11 @@ internal sealed class DrillRun(
         relay.DownLinks.Clear();
         relay.Unreachable.Clear();
         ScheduleReport(room, Now + 1000);
-        queue.At(Now + ControlDelayUs(room), () => relay.Table = controller.Table);
+        queue.At(Now + ControlDelayUs(room), () =>
+        {
+            relay.Table = controller.Table;
+            plane.TableArrived(room);
+        });
     }
 
     public void LinkCut(int a, int b, bool cut)

@@ -413,6 +413,21 @@ internal sealed class VirtualDataPlane
         _queue.At(Now + Us(_options.WatchdogInterval), () => Watchdog(flow));
     }
 
+    /// <summary>A relay got a new route table: its established flows move to a better primary it gives them, as the relay's watchdog does.</summary>
+    public void TableArrived(int room)
+    {
+        var relay = Relays[room];
+        foreach (var flow in Flows.Where(f => f.From == room && !f.Done && f.Run is { Established: true } && f.FaultAtUs is null).ToList())
+        {
+            if (PathChoice.BetterPrimary(relay.Table, _ids[room], _ids[flow.To], flow.Run!.Ids, flow.Failed, (a, b) => IsDown(relay, a, b)) is { } better)
+            {
+                flow.Moves++;
+                Leave(flow, flow.Run);
+                Open(flow, better);
+            }
+        }
+    }
+
     // ---- signals from the world and the probe agents ----
 
     /// <summary>Room a's probe agent declared its link to b down or up.</summary>

@@ -48,6 +48,9 @@ internal sealed class VirtualFlow
 
     public int Failovers { get; set; }
 
+    /// <summary>Times the flow left a working path for a better primary from a new table.</summary>
+    public int Moves { get; set; }
+
     /// <summary>The ingress's own failover times (failure to first ack on the new path), in ms.</summary>
     public List<double> FailoverMs { get; } = [];
 

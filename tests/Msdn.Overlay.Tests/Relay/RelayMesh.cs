@@ -36,7 +36,8 @@ internal sealed class RelayMesh : IAsyncDisposable
 
     public Dictionary<RoomId, X509Certificate2> Certificates { get; } = [];
 
-    public RouteTable Routes { get; private set; } = RouteTable.Empty;
+    /// <summary>The table every relay reads (as the controller's latest); tests may publish another.</summary>
+    public RouteTable Routes { get; set; } = RouteTable.Empty;
 
     public static async Task<RelayMesh> StartAsync(ITestOutputHelper? output, RelayNodeOptions options)
     {

@@ -83,6 +83,38 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_better_primary_in_a_new_table_moves_the_flow_without_a_failover()
+    {
+        await _mesh.WarmAsync(A, D);
+        await _mesh.WarmAsync(D, C);
+        var sink = Relays[C].Subscribe("sink");
+        var flow = await Relays[A].OpenFlowAsync(C, "sink");
+        var sent = RandomNumberGenerator.GetBytes(1024 * 1024);
+        var receiving = RelayMesh.ReceiveAsync(sink);
+        await flow.WriteAsync(sent.AsMemory(0, sent.Length / 2));
+        await RelayMesh.WaitUntilAsync(() => flow.CurrentPath.Count == 3 && flow.Sender.Acknowledged == flow.Sender.ChunksWritten, TimeSpan.FromSeconds(10));
+        Assert.Equal([A, B, C], flow.CurrentPath);
+
+        // The controller now prefers A>D>C (B's links got slow): a new version with that primary.
+        var links = new List<Link>();
+        foreach (var (x, y, rtt) in new[] { (A, B, 60.0), (B, C, 60.0), (A, D, 15.0), (D, C, 15.0), (A, C, 100.0) })
+        {
+            links.Add(new Link(x, y, LinkQuality.FromRtt(rtt)));
+            links.Add(new Link(y, x, LinkQuality.FromRtt(rtt)));
+        }
+
+        _mesh.Routes = new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()).Compute(TopologySnapshot.Create([A, B, C, D], links), _mesh.Routes);
+        await RelayMesh.WaitUntilAsync(() => flow.CurrentPath.SequenceEqual([A, D, C]), TimeSpan.FromSeconds(10));
+        await flow.WriteAsync(sent.AsMemory(sent.Length / 2));
+        flow.CompleteWriting();
+        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        var delivered = await receiving.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(sent.AsSpan().SequenceEqual(delivered), "delivered bytes differ from sent bytes");
+        Assert.Equal(1, flow.Moves);
+        Assert.Equal(0, flow.Failovers);
+    }
+
+    [Fact]
     public async Task A_plain_tcp_application_crosses_the_gateways_through_a_relay_kill()
     {
         await _mesh.WarmAsync(A, D);
