@@ -73,7 +73,7 @@ public sealed record FlowPair(string From, string To);
 /// One fault at <see cref="At"/> seconds into the drill. Kinds: <c>kill</c> (a room's relay process),
 /// <c>cut</c> (a link, both ways), <c>degrade</c> (a link's delay and loss), <c>oneWayLoss</c>,
 /// <c>controllerDown</c> (relays cannot reach the controller), <c>drain</c> (a relay), <c>partition</c> (a region cut off). A room is named, or
-/// <see cref="TransitOf"/> picks the middle room carrying flow N at that moment; a link is <see cref="From"/>–<see cref="To"/>,
+/// <see cref="TransitOf"/> picks the middle room carrying flow N at that moment (the next flow's when N runs direct); a link is <see cref="From"/>–<see cref="To"/>,
 /// or with <see cref="TransitOf"/> the first link of that flow's path. <see cref="ForSeconds"/> lifts it again.
 /// </summary>
 public sealed record FaultSpec

@@ -34,10 +34,21 @@ public static class FaultInjector
             {
                 // A flow's transit room, never a room where a flow starts or ends (that would end the flow, not test failover).
                 var endpoints = flows.SelectMany(f => new[] { f.From, f.To }).ToHashSet();
-                var room = fault.Room ?? paths[fault.TransitOf!.Value].Skip(1).SkipLast(1).FirstOrDefault(r => !endpoints.Contains(r));
+                var room = fault.Room;
+                if (fault.TransitOf is { } wanted)
+                {
+                    // Flow N's transit room; when N runs direct, the next flow's (in index order, wrapping) that crosses one.
+                    for (var k = 0; k < flows.Count && room is null; k++)
+                    {
+                        var flow = (wanted + k) % flows.Count;
+                        room = paths[flow].Skip(1).SkipLast(1).FirstOrDefault(r => !endpoints.Contains(r));
+                        note = room is not null && k > 0 ? $"flow {wanted} runs direct: took flow {flow}'s transit room" : null;
+                    }
+                }
+
                 if (room is null)
                 {
-                    note = $"flow {fault.TransitOf} has no transit room that is no flow's endpoint: nothing to {fault.Kind}";
+                    note = $"no flow crosses a transit room that is no flow's endpoint: nothing to {fault.Kind}";
                     target = "-";
                     affected = [];
                     break;

@@ -18,10 +18,22 @@ internal static class VirtualFaults
             case "kill" or "drain":
             {
                 var endpoints = plane.Flows.SelectMany(f => new[] { f.From, f.To }).ToHashSet();
-                int? room = fault.Room is { } named ? Index(named) : paths[fault.TransitOf!.Value].Skip(1).SkipLast(1).Cast<int?>().FirstOrDefault(r => !endpoints.Contains(r!.Value));
+                int? room = fault.Room is { } named ? Index(named) : null;
+                if (fault.TransitOf is { } wanted)
+                {
+                    // Flow N's transit room; when N runs direct, the next flow's (in index order, wrapping) that crosses one.
+                    var count = paths.Count;
+                    for (var k = 0; k < count && room is null; k++)
+                    {
+                        var flow = (wanted + k) % count;
+                        room = paths[flow].Skip(1).SkipLast(1).Cast<int?>().FirstOrDefault(r => !endpoints.Contains(r!.Value));
+                        note = room is not null && k > 0 ? $"flow {wanted} runs direct: took flow {flow}'s transit room" : null;
+                    }
+                }
+
                 if (room is not { } r)
                 {
-                    note = $"flow {fault.TransitOf} has no transit room that is no flow's endpoint: nothing to {fault.Kind}";
+                    note = $"no flow crosses a transit room that is no flow's endpoint: nothing to {fault.Kind}";
                     (target, affected) = ("-", []);
                     break;
                 }
