@@ -128,6 +128,7 @@ public static class ScenarioLoader
         Check(settings.JitterWeight is >= 0 and <= 100, "settings.jitterWeight", "must be 0..100");
         Check(settings.HysteresisMarginMs is >= 0 and <= 1000, "settings.hysteresisMarginMs", "must be 0..1000");
         Check(settings.RecomputeIntervalMs is >= 100 and <= 60_000, "settings.recomputeIntervalMs", "must be 100..60000");
+        Check(settings.ControllerComputeMs is >= 1 and <= 60_000, "settings.controllerComputeMs", "must be 1..60000");
         Check(!isVirtual || settings.ProbeIntervalMs <= 10_000, "settings.probeIntervalMs", "must be at most 10000 on the virtual engine");
         return problems;
     }

@@ -12,16 +12,13 @@ namespace Msdn.Sim.Drills.Virtual;
 /// <summary>
 /// Runs a scenario in virtual time: one thread steps the world a millisecond at a time (probes from the
 /// timing wheel, then every event due in that millisecond), one seeded random source, and the only other
-/// thread computes route tables whose publication time is fixed in virtual time. So the same scenario and
+/// thread computes route tables, published <see cref="SettingsSpec.ControllerComputeMs"/> of virtual time after they start. So the same scenario and
 /// seed give the same summary, byte for byte (bar the wall-clock seconds).
 /// </summary>
 public static class VirtualDrill
 {
     /// <summary>Probing, reporting and route computation run this long before the timeline's 0 (flows start at 0).</summary>
     public static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(10);
-
-    /// <summary>Virtual time from a recomputation's start to its publication (a 500-room table takes 0.1–0.3 s of a core here).</summary>
-    public static readonly TimeSpan ComputeLatency = TimeSpan.FromMilliseconds(200);
 
     /// <summary>How long after the writers stop the drill waits for the last bytes.</summary>
     public static readonly TimeSpan Drain = TimeSpan.FromSeconds(30);
@@ -53,7 +50,7 @@ public static class VirtualDrill
         long now = -(long)WarmUp.TotalMicroseconds;
         var queue = new EventQueue();
         var probing = new VirtualProbing(world, probeOptions, ids, random);
-        var controller = new VirtualController(computer, routerOptions, ids, ComputeLatency);
+        var controller = new VirtualController(computer, routerOptions, ids, TimeSpan.FromMilliseconds(settings.ControllerComputeMs));
         var plane = new VirtualDataPlane(world, probing, queue, ids, relayOptions, () => now);
         var run = new DrillRun(scenario, generated, world, ids, probing, controller, plane, queue, () => now, random) { Progress = progress };
         probing.StateChanged += run.OnLinkState;
