@@ -125,7 +125,7 @@ public static class FaultInjector
                 }
 
                 target = $"{from}>{to}";
-                affected = [.. paths.Where(p => Crosses(p.Value, from, to)).Select(p => p.Key)];
+                affected = [.. paths.Where(p => FaultTargets.Crosses(p.Value, from, to)).Select(p => p.Key)];
                 var distance = world.Rtt[Index(from), Index(to)] / 2;
                 object impaired = fault.Kind switch
                 {
@@ -162,19 +162,6 @@ public static class FaultInjector
     }
 
     private static string? Middle(string[] path) => path.Length > 2 ? path[1] : null;
-
-    private static bool Crosses(string[] path, string from, string to)
-    {
-        for (var i = 0; i < path.Length - 1; i++)
-        {
-            if ((path[i] == from && path[i + 1] == to) || (path[i] == to && path[i + 1] == from))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     private static int Index(string room) => int.Parse(room.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -94,7 +94,7 @@ internal static class VirtualFaults
                 }
 
                 target = $"{ids[from]}>{ids[to]}";
-                affected = [.. paths.Where(p => Crosses(p.Value, from, to)).Select(p => p.Key)];
+                affected = [.. paths.Where(p => FaultTargets.Crosses(p.Value, from, to)).Select(p => p.Key)];
                 if (fault.Kind == "cut")
                 {
                     run.LinkCut(from, to, cut: true);
@@ -144,19 +144,6 @@ internal static class VirtualFaults
                 run.LinkCut(b, a, cut);
             }
         }
-    }
-
-    private static bool Crosses(int[] path, int from, int to)
-    {
-        for (var i = 0; i < path.Length - 1; i++)
-        {
-            if ((path[i] == from && path[i + 1] == to) || (path[i] == to && path[i + 1] == from))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static int Index(string room) => int.Parse(room.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);

@@ -85,15 +85,7 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task A_better_primary_in_a_new_table_moves_the_flow_without_a_failover()
     {
-        await _mesh.WarmAsync(A, D);
-        await _mesh.WarmAsync(D, C);
-        var sink = Relays[C].Subscribe("sink");
-        var flow = await Relays[A].OpenFlowAsync(C, "sink");
-        var sent = RandomNumberGenerator.GetBytes(1024 * 1024);
-        var receiving = RelayMesh.ReceiveAsync(sink);
-        await flow.WriteAsync(sent.AsMemory(0, sent.Length / 2));
-        await RelayMesh.WaitUntilAsync(() => flow.CurrentPath.Count == 3 && flow.Sender.Acknowledged == flow.Sender.ChunksWritten, TimeSpan.FromSeconds(10));
-        Assert.Equal([A, B, C], flow.CurrentPath);
+        var (flow, sent, receiving) = await StartOnThePrimaryAsync(1024 * 1024);
 
         // The controller now prefers A>D>C (B's links got slow): a new version with that primary.
         var links = new List<Link>();
@@ -203,7 +195,8 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
     /// A flow A→C settled on the primary A>B>C; half the bytes; the fault; the other half. Whatever the
     /// fault, everything arrives in order, once, and the flow ends on the backup A>D>C.
     /// </summary>
-    private async Task<RelayFlow> FaultMidFlowAsync(int bytes, Func<Task> fault)
+    /// <summary>Opens a flow A→C, writes the first half of <paramref name="bytes"/> random bytes and waits until they are acknowledged over the primary A>B>C.</summary>
+    private async Task<(RelayFlow Flow, byte[] Sent, Task<byte[]> Receiving)> StartOnThePrimaryAsync(int bytes)
     {
         await _mesh.WarmAsync(A, D); // relays keep their peer links open in production: the backup is warm
         await _mesh.WarmAsync(D, C);
@@ -214,7 +207,12 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         await flow.WriteAsync(sent.AsMemory(0, sent.Length / 2));
         await RelayMesh.WaitUntilAsync(() => flow.CurrentPath.Count == 3 && flow.Sender.Acknowledged == flow.Sender.ChunksWritten, TimeSpan.FromSeconds(10));
         Assert.Equal([A, B, C], flow.CurrentPath);
+        return (flow, sent, receiving);
+    }
 
+    private async Task<RelayFlow> FaultMidFlowAsync(int bytes, Func<Task> fault)
+    {
+        var (flow, sent, receiving) = await StartOnThePrimaryAsync(bytes);
         await fault();
         await flow.WriteAsync(sent.AsMemory(sent.Length / 2));
         flow.CompleteWriting();
