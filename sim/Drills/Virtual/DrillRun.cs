@@ -21,6 +21,7 @@ internal sealed class DrillRun(
     Func<long> now,
     Random random)
 {
+    /// <summary>The controller sits with room 0 (reports and tables cross that room's link delays).</summary>
     private const int ControllerRoom = 0;
     private static readonly long ReportIntervalUs = 1_000_000;
     private readonly List<AppliedFault> _applied = [];

@@ -23,9 +23,6 @@ public static class VirtualDrill
     /// <summary>How long after the writers stop the drill waits for the last bytes.</summary>
     public static readonly TimeSpan Drain = TimeSpan.FromSeconds(30);
 
-    /// <summary>The controller sits with room 0 (its reports and tables cross that room's links' delays).</summary>
-    private const int ControllerRoom = 0;
-
     public static DrillResults Run(Scenario scenario, TextWriter progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scenario);
