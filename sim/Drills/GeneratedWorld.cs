@@ -23,6 +23,11 @@ public sealed class GeneratedWorld
     public static GeneratedWorld Create(WorldSpec spec, int seed)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (spec.WonderProxy is { } directory)
+        {
+            return FromWonderProxy(Msdn.Sim.WonderProxy.WonderProxyDataset.Load(directory));
+        }
+
         var random = new Random(seed);
         var places = new List<(double, double, int)>();
         for (var i = 0; i < spec.Rooms; i++)
@@ -46,4 +51,36 @@ public sealed class GeneratedWorld
 
         return new GeneratedWorld(places, rtt);
     }
+
+    /// <summary>
+    /// The measured world: WonderProxy's servers as rooms (room-0.. in the order of their ids), placed by
+    /// longitude and latitude, regions by continent, and the measured mean RTT of every pair. Pairs never
+    /// measured get an RTT no probe waits for (the link never comes up).
+    /// </summary>
+    public static GeneratedWorld FromWonderProxy(Msdn.Sim.WonderProxy.WonderProxyDataset dataset)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        var rooms = dataset.Topology.Rooms.OrderBy(r => int.Parse(r.Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var index = rooms.Select((r, i) => (r, i)).ToDictionary(p => p.r, p => p.i);
+        var continents = rooms.Select(r => dataset.Places[r].Continent).Distinct().Order().ToList();
+        var places = rooms.Select(r => (dataset.Places[r].Longitude, dataset.Places[r].Latitude, continents.IndexOf(dataset.Places[r].Continent))).ToList();
+        var rtt = new double[rooms.Count, rooms.Count];
+        for (var i = 0; i < rooms.Count; i++)
+        {
+            for (var j = 0; j < rooms.Count; j++)
+            {
+                rtt[i, j] = i == j ? 0 : Unmeasured;
+            }
+        }
+
+        foreach (var link in dataset.Topology.Links)
+        {
+            rtt[index[link.From], index[link.To]] = Math.Max(0.1, link.Quality.RttMs);
+        }
+
+        return new GeneratedWorld(places, rtt);
+    }
+
+    /// <summary>The RTT of a pair the data never measured: far beyond any probe timeout.</summary>
+    public const double Unmeasured = 100_000;
 }

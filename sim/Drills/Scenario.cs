@@ -41,6 +41,12 @@ public sealed record WorldSpec
     /// <summary>Share of room pairs whose direct path is 1.5–2.5× longer than distance says.</summary>
     public double DetourShare { get; init; } = 0.15;
 
+    /// <summary>
+    /// The directory of WonderProxy's measured all-pairs pings (e.g. <c>../shared/data/wonderproxy-2020</c>):
+    /// the world is then its 246 servers (rooms, regions by continent, measured RTTs) instead of a generated one (virtual engine).
+    /// </summary>
+    public string? WonderProxy { get; init; }
+
     /// <summary>Mean random queueing delay per round trip, ms (exponential; the virtual engine).</summary>
     public double JitterMs { get; init; }
 

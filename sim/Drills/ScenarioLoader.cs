@@ -61,8 +61,28 @@ public static class ScenarioLoader
         var isVirtual = scenario.Engine == "virtual";
         Check(scenario.DurationSeconds is > 0 and <= 3600, "durationSeconds", "must be in (0, 3600]");
         var world = scenario.World ?? new WorldSpec();
-        Check(world.Rooms >= 3 && world.Rooms <= (isVirtual ? 1000 : 32), "world.rooms", isVirtual ? "must be 3..1000 for the virtual engine" : "must be 3..32 for the loopback engine (each room is a process)");
-        Check(world.Regions >= 1 && world.Regions <= world.Rooms, "world.regions", "must be 1..rooms");
+        Check(world.WonderProxy is null || isVirtual, "world.wonderProxy", "runs on the virtual engine only");
+        Check(world.WonderProxy is null || (File.Exists(Path.Combine(world.WonderProxy, Msdn.Sim.WonderProxy.WonderProxyDataset.ServersFile)) && File.Exists(Path.Combine(world.WonderProxy, Msdn.Sim.WonderProxy.WonderProxyDataset.PingsFile))), "world.wonderProxy", $"must be a directory holding {Msdn.Sim.WonderProxy.WonderProxyDataset.ServersFile} and {Msdn.Sim.WonderProxy.WonderProxyDataset.PingsFile}");
+        var (roomCount, regionCount) = (world.Rooms, world.Regions);
+        if (world.WonderProxy is { } measured && problems.Count == 0)
+        {
+            // The measured world decides how many rooms and regions there are (rooms and regions are ignored).
+            try
+            {
+                var data = GeneratedWorld.FromWonderProxy(Msdn.Sim.WonderProxy.WonderProxyDataset.Load(measured));
+                (roomCount, regionCount) = (data.Rooms, data.Places.Select(p => p.Region).Distinct().Count());
+            }
+            catch (Msdn.Sim.WonderProxy.WonderProxyFormatException e)
+            {
+                Check(false, "world.wonderProxy", e.Message);
+            }
+        }
+        else
+        {
+            Check(world.Rooms >= 3 && world.Rooms <= (isVirtual ? 1000 : 32), "world.rooms", isVirtual ? "must be 3..1000 for the virtual engine" : "must be 3..32 for the loopback engine (each room is a process)");
+            Check(world.Regions >= 1 && world.Regions <= world.Rooms, "world.regions", "must be 1..rooms");
+        }
+
         Check(world.RouteInflation is > 0 and <= 10, "world.routeInflation", "must be in (0, 10]");
         Check(world.DetourShare is >= 0 and <= 1, "world.detourShare", "must be in [0, 1]");
         Check(world.JitterMs is >= 0 and <= 1000, "world.jitterMs", "must be 0..1000");
@@ -77,8 +97,8 @@ public static class ScenarioLoader
         {
             for (var i = 0; i < pairs.Count; i++)
             {
-                Check(IsRoom(pairs[i].From, world.Rooms), $"flows.pairs[{i}].from", $"must be a room of the world (room-0..room-{world.Rooms - 1})");
-                Check(IsRoom(pairs[i].To, world.Rooms) && pairs[i].To != pairs[i].From, $"flows.pairs[{i}].to", "must be another room of the world");
+                Check(IsRoom(pairs[i].From, roomCount), $"flows.pairs[{i}].from", $"must be a room of the world (room-0..room-{roomCount - 1})");
+                Check(IsRoom(pairs[i].To, roomCount) && pairs[i].To != pairs[i].From, $"flows.pairs[{i}].to", "must be another room of the world");
             }
         }
         else
@@ -98,17 +118,17 @@ public static class ScenarioLoader
             switch (fault.Kind)
             {
                 case "kill" or "drain":
-                    Check(fault.TransitOf is not null || IsRoom(fault.Room, world.Rooms), $"{at}.room", "needs a room of the world, or transitOf");
+                    Check(fault.TransitOf is not null || IsRoom(fault.Room, roomCount), $"{at}.room", "needs a room of the world, or transitOf");
                     break;
                 case "cut" or "degrade" or "oneWayLoss":
-                    Check(fault.TransitOf is not null || (IsRoom(fault.From, world.Rooms) && IsRoom(fault.To, world.Rooms) && fault.From != fault.To), $"{at}.from", "needs from and to (two rooms of the world), or transitOf");
+                    Check(fault.TransitOf is not null || (IsRoom(fault.From, roomCount) && IsRoom(fault.To, roomCount) && fault.From != fault.To), $"{at}.from", "needs from and to (two rooms of the world), or transitOf");
                     break;
                 case "controllerDown":
                     Check(fault.ForSeconds is not null, $"{at}.forSeconds", "is required for controllerDown");
                     break;
                 case "partition":
-                    Check(fault.Region is not null && fault.Region >= 0 && fault.Region < world.Regions, $"{at}.region", $"must name a region (0..{world.Regions - 1})");
-                    Check(world.Regions >= 2, "world.regions", "must be at least 2 for a partition");
+                    Check(fault.Region is not null && fault.Region >= 0 && fault.Region < regionCount, $"{at}.region", $"must name a region (0..{regionCount - 1})");
+                    Check(regionCount >= 2, "world.regions", "must be at least 2 for a partition");
                     break;
             }
 

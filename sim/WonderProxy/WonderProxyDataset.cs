@@ -14,11 +14,15 @@ public sealed class WonderProxyDataset
     public const string ServersFile = "servers-2020-07-19.csv";
     public const string PingsFile = "pings-2020-07-19-2020-07-20-grouped.csv";
 
-    private WonderProxyDataset(IReadOnlyDictionary<RoomId, string> names, TopologySnapshot topology)
+    private WonderProxyDataset(IReadOnlyDictionary<RoomId, string> names, IReadOnlyDictionary<RoomId, (double Latitude, double Longitude, int Continent)> places, TopologySnapshot topology)
     {
         Names = names;
+        Places = places;
         Topology = topology;
     }
+
+    /// <summary>Where each room's server is (WonderProxy's continent numbers: 1 North America, 2 South America, 3 Europe, 4 Oceania, 5 Asia, ...).</summary>
+    public IReadOnlyDictionary<RoomId, (double Latitude, double Longitude, int Continent)> Places { get; }
 
     /// <summary>Server id → city name, for the rooms in the topology.</summary>
     public IReadOnlyDictionary<RoomId, string> Names { get; }
@@ -55,7 +59,7 @@ public sealed class WonderProxyDataset
         try
         {
             var topology = TopologySnapshot.Create(present, links);
-            return new WonderProxyDataset(present.ToDictionary(id => id, id => servers[id]), topology);
+            return new WonderProxyDataset(present.ToDictionary(id => id, id => servers[id].Name), present.ToDictionary(id => id, id => servers[id].Place), topology);
         }
         catch (InvalidLinkException e)
         {
@@ -63,9 +67,9 @@ public sealed class WonderProxyDataset
         }
     }
 
-    private static Dictionary<RoomId, string> ReadServers(string path)
+    private static Dictionary<RoomId, (string Name, (double, double, int) Place)> ReadServers(string path)
     {
-        var servers = new Dictionary<RoomId, string>();
+        var servers = new Dictionary<RoomId, (string, (double, double, int))>();
         var lineNumber = 0;
         foreach (var line in ReadLines(path))
         {
@@ -81,7 +85,14 @@ public sealed class WonderProxyDataset
                 throw new WonderProxyFormatException(path, lineNumber, $"expected 'id,name,...', got '{line}'");
             }
 
-            servers[new RoomId(fields[0])] = fields[1];
+            // continent, latitude, longitude (fields 7–9); a row without them still names its server.
+            var place = fields.Length > 9
+                && int.TryParse(fields[7], NumberStyles.None, CultureInfo.InvariantCulture, out var continent)
+                && double.TryParse(fields[8], NumberStyles.Float, CultureInfo.InvariantCulture, out var latitude)
+                && double.TryParse(fields[9], NumberStyles.Float, CultureInfo.InvariantCulture, out var longitude)
+                ? (latitude, longitude, continent)
+                : (0.0, 0.0, 0);
+            servers[new RoomId(fields[0])] = (fields[1], place);
         }
 
         return servers;

@@ -38,7 +38,8 @@ internal sealed class DrillRun(
     private long Now => now();
 
     /// <summary>The one-way control delay between a room and the controller (no jitter: it would draw from the random source on the control path too).</summary>
-    private long ControlDelayUs(int room) => room == ControllerRoom ? 500 : (long)(world.RttMs(room, ControllerRoom) * 500);
+    /// <remarks>Control traffic rides the internet's own routing, not one measured link: at most 150 ms each way (a measured world may lack the direct pair).</remarks>
+    private long ControlDelayUs(int room) => room == ControllerRoom ? 500 : (long)(Math.Min(world.RttMs(room, ControllerRoom), 300) * 500);
 
     // ---- control links ----
 

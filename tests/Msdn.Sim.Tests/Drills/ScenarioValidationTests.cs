@@ -57,6 +57,8 @@ public sealed class ScenarioValidationTests
         Assert.Contains(tooBig.Problems, p => p.StartsWith("world.rooms:", StringComparison.Ordinal));
         Assert.Contains(tooBig.Problems, p => p.StartsWith("flows.count:", StringComparison.Ordinal));
         Assert.Equal("virtual", ScenarioLoader.Parse("""{ "engine": "virtual", "world": { "rooms": 200, "jitterMs": 2, "loss": 0.001, "degradingShare": 0.1 } }""").Engine);
+        var measured = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "engine": "loopback", "world": { "wonderProxy": "/nowhere" } }"""));
+        Assert.Equal(2, measured.Problems.Count(p => p.StartsWith("world.wonderProxy:", StringComparison.Ordinal))); // not on loopback, and no data there
     }
 
     [Fact]

@@ -60,6 +60,26 @@ public sealed class VirtualDrillTests
         Assert.Contains("<svg", ReportPage.Render(results, summary), StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public void The_measured_world_runs_clean()
+    {
+        var directory = Support.SharedData.WonderProxyDirectory();
+        Skip.If(directory is null, Support.SharedData.MissingReason);
+        var scenario = Small(3) with
+        {
+            World = new WorldSpec { WonderProxy = directory, JitterMs = 1, Loss = 0.001 },
+            Flows = new FlowSpec { Count = 10, RateKbps = 500 },
+            Faults = [new FaultSpec { At = 5, Kind = "kill", TransitOf = 0 }, new FaultSpec { At = 10, Kind = "cut", TransitOf = 1, ForSeconds = 5 }],
+            DurationSeconds = 20,
+        };
+        Assert.Empty(ScenarioLoader.Problems(scenario));
+        var summary = DrillSummary.From(VirtualDrill.Run(scenario, TextWriter.Null, CancellationToken.None));
+        Assert.Equal(246, summary.Rooms);
+        Assert.Equal((summary.BytesSent, 0L, 0L), (summary.BytesDelivered, summary.BytesDuplicated, summary.BytesReordered));
+        Assert.Empty(summary.InvariantViolations!);
+        Assert.InRange(summary.PathStretch.P50, 1, 1.1); // routes over measured RTTs are near the optimum on them
+    }
+
     /// <summary>
     /// Chaos: random fault schedules (kinds, times, targets, durations) on a random world. After each run:
     /// no byte lost, duplicated or reordered on a flow whose endpoints survived, and no published table
