@@ -41,7 +41,7 @@ public sealed record DrillSummary(
             f.Kind,
             f.Target,
             f.AffectedFlows,
-            Distribution.Of([.. f.AffectedFlows.Select(flow => StallMs(results, results.Flows[flow], f.At))]),
+            Distribution.Of([.. f.AffectedFlows.Select(flow => StallMs(results, results.Flows[flow], f.At, i + 1 < results.Faults.Count ? results.Faults[i + 1].At : null))]),
             f.Note,
             (i + 1 < results.Faults.Count ? results.Faults[i + 1].TableVersion : results.FinalTableVersion) - f.TableVersion)).ToList();
         var flows = results.Flows.Select(f => new FlowSummary(f.Index, f.From, f.To, f.BytesSent, f.BytesDelivered, f.Failure)).ToList();
@@ -72,14 +72,15 @@ public sealed record DrillSummary(
 
     /// <summary>
     /// How long delivery stopped around a fault: the longest gap between consecutive arrivals that spans or
-    /// follows the fault, within the drill's patience (the whole patience when nothing arrived after it).
+    /// follows the fault, within the drill's patience and before the next fault (whose stall is its own;
+    /// the whole window when nothing arrived after it).
     /// </summary>
-    public static double StallMs(DrillResults results, DrillFlow flow, double at)
+    public static double StallMs(DrillResults results, DrillFlow flow, double at, double? nextFaultAt = null)
     {
         ArgumentNullException.ThrowIfNull(results);
         ArgumentNullException.ThrowIfNull(flow);
         var fault = results.StartTicks + (long)(at * Stopwatch.Frequency);
-        var end = fault + (long)(Patience.TotalSeconds * Stopwatch.Frequency);
+        var end = fault + (long)(Math.Min(Patience.TotalSeconds, Math.Max(0, (nextFaultAt ?? double.MaxValue) - at)) * Stopwatch.Frequency);
         long? previous = null;
         double longest = 0;
         foreach (var (ticks, _) in flow.Arrivals)
