@@ -91,15 +91,17 @@ public sealed class RouteTable
 
         var rows = new RouteRow[Rows.Length];
         var builder = new RouteRowBuilder();
+        var held = new bool[Rows.Length];
         for (var s = 0; s < Rows.Length; s++)
         {
-            var changed = 0;
+            var allHeld = true;
             for (var t = 0; t < Rows.Length; t++)
             {
-                changed += Rows[s].SamePaths(t, previous.Rows[s], t) ? 0 : 1;
+                held[t] = Rows[s].SamePaths(t, previous.Rows[s], t);
+                allHeld &= held[t];
             }
 
-            if (changed == 0)
+            if (allHeld)
             {
                 rows[s] = previous.Rows[s];
                 continue;
@@ -108,8 +110,7 @@ public sealed class RouteTable
             builder.Start(s, Rows.Length);
             for (var t = 0; t < Rows.Length; t++)
             {
-                var from = Rows[s].SamePaths(t, previous.Rows[s], t) ? previous.Rows[s] : Rows[s];
-                builder.CopyFrom(t, from, t, default);
+                builder.CopyFrom(t, held[t] ? previous.Rows[s] : Rows[s], t, default);
             }
 
             rows[s] = builder.Build();

@@ -24,8 +24,7 @@ public static class PathChoice
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(failed);
         ArgumentNullException.ThrowIfNull(isDown);
-        var route = (table.Contains(self) && table.Contains(destination) ? table.Find(self, destination) : null)
-            ?? throw new NoRouteException(self, destination, table.Version);
+        var route = RouteOf(table, self, destination) ?? throw new NoRouteException(self, destination, table.Version);
         RoomId[] primary = [.. route.Primary];
         RoomId[]? backup = route.Backup is { } b ? [.. b] : null;
         bool Untried(RoomId[] path) => !failed.Any(f => f.SequenceEqual(path));
@@ -65,7 +64,7 @@ public static class PathChoice
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(failed);
         ArgumentNullException.ThrowIfNull(isDown);
-        if (!table.Contains(self) || !table.Contains(destination) || table.Find(self, destination) is not { } route)
+        if (RouteOf(table, self, destination) is not { } route)
         {
             return null;
         }
@@ -73,6 +72,10 @@ public static class PathChoice
         RoomId[] primary = [.. route.Primary];
         return primary.SequenceEqual(current) || failed.Any(f => f.SequenceEqual(primary)) || CrossesDownLink(primary, isDown) ? null : primary;
     }
+
+    /// <summary>The table's route between the rooms; null when either is unknown to it or no path joins them.</summary>
+    private static Route? RouteOf(RouteTable table, RoomId self, RoomId destination) =>
+        table.Contains(self) && table.Contains(destination) ? table.Find(self, destination) : null;
 
     private static bool CrossesDownLink(RoomId[] path, Func<RoomId, RoomId, bool> isDown)
     {

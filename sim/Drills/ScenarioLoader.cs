@@ -155,6 +155,13 @@ public static class ScenarioLoader
 
     public static string RoomName(int index) => $"room-{index}";
 
+    /// <summary>The index of a room named by <see cref="RoomName"/>.</summary>
+    public static int RoomIndex(string room)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        return int.Parse(room.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static bool IsRoom(string? name, int rooms) =>
         name is not null && name.StartsWith("room-", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), out var i) && i >= 0 && i < rooms && name == RoomName(i);
 }

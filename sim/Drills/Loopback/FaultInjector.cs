@@ -92,7 +92,7 @@ public static class FaultInjector
                         {
                             foreach (var b in outside)
                             {
-                                var distance = world.Rtt[Index(a), Index(b)] / 2;
+                                var distance = world.Rtt[ScenarioLoader.RoomIndex(a), ScenarioLoader.RoomIndex(b)] / 2;
                                 await cluster.ImpairAsync(a, b, new { delayMs = distance }).ConfigureAwait(false);
                                 await cluster.ImpairAsync(b, a, new { delayMs = distance }).ConfigureAwait(false);
                             }
@@ -126,7 +126,7 @@ public static class FaultInjector
 
                 target = $"{from}>{to}";
                 affected = [.. paths.Where(p => FaultTargets.Crosses(p.Value, from, to)).Select(p => p.Key)];
-                var distance = world.Rtt[Index(from), Index(to)] / 2;
+                var distance = world.Rtt[ScenarioLoader.RoomIndex(from), ScenarioLoader.RoomIndex(to)] / 2;
                 object impaired = fault.Kind switch
                 {
                     "cut" => new { cut = true },
@@ -162,6 +162,4 @@ public static class FaultInjector
     }
 
     private static string? Middle(string[] path) => path.Length > 2 ? path[1] : null;
-
-    private static int Index(string room) => int.Parse(room.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);
 }

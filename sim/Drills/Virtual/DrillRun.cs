@@ -158,7 +158,7 @@ internal sealed class DrillRun(
             int from, to;
             if (spec.Pairs is { } pairs)
             {
-                (from, to) = (Index(pairs[i].From), Index(pairs[i].To));
+                (from, to) = (ScenarioLoader.RoomIndex(pairs[i].From), ScenarioLoader.RoomIndex(pairs[i].To));
             }
             else
             {
@@ -175,7 +175,6 @@ internal sealed class DrillRun(
         return flows;
     }
 
-    private static int Index(string room) => int.Parse(room.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);
 
     // ---- faults ----
 
@@ -255,7 +254,7 @@ internal sealed class DrillRun(
         var stretches = new List<double>();
         foreach (var route in table.Routes())
         {
-            int from = Index(route.From.Value), to = Index(route.To.Value);
+            int from = ScenarioLoader.RoomIndex(route.From.Value), to = ScenarioLoader.RoomIndex(route.To.Value);
             var optimal = oracle.Table.Find(ids[from], ids[to])?.Cost;
             if (optimal is > 0)
             {
@@ -286,7 +285,7 @@ internal sealed class DrillRun(
         var rtt = 0.0;
         for (var i = 0; i < path.Count - 1; i++)
         {
-            rtt += world.RttMs(Index(path[i].Value), Index(path[i + 1].Value));
+            rtt += world.RttMs(ScenarioLoader.RoomIndex(path[i].Value), ScenarioLoader.RoomIndex(path[i + 1].Value));
         }
 
         return rtt;

@@ -60,7 +60,7 @@ internal sealed class RouteInvariant
             var path = route.Primary;
             for (var i = 0; i < path.Length - 1; i++)
             {
-                var hop = (Parse(path[i]), Parse(path[i + 1]));
+                var hop = (ScenarioLoader.RoomIndex(path[i].Value), ScenarioLoader.RoomIndex(path[i + 1].Value));
                 if (due.TryGetValue(hop, out var declared) && violations.Count < 50)
                 {
                     violations.Add($"table v{table.Version} (inputs at {computedFromUs / 1e6:F3} s) routes {Route.Format(path)} over {ids[hop.Item1]}>{ids[hop.Item2]}, declared down at {declared / 1e6:F3} s");
@@ -70,6 +70,4 @@ internal sealed class RouteInvariant
 
         return violations;
     }
-
-    private static int Parse(RoomId room) => int.Parse(room.Value.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);
 }

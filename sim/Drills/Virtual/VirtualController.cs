@@ -135,9 +135,6 @@ internal sealed class VirtualController
         return _book.Publish(next) ? _book.Table : null;
     }
 
-    /// <summary>The next virtual time <see cref="Poll"/> has something to do.</summary>
-    public long? NextDueUs => _computing is not null ? _doneUs : _soonUs;
-
     private void RecomputeSoon(long nowUs)
     {
         if (nowUs - _lastComputedUs >= MinimumGap)
@@ -163,7 +160,7 @@ internal sealed class VirtualController
         var records = new List<RoomRecord>();
         for (var room = 0; room < _ids.Length; room++)
         {
-            var live = _latest[room] is not null && nowUs - _lastReportUs[room] < _options.UnreachableAfter.TotalMicroseconds;
+            var live = IsLive(room, nowUs);
             _used[room] = live ? _latest[room] : null;
             if (live)
             {
@@ -185,11 +182,14 @@ internal sealed class VirtualController
         var live = 0;
         for (var room = 0; room < _ids.Length; room++)
         {
-            live += _latest[room] is not null && nowUs - _lastReportUs[room] < _options.UnreachableAfter.TotalMicroseconds ? 1 : 0;
+            live += IsLive(room, nowUs) ? 1 : 0;
         }
 
         return live;
     }
+
+    /// <summary>Not unreachable: it has reported, and not longer ago than <see cref="RouterOptions.UnreachableAfter"/> (as <c>RoomRecord.Liveness</c> has it).</summary>
+    private bool IsLive(int room, long nowUs) => _latest[room] is not null && nowUs - _lastReportUs[room] < _options.UnreachableAfter.TotalMicroseconds;
 
     private RoomReport Report(int room, LinkValues[] values)
     {

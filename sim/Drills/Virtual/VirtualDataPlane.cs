@@ -103,13 +103,7 @@ internal sealed class VirtualDataPlane
             return;
         }
 
-        var relay = Relays[flow.From];
-        RoomId[] path;
-        try
-        {
-            path = PathChoice.Choose(relay.Table, _ids[flow.From], _ids[flow.To], flow.Failed, (a, b) => IsDown(relay, a, b), () => LiveLinks(relay));
-        }
-        catch (NoRouteException)
+        if (Choose(flow) is not { } path)
         {
             flow.NoRouteSinceUs ??= Now;
             if (Now - flow.NoRouteSinceUs.Value >= Us(_options.NoRouteGrace))
@@ -130,6 +124,20 @@ internal sealed class VirtualDataPlane
         }
 
         Open(flow, path);
+    }
+
+    /// <summary>The ingress relay's choice for the flow now (<see cref="PathChoice"/>), null while its table has no route.</summary>
+    private RoomId[]? Choose(VirtualFlow flow)
+    {
+        var relay = Relays[flow.From];
+        try
+        {
+            return PathChoice.Choose(relay.Table, _ids[flow.From], _ids[flow.To], flow.Failed, (a, b) => IsDown(relay, a, b), () => LiveLinks(relay));
+        }
+        catch (NoRouteException)
+        {
+            return null;
+        }
     }
 
     private bool IsDown(VirtualRelay relay, RoomId from, RoomId to)
@@ -189,9 +197,9 @@ internal sealed class VirtualDataPlane
             }
         }
 
-        if (flow.FaultAtUs is { } fault && flow.Sender.Acknowledged == flow.Sender.ChunksWritten)
+        if (flow.Sender.Acknowledged == flow.Sender.ChunksWritten)
         {
-            FailoverDone(flow, fault); // nothing was waiting: delivery is back as soon as the new path is open
+            flow.FaultAtUs = null; // nothing was waiting: the failover is over as soon as the new path is open
         }
 
         Pump(flow);
@@ -228,7 +236,6 @@ internal sealed class VirtualDataPlane
         }
 
         flow.FaultAtUs ??= Now;
-        flow.Failovers++;
         if (run.Established)
         {
             flow.Failed.Clear(); // the path worked for a while: earlier failures are old news
@@ -241,17 +248,7 @@ internal sealed class VirtualDataPlane
         }
 
         Leave(flow, run);
-        var relay = Relays[flow.From];
-        RoomId[]? next;
-        try
-        {
-            next = PathChoice.Choose(relay.Table, _ids[flow.From], _ids[flow.To], flow.Failed, (a, b) => IsDown(relay, a, b), () => LiveLinks(relay));
-        }
-        catch (NoRouteException)
-        {
-            next = null;
-        }
-
+        var next = Choose(flow);
         if (next is null || flow.Failed.Any(f => f.SequenceEqual(next)))
         {
             _queue.At(Now + Us(_options.WatchdogInterval), () => ChoosePatiently(flow)); // nothing untried: pause first
@@ -290,12 +287,6 @@ internal sealed class VirtualDataPlane
         }
     }
 
-    private void FailoverDone(VirtualFlow flow, long faultUs)
-    {
-        flow.FailoverMs.Add((Now - faultUs) / 1000.0);
-        flow.FaultAtUs = null;
-    }
-
     // ---- data and acks ----
 
     private void Pump(VirtualFlow flow)
@@ -311,21 +302,35 @@ internal sealed class VirtualDataPlane
         }
     }
 
-    private void Transmit(VirtualFlow flow, PathRun run, FlowChunk chunk)
+    /// <summary>
+    /// Microseconds for a segment to cross the path hop by hop, forward or (for acks) back: each hop's
+    /// one-way delay and any retransmission; null when a hop cannot carry it (a dead relay, a cut).
+    /// </summary>
+    private double? CrossingUs(int[] rooms, bool back)
     {
-        var t = (double)Now;
-        var rooms = run.Rooms;
+        var us = 0.0;
         for (var i = 0; i < rooms.Length - 1; i++)
         {
-            if (!_world.Carries(rooms[i], rooms[i + 1]))
+            var (a, b) = back ? (rooms[^(i + 1)], rooms[^(i + 2)]) : (rooms[i], rooms[i + 1]);
+            if (!_world.Carries(a, b))
             {
-                return; // held by a dead hop: the sender still has it
+                return null;
             }
 
-            t += (_world.OneWayMs(rooms[i], rooms[i + 1]) + _world.RetransmitDelayMs(rooms[i], rooms[i + 1])) * 1000;
+            us += (_world.OneWayMs(a, b) + _world.RetransmitDelayMs(a, b)) * 1000;
         }
 
-        var arrival = Math.Max((long)t, run.LastArrivalUs + 1);
+        return us;
+    }
+
+    private void Transmit(VirtualFlow flow, PathRun run, FlowChunk chunk)
+    {
+        if (CrossingUs(run.Rooms, back: false) is not { } crossing)
+        {
+            return; // held by a dead hop: the sender still has it
+        }
+
+        var arrival = Math.Max((long)(Now + crossing), run.LastArrivalUs + 1);
         run.LastArrivalUs = arrival;
         _queue.At(arrival, () => Deliver(flow, run, chunk));
     }
@@ -339,19 +344,12 @@ internal sealed class VirtualDataPlane
 
         flow.DeliveredAtTicks = Ticks(Now);
         flow.Receiver.Accept(chunk);
-        var rooms = run.Rooms;
-        var t = (double)Now;
-        for (var i = rooms.Length - 1; i > 0; i--)
+        if (CrossingUs(run.Rooms, back: true) is not { } crossing)
         {
-            if (!_world.Carries(rooms[i], rooms[i - 1]))
-            {
-                return;
-            }
-
-            t += (_world.OneWayMs(rooms[i], rooms[i - 1]) + _world.RetransmitDelayMs(rooms[i], rooms[i - 1])) * 1000;
+            return;
         }
 
-        var arrival = Math.Max((long)t, run.LastAckUs + 1);
+        var arrival = Math.Max((long)(Now + crossing), run.LastAckUs + 1);
         run.LastAckUs = arrival;
         var next = flow.Receiver.NextExpected;
         _queue.At(arrival, () => Ack(flow, run, next));
@@ -370,10 +368,7 @@ internal sealed class VirtualDataPlane
         if (flow.Sender.Acknowledged > before)
         {
             flow.LastProgressUs = Now;
-            if (flow.FaultAtUs is { } fault)
-            {
-                FailoverDone(flow, fault);
-            }
+            flow.FaultAtUs = null; // the failover (if any) is over: an ack came through
         }
     }
 
@@ -421,7 +416,6 @@ internal sealed class VirtualDataPlane
         {
             if (PathChoice.BetterPrimary(relay.Table, _ids[room], _ids[flow.To], flow.Run!.Ids, flow.Failed, (a, b) => IsDown(relay, a, b)) is { } better)
             {
-                flow.Moves++;
                 Leave(flow, flow.Run);
                 Open(flow, better);
             }

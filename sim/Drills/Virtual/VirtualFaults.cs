@@ -18,7 +18,7 @@ internal static class VirtualFaults
             case "kill" or "drain":
             {
                 var endpoints = plane.Flows.SelectMany(f => new[] { f.From, f.To }).ToHashSet();
-                int? room = fault.Room is { } named ? Index(named) : null;
+                int? room = fault.Room is { } named ? ScenarioLoader.RoomIndex(named) : null;
                 if (fault.TransitOf is { } wanted)
                 {
                     // Flow N's transit room; when N runs direct, the next flow's (in index order, wrapping) that crosses one.
@@ -85,7 +85,7 @@ internal static class VirtualFaults
             {
                 var (from, to) = fault.TransitOf is { } f
                     ? (paths[f].Length >= 2 ? (paths[f][0], paths[f][1]) : (-1, -1))
-                    : (Index(fault.From!), Index(fault.To!));
+                    : (ScenarioLoader.RoomIndex(fault.From!), ScenarioLoader.RoomIndex(fault.To!));
                 if (from < 0)
                 {
                     note = $"flow {fault.TransitOf} has no path now: no link to {fault.Kind}";
@@ -145,6 +145,4 @@ internal static class VirtualFaults
             }
         }
     }
-
-    private static int Index(string room) => int.Parse(room.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -46,14 +46,6 @@ internal sealed class VirtualFlow
     /// <summary>Since when the flow has had no route (the relay waits up to its grace).</summary>
     public long? NoRouteSinceUs { get; set; }
 
-    public int Failovers { get; set; }
-
-    /// <summary>Times the flow left a working path for a better primary from a new table.</summary>
-    public int Moves { get; set; }
-
-    /// <summary>The ingress's own failover times (failure to first ack on the new path), in ms.</summary>
-    public List<double> FailoverMs { get; } = [];
-
     public bool WritesDone { get; set; }
 
     public bool Done { get; set; }

@@ -1,7 +1,6 @@
 using System.Net;
 using Msdn.Graph.Topology;
 using Msdn.Probe.Agent;
-using Msdn.Probe.Detection;
 
 namespace Msdn.Sim.Drills.Virtual;
 
@@ -184,7 +183,4 @@ internal sealed class VirtualProbing
     }
 
     private void Add(long dueMs, int l, bool timeout) => _wheel[dueMs & (_wheel.Length - 1)].Add((l, _generation[l], timeout));
-
-    /// <summary>Whether room a's agent sees its link to b up now.</summary>
-    public bool IsUp(int a, int b) => _links[(a * _n) + b]?.Health.State == LinkState.Up;
 }
