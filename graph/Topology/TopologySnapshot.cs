@@ -44,9 +44,15 @@ public sealed class TopologySnapshot
         }
 
         var index = sorted.Select((room, i) => (room, i)).ToFrozenDictionary(p => p.room, p => p.i);
-        var seen = new HashSet<(int, int)>();
-        var builder = ImmutableArray.CreateBuilder<Link>();
-        var indices = new List<(int, int)>();
+        var n = sorted.Length;
+
+        // Sized up front and checked against an n × n bit set: at 500 rooms a full mesh is 250k links, built on every recomputation.
+        var capacity = links.TryGetNonEnumeratedCount(out var count) ? count : 0;
+        var seen = new System.Collections.BitArray(checked(n * n));
+        var builder = ImmutableArray.CreateBuilder<Link>(capacity);
+        var indices = new List<(int, int)>(capacity);
+        RoomId? lastFrom = null;
+        var from = -1;
         foreach (var link in links)
         {
             ArgumentNullException.ThrowIfNull(link);
@@ -55,9 +61,15 @@ public sealed class TopologySnapshot
                 throw new InvalidLinkException(link.From, link.To, "a room cannot link to itself");
             }
 
-            if (!index.TryGetValue(link.From, out var from))
+            if (link.From != lastFrom)
             {
-                throw new UnknownRoomException(link.From);
+                // Links come grouped by their reporter: one lookup per group.
+                if (!index.TryGetValue(link.From, out from))
+                {
+                    throw new UnknownRoomException(link.From);
+                }
+
+                lastFrom = link.From;
             }
 
             if (!index.TryGetValue(link.To, out var to))
@@ -65,11 +77,12 @@ public sealed class TopologySnapshot
                 throw new UnknownRoomException(link.To);
             }
 
-            if (!seen.Add((from, to)))
+            if (seen[(from * n) + to])
             {
                 throw new InvalidLinkException(link.From, link.To, "the directed link is given twice");
             }
 
+            seen[(from * n) + to] = true;
             builder.Add(link);
             indices.Add((from, to));
         }

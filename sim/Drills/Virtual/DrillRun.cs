@@ -66,10 +66,7 @@ internal sealed class DrillRun(
         var values = new LinkValues[ids.Length];
         for (var b = 0; b < ids.Length; b++)
         {
-            if (probing.Link(room, b) is { } link && link.ProbesSent > 0)
-            {
-                values[b] = new LinkValues(double.IsNaN(link.Rtt.SmoothedMs) ? 0 : link.Rtt.SmoothedMs, link.Jitter.JitterMs, link.Loss.Loss, link.Health.State == LinkState.Up && link.RepliesReceived > 0);
-            }
+            values[b] = probing.Values(room, b);
         }
 
         var relay = plane.Relays[room];
@@ -187,8 +184,13 @@ internal sealed class DrillRun(
 
     public TextWriter Progress { get; init; } = TextWriter.Null;
 
-    /// <summary>Schedules a fault's end.</summary>
-    public void Later(double seconds, Action lift) => queue.At(Now + (long)(seconds * 1e6), lift);
+    /// <summary>Schedules a fault's end (probing hears of it first: it runs quiet links' probes ahead of the clock).</summary>
+    public void Later(double seconds, Action lift)
+    {
+        var atUs = Now + (long)(seconds * 1e6);
+        probing.ExpectWorldChange(atUs / 1000);
+        queue.At(atUs, lift);
+    }
 
     public long NowUs => Now;
 

@@ -37,7 +37,7 @@ internal sealed class VirtualController
     private int _liveAtLast = -1;
     private long _lastComputedUs = long.MinValue / 2;
     private long? _soonUs;
-    private Task<RouteTable>? _computing;
+    private Task<ComputedTable>? _computing;
     private long _doneUs;
     private long _startedUs;
 
@@ -157,22 +157,27 @@ internal sealed class VirtualController
 
         _lastComputedUs = nowUs;
         _urgent = _dirty = false;
-        var records = new List<RoomRecord>();
+        var live = new List<(int Room, LinkValues[] Values, long LastReportUs)>();
         for (var room = 0; room < _ids.Length; room++)
         {
-            var live = IsLive(room, nowUs);
-            _used[room] = live ? _latest[room] : null;
-            if (live)
+            var isLive = IsLive(room, nowUs);
+            _used[room] = isLive ? _latest[room] : null;
+            if (isLive)
             {
-                records.Add(new RoomRecord { Room = _ids[room].Value, Latest = Report(room, _latest[room]!), LastReportAt = At(_lastReportUs[room]) });
+                live.Add((room, _latest[room]!, _lastReportUs[room]));
             }
         }
 
-        _liveAtLast = records.Count;
+        _liveAtLast = live.Count;
         Recomputations++;
         var previous = _book.Table;
-        var inputs = new RouteInputs(records);
-        _computing = Task.Run(() => RouteBook.Compute(_computer, inputs, previous));
+
+        // The room records (a quarter of a million link estimates) are built on the computing core too: a report's values are never changed after it arrives.
+        _computing = Task.Run(() =>
+        {
+            var records = live.Select(r => new RoomRecord { Room = _ids[r.Room].Value, Latest = Report(r.Room, r.Values), LastReportAt = At(r.LastReportUs) }).ToList();
+            return RouteBook.Compute(_computer, new RouteInputs(records), previous);
+        });
         _doneUs = nowUs + (long)ComputeLatency.TotalMicroseconds;
         _startedUs = nowUs;
     }

@@ -68,10 +68,13 @@ internal sealed class VirtualWorld
     }
 
     /// <summary>One crossing from a to b: half the RTT, the fault's extra delay, and exponential jitter.</summary>
-    public double OneWayMs(int a, int b)
+    public double OneWayMs(int a, int b) => OneWayMs(a, b, Seconds);
+
+    /// <summary>One crossing from a to b at <paramref name="atSeconds"/> (probing runs healthy links' probes ahead of the clock).</summary>
+    public double OneWayMs(int a, int b, double atSeconds)
     {
         ref var link = ref _links[(a * Rooms) + b];
-        var delay = ((link.BaseRtt + (link.DegradePerSecond * Math.Max(0, Seconds))) / 2) + link.ExtraOneWay;
+        var delay = ((link.BaseRtt + (link.DegradePerSecond * Math.Max(0, atSeconds))) / 2) + link.ExtraOneWay;
         return _jitterMs > 0 ? delay - (_jitterMs / 2 * Math.Log(1 - _random.NextDouble())) : delay;
     }
 
