@@ -7,14 +7,19 @@ namespace Msdn.Graph.Routing;
 /// <summary>
 /// Computes a full route table from a topology snapshot: for every ordered pair, the least-cost primary
 /// (unless hysteresis keeps the previous table's), its expected cost, and a disjoint backup.
-/// Pure and single-threaded: the same snapshot and previous table always give the same table.
+/// Pure: the same snapshot and previous table always give the same table, on any number of threads
+/// (each pair's routes depend only on the graph, its shortest paths and the previous table).
 /// </summary>
 public sealed class RouteComputer
 {
     private readonly CostModel _costs;
     private readonly HysteresisOptions _hysteresis;
-    public RouteComputer(CostModel costs, HysteresisOptions hysteresis)
+
+    /// <param name="parallelism">Threads one computation may use (1: the caller's only). At 500 rooms a table is ~100 ms of one core, most of it per-target work that splits cleanly.</param>
+    public RouteComputer(CostModel costs, HysteresisOptions hysteresis, int parallelism = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
+        Parallelism = parallelism;
         ArgumentNullException.ThrowIfNull(costs);
         ArgumentNullException.ThrowIfNull(hysteresis);
         var result = new HysteresisOptionsValidator().Validate(null, hysteresis);
@@ -29,6 +34,8 @@ public sealed class RouteComputer
 
     public CostModel Costs => _costs;
 
+    public int Parallelism { get; }
+
     public HysteresisOptions Hysteresis => _hysteresis;
 
     /// <summary>Pairs whose backup needed a search beyond the fast bound in the last computation (diagnostics).</summary>
@@ -38,14 +45,13 @@ public sealed class RouteComputer
     {
         ArgumentNullException.ThrowIfNull(topology);
         var graph = DenseGraph.From(topology, _costs);
-        return Compute(topology, graph, ShortestPaths.Compute(graph), previous);
+        return Compute(topology, graph, ShortestPaths.Compute(graph, Parallelism), previous);
     }
 
     /// <param name="irregular">When given, collects s * N + t of every pair whose routes are not implied by the next-hop tables.</param>
     internal RouteTable Compute(TopologySnapshot topology, DenseGraph graph, ShortestPaths paths, RouteTable? previous, HashSet<int>? irregular = null)
     {
         var incumbent = previous is null ? null : RouteTableRemap.To(previous, topology.Rooms);
-        var router = new PairRouter(graph, paths, _hysteresis);
         var n = graph.Count;
         var builders = new RouteRowBuilder[n];
         for (var s = 0; s < n; s++)
@@ -54,25 +60,53 @@ public sealed class RouteComputer
             builders[s].Start(s, n);
         }
 
-        // Target-major: everything read for one target (its next-hop and distance rows) stays in cache
-        // while every source's route to it is decided; each source's row builder only grows at its end.
-        for (var t = 0; t < n; t++)
+        // Each worker owns a contiguous range of sources (their row builders) and its own router.
+        var workers = Math.Clamp(Parallelism, 1, Math.Max(1, n));
+        var searches = new long[workers];
+        var irregulars = new HashSet<int>?[workers];
+        void RouteSources(int worker)
         {
-            for (var s = 0; s < n; s++)
+            int from = n * worker / workers, to = n * (worker + 1) / workers;
+            var router = new PairRouter(graph, paths, _hysteresis);
+            var mine = irregular is null ? null : new HashSet<int>();
+
+            // Target-major: everything read for one target (its next-hop and distance rows) stays in cache
+            // while every source's route to it is decided; each source's row builder only grows at its end.
+            for (var t = 0; t < n; t++)
             {
-                if (s != t)
+                for (var s = from; s < to; s++)
                 {
-                    var candidate = paths.AlternateHopAt(s, t);
-                    router.Route(s, t, incumbent?.Rows[s], candidate < 0 ? BackupFinder.NoFirstHop : candidate, builders[s]);
-                    if (irregular is not null && router.LastWasIrregular)
+                    if (s != t)
                     {
-                        irregular.Add((s * n) + t);
+                        var candidate = paths.AlternateHopAt(s, t);
+                        router.Route(s, t, incumbent?.Rows[s], candidate < 0 ? BackupFinder.NoFirstHop : candidate, builders[s]);
+                        if (mine is not null && router.LastWasIrregular)
+                        {
+                            mine.Add((s * n) + t);
+                        }
                     }
                 }
             }
+
+            searches[worker] = router.BackupSearches;
+            irregulars[worker] = mine;
         }
 
-        LastBackupSearches = router.BackupSearches;
+        if (workers == 1)
+        {
+            RouteSources(0);
+        }
+        else
+        {
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, RouteSources);
+        }
+
+        foreach (var set in irregulars)
+        {
+            irregular?.UnionWith(set!);
+        }
+
+        LastBackupSearches = searches.Sum();
         return new RouteTable((previous?.Version ?? 0) + 1, topology.Rooms, builders.Select(b => b.Build()).ToArray());
     }
 }

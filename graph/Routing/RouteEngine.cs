@@ -95,7 +95,7 @@ public sealed class RouteEngine
     {
         _topology = topology;
         var graph = DenseGraph.From(topology, _computer.Costs);
-        var paths = ShortestPaths.Compute(graph);
+        var paths = ShortestPaths.Compute(graph, _computer.Parallelism);
         var irregular = new HashSet<int>();
         Table = _computer.Compute(topology, graph, paths, previous, irregular);
         _irregular = new LinkUsageIndex(graph.Count);

@@ -51,7 +51,8 @@ internal sealed partial class ShortestPaths
 
     public int NextHopAt(int from, int to) => NextHop[(to * Stride) + from];
 
-    public static ShortestPaths Compute(DenseGraph graph)
+    /// <param name="parallelism">Threads for the first-hop pass (per target, independent).</param>
+    public static ShortestPaths Compute(DenseGraph graph, int parallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(graph);
         int n = graph.Count, stride = graph.Stride;
@@ -65,13 +66,20 @@ internal sealed partial class ShortestPaths
 
         FloydWarshall.Run(toTarget, n, stride);
         var paths = new ShortestPaths(n, stride, toTarget, new int[toTarget.Length], new int[toTarget.Length], new float[toTarget.Length]);
-        var t = 0;
-        for (; t + 4 <= n; t += 4)
+        var groups = n / 4;
+        if (parallelism > 1 && groups > 1)
         {
-            paths.ComputeFirstHops(graph, t, t + 1, t + 2, t + 3);
+            Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, g => paths.ComputeFirstHops(graph, 4 * g, (4 * g) + 1, (4 * g) + 2, (4 * g) + 3));
+        }
+        else
+        {
+            for (var g = 0; g < groups; g++)
+            {
+                paths.ComputeFirstHops(graph, 4 * g, (4 * g) + 1, (4 * g) + 2, (4 * g) + 3);
+            }
         }
 
-        for (; t < n; t++)
+        for (var t = 4 * groups; t < n; t++)
         {
             paths.ComputeFirstHops(graph, t);
         }

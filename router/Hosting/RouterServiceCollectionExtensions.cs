@@ -23,7 +23,7 @@ public static class RouterServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CostModelOptions>, CostModelOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HysteresisOptions>, HysteresisOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new RouteComputer(new CostModel(sp.GetRequiredService<IOptions<CostModelOptions>>().Value), sp.GetRequiredService<IOptions<HysteresisOptions>>().Value));
+        services.TryAddSingleton(sp => new RouteComputer(new CostModel(sp.GetRequiredService<IOptions<CostModelOptions>>().Value), sp.GetRequiredService<IOptions<HysteresisOptions>>().Value, sp.GetRequiredService<IOptions<RouterOptions>>().Value.ComputeThreads));
         return services;
     }
 }

@@ -18,6 +18,11 @@ public sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             Fail(nameof(options.RecomputeInterval), $"must be positive, got {options.RecomputeInterval}.");
         }
 
+        if (options.ComputeThreads is < 1 or > 256)
+        {
+            Fail(nameof(options.ComputeThreads), $"must be in 1..256, got {options.ComputeThreads}.");
+        }
+
         if (options.StaleAfter <= TimeSpan.Zero || options.UnreachableAfter <= options.StaleAfter)
         {
             Fail(nameof(options.UnreachableAfter), $"({options.UnreachableAfter}) must exceed StaleAfter ({options.StaleAfter}), which must be positive.");

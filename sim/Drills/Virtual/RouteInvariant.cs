@@ -55,7 +55,15 @@ internal sealed class RouteInvariant
             return violations;
         }
 
-        foreach (var route in table.Routes())
+        var n = ids.Length;
+        var dueHop = new bool[n * n];
+        foreach (var (a, b) in due.Keys)
+        {
+            dueHop[(a * n) + b] = true;
+        }
+
+        var room = table.Rooms.Select(r => ScenarioLoader.RoomIndex(r.Value)).ToArray(); // the table's index → the drill's
+        foreach (var route in table.RoutesWhosePrimaryTakes((from, to) => dueHop[(room[from] * n) + room[to]]).Take(50))
         {
             var path = route.Primary;
             for (var i = 0; i < path.Length - 1; i++)

@@ -40,6 +40,7 @@ internal sealed class VirtualController
     private Task<ComputedTable>? _computing;
     private long _doneUs;
     private long _startedUs;
+    private long _computeTicks;
 
     public VirtualController(RouteComputer computer, RouterOptions options, RoomId[] ids, TimeSpan computeLatency)
     {
@@ -63,6 +64,9 @@ internal sealed class VirtualController
 
     /// <summary>Recomputations started by a link going down rather than by the tick.</summary>
     public long UrgentRecomputations { get; private set; }
+
+    /// <summary>Wall-clock seconds the computations took on the other core (for whoever tunes the engine).</summary>
+    public double ComputeSeconds => Interlocked.Read(ref _computeTicks) / (double)System.Diagnostics.Stopwatch.Frequency;
 
     /// <summary>When the last finished computation took its inputs.</summary>
     public long ComputedFromUs { get; private set; }
@@ -175,8 +179,11 @@ internal sealed class VirtualController
         // The room records (a quarter of a million link estimates) are built on the computing core too: a report's values are never changed after it arrives.
         _computing = Task.Run(() =>
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var records = live.Select(r => new RoomRecord { Room = _ids[r.Room].Value, Latest = Report(r.Room, r.Values), LastReportAt = At(r.LastReportUs) }).ToList();
-            return RouteBook.Compute(_computer, new RouteInputs(records), previous);
+            var computed = RouteBook.Compute(_computer, new RouteInputs(records), previous);
+            Interlocked.Add(ref _computeTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+            return computed;
         });
         _doneUs = nowUs + (long)ComputeLatency.TotalMicroseconds;
         _startedUs = nowUs;

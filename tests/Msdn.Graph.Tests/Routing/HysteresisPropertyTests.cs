@@ -56,6 +56,20 @@ public sealed class HysteresisPropertyTests
     }
 
     [Property]
+    public bool Several_threads_compute_the_same_table_as_one(RandomWorld world, WorldChange change)
+    {
+        var after = world.Build(change.Apply);
+        var one = new RouteComputer(Costs, Margins);
+        var three = new RouteComputer(Costs, Margins, parallelism: 3);
+        var first = one.Compute(world.Build());
+        var alone = one.Compute(after, first);
+        var shared = three.Compute(after, first);
+        Assert.True(alone.SameRoutesAs(shared), "routes differ with three threads");
+        Assert.Equal(one.LastBackupSearches, three.LastBackupSearches);
+        return true;
+    }
+
+    [Property]
     public bool Backup_of_a_kept_primary_is_disjoint_from_it(RandomWorld world, WorldChange change)
     {
         var computer = new RouteComputer(Costs, Margins);

@@ -24,6 +24,20 @@ public sealed class RouteTablePropertyTests
     }
 
     [Property]
+    public bool Routes_whose_primary_takes_a_hop_are_those_of_every_route(RandomWorld world, int seed)
+    {
+        var table = Computer.Compute(world.Build());
+        var random = new Random(seed);
+        var n = table.Rooms.Length;
+        var picked = Enumerable.Range(0, n * n).Select(_ => random.Next(4) == 0).ToArray(); // a quarter of all hops
+        bool Picked(RoomId from, RoomId to) => picked[(table.Rooms.IndexOf(from) * n) + table.Rooms.IndexOf(to)];
+        var expected = table.Routes().Where(r => Enumerable.Range(0, r.Primary.Length - 1).Any(i => Picked(r.Primary[i], r.Primary[i + 1]))).Select(r => (r.From, r.To)).ToList();
+        var found = table.RoutesWhosePrimaryTakes((from, to) => picked[(from * n) + to]).Select(r => (r.From, r.To)).ToList();
+        Assert.Equal(expected, found);
+        return true;
+    }
+
+    [Property]
     public bool Diff_applied_to_the_old_table_gives_the_new_one(RandomWorld world, WorldChange change)
     {
         var older = Computer.Compute(world.Build());
