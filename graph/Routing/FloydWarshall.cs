@@ -16,7 +16,7 @@ internal static class FloydWarshall
     /// <summary>Tile edge (a multiple of the vector width): a 64×64 tile of floats is 16 KiB.</summary>
     private const int Block = 64;
 
-    public static void Run(float[] dist, int n, int stride)
+    public static void Run(float[] dist, int n, int stride, int parallelism = 1)
     {
         var blocks = (n + Block - 1) / Block;
         for (var kb = 0; kb < blocks; kb++)
@@ -31,11 +31,12 @@ internal static class FloydWarshall
                 }
             }
 
-            for (var ib = 0; ib < blocks; ib++)
+            // The rest of round kb reads only the blocks above and writes each block row apart: rows split among threads.
+            void RelaxBlockRow(int ib)
             {
                 if (ib == kb)
                 {
-                    continue;
+                    return;
                 }
 
                 for (var jb = 0; jb < blocks; jb++)
@@ -44,6 +45,18 @@ internal static class FloydWarshall
                     {
                         MinPlus(dist, n, stride, ib, jb, kb);
                     }
+                }
+            }
+
+            if (parallelism > 1 && blocks > 2)
+            {
+                Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, RelaxBlockRow);
+            }
+            else
+            {
+                for (var ib = 0; ib < blocks; ib++)
+                {
+                    RelaxBlockRow(ib);
                 }
             }
         }

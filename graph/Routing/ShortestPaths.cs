@@ -64,12 +64,19 @@ internal sealed partial class ShortestPaths
             toTarget[(i * stride) + i] = 0;
         }
 
-        FloydWarshall.Run(toTarget, n, stride);
+        FloydWarshall.Run(toTarget, n, stride, parallelism);
         var paths = new ShortestPaths(n, stride, toTarget, new int[toTarget.Length], new int[toTarget.Length], new float[toTarget.Length]);
         var groups = n / 4;
         if (parallelism > 1 && groups > 1)
         {
-            Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, g => paths.ComputeFirstHops(graph, 4 * g, (4 * g) + 1, (4 * g) + 2, (4 * g) + 3));
+            var workers = Math.Min(parallelism, groups);
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+            {
+                for (var g = groups * w / workers; g < groups * (w + 1) / workers; g++)
+                {
+                    paths.ComputeFirstHops(graph, 4 * g, (4 * g) + 1, (4 * g) + 2, (4 * g) + 3);
+                }
+            });
         }
         else
         {

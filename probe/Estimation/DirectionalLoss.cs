@@ -8,7 +8,10 @@ namespace Msdn.Probe.Estimation;
 /// </summary>
 public sealed class DirectionalLoss(int window = 50)
 {
-    private readonly Queue<(ulong Sequence, uint Received)> _replies = new();
+    /// <summary>The last replies, oldest at <see cref="_first"/>: a ring in one array (an agent holds one per peer, and touches it on every reply).</summary>
+    private readonly (ulong Sequence, uint Received)[] _replies = new (ulong, uint)[window];
+    private int _first;
+    private int _count;
     private (ulong Sequence, uint Received) _last;
 
     public int Window { get; } = window;
@@ -21,19 +24,23 @@ public sealed class DirectionalLoss(int window = 50)
 
     public void AddReply(ulong sequence, uint requestsReceived)
     {
-        if (_replies.Count > 0 && (requestsReceived < _last.Received || sequence <= _last.Sequence))
+        if (_count > 0 && (requestsReceived < _last.Received || sequence <= _last.Sequence))
         {
-            _replies.Clear(); // the peer restarted (its count went back) or replies came out of order
+            _count = 0; // the peer restarted (its count went back) or replies came out of order
         }
 
         _last = (sequence, requestsReceived);
-        _replies.Enqueue(_last);
-        while (_replies.Count > Window)
+        if (_count < _replies.Length)
         {
-            _replies.Dequeue();
+            _replies[(_first + _count++) % _replies.Length] = _last;
+        }
+        else
+        {
+            _replies[_first] = _last; // the oldest leaves, the newest takes its place
+            _first = (_first + 1) % _replies.Length;
         }
 
-        var (firstSeq, firstCount) = _replies.Peek();
+        var (firstSeq, firstCount) = _replies[_first];
         var sent = sequence - firstSeq;
         var arrived = (long)requestsReceived - firstCount;
         if (sent == 0)
@@ -42,7 +49,7 @@ public sealed class DirectionalLoss(int window = 50)
         }
 
         Forward = Math.Clamp(1 - ((double)arrived / sent), 0, 1);
-        var answered = _replies.Count - 1;
+        var answered = _count - 1;
         Reverse = arrived <= 0 ? 1 : Math.Clamp(1 - ((double)answered / arrived), 0, 1);
     }
 }

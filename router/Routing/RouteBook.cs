@@ -110,18 +110,29 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         ArgumentNullException.ThrowIfNull(computer);
         ArgumentNullException.ThrowIfNull(inputs);
         var live = inputs.Rooms.Select(r => new RoomId(r.Room)).ToHashSet();
-        var links = new List<Link>(inputs.Rooms.Sum(r => r.Latest!.Links.Count));
-        foreach (var record in inputs.Rooms)
+
+        // A quarter of a million links at 500 rooms: each room's are built apart (on the computer's threads), then joined in room order.
+        var perRoom = new List<Link>[inputs.Rooms.Count];
+        Parallel.For(0, perRoom.Length, new ParallelOptions { MaxDegreeOfParallelism = computer.Parallelism }, i =>
         {
+            var record = inputs.Rooms[i];
             var room = new RoomId(record.Room);
-            foreach (var estimate in record.Latest!.Links)
+            var mine = new List<Link>(record.Latest!.Links.Count);
+            foreach (var estimate in record.Latest.Links)
             {
                 var peer = new RoomId(estimate.Peer);
                 if (estimate.Up && peer != room && live.Contains(peer))
                 {
-                    links.Add(new Link(room, peer, new LinkQuality(estimate.RttMs, estimate.JitterMs, estimate.Loss, true, record.LastReportAt)));
+                    mine.Add(new Link(room, peer, new LinkQuality(estimate.RttMs, estimate.JitterMs, estimate.Loss, true, record.LastReportAt)));
                 }
             }
+
+            perRoom[i] = mine;
+        });
+        var links = new List<Link>(perRoom.Sum(l => l.Count));
+        foreach (var mine in perRoom)
+        {
+            links.AddRange(mine);
         }
 
         return computer.Compute(TopologySnapshot.Create(live.Order(), links), previous);

@@ -180,7 +180,9 @@ internal sealed class VirtualController
         _computing = Task.Run(() =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var records = live.Select(r => new RoomRecord { Room = _ids[r.Room].Value, Latest = Report(r.Room, r.Values), LastReportAt = At(r.LastReportUs) }).ToList();
+            var records = new RoomRecord[live.Count];
+            Parallel.For(0, records.Length, new ParallelOptions { MaxDegreeOfParallelism = _computer.Parallelism }, i =>
+                records[i] = new RoomRecord { Room = _ids[live[i].Room].Value, Latest = Report(live[i].Room, live[i].Values), LastReportAt = At(live[i].LastReportUs) });
             var computed = RouteBook.Compute(_computer, new RouteInputs(records), previous);
             Interlocked.Add(ref _computeTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
             return computed;

@@ -72,6 +72,9 @@ internal sealed class VirtualProbing
         }
     }
 
+    /// <summary>Probes cross no socket here: every link shares one placeholder endpoint (a quarter of a million fewer objects for the collector to trace).</summary>
+    private static readonly IPEndPoint NoEndpoint = new(IPAddress.Loopback, 0);
+
     /// <summary>How far ahead a sweep runs quiet links' probes.</summary>
     public const int SweepMs = 1000;
 
@@ -106,7 +109,7 @@ internal sealed class VirtualProbing
             var l = (a * _n) + b;
             _generation[l]++;
             _swept[l] = false;
-            _links[l] = new PeerLink(_ids[b], new IPEndPoint(IPAddress.Loopback, 0), _options);
+            _links[l] = new PeerLink(_ids[b], NoEndpoint, _options);
             _requestsReceived[l] = 0; // a new session: the peer's count of our requests starts over
             _requestsReceived[(b * _n) + a] = 0; // and a restarted responder counts from zero
             Schedule(l, nowMs + 1 + (long)(_options.BaseInterval.TotalMilliseconds * _random.NextDouble()), nowMs);

@@ -17,10 +17,12 @@ public sealed class FloydWarshallPropertyTests
     [InlineData(64, 2)]   // exactly one tile
     [InlineData(130, 3)]  // two full tiles and a ragged one, rows not a multiple of 4
     [InlineData(257, 4)]
-    public void Blocked_equals_textbook_across_tile_edges(int rooms, int seed) =>
-        Assert.True(SameAsReference(new RandomWorld(rooms, seed, 0.3, 0.1)));
+    [InlineData(130, 5, 2)] // block rows split between threads
+    [InlineData(257, 6, 3)]
+    public void Blocked_equals_textbook_across_tile_edges(int rooms, int seed, int parallelism = 1) =>
+        Assert.True(SameAsReference(new RandomWorld(rooms, seed, 0.3, 0.1), parallelism));
 
-    private static bool SameAsReference(RandomWorld world)
+    private static bool SameAsReference(RandomWorld world, int parallelism = 1)
     {
         var graph = DenseGraph.From(world.Build(), new CostModel(new CostModelOptions()));
         var blocked = (float[])graph.Weights.Clone();
@@ -30,7 +32,7 @@ public sealed class FloydWarshallPropertyTests
         }
 
         var reference = (float[])blocked.Clone();
-        FloydWarshall.Run(blocked, graph.Count, graph.Stride);
+        FloydWarshall.Run(blocked, graph.Count, graph.Stride, parallelism);
         FloydWarshall.Reference(reference, graph.Count, graph.Stride);
         for (var i = 0; i < graph.Count; i++)
         {
