@@ -8,8 +8,12 @@ namespace Msdn.Probe.Estimation;
 /// </summary>
 public sealed class DirectionalLoss(int window = 50)
 {
-    /// <summary>The last replies, oldest at <see cref="_first"/>: a ring in one array (an agent holds one per peer, and touches it on every reply).</summary>
-    private readonly (ulong Sequence, uint Received)[] _replies = new (ulong, uint)[window];
+    /// <summary>
+    /// The last replies, oldest at <see cref="_first"/>: a ring in one array (an agent holds one per peer and
+    /// touches it on every reply). Sequences keep their low 32 bits: a window spans far fewer requests than
+    /// that, so their difference is exact in unsigned arithmetic — and the ring half the size.
+    /// </summary>
+    private readonly (uint Sequence, uint Received)[] _replies = new (uint, uint)[window];
     private int _first;
     private int _count;
     private (ulong Sequence, uint Received) _last;
@@ -30,18 +34,19 @@ public sealed class DirectionalLoss(int window = 50)
         }
 
         _last = (sequence, requestsReceived);
+        var entry = ((uint)sequence, requestsReceived);
         if (_count < _replies.Length)
         {
-            _replies[(_first + _count++) % _replies.Length] = _last;
+            _replies[(_first + _count++) % _replies.Length] = entry;
         }
         else
         {
-            _replies[_first] = _last; // the oldest leaves, the newest takes its place
+            _replies[_first] = entry; // the oldest leaves, the newest takes its place
             _first = (_first + 1) % _replies.Length;
         }
 
         var (firstSeq, firstCount) = _replies[_first];
-        var sent = sequence - firstSeq;
+        var sent = unchecked((uint)sequence - firstSeq);
         var arrived = (long)requestsReceived - firstCount;
         if (sent == 0)
         {
