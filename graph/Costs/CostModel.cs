@@ -37,7 +37,7 @@ public sealed class CostModel
 
         var cost = quality.RttMs
             + (Options.JitterWeight * quality.JitterMs)
-            + (Options.LossPenaltyMsPerPercent * 100 * quality.Loss)
+            + (Options.LossPenaltyMsPerPercent * 100 * Options.PricedLoss(quality.Loss))
             + Options.HopPenaltyMs;
         return Math.Max((float)cost, MinimumCostMs);
     }

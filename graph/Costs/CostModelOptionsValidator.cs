@@ -17,6 +17,11 @@ public sealed class CostModelOptionsValidator : IValidateOptions<CostModelOption
             failures.Add($"{CostModelOptions.SectionName}:{nameof(CostModelOptions.MaxUsableLoss)} must be in (0, 1], got {options.MaxUsableLoss}.");
         }
 
+        if (!double.IsFinite(options.LossNoiseFloor) || options.LossNoiseFloor < 0 || options.LossNoiseFloor >= options.MaxUsableLoss)
+        {
+            failures.Add($"{CostModelOptions.SectionName}:{nameof(CostModelOptions.LossNoiseFloor)} must be in [0, MaxUsableLoss), got {options.LossNoiseFloor}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

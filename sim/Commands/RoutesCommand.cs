@@ -104,7 +104,7 @@ internal static class RoutesCommand
     }
 
     private static string Describe(CostModelOptions o) =>
-        string.Create(CultureInfo.InvariantCulture, $"rtt + {o.JitterWeight}*jitter + {o.LossPenaltyMsPerPercent}*loss% + {o.HopPenaltyMs} ms/hop");
+        string.Create(CultureInfo.InvariantCulture, $"rtt + {o.JitterWeight}*jitter + {o.LossPenaltyMsPerPercent}*max(0, loss% - {o.LossNoiseFloor * 100}) + {o.HopPenaltyMs} ms/hop");
 
     private static string Percent(int part, int whole) =>
         whole == 0 ? "-" : (100.0 * part / whole).ToString("F1", CultureInfo.InvariantCulture) + " %";

@@ -9,9 +9,19 @@ public sealed class CostModelTests
     [Fact]
     public void Cost_is_rtt_plus_weighted_jitter_plus_loss_penalty_plus_hop_penalty()
     {
-        var model = new CostModel(new CostModelOptions { JitterWeight = 2, LossPenaltyMsPerPercent = 10, HopPenaltyMs = 1 });
+        var model = new CostModel(new CostModelOptions { JitterWeight = 2, LossPenaltyMsPerPercent = 10, HopPenaltyMs = 1, LossNoiseFloor = 0 });
         var cost = model.Cost(new LinkQuality(rttMs: 40, jitterMs: 3, loss: 0.02, isUp: true, DateTimeOffset.UnixEpoch));
         Assert.Equal(40 + (2 * 3) + (10 * 2) + 1, cost, 3);
+    }
+
+    [Fact]
+    public void Loss_up_to_the_noise_floor_costs_nothing_and_only_the_excess_counts()
+    {
+        var model = new CostModel(new CostModelOptions { JitterWeight = 0, LossPenaltyMsPerPercent = 10, HopPenaltyMs = 0 }); // floor 1 %: one probe in a hundred
+        float At(double loss) => model.Cost(new LinkQuality(40, 0, loss, true, DateTimeOffset.UnixEpoch));
+        Assert.Equal(At(0), At(0.01));
+        Assert.Equal(40 + (10 * 2), At(0.03), 3);
+        Assert.True(At(0.011) > At(0.01), "just above the floor, loss counts again");
     }
 
     [Fact]
@@ -42,6 +52,7 @@ public sealed class CostModelTests
     [InlineData(nameof(CostModelOptions.LossPenaltyMsPerPercent))]
     [InlineData(nameof(CostModelOptions.HopPenaltyMs))]
     [InlineData(nameof(CostModelOptions.MaxUsableLoss))]
+    [InlineData(nameof(CostModelOptions.LossNoiseFloor))]
     public void Invalid_weights_are_refused_naming_the_setting(string setting)
     {
         var options = setting switch
@@ -49,6 +60,7 @@ public sealed class CostModelTests
             nameof(CostModelOptions.JitterWeight) => new CostModelOptions { JitterWeight = -1 },
             nameof(CostModelOptions.LossPenaltyMsPerPercent) => new CostModelOptions { LossPenaltyMsPerPercent = double.NaN },
             nameof(CostModelOptions.HopPenaltyMs) => new CostModelOptions { HopPenaltyMs = double.PositiveInfinity },
+            nameof(CostModelOptions.LossNoiseFloor) => new CostModelOptions { LossNoiseFloor = 0.6 }, // at or above MaxUsableLoss (0.5)
             _ => new CostModelOptions { MaxUsableLoss = 0 },
         };
         var result = new CostModelOptionsValidator().Validate(null, options);

@@ -92,6 +92,28 @@ public sealed class RouteBookTests
         Assert.True(_book.NeedsRecompute(_clock.GetUtcNow()));
     }
 
+    [Fact]
+    public void One_lost_probe_is_noise_to_the_controller_two_are_not()
+    {
+        var book = new RouteBook(new RouteComputer(new CostModel(new CostModelOptions()), new HysteresisOptions()), _options); // floor: 1 % of loss
+        void Send(string room, string peer, double loss) => book.Accept(new RoomRecord
+        {
+            Room = room,
+            LastReportAt = _clock.GetUtcNow(),
+            Latest = new RoomReport { RelayEndpoint = $"127.0.0.1:{7500 + room[0]}", Links = [new LinkEstimate { Peer = peer, RttMs = 50, Loss = loss, Up = true }] },
+        });
+        void Lossy(double loss) => Send("a", "b", loss);
+        Lossy(0);
+        Send("b", "a", 0);
+        book.Recompute(_clock.GetUtcNow());
+        Assert.False(book.NeedsRecompute(_clock.GetUtcNow()));
+
+        Lossy(0.01); // one probe of the agent's hundred
+        Assert.False(book.NeedsRecompute(_clock.GetUtcNow()));
+        Lossy(0.02); // a second: 1 point over the floor
+        Assert.True(book.NeedsRecompute(_clock.GetUtcNow()));
+    }
+
     private void Report(string room, params (string Peer, double Rtt, bool Up)[] links) =>
         _book.Accept(new RoomRecord
         {
