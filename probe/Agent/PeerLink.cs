@@ -15,8 +15,11 @@ internal sealed class PeerLink(RoomId room, EndPoint endpoint, ProbeAgentOptions
 
     public ulong NextSequence { get; set; } = 1;
 
-    /// <summary>Sequence → send time (µs) of probes not yet answered or timed out.</summary>
-    public Dictionary<ulong, long> Outstanding { get; } = [];
+    private Dictionary<ulong, long>? _outstanding;
+    private ResponderState? _responder;
+
+    /// <summary>Sequence → send time (µs) of probes not yet answered or timed out (made at first use, as <see cref="Responder"/>: the simulator holds a quarter of a million links that never send a packet).</summary>
+    public Dictionary<ulong, long> Outstanding => _outstanding ??= [];
 
     public RttEstimator Rtt { get; } = new(options.RttWindow);
 
@@ -28,7 +31,7 @@ internal sealed class PeerLink(RoomId room, EndPoint endpoint, ProbeAgentOptions
 
     public LinkHealth Health { get; } = new(options.DownAfterLosses, options.UpAfterSuccesses);
 
-    public ResponderState Responder { get; } = new();
+    public ResponderState Responder => _responder ??= new();
 
     /// <summary>Carries flows: probed at the fast interval.</summary>
     public bool Active { get; set; }

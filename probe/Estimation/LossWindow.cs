@@ -3,7 +3,8 @@ namespace Msdn.Probe.Estimation;
 /// <summary>Round-trip loss over the last <see cref="Size"/> probe outcomes (answered or timed out).</summary>
 public sealed class LossWindow(int size = 100)
 {
-    private readonly bool[] _lost = new bool[size];
+    /// <summary>Outcome i of the ring is bit i: an agent holds one window per peer (100 outcomes in 16 bytes, not 100).</summary>
+    private readonly ulong[] _lost = new ulong[(size + 63) / 64];
     private int _count;
     private int _next;
     private int _lostCount;
@@ -17,17 +18,19 @@ public sealed class LossWindow(int size = 100)
 
     public void Add(bool lost)
     {
-        if (_count == _lost.Length)
+        ref var word = ref _lost[_next >> 6];
+        var bit = 1UL << (_next & 63);
+        if (_count == Size)
         {
-            _lostCount -= _lost[_next] ? 1 : 0;
+            _lostCount -= (word & bit) != 0 ? 1 : 0;
         }
         else
         {
             _count++;
         }
 
-        _lost[_next] = lost;
+        word = lost ? word | bit : word & ~bit;
         _lostCount += lost ? 1 : 0;
-        _next = (_next + 1) % _lost.Length;
+        _next = _next + 1 == Size ? 0 : _next + 1;
     }
 }
