@@ -118,6 +118,9 @@ internal sealed class VirtualController
         }
     }
 
+    /// <summary>Whether <see cref="Poll"/> will publish a computation now (and wait for it if it has not finished).</summary>
+    public bool Publishing(long nowUs) => _computing is not null && nowUs >= _doneUs;
+
     /// <summary>Runs what is due now: a debounced urgent recomputation, or publishing a finished one (returns the new table when its paths changed).</summary>
     public RouteTable? Poll(long nowUs)
     {

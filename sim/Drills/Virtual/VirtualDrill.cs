@@ -76,6 +76,11 @@ public static class VirtualDrill
             world.Seconds = ms / 1000.0;
             var t0 = Stopwatch.GetTimestamp();
             probing.RunSlot(ms);
+            if (controller.Publishing(now))
+            {
+                probing.SweepAhead(ms); // work for the wait on the table (a fixed point in virtual time: the run stays repeatable)
+            }
+
             var t1 = Stopwatch.GetTimestamp();
             queue.RunUntil(now + 1000, t => now = t);
             now = ms * 1000;

@@ -19,9 +19,10 @@ namespace Msdn.Sim.Drills.Virtual;
 /// links (one cache miss per estimator per probe: that was 3/4 of the engine's time). Its first lost probe
 /// hands it back to the wheel (the loss is only known at the timeout, which the wheel runs in time), and
 /// a link taken onto a path does the same. A sweep never runs past a change in the world's faults: the
-/// drill announces those (<see cref="ExpectWorldChange"/>) and a sweep follows each. What this costs in
-/// exactness: a report sees a quiet link's answers up to a second early, and a quiet link taken onto a
-/// path within a swept second starts fast probing after the probes already run for that second.
+/// drill announces those (<see cref="ExpectWorldChange"/>) and a sweep follows each. The next second's
+/// sweep runs early when the simulation thread is about to wait for a route table (<see cref="SweepAhead"/>).
+/// What this costs in exactness: a report sees a quiet link's answers up to 1.5 s early, and a quiet link
+/// taken onto a path starts fast probing after the probes already run for it.
 /// </para>
 /// </summary>
 internal sealed class VirtualProbing
@@ -161,7 +162,7 @@ internal sealed class VirtualProbing
     {
         if (nowMs >= _sweptUntilMs)
         {
-            Sweep(nowMs);
+            Sweep(nowMs, nowMs);
         }
 
         var slot = _wheel[nowMs & (_wheel.Length - 1)];
@@ -187,10 +188,23 @@ internal sealed class VirtualProbing
         slot.Clear();
     }
 
-    /// <summary>Takes every quiet link into the sweep and runs their sends due before the next whole second or the next world change, whichever is first.</summary>
-    private void Sweep(long nowMs)
+    /// <summary>
+    /// Runs the coming second's sweep now, if the world's announced changes allow: the simulation thread
+    /// calls this when it is about to wait for a route table, so the sweep shares the wait with the
+    /// computation instead of following it (quiet links then run up to 1.5 s ahead of the clock).
+    /// </summary>
+    public void SweepAhead(long nowMs)
     {
-        var untilMs = ((nowMs / SweepMs) + 1) * SweepMs;
+        if (nowMs < _sweptUntilMs)
+        {
+            Sweep(nowMs, _sweptUntilMs);
+        }
+    }
+
+    /// <summary>Takes every quiet link into the sweep and runs their sends due before the whole second after <paramref name="fromMs"/> or the next world change, whichever is first.</summary>
+    private void Sweep(long nowMs, long fromMs)
+    {
+        var untilMs = ((fromMs / SweepMs) + 1) * SweepMs;
         while (_worldChangesMs.Count > 0 && _worldChangesMs.Min < nowMs)
         {
             _worldChangesMs.Remove(_worldChangesMs.Min);
@@ -199,6 +213,11 @@ internal sealed class VirtualProbing
         if (_worldChangesMs.Count > 0)
         {
             untilMs = Math.Min(untilMs, _worldChangesMs.Min + 1); // a send in the change's millisecond still sees the old world (probes run before events)
+        }
+
+        if (untilMs <= _sweptUntilMs)
+        {
+            return; // a world change comes first: nothing more may run ahead of it
         }
 
         _sweptUntilMs = untilMs;
