@@ -176,6 +176,10 @@ public sealed partial class RelayNode : IAsyncDisposable
             {
                 return;
             }
+            catch (InvalidOperationException) when (_stopping.IsCancellationRequested)
+            {
+                return; // the loop came round just as the listener stopped ("Not listening"): shutting down, not a fault
+            }
 
             if (_stopping.IsCancellationRequested)
             {
