@@ -21,7 +21,7 @@ namespace Msdn.Sim.Drills.Virtual;
 /// a link taken onto a path does the same. A sweep never runs past a change in the world's faults: the
 /// drill announces those (<see cref="ExpectWorldChange"/>) and a sweep follows each. The next second's
 /// sweep runs early when the simulation thread is about to wait for a route table (<see cref="SweepAhead"/>).
-/// What this costs in exactness: a report sees a quiet link's answers up to 1.5 s early, and a quiet link
+/// What this costs in exactness: a report sees a quiet link's answers up to 2 s early, and a quiet link
 /// taken onto a path starts fast probing after the probes already run for it.
 /// </para>
 /// </summary>
@@ -50,6 +50,7 @@ internal sealed class VirtualProbing
     /// <summary>Milliseconds in which the world's faults change (sorted, upcoming): sweeps stop before them.</summary>
     private readonly SortedSet<long> _worldChangesMs = [];
     private long _sweptUntilMs = long.MinValue;
+    private long _slotMs = long.MinValue / 2;
 
     public VirtualProbing(VirtualWorld world, ProbeAgentOptions options, RoomId[] ids, Random random)
     {
@@ -65,7 +66,7 @@ internal sealed class VirtualProbing
         _swept = new bool[_n * _n];
         _values = new LinkValues[_n * _n];
         _timeoutsPending = new int[_n * _n];
-        var horizon = SweepMs + (int)((Math.Max(options.BaseInterval.TotalMilliseconds, options.FastInterval.TotalMilliseconds) * (1 + options.IntervalJitter)) + options.MaxProbeTimeout.TotalMilliseconds + 2);
+        var horizon = (2 * SweepMs) + (int)((Math.Max(options.BaseInterval.TotalMilliseconds, options.FastInterval.TotalMilliseconds) * (1 + options.IntervalJitter)) + options.MaxProbeTimeout.TotalMilliseconds + 2);
         _wheel = new List<(int, int, bool)>[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)horizon)];
         for (var i = 0; i < _wheel.Length; i++)
         {
@@ -100,6 +101,7 @@ internal sealed class VirtualProbing
     /// <summary>Starts (or restarts) a room's agent: fresh links to every peer, first probes spread over one base interval.</summary>
     public void Start(int a, long nowMs)
     {
+        _slotMs = Math.Max(_slotMs, nowMs);
         for (var b = 0; b < _n; b++)
         {
             if (b == a)
@@ -160,6 +162,7 @@ internal sealed class VirtualProbing
     /// <summary>Runs every probe event due in the millisecond <paramref name="nowMs"/>: first, on a whole second or just after a world change, the sweep of quiet links.</summary>
     public void RunSlot(long nowMs)
     {
+        _slotMs = nowMs;
         if (nowMs >= _sweptUntilMs)
         {
             Sweep(nowMs, nowMs);
@@ -191,13 +194,14 @@ internal sealed class VirtualProbing
     /// <summary>
     /// Runs the coming second's sweep now, if the world's announced changes allow: the simulation thread
     /// calls this when it is about to wait for a route table, so the sweep shares the wait with the
-    /// computation instead of following it (quiet links then run up to 1.5 s ahead of the clock).
+    /// computation instead of following it (quiet links then run up to 2 s ahead of the clock).
     /// </summary>
     public void SweepAhead(long nowMs)
     {
-        if (nowMs < _sweptUntilMs)
+        var nextSecondMs = ((nowMs / SweepMs) + 1) * SweepMs;
+        if (nowMs < _sweptUntilMs && _sweptUntilMs <= nextSecondMs)
         {
-            Sweep(nowMs, _sweptUntilMs);
+            Sweep(nowMs, nextSecondMs); // at most to the whole second after next, however many tables come this second
         }
     }
 
@@ -343,5 +347,14 @@ internal sealed class VirtualProbing
         Add(dueMs, l, timeout: false);
     }
 
-    private void Add(long dueMs, int l, bool timeout) => _wheel[dueMs & (_wheel.Length - 1)].Add((l, _generation[l], timeout));
+    private void Add(long dueMs, int l, bool timeout)
+    {
+        if (dueMs - _slotMs >= _wheel.Length)
+        {
+            // It would land in a slot the wheel reaches a lap early, and a send would then be dropped as stale.
+            throw new InvalidOperationException($"A probe event {dueMs - _slotMs} ms ahead does not fit the {_wheel.Length} ms wheel.");
+        }
+
+        _wheel[dueMs & (_wheel.Length - 1)].Add((l, _generation[l], timeout));
+    }
 }
