@@ -32,33 +32,24 @@ internal static class FloydWarshall
             }
 
             // The rest of round kb reads only the blocks above and writes each block row apart: rows split among threads.
-            void RelaxBlockRow(int ib)
+            Workers.ForRanges(blocks, parallelism, (_, from, to) =>
             {
-                if (ib == kb)
+                for (var ib = from; ib < to; ib++)
                 {
-                    return;
-                }
-
-                for (var jb = 0; jb < blocks; jb++)
-                {
-                    if (jb != kb)
+                    if (ib == kb)
                     {
-                        MinPlus(dist, n, stride, ib, jb, kb);
+                        continue;
+                    }
+
+                    for (var jb = 0; jb < blocks; jb++)
+                    {
+                        if (jb != kb)
+                        {
+                            MinPlus(dist, n, stride, ib, jb, kb);
+                        }
                     }
                 }
-            }
-
-            if (parallelism > 1 && blocks > 2)
-            {
-                Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, RelaxBlockRow);
-            }
-            else
-            {
-                for (var ib = 0; ib < blocks; ib++)
-                {
-                    RelaxBlockRow(ib);
-                }
-            }
+            });
         }
     }
 

@@ -18,10 +18,10 @@ public sealed class RouteComputer
     /// <param name="parallelism">Threads one computation may use (1: the caller's only). At 500 rooms a table is ~100 ms of one core, most of it per-target work that splits cleanly.</param>
     public RouteComputer(CostModel costs, HysteresisOptions hysteresis, int parallelism = 1)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
-        Parallelism = parallelism;
         ArgumentNullException.ThrowIfNull(costs);
         ArgumentNullException.ThrowIfNull(hysteresis);
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
+        Parallelism = parallelism;
         var result = new HysteresisOptionsValidator().Validate(null, hysteresis);
         if (result.Failed)
         {
@@ -61,12 +61,10 @@ public sealed class RouteComputer
         }
 
         // Each worker owns a contiguous range of sources (their row builders) and its own router.
-        var workers = Math.Clamp(Parallelism, 1, Math.Max(1, n));
-        var searches = new long[workers];
-        var irregulars = new HashSet<int>?[workers];
-        void RouteSources(int worker)
+        var searches = new long[Parallelism];
+        var irregulars = new HashSet<int>?[Parallelism];
+        Workers.ForRanges(n, Parallelism, (worker, from, to) =>
         {
-            int from = n * worker / workers, to = n * (worker + 1) / workers;
             var router = new PairRouter(graph, paths, _hysteresis);
             var mine = irregular is null ? null : new HashSet<int>();
 
@@ -90,20 +88,14 @@ public sealed class RouteComputer
 
             searches[worker] = router.BackupSearches;
             irregulars[worker] = mine;
-        }
-
-        if (workers == 1)
-        {
-            RouteSources(0);
-        }
-        else
-        {
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, RouteSources);
-        }
+        });
 
         foreach (var set in irregulars)
         {
-            irregular?.UnionWith(set!);
+            if (set is not null)
+            {
+                irregular?.UnionWith(set);
+            }
         }
 
         LastBackupSearches = searches.Sum();

@@ -67,24 +67,13 @@ internal sealed partial class ShortestPaths
         FloydWarshall.Run(toTarget, n, stride, parallelism);
         var paths = new ShortestPaths(n, stride, toTarget, new int[toTarget.Length], new int[toTarget.Length], new float[toTarget.Length]);
         var groups = n / 4;
-        if (parallelism > 1 && groups > 1)
+        Workers.ForRanges(groups, parallelism, (_, from, to) =>
         {
-            var workers = Math.Min(parallelism, groups);
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
-            {
-                for (var g = groups * w / workers; g < groups * (w + 1) / workers; g++)
-                {
-                    paths.ComputeFirstHops(graph, 4 * g, (4 * g) + 1, (4 * g) + 2, (4 * g) + 3);
-                }
-            });
-        }
-        else
-        {
-            for (var g = 0; g < groups; g++)
+            for (var g = from; g < to; g++)
             {
                 paths.ComputeFirstHops(graph, 4 * g, (4 * g) + 1, (4 * g) + 2, (4 * g) + 3);
             }
-        }
+        });
 
         for (var t = 4 * groups; t < n; t++)
         {

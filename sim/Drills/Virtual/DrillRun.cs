@@ -1,6 +1,5 @@
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
-using Msdn.Probe.Detection;
 
 namespace Msdn.Sim.Drills.Virtual;
 
@@ -184,12 +183,14 @@ internal sealed class DrillRun(
 
     public TextWriter Progress { get; init; } = TextWriter.Null;
 
-    /// <summary>Schedules a fault's end (probing hears of it first: it runs quiet links' probes ahead of the clock).</summary>
-    public void Later(double seconds, Action lift)
+    /// <summary>Schedules a fault's end.</summary>
+    public void Later(double seconds, Action lift) => AtWorldChange(Now + (long)(seconds * 1e6), lift);
+
+    /// <summary>Schedules a change to the world's faults (probing hears of it first: it runs quiet links' probes ahead of the clock).</summary>
+    public void AtWorldChange(long atUs, Action change)
     {
-        var atUs = Now + (long)(seconds * 1e6);
         probing.ExpectWorldChange(atUs / 1000);
-        queue.At(atUs, lift);
+        queue.At(atUs, change);
     }
 
     public long NowUs => Now;

@@ -63,8 +63,7 @@ public static class VirtualDrill
         var flows = run.StartFlows();
         foreach (var fault in scenario.Faults.OrderBy(f => f.At))
         {
-            probing.ExpectWorldChange((long)(fault.At * 1e6) / 1000);
-            queue.At((long)(fault.At * 1e6), () => run.Apply(fault));
+            run.AtWorldChange((long)(fault.At * 1e6), () => run.Apply(fault));
         }
 
         var endUs = (long)((scenario.DurationSeconds + Drain.TotalSeconds) * 1e6);

@@ -1,6 +1,7 @@
 using System.Net;
 using Msdn.Graph.Topology;
 using Msdn.Probe.Agent;
+using Msdn.Probe.Detection;
 
 namespace Msdn.Sim.Drills.Virtual;
 
@@ -96,7 +97,7 @@ internal sealed class VirtualProbing
     }
 
     private static LinkValues ValuesOf(PeerLink link) =>
-        new(double.IsNaN(link.Rtt.SmoothedMs) ? 0 : link.Rtt.SmoothedMs, link.Jitter.JitterMs, link.Loss.Loss, link.Health.State == Msdn.Probe.Detection.LinkState.Up && link.RepliesReceived > 0);
+        new(double.IsNaN(link.Rtt.SmoothedMs) ? 0 : link.Rtt.SmoothedMs, link.Jitter.JitterMs, link.Loss.Loss, link.Health.State == LinkState.Up && link.RepliesReceived > 0);
 
     /// <summary>Starts (or restarts) a room's agent: fresh links to every peer, first probes spread over one base interval.</summary>
     public void Start(int a, long nowMs)
@@ -252,7 +253,7 @@ internal sealed class VirtualProbing
 
     /// <summary>Up, no loss pending or in its last outcomes that would make it probe fast, not carrying flows: whatever its next probes bring, nobody needs to hear of it before they time out.</summary>
     private bool IsQuiet(int l, PeerLink link) =>
-        _timeoutsPending[l] == 0 && link.Health.State == Msdn.Probe.Detection.LinkState.Up && !link.WantsFastProbing(_options.UnhealthyLoss);
+        _timeoutsPending[l] == 0 && link.Health.State == LinkState.Up && !link.WantsFastProbing(_options.UnhealthyLoss);
 
     /// <summary>Hands a swept link back to the wheel (its next send included).</summary>
     private void Unsweep(int l)
