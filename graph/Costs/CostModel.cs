@@ -29,7 +29,6 @@ public sealed class CostModel
     /// <summary>The link's cost in milliseconds, or +infinity when the link is unusable (down or too lossy).</summary>
     public float Cost(LinkQuality quality)
     {
-        ArgumentNullException.ThrowIfNull(quality);
         if (!quality.IsUp || quality.Loss >= Options.MaxUsableLoss)
         {
             return float.PositiveInfinity;

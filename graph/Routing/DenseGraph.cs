@@ -48,9 +48,10 @@ internal sealed class DenseGraph
         ArgumentNullException.ThrowIfNull(costs);
         var graph = new DenseGraph(topology.RoomCount);
         var indices = topology.LinkIndices;
+        var qualities = topology.Qualities;
         for (var i = 0; i < indices.Length; i++)
         {
-            graph[indices[i].From, indices[i].To] = costs.Cost(topology.Links[i].Quality);
+            graph[indices[i].From, indices[i].To] = costs.Cost(qualities[i]);
         }
 
         return graph;

@@ -10,23 +10,42 @@ namespace Msdn.Graph.Topology;
 public sealed class TopologySnapshot
 {
     private readonly FrozenDictionary<RoomId, int> _index;
+    private ImmutableArray<Link> _links;
 
-    private TopologySnapshot(ImmutableArray<RoomId> rooms, FrozenDictionary<RoomId, int> index, ImmutableArray<Link> links, (int From, int To)[] linkIndices)
+    private TopologySnapshot(ImmutableArray<RoomId> rooms, FrozenDictionary<RoomId, int> index, (int From, int To)[] linkIndices, LinkQuality[] qualities, ImmutableArray<Link> links)
     {
         LinkIndices = linkIndices;
+        Qualities = qualities;
         Rooms = rooms;
         _index = index;
-        Links = links;
+        _links = links;
     }
 
     public ImmutableArray<RoomId> Rooms { get; }
 
-    public ImmutableArray<Link> Links { get; }
+    /// <summary>The links as objects; a snapshot built from dense indices makes them at first use (the route computer never asks).</summary>
+    public ImmutableArray<Link> Links
+    {
+        get
+        {
+            if (_links.IsDefault)
+            {
+                ImmutableInterlocked.InterlockedInitialize(ref _links, [.. LinkIndices.Select((pair, i) => new Link(Rooms[pair.From], Rooms[pair.To], Qualities[i]))]);
+            }
+
+            return _links;
+        }
+    }
 
     public int RoomCount => Rooms.Length;
 
-    /// <summary>The dense (from, to) indices of <see cref="Links"/>, position by position.</summary>
+    public int LinkCount => LinkIndices.Length;
+
+    /// <summary>The dense (from, to) indices of the links, position by position.</summary>
     internal (int From, int To)[] LinkIndices { get; }
+
+    /// <summary>The links' qualities, position by position.</summary>
+    internal LinkQuality[] Qualities { get; }
 
     /// <summary>Builds a snapshot, rejecting unknown rooms, self-links and duplicate directed links.</summary>
     public static TopologySnapshot Create(IEnumerable<RoomId> rooms, IEnumerable<Link> links)
@@ -34,33 +53,18 @@ public sealed class TopologySnapshot
         ArgumentNullException.ThrowIfNull(rooms);
         ArgumentNullException.ThrowIfNull(links);
 
-        var sorted = rooms.Distinct().Order().ToImmutableArray();
-        foreach (var room in sorted)
-        {
-            if (room.Value is null)
-            {
-                throw new InvalidRoomIdException(null);
-            }
-        }
-
-        var index = sorted.Select((room, i) => (room, i)).ToFrozenDictionary(p => p.room, p => p.i);
+        var sorted = IndexOrder(rooms);
+        var index = BuildIndex(sorted);
         var n = sorted.Length;
-
-        // Sized up front and checked against an n × n bit set: at 500 rooms a full mesh is 250k links, built on every recomputation.
         var capacity = links.TryGetNonEnumeratedCount(out var count) ? count : 0;
-        var seen = new System.Collections.BitArray(checked(n * n));
         var builder = ImmutableArray.CreateBuilder<Link>(capacity);
         var indices = new List<(int, int)>(capacity);
+        var qualities = new List<LinkQuality>(capacity);
         RoomId? lastFrom = null;
         var from = -1;
         foreach (var link in links)
         {
             ArgumentNullException.ThrowIfNull(link);
-            if (link.From == link.To)
-            {
-                throw new InvalidLinkException(link.From, link.To, "a room cannot link to itself");
-            }
-
             if (link.From != lastFrom)
             {
                 // Links come grouped by their reporter: one lookup per group.
@@ -77,17 +81,99 @@ public sealed class TopologySnapshot
                 throw new UnknownRoomException(link.To);
             }
 
+            builder.Add(link);
+            indices.Add((from, to));
+            qualities.Add(link.Quality);
+        }
+
+        var linkIndices = indices.ToArray();
+        RejectSelfAndDuplicateLinks(sorted, linkIndices);
+        return new TopologySnapshot(sorted, index, linkIndices, [.. qualities], builder.ToImmutable());
+    }
+
+    /// <summary>
+    /// Builds a snapshot from links given by dense index into <paramref name="rooms"/>, which must be in
+    /// <see cref="IndexOrder"/>: no object per link. A controller at 500 rooms builds a quarter of a million
+    /// links on every recomputation, and as objects they cost more than the routes. Takes ownership of both
+    /// arrays. Rejects indices out of range, self-links and duplicate directed links.
+    /// </summary>
+    public static TopologySnapshot Create(ImmutableArray<RoomId> rooms, (int From, int To)[] linkIndices, LinkQuality[] qualities)
+    {
+        ArgumentNullException.ThrowIfNull(linkIndices);
+        ArgumentNullException.ThrowIfNull(qualities);
+        if (rooms.IsDefault)
+        {
+            throw new ArgumentNullException(nameof(rooms));
+        }
+
+        if (linkIndices.Length != qualities.Length)
+        {
+            throw new ArgumentException($"{linkIndices.Length} link indices but {qualities.Length} qualities.", nameof(qualities));
+        }
+
+        for (var i = 0; i < rooms.Length; i++)
+        {
+            if (rooms[i].Value is null)
+            {
+                throw new InvalidRoomIdException(null);
+            }
+
+            if (i > 0 && rooms[i - 1].CompareTo(rooms[i]) >= 0)
+            {
+                throw new ArgumentException($"Rooms must be distinct and in ordinal order ({rooms[i - 1]} comes before {rooms[i]}).", nameof(rooms));
+            }
+        }
+
+        foreach (var (from, to) in linkIndices)
+        {
+            if ((uint)from >= (uint)rooms.Length || (uint)to >= (uint)rooms.Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(linkIndices), $"Link {from}->{to} is outside the {rooms.Length} rooms.");
+            }
+        }
+
+        RejectSelfAndDuplicateLinks(rooms, linkIndices);
+        return new TopologySnapshot(rooms, BuildIndex(rooms), linkIndices, qualities, default);
+    }
+
+    /// <summary>Rooms as a snapshot indexes them: distinct, in ordinal order (a room's dense index is its position).</summary>
+    public static ImmutableArray<RoomId> IndexOrder(IEnumerable<RoomId> rooms)
+    {
+        ArgumentNullException.ThrowIfNull(rooms);
+        var sorted = rooms.Distinct().Order().ToImmutableArray();
+        foreach (var room in sorted)
+        {
+            if (room.Value is null)
+            {
+                throw new InvalidRoomIdException(null);
+            }
+        }
+
+        return sorted;
+    }
+
+    private static FrozenDictionary<RoomId, int> BuildIndex(ImmutableArray<RoomId> sorted) =>
+        sorted.Select((room, i) => (room, i)).ToFrozenDictionary(p => p.room, p => p.i);
+
+    /// <summary>Checked against an n × n bit set: at 500 rooms a full mesh is 250k links, built on every recomputation.</summary>
+    private static void RejectSelfAndDuplicateLinks(ImmutableArray<RoomId> rooms, (int From, int To)[] linkIndices)
+    {
+        var n = rooms.Length;
+        var seen = new System.Collections.BitArray(checked(n * n));
+        foreach (var (from, to) in linkIndices)
+        {
+            if (from == to)
+            {
+                throw new InvalidLinkException(rooms[from], rooms[to], "a room cannot link to itself");
+            }
+
             if (seen[(from * n) + to])
             {
-                throw new InvalidLinkException(link.From, link.To, "the directed link is given twice");
+                throw new InvalidLinkException(rooms[from], rooms[to], "the directed link is given twice");
             }
 
             seen[(from * n) + to] = true;
-            builder.Add(link);
-            indices.Add((from, to));
         }
-
-        return new TopologySnapshot(sorted, index, builder.ToImmutable(), [.. indices]);
     }
 
     /// <summary>The dense index of a room, or an <see cref="UnknownRoomException"/>.</summary>

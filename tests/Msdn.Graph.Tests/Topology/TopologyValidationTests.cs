@@ -62,4 +62,31 @@ public sealed class TopologyValidationTests
         Assert.Equal(2, snapshot.IndexOf("c"));
         Assert.Throws<UnknownRoomException>(() => snapshot.IndexOf("d"));
     }
+
+    [Fact]
+    public void Indexed_links_make_the_same_snapshot_as_link_objects()
+    {
+        var rooms = TopologySnapshot.IndexOrder(["c", "a", "b"]);
+        var ab = new LinkQuality(10, 1, 0.01, true, DateTimeOffset.UnixEpoch);
+        var ca = LinkQuality.FromRtt(30);
+        var indexed = TopologySnapshot.Create(rooms, [(0, 1), (2, 0)], [ab, ca]);
+        var objects = TopologySnapshot.Create(["a", "b", "c"], [new Link("a", "b", ab), new Link("c", "a", ca)]);
+
+        Assert.Equal(objects.Rooms.AsEnumerable(), indexed.Rooms.AsEnumerable());
+        Assert.Equal(objects.Links.AsEnumerable(), indexed.Links.AsEnumerable());
+        Assert.Equal(2, indexed.LinkCount);
+        Assert.Equal(2, indexed.IndexOf("c"));
+    }
+
+    [Fact]
+    public void Indexed_links_are_checked_like_link_objects()
+    {
+        var rooms = TopologySnapshot.IndexOrder(["a", "b"]);
+        var q = LinkQuality.FromRtt(1);
+        Assert.Contains("a->a", Assert.Throws<InvalidLinkException>(() => TopologySnapshot.Create(rooms, [(0, 0)], [q])).Message, StringComparison.Ordinal);
+        Assert.Contains("twice", Assert.Throws<InvalidLinkException>(() => TopologySnapshot.Create(rooms, [(0, 1), (0, 1)], [q, q])).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => TopologySnapshot.Create(rooms, [(0, 2)], [q]));
+        Assert.Throws<ArgumentException>(() => TopologySnapshot.Create(rooms, [(0, 1)], [q, q]));
+        Assert.Throws<ArgumentException>(() => TopologySnapshot.Create(["b", "a"], [(0, 1)], [q])); // not in index order
+    }
 }
