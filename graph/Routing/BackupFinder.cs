@@ -83,7 +83,7 @@ internal sealed partial class BackupFinder
         float bound;
         if (candidate == ScanFirstHop)
         {
-            (candidate, bound) = BestFirstHop(s, t, direct);
+            (candidate, bound) = BestSweptFirstHop(s, t, direct) ?? BestFirstHop(s, t, direct);
         }
         else
         {
@@ -127,6 +127,31 @@ internal sealed partial class BackupFinder
     }
 
     private bool IsOnPrimary(int room) => _onPrimaryStamp[room] == _pairStamp;
+
+    /// <summary>
+    /// What <see cref="BestFirstHop"/> would find, read from the sweep's two best first hops when one of them
+    /// is off the primary: they are the two least (bound, room) pairs over all first hops, and the scan takes
+    /// the least among the allowed ones, so when the best is allowed it is the answer, else when the second is.
+    /// A primary kept by hysteresis (a third of all pairs in a noisy mesh) then costs no scan. Null: both are
+    /// on the primary (or unreachable), scan.
+    /// </summary>
+    private (int Hop, float Bound)? BestSweptFirstHop(int s, int t, bool direct)
+    {
+        var at = (t * _paths.Stride) + s;
+        var best = _paths.NextHop[at];
+        if (best >= 0 && !IsOnPrimary(best) && !(direct && best == t))
+        {
+            return (best, _paths.BestBound[at]);
+        }
+
+        var second = _paths.AlternateHop[at];
+        if (second >= 0 && !IsOnPrimary(second) && !(direct && second == t))
+        {
+            return (second, _paths.AlternateBound[at]);
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// The first hop x off the primary (and not <paramref name="except"/>; not t itself for a direct
