@@ -138,19 +138,11 @@ internal sealed partial class BackupFinder
     private (int Hop, float Bound)? BestSweptFirstHop(int s, int t, bool direct)
     {
         var at = (t * _paths.Stride) + s;
-        var best = _paths.NextHop[at];
-        if (best >= 0 && !IsOnPrimary(best) && !(direct && best == t))
-        {
-            return (best, _paths.BestBound[at]);
-        }
+        return Allowed(_paths.NextHop[at]) ? (_paths.NextHop[at], _paths.BestBound[at])
+            : Allowed(_paths.AlternateHop[at]) ? (_paths.AlternateHop[at], _paths.AlternateBound[at])
+            : null;
 
-        var second = _paths.AlternateHop[at];
-        if (second >= 0 && !IsOnPrimary(second) && !(direct && second == t))
-        {
-            return (second, _paths.AlternateBound[at]);
-        }
-
-        return null;
+        bool Allowed(int hop) => hop >= 0 && !IsOnPrimary(hop) && !(direct && hop == t);
     }
 
     /// <summary>

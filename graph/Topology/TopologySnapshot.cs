@@ -55,7 +55,6 @@ public sealed class TopologySnapshot
 
         var sorted = IndexOrder(rooms);
         var index = BuildIndex(sorted);
-        var n = sorted.Length;
         var capacity = links.TryGetNonEnumeratedCount(out var count) ? count : 0;
         var builder = ImmutableArray.CreateBuilder<Link>(capacity);
         var indices = new List<(int, int)>(capacity);
@@ -111,17 +110,9 @@ public sealed class TopologySnapshot
             throw new ArgumentException($"{linkIndices.Length} link indices but {qualities.Length} qualities.", nameof(qualities));
         }
 
-        for (var i = 0; i < rooms.Length; i++)
+        if (!rooms.SequenceEqual(IndexOrder(rooms)))
         {
-            if (rooms[i].Value is null)
-            {
-                throw new InvalidRoomIdException(null);
-            }
-
-            if (i > 0 && rooms[i - 1].CompareTo(rooms[i]) >= 0)
-            {
-                throw new ArgumentException($"Rooms must be distinct and in ordinal order ({rooms[i - 1]} comes before {rooms[i]}).", nameof(rooms));
-            }
+            throw new ArgumentException("Rooms must be distinct and in ordinal order, as IndexOrder gives them.", nameof(rooms));
         }
 
         foreach (var (from, to) in linkIndices)

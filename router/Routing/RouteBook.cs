@@ -122,18 +122,18 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         // object per link): each reporter's peers are looked up once, then its links written at its offset,
         // reporters split among the computer's threads.
         var records = inputs.Rooms;
+        var reporters = records.Select(r => index[r.Room]).ToArray();
         var peers = new int[records.Count][];
         var offsets = new int[records.Count + 1];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = computer.Parallelism };
         Parallel.For(0, records.Count, parallel, i =>
         {
             var estimates = records[i].Latest!.Links;
-            var from = index[records[i].Room];
             var mine = new int[estimates.Count];
             var count = 0;
             for (var e = 0; e < estimates.Count; e++)
             {
-                mine[e] = estimates[e].Up && index.TryGetValue(estimates[e].Peer, out var to) && to != from ? to : -1;
+                mine[e] = estimates[e].Up && index.TryGetValue(estimates[e].Peer, out var to) && to != reporters[i] ? to : -1;
                 count += mine[e] >= 0 ? 1 : 0;
             }
 
@@ -150,14 +150,13 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         Parallel.For(0, records.Count, parallel, i =>
         {
             var record = records[i];
-            var from = index[record.Room];
             var estimates = record.Latest!.Links;
             var at = offsets[i];
             for (var e = 0; e < estimates.Count; e++)
             {
                 if (peers[i][e] >= 0)
                 {
-                    linkIndices[at] = (from, peers[i][e]);
+                    linkIndices[at] = (reporters[i], peers[i][e]);
                     qualities[at++] = new LinkQuality(estimates[e].RttMs, estimates[e].JitterMs, estimates[e].Loss, true, record.LastReportAt);
                 }
             }

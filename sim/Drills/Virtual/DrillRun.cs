@@ -171,7 +171,6 @@ internal sealed class DrillRun(
         return flows;
     }
 
-
     // ---- faults ----
 
     public void Apply(FaultSpec fault)
