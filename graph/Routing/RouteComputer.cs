@@ -12,6 +12,9 @@ namespace Msdn.Graph.Routing;
 /// </summary>
 public sealed class RouteComputer
 {
+    /// <summary>Edge of the square of pairs whose rows' state the per-pair pass keeps in cache at once.</summary>
+    private const int Tile = 32;
+
     private readonly CostModel _costs;
     private readonly HysteresisOptions _hysteresis;
 
@@ -68,19 +71,28 @@ public sealed class RouteComputer
             var router = new PairRouter(graph, paths, _hysteresis);
             var mine = irregular is null ? null : new HashSet<int>();
 
-            // Target-major: everything read for one target (its next-hop and distance rows) stays in cache
-            // while every source's route to it is decided; each source's row builder only grows at its end.
-            for (var t = 0; t < n; t++)
+            // In tiles of Tile targets × Tile sources: what is read for a target (its next-hop and distance
+            // rows) and what is read and written for a source (its incumbent row's slots, its builder's slots
+            // and the end of its hops) both stay in cache across the tile; walking all sources for one target
+            // instead touched a new line of every source's slots per pair. Each builder still receives its
+            // targets in increasing order (it only grows at its end), so the rows are the same.
+            for (var tile = 0; tile < n; tile += Tile)
             {
-                for (var s = from; s < to; s++)
+                for (var sources = from; sources < to; sources += Tile)
                 {
-                    if (s != t)
+                    for (var t = tile; t < Math.Min(n, tile + Tile); t++)
                     {
-                        var candidate = paths.AlternateHopAt(s, t);
-                        router.Route(s, t, incumbent?.Rows[s], candidate < 0 ? BackupFinder.NoFirstHop : candidate, builders[s]);
-                        if (mine is not null && router.LastWasIrregular)
+                        for (var s = sources; s < Math.Min(to, sources + Tile); s++)
                         {
-                            mine.Add((s * n) + t);
+                            if (s != t)
+                            {
+                                var candidate = paths.AlternateHopAt(s, t);
+                                router.Route(s, t, incumbent?.Rows[s], candidate < 0 ? BackupFinder.NoFirstHop : candidate, builders[s]);
+                                if (mine is not null && router.LastWasIrregular)
+                                {
+                                    mine.Add((s * n) + t);
+                                }
+                            }
                         }
                     }
                 }

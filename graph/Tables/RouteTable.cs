@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
+using Msdn.Graph.Routing;
 using Msdn.Graph.Topology;
 
 namespace Msdn.Graph.Tables;
@@ -117,40 +118,45 @@ public sealed class RouteTable
     /// paths rarely move: publishing the old entries keeps a version's diff to the pairs whose paths
     /// changed, instead of every pair's new cost. A pair's costs are then those of when its paths last changed.
     /// </summary>
-    public RouteTable KeepingUnchangedRoutesOf(RouteTable previous)
+    /// <param name="parallelism">Threads it may use (rows are independent).</param>
+    public RouteTable KeepingUnchangedRoutesOf(RouteTable previous, int parallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(previous);
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
         if (!Rooms.SequenceEqual(previous.Rooms))
         {
             return this;
         }
 
         var rows = new RouteRow[Rows.Length];
-        var builder = new RouteRowBuilder();
-        var held = new bool[Rows.Length];
-        for (var s = 0; s < Rows.Length; s++)
+        Workers.ForRanges(Rows.Length, parallelism, (_, from, to) =>
         {
-            var allHeld = true;
-            for (var t = 0; t < Rows.Length; t++)
+            var builder = new RouteRowBuilder();
+            var held = new bool[Rows.Length];
+            for (var s = from; s < to; s++)
             {
-                held[t] = Rows[s].SamePaths(t, previous.Rows[s], t);
-                allHeld &= held[t];
-            }
+                var allHeld = true;
+                for (var t = 0; t < Rows.Length; t++)
+                {
+                    held[t] = Rows[s].SamePaths(t, previous.Rows[s], t);
+                    allHeld &= held[t];
+                }
 
-            if (allHeld)
-            {
-                rows[s] = previous.Rows[s];
-                continue;
-            }
+                if (allHeld)
+                {
+                    rows[s] = previous.Rows[s];
+                    continue;
+                }
 
-            builder.Start(s, Rows.Length);
-            for (var t = 0; t < Rows.Length; t++)
-            {
-                builder.CopyFrom(t, held[t] ? previous.Rows[s] : Rows[s], t, default);
-            }
+                builder.Start(s, Rows.Length);
+                for (var t = 0; t < Rows.Length; t++)
+                {
+                    builder.CopyFrom(t, held[t] ? previous.Rows[s] : Rows[s], t, default);
+                }
 
-            rows[s] = builder.Build();
-        }
+                rows[s] = builder.Build();
+            }
+        });
 
         return WithRows(Version, rows);
     }

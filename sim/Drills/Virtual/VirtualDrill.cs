@@ -11,9 +11,10 @@ namespace Msdn.Sim.Drills.Virtual;
 
 /// <summary>
 /// Runs a scenario in virtual time: one thread steps the world a millisecond at a time (probes from the
-/// timing wheel, then every event due in that millisecond), one seeded random source, and the only other
-/// thread computes route tables, published <see cref="SettingsSpec.ControllerComputeMs"/> of virtual time after they start. So the same scenario and
-/// seed give the same summary, byte for byte (bar the wall-clock seconds).
+/// timing wheel, then every event due in that millisecond) with one seeded random source (and a seeded
+/// stream per probe link, so that the once-a-second sweep of quiet links can run on every core); other
+/// threads compute route tables, published <see cref="SettingsSpec.ControllerComputeMs"/> of virtual time
+/// after they start. So the same scenario and seed give the same summary, byte for byte (bar the wall-clock seconds).
 /// </summary>
 public static class VirtualDrill
 {
@@ -23,7 +24,11 @@ public static class VirtualDrill
     /// <summary>How long after the writers stop the drill waits for the last bytes.</summary>
     public static readonly TimeSpan Drain = TimeSpan.FromSeconds(30);
 
-    public static DrillResults Run(Scenario scenario, TextWriter progress, CancellationToken cancellationToken)
+    public static DrillResults Run(Scenario scenario, TextWriter progress, CancellationToken cancellationToken) =>
+        Run(scenario, progress, Environment.ProcessorCount, cancellationToken);
+
+    /// <param name="sweepThreads">Threads the sweep of quiet links may use (the summary does not depend on it).</param>
+    internal static DrillResults Run(Scenario scenario, TextWriter progress, int sweepThreads, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(progress);
@@ -46,7 +51,7 @@ public static class VirtualDrill
 
         long now = -(long)WarmUp.TotalMicroseconds;
         var queue = new EventQueue();
-        var probing = new VirtualProbing(world, probeOptions, ids, random);
+        var probing = new VirtualProbing(world, probeOptions, ids, scenario.Seed, sweepThreads);
         var controller = new VirtualController(computer, routerOptions, ids, TimeSpan.FromMilliseconds(settings.ControllerComputeMs));
         var plane = new VirtualDataPlane(world, probing, queue, ids, relayOptions, () => now);
         var run = new DrillRun(scenario, generated, world, ids, probing, controller, plane, queue, () => now, random) { Progress = progress };

@@ -30,7 +30,14 @@ internal sealed class VirtualProbing
 {
     private readonly VirtualWorld _world;
     private readonly ProbeAgentOptions _options;
-    private readonly Random _random;
+    private readonly LinkStreams _streams;
+
+    /// <summary>The simulation thread's draws (the wheel, starts, flows), pointed at each link in turn.</summary>
+    private readonly LinkStreams.Cursor _serial;
+    private readonly ParallelOptions _sweepThreads;
+
+    /// <summary>Per row of links (by sending room): what a parallel sweep pass produced for the shared wheel and listeners, applied in row order after the pass.</summary>
+    private readonly Outbox[] _outboxes;
     private readonly RoomId[] _ids;
     private readonly int _n;
     private readonly PeerLink?[] _links;
@@ -53,13 +60,18 @@ internal sealed class VirtualProbing
     private long _sweptUntilMs = long.MinValue;
     private long _slotMs = long.MinValue / 2;
 
-    public VirtualProbing(VirtualWorld world, ProbeAgentOptions options, RoomId[] ids, Random random)
+    /// <param name="seed">Seeds every link's random stream.</param>
+    /// <param name="sweepThreads">Threads a sweep may use; the run is the same on any number (tests check).</param>
+    public VirtualProbing(VirtualWorld world, ProbeAgentOptions options, RoomId[] ids, int seed, int sweepThreads)
     {
         _world = world;
         _options = options;
         _ids = ids;
-        _random = random;
         _n = ids.Length;
+        _streams = new LinkStreams(_n * _n, seed);
+        _serial = _streams.NewCursor();
+        _sweepThreads = new ParallelOptions { MaxDegreeOfParallelism = sweepThreads };
+        _outboxes = Enumerable.Range(0, _n).Select(_ => new Outbox()).ToArray();
         _links = new PeerLink?[_n * _n];
         _nextSendMs = new long[_n * _n];
         _generation = new int[_n * _n];
@@ -116,7 +128,7 @@ internal sealed class VirtualProbing
             _links[l] = new PeerLink(_ids[b], NoEndpoint, _options);
             _requestsReceived[l] = 0; // a new session: the peer's count of our requests starts over
             _requestsReceived[(b * _n) + a] = 0; // and a restarted responder counts from zero
-            Schedule(l, nowMs + 1 + (long)(_options.BaseInterval.TotalMilliseconds * _random.NextDouble()), nowMs);
+            Schedule(l, nowMs + 1 + (long)(_options.BaseInterval.TotalMilliseconds * StreamOf(l).NextDouble()), nowMs, null);
         }
     }
 
@@ -143,8 +155,8 @@ internal sealed class VirtualProbing
             link.Active = active;
             if (active)
             {
-                Unsweep(l);
-                PullIn(l, nowMs);
+                Unsweep(l, null);
+                PullIn(l, nowMs, StreamOf(l), null);
             }
         }
     }
@@ -185,7 +197,7 @@ internal sealed class VirtualProbing
             }
             else if (!_swept[l] && _nextSendMs[l] == nowMs)
             {
-                Send(l, link, nowMs);
+                Send(l, link, nowMs, StreamOf(l), null);
             }
         }
 
@@ -226,28 +238,69 @@ internal sealed class VirtualProbing
         }
 
         _sweptUntilMs = untilMs;
-        for (var l = 0; l < _links.Length; l++)
+
+        // Two passes, each over rows of links on several threads: first every link a → b with a < b, then
+        // those with a > b. A probe moves the loss chains of both directions between its rooms, so the two
+        // links of a pair must not run at once, and within a pass no two links share a pair. Everything
+        // else a probe touches is its link's own (its random stream included); what it adds to the wheel
+        // or tells listeners waits in its row's outbox and is applied in row order: the same on any number of threads.
+        SweepPass(nowMs, untilMs, upper: true);
+        SweepPass(nowMs, untilMs, upper: false);
+    }
+
+    private void SweepPass(long nowMs, long untilMs, bool upper)
+    {
+        Parallel.For(0, _n, _sweepThreads, _streams.NewCursor, (a, _, random) =>
         {
-            if (_links[l] is not { } link)
+            int from = upper ? a + 1 : 0, to = upper ? _n : a;
+            for (var b = from; b < to; b++)
             {
-                continue;
+                SweepLink((a * _n) + b, nowMs, untilMs, random, _outboxes[a]);
             }
 
-            if (!_swept[l])
-            {
-                if (!IsQuiet(l, link))
-                {
-                    continue;
-                }
+            return random;
+        }, _ => { });
 
-                _swept[l] = true; // its send in the wheel is now stale
-                _values[l] = ValuesOf(link);
+        foreach (var outbox in _outboxes)
+        {
+            foreach (var (dueMs, l, generation, timeout) in outbox.Adds)
+            {
+                _wheel[dueMs & (_wheel.Length - 1)].Add((l, generation, timeout));
             }
 
-            while (_swept[l] && _nextSendMs[l] < untilMs)
+            foreach (var (a, b, up, atUs) in outbox.Changes)
             {
-                Send(l, link, Math.Max(nowMs, _nextSendMs[l]));
+                StateChanged?.Invoke(a, b, up, atUs);
             }
+
+            ProbesSent += outbox.Probes;
+            outbox.Clear();
+        }
+    }
+
+    /// <summary>Takes a quiet link into the sweep and runs its sends due before <paramref name="untilMs"/> (on a sweep thread).</summary>
+    private void SweepLink(int l, long nowMs, long untilMs, LinkStreams.Cursor random, Outbox outbox)
+    {
+        if (_links[l] is not { } link)
+        {
+            return;
+        }
+
+        if (!_swept[l])
+        {
+            if (!IsQuiet(l, link))
+            {
+                return;
+            }
+
+            _swept[l] = true; // its send in the wheel is now stale
+            _values[l] = ValuesOf(link);
+        }
+
+        random.Link = l;
+        while (_swept[l] && _nextSendMs[l] < untilMs)
+        {
+            Send(l, link, Math.Max(nowMs, _nextSendMs[l]), random, outbox);
         }
     }
 
@@ -256,43 +309,52 @@ internal sealed class VirtualProbing
         _timeoutsPending[l] == 0 && link.Health.State == LinkState.Up && !link.WantsFastProbing(_options.UnhealthyLoss);
 
     /// <summary>Hands a swept link back to the wheel (its next send included).</summary>
-    private void Unsweep(int l)
+    private void Unsweep(int l, Outbox? outbox)
     {
         if (_swept[l])
         {
             _swept[l] = false;
-            Add(_nextSendMs[l], l, timeout: false);
+            Add(_nextSendMs[l], l, timeout: false, outbox);
         }
     }
 
-    private void Send(int l, PeerLink link, long nowMs)
+    /// <summary>One probe of link l: <paramref name="random"/> is pointed at its stream; <paramref name="outbox"/> is null on the simulation thread (effects apply at once).</summary>
+    private void Send(int l, PeerLink link, long nowMs, Random random, Outbox? outbox)
     {
         int a = l / _n, b = l % _n;
         var sequence = link.NextSequence++;
         link.ProbesSent++;
-        ProbesSent++;
-        var nextMs = nowMs + Math.Max(1, (long)link.NextInterval(_options, _random).TotalMilliseconds);
+        if (outbox is null)
+        {
+            ProbesSent++;
+        }
+        else
+        {
+            outbox.Probes++;
+        }
+
+        var nextMs = nowMs + Math.Max(1, (long)link.NextInterval(_options, random).TotalMilliseconds);
         if (_swept[l])
         {
             _nextSendMs[l] = nextMs;
         }
         else
         {
-            Schedule(l, nextMs, nowMs);
+            Schedule(l, nextMs, nowMs, outbox);
         }
 
         var timeoutMs = (long)Math.Ceiling(link.Timeout(_options).TotalMilliseconds);
-        if (!_world.Alive[b] || _world.Drops(a, b))
+        if (!_world.Alive[b] || _world.Drops(a, b, random))
         {
-            Lose(l, nowMs + timeoutMs);
+            Lose(l, nowMs + timeoutMs, outbox);
             return;
         }
 
         var received = ++_requestsReceived[l];
-        var rtt = _world.Drops(b, a) ? double.PositiveInfinity : _world.OneWayMs(a, b, nowMs / 1000.0) + _world.OneWayMs(b, a, nowMs / 1000.0);
+        var rtt = _world.Drops(b, a, random) ? double.PositiveInfinity : _world.RoundTripMs(a, b, nowMs / 1000.0, random);
         if (rtt >= timeoutMs)
         {
-            Lose(l, nowMs + timeoutMs);
+            Lose(l, nowMs + timeoutMs, outbox);
             return;
         }
 
@@ -306,49 +368,61 @@ internal sealed class VirtualProbing
         switch (outcome)
         {
             case ProbeOutcome.WentUp:
-                StateChanged?.Invoke(a, b, true, nowMs * 1000);
+                Changed(a, b, true, nowMs * 1000, outbox);
                 break;
             case ProbeOutcome.Confirming:
-                PullIn(l, nowMs);
+                PullIn(l, nowMs, random, outbox);
                 break;
         }
     }
 
     /// <summary>A probe that will not be answered: its timeout goes in the wheel, and so does the link.</summary>
-    private void Lose(int l, long timeoutMs)
+    private void Lose(int l, long timeoutMs, Outbox? outbox)
     {
-        Unsweep(l);
+        Unsweep(l, outbox);
         _timeoutsPending[l]++;
-        Add(timeoutMs, l, timeout: true);
+        Add(timeoutMs, l, timeout: true, outbox);
     }
 
     private void TimedOut(int l, PeerLink link, long nowMs)
     {
         if (link.Lost())
         {
-            StateChanged?.Invoke(l / _n, l % _n, false, nowMs * 1000);
+            Changed(l / _n, l % _n, false, nowMs * 1000, null);
         }
 
-        PullIn(l, nowMs); // a lost probe moves the link to the fast interval at once
+        PullIn(l, nowMs, StreamOf(l), null); // a lost probe moves the link to the fast interval at once
     }
 
-    private void PullIn(int l, long nowMs)
+    private void Changed(int a, int b, bool up, long atUs, Outbox? outbox)
     {
-        var soon = nowMs + Math.Max(1, (long)PeerLink.PullInDelay(_options, _random).TotalMilliseconds);
+        if (outbox is null)
+        {
+            StateChanged?.Invoke(a, b, up, atUs);
+        }
+        else
+        {
+            outbox.Changes.Add((a, b, up, atUs));
+        }
+    }
+
+    private void PullIn(int l, long nowMs, Random random, Outbox? outbox)
+    {
+        var soon = nowMs + Math.Max(1, (long)PeerLink.PullInDelay(_options, random).TotalMilliseconds);
         if (_nextSendMs[l] > soon)
         {
-            Schedule(l, soon, nowMs);
+            Schedule(l, soon, nowMs, outbox);
         }
     }
 
-    private void Schedule(int l, long dueMs, long nowMs)
+    private void Schedule(int l, long dueMs, long nowMs, Outbox? outbox)
     {
         dueMs = Math.Max(dueMs, nowMs + 1);
         _nextSendMs[l] = dueMs;
-        Add(dueMs, l, timeout: false);
+        Add(dueMs, l, timeout: false, outbox);
     }
 
-    private void Add(long dueMs, int l, bool timeout)
+    private void Add(long dueMs, int l, bool timeout, Outbox? outbox)
     {
         if (dueMs - _slotMs >= _wheel.Length)
         {
@@ -356,6 +430,37 @@ internal sealed class VirtualProbing
             throw new InvalidOperationException($"A probe event {dueMs - _slotMs} ms ahead does not fit the {_wheel.Length} ms wheel.");
         }
 
-        _wheel[dueMs & (_wheel.Length - 1)].Add((l, _generation[l], timeout));
+        if (outbox is null)
+        {
+            _wheel[dueMs & (_wheel.Length - 1)].Add((l, _generation[l], timeout));
+        }
+        else
+        {
+            outbox.Adds.Add((dueMs, l, _generation[l], timeout));
+        }
+    }
+
+    /// <summary>The simulation thread's random source, pointed at link l's stream.</summary>
+    private LinkStreams.Cursor StreamOf(int l)
+    {
+        _serial.Link = l;
+        return _serial;
+    }
+
+    /// <summary>What one row's links did in a sweep pass that touches shared state, in the order they did it.</summary>
+    private sealed class Outbox
+    {
+        public List<(long DueMs, int Link, int Generation, bool Timeout)> Adds { get; } = [];
+
+        public List<(int A, int B, bool Up, long AtUs)> Changes { get; } = [];
+
+        public long Probes { get; set; }
+
+        public void Clear()
+        {
+            Adds.Clear();
+            Changes.Clear();
+            Probes = 0;
+        }
     }
 }

@@ -6,7 +6,7 @@ namespace Msdn.Sim.Drills.Virtual;
 /// The truth the virtual engine's components measure and suffer: every directed link's delay (the
 /// world's RTT, slow degradation, a fault's extra delay, random jitter) and loss (background bursty
 /// loss, a fault's loss, a cut), which relays are alive or draining, and whether the controller is
-/// reachable. All chance comes from the drill's one seeded random source. Links live in one array of
+/// reachable. All chance comes from the drill's seeded random source, or for probes from their link's seeded stream (<see cref="LinkStreams"/>). Links live in one array of
 /// structs: probing reads a quarter of a million of them a second, and scattered objects cost a cache miss each.
 /// </summary>
 internal sealed class VirtualWorld
@@ -70,18 +70,37 @@ internal sealed class VirtualWorld
     /// <summary>One crossing from a to b: half the RTT, the fault's extra delay, and exponential jitter.</summary>
     public double OneWayMs(int a, int b) => OneWayMs(a, b, Seconds);
 
-    /// <summary>One crossing from a to b at <paramref name="atSeconds"/> (probing runs healthy links' probes ahead of the clock).</summary>
+    /// <summary>One crossing from a to b at <paramref name="atSeconds"/>.</summary>
     public double OneWayMs(int a, int b, double atSeconds)
     {
-        ref var link = ref _links[(a * Rooms) + b];
-        var delay = ((link.BaseRtt + (link.DegradePerSecond * Math.Max(0, atSeconds))) / 2) + link.ExtraOneWay;
+        var delay = DelayMs(a, b, atSeconds);
         return _jitterMs > 0 ? delay - (_jitterMs / 2 * Math.Log(1 - _random.NextDouble())) : delay;
+    }
+
+    /// <summary>
+    /// A probe's round trip a → b → a at <paramref name="atSeconds"/> (probing runs healthy links' probes
+    /// ahead of the clock), drawing from <paramref name="random"/>: both crossings' delays and jitters. The
+    /// two exponential jitters are drawn as one (−θ·ln(u₁·u₂) is the sum of two −θ·ln u): one logarithm per probe, not two.
+    /// </summary>
+    public double RoundTripMs(int a, int b, double atSeconds, Random random)
+    {
+        var delay = DelayMs(a, b, atSeconds) + DelayMs(b, a, atSeconds);
+        return _jitterMs > 0 ? delay - (_jitterMs / 2 * Math.Log((1 - random.NextDouble()) * (1 - random.NextDouble()))) : delay;
+    }
+
+    private double DelayMs(int a, int b, double atSeconds)
+    {
+        ref var link = ref _links[(a * Rooms) + b];
+        return ((link.BaseRtt + (link.DegradePerSecond * Math.Max(0, atSeconds))) / 2) + link.ExtraOneWay;
     }
 
     public bool IsCut(int a, int b) => _links[(a * Rooms) + b].Cut;
 
     /// <summary>Whether one packet from a to b is lost now (a cut, the fault's loss, the background's), moving the loss chains on.</summary>
-    public bool Drops(int a, int b)
+    public bool Drops(int a, int b) => Drops(a, b, _random);
+
+    /// <summary><see cref="Drops(int, int)"/> drawing from <paramref name="random"/> (a probe link's own stream: the two links between a and b are never probed at once).</summary>
+    public bool Drops(int a, int b, Random random)
     {
         ref var link = ref _links[(a * Rooms) + b];
         if (link.Cut)
@@ -91,12 +110,12 @@ internal sealed class VirtualWorld
 
         if (link.FaultLeave > 0)
         {
-            link.FaultBad = GilbertElliott.Step(link.FaultBad, link.FaultEnter, link.FaultLeave, _random.NextDouble());
+            link.FaultBad = GilbertElliott.Step(link.FaultBad, link.FaultEnter, link.FaultLeave, random.NextDouble());
         }
 
         if (_backgroundEnter > 0)
         {
-            link.BackgroundBad = GilbertElliott.Step(link.BackgroundBad, _backgroundEnter, _backgroundLeave, _random.NextDouble());
+            link.BackgroundBad = GilbertElliott.Step(link.BackgroundBad, _backgroundEnter, _backgroundLeave, random.NextDouble());
         }
 
         return link.FaultBad || link.BackgroundBad;

@@ -1,6 +1,7 @@
 using Msdn.Graph.Costs;
 using Msdn.Graph.Routing;
 using Msdn.Graph.Tables;
+using Msdn.Graph.Tests.Support;
 using Msdn.Graph.Topology;
 
 namespace Msdn.Graph.Tests.Tables;
@@ -50,5 +51,25 @@ public sealed class UnchangedRoutesTests
         }
 
         Assert.True(RouteTableDiff.Between(first, next).Changes.Length > changes.Length); // without it, every drifted cost is a change
+    }
+
+    [Theory]
+    [InlineData(60, 7)]
+    [InlineData(45, 11)]
+    public void Rows_kept_on_several_threads_equal_rows_kept_on_one(int rooms, int seed)
+    {
+        var world = new RandomWorld(rooms, seed, 0.7, 0.05);
+        var computer = new RouteComputer(new CostModel(new CostModelOptions()), new HysteresisOptions());
+        var first = computer.Compute(world.Build());
+        var next = computer.Compute(world.Build(new WorldChange(seed, 6, 0.2, 0.05).Apply), first);
+        Assert.False(next.SamePathsAs(first));
+        var alone = next.KeepingUnchangedRoutesOf(first);
+        var shared = next.KeepingUnchangedRoutesOf(first, parallelism: 3);
+        Assert.True(alone.SameRoutesAs(shared));
+        Assert.True(shared.SamePathsAs(next));
+        for (var s = 0; s < rooms; s++)
+        {
+            Assert.Equal(ReferenceEquals(alone.Rows[s], first.Rows[s]), ReferenceEquals(shared.Rows[s], first.Rows[s])); // rows that all held are shared, not copied
+        }
     }
 }

@@ -114,6 +114,33 @@ public sealed class RouteBookTests
         Assert.True(book.NeedsRecompute(_clock.GetUtcNow()));
     }
 
+    [Fact]
+    public void Peers_listed_in_any_order_give_the_same_table()
+    {
+        // Reports usually list peers in the rooms' order (the lookup tries the next room first); shuffled,
+        // with a peer that is no room and the reporter itself among them, the links must land the same.
+        var rooms = new[] { "a", "b", "c", "d", "e", "f" };
+        double Rtt(string from, string to) => (from, to) is ("a", "b") or ("b", "a") ? 60 : 10 + (3 * Math.Abs(from[0] - to[0]));
+        RouteBook Book(Func<string, IEnumerable<string>> order)
+        {
+            var book = new RouteBook(new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()), _options);
+            foreach (var room in rooms)
+            {
+                var links = order(room).Select(peer => new LinkEstimate { Peer = peer, RttMs = peer == "zz" || peer == room ? 1 : Rtt(room, peer), Up = true }).ToList();
+                book.Accept(new RoomRecord { Room = room, LastReportAt = _clock.GetUtcNow(), Latest = new RoomReport { RelayEndpoint = "127.0.0.1:7500", Links = links } });
+            }
+
+            book.Recompute(_clock.GetUtcNow());
+            return book;
+        }
+
+        var ordered = Book(room => rooms.Where(peer => peer != room));
+        var shuffled = Book(room => new[] { "zz", room }.Concat(rooms.Where(peer => peer != room).OrderBy(peer => (peer[0] * 31 % 11) - room[0])));
+        Assert.Equal(30, ordered.Table.Routes().Count());
+        Assert.Contains(ordered.Table.Routes(), r => r.Primary.Length > 2); // some pair takes a detour: the costs matter
+        Assert.True(ordered.Table.SameRoutesAs(shuffled.Table));
+    }
+
     private void Report(string room, params (string Peer, double Rtt, bool Up)[] links) =>
         _book.Accept(new RoomRecord
         {

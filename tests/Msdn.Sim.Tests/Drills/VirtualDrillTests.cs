@@ -43,6 +43,14 @@ public sealed class VirtualDrillTests
     }
 
     [Fact]
+    public void The_summary_does_not_depend_on_how_many_threads_sweep_the_quiet_links()
+    {
+        var scenario = Small(13);
+        string Summary(int threads) => JsonSerializer.Serialize(DrillSummary.From(VirtualDrill.Run(scenario, TextWriter.Null, threads, CancellationToken.None) with { WallSeconds = 0 }), Json);
+        Assert.Equal(Summary(1), Summary(4));
+    }
+
+    [Fact]
     public void A_drill_fills_every_summary_field_and_fails_flows_over()
     {
         var results = VirtualDrill.Run(Small(5), TextWriter.Null, CancellationToken.None);
