@@ -11,7 +11,7 @@ internal sealed class RouteRowBuilder
     public void Start(int source, int targetCount)
     {
         _source = source;
-        _slots = new RouteSlot[targetCount];
+        _slots = GC.AllocateUninitializedArray<RouteSlot>(targetCount);
         Array.Fill(_slots, RouteSlot.None);
         _hopCount = 0;
     }
