@@ -42,17 +42,21 @@ internal sealed class DenseGraph
         }
     }
 
-    public static DenseGraph From(TopologySnapshot topology, CostModel costs)
+    /// <param name="parallelism">Threads it may use: a snapshot holds each link once, so every link writes its own two cells.</param>
+    public static DenseGraph From(TopologySnapshot topology, CostModel costs, int parallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(topology);
         ArgumentNullException.ThrowIfNull(costs);
         var graph = new DenseGraph(topology.RoomCount);
         var indices = topology.LinkIndices;
         var qualities = topology.Qualities;
-        for (var i = 0; i < indices.Length; i++)
+        Workers.ForRanges(indices.Length, parallelism, (_, from, to) =>
         {
-            graph[indices[i].From, indices[i].To] = costs.Cost(qualities[i]);
-        }
+            for (var i = from; i < to; i++)
+            {
+                graph[indices[i].From, indices[i].To] = costs.Cost(qualities[i]);
+            }
+        });
 
         return graph;
     }

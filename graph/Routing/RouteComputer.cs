@@ -47,7 +47,7 @@ public sealed class RouteComputer
     public RouteTable Compute(TopologySnapshot topology, RouteTable? previous = null)
     {
         ArgumentNullException.ThrowIfNull(topology);
-        var graph = DenseGraph.From(topology, _costs);
+        var graph = DenseGraph.From(topology, _costs, Parallelism);
         return Compute(topology, graph, ShortestPaths.Compute(graph, Parallelism), previous);
     }
 
@@ -57,17 +57,19 @@ public sealed class RouteComputer
         var incumbent = previous is null ? null : RouteTableRemap.To(previous, topology.Rooms);
         var n = graph.Count;
         var builders = new RouteRowBuilder[n];
-        for (var s = 0; s < n; s++)
-        {
-            builders[s] = new RouteRowBuilder();
-            builders[s].Start(s, n);
-        }
+        var rows = new RouteRow[n];
 
         // Each worker owns a contiguous range of sources (their row builders) and its own router.
         var searches = new long[Parallelism];
         var irregulars = new HashSet<int>?[Parallelism];
         Workers.ForRanges(n, Parallelism, (worker, from, to) =>
         {
+            for (var s = from; s < to; s++)
+            {
+                builders[s] = new RouteRowBuilder();
+                builders[s].Start(s, n);
+            }
+
             var router = new PairRouter(graph, paths, _hysteresis);
             var mine = irregular is null ? null : new HashSet<int>();
 
@@ -98,6 +100,11 @@ public sealed class RouteComputer
                 }
             }
 
+            for (var s = from; s < to; s++)
+            {
+                rows[s] = builders[s].Build();
+            }
+
             searches[worker] = router.BackupSearches;
             irregulars[worker] = mine;
         });
@@ -111,6 +118,6 @@ public sealed class RouteComputer
         }
 
         LastBackupSearches = searches.Sum();
-        return new RouteTable((previous?.Version ?? 0) + 1, topology.Rooms, builders.Select(b => b.Build()).ToArray());
+        return new RouteTable((previous?.Version ?? 0) + 1, topology.Rooms, rows);
     }
 }
