@@ -50,7 +50,7 @@ internal sealed class DenseGraph
         var graph = new DenseGraph(topology.RoomCount);
         var indices = topology.LinkIndices;
         var qualities = topology.Qualities;
-        Workers.ForRanges(indices.Length, parallelism, (_, from, to) =>
+        Workers.ForRanges(indices.Length, parallelism, (from, to) =>
         {
             for (var i = from; i < to; i++)
             {

@@ -22,31 +22,36 @@ internal static class FloydWarshall
         for (var kb = 0; kb < blocks; kb++)
         {
             Relax(dist, n, stride, kb, kb, kb);
-            for (var b = 0; b < blocks; b++)
-            {
-                if (b != kb)
-                {
-                    Relax(dist, n, stride, kb, b, kb);
-                    Relax(dist, n, stride, b, kb, kb);
-                }
-            }
 
-            // The rest of round kb reads only the blocks above and writes each block row apart: rows split among threads.
-            Workers.ForRanges(blocks, parallelism, (_, from, to) =>
+            // Round kb's row and column of tiles each read only the diagonal tile and themselves.
+            Workers.ForRanges(2 * blocks, parallelism, (from, to) =>
             {
-                for (var ib = from; ib < to; ib++)
+                for (var item = from; item < to; item++)
                 {
-                    if (ib == kb)
+                    var b = item / 2;
+                    if (b != kb)
                     {
-                        continue;
-                    }
-
-                    for (var jb = 0; jb < blocks; jb++)
-                    {
-                        if (jb != kb)
+                        if (item % 2 == 0)
                         {
-                            MinPlus(dist, n, stride, ib, jb, kb);
+                            Relax(dist, n, stride, kb, b, kb);
                         }
+                        else
+                        {
+                            Relax(dist, n, stride, b, kb, kb);
+                        }
+                    }
+                }
+            });
+
+            // The rest of round kb reads only the tiles finished above and writes each tile apart: tiles split among threads.
+            Workers.ForRanges(blocks * blocks, parallelism, (from, to) =>
+            {
+                for (var tile = from; tile < to; tile++)
+                {
+                    int ib = tile / blocks, jb = tile % blocks;
+                    if (ib != kb && jb != kb)
+                    {
+                        MinPlus(dist, n, stride, ib, jb, kb);
                     }
                 }
             });

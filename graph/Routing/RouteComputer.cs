@@ -59,10 +59,9 @@ public sealed class RouteComputer
         var builders = new RouteRowBuilder[n];
         var rows = new RouteRow[n];
 
-        // Each worker owns a contiguous range of sources (their row builders) and its own router.
-        var searches = new long[Parallelism];
-        var irregulars = new HashSet<int>?[Parallelism];
-        Workers.ForRanges(n, Parallelism, (worker, from, to) =>
+        // Each range of sources (a whole number of tiles) has its row builders and its own router.
+        long searches = 0;
+        Workers.ForRanges(n, Parallelism, (from, to) =>
         {
             for (var s = from; s < to; s++)
             {
@@ -105,19 +104,17 @@ public sealed class RouteComputer
                 rows[s] = builders[s].Build();
             }
 
-            searches[worker] = router.BackupSearches;
-            irregulars[worker] = mine;
-        });
-
-        foreach (var set in irregulars)
-        {
-            if (set is not null)
+            Interlocked.Add(ref searches, router.BackupSearches);
+            if (mine is not null)
             {
-                irregular?.UnionWith(set);
+                lock (irregular!)
+                {
+                    irregular.UnionWith(mine);
+                }
             }
-        }
+        }, grain: Tile);
 
-        LastBackupSearches = searches.Sum();
+        LastBackupSearches = searches;
         return new RouteTable((previous?.Version ?? 0) + 1, topology.Rooms, rows);
     }
 }

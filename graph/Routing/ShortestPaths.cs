@@ -69,7 +69,7 @@ internal sealed partial class ShortestPaths
         FloydWarshall.Run(toTarget, n, stride, parallelism);
         // Every row of the first-hop arrays is written whole by its target's sweep: not zeroed first (4 MB a table at 500 rooms).
         var paths = new ShortestPaths(n, stride, toTarget, GC.AllocateUninitializedArray<int>(toTarget.Length), GC.AllocateUninitializedArray<int>(toTarget.Length), GC.AllocateUninitializedArray<float>(toTarget.Length));
-        Workers.ForRanges(n / 2, parallelism, (_, from, to) =>
+        Workers.ForRanges(n / 2, parallelism, (from, to) =>
         {
             for (var pair = from; pair < to; pair++)
             {

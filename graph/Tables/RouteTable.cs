@@ -129,7 +129,7 @@ public sealed class RouteTable
         }
 
         var rows = new RouteRow[Rows.Length];
-        Workers.ForRanges(Rows.Length, parallelism, (_, from, to) =>
+        Workers.ForRanges(Rows.Length, parallelism, (from, to) =>
         {
             var builder = new RouteRowBuilder();
             var held = new bool[Rows.Length];
