@@ -13,10 +13,12 @@ internal sealed class PairRouter
     private readonly ShortestPaths _paths;
     private readonly HysteresisOptions _hysteresis;
     private readonly BackupFinder _backups;
-    private readonly List<int> _best = [];
-    private readonly List<int> _primary = [];
+
+    // Whole paths (source to target) in buffers of one room each: a simple path visits every room at most once.
+    private readonly int[] _best;
     private readonly List<int> _backup = [];
-    private readonly List<int> _incumbentBackup = [];
+    private int[] _incumbent;
+    private int[] _incumbentBackup;
 
     public PairRouter(DenseGraph graph, ShortestPaths paths, HysteresisOptions hysteresis)
     {
@@ -24,6 +26,9 @@ internal sealed class PairRouter
         _paths = paths;
         _hysteresis = hysteresis;
         _backups = new BackupFinder(graph, paths);
+        _best = new int[graph.Count];
+        _incumbent = new int[graph.Count];
+        _incumbentBackup = new int[graph.Count];
     }
 
     public long BackupSearches => _backups.Searches;
@@ -43,116 +48,112 @@ internal sealed class PairRouter
     public void Route(int s, int t, RouteRow? previous, int candidate, RouteRowBuilder builder)
     {
         LastWasIrregular = false;
-        if (!_paths.TryGetPath(s, t, _best))
+        var length = _paths.GetPath(s, t, _best);
+        if (length == 0)
         {
             builder.Clear(t);
             return;
         }
 
         // The all-pairs distance is this path's cost (summed in another order, equal within float rounding).
-        var bestCost = _paths.DistanceAt(s, t);
-        var primary = _best;
-        var cost = bestCost;
-        if (previous is not null && previous.Slots[t].HasRoute && !SameIntermediates(previous.PrimaryIntermediates(t), _best))
+        ReadOnlySpan<int> best = _best.AsSpan(0, length);
+        var primary = best;
+        var cost = _paths.DistanceAt(s, t);
+        var incumbentHeld = false;
+        if (previous is not null && previous.Slots[t].HasRoute)
         {
-            _primary.Clear();
-            _primary.Add(s);
-            _primary.AddRange(previous.PrimaryIntermediates(t));
-            _primary.Add(t);
-            var incumbentCost = PathCost(_primary);
-            if (!Hysteresis.ShouldSwitch(incumbentCost, bestCost, _hysteresis))
+            var middle = previous.PrimaryIntermediates(t);
+            incumbentHeld = middle.SequenceEqual(best[1..^1]);
+            if (!incumbentHeld)
             {
-                primary = _primary;
-                cost = incumbentCost;
-                candidate = BackupFinder.ScanFirstHop;
-                LastWasIrregular = true;
+                var incumbent = Whole(ref _incumbent, s, middle, t);
+                var incumbentCost = PathCost(incumbent);
+                if (!Hysteresis.ShouldSwitch(incumbentCost, cost, _hysteresis))
+                {
+                    primary = incumbent;
+                    cost = incumbentCost;
+                    candidate = BackupFinder.ScanFirstHop;
+                    incumbentHeld = true;
+                    LastWasIrregular = true;
+                }
             }
         }
 
-        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(primary);
-        var hasBackup = _backups.TryFind(span, candidate, _backup, out var backupCost);
+        var hasBackup = _backups.TryFind(primary, candidate, _backup, out var backupCost);
         LastWasIrregular |= hasBackup && !_backups.LastWasContinuation;
-        var backup = _backup;
-        if (hasBackup && KeepsIncumbentBackup(s, t, previous, primary, backupCost, out var keptCost))
+        ReadOnlySpan<int> backup = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_backup);
+        if (hasBackup && incumbentHeld && KeepsIncumbentBackup(t, previous!, primary, backup, backupCost, out var kept, out var keptCost))
         {
-            backup = _incumbentBackup;
+            backup = kept;
             backupCost = keptCost;
             LastWasIrregular = true;
         }
 
-        var backupSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(backup);
-        builder.Set(t, span[1..^1], cost, hasBackup, hasBackup ? backupSpan[1..^1] : default, backupCost);
+        builder.Set(t, primary[1..^1], cost, hasBackup, hasBackup ? backup[1..^1] : default, backupCost);
     }
 
     /// <summary>
-    /// Hysteresis for backups too: while the primary stays, its incumbent backup stays unless it broke,
-    /// stopped being room-disjoint, or the best backup now beats it by the margin. Without this, backups
-    /// of hundreds of thousands of pairs flip on every wiggle of their costs, and every flip is a new
-    /// table version for every relay.
+    /// Hysteresis for backups too: while the primary stays (<paramref name="primary"/> is the incumbent's),
+    /// its incumbent backup stays unless it broke, stopped being room-disjoint, or the best backup now
+    /// beats it by the margin. Without this, backups of hundreds of thousands of pairs flip on every wiggle
+    /// of their costs, and every flip is a new table version for every relay.
     /// </summary>
-    private bool KeepsIncumbentBackup(int s, int t, RouteRow? previous, List<int> primary, float bestBackupCost, out float incumbentCost)
+    private bool KeepsIncumbentBackup(int t, RouteRow previous, ReadOnlySpan<int> primary, ReadOnlySpan<int> best, float bestBackupCost, out ReadOnlySpan<int> kept, out float incumbentCost)
     {
+        kept = default;
         incumbentCost = float.PositiveInfinity;
-        if (previous is null || !previous.Slots[t].HasRoute || !previous.Slots[t].HasBackup || !SameIntermediates(previous.PrimaryIntermediates(t), primary))
+        if (!previous.Slots[t].HasBackup)
         {
             return false;
         }
 
         var intermediates = previous.BackupIntermediates(t);
-        if (SameIntermediates(intermediates, _backup))
+        if (intermediates.SequenceEqual(best[1..^1]))
         {
             return false; // the best backup is the incumbent anyway
         }
 
-        _incumbentBackup.Clear();
-        _incumbentBackup.Add(s);
         foreach (var room in intermediates)
         {
-            if (primary.IndexOf(room) >= 0)
+            if (primary.Contains(room))
             {
                 return false; // not room-disjoint from the primary
             }
-
-            _incumbentBackup.Add(room);
         }
 
-        _incumbentBackup.Add(t);
-        if (_incumbentBackup.Count == 2 && primary.Count == 2)
+        if (intermediates.IsEmpty && primary.Length == 2)
         {
             return false; // the direct link cannot back itself up
         }
 
-        incumbentCost = PathCost(_incumbentBackup);
+        kept = Whole(ref _incumbentBackup, primary[0], intermediates, t);
+        incumbentCost = PathCost(kept);
         return float.IsFinite(incumbentCost) && !Hysteresis.ShouldSwitch(incumbentCost, bestBackupCost, _hysteresis);
     }
 
+    /// <summary>s, then an incumbent path's intermediates, then t, in <paramref name="buffer"/> (grown if a table held a path longer than a simple one can be).</summary>
+    private static ReadOnlySpan<int> Whole(ref int[] buffer, int s, ReadOnlySpan<int> intermediates, int t)
+    {
+        if (buffer.Length < intermediates.Length + 2)
+        {
+            buffer = new int[intermediates.Length + 2];
+        }
+
+        buffer[0] = s;
+        intermediates.CopyTo(buffer.AsSpan(1));
+        buffer[intermediates.Length + 1] = t;
+        return buffer.AsSpan(0, intermediates.Length + 2);
+    }
+
     /// <summary>The path's cost on the current graph, +infinity when any of its links is gone.</summary>
-    public float PathCost(List<int> path)
+    public float PathCost(ReadOnlySpan<int> path)
     {
         var cost = 0f;
-        for (var i = 0; i < path.Count - 1; i++)
+        for (var i = 0; i < path.Length - 1; i++)
         {
             cost += _graph[path[i], path[i + 1]];
         }
 
         return cost;
-    }
-
-    private static bool SameIntermediates(ReadOnlySpan<int> intermediates, List<int> path)
-    {
-        if (intermediates.Length != path.Count - 2)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < intermediates.Length; i++)
-        {
-            if (intermediates[i] != path[i + 1])
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }

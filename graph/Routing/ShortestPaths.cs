@@ -140,24 +140,23 @@ internal sealed partial class ShortestPaths
         NextHop[rowT + t] = t;
     }
 
-    /// <summary>Copies the least-cost path from → to (both ends included) into <paramref name="path"/>; false when unreachable.</summary>
-    public bool TryGetPath(int from, int to, List<int> path)
+    /// <summary>Writes the least-cost path from → to (both ends included) into <paramref name="path"/> (room for every room) and returns its length; 0 when unreachable.</summary>
+    public int GetPath(int from, int to, Span<int> path)
     {
-        path.Clear();
         if (NextHopAt(from, to) < 0)
         {
-            return false;
+            return 0;
         }
 
-        path.Add(from);
-        var at = from;
-        while (at != to)
+        path[0] = from;
+        var length = 1;
+        for (var at = from; at != to; length++)
         {
             at = NextHopAt(at, to);
-            path.Add(at);
+            path[length] = at;
         }
 
-        return true;
+        return length;
     }
 
     /// <summary>
