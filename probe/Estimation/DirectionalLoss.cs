@@ -35,14 +35,16 @@ public sealed class DirectionalLoss(int window = 50)
 
         _last = (sequence, requestsReceived);
         var entry = ((uint)sequence, requestsReceived);
+        // Wrapped by compare, not %: this runs for every answered probe of every link (an integer division each).
         if (_count < _replies.Length)
         {
-            _replies[(_first + _count++) % _replies.Length] = entry;
+            var at = _first + _count++;
+            _replies[at < _replies.Length ? at : at - _replies.Length] = entry;
         }
         else
         {
             _replies[_first] = entry; // the oldest leaves, the newest takes its place
-            _first = (_first + 1) % _replies.Length;
+            _first = _first + 1 == _replies.Length ? 0 : _first + 1;
         }
 
         var (firstSeq, firstCount) = _replies[_first];
