@@ -128,33 +128,30 @@ public sealed class RouteTable
             return this;
         }
 
+        // A pair whose paths held differs from the previous entry in its costs alone: its slot keeps the new
+        // row's hops (the same rooms) with the old costs, so a row that moved shares the new row's hop buffer.
         var rows = new RouteRow[Rows.Length];
         Workers.ForRanges(Rows.Length, parallelism, (from, to) =>
         {
-            var builder = new RouteRowBuilder();
-            var held = new bool[Rows.Length];
             for (var s = from; s < to; s++)
             {
+                RouteSlot[]? slots = null;
                 var allHeld = true;
                 for (var t = 0; t < Rows.Length; t++)
                 {
-                    held[t] = Rows[s].SamePaths(t, previous.Rows[s], t);
-                    allHeld &= held[t];
+                    if (!Rows[s].SamePaths(t, previous.Rows[s], t))
+                    {
+                        allHeld = false;
+                    }
+                    else if (Rows[s].Slots[t].HasRoute)
+                    {
+                        slots ??= (RouteSlot[])Rows[s].Slots.Clone();
+                        slots[t].Cost = previous.Rows[s].Slots[t].Cost;
+                        slots[t].BackupCost = previous.Rows[s].Slots[t].BackupCost;
+                    }
                 }
 
-                if (allHeld)
-                {
-                    rows[s] = previous.Rows[s];
-                    continue;
-                }
-
-                builder.Start(s, Rows.Length);
-                for (var t = 0; t < Rows.Length; t++)
-                {
-                    builder.CopyFrom(t, held[t] ? previous.Rows[s] : Rows[s], t, default);
-                }
-
-                rows[s] = builder.Build();
+                rows[s] = allHeld ? previous.Rows[s] : new RouteRow(s, slots ?? Rows[s].Slots, Rows[s].Hops);
             }
         });
 
