@@ -21,7 +21,9 @@ internal sealed partial class BackupFinder
     private readonly int[] _onPrimaryStamp;
     private readonly int[] _nextOnPrimary;
     private readonly float[] _blocked;
-    private readonly List<int> _primaryRooms = [];
+    /// <summary>The source and every intermediate room of the primary being backed up (the first <see cref="_primaryRoomCount"/>).</summary>
+    private readonly int[] _primaryRooms;
+    private int _primaryRoomCount;
 
     /// <summary>0, 1, …, width-1: the room index of each lane in the first vector of a row.</summary>
     private static readonly Vector<int> _laneIndices = CreateLaneIndices();
@@ -42,6 +44,7 @@ internal sealed partial class BackupFinder
         _paths = paths;
         var n = graph.Count;
         _onPrimaryStamp = new int[n];
+        _primaryRooms = new int[n];
         _nextOnPrimary = new int[n];
         _blocked = new float[graph.Stride];
         _g = new float[graph.Stride];
@@ -117,10 +120,10 @@ internal sealed partial class BackupFinder
         }
 
         // The source and every intermediate room are off limits for a room-disjoint backup.
-        _primaryRooms.Clear();
+        _primaryRoomCount = primary.Length - 1;
         for (var i = 0; i < primary.Length - 1; i++)
         {
-            _primaryRooms.Add(primary[i]);
+            _primaryRooms[i] = primary[i];
             _onPrimaryStamp[primary[i]] = _pairStamp;
             _nextOnPrimary[primary[i]] = primary[i + 1];
         }
@@ -321,7 +324,7 @@ internal sealed partial class BackupFinder
 
     private void BlockPrimaryRooms(float value)
     {
-        foreach (var room in _primaryRooms)
+        foreach (var room in _primaryRooms.AsSpan(0, _primaryRoomCount))
         {
             _blocked[room] = value;
         }

@@ -63,7 +63,7 @@ internal sealed class PairRouter
         if (previous is not null && previous.Slots[t].HasRoute)
         {
             var middle = previous.PrimaryIntermediates(t);
-            incumbentHeld = middle.SequenceEqual(best[1..^1]);
+            incumbentHeld = Same(middle, best[1..^1]);
             if (!incumbentHeld)
             {
                 var incumbent = Whole(ref _incumbent, s, middle, t);
@@ -108,7 +108,7 @@ internal sealed class PairRouter
         }
 
         var intermediates = previous.BackupIntermediates(t);
-        if (intermediates.SequenceEqual(best[1..^1]))
+        if (Same(intermediates, best[1..^1]))
         {
             return false; // the best backup is the incumbent anyway
         }
@@ -129,6 +129,25 @@ internal sealed class PairRouter
         kept = Whole(ref _incumbentBackup, primary[0], intermediates, t);
         incumbentCost = PathCost(kept);
         return float.IsFinite(incumbentCost) && !Hysteresis.ShouldSwitch(incumbentCost, bestBackupCost, _hysteresis);
+    }
+
+    /// <summary>Whether two paths' rooms are the same: a loop, not the block compare, for the room or two most paths have between their ends.</summary>
+    private static bool Same(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
+    {
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (a[i] != b[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>s, then an incumbent path's intermediates, then t, in <paramref name="buffer"/> (grown if a table held a path longer than a simple one can be).</summary>
