@@ -168,6 +168,11 @@ public sealed class RouteTable
 
         for (var s = 0; s < Rows.Length; s++)
         {
+            if (ReferenceEquals(Rows[s], other.Rows[s]))
+            {
+                continue; // a row a newer version took over whole (most of them: versions move few pairs)
+            }
+
             for (var t = 0; t < Rows.Length; t++)
             {
                 if (!same(Rows[s], other.Rows[s], t))

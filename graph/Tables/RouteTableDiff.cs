@@ -34,6 +34,11 @@ public sealed class RouteTableDiff
         var changes = ImmutableArray.CreateBuilder<RouteChange>();
         for (var s = 0; s < newer.Rooms.Length; s++)
         {
+            if (ReferenceEquals(newer.Rows[s], old.Rows[s]))
+            {
+                continue; // the newer version took this row over whole: nothing in it changed
+            }
+
             for (var t = 0; t < newer.Rooms.Length; t++)
             {
                 if (s != t && !newer.Rows[s].SameRoute(t, old.Rows[s], t, default))
