@@ -31,7 +31,7 @@ public sealed class TiledRowsPropertyTests
         var (world, change) = input;
         var before = new RouteComputer(Costs, Margins).Compute(world.Build());
         var after = world.Build(change.Apply);
-        var expected = SourceBySource(after, before);
+        var expected = ScalarRouting.SourceBySource(after, Costs, Margins, before, sweptCandidates: true);
         foreach (var threads in new[] { 1, 3 })
         {
             var tiled = new RouteComputer(Costs, Margins, threads).Compute(after, before);
@@ -43,31 +43,5 @@ public sealed class TiledRowsPropertyTests
         }
 
         return true;
-    }
-
-    private static RouteRow[] SourceBySource(Msdn.Graph.Topology.TopologySnapshot topology, RouteTable previous)
-    {
-        var graph = DenseGraph.From(topology, Costs);
-        var paths = ShortestPaths.Compute(graph);
-        var incumbent = RouteTableRemap.To(previous, topology.Rooms);
-        var router = new PairRouter(graph, paths, Margins);
-        var builder = new RouteRowBuilder();
-        var rows = new RouteRow[graph.Count];
-        for (var s = 0; s < graph.Count; s++)
-        {
-            builder.Start(s, graph.Count);
-            for (var t = 0; t < graph.Count; t++)
-            {
-                if (s != t)
-                {
-                    var candidate = paths.AlternateHopAt(s, t);
-                    router.Route(s, t, incumbent.Rows[s], candidate < 0 ? BackupFinder.NoFirstHop : candidate, builder);
-                }
-            }
-
-            rows[s] = builder.Build();
-        }
-
-        return rows;
     }
 }
