@@ -82,7 +82,8 @@ internal sealed class VirtualController
             var v = values[b];
             if (v.Up)
             {
-                _dirty |= used is null || !used[b].Up || RouteBook.Moved(used[b].RttMs, used[b].JitterMs, used[b].Loss, v.RttMs, v.JitterMs, v.Loss, _computer.Costs.Options);
+                // Once something moved, the rest need not be weighed (a quarter of a million links a second); a link going down still must.
+                _dirty = _dirty || used is null || !used[b].Up || RouteBook.Moved(used[b].RttMs, used[b].JitterMs, used[b].Loss, v.RttMs, v.JitterMs, v.Loss, _computer.Costs.Options);
             }
             else if (previous is not null && previous[b].Up)
             {
