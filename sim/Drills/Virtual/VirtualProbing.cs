@@ -197,7 +197,7 @@ internal sealed class VirtualProbing
             }
             else if (!_swept[l] && _nextSendMs[l] == nowMs)
             {
-                Send(l, link, nowMs, StreamOf(l), null);
+                Send(l, l / _n, l % _n, link, nowMs, StreamOf(l), null);
             }
         }
 
@@ -255,7 +255,7 @@ internal sealed class VirtualProbing
             int from = upper ? a + 1 : 0, to = upper ? _n : a;
             for (var b = from; b < to; b++)
             {
-                SweepLink((a * _n) + b, nowMs, untilMs, random, _outboxes[a]);
+                SweepLink(a, b, nowMs, untilMs, random, _outboxes[a]);
             }
 
             return random;
@@ -279,8 +279,9 @@ internal sealed class VirtualProbing
     }
 
     /// <summary>Takes a quiet link into the sweep and runs its sends due before <paramref name="untilMs"/> (on a sweep thread).</summary>
-    private void SweepLink(int l, long nowMs, long untilMs, LinkStreams.Cursor random, Outbox outbox)
+    private void SweepLink(int a, int b, long nowMs, long untilMs, LinkStreams.Cursor random, Outbox outbox)
     {
+        var l = (a * _n) + b;
         if (_links[l] is not { } link)
         {
             return;
@@ -300,7 +301,7 @@ internal sealed class VirtualProbing
         random.Link = l;
         while (_swept[l] && _nextSendMs[l] < untilMs)
         {
-            Send(l, link, Math.Max(nowMs, _nextSendMs[l]), random, outbox);
+            Send(l, a, b, link, Math.Max(nowMs, _nextSendMs[l]), random, outbox);
         }
     }
 
@@ -318,10 +319,9 @@ internal sealed class VirtualProbing
         }
     }
 
-    /// <summary>One probe of link l: <paramref name="random"/> is pointed at its stream; <paramref name="outbox"/> is null on the simulation thread (effects apply at once).</summary>
-    private void Send(int l, PeerLink link, long nowMs, Random random, Outbox? outbox)
+    /// <summary>One probe of link l (a → b): <paramref name="random"/> is pointed at its stream; <paramref name="outbox"/> is null on the simulation thread (effects apply at once).</summary>
+    private void Send(int l, int a, int b, PeerLink link, long nowMs, Random random, Outbox? outbox)
     {
-        int a = l / _n, b = l % _n;
         var sequence = link.NextSequence++;
         link.ProbesSent++;
         if (outbox is null)
