@@ -118,6 +118,26 @@ public sealed class RouteTable
     /// paths rarely move: publishing the old entries keeps a version's diff to the pairs whose paths
     /// changed, instead of every pair's new cost. A pair's costs are then those of when its paths last changed.
     /// </summary>
+    /// <summary>Whether this table holds <paramref name="other"/>'s very rows over the same rooms: what <see cref="KeepingUnchangedRoutesOf"/> returns when no pair's paths moved.</summary>
+    public bool SharesEveryRowWith(RouteTable other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (!Rooms.SequenceEqual(other.Rooms))
+        {
+            return false;
+        }
+
+        for (var s = 0; s < Rows.Length; s++)
+        {
+            if (!ReferenceEquals(Rows[s], other.Rows[s]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <param name="parallelism">Threads it may use (rows are independent).</param>
     public RouteTable KeepingUnchangedRoutesOf(RouteTable previous, int parallelism = 1)
     {

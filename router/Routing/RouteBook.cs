@@ -110,8 +110,16 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
     {
         ArgumentNullException.ThrowIfNull(previous);
         var next = ComputeTable(computer, inputs, previous);
-        var changed = next.Version > previous.Version && !next.SamePathsAs(previous);
-        return new ComputedTable(changed ? next.KeepingUnchangedRoutesOf(previous, computer.Parallelism) : next, previous, changed);
+        if (next.Version <= previous.Version)
+        {
+            return new ComputedTable(next, previous, false);
+        }
+
+        // Keeping the held routes compares every pair on the computer's threads; the paths changed exactly when
+        // some row was not taken over whole (or the rooms changed). No second, serial comparison.
+        var kept = next.KeepingUnchangedRoutesOf(previous, computer.Parallelism);
+        var changed = !kept.SharesEveryRowWith(previous);
+        return new ComputedTable(changed ? kept : next, previous, changed);
     }
 
     private static RouteTable ComputeTable(RouteComputer computer, RouteInputs inputs, RouteTable previous)

@@ -35,6 +35,7 @@ public sealed class UnchangedRoutesTests
         Assert.False(next.SamePathsAs(first));
         var published = next.KeepingUnchangedRoutesOf(first);
         Assert.True(published.SamePathsAs(next));
+        Assert.False(published.SharesEveryRowWith(first)); // some row moved: it is the new one
         Assert.Equal(next.Version, published.Version);
 
         var changes = RouteTableDiff.Between(first, published).Changes;
@@ -51,6 +52,20 @@ public sealed class UnchangedRoutesTests
         }
 
         Assert.True(RouteTableDiff.Between(first, next).Changes.Length > changes.Length); // without it, every drifted cost is a change
+    }
+
+    [Fact]
+    public void When_no_path_moved_every_row_is_the_previous_tables_own()
+    {
+        var computer = new RouteComputer(new CostModel(new CostModelOptions()), new HysteresisOptions());
+        var first = computer.Compute(World(0, 20));
+        var drifted = computer.Compute(World(0.5, 20), first); // every cost drifts, no path moves
+        Assert.True(drifted.SamePathsAs(first));
+        Assert.False(drifted.SharesEveryRowWith(first));
+        var published = drifted.KeepingUnchangedRoutesOf(first, parallelism: 2);
+        Assert.True(published.SharesEveryRowWith(first));
+        Assert.True(published.SameRoutesAs(first)); // old costs included
+        Assert.False(RouteTable.Empty.SharesEveryRowWith(first)); // other rooms
     }
 
     [Theory]
