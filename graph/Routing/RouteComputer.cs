@@ -56,17 +56,17 @@ public sealed class RouteComputer
     {
         var incumbent = previous is null ? null : RouteTableRemap.To(previous, topology.Rooms);
         var n = graph.Count;
-        var builders = new RouteRowBuilder[n];
         var rows = new RouteRow[n];
 
         // Each range of sources (a whole number of tiles) has its row builders and its own router.
         long searches = 0;
         Workers.ForRanges(n, Parallelism, (from, to) =>
         {
+            var builders = new RouteRowBuilder[to - from];
             for (var s = from; s < to; s++)
             {
-                builders[s] = new RouteRowBuilder();
-                builders[s].Start(s, n);
+                builders[s - from] = new RouteRowBuilder();
+                builders[s - from].Start(s, n);
             }
 
             var router = new PairRouter(graph, paths, _hysteresis);
@@ -88,7 +88,7 @@ public sealed class RouteComputer
                             if (s != t)
                             {
                                 var candidate = paths.AlternateHopAt(s, t);
-                                router.Route(s, t, incumbent?.Rows[s], candidate < 0 ? BackupFinder.NoFirstHop : candidate, builders[s]);
+                                router.Route(s, t, incumbent?.Rows[s], candidate < 0 ? BackupFinder.NoFirstHop : candidate, builders[s - from]);
                                 if (mine is not null && router.LastWasIrregular)
                                 {
                                     mine.Add((s * n) + t);
@@ -101,7 +101,7 @@ public sealed class RouteComputer
 
             for (var s = from; s < to; s++)
             {
-                rows[s] = builders[s].Build();
+                rows[s] = builders[s - from].Build();
             }
 
             Interlocked.Add(ref searches, router.BackupSearches);
