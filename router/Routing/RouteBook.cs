@@ -133,6 +133,24 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
             index[rooms[i].Value] = i;
         }
 
+        // Relays list their peers in a stable order, usually the rooms' own: try the room after the last
+        // one found before hashing the name (a quarter of a million lookups per computation).
+        int PeerIndex(string peer, ref int guess)
+        {
+            if (guess < rooms.Length && string.Equals(rooms[guess].Value, peer, StringComparison.Ordinal))
+            {
+                return guess++;
+            }
+
+            if (index.TryGetValue(peer, out var to))
+            {
+                guess = to + 1;
+                return to;
+            }
+
+            return -1;
+        }
+
         // A quarter of a million links at 500 rooms, built straight into the snapshot's arrays by dense index (no
         // object per link): each reporter's peers are looked up once, then its links written at its offset,
         // reporters split among the computer's threads.
@@ -161,24 +179,6 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         for (var i = 0; i < records.Count; i++)
         {
             offsets[i + 1] += offsets[i];
-        }
-
-        // Relays list their peers in a stable order, usually the rooms' own: try the room after the last
-        // one found before hashing the name (a quarter of a million lookups per computation).
-        int PeerIndex(string peer, ref int guess)
-        {
-            if (guess < rooms.Length && string.Equals(rooms[guess].Value, peer, StringComparison.Ordinal))
-            {
-                return guess++;
-            }
-
-            if (index.TryGetValue(peer, out var to))
-            {
-                guess = to + 1;
-                return to;
-            }
-
-            return -1;
         }
 
         // Both written whole below (12 MB of qualities at 500 rooms: not zeroed first).
