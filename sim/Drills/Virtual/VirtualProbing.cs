@@ -16,8 +16,9 @@ namespace Msdn.Sim.Drills.Virtual;
 /// <para>
 /// A quiet link (up, no loss pending or recent, not carrying flows: nearly all of them) has nothing to say
 /// to anyone until a probe of it is lost, so once a second a sweep runs its probes due in the coming
-/// second, link after link in memory order, instead of the wheel running them scattered over 250,000
-/// links (one cache miss per estimator per probe: that was 3/4 of the engine's time). Its first lost probe
+/// second, rows of links in memory order on every core (see <see cref="Sweep"/>), instead of the wheel running
+/// them scattered over 250,000 links (one cache miss per estimator per probe: that was 3/4 of the engine's
+/// time). Every link draws from its own seeded stream (<see cref="LinkStreams"/>). Its first lost probe
 /// hands it back to the wheel (the loss is only known at the timeout, which the wheel runs in time), and
 /// a link taken onto a path does the same. A sweep never runs past a change in the world's faults: the
 /// drill announces those (<see cref="ExpectWorldChange"/>) and a sweep follows each. The next second's
