@@ -182,7 +182,7 @@ internal sealed class VirtualProbing
             Sweep(nowMs, nowMs);
         }
 
-        var slot = _wheel[nowMs & (_wheel.Length - 1)];
+        var slot = Slot(nowMs);
         for (var i = 0; i < slot.Count; i++)
         {
             var (l, generation, timeout) = slot[i];
@@ -266,7 +266,7 @@ internal sealed class VirtualProbing
         {
             foreach (var (dueMs, l, generation, timeout) in outbox.Adds)
             {
-                _wheel[dueMs & (_wheel.Length - 1)].Add((l, generation, timeout));
+                Enqueue(dueMs, l, generation, timeout);
             }
 
             foreach (var (a, b, up, atUs) in outbox.Changes)
@@ -433,13 +433,18 @@ internal sealed class VirtualProbing
 
         if (outbox is null)
         {
-            _wheel[dueMs & (_wheel.Length - 1)].Add((l, _generation[l], timeout));
+            Enqueue(dueMs, l, _generation[l], timeout);
         }
         else
         {
             outbox.Adds.Add((dueMs, l, _generation[l], timeout));
         }
     }
+
+    private void Enqueue(long dueMs, int l, int generation, bool timeout) => Slot(dueMs).Add((l, generation, timeout));
+
+    /// <summary>The wheel's slot for millisecond <paramref name="ms"/> (its length is a power of two).</summary>
+    private List<(int Link, int Generation, bool Timeout)> Slot(long ms) => _wheel[ms & (_wheel.Length - 1)];
 
     /// <summary>The simulation thread's random source, pointed at link l's stream.</summary>
     private LinkStreams.Cursor StreamOf(int l)
