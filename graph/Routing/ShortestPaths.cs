@@ -9,7 +9,7 @@ namespace Msdn.Graph.Routing;
 /// <summary>
 /// All-pairs least costs (a blocked SIMD Floyd–Warshall over the dense matrix, ~50 ms at 1,000 rooms
 /// where N Dijkstra runs through a general graph library take ~10 s), then every pair's next hop and best
-/// alternative first hop (a min-plus sweep, two targets at a time, its running best two in registers).
+/// alternative first hop (a min-plus sweep, eight sources and two targets at a time, its running best two in registers).
 /// Together ~2·N³ vector lanes: what keeps a full table inside its budget.
 ///
 /// Stored by target ("toward t" rows): <see cref="Distance"/>[t * Stride + x] is the cost from x to t and
@@ -53,7 +53,7 @@ internal sealed partial class ShortestPaths
 
     public int NextHopAt(int from, int to) => NextHop[(to * Stride) + from];
 
-    /// <param name="parallelism">Threads for the first-hop pass (per target, independent).</param>
+    /// <param name="parallelism">Threads for Floyd–Warshall and the first-hop pass (per block of sources, independent).</param>
     public static ShortestPaths Compute(DenseGraph graph, int parallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(graph);
@@ -69,17 +69,19 @@ internal sealed partial class ShortestPaths
         FloydWarshall.Run(toTarget, n, stride, parallelism);
         // Every row of the first-hop arrays is written whole by its target's sweep: not zeroed first (4 MB a table at 500 rooms).
         var paths = new ShortestPaths(n, stride, toTarget, GC.AllocateUninitializedArray<int>(toTarget.Length), GC.AllocateUninitializedArray<int>(toTarget.Length), GC.AllocateUninitializedArray<float>(toTarget.Length));
-        Workers.ForRanges(n / 2, parallelism, (from, to) =>
+        if (Avx.IsSupported && stride % Vector256<float>.Count == 0)
         {
-            for (var pair = from; pair < to; pair++)
+            Workers.ForRanges(stride / Vector256<float>.Count, parallelism, (from, to) => paths.ComputeFirstHopsFromBlocks(graph, from, to));
+        }
+        else
+        {
+            Workers.ForRanges(n, parallelism, (from, to) =>
             {
-                paths.ComputeFirstHops(graph, 2 * pair, (2 * pair) + 1);
-            }
-        });
-
-        if (n % 2 == 1)
-        {
-            paths.ComputeFirstHops(graph, n - 1);
+                for (var t = from; t < to; t++)
+                {
+                    paths.ComputeFirstHops(graph, t);
+                }
+            });
         }
 
         return paths;
@@ -160,60 +162,73 @@ internal sealed partial class ShortestPaths
     }
 
     /// <summary>
-    /// <see cref="ComputeFirstHops(DenseGraph, int)"/> for two targets at once, with AVX: for each vector of
-    /// eight sources, both targets' running best and second best (costs and hops: eight registers) stay in
-    /// registers through all x, updated without branches, and are stored once. Twice as fast as the branchy
-    /// masked sweep at 500 rooms (~25 vs ~55 ms), whose early x keep improving some lane and so keep taking
-    /// the slow path. Explicit blends: the JIT spells <c>Vector.ConditionalSelect</c> as and/andn/or, three
-    /// operations on the loop-carried chain instead of one. Same x order and strict comparisons as the
-    /// single-target sweep, so the same results bit for bit (tests check); without AVX it runs that sweep twice.
+    /// <see cref="ComputeFirstHops(DenseGraph, int)"/> for every target, for the sources of blocks
+    /// [<paramref name="fromBlock"/>, <paramref name="toBlock"/>) of eight, with AVX. A block's weights
+    /// w(s, x) for every x are first copied into one contiguous 16 KB panel (at 500 rooms), which stays in
+    /// the L1 cache while every target sweeps it; sweeping target by target instead read the whole 1 MB
+    /// matrix once per target, 32 bytes of each line at a time, from further out (23 → 17 ms at 500 rooms).
+    /// Two targets at a time: for the block's eight sources both targets' running best and second best
+    /// (costs and hops: eight registers) stay in registers through all x, updated without branches, and are
+    /// stored once; twice as fast as the branchy masked sweep, whose early x keep improving some lane. Explicit
+    /// blends: the JIT spells <c>Vector.ConditionalSelect</c> as and/andn/or, three operations on the
+    /// loop-carried chain instead of one. Same x order and strict comparisons as the single-target sweep,
+    /// so the same results bit for bit (tests check).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void ComputeFirstHops(DenseGraph graph, int t0, int t1)
+    private void ComputeFirstHopsFromBlocks(DenseGraph graph, int fromBlock, int toBlock)
     {
-        int n = Count, stride = Stride;
-        if (!Avx.IsSupported || stride % Vector256<float>.Count != 0)
-        {
-            ComputeFirstHops(graph, t0);
-            ComputeFirstHops(graph, t1);
-            return;
-        }
-
-        ref var into0 = ref MemoryMarshal.GetArrayDataReference(graph.TransposedWeights);
+        int n = Count, stride = Stride, width = Vector256<float>.Count;
+        var panel = GC.AllocateUninitializedArray<float>(n * width);
+        ref var panel0 = ref MemoryMarshal.GetArrayDataReference(panel);
         ref var d0 = ref MemoryMarshal.GetArrayDataReference(Distance);
         ref var best0 = ref MemoryMarshal.GetArrayDataReference(BestBound);
         ref var second0 = ref MemoryMarshal.GetArrayDataReference(AlternateBound);
         ref var bestHop0 = ref MemoryMarshal.GetArrayDataReference(NextHop);
         ref var secondHop0 = ref MemoryMarshal.GetArrayDataReference(AlternateHop);
-        nuint rowA = (nuint)(t0 * stride), rowB = (nuint)(t1 * stride);
         var none = Vector256.Create(-1).AsSingle();
-        for (nuint s = 0; s < (nuint)stride; s += (nuint)Vector256<float>.Count)
+        for (var block = fromBlock; block < toBlock; block++)
         {
-            // Hops ride in float registers as their int bits: blends move bits, never arithmetic.
-            Vector256<float> bestA = Vector256.Create(float.PositiveInfinity), secondA = bestA, bestB = bestA, secondB = bestA;
-            Vector256<float> bestHopA = none, secondHopA = none, bestHopB = none, secondHopB = none;
-            var hop = Vector256<int>.Zero;
+            var first = block * width;
             for (var x = 0; x < n; x++)
             {
-                var into = Vector256.LoadUnsafe(ref into0, ((nuint)x * (nuint)stride) + s); // w(s, x) for eight sources
-                var hopX = hop.AsSingle();
-                Offer(Avx.Add(into, Vector256.Create(Unsafe.Add(ref d0, rowA + (nuint)x))), hopX, ref bestA, ref bestHopA, ref secondA, ref secondHopA);
-                Offer(Avx.Add(into, Vector256.Create(Unsafe.Add(ref d0, rowB + (nuint)x))), hopX, ref bestB, ref bestHopB, ref secondB, ref secondHopB);
-                hop += Vector256<int>.One;
+                graph.TransposedWeights.AsSpan((x * stride) + first, width).CopyTo(panel.AsSpan(x * width));
             }
 
-            bestA.StoreUnsafe(ref best0, rowA + s);
-            secondA.StoreUnsafe(ref second0, rowA + s);
-            bestHopA.AsInt32().StoreUnsafe(ref bestHop0, rowA + s);
-            secondHopA.AsInt32().StoreUnsafe(ref secondHop0, rowA + s);
-            bestB.StoreUnsafe(ref best0, rowB + s);
-            secondB.StoreUnsafe(ref second0, rowB + s);
-            bestHopB.AsInt32().StoreUnsafe(ref bestHop0, rowB + s);
-            secondHopB.AsInt32().StoreUnsafe(ref secondHop0, rowB + s);
-        }
+            var s = (nuint)first;
+            for (var t0 = 0; t0 < n; t0 += 2)
+            {
+                var t1 = Math.Min(t0 + 1, n - 1); // an odd last target is swept twice over: the same results
+                nuint rowA = (nuint)(t0 * stride), rowB = (nuint)(t1 * stride);
 
-        NextHop[(int)rowA + t0] = t0;
-        NextHop[(int)rowB + t1] = t1;
+                // Hops ride in float registers as their int bits: blends move bits, never arithmetic.
+                Vector256<float> bestA = Vector256.Create(float.PositiveInfinity), secondA = bestA, bestB = bestA, secondB = bestA;
+                Vector256<float> bestHopA = none, secondHopA = none, bestHopB = none, secondHopB = none;
+                var hop = Vector256<int>.Zero;
+                for (var x = 0; x < n; x++)
+                {
+                    var into = Vector256.LoadUnsafe(ref panel0, (nuint)(x * width)); // w(s, x) for the block's eight sources
+                    var hopX = hop.AsSingle();
+                    Offer(Avx.Add(into, Vector256.Create(Unsafe.Add(ref d0, rowA + (nuint)x))), hopX, ref bestA, ref bestHopA, ref secondA, ref secondHopA);
+                    Offer(Avx.Add(into, Vector256.Create(Unsafe.Add(ref d0, rowB + (nuint)x))), hopX, ref bestB, ref bestHopB, ref secondB, ref secondHopB);
+                    hop += Vector256<int>.One;
+                }
+
+                bestA.StoreUnsafe(ref best0, rowA + s);
+                secondA.StoreUnsafe(ref second0, rowA + s);
+                bestHopA.AsInt32().StoreUnsafe(ref bestHop0, rowA + s);
+                secondHopA.AsInt32().StoreUnsafe(ref secondHop0, rowA + s);
+                bestB.StoreUnsafe(ref best0, rowB + s);
+                secondB.StoreUnsafe(ref second0, rowB + s);
+                bestHopB.AsInt32().StoreUnsafe(ref bestHop0, rowB + s);
+                secondHopB.AsInt32().StoreUnsafe(ref secondHop0, rowB + s);
+            }
+
+            // A target in this block is its own next hop (its sweep found none: no link to itself).
+            for (var t = first; t < Math.Min(n, first + width); t++)
+            {
+                NextHop[(t * stride) + t] = t;
+            }
+        }
     }
 
     /// <summary>Candidate costs c via hop x: where c beats the best, the best moves down to second; else where it beats the second, it takes its place.</summary>

@@ -5,7 +5,7 @@ using Msdn.Graph.Tests.Support;
 
 namespace Msdn.Graph.Tests.Routing;
 
-/// <summary>The vectorised first-hop sweeps (one target; two targets with AVX) against the scalar per-pair scan.</summary>
+/// <summary>The vectorised first-hop sweeps (one target; blocks of sources, two targets at a time, with AVX) against the scalar per-pair scan.</summary>
 [Properties(Arbitrary = [typeof(Generators)], MaxTest = 100)]
 public sealed class FirstHopsPropertyTests
 {
@@ -13,7 +13,7 @@ public sealed class FirstHopsPropertyTests
     public bool Sweeps_agree_with_the_per_pair_scan(RandomWorld world)
     {
         var graph = DenseGraph.From(world.Build(), new CostModel(new CostModelOptions()));
-        var swept = ShortestPaths.Compute(graph); // two-target sweeps, then a single one for an odd last target
+        var swept = ShortestPaths.Compute(graph); // blocks of eight sources, two targets at a time (an odd last one twice over)
         var single = ShortestPaths.Compute(graph);
         for (var t = 0; t < graph.Count; t++)
         {
