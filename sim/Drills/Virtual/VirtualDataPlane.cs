@@ -151,9 +151,9 @@ internal sealed class VirtualDataPlane
     {
         for (var b = 0; b < _ids.Length; b++)
         {
-            if (b != relay.Room && _probing.Link(relay.Room, b) is { Health.State: Msdn.Probe.Detection.LinkState.Up } link)
+            if (b != relay.Room && _probing.Values(relay.Room, b) is { Up: true } link)
             {
-                yield return (_ids[b], link.Rtt.SmoothedMs);
+                yield return (_ids[b], link.RttMs); // as its agent reports it (a quiet link's probes may be running on another core)
             }
         }
     }

@@ -25,10 +25,10 @@ public static class VirtualDrill
     public static readonly TimeSpan Drain = TimeSpan.FromSeconds(30);
 
     public static DrillResults Run(Scenario scenario, TextWriter progress, CancellationToken cancellationToken) =>
-        Run(scenario, progress, Environment.ProcessorCount, cancellationToken);
+        Run(scenario, progress, idleSweeper: true, cancellationToken);
 
-    /// <param name="sweepThreads">Threads the sweep of quiet links may use (the summary does not depend on it).</param>
-    internal static DrillResults Run(Scenario scenario, TextWriter progress, int sweepThreads, CancellationToken cancellationToken)
+    /// <param name="idleSweeper">Whether the sweep of quiet links may run on idle cores (the summary does not depend on it).</param>
+    internal static DrillResults Run(Scenario scenario, TextWriter progress, bool idleSweeper, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(progress);
@@ -51,7 +51,7 @@ public static class VirtualDrill
 
         long now = -(long)WarmUp.TotalMicroseconds;
         var queue = new EventQueue();
-        var probing = new VirtualProbing(world, probeOptions, ids, scenario.Seed, sweepThreads);
+        using var probing = new VirtualProbing(world, probeOptions, ids, scenario.Seed, idleSweeper);
         var controller = new VirtualController(computer, routerOptions, ids, TimeSpan.FromMilliseconds(settings.ControllerComputeMs));
         var plane = new VirtualDataPlane(world, probing, queue, ids, relayOptions, () => now);
         var run = new DrillRun(scenario, generated, world, ids, probing, controller, plane, queue, () => now, random) { Progress = progress };
@@ -82,7 +82,7 @@ public static class VirtualDrill
             probing.RunSlot(ms);
             if (controller.Publishing(now))
             {
-                probing.SweepAhead(ms); // work for the wait on the table (a fixed point in virtual time: the run stays repeatable)
+                probing.SweepAhead(ms); // work for idle cores, from the wait on the table on (a fixed point in virtual time: the run stays repeatable)
             }
 
             var t1 = Stopwatch.GetTimestamp();

@@ -16,28 +16,37 @@ namespace Msdn.Sim.Drills.Virtual;
 /// <para>
 /// A quiet link (up, no loss pending or recent, not carrying flows: nearly all of them) has nothing to say
 /// to anyone until a probe of it is lost, so once a second a sweep runs its probes due in the coming
-/// second, rows of links in memory order on every core (see <see cref="Sweep"/>), instead of the wheel running
+/// second, links in memory order (see <see cref="Sweep"/>), instead of the wheel running
 /// them scattered over 250,000 links (one cache miss per estimator per probe: that was 3/4 of the engine's
 /// time). Every link draws from its own seeded stream (<see cref="LinkStreams"/>). Its first lost probe
 /// hands it back to the wheel (the loss is only known at the timeout, which the wheel runs in time), and
 /// a link taken onto a path does the same. A sweep never runs past a change in the world's faults: the
 /// drill announces those (<see cref="ExpectWorldChange"/>) and a sweep follows each. The next second's
-/// sweep runs early when the simulation thread is about to wait for a route table (<see cref="SweepAhead"/>).
-/// What this costs in exactness: a report sees a quiet link's answers up to 2 s early, and a quiet link
+/// sweep is posted early, when the simulation thread is about to wait for a route table (<see cref="SweepAhead"/>),
+/// and its bulk runs on otherwise idle cores (<see cref="IdleRows"/>) while the simulation goes on.
+/// What this costs in exactness: a report sees a quiet link's answers up to 1 s early, and a quiet link
 /// taken onto a path starts fast probing after the probes already run for it.
 /// </para>
 /// </summary>
-internal sealed class VirtualProbing
+internal sealed class VirtualProbing : IDisposable
 {
     private readonly VirtualWorld _world;
     private readonly ProbeAgentOptions _options;
     private readonly LinkStreams _streams;
 
-    /// <summary>The simulation thread's draws (the wheel, starts, flows), pointed at each link in turn.</summary>
+    /// <summary>The simulation thread's draws (the wheel, starts, flows, its share of a sweep), pointed at each link in turn.</summary>
     private readonly LinkStreams.Cursor _serial;
-    private readonly ParallelOptions _sweepThreads;
 
-    /// <summary>Per row of links (by sending room): what a parallel sweep pass produced for the shared wheel and listeners, applied in row order after the pass.</summary>
+    /// <summary>The idle-time thread's draws in a sweep.</summary>
+    private readonly LinkStreams.Cursor _idleCursor;
+
+    /// <summary>Runs a posted sweep's units on idle cores; the simulation thread finishes it before it needs its results.</summary>
+    private readonly IdleRows _idle;
+
+    /// <summary>The posted sweep's units of work: pairs of tiles of rooms (A ≤ B), each with its links both ways.</summary>
+    private readonly (int First, int Second)[] _tilePairs;
+
+    /// <summary>Per unit of the posted sweep: what it produced for the shared wheel and listeners, applied in unit order when it finishes.</summary>
     private readonly Outbox[] _outboxes;
     private readonly RoomId[] _ids;
     private readonly int _n;
@@ -50,8 +59,17 @@ internal sealed class VirtualProbing
     /// <summary>The link's sends are run by the sweep (it has no send in the wheel).</summary>
     private readonly bool[] _swept;
 
-    /// <summary>A swept link's estimates as its relay reports them, taken when its probes run (a report then reads 16 KB, not the agent's 850 KB of link state).</summary>
-    private readonly LinkValues[] _values;
+    /// <summary>
+    /// A swept link's estimates as its relay reports them, taken when its probes run (a report then reads 16 KB,
+    /// not the agent's 850 KB of link state): in <c>_values[_valuesIn[l]]</c>. A posted sweep writes the
+    /// other array (reports go on reading the last values meanwhile), and its finish flips the links it wrote.
+    /// </summary>
+    private readonly LinkValues[][] _values;
+    private readonly byte[] _valuesIn;
+    private readonly byte[] _wroteAhead;
+
+    /// <summary>The link's pair is in the posted sweep (both its links were swept when it was posted): nobody else touches them until it finishes.</summary>
+    private readonly bool[] _posted;
 
     /// <summary>Timeouts of the link in the wheel, not yet run.</summary>
     private readonly int[] _timeoutsPending;
@@ -61,9 +79,14 @@ internal sealed class VirtualProbing
     private long _sweptUntilMs = long.MinValue;
     private long _slotMs = long.MinValue / 2;
 
+    /// <summary>The posted sweep's window: its sends run from its start on, so it must finish before the wheel reaches that millisecond.</summary>
+    private long _postedFromMs = long.MaxValue;
+    private long _postedNowMs;
+    private long _postedUntilMs;
+
     /// <param name="seed">Seeds every link's random stream.</param>
-    /// <param name="sweepThreads">Threads a sweep may use; the run is the same on any number (tests check).</param>
-    public VirtualProbing(VirtualWorld world, ProbeAgentOptions options, RoomId[] ids, int seed, int sweepThreads)
+    /// <param name="idleSweeper">Whether sweeps run on idle cores as well as the simulation thread; the run is the same either way (tests check).</param>
+    public VirtualProbing(VirtualWorld world, ProbeAgentOptions options, RoomId[] ids, int seed, bool idleSweeper)
     {
         _world = world;
         _options = options;
@@ -71,14 +94,20 @@ internal sealed class VirtualProbing
         _n = ids.Length;
         _streams = new LinkStreams(_n * _n, seed);
         _serial = _streams.NewCursor();
-        _sweepThreads = new ParallelOptions { MaxDegreeOfParallelism = sweepThreads };
-        _outboxes = Enumerable.Range(0, _n).Select(_ => new Outbox()).ToArray();
+        _idleCursor = _streams.NewCursor();
+        _idle = new IdleRows(idleSweeper);
+        var tiles = (_n + Tile - 1) / Tile;
+        _tilePairs = [.. Enumerable.Range(0, tiles).SelectMany(first => Enumerable.Range(first, tiles - first).Select(second => (first, second)))];
+        _outboxes = [.. _tilePairs.Select(_ => new Outbox())];
         _links = new PeerLink?[_n * _n];
         _nextSendMs = new long[_n * _n];
         _generation = new int[_n * _n];
         _requestsReceived = new uint[_n * _n];
         _swept = new bool[_n * _n];
-        _values = new LinkValues[_n * _n];
+        _values = [new LinkValues[_n * _n], new LinkValues[_n * _n]];
+        _valuesIn = new byte[_n * _n];
+        _wroteAhead = new byte[_n * _n];
+        _posted = new bool[_n * _n];
         _timeoutsPending = new int[_n * _n];
         var horizon = (2 * SweepMs) + (int)((Math.Max(options.BaseInterval.TotalMilliseconds, options.FastInterval.TotalMilliseconds) * (1 + options.IntervalJitter)) + options.MaxProbeTimeout.TotalMilliseconds + 2);
         _wheel = new List<(int, int, bool)>[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)horizon)];
@@ -91,6 +120,9 @@ internal sealed class VirtualProbing
     /// <summary>Probes cross no socket here: every link shares one placeholder endpoint (a quarter of a million fewer objects for the collector to trace).</summary>
     private static readonly IPEndPoint NoEndpoint = new(IPAddress.Loopback, 0);
 
+    /// <summary>Rooms on a side of a square of links the posted sweep runs as one (with its mirror image): runs of a row's links stay long enough to stream.</summary>
+    private const int Tile = 32;
+
     /// <summary>How far ahead a sweep runs quiet links' probes.</summary>
     public const int SweepMs = 1000;
 
@@ -99,14 +131,11 @@ internal sealed class VirtualProbing
 
     public long ProbesSent { get; private set; }
 
-    /// <summary>The agent of room <paramref name="a"/>'s link to <paramref name="b"/> (null while its relay is dead).</summary>
-    public PeerLink? Link(int a, int b) => _links[(a * _n) + b];
-
     /// <summary>What room <paramref name="a"/>'s relay reports of its link to <paramref name="b"/> now (zeros before its first probe or while its relay is dead).</summary>
     public LinkValues Values(int a, int b)
     {
         var l = (a * _n) + b;
-        return _swept[l] ? _values[l] : _links[l] is { ProbesSent: > 0 } link ? ValuesOf(link) : default;
+        return _posted[l] || _swept[l] ? _values[_valuesIn[l]][l] : _links[l] is { ProbesSent: > 0 } link ? ValuesOf(link) : default;
     }
 
     private static LinkValues ValuesOf(PeerLink link) =>
@@ -115,6 +144,7 @@ internal sealed class VirtualProbing
     /// <summary>Starts (or restarts) a room's agent: fresh links to every peer, first probes spread over one base interval.</summary>
     public void Start(int a, long nowMs)
     {
+        Finish();
         _slotMs = Math.Max(_slotMs, nowMs);
         for (var b = 0; b < _n; b++)
         {
@@ -136,6 +166,7 @@ internal sealed class VirtualProbing
     /// <summary>A room's relay died: its agent stops probing (its peers' probes to it go unanswered).</summary>
     public void Stop(int a)
     {
+        Finish();
         for (var b = 0; b < _n; b++)
         {
             if (b != a)
@@ -151,6 +182,11 @@ internal sealed class VirtualProbing
     public void SetActive(int a, int b, bool active, long nowMs)
     {
         var l = (a * _n) + b;
+        if (_posted[l])
+        {
+            Finish(); // the posted sweep owns the pair (and its loss chains, which flows' data would move) until then
+        }
+
         if (_links[l] is { } link)
         {
             link.Active = active;
@@ -177,16 +213,25 @@ internal sealed class VirtualProbing
     public void RunSlot(long nowMs)
     {
         _slotMs = nowMs;
+        if (nowMs >= _postedFromMs)
+        {
+            Finish();
+        }
+
         if (nowMs >= _sweptUntilMs)
         {
-            Sweep(nowMs, nowMs);
+            Sweep(nowMs, nowMs, idle: false);
         }
 
         var slot = Slot(nowMs);
         for (var i = 0; i < slot.Count; i++)
         {
             var (l, generation, timeout) = slot[i];
-            _timeoutsPending[l] -= timeout ? 1 : 0;
+            if (timeout)
+            {
+                _timeoutsPending[l]--; // only then: a posted sweep may be counting a loss of a link with a stale send here
+            }
+
             if (generation != _generation[l] || _links[l] is not { } link)
             {
                 continue;
@@ -206,22 +251,27 @@ internal sealed class VirtualProbing
     }
 
     /// <summary>
-    /// Runs the coming second's sweep now, if the world's announced changes allow: the simulation thread
-    /// calls this when it is about to wait for a route table, so the sweep shares the wait with the
-    /// computation instead of following it (quiet links then run up to 2 s ahead of the clock).
+    /// Posts the coming second's sweep now, if the world's announced changes allow: the simulation thread
+    /// calls this when it is about to wait for a route table, so the sweep runs in the computation's gaps and
+    /// beside the simulation thread's own work after the table, instead of after the wait.
     /// </summary>
     public void SweepAhead(long nowMs)
     {
         var nextSecondMs = ((nowMs / SweepMs) + 1) * SweepMs;
         if (nowMs < _sweptUntilMs && _sweptUntilMs <= nextSecondMs)
         {
-            Sweep(nowMs, nextSecondMs); // at most to the whole second after next, however many tables come this second
+            Sweep(nowMs, nextSecondMs, idle: true); // at most to the whole second after next, however many tables come this second
         }
     }
 
-    /// <summary>Takes every quiet link into the sweep and runs their sends due before the whole second after <paramref name="fromMs"/> or the next world change, whichever is first.</summary>
-    private void Sweep(long nowMs, long fromMs)
+    /// <summary>
+    /// Takes every quiet link into the sweep and runs their sends due before the whole second after
+    /// <paramref name="fromMs"/> or the next world change, whichever is first. Pairs whose two links were
+    /// already swept are posted to run on idle cores (<paramref name="idle"/>) or at once; the rest are swept here.
+    /// </summary>
+    private void Sweep(long nowMs, long fromMs, bool idle)
     {
+        Finish();
         var untilMs = ((fromMs / SweepMs) + 1) * SweepMs;
         while (_worldChangesMs.Count > 0 && _worldChangesMs.Min < nowMs)
         {
@@ -238,34 +288,94 @@ internal sealed class VirtualProbing
             return; // a world change comes first: nothing more may run ahead of it
         }
 
+        // A probe moves the loss chains of both directions between its rooms, so a pair's link a → b (a < b)
+        // always runs before its link b → a, and the two never run at once. A pair whose links were both
+        // swept is touched by nothing else until its next send (past _sweptUntilMs) or a flow taking it
+        // (SetActive finishes the sweep first), so it goes to the posted job; every other pair has a link in
+        // the wheel, or one to take in, and is swept now, on this thread: first the links a → b with a < b
+        // (deciding each pair), then those with a > b, row by row (links, and their agents' state, lie in row order).
+        _postedFromMs = _sweptUntilMs;
+        _postedNowMs = nowMs;
+        _postedUntilMs = untilMs;
         _sweptUntilMs = untilMs;
+        for (var a = 0; a < _n; a++)
+        {
+            for (var b = a + 1; b < _n; b++)
+            {
+                int ab = (a * _n) + b, ba = (b * _n) + a;
+                if (_swept[ab] && _swept[ba])
+                {
+                    _posted[ab] = _posted[ba] = true;
+                }
+                else
+                {
+                    SweepLink(a, b, nowMs, untilMs, _serial, null);
+                }
+            }
+        }
 
-        // Two passes, each over rows of links on several threads: first every link a → b with a < b, then
-        // those with a > b. A probe moves the loss chains of both directions between its rooms, so the two
-        // links of a pair must not run at once, and within a pass no two links share a pair. Everything
-        // else a probe touches is its link's own (its random stream included); what it adds to the wheel
-        // or tells listeners waits in its row's outbox and is applied in row order: the same on any number of threads.
-        SweepPass(nowMs, untilMs, upper: true);
-        SweepPass(nowMs, untilMs, upper: false);
+        for (var a = 0; a < _n; a++)
+        {
+            for (var b = 0; b < a; b++)
+            {
+                if (!_posted[(a * _n) + b])
+                {
+                    SweepLink(a, b, nowMs, untilMs, _serial, null);
+                }
+            }
+        }
+
+        _idle.Post(_tilePairs.Length, SweepPostedTiles);
+        if (!idle)
+        {
+            Finish();
+        }
     }
 
-    private void SweepPass(long nowMs, long untilMs, bool upper)
+    /// <summary>
+    /// One unit of the posted sweep: the links from tile A's rooms to tile B's (A ≤ B), then those back,
+    /// each run of a row's links in memory order; each unit's effects go to its own outbox. A unit holds both
+    /// links of each of its pairs, so units never share a pair, and within one a pair's a → b (a &lt; b) runs first.
+    /// </summary>
+    private void SweepPostedTiles(int unit, int worker)
     {
-        Parallel.For(0, _n, _sweepThreads, _streams.NewCursor, (a, _, random) =>
+        var random = worker == 0 ? _serial : _idleCursor;
+        var outbox = _outboxes[unit];
+        var (first, second) = _tilePairs[unit];
+        SweepPostedTile(first, second, upper: true, random, outbox);
+        SweepPostedTile(second, first, upper: false, random, outbox);
+    }
+
+    /// <summary>The posted links from the rooms of tile <paramref name="from"/> to those of tile <paramref name="to"/>: those a → b with a &lt; b (<paramref name="upper"/>) or with a &gt; b.</summary>
+    private void SweepPostedTile(int from, int to, bool upper, LinkStreams.Cursor random, Outbox outbox)
+    {
+        int aEnd = Math.Min(_n, (from + 1) * Tile), bEnd = Math.Min(_n, (to + 1) * Tile);
+        for (var a = from * Tile; a < aEnd; a++)
         {
-            int from = upper ? a + 1 : 0, to = upper ? _n : a;
-            for (var b = from; b < to; b++)
+            for (var b = to * Tile; b < bEnd; b++)
             {
-                SweepLink(a, b, nowMs, untilMs, random, _outboxes[a]);
+                if (b != a && b > a == upper && _posted[(a * _n) + b])
+                {
+                    SweepLink(a, b, _postedNowMs, _postedUntilMs, random, outbox);
+                }
             }
+        }
+    }
 
-            return random;
-        }, _ => { });
+    /// <summary>Finishes the posted sweep (if any): its remaining units here, then its effects in unit order, then its links' new values.</summary>
+    public void Finish()
+    {
+        if (!_idle.Pending)
+        {
+            return;
+        }
 
+        _idle.Finish();
         foreach (var outbox in _outboxes)
         {
             foreach (var (dueMs, l, generation, timeout) in outbox.Adds)
             {
+                CheckFits(dueMs);
                 Enqueue(dueMs, l, generation, timeout);
             }
 
@@ -277,10 +387,28 @@ internal sealed class VirtualProbing
             ProbesSent += outbox.Probes;
             outbox.Clear();
         }
+
+        var flips = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(_wroteAhead.AsSpan());
+        var valuesIn = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(_valuesIn.AsSpan());
+        for (var i = 0; i < flips.Length; i++)
+        {
+            valuesIn[i] ^= flips[i];
+        }
+
+        for (var l = flips.Length * sizeof(ulong); l < _wroteAhead.Length; l++)
+        {
+            _valuesIn[l] ^= _wroteAhead[l];
+        }
+
+        Array.Clear(_wroteAhead);
+        Array.Clear(_posted);
+        _postedFromMs = long.MaxValue;
     }
 
+    public void Dispose() => _idle.Dispose();
+
     /// <summary>Takes a quiet link into the sweep and runs its sends due before <paramref name="untilMs"/> (on a sweep thread).</summary>
-    private void SweepLink(int a, int b, long nowMs, long untilMs, LinkStreams.Cursor random, Outbox outbox)
+    private void SweepLink(int a, int b, long nowMs, long untilMs, LinkStreams.Cursor random, Outbox? outbox)
     {
         var l = (a * _n) + b;
         if (_links[l] is not { } link)
@@ -296,7 +424,7 @@ internal sealed class VirtualProbing
             }
 
             _swept[l] = true; // its send in the wheel is now stale
-            _values[l] = ValuesOf(link);
+            _values[_valuesIn[l]][l] = ValuesOf(link);
         }
 
         random.Link = l;
@@ -361,9 +489,14 @@ internal sealed class VirtualProbing
 
         // A swept link is up with no loss pending, so an answer cannot change its state (nothing to tell anyone ahead of time).
         var outcome = link.Answered(rtt, sequence, received);
-        if (_swept[l])
+        if (_swept[l] && outbox is null)
         {
-            _values[l] = ValuesOf(link);
+            _values[_valuesIn[l]][l] = ValuesOf(link);
+        }
+        else if (_swept[l])
+        {
+            _values[_valuesIn[l] ^ 1][l] = ValuesOf(link); // reports read the other array until the sweep finishes
+            _wroteAhead[l] = 1;
         }
 
         switch (outcome)
@@ -425,19 +558,23 @@ internal sealed class VirtualProbing
 
     private void Add(long dueMs, int l, bool timeout, Outbox? outbox)
     {
-        if (dueMs - _slotMs >= _wheel.Length)
-        {
-            // It would land in a slot the wheel reaches a lap early, and a send would then be dropped as stale.
-            throw new InvalidOperationException($"A probe event {dueMs - _slotMs} ms ahead does not fit the {_wheel.Length} ms wheel.");
-        }
-
         if (outbox is null)
         {
+            CheckFits(dueMs);
             Enqueue(dueMs, l, _generation[l], timeout);
         }
         else
         {
             outbox.Adds.Add((dueMs, l, _generation[l], timeout));
+        }
+    }
+
+    private void CheckFits(long dueMs)
+    {
+        if (dueMs - _slotMs >= _wheel.Length)
+        {
+            // It would land in a slot the wheel reaches a lap early, and a send would then be dropped as stale.
+            throw new InvalidOperationException($"A probe event {dueMs - _slotMs} ms ahead does not fit the {_wheel.Length} ms wheel.");
         }
     }
 
@@ -453,7 +590,7 @@ internal sealed class VirtualProbing
         return _serial;
     }
 
-    /// <summary>What one row's links did in a sweep pass that touches shared state, in the order they did it.</summary>
+    /// <summary>What one row's pairs did in a posted sweep that touches shared state, in the order they did it.</summary>
     private sealed class Outbox
     {
         public List<(long DueMs, int Link, int Generation, bool Timeout)> Adds { get; } = [];
