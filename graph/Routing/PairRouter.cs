@@ -43,15 +43,20 @@ internal sealed class PairRouter
     /// Writes the routes for s → t into <paramref name="builder"/>. <paramref name="previous"/> is the
     /// incumbent row in the same room indexing (or null); <paramref name="candidate"/> is the vectorised
     /// best backup first hop for the least-cost primary (or <see cref="BackupFinder.NoFirstHop"/>), or
-    /// <see cref="BackupFinder.ScanFirstHop"/>.
+    /// <see cref="BackupFinder.ScanFirstHop"/>. With <paramref name="keepUnchanged"/>, a pair whose paths come
+    /// out as <paramref name="previous"/> has them is left alone, its old costs included (the builder started as that row).
     /// </summary>
-    public void Route(int s, int t, RouteRow? previous, int candidate, RouteRowBuilder builder)
+    public void Route(int s, int t, RouteRow? previous, int candidate, RouteRowBuilder builder, bool keepUnchanged = false)
     {
         LastWasIrregular = false;
         var length = _paths.GetPath(s, t, _best);
         if (length == 0)
         {
-            builder.Clear(t);
+            if (!keepUnchanged || previous!.Slots[t].HasRoute)
+            {
+                builder.Clear(t);
+            }
+
             return;
         }
 
@@ -89,7 +94,21 @@ internal sealed class PairRouter
             LastWasIrregular = true;
         }
 
+        if (keepUnchanged && SamePaths(previous!, t, primary[1..^1], hasBackup, backup))
+        {
+            return;
+        }
+
         builder.Set(t, primary[1..^1], cost, hasBackup, hasBackup ? backup[1..^1] : default, backupCost);
+    }
+
+    /// <summary>Whether the row's routes to t take these paths (intermediates of the primary, the whole backup): <see cref="RouteRow.SamePaths"/> for a pair being decided.</summary>
+    private static bool SamePaths(RouteRow row, int t, ReadOnlySpan<int> primary, bool hasBackup, ReadOnlySpan<int> backup)
+    {
+        var slot = row.Slots[t];
+        return slot.HasRoute && slot.HasBackup == hasBackup
+            && Same(row.PrimaryIntermediates(t), primary)
+            && (!hasBackup || Same(row.BackupIntermediates(t), backup[1..^1]));
     }
 
     /// <summary>

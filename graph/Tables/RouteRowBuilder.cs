@@ -8,8 +8,12 @@ internal sealed class RouteRowBuilder
     private int _hopCount;
     private int _source;
 
+    /// <summary>The row this one still is, untouched (see <see cref="StartAs"/>).</summary>
+    private RouteRow? _unchanged;
+
     public void Start(int source, int targetCount)
     {
+        _unchanged = null;
         _source = source;
         _slots = GC.AllocateUninitializedArray<RouteSlot>(targetCount);
         Array.Fill(_slots, RouteSlot.None);
@@ -22,6 +26,7 @@ internal sealed class RouteRowBuilder
     /// </summary>
     public void StartFrom(RouteRow row)
     {
+        _unchanged = null;
         _source = row.Source;
         _slots = (RouteSlot[])row.Slots.Clone();
         if (_hops.Length < row.Hops.Length + 64)
@@ -33,11 +38,27 @@ internal sealed class RouteRowBuilder
         _hopCount = row.Hops.Length;
     }
 
-    public void Clear(int target) => _slots[target] = RouteSlot.None;
+    /// <summary>
+    /// Starts as <paramref name="row"/> itself: targets whose routes stay as it has them need no call at all,
+    /// and until one changes (<see cref="Set"/> or <see cref="Clear"/>, which copy it first) <see cref="Build"/>
+    /// returns that very row. Most rows of a recomputation move no pair: they cost neither a copy nor a compare later.
+    /// </summary>
+    public void StartAs(RouteRow row)
+    {
+        _source = row.Source;
+        _unchanged = row;
+    }
+
+    public void Clear(int target)
+    {
+        Change();
+        _slots[target] = RouteSlot.None;
+    }
 
     /// <summary>Sets target's routes; paths are intermediates only. An empty backup span with hasBackup false means no backup.</summary>
     public void Set(int target, ReadOnlySpan<int> primary, float cost, bool hasBackup, ReadOnlySpan<int> backup, float backupCost)
     {
+        Change();
         ref var slot = ref _slots[target];
         slot.Cost = cost;
         slot.PrimaryOffset = Append(primary);
@@ -79,6 +100,11 @@ internal sealed class RouteRowBuilder
 
     public RouteRow Build()
     {
+        if (_unchanged is { } row)
+        {
+            return row;
+        }
+
         var live = 0;
         foreach (var slot in _slots)
         {
@@ -98,6 +124,15 @@ internal sealed class RouteRowBuilder
         }
 
         return new RouteRow(_source, _slots, _hops.AsSpan(0, _hopCount).ToArray());
+    }
+
+    /// <summary>A row started as another (<see cref="StartAs"/>) copies it before its first change.</summary>
+    private void Change()
+    {
+        if (_unchanged is { } row)
+        {
+            StartFrom(row);
+        }
     }
 
     private static void Map(ReadOnlySpan<int> from, ReadOnlySpan<int> indexMap, Span<int> to)

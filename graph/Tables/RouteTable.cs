@@ -112,12 +112,6 @@ public sealed class RouteTable
     /// <summary>True when both tables hold the same rooms and every pair takes the same paths (costs may differ).</summary>
     public bool SamePathsAs(RouteTable other) => Every(other, (mine, theirs, t) => mine.SamePaths(t, theirs, t));
 
-    /// <summary>
-    /// This table with every pair whose paths equal <paramref name="previous"/>'s taken from it, costs
-    /// included (same rooms only; else this table as it is). Costs drift with every computation while
-    /// paths rarely move: publishing the old entries keeps a version's diff to the pairs whose paths
-    /// changed, instead of every pair's new cost. A pair's costs are then those of when its paths last changed.
-    /// </summary>
     /// <summary>Whether this table holds <paramref name="other"/>'s very rows over the same rooms: what <see cref="KeepingUnchangedRoutesOf"/> returns when no pair's paths moved.</summary>
     public bool SharesEveryRowWith(RouteTable other)
     {
@@ -138,6 +132,13 @@ public sealed class RouteTable
         return true;
     }
 
+    /// <summary>
+    /// This table with every pair whose paths equal <paramref name="previous"/>'s taken from it, costs
+    /// included (same rooms only; else this table as it is). Costs drift with every computation while
+    /// paths rarely move: publishing the old entries keeps a version's diff to the pairs whose paths
+    /// changed, instead of every pair's new cost. A pair's costs are then those of when its paths last changed.
+    /// (<see cref="Routing.RouteComputer.ComputeKeepingUnchangedRoutes"/> does the same while it decides the pairs.)
+    /// </summary>
     /// <param name="parallelism">Threads it may use (rows are independent).</param>
     public RouteTable KeepingUnchangedRoutesOf(RouteTable previous, int parallelism = 1)
     {

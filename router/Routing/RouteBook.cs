@@ -103,8 +103,8 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
 
     /// <summary>
     /// The heavy part, pure: the graph of the live rooms' links seen up, and its routes with hysteresis
-    /// against <paramref name="previous"/>; compared with it too (at 500 rooms that is tens of
-    /// milliseconds), so that publishing it is one reference check in the caller's turn.
+    /// against <paramref name="previous"/>, keeping the entries of pairs whose paths held (so a row nothing
+    /// moved in is <paramref name="previous"/>'s own), so that publishing it is one reference check in the caller's turn.
     /// </summary>
     public static ComputedTable Compute(RouteComputer computer, RouteInputs inputs, RouteTable previous)
     {
@@ -115,11 +115,9 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
             return new ComputedTable(next, previous, false);
         }
 
-        // Keeping the held routes compares every pair on the computer's threads; the paths changed exactly when
-        // some row was not taken over whole (or the rooms changed). No second, serial comparison.
-        var kept = next.KeepingUnchangedRoutesOf(previous, computer.Parallelism);
-        var changed = !kept.SharesEveryRowWith(previous);
-        return new ComputedTable(changed ? kept : next, previous, changed);
+        // The held routes were kept as each pair was decided; the paths changed exactly when some row was not
+        // taken over whole (or the rooms changed). No second, serial comparison.
+        return new ComputedTable(next, previous, !next.SharesEveryRowWith(previous));
     }
 
     private static RouteTable ComputeTable(RouteComputer computer, RouteInputs inputs, RouteTable previous)
@@ -202,7 +200,7 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
             }
         });
 
-        var table = computer.Compute(TopologySnapshot.Create(rooms, linkIndices, qualities), previous);
+        var table = computer.ComputeKeepingUnchangedRoutes(TopologySnapshot.Create(rooms, linkIndices, qualities), previous);
         Interlocked.Exchange(ref _spareQualities, qualities); // the snapshot is gone with the computation: its array serves the next
         return table;
     }
