@@ -87,14 +87,16 @@ internal sealed class PairRouter
         var hasBackup = _backups.TryFind(primary, candidate, _backup, out var backupCost);
         LastWasIrregular |= hasBackup && !_backups.LastWasContinuation;
         ReadOnlySpan<int> backup = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_backup);
-        if (hasBackup && incumbentHeld && KeepsIncumbentBackup(t, previous!, primary, backup, backupCost, out var kept, out var keptCost))
+        var backupHeld = false;
+        if (hasBackup && incumbentHeld && KeepsIncumbentBackup(t, previous!, primary, backup, backupCost, out var kept, out var keptCost, out backupHeld))
         {
             backup = kept;
             backupCost = keptCost;
             LastWasIrregular = true;
         }
 
-        if (keepUnchanged && SamePaths(previous!, t, primary[1..^1], hasBackup, backup))
+        // Both paths as the incumbent has them (a primary held takes the incumbent's rooms, so does a backup kept or found again).
+        if (keepUnchanged && incumbentHeld && (hasBackup ? backupHeld : !previous!.Slots[t].HasBackup))
         {
             return;
         }
@@ -102,14 +104,7 @@ internal sealed class PairRouter
         builder.Set(t, primary[1..^1], cost, hasBackup, hasBackup ? backup[1..^1] : default, backupCost);
     }
 
-    /// <summary>Whether the row's routes to t take these paths (intermediates of the primary, the whole backup): <see cref="RouteRow.SamePaths"/> for a pair being decided.</summary>
-    private static bool SamePaths(RouteRow row, int t, ReadOnlySpan<int> primary, bool hasBackup, ReadOnlySpan<int> backup)
-    {
-        var slot = row.Slots[t];
-        return slot.HasRoute && slot.HasBackup == hasBackup
-            && Same(row.PrimaryIntermediates(t), primary)
-            && (!hasBackup || Same(row.BackupIntermediates(t), backup[1..^1]));
-    }
+
 
     /// <summary>
     /// Hysteresis for backups too: while the primary stays (<paramref name="primary"/> is the incumbent's),
@@ -117,10 +112,12 @@ internal sealed class PairRouter
     /// beats it by the margin. Without this, backups of hundreds of thousands of pairs flip on every wiggle
     /// of their costs, and every flip is a new table version for every relay.
     /// </summary>
-    private bool KeepsIncumbentBackup(int t, RouteRow previous, ReadOnlySpan<int> primary, ReadOnlySpan<int> best, float bestBackupCost, out ReadOnlySpan<int> kept, out float incumbentCost)
+    /// <param name="held">Whether the backup is the incumbent's after this: kept, or the best anyway.</param>
+    private bool KeepsIncumbentBackup(int t, RouteRow previous, ReadOnlySpan<int> primary, ReadOnlySpan<int> best, float bestBackupCost, out ReadOnlySpan<int> kept, out float incumbentCost, out bool held)
     {
         kept = default;
         incumbentCost = float.PositiveInfinity;
+        held = false;
         if (!previous.Slots[t].HasBackup)
         {
             return false;
@@ -129,6 +126,7 @@ internal sealed class PairRouter
         var intermediates = previous.BackupIntermediates(t);
         if (Same(intermediates, best[1..^1]))
         {
+            held = true;
             return false; // the best backup is the incumbent anyway
         }
 
@@ -147,7 +145,8 @@ internal sealed class PairRouter
 
         kept = Whole(ref _incumbentBackup, primary[0], intermediates, t);
         incumbentCost = PathCost(kept);
-        return float.IsFinite(incumbentCost) && !Hysteresis.ShouldSwitch(incumbentCost, bestBackupCost, _hysteresis);
+        held = float.IsFinite(incumbentCost) && !Hysteresis.ShouldSwitch(incumbentCost, bestBackupCost, _hysteresis);
+        return held;
     }
 
     /// <summary>Whether two paths' rooms are the same: a loop, not the block compare, for the room or two most paths have between their ends.</summary>
