@@ -12,7 +12,7 @@ namespace Msdn.Sim.Drills.Virtual;
 /// <summary>
 /// Runs a scenario in virtual time: one thread steps the world a millisecond at a time (probes from the
 /// timing wheel, then every event due in that millisecond) with one seeded random source (and a seeded
-/// stream per probe link, so that the once-a-second sweep of quiet links can run on every core); other
+/// stream per probe link, so that the once-a-second sweep of quiet links can run on an idle core, in any order); other
 /// threads compute route tables, published <see cref="SettingsSpec.ControllerComputeMs"/> of virtual time
 /// after they start. So the same scenario and seed give the same summary, byte for byte (bar the wall-clock seconds).
 /// </summary>
