@@ -104,8 +104,6 @@ internal sealed class PairRouter
         builder.Set(t, primary[1..^1], cost, hasBackup, hasBackup ? backup[1..^1] : default, backupCost);
     }
 
-
-
     /// <summary>
     /// Hysteresis for backups too: while the primary stays (<paramref name="primary"/> is the incumbent's),
     /// its incumbent backup stays unless it broke, stopped being room-disjoint, or the best backup now

@@ -66,6 +66,7 @@ internal sealed class IdleRows : IDisposable
         }
     }
 
+    /// <summary>Lets the idle-time thread end; a job it is running still runs to its end there (nobody waits for it, and nothing reads it).</summary>
     public void Dispose()
     {
         if (_disposed)

@@ -407,7 +407,7 @@ internal sealed class VirtualProbing : IDisposable
 
     public void Dispose() => _idle.Dispose();
 
-    /// <summary>Takes a quiet link into the sweep and runs its sends due before <paramref name="untilMs"/> (on a sweep thread).</summary>
+    /// <summary>Takes a quiet link into the sweep and runs its sends due before <paramref name="untilMs"/> (with an outbox: for a posted sweep, on whichever thread runs it; without: on the simulation thread, effects at once).</summary>
     private void SweepLink(int a, int b, long nowMs, long untilMs, LinkStreams.Cursor random, Outbox? outbox)
     {
         var l = (a * _n) + b;
