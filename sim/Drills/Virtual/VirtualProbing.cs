@@ -489,14 +489,12 @@ internal sealed class VirtualProbing : IDisposable
 
         // A swept link is up with no loss pending, so an answer cannot change its state (nothing to tell anyone ahead of time).
         var outcome = link.Answered(rtt, sequence, received);
-        if (_swept[l] && outbox is null)
+        if (_swept[l])
         {
-            _values[_valuesIn[l]][l] = ValuesOf(link);
-        }
-        else if (_swept[l])
-        {
-            _values[_valuesIn[l] ^ 1][l] = ValuesOf(link); // reports read the other array until the sweep finishes
-            _wroteAhead[l] = 1;
+            // A posted sweep (the only one with an outbox) writes the other array: reports read the last values until it finishes.
+            var ahead = outbox is null ? 0 : 1;
+            _values[_valuesIn[l] ^ ahead][l] = ValuesOf(link);
+            _wroteAhead[l] |= (byte)ahead;
         }
 
         switch (outcome)
