@@ -77,7 +77,10 @@ public static class RelayAdminEndpoints
         relay.Clients?.LocalEndPoint.ToString(),
         relay.Probe is not null,
         relay.Controller?.Status.Via ?? "none",
-        relay.Controller?.Status.LastContact);
+        relay.Controller?.Status.LastContact,
+        relay.Transport ?? string.Empty,
+        relay.Probe?.LocalEndPoint.ToString(),
+        relay.PeersRefused);
 }
 
 /// <summary>One flow in <c>GET /admin/flows</c> (the id as a string: JSON numbers lose 64-bit precision).</summary>
@@ -85,7 +88,8 @@ public sealed record FlowStatus(string Id, string Destination, string Endpoint, 
 
 /// <summary>What <c>GET /health</c> answers.</summary>
 /// <remarks><see cref="Controller"/>: direct, via a peer room, unreachable (forwarding on the last table), or none configured.</remarks>
-public sealed record RelayHealth(string Room, string State, int ActiveFlows, long RouteTableVersion, string Listen, string? ClientListen, bool Probing, string Controller, DateTimeOffset? ControllerLastContact);
+/// <remarks><see cref="Transport"/>: quic or tcp+tls; <see cref="ProbeListen"/>: the probe agent's UDP endpoint (null without probing); <see cref="PeersRefused"/>: connections refused at the handshake.</remarks>
+public sealed record RelayHealth(string Room, string State, int ActiveFlows, long RouteTableVersion, string Listen, string? ClientListen, bool Probing, string Controller, DateTimeOffset? ControllerLastContact, string Transport, string? ProbeListen, long PeersRefused);
 
 /// <summary>The body of <c>PUT /admin/links/{peer}</c>.</summary>
 /// <remarks><see cref="MeanBurst"/> above 1: losses come in bursts of that many probes on average (Gilbert–Elliott).</remarks>

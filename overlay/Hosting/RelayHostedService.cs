@@ -58,6 +58,12 @@ public sealed partial class RelayHostedService(
 
     public string? Fingerprint { get; private set; }
 
+    /// <summary>The transport the relay runs (quic or tcp+tls), once started.</summary>
+    public string? Transport { get; private set; }
+
+    /// <summary>Peer connections the relay's listener refused at the handshake.</summary>
+    public long PeersRefused => Node?.PeersRefused ?? 0;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -78,7 +84,9 @@ public sealed partial class RelayHostedService(
 
         var policy = new PeerCertificatePolicy(settings.PinnedFingerprints, null, time);
         var transportOptions = new RelayTransportOptions(_certificate, policy);
-        _impairment = new ImpairedRelayTransport(ChooseTransport(settings.Transport, transportOptions), time);
+        var transport = ChooseTransport(settings.Transport, transportOptions);
+        Transport = transport.Name;
+        _impairment = new ImpairedRelayTransport(transport, time);
         _peers = settings.Peers.ToDictionary(p => new RoomId(p.Key), p => EndpointParser.TryParse(p.Value, out var e) ? e : null);
         _metrics = new RelayMetrics(room.Value, meters);
         Node = new RelayNode(room, _impairment, r => _peers.GetValueOrDefault(r), () => Routes.Current, time, loggers.CreateLogger<RelayNode>(), new RelayNodeOptions { AckTimeout = settings.AckTimeout }, _metrics);
@@ -110,7 +118,8 @@ public sealed partial class RelayHostedService(
             await _warming.ConfigureAwait(false);
             _warmingStop.Dispose();
         }));
-        Log.Started(_logger, room, Node.LocalEndPoint, _impairment.Name, Fingerprint, Routes.Current.Version);
+        var probes = Probe?.LocalEndPoint.ToString() ?? "off";
+        Log.Started(_logger, room, Node.LocalEndPoint, Transport!, probes, Fingerprint, Routes.Current.Version);
     }
 
     /// <summary>
@@ -152,8 +161,9 @@ public sealed partial class RelayHostedService(
     }
 
     /// <summary>
-    /// The probe agent shares the relay's address (UDP on the relay's TCP port) and probes the relay's
-    /// peers unless the Probe section lists its own; it runs when a cluster key is configured.
+    /// The probe agent listens beside the relay (UDP, the relay's port + 1: <see cref="ProbePort"/>) and
+    /// probes the relay's peers there unless the Probe section lists its own; it runs when a cluster key
+    /// is configured.
     /// </summary>
     private void StartProbe(RelayOptions settings, RoomId room)
     {
@@ -182,7 +192,7 @@ public sealed partial class RelayHostedService(
             throw new OptionsValidationException(ProbeAgentOptions.SectionName, typeof(ProbeAgentOptions), validation.Failures);
         }
 
-        _probeSocket = new ImpairedProbeSocket(new UdpProbeSocket(new IPEndPoint(listen.Address, bound.Port)), time, seed: Environment.ProcessId);
+        _probeSocket = new ImpairedProbeSocket(new UdpProbeSocket(ProbePort.Bind(listen, bound)), time, seed: Environment.ProcessId);
         Probe = new ProbeAgent(probe, _probeSocket, time, loggers.CreateLogger<ProbeAgent>(), reports: null, seed: Environment.ProcessId);
         Probe.Start();
         Probe.SetPeers(probe.Peers.Select(p => new ProbePeer(new RoomId(p.Room), EndpointParser.TryParse(p.Endpoint, out var e) ? ProbeEndpoint(e) : throw new InvalidOperationException($"Probe peer {p.Room} has no valid endpoint."))));
@@ -260,8 +270,7 @@ public sealed partial class RelayHostedService(
         }));
     }
 
-    /// <summary>Probes go to the same host and port as relay streams, over UDP.</summary>
-    private static EndPoint ProbeEndpoint(EndPoint relay) => relay;
+    private static EndPoint ProbeEndpoint(EndPoint relay) => ProbePort.Of(relay);
 
     private static IRelayTransport ChooseTransport(string choice, RelayTransportOptions transportOptions)
     {
@@ -301,8 +310,8 @@ public sealed partial class RelayHostedService(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Relay {Room} listening on {Endpoint} over {Transport}; certificate SHA-256 {Fingerprint}; route table version {Version}")]
-        public static partial void Started(ILogger logger, RoomId room, EndPoint endpoint, string transport, string fingerprint, long version);
+        [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Relay {Room} listening on {Endpoint} over {Transport}, probes on {ProbeEndpoint} (UDP); certificate SHA-256 {Fingerprint}; route table version {Version}")]
+        public static partial void Started(ILogger logger, RoomId room, EndPoint endpoint, string transport, string probeEndpoint, string fingerprint, long version);
 
         [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Relay {Room} has no route table yet (no --routes and none persisted): it forwards transit flows but cannot open its own")]
         public static partial void NoRoutes(ILogger logger, RoomId room);

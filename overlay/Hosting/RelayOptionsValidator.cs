@@ -58,9 +58,13 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             Fail(nameof(options.ReportInterval), $"must be positive, got {options.ReportInterval}.");
         }
 
-        if (!IPEndPoint.TryParse(options.Listen ?? string.Empty, out _))
+        if (!IPEndPoint.TryParse(options.Listen ?? string.Empty, out var listen))
         {
             Fail(nameof(options.Listen), $"(--listen) must be address:port, got '{options.Listen}'.");
+        }
+        else if (listen.Port == IPEndPoint.MaxPort)
+        {
+            Fail(nameof(options.Listen), $"(--listen) must leave the next port for the relay's probes (UDP, port + 1), got '{options.Listen}'.");
         }
 
         if (string.IsNullOrWhiteSpace(options.DataDirectory))

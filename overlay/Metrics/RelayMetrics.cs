@@ -22,6 +22,7 @@ public sealed class RelayMetrics : IDisposable
     private readonly Histogram<double> _failoverDuration;
     private readonly Counter<long> _framesRejected;
     private readonly Counter<long> _clientsRefused;
+    private readonly Counter<long> _acceptFailures;
 
     public RelayMetrics(string room, IMeterFactory? meters = null)
     {
@@ -35,6 +36,7 @@ public sealed class RelayMetrics : IDisposable
         _failovers = _meter.CreateCounter<long>("msdn.relay.failovers", "{failover}", "Flows moved to another path.");
         _failoverDuration = _meter.CreateHistogram<double>("msdn.relay.failover.duration", "ms", "From a path's failure to the first ack on the new path.");
         _framesRejected = _meter.CreateCounter<long>("msdn.relay.frames.rejected", "{frame}", "Malformed, oversized or unexpected frames; each closed its connection or stream.");
+        _acceptFailures = _meter.CreateCounter<long>("msdn.relay.peers.accept_failures", "{error}", "Errors accepting peer connections other than refused handshakes (the accept loop goes on).");
         _clientsRefused = _meter.CreateCounter<long>("msdn.relay.clients.refused", "{client}", "Media engines refused (tag reason: token error, draining, bad request).");
     }
 
@@ -67,6 +69,11 @@ public sealed class RelayMetrics : IDisposable
     public void FrameRejected(string reason) => _framesRejected.Add(1, _room, new("reason", reason));
 
     public void ClientRefused(string reason) => _clientsRefused.Add(1, _room, new("reason", reason));
+
+    public void AcceptFailed() => _acceptFailures.Add(1, _room);
+
+    /// <summary>Publishes how many connections the relay's listener refused at the handshake (strangers, expired or revoked peers).</summary>
+    public void ObservePeersRefused(Func<long> refused) => _meter.CreateObservableCounter("msdn.relay.peers.refused", () => new Measurement<long>(refused(), _room), "{connection}", "Peer connections refused at the TLS handshake.");
 
     /// <summary>Publishes the lifecycle state (0 serving, 1 draining, 2 drained) as a gauge.</summary>
     public void ObserveState(Func<int> state) => _meter.CreateObservableGauge("msdn.relay.state", () => new Measurement<int>(state(), _room), description: "0 serving, 1 draining, 2 drained.");

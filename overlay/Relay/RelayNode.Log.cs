@@ -16,6 +16,9 @@ public sealed partial class RelayNode
         [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Relay {Room}: flow {Flow} moves from {From} to the table's better primary {To}")]
         public static partial void FlowMoved(ILogger logger, RoomId room, ulong flow, IReadOnlyList<RoomId> from, IReadOnlyList<RoomId> to);
 
+        [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Relay {Room}: accepting a peer connection failed ({Error}: {Reason}); accepting goes on")]
+        public static partial void AcceptFailed(ILogger logger, RoomId room, string error, string reason);
+
         [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Relay {Room}: {From} → {To}")]
         public static partial void StateChanged(ILogger logger, RoomId room, Msdn.Overlay.Lifecycle.RelayState from, Msdn.Overlay.Lifecycle.RelayState to);
     }

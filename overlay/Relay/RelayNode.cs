@@ -67,12 +67,17 @@ public sealed partial class RelayNode : IAsyncDisposable
 
     public RelayMetrics Metrics { get; }
 
+    /// <summary>Peer connections the listener refused at the handshake (strangers, expired or revoked peers).</summary>
+    public long PeersRefused => _listener?.Refused ?? 0;
+
     public EndPoint LocalEndPoint => _listener?.LocalEndPoint ?? throw new InvalidOperationException("The relay is not started.");
 
     public async Task StartAsync(IPEndPoint listen, CancellationToken cancellationToken)
     {
         _listener = await _transport.ListenAsync(listen, cancellationToken).ConfigureAwait(false);
         _accepting = Task.Run(AcceptLoopAsync, CancellationToken.None);
+        var listener = _listener;
+        Metrics.ObservePeersRefused(() => listener.Refused);
     }
 
     /// <summary>
@@ -163,22 +168,45 @@ public sealed partial class RelayNode : IAsyncDisposable
         }
     }
 
+    /// <summary>After an accept fails for a reason other than shutdown: long enough not to spin on a persistent error, short enough that peers barely notice.</summary>
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(50);
+
     private async Task AcceptLoopAsync()
     {
+        var failing = false; // log a run of failures once, count each
         while (!_stopping.IsCancellationRequested)
         {
             IRelayConnection connection;
             try
             {
                 connection = await _listener!.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+                failing = false;
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or System.Net.Sockets.SocketException)
+            catch (Exception) when (_stopping.IsCancellationRequested)
             {
-                return;
+                return; // shutting down (the listener stopped or was disposed under the loop), not a fault
             }
-            catch (InvalidOperationException) when (_stopping.IsCancellationRequested)
+#pragma warning disable CA1031 // whatever one accept throws (descriptors exhausted, a transport's surprise), peers must still get in
+            catch (Exception e)
+#pragma warning restore CA1031
             {
-                return; // the loop came round just as the listener stopped ("Not listening"): shutting down, not a fault
+                Metrics.AcceptFailed();
+                if (!failing)
+                {
+                    Log.AcceptFailed(_logger, Room, e.GetType().Name, e.Message);
+                    failing = true;
+                }
+
+                try
+                {
+                    await Task.Delay(AcceptRetryDelay, _time, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
             }
 
             if (_stopping.IsCancellationRequested)

@@ -24,6 +24,9 @@ public interface IRelayListener : IAsyncDisposable
 {
     EndPoint LocalEndPoint { get; }
 
+    /// <summary>Connections refused at the handshake so far (unknown, expired or certificate-less peers, wrong ALPN, timeouts).</summary>
+    long Refused { get; }
+
     /// <summary>The next authenticated connection; peers that fail authentication never get here.</summary>
     ValueTask<IRelayConnection> AcceptAsync(CancellationToken cancellationToken);
 }

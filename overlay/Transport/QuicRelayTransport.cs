@@ -7,8 +7,10 @@ using System.Security.Authentication;
 namespace Msdn.Overlay.Transport;
 
 /// <summary>
-/// QUIC (System.Net.Quic, ALPN <c>msdn/1</c>, mutual TLS 1.3): the production transport. Needs libmsquic
-/// on Linux; where <see cref="IsSupported"/> is false the relay uses <see cref="TcpTlsRelayTransport"/>.
+/// QUIC (System.Net.Quic, ALPN <c>msdn/1</c>, mutual TLS 1.3): needs libmsquic on Linux; where
+/// <see cref="IsSupported"/> is false the relay uses <see cref="TcpTlsRelayTransport"/>. MsQuic runs
+/// handshakes concurrently and off the accept path, so a stranger's slow or failed handshake never
+/// holds up a peer's; failed ones are counted in <see cref="IRelayListener.Refused"/> and skipped.
 /// </summary>
 [SupportedOSPlatform("linux")]
 [SupportedOSPlatform("windows")]
@@ -26,7 +28,7 @@ public sealed class QuicRelayTransport(RelayTransportOptions options) : IRelayTr
             {
                 ListenEndPoint = endpoint,
                 ApplicationProtocols = [RelayTransportOptions.Alpn],
-                ConnectionOptionsCallback = (_, _, _) => ValueTask.FromResult(new QuicServerConnectionOptions
+                ConnectionOptionsCallback = (_, _, _) => ValueTask.FromResult(Limits(new QuicServerConnectionOptions
                 {
                     DefaultStreamErrorCode = 1,
                     DefaultCloseErrorCode = 1,
@@ -38,7 +40,7 @@ public sealed class QuicRelayTransport(RelayTransportOptions options) : IRelayTr
                         ApplicationProtocols = [RelayTransportOptions.Alpn],
                         RemoteCertificateValidationCallback = options.Peers.Validate,
                     },
-                }),
+                })),
             },
             cancellationToken).ConfigureAwait(false);
         return new Listener(listener);
@@ -47,7 +49,7 @@ public sealed class QuicRelayTransport(RelayTransportOptions options) : IRelayTr
     public async Task<IRelayConnection> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken)
     {
         var connection = await QuicConnection.ConnectAsync(
-            new QuicClientConnectionOptions
+            Limits(new QuicClientConnectionOptions
             {
                 RemoteEndPoint = endpoint,
                 DefaultStreamErrorCode = 1,
@@ -60,19 +62,58 @@ public sealed class QuicRelayTransport(RelayTransportOptions options) : IRelayTr
                     ApplicationProtocols = [RelayTransportOptions.Alpn],
                     RemoteCertificateValidationCallback = options.Peers.Validate,
                 },
-            },
+            }),
             cancellationToken).ConfigureAwait(false);
         return new Connection(connection);
     }
 
+    private T Limits<T>(T connection)
+        where T : QuicConnectionOptions
+    {
+        connection.HandshakeTimeout = options.HandshakeTimeout;
+        connection.IdleTimeout = options.IdleTimeout;
+        connection.KeepAliveInterval = options.KeepAliveInterval;
+        connection.MaxInboundBidirectionalStreams = options.MaxStreamsPerConnection;
+        connection.MaxInboundUnidirectionalStreams = 0; // relays never open one-way streams
+        connection.InitialReceiveWindowSizes = new QuicReceiveWindowSizes
+        {
+            LocallyInitiatedBidirectionalStream = options.StreamReceiveWindow,
+            RemotelyInitiatedBidirectionalStream = options.StreamReceiveWindow,
+        };
+        return connection;
+    }
+
     private sealed class Listener(QuicListener listener) : IRelayListener
     {
+        private long _refused;
+        private volatile bool _disposed;
+
         public EndPoint LocalEndPoint => listener.LocalEndPoint;
 
-        public async ValueTask<IRelayConnection> AcceptAsync(CancellationToken cancellationToken) =>
-            new Connection(await listener.AcceptConnectionAsync(cancellationToken).ConfigureAwait(false));
+        public long Refused => Interlocked.Read(ref _refused);
 
-        public ValueTask DisposeAsync() => listener.DisposeAsync();
+        public async ValueTask<IRelayConnection> AcceptAsync(CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                try
+                {
+                    return new Connection(await listener.AcceptConnectionAsync(cancellationToken).ConfigureAwait(false));
+                }
+                catch (Exception e) when (!_disposed && !cancellationToken.IsCancellationRequested && e is AuthenticationException or QuicException)
+                {
+                    // The listener surfaces each failed handshake here (a stranger's certificate, a wrong ALPN,
+                    // a handshake that timed out); the next connection is unaffected.
+                    Interlocked.Increment(ref _refused);
+                }
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _disposed = true;
+            return listener.DisposeAsync();
+        }
     }
 
     private sealed class Connection(QuicConnection connection) : IRelayConnection

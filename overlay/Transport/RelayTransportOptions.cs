@@ -4,10 +4,33 @@ using Msdn.Overlay.Security;
 
 namespace Msdn.Overlay.Transport;
 
-/// <summary>What both transports need: this relay's certificate, which peers to trust, the ALPN.</summary>
+/// <summary>What both transports need: this relay's certificate, which peers to trust, the ALPN, and the limits.</summary>
 public sealed record RelayTransportOptions(X509Certificate2 Certificate, PeerCertificatePolicy Peers)
 {
     public static readonly SslApplicationProtocol Alpn = new("msdn/1");
 
+    /// <summary>A peer that has not completed its handshake by then is dropped (and counted as refused).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// QUIC: a connection that hears nothing (not even a keep-alive) for this long is closed. A killed peer
+    /// sends no close (UDP has no reset), so this is how a dead peer's connection ends and the warm-keeper
+    /// dials its restart; it does not decide failover (missing acks and the probe agent do, within a second).
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>QUIC: PINGs on an idle connection, well inside <see cref="IdleTimeout"/> so a live one never times out.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// QUIC: streams a peer may have open on one connection at once (a relay opens one per flow and per
+    /// control exchange). MsQuic's default of 100 would make the 101st flow to a peer wait for another to end.
+    /// </summary>
+    public int MaxStreamsPerConnection { get; init; } = 10_000;
+
+    /// <summary>
+    /// QUIC: each stream's initial receive window, as the TCP transport's multiplexer grants (1 MiB), so one flow
+    /// on a long link is not held to 64 KiB per round trip while the window grows.
+    /// </summary>
+    public int StreamReceiveWindow { get; init; } = Mux.MuxLimits.InitialWindow;
 }

@@ -56,8 +56,9 @@ public sealed class TcpTlsRelayTransport(RelayTransportOptions options) : IRelay
     {
         public EndPoint LocalEndPoint => listener.LocalEndpoint;
 
-        /// <summary>Failed handshakes (unknown, expired or certificate-less peers) so far.</summary>
-        public long Refused { get; private set; }
+        private long _refused;
+
+        public long Refused => Interlocked.Read(ref _refused);
 
         public async ValueTask<IRelayConnection> AcceptAsync(CancellationToken cancellationToken)
         {
@@ -84,7 +85,7 @@ public sealed class TcpTlsRelayTransport(RelayTransportOptions options) : IRelay
                 }
                 catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 {
-                    Refused++;
+                    Interlocked.Increment(ref _refused);
                     await tls.DisposeAsync().ConfigureAwait(false); // refused: nothing it sent goes anywhere
                 }
             }

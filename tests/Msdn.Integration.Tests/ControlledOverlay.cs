@@ -8,6 +8,7 @@ using Msdn.Overlay.Security;
 using Msdn.Overlay.Transport;
 using Msdn.Router.Api;
 using Msdn.Router.Hosting;
+using Msdn.Sim.Drills.Loopback;
 
 namespace Msdn.Integration.Tests;
 
@@ -37,13 +38,13 @@ internal sealed class ControlledOverlay : IAsyncDisposable
     {
         var key = RandomNumberGenerator.GetBytes(32);
         var router = RouterHost.Build([
-            "--listen", "127.0.0.1:0", "--silo-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--listen", "127.0.0.1:0", "--silo-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--report-key", Convert.ToBase64String(key), "--Router:RecomputeInterval=00:00:00.250"]);
         await router.StartAsync();
         var controller = new Uri(router.Urls.First());
         var overlay = new ControlledOverlay(router, new TcpCutProxy(new DnsEndPoint(controller.Host, controller.Port)));
         var credentials = new RoomCredentials(key);
-        var ports = rooms.ToDictionary(r => r, _ => FreePort());
+        var ports = rooms.ToDictionary(r => r, _ => LoopbackPorts.FreeRelayPort());
         var fingerprints = new List<string>();
         foreach (var room in rooms)
         {
@@ -110,12 +111,5 @@ internal sealed class ControlledOverlay : IAsyncDisposable
         }
 
         return TimeProvider.System.GetElapsedTime(started);
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

@@ -178,7 +178,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
         var rooms = Enumerable.Range(0, world.Rooms).Select(ScenarioLoader.RoomName).ToList();
         foreach (var room in rooms)
         {
-            _endpoints[room] = new RelayEndpoints(new IPEndPoint(IPAddress.Loopback, Free()), new IPEndPoint(IPAddress.Loopback, Free()), new Uri($"http://127.0.0.1:{Free()}"));
+            _endpoints[room] = new RelayEndpoints(new IPEndPoint(IPAddress.Loopback, LoopbackPorts.FreeRelayPort()), new IPEndPoint(IPAddress.Loopback, Free()), new Uri($"http://127.0.0.1:{Free()}"));
         }
 
         var fingerprints = new List<string>();
@@ -212,12 +212,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
         progress.WriteLine($"{rooms.Count} relays started (logs in {_dir})");
     }
 
-    private static int Free()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
+    private static int Free() => LoopbackPorts.Free();
 }
 
 /// <summary>Where a drill relay listens: peers, media engines, operators.</summary>

@@ -11,6 +11,7 @@ using Msdn.Graph.Topology;
 using Msdn.Overlay.Hosting;
 using Msdn.Overlay.Security;
 using Msdn.Probe.Detection;
+using Msdn.Sim.Drills.Loopback;
 
 namespace Msdn.Overlay.Tests.Hosting;
 
@@ -40,7 +41,7 @@ public sealed class RelayExecutableTests : IAsyncLifetime, IDisposable
             fingerprints.Add(RelayCertificates.Fingerprint(certificate));
         }
 
-        var ports = rooms.ToDictionary(r => r, _ => FreePort());
+        var ports = rooms.ToDictionary(r => r, _ => LoopbackPorts.FreeRelayPort());
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         string[] Common(string room, string peer) =>
         [
@@ -117,11 +118,4 @@ public sealed class RelayExecutableTests : IAsyncLifetime, IDisposable
     private static RelayHostedService Relay(WebApplication app) => app.Services.GetRequiredService<RelayHostedService>();
 
     private static Uri Admin(WebApplication app, string path) => new(new Uri(app.Urls.First()), path);
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 }

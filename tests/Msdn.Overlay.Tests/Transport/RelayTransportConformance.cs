@@ -117,6 +117,55 @@ public abstract class RelayTransportConformance : IDisposable
     }
 
     [SkippableFact]
+    public async Task A_hundred_failed_handshakes_leave_the_listener_accepting_peers()
+    {
+        Skip.If(SkipReason.Length > 0, SkipReason);
+        using var stranger = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "x"), "room-x", TimeProvider.System);
+        var server = CreateTransport(_serverCert, [RelayCertificates.Fingerprint(_clientCert)]);
+        await using var listener = await server.ListenAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
+        var accepting = listener.AcceptAsync(default).AsTask();
+        var impostor = CreateTransport(stranger, [RelayCertificates.Fingerprint(_serverCert)]);
+        const int strangers = 100;
+        var refusedByServer = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, strangers), new ParallelOptions { MaxDegreeOfParallelism = 10 }, async (_, _) =>
+        {
+            var error = await Record.ExceptionAsync(async () =>
+            {
+                await using var connection = await impostor.ConnectAsync(listener.LocalEndPoint, default);
+                var stream = await connection.OpenStreamAsync(default);
+                await stream.WriteAsync(new byte[] { 1 });
+                _ = await stream.ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            });
+            if (error is not null and not TimeoutException)
+            {
+                Interlocked.Increment(ref refusedByServer);
+            }
+        });
+        Assert.Equal(strangers, refusedByServer);
+        Assert.False(accepting.IsCompleted, "a stranger got through the handshake");
+
+        // The listener is still accepting: a known peer connects and carries a stream.
+        var peer = CreateTransport(_clientCert, [RelayCertificates.Fingerprint(_serverCert)]);
+        await using var connection = await peer.ConnectAsync(listener.LocalEndPoint, default);
+        await using var accepted = await accepting.WaitAsync(TimeSpan.FromSeconds(10));
+        var stream = await connection.OpenStreamAsync(default);
+        var echo = EchoOneStreamAsync(accepted);
+        await stream.WriteAsync(new byte[] { 42 });
+        await stream.CompleteWritesAsync();
+        Assert.Equal([42], await ReadToEndAsync(stream).WaitAsync(TimeSpan.FromSeconds(10)));
+        await echo;
+
+        // Every refusal is counted (the server may finish counting just after its stranger heard the alert).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (listener.Refused < strangers && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(strangers, listener.Refused);
+    }
+
+    [SkippableFact]
     public async Task Losing_the_connection_fails_its_streams()
     {
         await using var pair = await ConnectAsync();
@@ -156,6 +205,8 @@ public abstract class RelayTransportConformance : IDisposable
 
     private static async Task EchoAsync(Stream stream)
     {
+        // Disposed when done, never left to the collector: MsQuic aborts a stream whose handle is released unclosed.
+        await using var owned = stream;
         var buffer = new byte[32 * 1024];
         int n;
         while ((n = await stream.ReadAsync(buffer)) > 0)

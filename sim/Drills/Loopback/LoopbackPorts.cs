@@ -1,0 +1,50 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Msdn.Sim.Drills.Loopback;
+
+/// <summary>
+/// Ports on 127.0.0.1 for processes whose peers must be told the port before they start (static peer
+/// lists). Found free, then released: another process may take one meanwhile, which is why the relays'
+/// own ports come from the controller's directory once relays join through it. The tests link this file.
+/// </summary>
+internal static class LoopbackPorts
+{
+    /// <summary>A free TCP port.</summary>
+    public static int Free()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// A port P for a relay of either transport: P free on TCP and UDP (TCP + TLS or QUIC), and P + 1 free
+    /// on UDP (its probe agent).
+    /// </summary>
+    public static int FreeRelayPort()
+    {
+        while (true)
+        {
+            var port = Free();
+            if (port < IPEndPoint.MaxPort && UdpFree(port) && UdpFree(port + 1))
+            {
+                return port;
+            }
+        }
+    }
+
+    private static bool UdpFree(int port)
+    {
+        try
+        {
+            using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
