@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Msdn.Overlay.Framing;
+using Msdn.Overlay.Transport;
 
 namespace Msdn.Overlay.Relay;
 
@@ -102,6 +103,34 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
 
     /// <summary>Bytes already read ahead past the last frame (to hand over when splicing).</summary>
     public PipeReader Reader => _reader;
+
+    /// <summary>
+    /// Lets go of a stream whose path failed: reset now, released in the background. Failover never waits
+    /// on the old path's peer, which may be dead (a graceful close would wait for its acknowledgements).
+    /// </summary>
+    public void Abandon()
+    {
+        try
+        {
+            stream.Abort();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Already reset or closed: nothing left to abort.
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+            {
+                // The stream was already broken: releasing it is all that was left.
+            }
+        });
+    }
 
     public async ValueTask DisposeAsync()
     {

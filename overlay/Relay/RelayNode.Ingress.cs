@@ -29,6 +29,15 @@ public sealed partial class RelayNode
     public void LinkDown(RoomId from, RoomId to)
     {
         _downLinks[(from, to)] = true;
+        if (from == Room)
+        {
+            // The connection kept to that relay is suspect too: a killed QUIC peer leaves it open until the idle
+            // timeout, so streams would still open on it and vanish. Dropping it fails the transit flows
+            // spliced onto it (their ingresses hear which room is lost) and makes the next use dial afresh,
+            // which a dead relay refuses at once.
+            DropConnection(to);
+        }
+
         foreach (var (_, (path, broken)) in _carrying)
         {
             for (var i = 0; i < path.Length - 1; i++)
@@ -113,7 +122,7 @@ public sealed partial class RelayNode
                 }
 
                 failed.Add(path);
-                if (e is PeerUnreachableException or RelayConnectionLostException || e.InnerException is RelayConnectionLostException)
+                if (e is PeerUnreachableException || RelayStreams.IsConnectionLoss(e))
                 {
                     // That relay (the first hop, or the one a transit relay named) is gone: no path through it for a while, for any flow.
                     var lost = e is PeerUnreachableException unreachable ? unreachable.Room : path[1];
@@ -197,119 +206,135 @@ public sealed partial class RelayNode
             throw;
         }
 
-        await using var frames = new FrameStream(stream, FrameLimits.Default);
+        var frames = new FrameStream(stream, FrameLimits.Default);
+        var completed = false; // only a flow finished on this path closes it gracefully; a failed path is let go at once
         try
         {
-            resume = sender.Rewind();
-            if (flow.FaultAt is not null)
+            try
             {
-                Metrics.Retransmitted((long)(sender.ChunksWritten - resume));
+                resume = sender.Rewind();
+                if (flow.FaultAt is not null)
+                {
+                    Metrics.Retransmitted((long)(sender.ChunksWritten - resume));
+                }
+
+                await frames.WriteAsync(Frame.Open(new OpenFlow(flow.Id, Room.Value, flow.Destination.Value, flow.Endpoint, [.. path.Select(r => r.Value)], resume)), setup.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                _carrying.TryRemove(flow.Id, out _);
+                throw;
             }
 
-            await frames.WriteAsync(Frame.Open(new OpenFlow(flow.Id, Room.Value, flow.Destination.Value, flow.Endpoint, [.. path.Select(r => r.Value)], resume)), setup.Token).ConfigureAwait(false);
-        }
-        catch
-        {
-            _carrying.TryRemove(flow.Id, out _);
-            throw;
-        }
-
-        if (flow.FaultAt is { } pendingFault && sender.Acknowledged == sender.ChunksWritten)
-        {
-            // Nothing was waiting: delivery is back as soon as the new path is open.
-            FailoverDone(flow, _time.GetElapsedTime(pendingFault));
-        }
-
-        using var broken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _carrying[flow.Id] = (path, broken);
-        var lastProgress = _time.GetTimestamp();
-        var established = 0; // set once this path returned its first ack
-        var sending = Task.Run(() => SendLoopAsync(sender, frames, flow.Id, broken.Token), CancellationToken.None);
-        var receiving = Task.Run(
-            async () =>
+            if (flow.FaultAt is { } pendingFault && sender.Acknowledged == sender.ChunksWritten)
             {
-                while (await frames.ReadAsync(broken.Token).ConfigureAwait(false) is { } read)
+                // Nothing was waiting: delivery is back as soon as the new path is open.
+                FailoverDone(flow, _time.GetElapsedTime(pendingFault));
+            }
+
+            using var broken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _carrying[flow.Id] = (path, broken);
+            var lastProgress = _time.GetTimestamp();
+            var established = 0; // set once this path returned its first ack
+            var sending = Task.Run(() => SendLoopAsync(sender, frames, flow.Id, broken.Token), CancellationToken.None);
+            var receiving = Task.Run(
+                async () =>
                 {
-                    if (read.Frame.Control is CloseFlow refused)
+                    while (await frames.ReadAsync(broken.Token).ConfigureAwait(false) is { } read)
                     {
-                        throw refused.Unreachable is { } lost && RoomId.IsValid(lost)
-                            ? new PeerUnreachableException(new RoomId(lost), $"The path broke: {refused.Reason}.", null)
-                            : new IOException($"The path refused the flow: {refused.Reason}.");
-                    }
-
-                    if (read.Frame.Kind != FrameKind.Ack || read.Frame.FlowId != flow.Id)
-                    {
-                        throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame coming back on flow {flow.Id}.");
-                    }
-
-                    var before = sender.Acknowledged;
-                    sender.Acknowledge(read.Frame.Sequence);
-                    Volatile.Write(ref established, 1);
-                    flow.PathEstablished = true;
-                    if (sender.Acknowledged > before)
-                    {
-                        Interlocked.Exchange(ref lastProgress, _time.GetTimestamp());
-                        if (flow.FaultAt is { } fault)
+                        if (read.Frame.Control is CloseFlow refused)
                         {
-                            FailoverDone(flow, _time.GetElapsedTime(fault));
+                            throw refused.Unreachable is { } lost && RoomId.IsValid(lost)
+                                ? new PeerUnreachableException(new RoomId(lost), $"The path broke: {refused.Reason}.", null)
+                                : new IOException($"The path refused the flow: {refused.Reason}.");
+                        }
+
+                        if (read.Frame.Kind != FrameKind.Ack || read.Frame.FlowId != flow.Id)
+                        {
+                            throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame coming back on flow {flow.Id}.");
+                        }
+
+                        var before = sender.Acknowledged;
+                        sender.Acknowledge(read.Frame.Sequence);
+                        Volatile.Write(ref established, 1);
+                        flow.PathEstablished = true;
+                        if (sender.Acknowledged > before)
+                        {
+                            Interlocked.Exchange(ref lastProgress, _time.GetTimestamp());
+                            if (flow.FaultAt is { } fault)
+                            {
+                                FailoverDone(flow, _time.GetElapsedTime(fault));
+                            }
+                        }
+                    }
+
+                    throw new IOException("The path closed the flow's stream.");
+                },
+                CancellationToken.None);
+
+            try
+            {
+                while (true)
+                {
+                    if (broken.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                    {
+                        throw new IOException($"A link of {string.Join('>', path)} was reported down.");
+                    }
+
+                    var tick = Task.Delay(_options.WatchdogInterval, _time, broken.Token);
+                    var first = await Task.WhenAny(tick, sending, receiving).ConfigureAwait(false);
+                    if (first != tick)
+                    {
+                        await first.ConfigureAwait(false); // surfaces the path's failure
+                    }
+
+                    if (flow.WritesDone.IsCompleted && sender.Acknowledged == sender.ChunksWritten)
+                    {
+                        await frames.WriteAsync(Frame.Close(new CloseFlow(flow.Id, "complete")), cancellationToken).ConfigureAwait(false);
+                        completed = true;
+                        return;
+                    }
+
+                    var stalled = _time.GetElapsedTime(Interlocked.Read(ref lastProgress));
+                    var patience = Volatile.Read(ref established) == 1 ? _options.AckTimeout : _options.PathSetupTimeout;
+                    if (sender.Acknowledged < sender.ChunksWritten && stalled > patience)
+                    {
+                        throw new IOException($"No ack for {stalled.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
+                    }
+
+                    if (sender.Acknowledged == sender.ChunksWritten)
+                    {
+                        Interlocked.Exchange(ref lastProgress, _time.GetTimestamp()); // idle, not stalled
+                    }
+
+                    if (Volatile.Read(ref established) == 1 && flow.FaultAt is null && _routes() is var table && table.Version != tableSeen)
+                    {
+                        tableSeen = table.Version;
+                        if (PathChoice.BetterPrimary(table, Room, flow.Destination, path, failed, IsDown) is { } better)
+                        {
+                            throw new PathMovedException(better);
                         }
                     }
                 }
-
-                throw new IOException("The path closed the flow's stream.");
-            },
-            CancellationToken.None);
-
-        try
-        {
-            while (true)
+            }
+            finally
             {
-                if (broken.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-                {
-                    throw new IOException($"A link of {string.Join('>', path)} was reported down.");
-                }
-
-                var tick = Task.Delay(_options.WatchdogInterval, _time, broken.Token);
-                var first = await Task.WhenAny(tick, sending, receiving).ConfigureAwait(false);
-                if (first != tick)
-                {
-                    await first.ConfigureAwait(false); // surfaces the path's failure
-                }
-
-                if (flow.WritesDone.IsCompleted && sender.Acknowledged == sender.ChunksWritten)
-                {
-                    await frames.WriteAsync(Frame.Close(new CloseFlow(flow.Id, "complete")), cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-
-                var stalled = _time.GetElapsedTime(Interlocked.Read(ref lastProgress));
-                var patience = Volatile.Read(ref established) == 1 ? _options.AckTimeout : _options.PathSetupTimeout;
-                if (sender.Acknowledged < sender.ChunksWritten && stalled > patience)
-                {
-                    throw new IOException($"No ack for {stalled.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
-                }
-
-                if (sender.Acknowledged == sender.ChunksWritten)
-                {
-                    Interlocked.Exchange(ref lastProgress, _time.GetTimestamp()); // idle, not stalled
-                }
-
-                if (Volatile.Read(ref established) == 1 && flow.FaultAt is null && _routes() is var table && table.Version != tableSeen)
-                {
-                    tableSeen = table.Version;
-                    if (PathChoice.BetterPrimary(table, Room, flow.Destination, path, failed, IsDown) is { } better)
-                    {
-                        throw new PathMovedException(better);
-                    }
-                }
+                _carrying.TryRemove(flow.Id, out _);
+                await broken.CancelAsync().ConfigureAwait(false);
+                await Quietly(sending).ConfigureAwait(false);
+                await Quietly(receiving).ConfigureAwait(false);
             }
         }
         finally
         {
-            _carrying.TryRemove(flow.Id, out _);
-            await broken.CancelAsync().ConfigureAwait(false);
-            await Quietly(sending).ConfigureAwait(false);
-            await Quietly(receiving).ConfigureAwait(false);
+            if (completed)
+            {
+                await frames.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                frames.Abandon();
+            }
         }
     }
 

@@ -371,7 +371,7 @@ public sealed partial class RelayNode : IAsyncDisposable
                 await downstream.CopyToAsync(upstream.Stream, broken.Token).ConfigureAwait(false);
                 await upstream.Stream.CompleteWritesAsync().ConfigureAwait(false);
             }
-            catch (Transport.RelayConnectionLostException)
+            catch (Exception e) when (RelayStreams.IsConnectionLoss(e))
             {
                 downstreamLost = true;
                 throw;
@@ -527,6 +527,27 @@ public sealed partial class RelayNode : IAsyncDisposable
                 throw new PeerUnreachableException(room, $"Cannot reach room {room}: {e.Message}", e);
             }
         }
+    }
+
+    /// <summary>Forgets the connection kept to a room's relay and closes it in the background (its peer may never answer).</summary>
+    private void DropConnection(RoomId room)
+    {
+        if (!_peers.TryRemove(room, out var connection) || !connection.IsValueCreated)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await (await connection.Value.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException or OperationCanceledException or ObjectDisposedException)
+            {
+                // It never connected, or already broke: nothing left to close.
+            }
+        });
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ using Msdn.Sim.Drills.Virtual;
 namespace Msdn.Sim.Commands;
 
 /// <summary>
-/// <c>drill &lt;scenario.json&gt; --out &lt;dir&gt; [--seed N]</c>: runs a failure drill, writes <c>summary.json</c>
+/// <c>drill &lt;scenario.json&gt; --out &lt;dir&gt; [--seed N] [--transport auto|quic|tcp]</c>: runs a failure drill, writes <c>summary.json</c>
 /// and <c>report.html</c> into the directory and prints a short table. Exit code 1 when bytes were lost,
 /// duplicated or reordered, 2 when the scenario is invalid.
 /// </summary>
@@ -20,11 +20,14 @@ internal static class DrillCommand
         var scenarioFile = new Argument<FileInfo>("scenario") { Description = "The scenario (JSON; see sim/drills/ and the README)." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for summary.json, report.html and the processes' logs.", Required = true };
         var seed = new Option<int?>("--seed") { Description = "Overrides the scenario's seed." };
+        var transport = new Option<string?>("--transport") { Description = "Overrides the scenario's settings.transport (loopback engine): auto, quic or tcp." };
+        transport.AcceptOnlyFromAmong("auto", "quic", "tcp");
         var command = new Command("drill", "Run a failure drill: faults on a timeline against real flows, on the loopback engine (a real controller and relays on 127.0.0.1) or the virtual one (hundreds of rooms in virtual time).")
         {
             scenarioFile,
             output,
             seed,
+            transport,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -48,6 +51,11 @@ internal static class DrillCommand
                 scenario = scenario with { Seed = overridden };
             }
 
+            if (parse.GetValue(transport) is { } chosen)
+            {
+                scenario = scenario with { Settings = scenario.Settings with { Transport = chosen } };
+            }
+
             var dir = parse.GetValue(output)!;
             dir.Create();
             var summary = await RunAsync(scenario, dir.FullName, Console.Out, cancellationToken).ConfigureAwait(false);
@@ -67,7 +75,7 @@ internal static class DrillCommand
         await File.WriteAllTextAsync(Path.Combine(dir, "report.html"), ReportPage.Render(results, summary), cancellationToken).ConfigureAwait(false);
         await console.WriteLineAsync($"""
 
-            engine {summary.Engine}: {summary.Rooms} rooms, {summary.Flows} flows, {summary.VirtualSeconds:F0} s drill in {summary.WallSeconds:F0} s wall
+            engine {summary.Engine}{(summary.Transport is { } t ? $" over {t}" : string.Empty)}: {summary.Rooms} rooms, {summary.Flows} flows, {summary.VirtualSeconds:F0} s drill in {summary.WallSeconds:F0} s wall
             bytes   sent {summary.BytesSent,12:N0}   delivered {summary.BytesDelivered,12:N0}   lost {summary.BytesLost:N0}   duplicated {summary.BytesDuplicated:N0}   reordered {summary.BytesReordered:N0}
             failover (stall after a fault)   p50 {summary.FailoverMs.P50:F0} ms   p99 {summary.FailoverMs.P99:F0} ms   max {summary.FailoverMs.Max:F0} ms   ({summary.FailoverMs.Count} flow-faults)
             path stretch   p50 {summary.PathStretch.P50:F2}   p95 {summary.PathStretch.P95:F2}      route changes {summary.RouteChanges}      control {summary.ControlBytes / 1024.0:F0} KiB{(summary.InvariantViolations is { } violations ? $"      route invariant violations {violations.Count}" : string.Empty)}

@@ -22,6 +22,9 @@ public sealed record DrillResults(
     public long? Recomputations { get; init; }
 
     public long? ProbesSent { get; init; }
+
+    /// <summary>The relays' transport as they reported it (loopback engine).</summary>
+    public string? Transport { get; init; }
 }
 
 /// <summary>A fault as the drill applied it: when (drill seconds), what, the flows whose path it hit, and the route table version just before.</summary>

@@ -30,6 +30,9 @@ public sealed record DrillSummary(
     /// <summary>Probes the agents sent (virtual engine).</summary>
     public long? ProbesSent { get; init; }
 
+    /// <summary>The relays' transport, quic or tcp+tls (loopback engine).</summary>
+    public string? Transport { get; init; }
+
     /// <summary>Delivery stalls longer than this after a fault count as "not resumed" (the drill's patience).</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
@@ -67,6 +70,7 @@ public sealed record DrillSummary(
             InvariantViolations = results.InvariantViolations,
             Recomputations = results.Recomputations,
             ProbesSent = results.ProbesSent,
+            Transport = results.Transport,
         };
     }
 

@@ -133,4 +133,10 @@ public sealed record SettingsSpec
     /// link reports a second).
     /// </summary>
     public int ControllerComputeMs { get; init; } = 500;
+
+    /// <summary>
+    /// Loopback engine: the relays' transport (<c>Relay:Transport</c>): <c>auto</c> (QUIC where libmsquic is
+    /// installed, else TCP + TLS), <c>quic</c> or <c>tcp</c>. The virtual engine has no sockets.
+    /// </summary>
+    public string Transport { get; init; } = "auto";
 }

@@ -197,7 +197,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
             [
                 "--room", room, "--listen", endpoints.Relay.ToString(), "--data-dir", Path.Combine(_dir, room),
                 "--admin", $"{endpoints.Admin.Host}:{endpoints.Admin.Port}", "--client-listen", endpoints.Client.ToString(),
-                "--controller", $"http://{ControlProxy.LocalEndPoint}", "--credential", credentials.For(room),
+                "--controller", $"http://{ControlProxy.LocalEndPoint}", "--credential", credentials.For(room), "--transport", settings.Transport,
                 $"--Relay:MediaTokenKey={Convert.ToBase64String(_tokenKey)}", $"--Relay:AckTimeout={TimeSpan.FromMilliseconds(settings.AckTimeoutMs)}",
                 $"--Probe:ClusterKey={probeKey}", $"--Probe:BaseInterval={TimeSpan.FromMilliseconds(settings.ProbeIntervalMs)}",
                 $"--Probe:FastInterval={TimeSpan.FromMilliseconds(settings.ProbeFastIntervalMs)}", $"--Probe:DownAfterLosses={settings.DownAfterLosses}",

@@ -23,6 +23,8 @@ public static class LoopbackDrill
         var wall = Stopwatch.StartNew();
         await using var cluster = await LoopbackCluster.StartAsync(scenario, world, workDir, progress).ConfigureAwait(false);
         await WaitForHealthAsync(cluster, cancellationToken).ConfigureAwait(false);
+        var transport = (await cluster.HealthAsync(cluster.Relays.Keys.First()).ConfigureAwait(false))?.Transport;
+        progress.WriteLine($"relays run over {transport}");
         await cluster.ApplyDistancesAsync(world).ConfigureAwait(false);
         await WaitForRoutesAsync(cluster, flows, cancellationToken).ConfigureAwait(false);
         progress.WriteLine($"routes ready after {wall.Elapsed.TotalSeconds:F1} s; running {flows.Count} flows for {scenario.DurationSeconds} s with {scenario.Faults.Count} faults");
@@ -87,7 +89,7 @@ public static class LoopbackDrill
             await subscription.DisposeAsync().ConfigureAwait(false);
         }
 
-        return new DrillResults(scenario, world, flows, applied, startTicks, wall.Elapsed.TotalSeconds, routes, Math.Max(0, version - 1), cluster.ControlProxy.BytesCarried, version);
+        return new DrillResults(scenario, world, flows, applied, startTicks, wall.Elapsed.TotalSeconds, routes, Math.Max(0, version - 1), cluster.ControlProxy.BytesCarried, version) { Transport = transport };
     }
 
     private static string Token(LoopbackCluster cluster, string room, string[] open, string[] subscribe) =>

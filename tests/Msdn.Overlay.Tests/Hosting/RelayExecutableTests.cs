@@ -12,22 +12,30 @@ using Msdn.Overlay.Hosting;
 using Msdn.Overlay.Security;
 using Msdn.Probe.Detection;
 using Msdn.Sim.Drills.Loopback;
+using Msdn.Tests.Common;
 
 namespace Msdn.Overlay.Tests.Hosting;
 
 /// <summary>
 /// Two relays as the executable runs them (<see cref="RelayHost"/>: command line, probe agent, gateway,
-/// admin endpoint, metrics) on 127.0.0.1, driven over HTTP as an operator would.
+/// admin endpoint, metrics) on 127.0.0.1, driven over HTTP as an operator would; once per transport.
 /// </summary>
-public sealed class RelayExecutableTests : IAsyncLifetime, IDisposable
+public abstract class RelayExecutableTests(string transport, string runs) : IAsyncLifetime, IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("relay-exe-").FullName;
     private readonly TcpListener _camera = new(IPAddress.Loopback, 0);
     private readonly HttpClient _http = new();
     private WebApplication _a = null!, _c = null!;
 
+    private bool Skipped => transport == "quic" && !QuicSupport.IsAvailable;
+
     public async Task InitializeAsync()
     {
+        if (Skipped)
+        {
+            return;
+        }
+
         _camera.Start();
         var routes = Path.Combine(_dir, "routes.msgpack");
         var table = new RouteComputer(new CostModel(new CostModelOptions()), new HysteresisOptions())
@@ -45,7 +53,7 @@ public sealed class RelayExecutableTests : IAsyncLifetime, IDisposable
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         string[] Common(string room, string peer) =>
         [
-            "--room", room, "--listen", $"127.0.0.1:{ports[room]}", "--data-dir", Path.Combine(_dir, room), "--routes", routes, "--admin", "127.0.0.1:0",
+            "--room", room, "--listen", $"127.0.0.1:{ports[room]}", "--data-dir", Path.Combine(_dir, room), "--routes", routes, "--admin", "127.0.0.1:0", "--transport", transport,
             $"--Relay:Peers:{peer}=127.0.0.1:{ports[peer]}", $"--Relay:PinnedFingerprints:0={fingerprints[0]}", $"--Relay:PinnedFingerprints:1={fingerprints[1]}",
             $"--Probe:ClusterKey={key}", "--Probe:BaseInterval=00:00:00.100", "--Probe:FastInterval=00:00:00.050", "--Probe:ProbeTimeout=00:00:00.100",
         ];
@@ -57,6 +65,12 @@ public sealed class RelayExecutableTests : IAsyncLifetime, IDisposable
 
     public async Task DisposeAsync()
     {
+        if (Skipped)
+        {
+            Directory.Delete(_dir, recursive: true);
+            return;
+        }
+
         await _a.StopAsync();
         await _c.StopAsync();
         await _a.DisposeAsync();
@@ -68,13 +82,16 @@ public sealed class RelayExecutableTests : IAsyncLifetime, IDisposable
     {
         _camera.Dispose();
         _http.Dispose();
+        GC.SuppressFinalize(this);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_operator_sees_health_metrics_and_drives_impairment_and_drain_over_http()
     {
+        Skip.If(Skipped, QuicSupport.Missing);
         var health = await _http.GetFromJsonAsync<RelayHealth>(Admin(_a, "/health"));
-        Assert.Equal(("room-a", "Serving", true), (health!.Room, health.State, health.Probing));
+        Assert.Equal(("room-a", "Serving", true, runs), (health!.Room, health.State, health.Probing, health.Transport));
+        Assert.NotEqual(health.Listen, health.ProbeListen); // QUIC holds the relay's port on UDP: probes sit beside it
 
         // A plain TCP application's bytes reach the deliver target through both relays.
         var receiving = Task.Run(async () =>
@@ -119,3 +136,7 @@ public sealed class RelayExecutableTests : IAsyncLifetime, IDisposable
 
     private static Uri Admin(WebApplication app, string path) => new(new Uri(app.Urls.First()), path);
 }
+
+public sealed class RelayExecutableOverQuicTests() : RelayExecutableTests("quic", "quic");
+
+public sealed class RelayExecutableOverTcpTests() : RelayExecutableTests("tcp", "tcp+tls");

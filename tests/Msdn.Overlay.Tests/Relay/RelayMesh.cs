@@ -14,8 +14,9 @@ using Xunit.Abstractions;
 namespace Msdn.Overlay.Tests.Relay;
 
 /// <summary>
-/// Four real relays on 127.0.0.1 (TCP + mutual TLS, each behind its impairment layer), routed by a real
-/// route table: the primary A>B>C and the room-disjoint backup A>D>C. Relays can be killed and restarted.
+/// Four real relays on 127.0.0.1 (QUIC or TCP + TLS, mutual TLS either way, each behind its impairment
+/// layer), routed by a real route table: the primary A>B>C and the room-disjoint backup A>D>C. Relays can
+/// be killed and restarted.
 /// </summary>
 internal sealed class RelayMesh : IAsyncDisposable
 {
@@ -23,11 +24,31 @@ internal sealed class RelayMesh : IAsyncDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("relays-").FullName;
     private readonly ITestOutputHelper? _output;
     private readonly RelayNodeOptions _options;
+    private readonly Func<RelayTransportOptions, IRelayTransport> _transport;
 
-    private RelayMesh(ITestOutputHelper? output, RelayNodeOptions options)
+    private RelayMesh(ITestOutputHelper? output, RelayNodeOptions options, Func<RelayTransportOptions, IRelayTransport> transport)
     {
         _output = output;
         _options = options;
+        _transport = transport;
+    }
+
+    /// <summary>The transport named as the relay's <c>--transport</c> option names it: quic or tcp.</summary>
+    public static Func<RelayTransportOptions, IRelayTransport> Transport(string name) => name switch
+    {
+        "quic" => Quic,
+        "tcp" => o => new TcpTlsRelayTransport(o),
+        _ => throw new ArgumentException($"No transport {name} here.", nameof(name)),
+    };
+
+    private static QuicRelayTransport Quic(RelayTransportOptions options)
+    {
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS())
+        {
+            return new QuicRelayTransport(options);
+        }
+
+        throw new PlatformNotSupportedException("QUIC needs Linux, Windows or macOS.");
     }
 
     public Dictionary<RoomId, RelayNode> Relays { get; } = [];
@@ -39,9 +60,9 @@ internal sealed class RelayMesh : IAsyncDisposable
     /// <summary>The table every relay reads (as the controller's latest); tests may publish another.</summary>
     public RouteTable Routes { get; set; } = RouteTable.Empty;
 
-    public static async Task<RelayMesh> StartAsync(ITestOutputHelper? output, RelayNodeOptions options)
+    public static async Task<RelayMesh> StartAsync(ITestOutputHelper? output, RelayNodeOptions options, string transport = "tcp")
     {
-        var mesh = new RelayMesh(output, options);
+        var mesh = new RelayMesh(output, options, Transport(transport));
         RoomId[] rooms = [A, B, C, D];
         foreach (var room in rooms)
         {
@@ -73,7 +94,7 @@ internal sealed class RelayMesh : IAsyncDisposable
     public async Task RestartAsync(RoomId room)
     {
         var pins = Certificates.Values.Select(RelayCertificates.Fingerprint).ToArray();
-        var transport = Impairments[room] = new ImpairedRelayTransport(new TcpTlsRelayTransport(new RelayTransportOptions(Certificates[room], new PeerCertificatePolicy(pins, null, TimeProvider.System))));
+        var transport = Impairments[room] = new ImpairedRelayTransport(_transport(new RelayTransportOptions(Certificates[room], new PeerCertificatePolicy(pins, null, TimeProvider.System))));
         ILogger<RelayNode> logger = _output is null ? NullLogger<RelayNode>.Instance : new TestOutputLogger<RelayNode>(_output);
         var relay = new RelayNode(room, transport, r => Relays.TryGetValue(r, out var peer) ? peer.LocalEndPoint : null, () => Routes, TimeProvider.System, logger, _options);
         await relay.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), default);

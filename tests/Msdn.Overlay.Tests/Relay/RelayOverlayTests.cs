@@ -9,12 +9,13 @@ using Msdn.Graph.Topology;
 using Msdn.Overlay.Relay;
 using Msdn.Overlay.Security;
 using Msdn.Overlay.Transport;
+using Msdn.Tests.Common;
 using Xunit.Abstractions;
 
 namespace Msdn.Overlay.Tests.Relay;
 
 /// <summary>Flows over <see cref="RelayMesh"/>'s four real relays: primary A>B>C, backup A>D>C.</summary>
-public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
+public abstract class RelayOverlayTests(ITestOutputHelper output, string transport) : IAsyncLifetime
 {
     private static readonly RoomId A = RelayMesh.A, B = RelayMesh.B, C = RelayMesh.C, D = RelayMesh.D;
     private RelayMesh _mesh = null!;
@@ -25,13 +26,26 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
 
     // Acks may pause for a while on a loaded 2-core CI machine: these tests are about losing nothing, so
     // spurious missed-ack failovers are kept out; relay kills break streams at once.
-    public async Task InitializeAsync() => _mesh = await RelayMesh.StartAsync(output, new RelayNodeOptions { AckTimeout = TimeSpan.FromSeconds(2) });
+    public async Task InitializeAsync()
+    {
+        if (transport != "quic" || QuicSupport.IsAvailable)
+        {
+            _mesh = await RelayMesh.StartAsync(output, new RelayNodeOptions { AckTimeout = TimeSpan.FromSeconds(2) }, transport);
+        }
+    }
 
-    public async Task DisposeAsync() => await _mesh.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        if (_mesh is not null)
+        {
+            await _mesh.DisposeAsync();
+        }
+    }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_flow_crosses_a_three_relay_path_intact()
     {
+        Skip.If(_mesh is null, QuicSupport.Missing);
         var sink = Relays[C].Subscribe("sink");
         var flow = await Relays[A].OpenFlowAsync(C, "sink");
         var sent = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
@@ -48,9 +62,10 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(0, flow.Failovers);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Killing_the_middle_relay_fails_over_to_the_backup_losing_nothing()
     {
+        Skip.If(_mesh is null, QuicSupport.Missing);
         var flow = await FaultMidFlowAsync(4 * 1024 * 1024, async () =>
         {
             await _mesh.KillAsync(B); // the middle relay dies mid-flow
@@ -58,9 +73,10 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"relay killed: failovers {flow.Failovers}, {flow.FailoverTimes[^1].TotalMilliseconds:F0} ms from the broken stream to the first ack on the backup");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_silent_cut_is_caught_by_missing_acks_and_loses_nothing()
     {
+        Skip.If(_mesh is null, QuicSupport.Missing);
         // Nothing errors on a cut: data and acks just stop.
         var flow = await FaultMidFlowAsync(1024 * 1024, () =>
         {
@@ -70,9 +86,10 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"silent cut: detected by the ack timeout (2 s in these tests), then {flow.FailoverTimes[^1].TotalMilliseconds:F0} ms to the first ack on the backup");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_down_signal_moves_the_flow_before_anything_breaks()
     {
+        Skip.If(_mesh is null, QuicSupport.Missing);
         // The probe agent declared A→B down; B itself is alive and nothing broke.
         var flow = await FaultMidFlowAsync(1024 * 1024, () =>
         {
@@ -82,9 +99,10 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"down signal → first ack on the backup: {flow.FailoverTimes[^1].TotalMilliseconds:F0} ms");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_better_primary_in_a_new_table_moves_the_flow_without_a_failover()
     {
+        Skip.If(_mesh is null, QuicSupport.Missing);
         var (flow, sent, receiving) = await StartOnThePrimaryAsync(1024 * 1024);
 
         // The controller now prefers A>D>C (B's links got slow): a new version with that primary.
@@ -106,9 +124,10 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(0, flow.Failovers);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_plain_tcp_application_crosses_the_gateways_through_a_relay_kill()
     {
+        Skip.If(_mesh is null, QuicSupport.Missing);
         await _mesh.WarmAsync(A, D);
         await _mesh.WarmAsync(D, C);
         var target = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
@@ -143,9 +162,10 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(sent.AsSpan().SequenceEqual(delivered), "delivered bytes differ from sent bytes");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task When_primary_and_backup_both_die_the_flow_takes_a_freshly_computed_path()
     {
+        Skip.If(_mesh is null, QuicSupport.Missing);
         // A's probe agent sees its direct link to C (100 ms) up: the detour of last resort.
         Relays[A].UseLiveLinks(() => [(B, 10), (D, 15), (C, 100)]);
         var sink = Relays[C].Subscribe("sink");
@@ -164,9 +184,10 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal([A, C], flow.CurrentPath);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Draining_the_middle_relay_moves_its_flow_losing_nothing_then_it_is_drained()
     {
+        Skip.If(_mesh is null, QuicSupport.Missing);
         var drained = Task.CompletedTask;
         var flow = await FaultMidFlowAsync(1024 * 1024, () =>
         {
@@ -288,3 +309,7 @@ public sealed class RelayOverlayTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(p99 <= 500, $"p99 {p99} ms");
     }
 }
+
+public sealed class RelayOverlayOverQuicTests(ITestOutputHelper output) : RelayOverlayTests(output, "quic");
+
+public sealed class RelayOverlayOverTcpTests(ITestOutputHelper output) : RelayOverlayTests(output, "tcp");

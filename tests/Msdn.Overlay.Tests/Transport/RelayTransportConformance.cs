@@ -254,10 +254,7 @@ public sealed class TcpTlsRelayTransportTests : RelayTransportConformance
 [System.Runtime.Versioning.SupportedOSPlatform("macos")]
 public sealed class QuicRelayTransportTests : RelayTransportConformance
 {
-    protected override string SkipReason =>
-        System.Net.Quic.QuicConnection.IsSupported
-            ? string.Empty
-            : "QUIC is not supported on this machine (System.Net.Quic needs libmsquic; see the README): the relay uses TCP + TLS here.";
+    protected override string SkipReason => Msdn.Tests.Common.QuicSupport.IsAvailable ? string.Empty : Msdn.Tests.Common.QuicSupport.Missing;
 
     protected override IRelayTransport CreateTransport(X509Certificate2 certificate, string[] pinned) =>
         new QuicRelayTransport(new RelayTransportOptions(certificate, new PeerCertificatePolicy(pinned, null, TimeProvider.System)));

@@ -1,5 +1,6 @@
 using Msdn.Sim.Commands;
 using Msdn.Sim.Drills;
+using Msdn.Tests.Common;
 using Xunit.Abstractions;
 
 namespace Msdn.Sim.Tests.Drills;
@@ -7,7 +8,7 @@ namespace Msdn.Sim.Tests.Drills;
 /// <summary>
 /// The README's main job, in CI: the quickstart drill on the loopback engine (a real controller and six
 /// real relays as processes, real flows, a relay killed, a link cut, the controller unreachable, a link
-/// degraded, a relay drained) delivers every byte once and in order.
+/// degraded, a relay drained) delivers every byte once and in order, over each relay transport.
 /// </summary>
 public sealed class QuickstartDrillTests(ITestOutputHelper output) : IDisposable
 {
@@ -15,13 +16,18 @@ public sealed class QuickstartDrillTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Fact]
-    public async Task The_quickstart_drill_loses_duplicates_and_reorders_nothing()
+    [SkippableTheory]
+    [InlineData("quic", "quic")]
+    [InlineData("tcp", "tcp+tls")]
+    public async Task The_quickstart_drill_loses_duplicates_and_reorders_nothing(string transport, string runs)
     {
+        Skip.If(transport == "quic" && !QuicSupport.IsAvailable, QuicSupport.Missing);
         var scenario = ScenarioLoader.Load(ScenarioValidationTests.Quickstart);
+        scenario = scenario with { Settings = scenario.Settings with { Transport = transport } };
         var console = new StringWriter();
         var summary = await DrillCommand.RunAsync(scenario, _dir, console, CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(4));
         output.WriteLine(console.ToString());
+        Assert.Equal(runs, summary.Transport);
         Assert.True(summary.BytesSent > 1_000_000, $"only {summary.BytesSent} bytes were sent");
         Assert.Equal(summary.BytesSent, summary.BytesDelivered);
         Assert.Equal((0L, 0L, 0L), (summary.BytesLost, summary.BytesDuplicated, summary.BytesReordered));
