@@ -10,6 +10,8 @@ namespace Msdn.Sim.Drills.Loopback;
 /// </summary>
 internal static class LoopbackPorts
 {
+    private static readonly HashSet<int> Given = [];
+
     /// <summary>A free TCP port.</summary>
     public static int Free()
     {
@@ -20,16 +22,22 @@ internal static class LoopbackPorts
 
     /// <summary>
     /// A port P for a relay of either transport: P free on TCP and UDP (TCP + TLS or QUIC), and P + 1 free
-    /// on UDP (its probe agent).
+    /// on UDP (its probe agent); never P or P + 1 of a port this process handed out before (those are
+    /// not bound yet while the relays are being configured).
     /// </summary>
     public static int FreeRelayPort()
     {
         while (true)
         {
             var port = Free();
-            if (port < IPEndPoint.MaxPort && UdpFree(port) && UdpFree(port + 1))
+            lock (Given)
             {
-                return port;
+                if (port < IPEndPoint.MaxPort - 1 && !Given.Contains(port) && !Given.Contains(port + 1) && !Given.Contains(port - 1) && UdpFree(port) && UdpFree(port + 1))
+                {
+                    Given.Add(port);
+                    Given.Add(port + 1);
+                    return port;
+                }
             }
         }
     }

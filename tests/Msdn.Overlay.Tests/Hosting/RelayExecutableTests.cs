@@ -112,14 +112,26 @@ public abstract class RelayExecutableTests(string transport, string runs) : IAsy
         var metrics = await _http.GetStringAsync(Admin(_c, "/metrics"));
         Assert.Contains("msdn_relay_bytes", metrics, StringComparison.Ordinal);
 
-        // Cutting the link in the impairment layer: the probe agent declares it down; clearing it, up.
-        var down = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var _ = Relay(_a).Probe!.Subscribe(change => (change.State == LinkState.Down ? down : up).TrySetResult());
+        // Cutting the link in the impairment layer: the probe agent declares it down; clearing it, up. It must
+        // be up first (on a warm machine this test gets here before three probes have answered).
+        var changes = System.Threading.Channels.Channel.CreateUnbounded<LinkState>();
+        using var _ = Relay(_a).Probe!.Subscribe(change => changes.Writer.TryWrite(change.State));
+        async Task Next(LinkState state)
+        {
+            while (await changes.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)) != state)
+            {
+            }
+        }
+
+        if (Relay(_a).Probe!.Snapshot().Single().State != LinkState.Up)
+        {
+            await Next(LinkState.Up);
+        }
+
         (await _http.PutAsJsonAsync(Admin(_a, "/admin/links/room-c"), new LinkImpairmentRequest(Cut: true))).EnsureSuccessStatusCode();
-        await down.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Next(LinkState.Down);
         (await _http.DeleteAsync(Admin(_a, "/admin/links/room-c"))).EnsureSuccessStatusCode();
-        await up.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Next(LinkState.Up);
 
         // Bad admin requests get clear 4xx answers.
         Assert.Equal(HttpStatusCode.NotFound, (await _http.PutAsJsonAsync(Admin(_a, "/admin/links/room-z"), new LinkImpairmentRequest(Cut: true))).StatusCode);
