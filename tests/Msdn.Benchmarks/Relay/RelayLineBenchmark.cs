@@ -15,9 +15,10 @@ using Msdn.Overlay.Transport;
 namespace Msdn.Benchmarks.Relay;
 
 /// <summary>
-/// Shared set-up of the relay benchmarks: a line of <see cref="Hops"/> + 1 real relays on loopback
-/// (TCP + mutual TLS, the only route crossing every one), and helpers for the plain TLS chain of the
-/// same shape that each benchmark measures against.
+/// Shared set-up of the relay benchmarks: a line of <see cref="Hops"/> + 1 real relays on loopback over
+/// <see cref="Transport"/> (QUIC or TCP + TLS, mutual TLS either way; the only route crosses every one),
+/// and helpers for the plain TLS chain of the same shape that each benchmark measures against. QUIC is
+/// measured where libmsquic is on the library path.
 /// </summary>
 public abstract class RelayLineBenchmark
 {
@@ -28,6 +29,12 @@ public abstract class RelayLineBenchmark
     [Params(1, 3)]
     public int Hops { get; set; }
 
+    [ParamsSource(nameof(Transports))]
+    public string Transport { get; set; } = "tcp";
+
+    public static IEnumerable<string> Transports() =>
+        OperatingSystem.IsLinux() && System.Net.Quic.QuicConnection.IsSupported ? ["tcp", "quic"] : ["tcp"];
+
     protected RelayNode[] Relays { get; private set; } = [];
 
     protected X509Certificate2[] Certificates => [.. _certificates];
@@ -35,7 +42,7 @@ public abstract class RelayLineBenchmark
     protected PeerCertificatePolicy Trust { get; private set; } = null!;
 
     [GlobalCleanup]
-    public void Cleanup()
+    public virtual void Cleanup()
     {
         foreach (var item in Enumerable.Reverse(_cleanup))
         {
@@ -61,7 +68,8 @@ public abstract class RelayLineBenchmark
         var relays = new RelayNode[rooms.Length];
         for (var i = 0; i < rooms.Length; i++)
         {
-            var transport = new TcpTlsRelayTransport(new RelayTransportOptions(_certificates[i], Trust));
+            var options = new RelayTransportOptions(_certificates[i], Trust);
+            IRelayTransport transport = Transport == "quic" && OperatingSystem.IsLinux() ? new QuicRelayTransport(options) : new TcpTlsRelayTransport(options);
             relays[i] = new RelayNode(rooms[i], transport, r => Array.Find(relays, x => x?.Room == r)?.LocalEndPoint, () => routes, TimeProvider.System, NullLogger<RelayNode>.Instance);
             await relays[i].StartAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
             _cleanup.Add(relays[i]);

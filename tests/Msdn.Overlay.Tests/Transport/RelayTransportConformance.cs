@@ -117,6 +117,27 @@ public abstract class RelayTransportConformance : IDisposable
     }
 
     [SkippableFact]
+    public async Task A_pinned_relay_whose_certificate_expired_is_refused()
+    {
+        Skip.If(SkipReason.Length > 0, SkipReason);
+        var threeYearsOn = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(TimeProvider.System.GetUtcNow().AddYears(3));
+        var server = CreateTransport(_serverCert, [RelayCertificates.Fingerprint(_clientCert)], threeYearsOn);
+        await using var listener = await server.ListenAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
+        var accepting = listener.AcceptAsync(default).AsTask();
+        var client = CreateTransport(_clientCert, [RelayCertificates.Fingerprint(_serverCert)]);
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            await using var connection = await client.ConnectAsync(listener.LocalEndPoint, default);
+            var stream = await connection.OpenStreamAsync(default);
+            await stream.WriteAsync(new byte[] { 1, 2, 3 });
+            _ = await stream.ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        });
+        Assert.NotNull(error);
+        Assert.IsNotType<TimeoutException>(error);
+        Assert.False(accepting.IsCompleted, "an expired certificate got through the handshake");
+    }
+
+    [SkippableFact]
     public async Task A_hundred_failed_handshakes_leave_the_listener_accepting_peers()
     {
         Skip.If(SkipReason.Length > 0, SkipReason);
@@ -186,7 +207,7 @@ public abstract class RelayTransportConformance : IDisposable
         Assert.IsAssignableFrom<IOException>(failure);
     }
 
-    protected abstract IRelayTransport CreateTransport(X509Certificate2 certificate, string[] pinned);
+    protected abstract IRelayTransport CreateTransport(X509Certificate2 certificate, string[] pinned, TimeProvider? time = null);
 
     private async Task<ConnectedPair> ConnectAsync()
     {
@@ -245,8 +266,8 @@ public sealed class TcpTlsRelayTransportTests : RelayTransportConformance
 {
     protected override string SkipReason => string.Empty;
 
-    protected override IRelayTransport CreateTransport(X509Certificate2 certificate, string[] pinned) =>
-        new TcpTlsRelayTransport(new RelayTransportOptions(certificate, new PeerCertificatePolicy(pinned, null, TimeProvider.System)));
+    protected override IRelayTransport CreateTransport(X509Certificate2 certificate, string[] pinned, TimeProvider? time = null) =>
+        new TcpTlsRelayTransport(new RelayTransportOptions(certificate, new PeerCertificatePolicy(pinned, null, time ?? TimeProvider.System)));
 }
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -256,6 +277,6 @@ public sealed class QuicRelayTransportTests : RelayTransportConformance
 {
     protected override string SkipReason => Msdn.Tests.Common.QuicSupport.IsAvailable ? string.Empty : Msdn.Tests.Common.QuicSupport.Missing;
 
-    protected override IRelayTransport CreateTransport(X509Certificate2 certificate, string[] pinned) =>
-        new QuicRelayTransport(new RelayTransportOptions(certificate, new PeerCertificatePolicy(pinned, null, TimeProvider.System)));
+    protected override IRelayTransport CreateTransport(X509Certificate2 certificate, string[] pinned, TimeProvider? time = null) =>
+        new QuicRelayTransport(new RelayTransportOptions(certificate, new PeerCertificatePolicy(pinned, null, time ?? TimeProvider.System)));
 }
