@@ -20,6 +20,9 @@ public class RelayLatencyBenchmark : RelayLineBenchmark
     [GlobalSetup]
     public void Setup() => SetupAsync().GetAwaiter().GetResult();
 
+    [GlobalCleanup]
+    public void Cleanup() => StopRelays();
+
     [Benchmark(Baseline = true)]
     public async Task TlsCopyLoopEcho()
     {

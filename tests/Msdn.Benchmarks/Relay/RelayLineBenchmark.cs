@@ -41,8 +41,8 @@ public abstract class RelayLineBenchmark
 
     protected PeerCertificatePolicy Trust { get; private set; } = null!;
 
-    [GlobalCleanup]
-    public virtual void Cleanup()
+    /// <summary>Each benchmark's [GlobalCleanup] calls this (BenchmarkDotNet allows one per class, base included).</summary>
+    protected void StopRelays()
     {
         foreach (var item in Enumerable.Reverse(_cleanup))
         {

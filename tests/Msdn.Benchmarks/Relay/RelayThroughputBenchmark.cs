@@ -38,10 +38,10 @@ public class RelayThroughputBenchmark : RelayLineBenchmark
     }
 
     [GlobalCleanup]
-    public override void Cleanup()
+    public void Cleanup()
     {
         Console.WriteLine($"// CPU {_measured}, {Hops} hop(s): {_cpu.TotalSeconds / (_moved / (1024.0 * 1024 * 1024)):F2} s per GiB over {_moved / (1024.0 * 1024 * 1024):F1} GiB (all hops, both ends, this process)");
-        base.Cleanup();
+        StopRelays();
     }
 
     [GlobalSetup]
