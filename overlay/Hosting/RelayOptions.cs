@@ -41,8 +41,12 @@ public sealed class RelayOptions
     /// <summary>SHA-256 fingerprints of the peer relays' certificates to trust.</summary>
     public List<string> PinnedFingerprints { get; set; } = [];
 
-    /// <summary>quic, tcp, or auto (QUIC where supported, else TCP + TLS).</summary>
-    public string Transport { get; set; } = "auto";
+    /// <summary>
+    /// tcp (TCP + TLS 1.3, the default), quic (needs libmsquic), or auto (QUIC where libmsquic is installed, else
+    /// TCP). Every relay of an overlay must run the same one; docs/transport.md compares them and says when
+    /// QUIC is the better choice.
+    /// </summary>
+    public string Transport { get; set; } = "tcp";
 
     /// <summary>Where the room's media engines connect (host:port, plain TCP: keep it on the node or the room's private network); none when empty.</summary>
     public string? ClientListen { get; set; }

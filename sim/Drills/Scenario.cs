@@ -135,8 +135,8 @@ public sealed record SettingsSpec
     public int ControllerComputeMs { get; init; } = 500;
 
     /// <summary>
-    /// Loopback engine: the relays' transport (<c>Relay:Transport</c>): <c>auto</c> (QUIC where libmsquic is
-    /// installed, else TCP + TLS), <c>quic</c> or <c>tcp</c>. The virtual engine has no sockets.
+    /// Loopback engine: the relays' transport (<c>Relay:Transport</c>): <c>tcp</c> (the relays' default),
+    /// <c>quic</c> (needs libmsquic) or <c>auto</c>. The virtual engine has no sockets.
     /// </summary>
-    public string Transport { get; init; } = "auto";
+    public string Transport { get; init; } = "tcp";
 }

@@ -8,6 +8,7 @@ using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
 using Msdn.Overlay.Hosting;
 using Msdn.Overlay.Security;
+using Msdn.Tests.Common;
 
 namespace Msdn.Overlay.Tests.Hosting;
 
@@ -68,6 +69,37 @@ public sealed class RelayHostingTests : IDisposable
         {
             Assert.Contains(error.Failures, f => f.StartsWith(setting, StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public async Task A_relay_port_that_leaves_no_room_for_its_probes_is_refused()
+    {
+        using var host = Build("--room", "room-a", "--listen", "127.0.0.1:65535", "--data-dir", Path.Combine(_dir, "data"));
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains(error.Failures, f => f.StartsWith("Relay:Listen", StringComparison.Ordinal) && f.Contains("port + 1", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task Quic_without_libmsquic_is_refused_at_start_saying_what_to_install()
+    {
+        Skip.If(QuicSupport.IsAvailable, "QUIC is supported on this machine: the refusal only shows where libmsquic is missing.");
+        using var host = Build("--room", "room-a", "--listen", "127.0.0.1:0", "--data-dir", Path.Combine(_dir, "data"), "--transport", "quic");
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains(error.Failures, f => f.StartsWith("Relay:Transport", StringComparison.Ordinal) && f.Contains("libmsquic", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task A_quic_relay_listens_on_udp_with_its_probes_on_the_next_port()
+    {
+        Skip.If(!QuicSupport.IsAvailable, QuicSupport.Missing);
+        var port = Msdn.Sim.Drills.Loopback.LoopbackPorts.FreeRelayPort();
+        using var host = Build("--room", "room-a", "--listen", $"127.0.0.1:{port}", "--data-dir", Path.Combine(_dir, "data"), "--transport", "quic", $"--Probe:ClusterKey={Convert.ToBase64String(new byte[32])}");
+        await host.StartAsync();
+        var relay = host.Services.GetRequiredService<RelayHostedService>();
+        Assert.Equal("quic", relay.Transport);
+        Assert.Equal(port, ((System.Net.IPEndPoint)relay.Node!.LocalEndPoint).Port);
+        Assert.Equal(port + 1, ((System.Net.IPEndPoint)relay.Probe!.LocalEndPoint).Port);
+        await host.StopAsync();
     }
 
     private static IHost Build(params string[] args)
