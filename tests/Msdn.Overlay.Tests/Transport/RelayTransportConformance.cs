@@ -117,6 +117,20 @@ public abstract class RelayTransportConformance : IDisposable
     }
 
     [SkippableFact]
+    public async Task Dialling_a_port_where_no_relay_listens_is_refused_not_left_to_time_out()
+    {
+        Skip.If(SkipReason.Length > 0, SkipReason);
+        var port = Msdn.Sim.Drills.Loopback.LoopbackPorts.FreeRelayPort(); // free on TCP and UDP: nothing answers there
+        var client = CreateTransport(_clientCert, [RelayCertificates.Fingerprint(_serverCert)]);
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            await using var connection = await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), default).WaitAsync(TimeSpan.FromSeconds(5));
+        });
+        Assert.NotNull(error);
+        Assert.IsNotType<TimeoutException>(error); // the handshake timeout is 10 s: this is the refusal (RST, or ICMP port unreachable for QUIC)
+    }
+
+    [SkippableFact]
     public async Task A_pinned_relay_whose_certificate_expired_is_refused()
     {
         Skip.If(SkipReason.Length > 0, SkipReason);
