@@ -38,7 +38,8 @@ public sealed partial class RelayNode : IAsyncDisposable
     private readonly Lock _lifecycleLock = new();
     private readonly RelayLifecycle _lifecycle;
     private long _nextTransit;
-    private readonly ConcurrentBag<IAsyncDisposable> _inbound = [];
+    /// <summary>Peer connections accepted and still open (each leaves when it ends: peers reconnect for months).</summary>
+    private readonly ConcurrentDictionary<IRelayConnection, byte> _inbound = new();
     private readonly CancellationTokenSource _stopping = new();
     private IRelayListener? _listener;
     private Task? _accepting;
@@ -66,6 +67,9 @@ public sealed partial class RelayNode : IAsyncDisposable
     public RoomId Room { get; }
 
     public RelayMetrics Metrics { get; }
+
+    /// <summary>Connections peer relays have open to this one now.</summary>
+    public int InboundConnections => _inbound.Count;
 
     /// <summary>Peer connections the listener refused at the handshake (strangers, expired or revoked peers).</summary>
     public long PeersRefused => _listener?.Refused ?? 0;
@@ -148,7 +152,7 @@ public sealed partial class RelayNode : IAsyncDisposable
             await _accepting.ConfigureAwait(false); // no connection can be added after this
         }
 
-        foreach (var connection in _inbound)
+        foreach (var connection in _inbound.Keys)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
         }
@@ -215,7 +219,7 @@ public sealed partial class RelayNode : IAsyncDisposable
                 return;
             }
 
-            _inbound.Add(connection);
+            _inbound[connection] = 0;
             _ = Task.Run(() => ServeConnectionAsync(connection), CancellationToken.None);
         }
     }
@@ -231,10 +235,24 @@ public sealed partial class RelayNode : IAsyncDisposable
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
             {
-                return;
+                break;
             }
 
             _ = Task.Run(() => ServeStreamAsync(stream), CancellationToken.None);
+        }
+
+        // The connection ended (the peer closed it, died or was refused on the way) or the relay is stopping,
+        // which disposes what is left itself.
+        if (!_stopping.IsCancellationRequested && _inbound.TryRemove(connection, out _))
+        {
+            try
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+            {
+                // Already broken: nothing left to release.
+            }
         }
     }
 
