@@ -75,6 +75,38 @@ public abstract class RelayTransportConformance : IDisposable
     }
 
     [SkippableFact]
+    public async Task Hundreds_of_streams_stay_open_at_once()
+    {
+        // A relay keeps one stream per flow to a peer for as long as the flow lives: hundreds at once must
+        // open without waiting for others to end (MsQuic's default allows a peer 100).
+        await using var pair = await ConnectAsync();
+        const int count = 300;
+        var streams = new List<Stream>();
+        for (var i = 0; i < count; i++)
+        {
+            var stream = await pair.Client.OpenStreamAsync(default).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            await stream.WriteAsync(BitConverter.GetBytes(i));
+            streams.Add(stream);
+        }
+
+        var seen = new HashSet<int>();
+        for (var i = 0; i < count; i++)
+        {
+            var accepted = await pair.Server.AcceptStreamAsync(default).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            var id = new byte[4];
+            await accepted.ReadExactlyAsync(id).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            seen.Add(BitConverter.ToInt32(id));
+            await accepted.DisposeAsync();
+        }
+
+        Assert.Equal(count, seen.Count);
+        foreach (var stream in streams)
+        {
+            await stream.DisposeAsync();
+        }
+    }
+
+    [SkippableFact]
     public async Task A_large_transfer_arrives_intact_through_flow_control()
     {
         await using var pair = await ConnectAsync();
