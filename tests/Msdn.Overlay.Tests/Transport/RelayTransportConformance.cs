@@ -16,6 +16,10 @@ public abstract class RelayTransportConformance : IDisposable
     private readonly X509Certificate2 _serverCert;
     private readonly X509Certificate2 _clientCert;
 
+    protected X509Certificate2 ServerCertificate => _serverCert;
+
+    protected X509Certificate2 ClientCertificate => _clientCert;
+
     protected RelayTransportConformance()
     {
         _serverCert = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "s"), "room-s", TimeProvider.System);
@@ -325,4 +329,32 @@ public sealed class QuicRelayTransportTests : RelayTransportConformance
 
     protected override IRelayTransport CreateTransport(X509Certificate2 certificate, string[] pinned, TimeProvider? time = null) =>
         new QuicRelayTransport(new RelayTransportOptions(certificate, new PeerCertificatePolicy(pinned, null, time ?? TimeProvider.System)));
+
+    [SkippableFact]
+    public async Task A_connection_whose_peer_falls_silent_ends_after_the_idle_timeout_and_keep_alives_hold_a_quiet_one()
+    {
+        Skip.If(SkipReason.Length > 0, SkipReason);
+        RelayTransportOptions Options(X509Certificate2 own, X509Certificate2 peer) =>
+            new(own, new PeerCertificatePolicy([RelayCertificates.Fingerprint(peer)], null, TimeProvider.System)) { IdleTimeout = TimeSpan.FromSeconds(1), KeepAliveInterval = TimeSpan.FromMilliseconds(250) };
+        await using var listener = await new QuicRelayTransport(Options(ServerCertificate, ClientCertificate)).ListenAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
+        await using var proxy = new UdpCutProxy(listener.LocalEndPoint);
+        var accepting = listener.AcceptAsync(default).AsTask();
+        await using var client = await new QuicRelayTransport(Options(ClientCertificate, ServerCertificate)).ConnectAsync(proxy.LocalEndPoint, default);
+        await using var server = await accepting.WaitAsync(TimeSpan.FromSeconds(10));
+        var stream = await client.OpenStreamAsync(default);
+        await stream.WriteAsync(new byte[] { 1 });
+        var accepted = await server.AcceptStreamAsync(default).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, await accepted.ReadAsync(new byte[1]));
+
+        // Quiet for twice the idle timeout: keep-alives hold the connection open.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await stream.WriteAsync(new byte[] { 2 });
+        Assert.Equal(1, await accepted.ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // Silence: the connection ends by itself (its streams fail) instead of hanging on a dead peer.
+        proxy.Cut();
+        var failure = await Record.ExceptionAsync(() => stream.ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.IsAssignableFrom<IOException>(failure);
+        Assert.True(RelayStreams.IsConnectionLoss(failure!), failure!.ToString());
+    }
 }
