@@ -13,6 +13,13 @@ public sealed record RelayTransportOptions(X509Certificate2 Certificate, PeerCer
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// TCP: handshakes in progress at once; the next connection waits in the kernel's backlog until one ends.
+    /// Each runs on its own, so a silent stranger holds one slot for at most <see cref="HandshakeTimeout"/>
+    /// and never a peer's handshake. (QUIC's handshakes are MsQuic's, concurrent already.)
+    /// </summary>
+    public int MaxConcurrentHandshakes { get; init; } = 256;
+
+    /// <summary>
     /// QUIC: a connection that hears nothing (not even a keep-alive) for this long is closed. A killed peer
     /// sends no close (UDP has no reset), so this is how a dead peer's connection ends and the warm-keeper
     /// dials its restart; it does not decide failover (missing acks and the probe agent do, within a second).

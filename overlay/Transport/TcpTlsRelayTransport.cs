@@ -7,9 +7,9 @@ using Msdn.Overlay.Transport.Mux;
 namespace Msdn.Overlay.Transport;
 
 /// <summary>
-/// TCP + mutual TLS 1.3 (ALPN <c>msdn/1</c>) with the relay's own stream multiplexing: the fallback where
-/// QUIC is unavailable, and what runs on this machine. Peers whose certificate the policy refuses never
-/// become connections.
+/// TCP + mutual TLS 1.3 (ALPN <c>msdn/1</c>) with the relay's own stream multiplexing: the relays' default
+/// transport (docs/transport.md). Peers whose certificate the policy refuses never become connections
+/// (<see cref="TcpTlsListener"/>).
 /// </summary>
 public sealed class TcpTlsRelayTransport(RelayTransportOptions options) : IRelayTransport
 {
@@ -21,7 +21,7 @@ public sealed class TcpTlsRelayTransport(RelayTransportOptions options) : IRelay
     {
         var listener = new TcpListener(endpoint);
         listener.Start();
-        return Task.FromResult<IRelayListener>(new Listener(listener, options));
+        return Task.FromResult<IRelayListener>(new TcpTlsListener(listener, options));
     }
 
     public async Task<IRelayConnection> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken)
@@ -49,53 +49,6 @@ public sealed class TcpTlsRelayTransport(RelayTransportOptions options) : IRelay
         {
             socket.Dispose();
             throw;
-        }
-    }
-
-    private sealed class Listener(TcpListener listener, RelayTransportOptions options) : IRelayListener
-    {
-        public EndPoint LocalEndPoint => listener.LocalEndpoint;
-
-        private long _refused;
-
-        public long Refused => Interlocked.Read(ref _refused);
-
-        public async ValueTask<IRelayConnection> AcceptAsync(CancellationToken cancellationToken)
-        {
-            while (true)
-            {
-                var socket = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
-                socket.NoDelay = true;
-                var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
-                try
-                {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    timeout.CancelAfter(options.HandshakeTimeout);
-                    await tls.AuthenticateAsServerAsync(
-                        new SslServerAuthenticationOptions
-                        {
-                            ServerCertificate = options.Certificate,
-                            ClientCertificateRequired = true,
-                            EnabledSslProtocols = SslProtocols.Tls13,
-                            ApplicationProtocols = [RelayTransportOptions.Alpn],
-                            RemoteCertificateValidationCallback = options.Peers.Validate,
-                        },
-                        timeout.Token).ConfigureAwait(false);
-                    return new MuxConnection(tls, isClient: false, socket.RemoteEndPoint!);
-                }
-                catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-                {
-                    Interlocked.Increment(ref _refused);
-                    await tls.DisposeAsync().ConfigureAwait(false); // refused: nothing it sent goes anywhere
-                }
-            }
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            listener.Stop();
-            listener.Dispose();
-            return ValueTask.CompletedTask;
         }
     }
 }

@@ -318,6 +318,38 @@ public sealed class TcpTlsRelayTransportTests : RelayTransportConformance
 
     protected override IRelayTransport CreateTransport(X509Certificate2 certificate, string[] pinned, TimeProvider? time = null) =>
         new TcpTlsRelayTransport(new RelayTransportOptions(certificate, new PeerCertificatePolicy(pinned, null, time ?? TimeProvider.System)));
+
+    [Fact]
+    public async Task Strangers_that_connect_and_say_nothing_do_not_hold_up_a_peer()
+    {
+        var server = CreateTransport(ServerCertificate, [RelayCertificates.Fingerprint(ClientCertificate)]);
+        await using var listener = await server.ListenAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
+        var idle = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                await socket.ConnectAsync(listener.LocalEndPoint);
+                idle.Add(socket); // connected, never a byte of TLS
+            }
+
+            // The handshake timeout is 10 s: a listener that handshakes one connection at a time would keep
+            // the peer waiting behind the strangers for that long.
+            var accepting = listener.AcceptAsync(default).AsTask();
+            var peer = CreateTransport(ClientCertificate, [RelayCertificates.Fingerprint(ServerCertificate)]);
+            await using var connection = await peer.ConnectAsync(listener.LocalEndPoint, default).WaitAsync(TimeSpan.FromSeconds(5));
+            await using var accepted = await accepting.WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal(0, listener.Refused); // the strangers are still waiting out their timeout, not refused yet
+        }
+        finally
+        {
+            foreach (var socket in idle)
+            {
+                socket.Dispose();
+            }
+        }
+    }
 }
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
