@@ -141,13 +141,7 @@ public abstract class RelayTransportConformance : IDisposable
         await using var listener = await server.ListenAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
         var accepting = listener.AcceptAsync(default).AsTask();
         var client = CreateTransport(stranger, [RelayCertificates.Fingerprint(_serverCert)]);
-        var error = await Record.ExceptionAsync(async () =>
-        {
-            await using var connection = await client.ConnectAsync(listener.LocalEndPoint, default);
-            var stream = await connection.OpenStreamAsync(default);
-            await stream.WriteAsync(new byte[] { 1, 2, 3 });
-            _ = await stream.ReadAsync(new byte[1]); // the refusal may only surface on first use
-        });
+        var error = await TryUseAsync(client, listener.LocalEndPoint);
         Assert.NotNull(error);
         await Assert.ThrowsAnyAsync<TimeoutException>(() => accepting.WaitAsync(TimeSpan.FromSeconds(1)));
     }
@@ -175,13 +169,7 @@ public abstract class RelayTransportConformance : IDisposable
         await using var listener = await server.ListenAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
         var accepting = listener.AcceptAsync(default).AsTask();
         var client = CreateTransport(_clientCert, [RelayCertificates.Fingerprint(_serverCert)]);
-        var error = await Record.ExceptionAsync(async () =>
-        {
-            await using var connection = await client.ConnectAsync(listener.LocalEndPoint, default);
-            var stream = await connection.OpenStreamAsync(default);
-            await stream.WriteAsync(new byte[] { 1, 2, 3 });
-            _ = await stream.ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-        });
+        var error = await TryUseAsync(client, listener.LocalEndPoint);
         Assert.NotNull(error);
         Assert.IsNotType<TimeoutException>(error);
         Assert.False(accepting.IsCompleted, "an expired certificate got through the handshake");
@@ -200,13 +188,7 @@ public abstract class RelayTransportConformance : IDisposable
         var refusedByServer = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, strangers), new ParallelOptions { MaxDegreeOfParallelism = 10 }, async (_, _) =>
         {
-            var error = await Record.ExceptionAsync(async () =>
-            {
-                await using var connection = await impostor.ConnectAsync(listener.LocalEndPoint, default);
-                var stream = await connection.OpenStreamAsync(default);
-                await stream.WriteAsync(new byte[] { 1 });
-                _ = await stream.ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-            });
+            var error = await TryUseAsync(impostor, listener.LocalEndPoint);
             if (error is not null and not TimeoutException)
             {
                 Interlocked.Increment(ref refusedByServer);
@@ -270,6 +252,15 @@ public abstract class RelayTransportConformance : IDisposable
         var serverConnection = await accepting.WaitAsync(TimeSpan.FromSeconds(10));
         return new ConnectedPair(listener, serverConnection, clientConnection);
     }
+
+    /// <summary>Connects and sends a few bytes on a stream; what went wrong, if anything (a refusal may only surface on first use).</summary>
+    private static Task<Exception?> TryUseAsync(IRelayTransport client, EndPoint endpoint) => Record.ExceptionAsync(async () =>
+    {
+        await using var connection = await client.ConnectAsync(endpoint, default);
+        var stream = await connection.OpenStreamAsync(default);
+        await stream.WriteAsync(new byte[] { 1, 2, 3 });
+        _ = await stream.ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+    });
 
     private static async Task EchoOneStreamAsync(IRelayConnection connection) =>
         await EchoAsync(await connection.AcceptStreamAsync(default));
