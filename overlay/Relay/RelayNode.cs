@@ -415,22 +415,33 @@ public sealed partial class RelayNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Copies what the upstream delivers onward in writes of up to 64 KiB, not per pipe segment.</summary>
+    /// <summary>
+    /// Copies what the upstream delivers onward in writes of up to 64 KiB, not per pipe segment: a QUIC stream
+    /// write costs a native call and a completion whatever its size, and the TCP multiplexer cuts a write
+    /// into 16 KiB frames in one go. The buffer is rented only while there is something to copy, so an idle
+    /// transit flow holds none.
+    /// </summary>
     private static async Task SpliceAsync(System.IO.Pipelines.PipeReader source, Stream destination, CancellationToken cancellationToken)
     {
-        // Up to 64 KiB per write: a QUIC stream write costs a native call and a completion whatever its size;
-        // the TCP multiplexer cuts a write into 16 KiB frames in one go.
-        var scratch = new byte[64 * 1024];
+        const int MaxWrite = 64 * 1024;
         while (true)
         {
             var result = await source.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
-            while (!buffer.IsEmpty)
+            if (!buffer.IsEmpty)
             {
-                var take = (int)Math.Min(scratch.Length, buffer.Length);
-                buffer.Slice(0, take).CopyTo(scratch);
-                await destination.WriteAsync(scratch.AsMemory(0, take), cancellationToken).ConfigureAwait(false);
-                buffer = buffer.Slice(take);
+                var scratch = ArrayPool<byte>.Shared.Rent(MaxWrite);
+                while (!buffer.IsEmpty)
+                {
+                    var take = (int)Math.Min(MaxWrite, buffer.Length);
+                    buffer.Slice(0, take).CopyTo(scratch);
+                    await destination.WriteAsync(scratch.AsMemory(0, take), cancellationToken).ConfigureAwait(false);
+                    buffer = buffer.Slice(take);
+                }
+
+                // Returned only after writes that completed: a cancelled QUIC write may still be reading it
+                // natively, so on a failure the buffer is left to the collector, never reused.
+                ArrayPool<byte>.Shared.Return(scratch);
             }
 
             source.AdvanceTo(result.Buffer.End);
