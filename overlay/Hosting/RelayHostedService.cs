@@ -203,12 +203,13 @@ public sealed partial class RelayHostedService(
     /// <summary>Keeps a connection open to every configured peer (re-dialling those that went away), every few seconds.</summary>
     private async Task KeepPeersWarmAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2), time);
+        var round = TimeSpan.FromSeconds(2);
+        using var timer = new PeriodicTimer(round, time);
         do
         {
             if (Node is { } node)
             {
-                await node.WarmAsync(_peers.Keys, cancellationToken).ConfigureAwait(false);
+                await node.WarmAsync(_peers.Keys, round, cancellationToken).ConfigureAwait(false);
             }
         }
         while (await Quietly(timer.WaitForNextTickAsync(cancellationToken)).ConfigureAwait(false));

@@ -584,11 +584,14 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// <summary>
     /// Makes sure a connection to each peer room's relay is open (best effort), so that a failover onto a
     /// backup path does not wait for a TCP and TLS handshake: production relays keep their links warm.
+    /// With <paramref name="patience"/>, returns after at most that long and leaves slower dials running
+    /// (a black-holed peer's handshake takes its full timeout; the next round finds it still dialling rather
+    /// than waiting behind it to re-dial everyone else).
     /// </summary>
-    public async Task WarmAsync(IEnumerable<RoomId> peers, CancellationToken cancellationToken = default)
+    public async Task WarmAsync(IEnumerable<RoomId> peers, TimeSpan? patience = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(peers);
-        await Task.WhenAll(peers.Select(async peer =>
+        var dials = Task.WhenAll(peers.Select(async peer =>
         {
             if (_peerEndpoints(peer) is not { } endpoint)
             {
@@ -604,7 +607,25 @@ public sealed partial class RelayNode : IAsyncDisposable
             {
                 _peers.TryRemove(new KeyValuePair<RoomId, Lazy<Task<IRelayConnection>>>(peer, connection)); // not up yet: the next round tries again
             }
-        })).ConfigureAwait(false);
+        }));
+        if (patience is not { } limit)
+        {
+            await dials.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await dials.WaitAsync(limit, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Some dials are still in their handshake: they finish (or fail and are forgotten) on their own.
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: the dials end with the relay.
+        }
     }
 
     private bool TryAdmit()

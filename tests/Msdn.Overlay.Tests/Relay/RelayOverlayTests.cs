@@ -246,6 +246,29 @@ public abstract class RelayOverlayTests(ITestOutputHelper output, string transpo
     }
 
     [SkippableFact]
+    public async Task Keeping_links_warm_does_not_wait_behind_a_peer_whose_handshake_never_ends()
+    {
+        Skip.If(_mesh is null, QuicSupport.Missing);
+
+        // A black hole on one port, for either transport: TCP connects but no TLS ever answers; UDP swallows QUIC.
+        using var tcpHole = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        tcpHole.Start();
+        var hole = (IPEndPoint)tcpHole.LocalEndpoint;
+        using var udpHole = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        udpHole.Bind(hole);
+
+        RoomId z = "room-z";
+        var pins = _mesh.Certificates.Values.Select(RelayCertificates.Fingerprint).ToArray();
+        var options = new RelayTransportOptions(_mesh.Certificates[D], new PeerCertificatePolicy(pins, null, TimeProvider.System)); // A trusts this identity
+        await using var warmer = new RelayNode("room-x", RelayMesh.Transport(transport)(options), r => r == z ? hole : r == A ? Relays[A].LocalEndPoint : null, () => RouteTable.Empty, TimeProvider.System, NullLogger<RelayNode>.Instance);
+        await warmer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
+
+        // The black hole's handshake runs into its 10 s timeout; the round returns after its second, A warmed.
+        await warmer.WarmAsync([z, A], TimeSpan.FromSeconds(1)).WaitAsync(TimeSpan.FromSeconds(5));
+        await RelayMesh.WaitUntilAsync(() => Relays[A].InboundConnections == 1, TimeSpan.FromSeconds(5));
+    }
+
+    [SkippableFact]
     public async Task A_peer_that_restarts_again_and_again_leaves_one_inbound_connection_behind()
     {
         Skip.If(_mesh is null, QuicSupport.Missing);
