@@ -10,6 +10,7 @@ namespace Msdn.Sim.Tests.Drills;
 /// real relays as processes, real flows, a relay killed, a link cut, the controller unreachable, a link
 /// degraded, a relay drained) delivers every byte once and in order, over each relay transport.
 /// </summary>
+[Collection(Support.RealProcessDrills.Name)]
 public sealed class QuickstartDrillTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("drill-").FullName;
