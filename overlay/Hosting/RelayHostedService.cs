@@ -280,7 +280,7 @@ public sealed partial class RelayHostedService(
         {
             "tcp" => new TcpTlsRelayTransport(transportOptions),
             "quic" when quicAvailable => CreateQuic(transportOptions),
-            "quic" => throw new InvalidOperationException("Relay:Transport is quic, but QUIC is not supported here (install libmsquic, see the README)."),
+            "quic" => throw new InvalidOperationException("Relay:Transport is quic, but QUIC is not supported here (install libmsquic, see docs/transport.md)."),
             _ => quicAvailable ? CreateQuic(transportOptions) : new TcpTlsRelayTransport(transportOptions),
         };
 

@@ -17,7 +17,7 @@ internal static class DrillCommand
 
     public static Command Create()
     {
-        var scenarioFile = new Argument<FileInfo>("scenario") { Description = "The scenario (JSON; see sim/drills/ and the README)." };
+        var scenarioFile = new Argument<FileInfo>("scenario") { Description = "The scenario (JSON; see sim/drills/ and docs/drills.md)." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for summary.json, report.html and the processes' logs.", Required = true };
         var seed = new Option<int?>("--seed") { Description = "Overrides the scenario's seed." };
         var transport = new Option<string?>("--transport") { Description = "Overrides the scenario's settings.transport (loopback engine): auto, quic or tcp." };

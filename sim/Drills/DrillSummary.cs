@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Msdn.Sim.Drills;
 
-/// <summary>summary.json: what a drill shows, in numbers (see the README for each field).</summary>
+/// <summary>summary.json: what a drill shows, in numbers (docs/drills.md describes each field).</summary>
 public sealed record DrillSummary(
     string Engine,
     int Rooms,

@@ -1,7 +1,7 @@
 namespace Msdn.Sim.Drills;
 
 /// <summary>
-/// A failure drill (JSON, camelCase; see the README): the world, the flows, the faults on a timeline and
+/// A failure drill (JSON, camelCase; see docs/drills.md): the world, the flows, the faults on a timeline and
 /// the settings under test. Validated by <see cref="ScenarioLoader"/> with errors that name the field.
 /// </summary>
 public sealed record Scenario
