@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using System.Net;
-using System.Net.Quic;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -275,24 +274,15 @@ public sealed partial class RelayHostedService(
 
     private static IRelayTransport ChooseTransport(string choice, RelayTransportOptions transportOptions)
     {
-        var quicAvailable = (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()) && QuicConnection.IsSupported;
-        return choice switch
+        // Relay:Transport is validated at start: quic here means QUIC is available.
+        if (choice != "tcp" && QuicAvailability.IsSupported)
         {
-            "tcp" => new TcpTlsRelayTransport(transportOptions),
-            "quic" when quicAvailable => CreateQuic(transportOptions),
-            "quic" => throw new InvalidOperationException("Relay:Transport is quic, but QUIC is not supported here (install libmsquic, see docs/transport.md)."),
-            _ => quicAvailable ? CreateQuic(transportOptions) : new TcpTlsRelayTransport(transportOptions),
-        };
-
-        static IRelayTransport CreateQuic(RelayTransportOptions o)
-        {
-            if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS())
-            {
-                return new QuicRelayTransport(o);
-            }
-
-            throw new PlatformNotSupportedException("QUIC needs Linux, Windows or macOS.");
+            return new QuicRelayTransport(transportOptions);
         }
+
+        return choice == "quic"
+            ? throw new InvalidOperationException("Relay:Transport is quic, but QUIC is not supported here (install libmsquic, see docs/transport.md).")
+            : new TcpTlsRelayTransport(transportOptions);
     }
 
     private sealed class Closer(Func<Task> close) : IAsyncDisposable

@@ -14,9 +14,6 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         return key is { Length: > 0 } && Convert.TryFromBase64String(key, bytes, out var length) && length >= Tokens.MediaTokens.MinimumKeyLength;
     }
 
-    private static bool QuicAvailable() =>
-        (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()) && System.Net.Quic.QuicConnection.IsSupported && System.Net.Quic.QuicListener.IsSupported;
-
     public ValidateOptionsResult Validate(string? name, RelayOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -92,7 +89,7 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         {
             Fail(nameof(options.Transport), $"(--transport) must be tcp, quic or auto, got '{options.Transport}'.");
         }
-        else if (options.Transport == "quic" && !QuicAvailable())
+        else if (options.Transport == "quic" && !Transport.QuicAvailability.IsSupported)
         {
             Fail(nameof(options.Transport), "(--transport) is quic, but QUIC is not supported here: System.Net.Quic needs libmsquic (Microsoft's package repository, see docs/transport.md).");
         }

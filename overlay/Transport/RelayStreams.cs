@@ -21,7 +21,7 @@ public static class RelayStreams
     public static void Abort(this Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        if (stream is QuicStream quic && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()))
+        if (stream is QuicStream quic && QuicAvailability.IsPlatform)
         {
             quic.Abort(QuicAbortDirection.Both, AbortedErrorCode);
         }
@@ -49,8 +49,7 @@ public static class RelayStreams
     }
 
     private static bool IsConnectionLevel(QuicException quic) =>
-        (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS())
-        && quic.QuicError is QuicError.ConnectionAborted or QuicError.ConnectionIdle or QuicError.ConnectionTimeout or QuicError.ConnectionRefused or QuicError.OperationAborted;
+        QuicAvailability.IsPlatform && quic.QuicError is QuicError.ConnectionAborted or QuicError.ConnectionIdle or QuicError.ConnectionTimeout or QuicError.ConnectionRefused or QuicError.OperationAborted;
 
     /// <summary>Ends the writing side of a relay stream (the peer reads to its end) while reading continues.</summary>
     public static ValueTask CompleteWritesAsync(this Stream stream)
@@ -60,7 +59,7 @@ public static class RelayStreams
         {
             case IHalfClosable halfClosable:
                 return halfClosable.CompleteWritesAsync();
-            case QuicStream quic when OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS():
+            case QuicStream quic when QuicAvailability.IsPlatform:
                 quic.CompleteWrites();
                 return ValueTask.CompletedTask;
             default:

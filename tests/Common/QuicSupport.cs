@@ -1,5 +1,3 @@
-using System.Net.Quic;
-
 namespace Msdn.Tests.Common;
 
 /// <summary>Whether this machine runs QUIC (System.Net.Quic needs libmsquic), and what a skipped test says when it does not.</summary>
@@ -9,6 +7,5 @@ internal static class QuicSupport
         "QUIC is not supported on this machine: System.Net.Quic needs libmsquic (install it from Microsoft's package repository, " +
         "or put ../shared/native/libmsquic on LD_LIBRARY_PATH as .ci/run does); the TCP + TLS runs still cover the relay.";
 
-    public static bool IsAvailable =>
-        (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()) && QuicConnection.IsSupported && QuicListener.IsSupported;
+    public static bool IsAvailable => Msdn.Overlay.Transport.QuicAvailability.IsSupported;
 }

@@ -33,7 +33,7 @@ public abstract class RelayLineBenchmark
     public string Transport { get; set; } = "tcp";
 
     public static IEnumerable<string> Transports() =>
-        OperatingSystem.IsLinux() && System.Net.Quic.QuicConnection.IsSupported ? ["tcp", "quic"] : ["tcp"];
+        QuicAvailability.IsSupported ? ["tcp", "quic"] : ["tcp"];
 
     protected RelayNode[] Relays { get; private set; } = [];
 
@@ -69,7 +69,7 @@ public abstract class RelayLineBenchmark
         for (var i = 0; i < rooms.Length; i++)
         {
             var options = new RelayTransportOptions(_certificates[i], Trust);
-            IRelayTransport transport = Transport == "quic" && OperatingSystem.IsLinux() ? new QuicRelayTransport(options) : new TcpTlsRelayTransport(options);
+            IRelayTransport transport = Transport == "quic" && QuicAvailability.IsSupported ? new QuicRelayTransport(options) : new TcpTlsRelayTransport(options);
             relays[i] = new RelayNode(rooms[i], transport, r => Array.Find(relays, x => x?.Room == r)?.LocalEndPoint, () => routes, TimeProvider.System, NullLogger<RelayNode>.Instance);
             await relays[i].StartAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
             _cleanup.Add(relays[i]);

@@ -43,7 +43,7 @@ internal sealed class RelayMesh : IAsyncDisposable
 
     private static QuicRelayTransport Quic(RelayTransportOptions options)
     {
-        if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS())
+        if (QuicAvailability.IsPlatform)
         {
             return new QuicRelayTransport(options);
         }
