@@ -14,13 +14,16 @@ public sealed record OpenFlow(
 
 /// <summary>
 /// Ends a flow; <see cref="Reason"/> is for people, not parsed. A transit relay whose next hop died sends it
-/// back with <see cref="Unreachable"/> naming that room, so the ingress avoids it at once.
+/// back with <see cref="Unreachable"/> naming that room, so the ingress avoids it at once. The egress
+/// answers the ingress's close with <see cref="Delivered"/>: the flow's end reached its subscriber, and the
+/// ingress may forget the flow (until then it keeps it, and re-sends the close on another path).
 /// </summary>
 [MessagePackObject]
 public sealed record CloseFlow(
     [property: Key(0)] ulong FlowId,
     [property: Key(1)] string Reason,
-    [property: Key(2)] string? Unreachable = null);
+    [property: Key(2)] string? Unreachable = null,
+    [property: Key(3)] bool Delivered = false);
 
 /// <summary>Liveness and RTT on a connection.</summary>
 [MessagePackObject]

@@ -132,6 +132,28 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
         });
     }
 
+    /// <summary>
+    /// Closes a stream whose exchange ended well: what was written goes out and the peer reads its end. A
+    /// peer that does not take it within <paramref name="patience"/> (it stopped reading, or died just now)
+    /// gets the stream reset instead: a close never waits on a peer without a deadline.
+    /// </summary>
+    public async ValueTask CloseAsync(TimeSpan patience, TimeProvider time)
+    {
+        var closing = DisposeAsync().AsTask();
+        try
+        {
+            await closing.WaitAsync(patience, time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Abandon();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The peer broke the stream first: nothing is left to close.
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _reader.CompleteAsync().ConfigureAwait(false);

@@ -236,12 +236,18 @@ public sealed partial class RelayNode
             _carrying[flow.Id] = (path, broken);
             var lastProgress = _time.GetTimestamp();
             var established = 0; // set once this path returned its first ack
+            long? closeSentAt = null; // when the flow's end was sent on this path, awaiting the egress's confirmation
             var sending = Task.Run(() => SendLoopAsync(sender, frames, flow.Id, broken.Token), CancellationToken.None);
             var receiving = Task.Run(
                 async () =>
                 {
                     while (await frames.ReadAsync(broken.Token).ConfigureAwait(false) is { } read)
                     {
+                        if (read.Frame.Control is CloseFlow { Delivered: true })
+                        {
+                            return; // the egress confirmed the flow's end
+                        }
+
                         if (read.Frame.Control is CloseFlow refused)
                         {
                             throw refused.Unreachable is { } lost && RoomId.IsValid(lost)
@@ -288,11 +294,29 @@ public sealed partial class RelayNode
                         await first.ConfigureAwait(false); // surfaces the path's failure
                     }
 
-                    if (flow.WritesDone.IsCompleted && sender.Acknowledged == sender.ChunksWritten)
+                    if (receiving.IsCompletedSuccessfully)
                     {
-                        await frames.WriteAsync(Frame.Close(new CloseFlow(flow.Id, "complete")), cancellationToken).ConfigureAwait(false);
+                        if (closeSentAt is null)
+                        {
+                            throw new FrameFormatException($"The path confirmed the end of flow {flow.Id}, which was not closed.");
+                        }
+
                         completed = true;
                         return;
+                    }
+
+                    if (closeSentAt is null && flow.WritesDone.IsCompleted && sender.Acknowledged == sender.ChunksWritten)
+                    {
+                        using var closing = CancellationTokenSource.CreateLinkedTokenSource(broken.Token);
+                        closing.CancelAfter(_options.CloseTimeout);
+                        await frames.WriteAsync(Frame.Close(new CloseFlow(flow.Id, "complete")), closing.Token).ConfigureAwait(false);
+                        closeSentAt = _time.GetTimestamp();
+                    }
+
+                    if (closeSentAt is { } sentAt && _time.GetElapsedTime(sentAt) > _options.CloseTimeout)
+                    {
+                        // Everything was acknowledged, but the end must reach the subscriber too: say it again on another path.
+                        throw new IOException($"The end of the flow was not confirmed within {_options.CloseTimeout.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
                     }
 
                     var stalled = _time.GetElapsedTime(Interlocked.Read(ref lastProgress));
@@ -329,7 +353,7 @@ public sealed partial class RelayNode
         {
             if (completed)
             {
-                await frames.DisposeAsync().ConfigureAwait(false);
+                await frames.CloseAsync(_options.CloseTimeout, _time).ConfigureAwait(false);
             }
             else
             {

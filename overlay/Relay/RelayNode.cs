@@ -31,6 +31,8 @@ public sealed partial class RelayNode : IAsyncDisposable
     private readonly ConcurrentDictionary<RoomId, Lazy<Task<IRelayConnection>>> _peers = new();
     /// <summary>Flows delivered here, by (ingress room, flow id): ids are only unique per ingress relay.</summary>
     private readonly ConcurrentDictionary<(string Source, ulong Flow), EgressFlow> _egress = new();
+    /// <summary>Flows whose end was delivered here lately, with when (see <see cref="RememberFinished"/>).</summary>
+    private readonly ConcurrentDictionary<(string Source, ulong Flow), long> _finishedEgress = new();
     private readonly ConcurrentDictionary<string, Channel<IncomingFlow>> _subscribers = new();
     private readonly ConcurrentDictionary<ulong, RelayFlow> _ingress = new();
     /// <summary>Flows passing through to another room, each with the switch that tears its splice down (drain moves them).</summary>
@@ -259,9 +261,16 @@ public sealed partial class RelayNode : IAsyncDisposable
     private async Task ServeStreamAsync(Stream stream)
     {
         var frames = new FrameStream(stream, FrameLimits.Default);
+        var endedWell = false; // only an exchange that ended well closes its stream gracefully; any other is reset
         try
         {
-            var first = await frames.ReadAsync(_stopping.Token).ConfigureAwait(false);
+            (Frame Frame, byte[] Payload)? first;
+            using (var opening = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            {
+                opening.CancelAfter(_options.PathSetupTimeout); // a stream that never says what it is for holds nothing for long
+                first = await frames.ReadAsync(opening.Token).ConfigureAwait(false);
+            }
+
             if (first?.Frame.Control is not OpenFlow open)
             {
                 throw new FrameFormatException("A relay stream must start with an Open frame.");
@@ -276,16 +285,17 @@ public sealed partial class RelayNode : IAsyncDisposable
             if (at == open.Path.Length - 1 && open.Endpoint == ControlEndpoint)
             {
                 await ServeControlTunnelAsync(frames).ConfigureAwait(false);
+                endedWell = true;
             }
             else if (at == open.Path.Length - 1)
             {
-                await ServeEgressAsync(frames, open).ConfigureAwait(false);
+                endedWell = await ServeEgressAsync(frames, open).ConfigureAwait(false);
             }
             else if (TryAdmit())
             {
                 try
                 {
-                    await ForwardAsync(frames, first.Value.Frame, new RoomId(open.Path[at + 1])).ConfigureAwait(false);
+                    endedWell = await ForwardAsync(frames, first.Value.Frame, new RoomId(open.Path[at + 1])).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -295,7 +305,8 @@ public sealed partial class RelayNode : IAsyncDisposable
             else
             {
                 // Draining: the ingress hears a closed stream and takes another path.
-                await frames.WriteAsync(Frame.Close(new CloseFlow(open.FlowId, $"relay {Room} is {State}")), _stopping.Token).ConfigureAwait(false);
+                await SayLastAsync(frames, new CloseFlow(open.FlowId, $"relay {Room} is {State}")).ConfigureAwait(false);
+                endedWell = true;
             }
         }
         catch (FrameFormatException e)
@@ -309,48 +320,92 @@ public sealed partial class RelayNode : IAsyncDisposable
         }
         finally
         {
-            await frames.DisposeAsync().ConfigureAwait(false);
+            if (endedWell)
+            {
+                await frames.CloseAsync(_options.CloseTimeout, _time).ConfigureAwait(false);
+            }
+            else
+            {
+                frames.Abandon();
+            }
         }
     }
 
-    /// <summary>Splices the upstream stream to the next hop: the Open frame, then raw bytes both ways.</summary>
-    private async Task ForwardAsync(FrameStream upstream, Frame open, RoomId next)
+    /// <summary>
+    /// Writes a last control frame (a refusal, a close naming a lost room) with a deadline: a peer that stopped
+    /// reading gets its stream reset instead of holding this relay's task.
+    /// </summary>
+    private async Task SayLastAsync(FrameStream frames, CloseFlow close)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        deadline.CancelAfter(_options.CloseTimeout);
+        await frames.WriteAsync(Frame.Close(close), deadline.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Splices the upstream stream to the next hop: the Open frame, then raw bytes both ways. True when both
+    /// directions ended well (each side closed its writing); after any failure both streams are reset, so
+    /// the break reaches both ends at once and neither waits on this relay.
+    /// </summary>
+    private async Task<bool> ForwardAsync(FrameStream upstream, Frame open, RoomId next)
     {
         using var watched = UseNextHop(next);
         var flowId = ((OpenFlow)open.Control!).FlowId;
         Stream downstream;
         try
         {
-            downstream = await OpenStreamToAsync(next, _stopping.Token).ConfigureAwait(false);
+            using var dialling = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            dialling.CancelAfter(_options.PathSetupTimeout); // a black-holed next hop: the ingress gives up on this path by then anyway
+            downstream = await OpenStreamToAsync(next, dialling.Token).ConfigureAwait(false);
         }
         catch (PeerUnreachableException e)
         {
             // Tell the ingress which room failed: it avoids it for every flow instead of retrying through it.
-            await upstream.WriteAsync(Frame.Close(new CloseFlow(flowId, e.Message, next.Value)), _stopping.Token).ConfigureAwait(false);
-            return;
+            await SayLastAsync(upstream, new CloseFlow(flowId, e.Message, next.Value)).ConfigureAwait(false);
+            return true;
         }
 
-        await using var downstreamFrames = new FrameStream(downstream, FrameLimits.Default);
-        using (var setup = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
-        {
-            setup.CancelAfter(_options.PathSetupTimeout); // a silent next hop: give up, the ingress fails over anyway
-            await downstreamFrames.WriteAsync(open, setup.Token).ConfigureAwait(false);
-        }
-        using var broken = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        var id = Interlocked.Increment(ref _nextTransit);
-        _transit[id] = broken;
-        Metrics.FlowOpened("transit");
+        var downstreamFrames = new FrameStream(downstream, FrameLimits.Default);
+        var endedWell = false;
         try
         {
-            if (await SpliceBothWaysAsync(upstream, downstream, broken).ConfigureAwait(false))
+            using (var setup = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
             {
-                await TellUpstreamAsync(upstream, new CloseFlow(flowId, $"relay {Room} lost its connection to {next}", next.Value)).ConfigureAwait(false);
+                setup.CancelAfter(_options.PathSetupTimeout); // a silent next hop: give up, the ingress fails over anyway
+                await downstreamFrames.WriteAsync(open, setup.Token).ConfigureAwait(false);
+            }
+
+            using var broken = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            var id = Interlocked.Increment(ref _nextTransit);
+            _transit[id] = broken;
+            Metrics.FlowOpened("transit");
+            try
+            {
+                var ended = await SpliceBothWaysAsync(upstream, downstream, broken, _options.CloseTimeout, _time).ConfigureAwait(false);
+                if (ended == SpliceEnd.DownstreamLost)
+                {
+                    await TellUpstreamAsync(upstream, new CloseFlow(flowId, $"relay {Room} lost its connection to {next}", next.Value)).ConfigureAwait(false);
+                }
+
+                endedWell = ended == SpliceEnd.Closed;
+                return endedWell;
+            }
+            finally
+            {
+                _transit.TryRemove(id, out _);
+                Metrics.FlowEnded("transit");
             }
         }
         finally
         {
-            _transit.TryRemove(id, out _);
-            Metrics.FlowEnded("transit");
+            if (endedWell)
+            {
+                await downstreamFrames.CloseAsync(_options.CloseTimeout, _time).ConfigureAwait(false);
+            }
+            else
+            {
+                downstreamFrames.Abandon();
+            }
         }
     }
 
@@ -358,16 +413,28 @@ public sealed partial class RelayNode : IAsyncDisposable
     {
         try
         {
-            await upstream.WriteAsync(Frame.Close(close), _stopping.Token).ConfigureAwait(false);
+            await SayLastAsync(upstream, close).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
-            // The upstream is gone too; its ingress finds out on its own.
+            // The upstream is gone too, or stopped reading; its ingress finds out on its own.
         }
     }
 
-    /// <summary>Splices until either side ends; true when it ended because the downstream's connection died.</summary>
-    private static async Task<bool> SpliceBothWaysAsync(FrameStream upstream, Stream downstream, CancellationTokenSource broken)
+    private enum SpliceEnd
+    {
+        /// <summary>The ingress closed its writing and that end went on: the flow ended normally.</summary>
+        Closed,
+
+        /// <summary>A side broke (reset, cancelled, its connection failed on the upstream side).</summary>
+        Broken,
+
+        /// <summary>The downstream's connection died: the ingress is told which room was lost.</summary>
+        DownstreamLost,
+    }
+
+    /// <summary>Splices until either side ends, and says how it ended.</summary>
+    private static async Task<SpliceEnd> SpliceBothWaysAsync(FrameStream upstream, Stream downstream, CancellationTokenSource broken, TimeSpan closeTimeout, TimeProvider time)
     {
         var downstreamLost = false;
         var forward = Task.Run(async () =>
@@ -377,9 +444,10 @@ public sealed partial class RelayNode : IAsyncDisposable
                 await SpliceAsync(upstream.Reader, downstream, broken.Token).ConfigureAwait(false);
                 await downstream.CompleteWritesAsync().ConfigureAwait(false);
             }
-            finally
+            catch
             {
-                await broken.CancelAsync().ConfigureAwait(false);
+                await broken.CancelAsync().ConfigureAwait(false); // one direction broke: the other stops too
+                throw;
             }
         });
         var backward = Task.Run(async () =>
@@ -389,28 +457,34 @@ public sealed partial class RelayNode : IAsyncDisposable
                 await downstream.CopyToAsync(upstream.Stream, broken.Token).ConfigureAwait(false);
                 await upstream.Stream.CompleteWritesAsync().ConfigureAwait(false);
             }
-            catch (Exception e) when (RelayStreams.IsConnectionLoss(e))
+            catch (Exception e)
             {
-                downstreamLost = true;
+                downstreamLost |= RelayStreams.IsConnectionLoss(e);
+                await broken.CancelAsync().ConfigureAwait(false);
                 throw;
             }
-            finally
-            {
-                await broken.CancelAsync().ConfigureAwait(false);
-            }
         });
-        await Task.WhenAll(Settle(forward), Settle(backward)).ConfigureAwait(false);
-        return downstreamLost;
+        var forwardWell = await Settle(forward).ConfigureAwait(false);
+        if (forwardWell && await Task.WhenAny(backward, Task.Delay(closeTimeout, time)).ConfigureAwait(false) != backward)
+        {
+            await broken.CancelAsync().ConfigureAwait(false); // the flow's end went on; the far side's answer has had its time
+        }
 
-        static async Task Settle(Task task)
+        await Settle(backward).ConfigureAwait(false);
+        // The way back only carries acks and the end's confirmation: once the flow's bytes and end have gone on
+        // (the forward way ended well), an upstream that stopped listening is no failure.
+        return downstreamLost ? SpliceEnd.DownstreamLost : forwardWell ? SpliceEnd.Closed : SpliceEnd.Broken;
+
+        static async Task<bool> Settle(Task task)
         {
             try
             {
                 await task.ConfigureAwait(false);
+                return true;
             }
-            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or NotSupportedException)
             {
-                // One side broke: both are torn down, the ingress fails over.
+                return false; // one side broke: both are torn down, the ingress fails over
             }
         }
     }
@@ -452,16 +526,27 @@ public sealed partial class RelayNode : IAsyncDisposable
         }
     }
 
-    private async Task ServeEgressAsync(FrameStream frames, OpenFlow open)
+    /// <summary>
+    /// Delivers a flow's chunks in order and acknowledges them; true when the ingress closed the flow (its
+    /// end is confirmed back) or it was refused, false when the stream ended without a close.
+    /// </summary>
+    private async Task<bool> ServeEgressAsync(FrameStream frames, OpenFlow open)
     {
         var key = (open.Source, open.FlowId);
         if (!_egress.TryGetValue(key, out var flow))
         {
+            if (_finishedEgress.ContainsKey(key))
+            {
+                // Its end already reached the subscriber; the ingress missed the confirmation and asks again.
+                await SayLastAsync(frames, new CloseFlow(open.FlowId, "delivered", Delivered: true)).ConfigureAwait(false);
+                return true;
+            }
+
             // A new flow (not the replay of one already here after a failover) must be admitted.
             if (!TryAdmit())
             {
-                await frames.WriteAsync(Frame.Close(new CloseFlow(open.FlowId, $"relay {Room} is {State}")), _stopping.Token).ConfigureAwait(false);
-                return;
+                await SayLastAsync(frames, new CloseFlow(open.FlowId, $"relay {Room} is {State}")).ConfigureAwait(false);
+                return true;
             }
 
             var incoming = new IncomingFlow(new RoomId(open.Source), open.FlowId, open.Endpoint);
@@ -502,12 +587,14 @@ public sealed partial class RelayNode : IAsyncDisposable
                     case FrameKind.Close:
                         if (_egress.TryRemove(key, out _))
                         {
+                            RememberFinished(key);
                             flow.Incoming.Writer.TryComplete();
                             Metrics.FlowEnded("egress");
                             FlowEnded();
                         }
 
-                        return;
+                        await SayLastAsync(frames, new CloseFlow(open.FlowId, "delivered", Delivered: true)).ConfigureAwait(false);
+                        return true;
                     default:
                         throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame on flow {open.FlowId}.");
                 }
@@ -527,7 +614,30 @@ public sealed partial class RelayNode : IAsyncDisposable
             }
 
             unacknowledgedBytes = 0;
-            await frames.WriteAsync(Frame.Ack(open.FlowId, ack), _stopping.Token).ConfigureAwait(false);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            deadline.CancelAfter(_options.CloseTimeout); // a path that takes no acks is one the ingress is leaving
+            await frames.WriteAsync(Frame.Ack(open.FlowId, ack), deadline.Token).ConfigureAwait(false);
+        }
+
+        return false;
+    }
+
+    /// <summary>How long a delivered flow's end is remembered, to confirm it again to an ingress that missed the first confirmation.</summary>
+    private static readonly TimeSpan FinishedMemory = TimeSpan.FromMinutes(1);
+
+    private void RememberFinished((string Source, ulong Flow) key)
+    {
+        var now = _time.GetTimestamp();
+        _finishedEgress[key] = now;
+        if (_finishedEgress.Count > 1024)
+        {
+            foreach (var (old, at) in _finishedEgress)
+            {
+                if (_time.GetElapsedTime(at, now) > FinishedMemory)
+                {
+                    _finishedEgress.TryRemove(old, out _);
+                }
+            }
         }
     }
 
@@ -544,7 +654,7 @@ public sealed partial class RelayNode : IAsyncDisposable
             var wasOpen = connection.IsValueCreated && connection.Value.IsCompletedSuccessfully;
             try
             {
-                var open = await connection.Value.ConfigureAwait(false);
+                var open = await connection.Value.WaitAsync(cancellationToken).ConfigureAwait(false); // a dial in its handshake must not hold a flow past its patience
                 return await open.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException or ObjectDisposedException)

@@ -12,6 +12,12 @@ public sealed record RelayNodeOptions
     /// </summary>
     public TimeSpan PathSetupTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a last frame (a close, a refusal, an ack) or a graceful close may wait on the peer of a stream
+    /// (which may have stopped reading, or died) before the stream is reset instead.
+    /// </summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How long a flow waits, holding its data, while the route table has no route to its destination.</summary>
     public TimeSpan NoRouteGrace { get; init; } = TimeSpan.FromSeconds(30);
 

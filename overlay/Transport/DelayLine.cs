@@ -14,6 +14,7 @@ internal sealed class DelayLine : IAsyncDisposable
     private readonly Stream _inner;
     private readonly TimeProvider _time;
     private readonly Channel<(long Due, byte[] Bytes)> _queue = Channel.CreateBounded<(long, byte[])>(new BoundedChannelOptions(Capacity) { SingleReader = true });
+    private readonly CancellationTokenSource _aborted = new();
     private readonly Task _pump;
     private long _lastDue;
 
@@ -38,6 +39,13 @@ internal sealed class DelayLine : IAsyncDisposable
         await _pump.ConfigureAwait(false);
     }
 
+    /// <summary>Drops what is still held and stops a write in progress (the stream is being reset): nothing waits.</summary>
+    public void Abort()
+    {
+        _queue.Writer.TryComplete();
+        _aborted.Cancel();
+    }
+
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
@@ -52,16 +60,17 @@ internal sealed class DelayLine : IAsyncDisposable
 
     private async Task PumpAsync()
     {
-        await foreach (var (due, bytes) in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+        var aborted = _aborted.Token;
+        await foreach (var (due, bytes) in _queue.Reader.ReadAllAsync(aborted).ConfigureAwait(false))
         {
             var wait = _time.GetElapsedTime(_time.GetTimestamp(), due);
             if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(wait, _time).ConfigureAwait(false);
+                await Task.Delay(wait, _time, aborted).ConfigureAwait(false);
             }
 
-            await _inner.WriteAsync(bytes).ConfigureAwait(false);
-            await _inner.FlushAsync().ConfigureAwait(false);
+            await _inner.WriteAsync(bytes, aborted).ConfigureAwait(false);
+            await _inner.FlushAsync(aborted).ConfigureAwait(false);
         }
     }
 }

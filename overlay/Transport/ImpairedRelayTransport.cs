@@ -119,7 +119,7 @@ public sealed class ImpairedRelayTransport(IRelayTransport inner, TimeProvider? 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
-    private sealed class CuttableStream(Stream inner, EndPoint destination, ImpairedRelayTransport impairment) : Stream, IHalfClosable
+    private sealed class CuttableStream(Stream inner, EndPoint destination, ImpairedRelayTransport impairment) : Stream, IHalfClosable, IAbortable
     {
         private readonly CancellationTokenSource _disposed = new();
         private DelayLine? _delayLine;
@@ -190,6 +190,13 @@ public sealed class ImpairedRelayTransport(IRelayTransport inner, TimeProvider? 
         }
 
         public override void Flush() => inner.Flush();
+
+        public void Abort()
+        {
+            _disposed.Cancel();
+            _delayLine?.Abort();
+            inner.Abort();
+        }
 
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 

@@ -8,6 +8,12 @@ public interface IHalfClosable
     ValueTask CompleteWritesAsync();
 }
 
+/// <summary>A relay stream that can be reset at once, both ways, without waiting for its peer.</summary>
+public interface IAbortable
+{
+    void Abort();
+}
+
 public static class RelayStreams
 {
     /// <summary>The error code a relay stream is aborted with (its peer sees the stream reset).</summary>
@@ -21,12 +27,14 @@ public static class RelayStreams
     public static void Abort(this Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        if (stream is QuicStream quic && QuicAvailability.IsPlatform)
+        if (stream is IAbortable abortable)
+        {
+            abortable.Abort();
+        }
+        else if (stream is QuicStream quic && QuicAvailability.IsPlatform)
         {
             quic.Abort(QuicAbortDirection.Both, AbortedErrorCode);
         }
-
-        // A multiplexed TCP stream's close only queues a frame: nothing to wait for.
     }
 
     /// <summary>

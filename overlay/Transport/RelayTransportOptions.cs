@@ -20,13 +20,15 @@ public sealed record RelayTransportOptions(X509Certificate2 Certificate, PeerCer
     public int MaxConcurrentHandshakes { get; init; } = 256;
 
     /// <summary>
-    /// QUIC: a connection that hears nothing (not even a keep-alive) for this long is closed. A killed peer
-    /// sends no close (UDP has no reset), so this is how a dead peer's connection ends and the warm-keeper
-    /// dials its restart; it does not decide failover (missing acks and the probe agent do, within a second).
+    /// A connection that hears nothing (not even a keep-alive) for this long is closed, on both transports. A
+    /// killed QUIC peer sends no close (UDP has no reset), and a cut link or a dead host leaves a TCP connection
+    /// open until the kernel gives up minutes later: this is how such a connection ends, failing its streams,
+    /// and the warm-keeper dials again. It does not decide failover (missing acks and the probe agent do,
+    /// within a second).
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(6);
 
-    /// <summary>QUIC: PINGs on an idle connection, well inside <see cref="IdleTimeout"/> so a live one never times out.</summary>
+    /// <summary>Pings on an idle connection (QUIC PINGs; empty multiplexer frames over TCP), well inside <see cref="IdleTimeout"/> so a live one never times out.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>

@@ -133,7 +133,7 @@ internal sealed class TcpTlsListener : IRelayListener
                 return;
             }
 
-            var connection = new MuxConnection(tls, isClient: false, remote);
+            var connection = new MuxConnection(tls, isClient: false, remote, MuxKeepAlive.From(_options));
             if (!_ready.Writer.TryWrite(connection))
             {
                 await connection.DisposeAsync().ConfigureAwait(false); // the listener closed meanwhile

@@ -43,7 +43,7 @@ public sealed class TcpTlsRelayTransport(RelayTransportOptions options) : IRelay
                     RemoteCertificateValidationCallback = options.Peers.Validate,
                 },
                 timeout.Token).ConfigureAwait(false);
-            return new MuxConnection(tls, isClient: true, endpoint);
+            return new MuxConnection(tls, isClient: true, endpoint, MuxKeepAlive.From(options));
         }
         catch
         {

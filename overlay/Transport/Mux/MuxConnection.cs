@@ -21,16 +21,23 @@ internal sealed class MuxConnection : IRelayConnection
     private readonly CancellationTokenSource _closing = new();
     private readonly bool _isClient;
     private readonly Task _reader;
+    private readonly Task _keepingAlive;
+    private readonly MuxKeepAlive _keepAlive;
     private long _nextId;
+    private long _lastHeard;
+    private int _transportReleased;
 
-    public MuxConnection(Stream transport, bool isClient, EndPoint remote)
+    public MuxConnection(Stream transport, bool isClient, EndPoint remote, MuxKeepAlive? keepAlive = null)
     {
         _transport = transport;
         _isClient = isClient;
         RemoteEndPoint = remote;
+        _keepAlive = keepAlive ?? MuxKeepAlive.Default;
         _nextId = isClient ? -1 : 0; // client streams are odd, server streams even: no collisions
+        _lastHeard = _keepAlive.Time.GetTimestamp();
         _reader = Task.Run(ReadLoopAsync);
         _writer = Task.Run(WriteLoopAsync);
+        _keepingAlive = Task.Run(KeepAliveLoopAsync);
     }
 
     public EndPoint RemoteEndPoint { get; }
@@ -104,16 +111,51 @@ internal sealed class MuxConnection : IRelayConnection
         }
     }
 
+    /// <summary>A stream closed or reset on this side: frames still arriving for it are dropped.</summary>
+    internal void Forget(uint id) => _streams.TryRemove(id, out _);
+
+    /// <summary>Streams open on this connection now (each leaves when it is closed, reset or failed).</summary>
+    internal int OpenStreams => _streams.Count;
+
+    /// <summary>
+    /// Pings the peer (an empty window frame for stream 0, which no stream has: older peers ignore it) and
+    /// closes the connection when nothing at all has come from the peer for the idle timeout. A peer
+    /// that died without a word, or a link cut in the middle, otherwise leaves the connection and every
+    /// stream on it waiting until the kernel gives up, minutes later.
+    /// </summary>
+    private async Task KeepAliveLoopAsync()
+    {
+        using var timer = new PeriodicTimer(_keepAlive.Interval, _keepAlive.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
+            {
+                var silent = _keepAlive.Time.GetElapsedTime(Interlocked.Read(ref _lastHeard));
+                if (silent > _keepAlive.IdleTimeout)
+                {
+                    Close(new RelayConnectionLostException($"The peer relay was silent for {silent.TotalSeconds:F1} s.", null));
+                    return;
+                }
+
+                await SendAsync(MuxFrameType.Window, 0, default, 0, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // Closing, or already closed.
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         // Let queued frames (a stream's end, a last ack) go out first, briefly; then cut.
         _outgoing.Writer.TryComplete();
         await Task.WhenAny(_writer, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)).ConfigureAwait(false);
         await _closing.CancelAsync().ConfigureAwait(false);
-        await _transport.DisposeAsync().ConfigureAwait(false);
+        ReleaseTransport();
         try
         {
-            await Task.WhenAll(_reader, _writer).ConfigureAwait(false);
+            await Task.WhenAll(_reader, _writer, _keepingAlive).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -134,6 +176,7 @@ internal sealed class MuxConnection : IRelayConnection
                     return;
                 }
 
+                Interlocked.Exchange(ref _lastHeard, _keepAlive.Time.GetTimestamp());
                 var type = (MuxFrameType)header[0];
                 var id = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(1));
                 var length = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(5));
@@ -207,6 +250,7 @@ internal sealed class MuxConnection : IRelayConnection
     private void Close(Exception reason)
     {
         Failure ??= reason;
+        _closing.Cancel();
         _incoming.Writer.TryComplete();
         foreach (var stream in _streams.Values)
         {
@@ -215,7 +259,16 @@ internal sealed class MuxConnection : IRelayConnection
 
         _streams.Clear();
         _outgoing.Writer.TryComplete();
-        _transport.Dispose();
+        ReleaseTransport();
+    }
+
+    /// <summary>Once: the reader, the writer, the keep-alive and disposal may all end the connection at the same moment, and a TLS stream must not be disposed twice at once.</summary>
+    private void ReleaseTransport()
+    {
+        if (Interlocked.Exchange(ref _transportReleased, 1) == 0)
+        {
+            _transport.Dispose();
+        }
     }
 
     private async ValueTask<bool> ReadExactlyOrEndAsync(Memory<byte> buffer)

@@ -8,7 +8,7 @@ namespace Msdn.Overlay.Transport.Mux;
 /// and the reader grants bytes back as the application consumes them, so a slow reader slows its own
 /// writer (backpressure) without ever blocking the connection's other streams.
 /// </summary>
-internal sealed class MuxStream : Stream, IHalfClosable
+internal sealed class MuxStream : Stream, IHalfClosable, IAbortable
 {
     private readonly MuxConnection _connection;
     private readonly Pipe _incoming = new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
@@ -17,6 +17,8 @@ internal sealed class MuxStream : Stream, IHalfClosable
     private long _receiveWindow = MuxLimits.InitialWindow;
     private int _consumedSinceGrant;
     private int _writeClosed;
+    private int _finReceived;
+    private int _released;
 
     public MuxStream(MuxConnection connection, uint id)
     {
@@ -54,11 +56,23 @@ internal sealed class MuxStream : Stream, IHalfClosable
         return true;
     }
 
-    internal void ReceivedFin() => _incoming.Writer.Complete();
+    internal void ReceivedFin()
+    {
+        Volatile.Write(ref _finReceived, 1);
+        _incoming.Writer.Complete();
+    }
 
+    /// <summary>
+    /// The stream is over (reset by either side, or its connection failed): writes and credit waits fail at
+    /// once. Data the peer finished sending before (its end already received) stays readable to its end.
+    /// </summary>
     internal void Failed(Exception reason)
     {
-        _incoming.Writer.Complete(reason);
+        if (Volatile.Read(ref _finReceived) == 0)
+        {
+            _incoming.Writer.Complete(reason);
+        }
+
         Interlocked.Exchange(ref _sendWindow, long.MinValue / 2);
         _credit.Release();
     }
@@ -138,10 +152,15 @@ internal sealed class MuxStream : Stream, IHalfClosable
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    /// <summary>Ends the writing side (the peer reads to end of stream); reading continues until the peer's end.</summary>
+    /// <summary>
+    /// Ends the writing side (the peer reads what was written, then its end) and stops reading: if the peer
+    /// has not finished sending, it is told to stop (a reset after the end), so its writer never waits for
+    /// credit this side will not grant. Never waits on the peer.
+    /// </summary>
     public override async ValueTask DisposeAsync()
     {
         await EndWritingAsync().ConfigureAwait(false);
+        Release(resetPeer: Volatile.Read(ref _finReceived) == 0);
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -150,9 +169,40 @@ internal sealed class MuxStream : Stream, IHalfClosable
         if (disposing)
         {
             EndWritingAsync().AsTask().GetAwaiter().GetResult();
+            Release(resetPeer: Volatile.Read(ref _finReceived) == 0);
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <summary>Resets both directions now: the peer's reads and writes on this stream fail; nothing waits.</summary>
+    public void Abort()
+    {
+        Interlocked.Exchange(ref _writeClosed, 1);
+        Release(resetPeer: true);
+    }
+
+    private void Release(bool resetPeer)
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return;
+        }
+
+        _connection.Forget(Id);
+        if (resetPeer)
+        {
+            try
+            {
+                _ = _connection.SendAsync(MuxFrameType.Reset, Id, default, 0, CancellationToken.None);
+            }
+            catch (IOException)
+            {
+                // The connection is gone: the peer's streams failed with it.
+            }
+        }
+
+        Failed(new ObjectDisposedException(nameof(MuxStream), "The stream was closed on this side."));
     }
 
     public ValueTask CompleteWritesAsync() => EndWritingAsync();
