@@ -71,6 +71,77 @@ public sealed class MuxProtocolTests
         await blocked.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task Closing_a_stream_the_peer_still_writes_to_frees_the_peer_s_writer_and_both_tables()
+    {
+        var (a, b) = Pair();
+        await using var left = new MuxConnection(a, isClient: true, new IPEndPoint(IPAddress.Loopback, 1));
+        await using var right = new MuxConnection(b, isClient: false, new IPEndPoint(IPAddress.Loopback, 2));
+        var writer = await left.OpenStreamAsync(default);
+        var reader = await right.AcceptStreamAsync(default);
+
+        // The writer waits for credit the reader will never grant: the reader's side is done with the stream.
+        var blocked = writer.WriteAsync(new byte[MuxLimits.InitialWindow * 2]).AsTask();
+        await Assert.ThrowsAsync<TimeoutException>(() => blocked.WaitAsync(TimeSpan.FromMilliseconds(300)));
+        await reader.DisposeAsync();
+
+        var failure = await Record.ExceptionAsync(() => blocked.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.IsType<IOException>(failure);
+        await writer.DisposeAsync();
+        Assert.Equal(0, right.OpenStreams);
+        Assert.Equal(0, left.OpenStreams);
+    }
+
+    [Fact]
+    public async Task An_aborted_stream_fails_the_peer_s_reads_at_once()
+    {
+        var (a, b) = Pair();
+        await using var left = new MuxConnection(a, isClient: true, new IPEndPoint(IPAddress.Loopback, 1));
+        await using var right = new MuxConnection(b, isClient: false, new IPEndPoint(IPAddress.Loopback, 2));
+        var stream = await left.OpenStreamAsync(default);
+        var peer = await right.AcceptStreamAsync(default);
+        var reading = peer.ReadAsync(new byte[16]).AsTask();
+
+        stream.Abort();
+
+        var failure = await Record.ExceptionAsync(() => reading.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.IsType<IOException>(failure);
+        await Msdn.Overlay.Tests.Relay.RelayMesh.WaitUntilAsync(() => right.OpenStreams == 0, TimeSpan.FromSeconds(10));
+        Assert.Equal(0, left.OpenStreams);
+    }
+
+    [Fact]
+    public async Task A_silent_peer_s_connection_is_closed_after_the_idle_timeout()
+    {
+        var (a, _) = Pair(); // the far end never says anything, not even a ping
+        var keepAlive = new MuxKeepAlive(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(300), TimeProvider.System);
+        await using var left = new MuxConnection(a, isClient: true, new IPEndPoint(IPAddress.Loopback, 1), keepAlive);
+        var stream = await left.OpenStreamAsync(default);
+
+        var failure = await Record.ExceptionAsync(() => stream.ReadAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.True(RelayStreams.IsConnectionLoss(failure!), $"expected a lost connection, got {failure}");
+    }
+
+    [Fact]
+    public async Task Pings_keep_a_quiet_but_live_connection_open()
+    {
+        var (a, b) = Pair();
+        var keepAlive = new MuxKeepAlive(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), TimeProvider.System);
+        await using var left = new MuxConnection(a, isClient: true, new IPEndPoint(IPAddress.Loopback, 1), keepAlive);
+        await using var right = new MuxConnection(b, isClient: false, new IPEndPoint(IPAddress.Loopback, 2), keepAlive);
+        var stream = await left.OpenStreamAsync(default);
+        var peer = await right.AcceptStreamAsync(default);
+
+        // Three idle timeouts with nothing to say: the pings alone keep both sides open.
+        var reading = peer.ReadAsync(new byte[16]).AsTask();
+        await Assert.ThrowsAsync<TimeoutException>(() => reading.WaitAsync(TimeSpan.FromSeconds(3)));
+        await stream.WriteAsync(new byte[] { 7 });
+        Assert.Equal(1, await reading.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Null(left.Failure);
+        Assert.Null(right.Failure);
+    }
+
     /// <summary>Two connected duplex byte streams.</summary>
     private static (Stream, Stream) Pair()
     {
