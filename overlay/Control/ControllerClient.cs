@@ -114,12 +114,19 @@ public sealed partial class ControllerClient : IAsyncDisposable
             .ToList()
         ?? [];
 
+    /// <summary>
+    /// Long-polls for tables newer than the one held. The table held stays in force through anything the
+    /// controller says short of a new table: it restarted without its state (its versions start again: fetch
+    /// its table whole), it has no table yet, or it sent one that cannot be applied (edge autonomy).
+    /// </summary>
     private async Task PollLoopAsync()
     {
+        long? since = _routes.Current.Version; // null: fetch the controller's table whole
         while (!_stopping.IsCancellationRequested)
         {
             var known = _routes.Current;
-            var answer = await ExchangeAsync<RoutesAnswer?>(async (channel, token) => await channel.RoutesAsync(_node.Room.Value, known.Version > 0 ? known.Version : null, LongPollWait, token).ConfigureAwait(false), LongPollWait + ReportTimeout).ConfigureAwait(false);
+            var asked = since;
+            var answer = await ExchangeAsync<RoutesAnswer?>(async (channel, token) => await channel.RoutesAsync(_node.Room.Value, asked, LongPollWait, token).ConfigureAwait(false), LongPollWait + ReportTimeout).ConfigureAwait(false);
             if (answer is null)
             {
                 if (_stopping.IsCancellationRequested)
@@ -142,18 +149,30 @@ public sealed partial class ControllerClient : IAsyncDisposable
                 };
                 if (table is null)
                 {
-                    _routes.Replace(RouteTable.Empty); // the controller's version line restarted: fetch whole next time
+                    since = null;
+                    Log.ControllerRestarted(_logger, _node.Room, known.Version);
                 }
-                else if (table.Version != known.Version)
+                else if (table.Rooms.Length == 0 && known.Rooms.Length > 0)
                 {
-                    _routes.Replace(table);
-                    Log.NewTable(_logger, _node.Room, table.Version, _statusNow.Via);
+                    // A controller with no table yet (it just started without its state): wait for its first.
+                    since = table.Version;
+                }
+                else
+                {
+                    if (table.Version != known.Version || asked is null)
+                    {
+                        _routes.Replace(table);
+                        Log.NewTable(_logger, _node.Room, table.Version, _statusNow.Via);
+                    }
+
+                    since = table.Version;
                 }
             }
             catch (Exception e) when (e is RouteTableFormatException or RouteTableVersionException)
             {
                 Log.BadTable(_logger, _node.Room, e.Message);
-                _routes.Replace(RouteTable.Empty);
+                since = null;
+                await Task.Delay(TimeSpan.FromMilliseconds(500), _time, _stopping.Token).ConfigureAwait(false); // not in a loop with a controller that keeps sending it
             }
         }
     }
@@ -202,6 +221,9 @@ public sealed partial class ControllerClient : IAsyncDisposable
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 4405, Level = LogLevel.Warning, Message = "Relay {Room}: the controller's table versions restarted (it lost its state); forwarding on table {Version} until its new table arrives")]
+        public static partial void ControllerRestarted(ILogger logger, Graph.Topology.RoomId room, long version);
+
         [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "Relay {Room}: route table version {Version} from the controller ({Via})")]
         public static partial void NewTable(ILogger logger, Graph.Topology.RoomId room, long version, string via);
 

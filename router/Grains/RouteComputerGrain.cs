@@ -46,6 +46,10 @@ public sealed partial class RouteComputerGrain(
             _encoded = persisted;
             _warmUntil = time.GetUtcNow() + options.Value.StaleAfter;
         }
+        else
+        {
+            _warmUntil = time.GetUtcNow() + options.Value.FirstTableAfter;
+        }
 
         this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(options.Value.RecomputeInterval, options.Value.RecomputeInterval) { KeepAlive = true });
         return Task.CompletedTask;
@@ -106,6 +110,14 @@ public sealed partial class RouteComputerGrain(
             var inputs = _book.Inputs(time.GetUtcNow());
             var previous = _book.Table;
             var next = await Task.Run(() => RouteBook.Compute(computer, inputs, previous)).ConfigureAwait(true);
+            if (next.Table.Rooms.Length == 0 && previous.Rooms.Length > 0)
+            {
+                // No room is live to this controller (it is shutting down, or cut off from every relay): an empty
+                // table would help no relay, and every relay that could still hear it would drop its routes.
+                Log.KeptForNoLiveRoom(logger, previous.Version);
+                return;
+            }
+
             if (!_book.Publish(next))
             {
                 return;
@@ -125,6 +137,9 @@ public sealed partial class RouteComputerGrain(
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "No room is live: keeping route table version {Version} rather than publishing an empty one")]
+        public static partial void KeptForNoLiveRoom(ILogger logger, long version);
+
         [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Route table version {Version} over {Rooms} rooms computed in {Milliseconds:F1} ms")]
         public static partial void Published(ILogger logger, long version, int rooms, double milliseconds);
     }

@@ -17,6 +17,14 @@ public sealed class RouterOptions
     /// <summary>A room silent this long is unreachable: its links leave the graph.</summary>
     public TimeSpan UnreachableAfter { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// A controller that starts with no table of its own (first start, or its storage was lost) publishes its
+    /// first one this long after starting, once the rooms have had time to report: a table computed from the
+    /// first few reports would lack most rooms, and relays would adopt it. A persisted table is served at
+    /// once instead (and recomputed after <see cref="StaleAfter"/>).
+    /// </summary>
+    public TimeSpan FirstTableAfter { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How many past tables each silo keeps to answer <c>since</c> with a diff.</summary>
     public int DiffHistory { get; set; } = 16;
 

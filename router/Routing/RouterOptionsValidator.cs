@@ -28,6 +28,11 @@ public sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             Fail(nameof(options.UnreachableAfter), $"({options.UnreachableAfter}) must exceed StaleAfter ({options.StaleAfter}), which must be positive.");
         }
 
+        if (options.FirstTableAfter < TimeSpan.Zero || options.FirstTableAfter > options.UnreachableAfter)
+        {
+            Fail(nameof(options.FirstTableAfter), $"must be between 0 and UnreachableAfter ({options.UnreachableAfter}), got {options.FirstTableAfter}.");
+        }
+
         if (options.DiffHistory is < 0 or > 1000)
         {
             Fail(nameof(options.DiffHistory), $"must be in 0..1000, got {options.DiffHistory}.");

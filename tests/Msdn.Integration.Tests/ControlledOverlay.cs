@@ -21,13 +21,16 @@ internal sealed class ControlledOverlay : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("overlay-").FullName;
 
-    private ControlledOverlay(WebApplication router, TcpCutProxy proxy)
+    private readonly byte[] _reportKey;
+
+    private ControlledOverlay(WebApplication router, TcpCutProxy proxy, byte[] reportKey)
     {
         Router = router;
         ControlProxy = proxy;
+        _reportKey = reportKey;
     }
 
-    public WebApplication Router { get; }
+    public WebApplication Router { get; private set; }
 
     /// <summary>Between room-a's relay and the controller.</summary>
     public TcpCutProxy ControlProxy { get; }
@@ -37,12 +40,9 @@ internal sealed class ControlledOverlay : IAsyncDisposable
     public static async Task<ControlledOverlay> StartAsync(params string[] rooms)
     {
         var key = RandomNumberGenerator.GetBytes(32);
-        var router = RouterHost.Build([
-            "--listen", "127.0.0.1:0", "--silo-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--report-key", Convert.ToBase64String(key), "--Router:RecomputeInterval=00:00:00.250"]);
-        await router.StartAsync();
+        var router = await StartRouterAsync("127.0.0.1:0", key);
         var controller = new Uri(router.Urls.First());
-        var overlay = new ControlledOverlay(router, new TcpCutProxy(new DnsEndPoint(controller.Host, controller.Port)));
+        var overlay = new ControlledOverlay(router, new TcpCutProxy(new DnsEndPoint(controller.Host, controller.Port)), key);
         var credentials = new RoomCredentials(key);
         var ports = rooms.ToDictionary(r => r, _ => LoopbackPorts.FreeRelayPort());
         var fingerprints = new List<string>();
@@ -79,6 +79,27 @@ internal sealed class ControlledOverlay : IAsyncDisposable
         }
 
         return overlay;
+    }
+
+    private static async Task<WebApplication> StartRouterAsync(string listen, byte[] key)
+    {
+        var router = RouterHost.Build([
+            "--listen", listen, "--silo-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--report-key", Convert.ToBase64String(key), "--Router:RecomputeInterval=00:00:00.250"]);
+        await router.StartAsync();
+        return router;
+    }
+
+    /// <summary>
+    /// The controller stops and a new one starts on the same address with no state (in-memory storage, as a
+    /// controller whose storage was lost): its table versions start again from the beginning.
+    /// </summary>
+    public async Task RestartRouterAsync()
+    {
+        var listen = new Uri(Router.Urls.First()).Authority;
+        await Router.StopAsync();
+        await Router.DisposeAsync();
+        Router = await StartRouterAsync(listen, _reportKey);
     }
 
     /// <summary>The impairment every link carries in this world: 10 ms each way.</summary>
