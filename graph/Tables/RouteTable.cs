@@ -206,6 +206,24 @@ public sealed class RouteTable
         return true;
     }
 
+    /// <summary>
+    /// This table with <paramref name="room"/>'s row (its routes as the source) taken from <paramref name="other"/>,
+    /// a table of the same version over the same rooms computed on another graph.
+    /// </summary>
+    public RouteTable WithRowOf(RoomId room, RouteTable other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.Version != Version || !other.Rooms.SequenceEqual(Rooms))
+        {
+            throw new ArgumentException("Rows can only be taken from a table of the same version over the same rooms.", nameof(other));
+        }
+
+        var rows = (RouteRow[])Rows.Clone();
+        var s = IndexOf(room);
+        rows[s] = other.Rows[s];
+        return WithRows(Version, rows);
+    }
+
     /// <summary>The next version over the same rooms with some rows replaced (the room index is shared, not rebuilt).</summary>
     internal RouteTable WithRows(long version, RouteRow[] rows) => new(version, Rooms, rows, _index);
 

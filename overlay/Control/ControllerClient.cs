@@ -50,6 +50,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
         _reportInterval = reportInterval;
         _logger = logger;
         _following = probe?.Subscribe(_ => ReportSoon());
+        _node.StateChanged += OnStateChanged;
     }
 
     public ControllerStatus Status => _statusNow;
@@ -63,6 +64,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _following?.Dispose();
+        _node.StateChanged -= OnStateChanged;
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var loop in new[] { _reporting, _polling })
         {
@@ -80,6 +82,8 @@ public sealed partial class ControllerClient : IAsyncDisposable
 
         _stopping.Dispose();
     }
+
+    private void OnStateChanged(Lifecycle.RelayState state) => ReportSoon();
 
     private void ReportSoon() => Volatile.Read(ref _reportNow).TrySetResult();
 

@@ -60,13 +60,20 @@ public sealed partial class RelayNode : IAsyncDisposable
         _ownsMetrics = metrics is null;
         Metrics = metrics ?? new RelayMetrics(room.Value);
         _lifecycle = new RelayLifecycle(_options.Drain);
-        _lifecycle.Changed += (from, to) => Log.StateChanged(_logger, Room, from, to);
+        _lifecycle.Changed += (from, to) =>
+        {
+            Log.StateChanged(_logger, Room, from, to);
+            StateChanged?.Invoke(to);
+        };
         Metrics.ObserveState(() => (int)State);
         // A random session in the high bits: a restarted relay never reuses an id an egress may still hold.
         _nextFlow = (long)((ulong)(uint)System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue) << 32);
     }
 
     public RoomId Room { get; }
+
+    /// <summary>The relay entered another lifecycle state (the controller is told at once: a draining room leaves new routes).</summary>
+    public event Action<RelayState>? StateChanged;
 
     public RelayMetrics Metrics { get; }
 

@@ -48,6 +48,12 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         ArgumentNullException.ThrowIfNull(record);
         var room = new RoomId(record.Room);
         Dirty |= !_rooms.ContainsKey(room);
+        if (_rooms.TryGetValue(room, out var before) && before.Latest?.RelayState != record.Latest?.RelayState)
+        {
+            UrgentChange = true; // a room that stopped (or resumed) taking transit leaves (or rejoins) new routes now
+            Dirty = true;
+        }
+
         _rooms[room] = record;
         foreach (var link in record.Latest?.Links ?? [])
         {
@@ -200,8 +206,34 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
             }
         });
 
-        var table = computer.ComputeKeepingUnchangedRoutes(TopologySnapshot.Create(rooms, linkIndices, qualities), previous);
+        var closed = records.Where(r => r.Latest!.RelayState != "Serving").Select(r => index[r.Room]).ToHashSet();
+        var table = closed.Count == 0
+            ? computer.ComputeKeepingUnchangedRoutes(TopologySnapshot.Create(rooms, linkIndices, qualities), previous)
+            : ComputeAroundClosedRooms(computer, rooms, linkIndices, qualities, closed, previous);
         Interlocked.Exchange(ref _spareQualities, qualities); // the snapshot is gone with the computation: its array serves the next
+        return table;
+    }
+
+    /// <summary>
+    /// Routes that pass through no room whose relay takes no new transit (draining or drained): the graph
+    /// without those rooms' outgoing links, so they stay reachable as destinations but carry nothing onward.
+    /// Each such room's own row (its flows' routes out, for those that continue while it drains) comes from
+    /// the graph with its own links put back.
+    /// </summary>
+    private static RouteTable ComputeAroundClosedRooms(RouteComputer computer, System.Collections.Immutable.ImmutableArray<RoomId> rooms, (int From, int To)[] links, LinkQuality[] qualities, HashSet<int> closed, RouteTable previous)
+    {
+        RouteTable Without(Func<int, bool> keepFrom)
+        {
+            var kept = Enumerable.Range(0, links.Length).Where(i => keepFrom(links[i].From)).ToArray();
+            return computer.ComputeKeepingUnchangedRoutes(TopologySnapshot.Create(rooms, [.. kept.Select(i => links[i])], [.. kept.Select(i => qualities[i])]), previous);
+        }
+
+        var table = Without(from => !closed.Contains(from));
+        foreach (var room in closed)
+        {
+            table = table.WithRowOf(rooms[room], Without(from => from == room || !closed.Contains(from)));
+        }
+
         return table;
     }
 

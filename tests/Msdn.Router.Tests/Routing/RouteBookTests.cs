@@ -141,12 +141,50 @@ public sealed class RouteBookTests
         Assert.True(ordered.Table.SameRoutesAs(shuffled.Table));
     }
 
-    private void Report(string room, params (string Peer, double Rtt, bool Up)[] links) =>
+    [Theory]
+    [InlineData("Draining")]
+    [InlineData("Drained")]
+    public void A_room_that_takes_no_new_transit_leaves_every_route_through_it_at_once_but_stays_reachable(string state)
+    {
+        // b is the cheap middle of every route between a, c and d.
+        Report("a", ("b", 10), ("c", 100), ("d", 100));
+        Report("b", ("a", 10), ("c", 10), ("d", 10));
+        Report("c", ("a", 100), ("b", 10), ("d", 100));
+        Report("d", ("a", 100), ("b", 10), ("c", 100));
+        _book.Recompute(_clock.GetUtcNow());
+        Assert.Equal<RoomId>(["a", "b", "c"], _book.Table.Find("a", "c")!.Primary);
+
+        Report("b", state, ("a", 10), ("c", 10), ("d", 10));
+        Assert.True(_book.UrgentChange);
+        Assert.True(_book.Recompute(_clock.GetUtcNow()));
+
+        foreach (var route in _book.Table.Routes())
+        {
+            Assert.DoesNotContain(new RoomId("b"), route.Primary.Skip(1).SkipLast(1));
+            Assert.DoesNotContain(new RoomId("b"), (route.Backup ?? []).Skip(1).SkipLast(1));
+        }
+
+        Assert.Equal<RoomId>(["a", "c"], _book.Table.Find("a", "c")!.Primary);
+        Assert.Equal<RoomId>(["a", "b"], _book.Table.Find("a", "b")!.Primary); // flows to b's own engines still reach it
+        Assert.Equal<RoomId>(["b", "c"], _book.Table.Find("b", "c")!.Primary); // and b's own flows still have routes out
+
+        // Serving again: routes come back through it.
+        Report("b", "Serving", ("a", 10), ("c", 10), ("d", 10));
+        Assert.True(_book.UrgentChange);
+        Assert.True(_book.Recompute(_clock.GetUtcNow()));
+        Assert.Equal<RoomId>(["a", "b", "c"], _book.Table.Find("a", "c")!.Primary);
+    }
+
+    private void Report(string room, params (string Peer, double Rtt, bool Up)[] links) => Report(room, "Serving", links);
+
+    private void Report(string room, string state, params (string Peer, double Rtt)[] links) => Report(room, state, [.. links.Select(l => (l.Peer, l.Rtt, true))]);
+
+    private void Report(string room, string state, (string Peer, double Rtt, bool Up)[] links) =>
         _book.Accept(new RoomRecord
         {
             Room = room,
             LastReportAt = _clock.GetUtcNow(),
-            Latest = new RoomReport { RelayEndpoint = $"127.0.0.1:{7500 + room[0]}", Links = [.. links.Select(l => new LinkEstimate { Peer = l.Peer, RttMs = l.Rtt, Up = l.Up })] },
+            Latest = new RoomReport { RelayEndpoint = $"127.0.0.1:{7500 + room[0]}", RelayState = state, Links = [.. links.Select(l => new LinkEstimate { Peer = l.Peer, RttMs = l.Rtt, Up = l.Up })] },
         });
 
     private void Report(string room, params (string Peer, double Rtt)[] links) => Report(room, [.. links.Select(l => (l.Peer, l.Rtt, true))]);
