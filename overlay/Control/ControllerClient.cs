@@ -51,6 +51,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
         _logger = logger;
         _following = probe?.Subscribe(_ => ReportSoon());
         _node.StateChanged += OnStateChanged;
+        _node.DataLinkChanged += OnDataLinkChanged;
     }
 
     public ControllerStatus Status => _statusNow;
@@ -65,6 +66,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
     {
         _following?.Dispose();
         _node.StateChanged -= OnStateChanged;
+        _node.DataLinkChanged -= OnDataLinkChanged;
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var loop in new[] { _reporting, _polling })
         {
@@ -84,6 +86,8 @@ public sealed partial class ControllerClient : IAsyncDisposable
     }
 
     private void OnStateChanged(Lifecycle.RelayState state) => ReportSoon();
+
+    private void OnDataLinkChanged(Graph.Topology.RoomId peer, bool usable) => ReportSoon();
 
     private void ReportSoon() => Volatile.Read(ref _reportNow).TrySetResult();
 
@@ -114,7 +118,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
     private List<LinkEstimateBody> Links() =>
         _probe?.Snapshot()
             .Where(l => l.ProbesSent > 0)
-            .Select(l => new LinkEstimateBody(l.Peer.Value, l.Quality.RttMs, l.Quality.JitterMs, l.Quality.Loss, l.State == LinkState.Up && l.RepliesReceived > 0))
+            .Select(l => new LinkEstimateBody(l.Peer.Value, l.Quality.RttMs, l.Quality.JitterMs, l.Quality.Loss, l.State == LinkState.Up && l.RepliesReceived > 0 && _node.CanCarryTo(l.Peer)))
             .ToList()
         ?? [];
 

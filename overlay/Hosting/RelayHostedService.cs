@@ -82,6 +82,15 @@ public sealed partial class RelayHostedService(
         }
 
         var policy = new PeerCertificatePolicy(settings.PinnedFingerprints, null, time);
+        var refusalsLogged = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>();
+        policy.Refused += reason =>
+        {
+            // Once per certificate and reason (a refused peer re-dials every few seconds); bounded against a stranger cycling certificates.
+            if (refusalsLogged.Count < 1024 && refusalsLogged.TryAdd(reason, 0))
+            {
+                Log.CertificateRefused(_logger, room, reason);
+            }
+        };
         var transportOptions = new RelayTransportOptions(_certificate, policy);
         var transport = ChooseTransport(settings.Transport, transportOptions);
         Transport = transport.Name;
@@ -301,6 +310,9 @@ public sealed partial class RelayHostedService(
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 4110, Level = LogLevel.Warning, Message = "Relay {Room} refused a peer's TLS connection: {Reason} (pin its fingerprint with Relay:PinnedFingerprints if it is one of ours)")]
+        public static partial void CertificateRefused(ILogger logger, RoomId room, string reason);
+
         [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Relay {Room} listening on {Endpoint} over {Transport}, probes on {ProbeEndpoint} (UDP); certificate SHA-256 {Fingerprint}; route table version {Version}")]
         public static partial void Started(ILogger logger, RoomId room, EndPoint endpoint, string transport, string probeEndpoint, string fingerprint, long version);
 

@@ -23,6 +23,7 @@ public sealed class RelayMetrics : IDisposable
     private readonly Counter<long> _framesRejected;
     private readonly Counter<long> _clientsRefused;
     private readonly Counter<long> _acceptFailures;
+    private readonly Counter<long> _dataRefusals;
 
     public RelayMetrics(string room, IMeterFactory? meters = null)
     {
@@ -38,6 +39,13 @@ public sealed class RelayMetrics : IDisposable
         _framesRejected = _meter.CreateCounter<long>("msdn.relay.frames.rejected", "{frame}", "Malformed, oversized or unexpected frames; each closed its connection or stream.");
         _acceptFailures = _meter.CreateCounter<long>("msdn.relay.peers.accept_failures", "{error}", "Errors accepting peer connections other than refused handshakes (the accept loop goes on).");
         _clientsRefused = _meter.CreateCounter<long>("msdn.relay.clients.refused", "{client}", "Media engines refused (tag reason: token error, draining, bad request).");
+        _dataRefusals = _meter.CreateCounter<long>("msdn.relay.peers.data_refused", "{refusal}", "Peers whose relay answered probes but refused this relay's data connection (untrusted certificate either way); each such link is reported down.");
+
+        // Exported at zero from the start: a dashboard or alert on failovers must not see "no data" until the first one.
+        _failovers.Add(0, _room);
+        _retransmittedChunks.Add(0, _room);
+        _dataRefusals.Add(0, _room);
+        _acceptFailures.Add(0, _room);
     }
 
     public Meter Meter => _meter;
@@ -54,13 +62,7 @@ public sealed class RelayMetrics : IDisposable
 
     public void BytesOut(long bytes) => _bytes.Add(bytes, _room, new("direction", "out"));
 
-    public void Retransmitted(long chunks)
-    {
-        if (chunks > 0)
-        {
-            _retransmittedChunks.Add(chunks, _room);
-        }
-    }
+    public void Retransmitted(long chunks) => _retransmittedChunks.Add(Math.Max(0, chunks), _room);
 
     public void FailedOver() => _failovers.Add(1, _room);
 
@@ -71,6 +73,8 @@ public sealed class RelayMetrics : IDisposable
     public void ClientRefused(string reason) => _clientsRefused.Add(1, _room, new("reason", reason));
 
     public void AcceptFailed() => _acceptFailures.Add(1, _room);
+
+    public void PeerRefusedData() => _dataRefusals.Add(1, _room);
 
     /// <summary>Publishes how many connections the relay's listener refused at the handshake (strangers, expired or revoked peers).</summary>
     public void ObservePeersRefused(Func<long> refused) => _meter.CreateObservableCounter("msdn.relay.peers.refused", () => new Measurement<long>(refused(), _room), "{connection}", "Peer connections refused at the TLS handshake.");

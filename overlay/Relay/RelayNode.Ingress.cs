@@ -63,6 +63,7 @@ public sealed partial class RelayNode
 
     private bool IsDown(RoomId from, RoomId to) =>
         _downLinks.ContainsKey((from, to))
+        || (from == Room && !CanCarryTo(to)) // probes answer, but its relay refuses this one's data
         || (_unreachable.TryGetValue(to, out var until) && _time.GetTimestamp() < until); // its relay may be dead: no link into it
 
     /// <summary>Follows a probe agent's down/up declarations, and has it probe fast the links carrying flows.</summary>
@@ -111,7 +112,7 @@ public sealed partial class RelayNode
                 flow.Moves++;
                 Log.FlowMoved(_logger, Room, flow.Id, path, moved.To);
             }
-            catch (Exception e) when (e is IOException or FrameFormatException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            catch (Exception e) when (e is IOException or FrameFormatException or System.Security.Authentication.AuthenticationException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 flow.FaultAt ??= _time.GetTimestamp();
                 flow.Failovers++;

@@ -19,6 +19,12 @@ public sealed partial class RelayNode
         [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Relay {Room}: accepting a peer connection failed ({Error}: {Reason}); accepting goes on")]
         public static partial void AcceptFailed(ILogger logger, RoomId room, string error, string reason);
 
+        [LoggerMessage(EventId = 4006, Level = LogLevel.Warning, Message = "Relay {Room}: the data connection to {Peer} is refused: {Reason}. The link is reported down and avoided until a connection works")]
+        public static partial void PeerRefused(ILogger logger, RoomId room, RoomId peer, string reason);
+
+        [LoggerMessage(EventId = 4007, Level = LogLevel.Information, Message = "Relay {Room}: the data connection to {Peer} works again")]
+        public static partial void PeerAccepted(ILogger logger, RoomId room, RoomId peer);
+
         [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Relay {Room}: {From} → {To}")]
         public static partial void StateChanged(ILogger logger, RoomId room, Msdn.Overlay.Lifecycle.RelayState from, Msdn.Overlay.Lifecycle.RelayState to);
     }

@@ -117,9 +117,9 @@ public sealed partial class RelayNode : IAsyncDisposable
     public Task<RelayFlow> OpenFlowAsync(RoomId destination, string endpoint, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(endpoint);
-        if (endpoint == ControlEndpoint)
+        if (endpoint is ControlEndpoint or HelloEndpoint)
         {
-            throw new ArgumentException($"{ControlEndpoint} is reserved for the control tunnel.", nameof(endpoint));
+            throw new ArgumentException($"{endpoint} is reserved for relays' own exchanges.", nameof(endpoint));
         }
 
         if (!TryAdmit())
@@ -289,7 +289,12 @@ public sealed partial class RelayNode : IAsyncDisposable
                 throw new FrameFormatException($"Flow {open.FlowId}'s path {string.Join('>', open.Path)} does not pass {Room} after its first room.");
             }
 
-            if (at == open.Path.Length - 1 && open.Endpoint == ControlEndpoint)
+            if (at == open.Path.Length - 1 && open.Endpoint == HelloEndpoint)
+            {
+                await AnswerHelloAsync(frames, open).ConfigureAwait(false);
+                endedWell = true;
+            }
+            else if (at == open.Path.Length - 1 && open.Endpoint == ControlEndpoint)
             {
                 await ServeControlTunnelAsync(frames).ConfigureAwait(false);
                 endedWell = true;
@@ -657,7 +662,7 @@ public sealed partial class RelayNode : IAsyncDisposable
         for (var attempt = 0; ; attempt++)
         {
             var endpoint = _peerEndpoints(room) ?? throw new PeerUnreachableException(room, $"No endpoint is known for room {room}.", null);
-            var connection = _peers.GetOrAdd(room, _ => new Lazy<Task<IRelayConnection>>(() => _transport.ConnectAsync(endpoint, _stopping.Token)));
+            var connection = _peers.GetOrAdd(room, _ => Dial(room, endpoint));
             var wasOpen = connection.IsValueCreated && connection.Value.IsCompletedSuccessfully;
             try
             {
@@ -715,7 +720,7 @@ public sealed partial class RelayNode : IAsyncDisposable
                 return;
             }
 
-            var connection = _peers.GetOrAdd(peer, _ => new Lazy<Task<IRelayConnection>>(() => _transport.ConnectAsync(endpoint, _stopping.Token)));
+            var connection = _peers.GetOrAdd(peer, _ => Dial(peer, endpoint));
             try
             {
                 await connection.Value.WaitAsync(cancellationToken).ConfigureAwait(false);

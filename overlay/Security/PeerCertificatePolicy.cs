@@ -12,6 +12,9 @@ public sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprints
 {
     private readonly HashSet<string> _pinned = pinnedFingerprints.Select(f => f.Replace(":", string.Empty, StringComparison.Ordinal).ToUpperInvariant()).ToHashSet();
 
+    /// <summary>A certificate was refused, with why (naming its subject and fingerprint): for the log, once per peer.</summary>
+    public event Action<string>? Refused;
+
     /// <summary>Throws <see cref="PeerAuthenticationException"/> saying why the certificate is refused.</summary>
     public void Verify(X509Certificate? presented)
     {
@@ -44,8 +47,9 @@ public sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprints
             Verify(certificate);
             return true;
         }
-        catch (PeerAuthenticationException)
+        catch (PeerAuthenticationException e)
         {
+            Refused?.Invoke(e.Message);
             return false;
         }
     }

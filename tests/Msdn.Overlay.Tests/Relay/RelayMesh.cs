@@ -90,10 +90,13 @@ internal sealed class RelayMesh : IAsyncDisposable
         return mesh;
     }
 
-    /// <summary>Starts (or restarts, on a new port, as a fresh process would) the relay of <paramref name="room"/>.</summary>
-    public async Task RestartAsync(RoomId room)
+    /// <summary>
+    /// Starts (or restarts, on a new port, as a fresh process would) the relay of <paramref name="room"/>,
+    /// trusting every relay of the mesh but those in <paramref name="distrusted"/> (their fingerprints left unpinned).
+    /// </summary>
+    public async Task RestartAsync(RoomId room, params RoomId[] distrusted)
     {
-        var pins = Certificates.Values.Select(RelayCertificates.Fingerprint).ToArray();
+        var pins = Certificates.Where(c => !distrusted.Contains(c.Key)).Select(c => RelayCertificates.Fingerprint(c.Value)).ToArray();
         var transport = Impairments[room] = new ImpairedRelayTransport(_transport(new RelayTransportOptions(Certificates[room], new PeerCertificatePolicy(pins, null, TimeProvider.System))));
         ILogger<RelayNode> logger = _output is null ? NullLogger<RelayNode>.Instance : new TestOutputLogger<RelayNode>(_output);
         var relay = new RelayNode(room, transport, r => Relays.TryGetValue(r, out var peer) ? peer.LocalEndPoint : null, () => Routes, TimeProvider.System, logger, _options);

@@ -125,6 +125,36 @@ public abstract class RelayOverlayTests(ITestOutputHelper output, string transpo
     }
 
     [SkippableFact]
+    public async Task A_peer_that_refuses_this_relay_s_certificate_makes_the_link_unusable_until_it_trusts_it()
+    {
+        Skip.If(_mesh is null, QuicSupport.Missing);
+        // D's relay restarts without A's fingerprint pinned: it answers A's dials with a refusal after the handshake.
+        await _mesh.KillAsync(D);
+        await _mesh.RestartAsync(D, distrusted: A);
+        await Relays[A].WarmAsync([D]);
+        await RelayMesh.WaitUntilAsync(() => !Relays[A].CanCarryTo(D), TimeSpan.FromSeconds(10));
+        output.WriteLine($"A → D: {Relays[A].RefusedPeers[D]}");
+        Assert.Contains("certificate", Relays[A].RefusedPeers[D], StringComparison.Ordinal);
+        Assert.True(Relays[A].CanCarryTo(B)); // other peers are not tarred with it
+
+        // A's own flows do not take that first hop: with B dead, the flow waits rather than hang on D.
+        var sink = Relays[C].Subscribe("sink");
+        await _mesh.KillAsync(B);
+        var flow = await Relays[A].OpenFlowAsync(C, "sink");
+        await flow.WriteAsync(new byte[1000]);
+        Assert.DoesNotContain(D, flow.CurrentPath);
+
+        // Trusted again (a fixed configuration, restarted): the next connection is proven and the link is usable.
+        await _mesh.KillAsync(D);
+        await _mesh.RestartAsync(D);
+        await _mesh.RestartAsync(B);
+        await RelayMesh.WaitUntilAsync(() => { _ = Relays[A].WarmAsync([D]); return Relays[A].CanCarryTo(D); }, TimeSpan.FromSeconds(15));
+        flow.CompleteWriting();
+        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1000, (await RelayMesh.ReceiveAsync(sink).WaitAsync(TimeSpan.FromSeconds(30))).Length);
+    }
+
+    [SkippableFact]
     public async Task A_plain_tcp_application_crosses_the_gateways_through_a_relay_kill()
     {
         Skip.If(_mesh is null, QuicSupport.Missing);
