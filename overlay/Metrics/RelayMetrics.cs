@@ -35,7 +35,7 @@ public sealed class RelayMetrics : IDisposable
         _bytes = _meter.CreateCounter<long>("msdn.relay.bytes", "By", "Bytes accepted from local writers (direction=in) and delivered to local subscribers (direction=out).");
         _retransmittedChunks = _meter.CreateCounter<long>("msdn.relay.retransmitted_chunks", "{chunk}", "Unacknowledged chunks replayed on a new path after a failover.");
         _failovers = _meter.CreateCounter<long>("msdn.relay.failovers", "{failover}", "Flows moved to another path.");
-        _failoverDuration = _meter.CreateHistogram<double>("msdn.relay.failover.duration", "ms", "From a path's failure to the first ack on the new path.");
+        _failoverDuration = _meter.CreateHistogram<double>("msdn.relay.failover.duration", "ms", "From the fault (the last ack before a silence, or the detected break) to the first ack on the new path, teardown and set-up included.");
         _framesRejected = _meter.CreateCounter<long>("msdn.relay.frames.rejected", "{frame}", "Malformed, oversized or unexpected frames; each closed its connection or stream.");
         _acceptFailures = _meter.CreateCounter<long>("msdn.relay.peers.accept_failures", "{error}", "Errors accepting peer connections other than refused handshakes (the accept loop goes on).");
         _clientsRefused = _meter.CreateCounter<long>("msdn.relay.clients.refused", "{client}", "Media engines refused (tag reason: token error, draining, bad request).");

@@ -33,7 +33,11 @@ public sealed class RelayFlow
     /// <summary>Times the flow left a working path for a better primary from a new route table.</summary>
     public int Moves { get; internal set; }
 
-    /// <summary>Each failover: from the path's failure to the first ack on the new path.</summary>
+    /// <summary>
+    /// Each failover: from the fault (the last ack before a silence, or the moment a break was detected:
+    /// a broken stream, a down signal, a refusal) to the first ack on the new path: the delivery gap the far
+    /// end saw, teardown of the old path and set-up of the new one included.
+    /// </summary>
     public List<TimeSpan> FailoverTimes { get; } = [];
 
     /// <summary>The rooms of the path currently carrying the flow.</summary>

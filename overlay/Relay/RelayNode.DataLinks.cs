@@ -19,17 +19,23 @@ public sealed partial class RelayNode
     /// <summary>The reserved endpoint a new connection's hello goes to; no media flow may use it.</summary>
     public const string HelloEndpoint = "$hello";
 
-    /// <summary>Peers whose last connection was refused, with why (absent: usable, or not tried yet).</summary>
-    private readonly ConcurrentDictionary<RoomId, string> _refusedBy = new();
+    /// <summary>Peers whose last connection was refused, with why and until when (absent: usable, or not tried yet).</summary>
+    private readonly ConcurrentDictionary<RoomId, (string Reason, long Until)> _refusedBy = new();
+
+    /// <summary>
+    /// How long a refusal stands without a new one. A peer that dies during the hello looks like one that
+    /// refused; a peer that really refuses is refused again by the warm-keeper's next dial, well within this.
+    /// </summary>
+    public static readonly TimeSpan RefusalHold = TimeSpan.FromSeconds(5);
 
     /// <summary>A peer's data connection was refused (false) or works again (true): the controller hears of it at once.</summary>
     public event Action<RoomId, bool>? DataLinkChanged;
 
     /// <summary>Whether the data connection to <paramref name="peer"/>'s relay works (or has not been tried): false after a refusal, until a connection is proven.</summary>
-    public bool CanCarryTo(RoomId peer) => !_refusedBy.ContainsKey(peer);
+    public bool CanCarryTo(RoomId peer) => !_refusedBy.TryGetValue(peer, out var refusal) || _time.GetTimestamp() >= refusal.Until;
 
     /// <summary>Peers whose data connection is refused now, and why.</summary>
-    public IReadOnlyDictionary<RoomId, string> RefusedPeers => _refusedBy;
+    public IReadOnlyDictionary<RoomId, string> RefusedPeers => _refusedBy.Where(r => !CanCarryTo(r.Key)).ToDictionary(r => r.Key, r => r.Value.Reason);
 
     private Lazy<Task<IRelayConnection>> Dial(RoomId room, EndPoint endpoint) => new(() => ConnectAsync(room, endpoint));
 
@@ -111,15 +117,15 @@ public sealed partial class RelayNode
 
     private void Refused(RoomId room, string reason)
     {
-        if (_refusedBy.TryGetValue(room, out var known) && known == reason)
+        var wasUsable = CanCarryTo(room);
+        var known = _refusedBy.TryGetValue(room, out var before) && before.Reason == reason;
+        _refusedBy[room] = (reason, _time.GetTimestamp() + (long)(RefusalHold.TotalSeconds * _time.TimestampFrequency));
+        Metrics.PeerRefusedData();
+        if (!known)
         {
-            return; // logged once per peer and reason
+            Log.PeerRefused(_logger, Room, room, reason); // once per peer and reason: a refusing peer is re-dialled every few seconds
         }
 
-        var wasUsable = _refusedBy.TryAdd(room, reason);
-        _refusedBy[room] = reason;
-        Metrics.PeerRefusedData();
-        Log.PeerRefused(_logger, Room, room, reason);
         if (wasUsable)
         {
             DataLinkChanged?.Invoke(room, false);

@@ -324,6 +324,7 @@ public sealed partial class RelayNode
                     var patience = Volatile.Read(ref established) == 1 ? _options.AckTimeout : _options.PathSetupTimeout;
                     if (sender.Acknowledged < sender.ChunksWritten && stalled > patience)
                     {
+                        flow.FaultAt ??= Interlocked.Read(ref lastProgress); // delivery stopped at the last ack, not when the silence was noticed
                         throw new IOException($"No ack for {stalled.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
                     }
 
@@ -341,6 +342,11 @@ public sealed partial class RelayNode
                         }
                     }
                 }
+            }
+            catch (Exception e) when (e is not PathMovedException && !cancellationToken.IsCancellationRequested)
+            {
+                flow.FaultAt ??= _time.GetTimestamp(); // detected now: the teardown below is part of the failover's time
+                throw;
             }
             finally
             {
