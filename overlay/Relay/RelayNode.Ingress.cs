@@ -44,7 +44,15 @@ public sealed partial class RelayNode
             {
                 if (path[i] == from && path[i + 1] == to)
                 {
-                    broken.Cancel();
+                    try
+                    {
+                        broken.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // That attempt on the path ended meanwhile: nothing is left to break.
+                    }
+
                     break;
                 }
             }
