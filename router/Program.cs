@@ -2,8 +2,21 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Msdn.Router.Hosting;
 
-// dotnet run -c Release --project router -- [--listen host:port] [--redis connection] [--cluster-id id]
-//   [--silo-port n] [--gateway-port n] [--report-key base64]
+if (args.Any(a => a is "--help" or "-h" or "-?"))
+{
+    Console.WriteLine("""
+        msdn-router: the MSDN controller (route computer, path lookup API, relays' reports and tables).
+
+        usage: msdn-router [--listen address:port] [--redis <connection>] [--cluster-id <id>]
+                           [--silo-port <n>] [--gateway-port <n>] [--report-key <base64>] [--token-key <base64>]
+
+        Every setting is also Router:<Name> in appsettings.json or Router__<Name> in the environment (keys
+        belong there, not on the command line: Router__ReportKey, Router__MediaTokenKey). Without --redis one
+        local silo with in-memory storage. docs/controller.md has the rest.
+        """);
+    return 0;
+}
+
 try
 {
     var app = RouterHost.Build(args);

@@ -38,7 +38,15 @@ public static class ControlExchange
         HttpStatusCode.NotModified => new RoutesAnswer(RoutesAnswerKind.NotModified, []),
         HttpStatusCode.Conflict => new RoutesAnswer(RoutesAnswerKind.Restarted, []),
         >= HttpStatusCode.InternalServerError => throw new ControlChannelException($"The controller answered {(int)status}."),
-        _ => throw new InvalidOperationException($"The controller refused the route fetch ({(int)status}): check Relay:ControllerCredential."),
+        _ => throw new InvalidOperationException(Refusal("route fetch", status)),
+    };
+
+    /// <summary>What a refusal means, for the operator: a wrong credential is not an unreachable controller.</summary>
+    private static string Refusal(string what, HttpStatusCode status) => status switch
+    {
+        HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => $"The controller rejected this relay's credential for its {what} ({(int)status}): check Relay:ControllerCredential (--credential) against the controller's report key.",
+        HttpStatusCode.TooManyRequests => $"The controller is rate-limiting this relay's {what} ({(int)status}).",
+        _ => $"The controller refused the {what} ({(int)status}).",
     };
 
     public static void CheckReport(HttpStatusCode status)
@@ -50,7 +58,7 @@ public static class ControlExchange
 
         if ((int)status >= 400 && status != HttpStatusCode.TooManyRequests)
         {
-            throw new InvalidOperationException($"The controller refused the report ({(int)status}): check Relay:ControllerCredential.");
+            throw new InvalidOperationException(Refusal("report", status));
         }
     }
 }

@@ -37,6 +37,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
     private readonly IDisposable? _following;
     private Task? _reporting;
     private Task? _polling;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _errorsLogged = new();
     private volatile ControllerStatus _statusNow = new(ControllerStatus.Unreachable, null, 0, "not started");
 
     public ControllerClient(ControllerEndpoints endpoints, RelayNode node, RouteTableStore routes, ProbeAgent? probe, Func<RelayReportBody> status, TimeProvider time, TimeSpan reportInterval, ILogger<ControllerClient> logger)
@@ -212,9 +213,9 @@ public sealed partial class ControllerClient : IAsyncDisposable
             }
         }
 
-        if (_statusNow.Reachable)
+        if (_statusNow.Reachable || (lastError is not null && _errorsLogged.Count < 64 && _errorsLogged.TryAdd(lastError, 0)))
         {
-            Log.ControllerLost(_logger, _node.Room, lastError ?? "no channel");
+            Log.ControllerLost(_logger, _node.Room, lastError ?? "no channel"); // on losing it, and once per distinct reason (a wrong credential from the start)
         }
 
         _statusNow = new ControllerStatus(ControllerStatus.Unreachable, _statusNow.LastContact, _routes.Current.Version, lastError);

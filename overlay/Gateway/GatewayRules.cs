@@ -19,9 +19,9 @@ public sealed record ForwardRule(IPEndPoint Listen, RoomId Room, string Endpoint
             return false;
         }
 
-        if (!IPEndPoint.TryParse(parts[0], out var listen))
+        if (!Hosting.AddressSetting.TryParse(parts[0], out var listen))
         {
-            error = $"'{parts[0]}' is not an IP address and port to listen on.";
+            error = $"'{parts[0]}' is not an IP address and port to listen on (address:port, e.g. 127.0.0.1:9000).";
             return false;
         }
 

@@ -81,7 +81,8 @@ public static class RelayAdminEndpoints
         relay.Transport ?? string.Empty,
         relay.Probe?.LocalEndPoint.ToString(),
         relay.PeersRefused,
-        relay.Node.RefusedPeers.ToDictionary(p => p.Key.Value, p => p.Value));
+        relay.Node.RefusedPeers.ToDictionary(p => p.Key.Value, p => p.Value),
+        relay.Controller?.Status is { Reachable: false } status ? status.LastError : null);
 }
 
 /// <summary>One flow in <c>GET /admin/flows</c> (the id as a string: JSON numbers lose 64-bit precision).</summary>
@@ -89,8 +90,8 @@ public sealed record FlowStatus(string Id, string Destination, string Endpoint, 
 
 /// <summary>What <c>GET /health</c> answers.</summary>
 /// <remarks><see cref="Controller"/>: direct, via a peer room, unreachable (forwarding on the last table), or none configured.</remarks>
-/// <remarks><see cref="Transport"/>: quic or tcp+tls; <see cref="ProbeListen"/>: the probe agent's UDP endpoint (null without probing); <see cref="PeersRefused"/>: connections this relay refused at the handshake; <see cref="RefusedBy"/>: peers whose relay refuses this relay's data connection, with why (those links are reported down).</remarks>
-public sealed record RelayHealth(string Room, string State, int ActiveFlows, long RouteTableVersion, string Listen, string? ClientListen, bool Probing, string Controller, DateTimeOffset? ControllerLastContact, string Transport, string? ProbeListen, long PeersRefused, IReadOnlyDictionary<string, string> RefusedBy);
+/// <remarks><see cref="Transport"/>: quic or tcp+tls; <see cref="ProbeListen"/>: the probe agent's UDP endpoint (null without probing); <see cref="PeersRefused"/>: connections this relay refused at the handshake; <see cref="RefusedBy"/>: peers whose relay refuses this relay's data connection, with why (those links are reported down); <see cref="ControllerError"/>: why the controller is unreachable (a rejected credential says so).</remarks>
+public sealed record RelayHealth(string Room, string State, int ActiveFlows, long RouteTableVersion, string Listen, string? ClientListen, bool Probing, string Controller, DateTimeOffset? ControllerLastContact, string Transport, string? ProbeListen, long PeersRefused, IReadOnlyDictionary<string, string> RefusedBy, string? ControllerError);
 
 /// <summary>The body of <c>PUT /admin/links/{peer}</c>.</summary>
 /// <remarks><see cref="MeanBurst"/> above 1: losses come in bursts of that many probes on average (Gilbert–Elliott).</remarks>

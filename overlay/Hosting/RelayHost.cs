@@ -21,6 +21,7 @@ public static class RelayHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
         builder.Configuration.AddCommandLine(args, RelayServiceCollectionExtensions.SwitchMappings.ToDictionary());
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning); // one line per admin request is noise
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical); // a failed start is said once, in one line naming the setting, by the executable
         builder.Services.AddRelay();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("msdn-relay"))

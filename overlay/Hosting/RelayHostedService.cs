@@ -98,14 +98,14 @@ public sealed partial class RelayHostedService(
         _peers = settings.Peers.ToDictionary(p => new RoomId(p.Key), p => EndpointParser.TryParse(p.Value, out var e) ? e : null);
         _metrics = new RelayMetrics(room.Value, meters);
         Node = new RelayNode(room, _impairment, r => _peers.GetValueOrDefault(r), () => Routes.Current, time, loggers.CreateLogger<RelayNode>(), new RelayNodeOptions { AckTimeout = settings.AckTimeout }, _metrics);
-        await Node.StartAsync(IPEndPoint.Parse(settings.Listen), cancellationToken).ConfigureAwait(false);
+        await RelayStartException.BindingAsync("Relay:Listen (--listen)", settings.Listen, () => Node.StartAsync(IPEndPoint.Parse(settings.Listen), cancellationToken)).ConfigureAwait(false);
         _owned.Add(Node);
 
         StartProbe(settings, room);
         if (settings.ClientListen is { Length: > 0 } clientListen)
         {
             Clients = new ClientPort(Node, new MediaTokens(Convert.FromBase64String(settings.MediaTokenKey!), time), loggers.CreateLogger<ClientPort>());
-            await Clients.StartAsync(IPEndPoint.Parse(clientListen)).ConfigureAwait(false);
+            await RelayStartException.BindingAsync("Relay:ClientListen (--client-listen)", clientListen, () => Clients.StartAsync(IPEndPoint.Parse(clientListen))).ConfigureAwait(false);
             _owned.Insert(0, Clients);
         }
 
@@ -114,7 +114,7 @@ public sealed partial class RelayHostedService(
         if (forwards.Count + delivers.Count > 0)
         {
             Gateway = new TcpGateway(Node, forwards, delivers, time, loggers.CreateLogger<TcpGateway>());
-            await Gateway.StartAsync().ConfigureAwait(false);
+            await RelayStartException.BindingAsync("Relay:Forward (--forward)", string.Join(", ", forwards.Select(f => f.Listen)), Gateway.StartAsync).ConfigureAwait(false);
             _owned.Insert(0, Gateway);
         }
 
@@ -200,7 +200,17 @@ public sealed partial class RelayHostedService(
             throw new OptionsValidationException(ProbeAgentOptions.SectionName, typeof(ProbeAgentOptions), validation.Failures);
         }
 
-        _probeSocket = new ImpairedProbeSocket(new UdpProbeSocket(ProbePort.Bind(listen, bound)), time, seed: Environment.ProcessId);
+        UdpProbeSocket socket;
+        try
+        {
+            socket = new UdpProbeSocket(ProbePort.Bind(listen, bound));
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new RelayStartException("Relay:Listen (--listen; probes take UDP port + 1)", ProbePort.Of(bound).ToString() ?? string.Empty, e);
+        }
+
+        _probeSocket = new ImpairedProbeSocket(socket, time, seed: Environment.ProcessId);
         Probe = new ProbeAgent(probe, _probeSocket, time, loggers.CreateLogger<ProbeAgent>(), reports: null, seed: Environment.ProcessId);
         Probe.Start();
         Probe.SetPeers(probe.Peers.Select(p => new ProbePeer(new RoomId(p.Room), EndpointParser.TryParse(p.Endpoint, out var e) ? ProbeEndpoint(e) : throw new InvalidOperationException($"Probe peer {p.Room} has no valid endpoint."))));

@@ -58,7 +58,7 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             Fail(nameof(options.ReportInterval), $"must be positive, got {options.ReportInterval}.");
         }
 
-        if (!IPEndPoint.TryParse(options.Listen ?? string.Empty, out var listen))
+        if (!AddressSetting.TryParse(options.Listen, out var listen))
         {
             Fail(nameof(options.Listen), $"(--listen) must be address:port, got '{options.Listen}'.");
         }
@@ -96,7 +96,7 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
 
         if (options.ClientListen is { Length: > 0 } clientListen)
         {
-            if (!IPEndPoint.TryParse(clientListen, out _))
+            if (!AddressSetting.TryParse(clientListen, out _))
             {
                 Fail(nameof(options.ClientListen), $"(--client-listen) must be address:port, got '{clientListen}'.");
             }
@@ -107,7 +107,7 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             }
         }
 
-        if (options.Admin is { Length: > 0 } admin && !IPEndPoint.TryParse(admin, out _))
+        if (options.Admin is { Length: > 0 } admin && !AddressSetting.TryParse(admin, out _))
         {
             Fail(nameof(options.Admin), $"(--admin) must be address:port, got '{admin}'.");
         }
