@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Msdn.Overlay.Hosting;
 
@@ -10,12 +11,33 @@ if (args.Any(a => a is "--help" or "-h" or "-?"))
                           [--controller <url> --credential <room credential>] [--data-dir <dir>] [--routes <table.msgpack>]
                           [--admin address:port] [--client-listen address:port]
                           [--forward address:port=room/endpoint]... [--deliver endpoint=host:port]...
+               msdn-relay --print-fingerprint --room <id> [--data-dir <dir>]   (the certificate's SHA-256, for peers to pin)
 
         Every setting is also Relay:<Name> in appsettings.json or Relay__<Name> in the environment (secrets
         belong there, not on the command line: Relay__ControllerCredential, Probe__ClusterKey,
         Relay__MediaTokenKey). Peers: Relay:Peers:<room>=host:port; trusted certificates:
         Relay:PinnedFingerprints:<n>=<SHA-256>. Probes use UDP on the listen port + 1. docs/relay.md has the rest.
         """);
+    return 0;
+}
+
+if (args.Contains("--print-fingerprint"))
+{
+    // The certificate a relay of this room and data directory will present (created now if it does not exist yet), so
+    // operators can pin it on the peers before the relay ever starts.
+    var settings = new ConfigurationBuilder()
+        .AddEnvironmentVariables()
+        .AddCommandLine([.. args.Where(a => a != "--print-fingerprint")], RelayServiceCollectionExtensions.SwitchMappings.ToDictionary())
+        .Build();
+    var room = settings["Relay:Room"];
+    if (!Msdn.Graph.Topology.RoomId.IsValid(room))
+    {
+        await Console.Error.WriteLineAsync("error: --print-fingerprint needs --room <id> (and the relay's --data-dir).");
+        return 2;
+    }
+
+    using var certificate = Msdn.Overlay.Security.RelayCertificates.LoadOrCreateDevelopment(settings["Relay:DataDirectory"] ?? new RelayOptions().DataDirectory, room!, TimeProvider.System);
+    Console.WriteLine(Msdn.Overlay.Security.RelayCertificates.Fingerprint(certificate));
     return 0;
 }
 

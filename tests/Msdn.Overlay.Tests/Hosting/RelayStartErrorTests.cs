@@ -50,6 +50,25 @@ public sealed class RelayStartErrorTests : IDisposable
         Assert.Contains("--advertise", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Print_fingerprint_gives_the_certificate_the_relay_will_present_before_it_ever_starts()
+    {
+        async Task<string> PrintAsync()
+        {
+            var process = Start(["--print-fingerprint", "--room", "room-a", "--data-dir", _dir]);
+            var output = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, process.ExitCode);
+            return output.Trim();
+        }
+
+        var first = await PrintAsync();
+        Assert.Matches("^[0-9A-F]{64}$", first);
+        Assert.Equal(first, await PrintAsync());
+        using var certificate = Msdn.Overlay.Security.RelayCertificates.LoadOrCreateDevelopment(_dir, "room-a", TimeProvider.System);
+        Assert.Equal(Msdn.Overlay.Security.RelayCertificates.Fingerprint(certificate), first);
+    }
+
     private async Task<(int Exit, string[] Errors)> RunAsync(string[] arguments)
     {
         var process = Start(["--room", "room-a", "--data-dir", _dir, "--admin", "127.0.0.1:0", .. arguments]);
