@@ -193,7 +193,7 @@ internal sealed class MuxConnection : IRelayConnection
                 Dispatch(type, id, length, payload.AsSpan(0, type == MuxFrameType.Data ? (int)length : 0));
             }
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             Close(e);
         }

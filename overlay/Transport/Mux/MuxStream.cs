@@ -18,6 +18,8 @@ internal sealed class MuxStream : Stream, IHalfClosable, IAbortable
     private int _consumedSinceGrant;
     private int _writeClosed;
     private int _finReceived;
+    private readonly Lock _incomingLock = new();
+    private bool _incomingCompleted;
     private int _released;
 
     public MuxStream(MuxConnection connection, uint id)
@@ -46,11 +48,19 @@ internal sealed class MuxStream : Stream, IHalfClosable, IAbortable
             return false;
         }
 
-        _incoming.Writer.Write(payload);
-        var flush = _incoming.Writer.FlushAsync();
-        if (!flush.IsCompleted)
+        lock (_incomingLock)
         {
-            flush.AsTask().GetAwaiter().GetResult(); // never blocks: the pipe does not pause, the window bounds it
+            if (_incomingCompleted)
+            {
+                return true; // closed or reset on this side meanwhile: nobody will read it
+            }
+
+            _incoming.Writer.Write(payload);
+            var flush = _incoming.Writer.FlushAsync();
+            if (!flush.IsCompleted)
+            {
+                flush.AsTask().GetAwaiter().GetResult(); // never blocks: the pipe does not pause, the window bounds it
+            }
         }
 
         return true;
@@ -59,7 +69,7 @@ internal sealed class MuxStream : Stream, IHalfClosable, IAbortable
     internal void ReceivedFin()
     {
         Volatile.Write(ref _finReceived, 1);
-        _incoming.Writer.Complete();
+        CompleteIncoming(null);
     }
 
     /// <summary>
@@ -70,11 +80,26 @@ internal sealed class MuxStream : Stream, IHalfClosable, IAbortable
     {
         if (Volatile.Read(ref _finReceived) == 0)
         {
-            _incoming.Writer.Complete(reason);
+            CompleteIncoming(reason);
         }
 
         Interlocked.Exchange(ref _sendWindow, long.MinValue / 2);
         _credit.Release();
+    }
+
+    /// <summary>Ends the incoming data once; the reader loop may be delivering to this stream at that very moment.</summary>
+    private void CompleteIncoming(Exception? reason)
+    {
+        lock (_incomingLock)
+        {
+            if (_incomingCompleted)
+            {
+                return;
+            }
+
+            _incomingCompleted = true;
+            _incoming.Writer.Complete(reason);
+        }
     }
 
     internal void Granted(uint credit)
