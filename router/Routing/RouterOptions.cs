@@ -30,7 +30,7 @@ public sealed class RouterOptions
 
     /// <summary>
     /// The key relays' per-room credentials derive from (base64, ≥ 32 bytes): a room's credential is
-    /// base64url(HMAC-SHA256(key, room)). Empty: a key is generated at start and logged (development only).
+    /// base64url(HMAC-SHA256(key, "room:" + room)). Empty: a key is generated at start and logged (development only).
     /// </summary>
     public string ReportKey { get; set; } = string.Empty;
 
