@@ -28,6 +28,9 @@ public sealed partial class RelayNode
     /// </summary>
     public static readonly TimeSpan RefusalHold = TimeSpan.FromSeconds(5);
 
+    /// <summary>New connections to a peer whose hello failed ambiguously (closed, no answer), in a row.</summary>
+    private readonly ConcurrentDictionary<RoomId, int> _unprovenDials = new();
+
     /// <summary>A peer's data connection was refused (false) or works again (true): the controller hears of it at once.</summary>
     public event Action<RoomId, bool>? DataLinkChanged;
 
@@ -48,7 +51,7 @@ public sealed partial class RelayNode
         }
         catch (System.Security.Authentication.AuthenticationException e)
         {
-            Refused(room, $"the TLS handshake failed: {e.Message}");
+            Refused(room, $"the TLS handshake failed: {e.Message}"); // this relay refused the peer's certificate
             throw;
         }
 
@@ -65,6 +68,7 @@ public sealed partial class RelayNode
     private async Task ProveAsync(RoomId room, IRelayConnection connection)
     {
         string? failure = null;
+        var certain = false; // a TLS alert says "refused" outright; a closed connection may also be a peer that just died
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -86,6 +90,7 @@ public sealed partial class RelayNode
         catch (System.Security.Authentication.AuthenticationException e)
         {
             failure = $"its relay refused this relay's certificate ({e.Message})"; // QUIC says so on the first stream
+            certain = true;
         }
         catch (Exception e) when (e is IOException or FrameFormatException or ObjectDisposedException)
         {
@@ -102,6 +107,7 @@ public sealed partial class RelayNode
 
         if (failure is null)
         {
+            _unprovenDials.TryRemove(room, out _);
             if (_refusedBy.TryRemove(room, out _))
             {
                 Log.PeerAccepted(_logger, Room, room);
@@ -111,8 +117,11 @@ public sealed partial class RelayNode
             return;
         }
 
-        Refused(room, failure);
-        DropConnection(room); // the next use, or the warm-keeper's next round, dials and proves afresh
+        if (certain || _unprovenDials.AddOrUpdate(room, 1, (_, n) => n + 1) >= 2)
+        {
+            Refused(room, failure); // twice in a row: a peer killed during one hello cannot answer the next dial at all
+            DropConnection(room); // the next use, or the warm-keeper's next round, dials and proves afresh
+        }
     }
 
     private void Refused(RoomId room, string reason)

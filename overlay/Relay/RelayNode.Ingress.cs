@@ -362,6 +362,7 @@ public sealed partial class RelayNode
                 await broken.CancelAsync().ConfigureAwait(false);
                 await Quietly(sending).ConfigureAwait(false);
                 await Quietly(receiving).ConfigureAwait(false);
+
             }
         }
         finally
