@@ -69,6 +69,7 @@ public sealed partial class RelayNode
     {
         string? failure = null;
         var certain = false; // a TLS alert says "refused" outright; a closed connection may also be a peer that just died
+        var closed = false; // the connection is gone either way
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -94,6 +95,7 @@ public sealed partial class RelayNode
         }
         catch (Exception e) when (e is IOException or FrameFormatException or ObjectDisposedException)
         {
+            closed = true;
             failure = $"its relay closed the connection after the handshake ({e.Message}): it does not trust this relay's certificate";
         }
         catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
@@ -117,10 +119,14 @@ public sealed partial class RelayNode
             return;
         }
 
+        if (certain || closed)
+        {
+            DropConnection(room); // the next use, or the warm-keeper's next round, dials and proves afresh
+        }
+
         if (certain || _unprovenDials.AddOrUpdate(room, 1, (_, n) => n + 1) >= 2)
         {
             Refused(room, failure); // twice in a row: a peer killed during one hello cannot answer the next dial at all
-            DropConnection(room); // the next use, or the warm-keeper's next round, dials and proves afresh
         }
     }
 
