@@ -72,8 +72,7 @@ public sealed partial class RelayNode
         var closed = false; // the connection is gone either way
         try
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            deadline.CancelAfter(_options.PathSetupTimeout);
+            using var deadline = Within(_options.PathSetupTimeout);
             var frames = new FrameStream(await connection.OpenStreamAsync(deadline.Token).ConfigureAwait(false), FrameLimits.Default);
             try
             {

@@ -272,9 +272,8 @@ public sealed partial class RelayNode : IAsyncDisposable
         try
         {
             (Frame Frame, byte[] Payload)? first;
-            using (var opening = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            using (var opening = Within(_options.PathSetupTimeout)) // a stream that never says what it is for holds nothing for long
             {
-                opening.CancelAfter(_options.PathSetupTimeout); // a stream that never says what it is for holds nothing for long
                 first = await frames.ReadAsync(opening.Token).ConfigureAwait(false);
             }
 
@@ -349,8 +348,7 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// </summary>
     private async Task SayLastAsync(FrameStream frames, CloseFlow close)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        deadline.CancelAfter(_options.CloseTimeout);
+        using var deadline = Within(_options.CloseTimeout);
         await frames.WriteAsync(Frame.Close(close), deadline.Token).ConfigureAwait(false);
     }
 
@@ -366,8 +364,7 @@ public sealed partial class RelayNode : IAsyncDisposable
         Stream downstream;
         try
         {
-            using var dialling = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            dialling.CancelAfter(_options.PathSetupTimeout); // a black-holed next hop: the ingress gives up on this path by then anyway
+            using var dialling = Within(_options.PathSetupTimeout); // a black-holed next hop: the ingress gives up on this path by then anyway
             downstream = await OpenStreamToAsync(next, dialling.Token).ConfigureAwait(false);
         }
         catch (PeerUnreachableException e)
@@ -381,9 +378,8 @@ public sealed partial class RelayNode : IAsyncDisposable
         var endedWell = false;
         try
         {
-            using (var setup = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            using (var setup = Within(_options.PathSetupTimeout)) // a silent next hop: give up, the ingress fails over anyway
             {
-                setup.CancelAfter(_options.PathSetupTimeout); // a silent next hop: give up, the ingress fails over anyway
                 await downstreamFrames.WriteAsync(open, setup.Token).ConfigureAwait(false);
             }
 
@@ -626,8 +622,7 @@ public sealed partial class RelayNode : IAsyncDisposable
             }
 
             unacknowledgedBytes = 0;
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            deadline.CancelAfter(_options.CloseTimeout); // a path that takes no acks is one the ingress is leaving
+            using var deadline = Within(_options.CloseTimeout); // a path that takes no acks is one the ingress is leaving
             await frames.WriteAsync(Frame.Ack(open.FlowId, ack), deadline.Token).ConfigureAwait(false);
         }
 
@@ -748,6 +743,14 @@ public sealed partial class RelayNode : IAsyncDisposable
         {
             // Stopping: the dials end with the relay.
         }
+    }
+
+    /// <summary>A token that ends when the relay stops or after <paramref name="limit"/>: every wait on a peer gets one.</summary>
+    private CancellationTokenSource Within(TimeSpan limit)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        deadline.CancelAfter(limit);
+        return deadline;
     }
 
     private bool TryAdmit()
