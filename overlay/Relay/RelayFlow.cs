@@ -1,4 +1,5 @@
 using Msdn.Graph.Topology;
+using Msdn.Overlay.Failover;
 using Msdn.Overlay.Flows;
 
 namespace Msdn.Overlay.Relay;
@@ -9,49 +10,44 @@ namespace Msdn.Overlay.Relay;
 /// </summary>
 public sealed class RelayFlow
 {
-    private readonly TaskCompletionSource _writesDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
     private readonly Msdn.Overlay.Metrics.RelayMetrics _metrics;
 
-    internal RelayFlow(ulong id, RoomId destination, string endpoint, RelayNodeOptions options, Msdn.Overlay.Metrics.RelayMetrics metrics)
+    internal RelayFlow(ulong id, string endpoint, FlowCore core, Msdn.Overlay.Metrics.RelayMetrics metrics)
     {
         _metrics = metrics;
         Id = id;
-        Destination = destination;
         Endpoint = endpoint;
-        Sender = new FlowSender(options.MaxChunkBytes, options.MaxUnacknowledgedBytes);
+        Core = core;
     }
 
     public ulong Id { get; }
 
-    public RoomId Destination { get; }
+    public RoomId Destination => Core.Destination;
 
     public string Endpoint { get; }
 
-    public int Failovers { get; internal set; }
+    public int Failovers => Core.Failovers;
 
     /// <summary>Times the flow left a working path for a better primary from a new route table.</summary>
-    public int Moves { get; internal set; }
+    public int Moves => Core.Moves;
 
     /// <summary>
     /// Each failover: from the fault (the last ack before a silence, or the moment a break was detected:
     /// a broken stream, a down signal, a refusal) to the first ack on the new path: the delivery gap the far
     /// end saw, teardown of the old path and set-up of the new one included.
     /// </summary>
-    public List<TimeSpan> FailoverTimes { get; } = [];
+    public IReadOnlyList<TimeSpan> FailoverTimes => Core.FailoverTimes;
 
     /// <summary>The rooms of the path currently carrying the flow.</summary>
-    public IReadOnlyList<RoomId> CurrentPath { get; internal set; } = [];
+    public IReadOnlyList<RoomId> CurrentPath => Core.CurrentPath;
 
-    internal FlowSender Sender { get; }
+    /// <summary>The flow's decisions (paths, failovers, moves), driven by the relay's I/O.</summary>
+    internal FlowCore Core { get; }
 
-    /// <summary>Whether the current path has returned an ack.</summary>
-    internal bool PathEstablished { get; set; }
+    internal FlowSender Sender => Core.Sender;
 
     /// <summary>When the path carrying the flow failed, until the first ack on a new path (timestamp).</summary>
-    internal long? FaultAt { get; set; }
-
-    internal Task WritesDone => _writesDone.Task;
+    internal long? FaultAt => Core.FaultAt;
 
     /// <summary>Completes when everything written has been acknowledged by the egress.</summary>
     public Task Completion { get; internal set; } = Task.CompletedTask;
@@ -72,5 +68,5 @@ public sealed class RelayFlow
     public Task FlushAsync(CancellationToken cancellationToken = default) => Sender.WhenAllAcknowledgedAsync(cancellationToken);
 
     /// <summary>No more data: the flow ends once the egress has acknowledged everything.</summary>
-    public void CompleteWriting() => _writesDone.TrySetResult();
+    public void CompleteWriting() => Core.CompleteWriting();
 }

@@ -1,4 +1,5 @@
 using Msdn.Graph.Topology;
+using Msdn.Overlay.Failover;
 using Msdn.Overlay.Flows;
 using Msdn.Overlay.Framing;
 using Msdn.Overlay.Transport;
@@ -8,19 +9,14 @@ namespace Msdn.Overlay.Relay;
 /// <summary>The ingress side: carry a local flow along its route, fail over, replay, finish.</summary>
 public sealed partial class RelayNode
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, (RoomId[] Path, CancellationTokenSource Broken)> _carrying = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(RoomId, RoomId), bool> _downLinks = new();
-    private Func<IEnumerable<(RoomId Peer, double CostMs)>>? _liveLinks;
+    /// <summary>The flows this relay is carrying on a path now, each with the switch that breaks that path.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, (RelayFlow Flow, CancellationTokenSource Broken)> _carrying = new();
 
-    /// <summary>
-    /// Rooms whose relay this relay just failed to reach (it died, or the link to it broke), until a
-    /// timestamp: every flow avoids paths into them at once instead of each discovering it, until the
-    /// probe agent or time says otherwise.
-    /// </summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<RoomId, long> _unreachable = new();
+    /// <summary>What this relay knows of links beyond its table, shared by the flows it starts.</summary>
+    public PathKnowledge Knowledge { get; }
 
-    /// <summary>How long a peer whose connection failed is avoided (the probe's up signal clears it sooner).</summary>
-    public static readonly TimeSpan UnreachableFor = TimeSpan.FromSeconds(5);
+    /// <summary>The peer rooms carrying flows from here now (the probe agent watches those links closely).</summary>
+    public NextHopUsage NextHops { get; } = new();
 
     /// <summary>
     /// A link was declared down (by this room's probe agent, or relayed by the controller): every flow
@@ -28,7 +24,7 @@ public sealed partial class RelayNode
     /// </summary>
     public void LinkDown(RoomId from, RoomId to)
     {
-        _downLinks[(from, to)] = true;
+        Knowledge.LinkDown(from, to);
         if (from == Room)
         {
             // The connection kept to that relay is suspect too: a killed QUIC peer leaves it open until the idle
@@ -38,47 +34,30 @@ public sealed partial class RelayNode
             DropConnection(to);
         }
 
-        foreach (var (_, (path, broken)) in _carrying)
+        foreach (var (_, (flow, broken)) in _carrying)
         {
-            for (var i = 0; i < path.Length - 1; i++)
+            if (flow.Core.Crosses(from, to))
             {
-                if (path[i] == from && path[i + 1] == to)
+                try
                 {
-                    try
-                    {
-                        broken.Cancel();
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                        // That attempt on the path ended meanwhile: nothing is left to break.
-                    }
-
-                    break;
+                    broken.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // That attempt on the path ended meanwhile: nothing is left to break.
                 }
             }
         }
     }
 
     /// <summary>The link is back: paths over it may be chosen again.</summary>
-    public void LinkUp(RoomId from, RoomId to)
-    {
-        _downLinks.TryRemove((from, to), out _);
-        if (from == Room)
-        {
-            _unreachable.TryRemove(to, out _);
-        }
-    }
-
-    private bool IsDown(RoomId from, RoomId to) =>
-        _downLinks.ContainsKey((from, to))
-        || (from == Room && !CanCarryTo(to)) // probes answer, but its relay refuses this one's data
-        || (_unreachable.TryGetValue(to, out var until) && _time.GetTimestamp() < until); // its relay may be dead: no link into it
+    public void LinkUp(RoomId from, RoomId to) => Knowledge.LinkUp(from, to);
 
     /// <summary>Follows a probe agent's down/up declarations, and has it probe fast the links carrying flows.</summary>
     public IDisposable FollowProbe(Msdn.Probe.Agent.ProbeAgent agent)
     {
         ArgumentNullException.ThrowIfNull(agent);
-        NextHopActivityChanged += agent.SetActive;
+        NextHops.Changed += agent.SetActive;
         UseLiveLinks(() => agent.Snapshot().Where(r => r.State == Msdn.Probe.Detection.LinkState.Up).Select(r => (r.Peer, r.Quality.RttMs)));
         return agent.Subscribe(change =>
         {
@@ -93,118 +72,79 @@ public sealed partial class RelayNode
         });
     }
 
+    /// <summary>
+    /// This relay's own links as its probe agent sees them now (peer, cost): the first hops a freshly
+    /// computed path may take. Without it, flows alternate between primary and backup only.
+    /// </summary>
+    public void UseLiveLinks(Func<IEnumerable<(RoomId Peer, double CostMs)>> liveLinks) => Knowledge.LiveLinks = liveLinks;
+
+    /// <summary>Carries a local flow until it is complete: its <see cref="FlowCore"/> decides, this does the I/O.</summary>
     private async Task RunIngressAsync(RelayFlow flow, CancellationToken cancellationToken)
     {
-        // The paths that failed since the flow last got an ack through: ruled out until all are.
-        var failed = new List<IReadOnlyList<RoomId>>();
+        var core = flow.Core;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var path = await ChoosePathPatientlyAsync(flow, failed, cancellationToken).ConfigureAwait(false);
-            if (failed.Any(f => f.SequenceEqual(path)))
-            {
-                failed.Clear(); // every candidate failed: a new round, from the best
-            }
-
-            flow.CurrentPath = path;
-            flow.PathEstablished = false;
+            var path = await NextPathAsync(core, cancellationToken).ConfigureAwait(false);
             try
             {
-                await CarryAsync(flow, path, failed, cancellationToken).ConfigureAwait(false);
+                await CarryAsync(flow, path, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (PathMovedException moved)
             {
-                // Not a failure: the controller's table has a better path now. The next carry replays what
-                // is unacknowledged on it (the egress drops what it already delivered).
-                flow.Moves++;
+                // Not a failure: the controller's table has a better path now, which the core chooses next. The
+                // next carry replays what is unacknowledged on it (the egress drops what it already delivered).
                 Log.FlowMoved(_logger, Room, flow.Id, path, moved.To);
             }
             catch (Exception e) when (e is IOException or FrameFormatException or System.Security.Authentication.AuthenticationException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                flow.FaultAt ??= _time.GetTimestamp();
-                flow.Failovers++;
                 Metrics.FailedOver();
-                if (flow.PathEstablished)
-                {
-                    failed.Clear(); // the path worked for a while: earlier failures are old news
-                }
 
-                failed.Add(path);
-                if (e is PeerUnreachableException || RelayStreams.IsConnectionLoss(e))
+                // A relay that cannot be reached (the first hop, or the one a transit relay named) is avoided by every flow for a while.
+                RoomId? lost = e is PeerUnreachableException unreachable ? unreachable.Room : RelayStreams.IsConnectionLoss(e) ? path[1] : (RoomId?)null;
+                var failover = core.PathFailed(lost);
+                Log.FailedOver(_logger, Room, flow.Id, string.Join('>', path), failover.Next is { } next ? string.Join('>', next) : "(no route now)", e.Message);
+                if (failover.PauseFirst)
                 {
-                    // That relay (the first hop, or the one a transit relay named) is gone: no path through it for a while, for any flow.
-                    var lost = e is PeerUnreachableException unreachable ? unreachable.Room : path[1];
-                    _unreachable[lost] = _time.GetTimestamp() + (long)(UnreachableFor.TotalSeconds * _time.TimestampFrequency);
-                }
-
-                var next = TryChoosePath(flow.Destination, failed);
-                Log.FailedOver(_logger, Room, flow.Id, string.Join('>', path), next is null ? "(no route now)" : string.Join('>', next), e.Message);
-                if (next is null || failed.Any(f => f.SequenceEqual(next)))
-                {
-                    // Nothing untried is left: pause before the next round (the controller's next table may fix it).
                     await Task.Delay(_options.WatchdogInterval, _time, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
     }
 
-    /// <summary>
-    /// A path for the flow; while the table has no route to its destination (a partition, a room lapsed),
-    /// the flow waits with its data for up to <see cref="RelayNodeOptions.NoRouteGrace"/> — the next table
-    /// may have one — before it fails for good with <see cref="NoRouteException"/>.
-    /// </summary>
-    private async Task<RoomId[]> ChoosePathPatientlyAsync(RelayFlow flow, IReadOnlyCollection<IReadOnlyList<RoomId>> failed, CancellationToken cancellationToken)
+    /// <summary>The path the flow's core takes next, waiting while the table has no route (<see cref="NoRouteException"/> once that lasts too long).</summary>
+    private async Task<RoomId[]> NextPathAsync(FlowCore core, CancellationToken cancellationToken)
     {
-        var since = _time.GetTimestamp();
         while (true)
         {
-            try
+            var next = core.ChooseNext();
+            if (next.GiveUp is { } noRoute)
             {
-                return ChoosePath(flow.Destination, failed);
+                throw noRoute;
             }
-            catch (NoRouteException) when (_time.GetElapsedTime(since) < _options.NoRouteGrace)
+
+            if (next.Path is { } path)
             {
-                await Task.Delay(_options.WatchdogInterval * 4, _time, cancellationToken).ConfigureAwait(false);
+                return path;
             }
+
+            await Task.Delay(next.RetryAfter, _time, cancellationToken).ConfigureAwait(false);
         }
     }
-
-    private RoomId[]? TryChoosePath(RoomId destination, IReadOnlyCollection<IReadOnlyList<RoomId>> failed)
-    {
-        try
-        {
-            return ChoosePath(destination, failed);
-        }
-        catch (NoRouteException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// This relay's own links as its probe agent sees them now (peer, cost): the first hops a freshly
-    /// computed path may take. Without it, flows alternate between primary and backup only.
-    /// </summary>
-    public void UseLiveLinks(Func<IEnumerable<(RoomId Peer, double CostMs)>> liveLinks) => _liveLinks = liveLinks;
-
-    private RoomId[] ChoosePath(RoomId destination, IReadOnlyCollection<IReadOnlyList<RoomId>> failed) =>
-        PathChoice.Choose(_routes(), Room, destination, failed, IsDown, _liveLinks);
 
     /// <summary>Carries the flow over one path until it is complete (returns) or the path breaks (throws).</summary>
-    private async Task CarryAsync(RelayFlow flow, RoomId[] path, IReadOnlyCollection<IReadOnlyList<RoomId>> failed, CancellationToken cancellationToken)
+    private async Task CarryAsync(RelayFlow flow, RoomId[] path, CancellationToken cancellationToken)
     {
-        var tableSeen = _routes().Version;
-        using var watched = UseNextHop(path[1]);
+        var core = flow.Core;
+        using var watched = NextHops.Use(path[1]);
         // Setting the path up (dialling, the Open frame) gets the same patience as its first ack, and a down
         // signal for one of its links cancels it too: a first hop that has gone silent must not hold the flow
         // before the watchdog below is even running.
         using var setup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         setup.CancelAfter(_options.PathSetupTimeout);
-        _carrying[flow.Id] = (path, setup);
+        _carrying[flow.Id] = (flow, setup);
         Stream stream;
-        var sender = flow.Sender;
-        ulong resume;
         try
         {
             stream = await OpenStreamToAsync(path[1], setup.Token).ConfigureAwait(false);
@@ -221,13 +161,7 @@ public sealed partial class RelayNode
         {
             try
             {
-                resume = sender.Rewind();
-                if (flow.FaultAt is not null)
-                {
-                    Metrics.Retransmitted((long)(sender.ChunksWritten - resume));
-                }
-
-                await frames.WriteAsync(Frame.Open(new OpenFlow(flow.Id, Room.Value, flow.Destination.Value, flow.Endpoint, [.. path.Select(r => r.Value)], resume)), setup.Token).ConfigureAwait(false);
+                await frames.WriteAsync(Frame.Open(new OpenFlow(flow.Id, Room.Value, flow.Destination.Value, flow.Endpoint, [.. path.Select(r => r.Value)], core.ResumeFrom)), setup.Token).ConfigureAwait(false);
             }
             catch
             {
@@ -235,18 +169,15 @@ public sealed partial class RelayNode
                 throw;
             }
 
-            if (flow.FaultAt is { } pendingFault && sender.Acknowledged == sender.ChunksWritten)
+            if (core.FaultAt is not null)
             {
-                // Nothing was waiting: delivery is back as soon as the new path is open.
-                FailoverDone(flow, _time.GetElapsedTime(pendingFault));
+                Metrics.Retransmitted((long)(core.Sender.ChunksWritten - core.ResumeFrom));
             }
 
+            core.Opened();
             using var broken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            _carrying[flow.Id] = (path, broken);
-            var lastProgress = _time.GetTimestamp();
-            var established = 0; // set once this path returned its first ack
-            long? closeSentAt = null; // when the flow's end was sent on this path, awaiting the egress's confirmation
-            var sending = Task.Run(() => SendLoopAsync(sender, frames, flow.Id, broken.Token), CancellationToken.None);
+            _carrying[flow.Id] = (flow, broken);
+            var sending = Task.Run(() => SendLoopAsync(core.Sender, frames, flow.Id, broken.Token), CancellationToken.None);
             var receiving = Task.Run(
                 async () =>
                 {
@@ -269,18 +200,7 @@ public sealed partial class RelayNode
                             throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame coming back on flow {flow.Id}.");
                         }
 
-                        var before = sender.Acknowledged;
-                        sender.Acknowledge(read.Frame.Sequence);
-                        Volatile.Write(ref established, 1);
-                        flow.PathEstablished = true;
-                        if (sender.Acknowledged > before)
-                        {
-                            Interlocked.Exchange(ref lastProgress, _time.GetTimestamp());
-                            if (flow.FaultAt is { } fault)
-                            {
-                                FailoverDone(flow, _time.GetElapsedTime(fault));
-                            }
-                        }
+                        core.Acked(read.Frame.Sequence);
                     }
 
                     throw new IOException("The path closed the flow's stream.");
@@ -305,7 +225,7 @@ public sealed partial class RelayNode
 
                     if (receiving.IsCompletedSuccessfully)
                     {
-                        if (closeSentAt is null)
+                        if (!core.CloseConfirmed())
                         {
                             throw new FrameFormatException($"The path confirmed the end of flow {flow.Id}, which was not closed.");
                         }
@@ -314,46 +234,33 @@ public sealed partial class RelayNode
                         return;
                     }
 
-                    if (closeSentAt is null && flow.WritesDone.IsCompleted && sender.Acknowledged == sender.ChunksWritten)
+                    var verdict = core.Tick();
+                    switch (verdict.Action)
                     {
-                        using var closing = CancellationTokenSource.CreateLinkedTokenSource(broken.Token);
-                        closing.CancelAfter(_options.CloseTimeout);
-                        await frames.WriteAsync(Frame.Close(new CloseFlow(flow.Id, "complete")), closing.Token).ConfigureAwait(false);
-                        closeSentAt = _time.GetTimestamp();
+                        case WatchdogAction.SendClose:
+                            using (var closing = CancellationTokenSource.CreateLinkedTokenSource(broken.Token))
+                            {
+                                closing.CancelAfter(_options.CloseTimeout);
+                                await frames.WriteAsync(Frame.Close(new CloseFlow(flow.Id, "complete")), closing.Token).ConfigureAwait(false);
+                            }
+
+                            break;
+                        case WatchdogAction.CloseUnconfirmed:
+                            // Everything was acknowledged, but the end must reach the subscriber too: say it again on another path.
+                            throw new IOException($"The end of the flow was not confirmed within {_options.CloseTimeout.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
+                        case WatchdogAction.Stalled:
+                            throw new IOException($"No ack for {verdict.Silence.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
                     }
 
-                    if (closeSentAt is { } sentAt && _time.GetElapsedTime(sentAt) > _options.CloseTimeout)
+                    if (core.ConsiderMove() is { } better)
                     {
-                        // Everything was acknowledged, but the end must reach the subscriber too: say it again on another path.
-                        throw new IOException($"The end of the flow was not confirmed within {_options.CloseTimeout.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
-                    }
-
-                    var stalled = _time.GetElapsedTime(Interlocked.Read(ref lastProgress));
-                    var patience = Volatile.Read(ref established) == 1 ? _options.AckTimeout : _options.PathSetupTimeout;
-                    if (sender.Acknowledged < sender.ChunksWritten && stalled > patience)
-                    {
-                        flow.FaultAt ??= Interlocked.Read(ref lastProgress); // delivery stopped at the last ack, not when the silence was noticed
-                        throw new IOException($"No ack for {stalled.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
-                    }
-
-                    if (sender.Acknowledged == sender.ChunksWritten)
-                    {
-                        Interlocked.Exchange(ref lastProgress, _time.GetTimestamp()); // idle, not stalled
-                    }
-
-                    if (Volatile.Read(ref established) == 1 && flow.FaultAt is null && _routes() is var table && table.Version != tableSeen)
-                    {
-                        tableSeen = table.Version;
-                        if (PathChoice.BetterPrimary(table, Room, flow.Destination, path, failed, IsDown) is { } better)
-                        {
-                            throw new PathMovedException(better);
-                        }
+                        throw new PathMovedException(better);
                     }
                 }
             }
             catch (Exception e) when (e is not PathMovedException && !cancellationToken.IsCancellationRequested)
             {
-                flow.FaultAt ??= _time.GetTimestamp(); // detected now: the teardown below is part of the failover's time
+                core.Faulted(); // detected now: the teardown below is part of the failover's time
                 throw;
             }
             finally
@@ -362,7 +269,6 @@ public sealed partial class RelayNode
                 await broken.CancelAsync().ConfigureAwait(false);
                 await Quietly(sending).ConfigureAwait(false);
                 await Quietly(receiving).ConfigureAwait(false);
-
             }
         }
         finally
@@ -376,13 +282,6 @@ public sealed partial class RelayNode
                 frames.Abandon();
             }
         }
-    }
-
-    private void FailoverDone(RelayFlow flow, TimeSpan took)
-    {
-        flow.FailoverTimes.Add(took);
-        flow.FaultAt = null;
-        Metrics.FailoverCompleted(took);
     }
 
     /// <summary>Sends what is queued, several chunks per write; the last chunk of a burst asks for an ack.</summary>

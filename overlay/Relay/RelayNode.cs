@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
+using Msdn.Overlay.Failover;
 using Msdn.Overlay.Flows;
 using Msdn.Overlay.Framing;
 using Msdn.Overlay.Lifecycle;
@@ -66,6 +67,7 @@ public sealed partial class RelayNode : IAsyncDisposable
             StateChanged?.Invoke(to);
         };
         Metrics.ObserveState(() => (int)State);
+        Knowledge = new PathKnowledge(room, time, peer => !CanCarryTo(peer)); // probes answer, but its relay refuses this one's data
         // A random session in the high bits: a restarted relay never reuses an id an egress may still hold.
         _nextFlow = (long)((ulong)(uint)System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue) << 32);
     }
@@ -127,7 +129,9 @@ public sealed partial class RelayNode : IAsyncDisposable
             throw new RelayDrainingException(Room, State);
         }
 
-        var flow = new RelayFlow((ulong)Interlocked.Increment(ref _nextFlow), destination, endpoint, _options, Metrics);
+        var core = new FlowCore(Room, destination, new FlowSender(_options.MaxChunkBytes, _options.MaxUnacknowledgedBytes), Knowledge, _routes, _options, _time);
+        core.FailoverCompleted += Metrics.FailoverCompleted;
+        var flow = new RelayFlow((ulong)Interlocked.Increment(ref _nextFlow), endpoint, core, Metrics);
         Metrics.FlowOpened("ingress");
         _ingress[flow.Id] = flow;
         flow.Completion = Task.Run(
@@ -359,7 +363,7 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// </summary>
     private async Task<bool> ForwardAsync(FrameStream upstream, Frame open, RoomId next)
     {
-        using var watched = UseNextHop(next);
+        using var watched = NextHops.Use(next);
         var flowId = ((OpenFlow)open.Control!).FlowId;
         Stream downstream;
         try

@@ -164,7 +164,7 @@ internal sealed class DrillRun(
 
             var drill = new DrillFlow(i, ids[from].Value, ids[to].Value, spec.RateKbps);
             flows.Add(drill);
-            var flow = new VirtualFlow(drill, from, to, 4 * 1024 * 1024);
+            var flow = plane.NewFlow(drill, from, to, 4 * 1024 * 1024);
             queue.At(0, () => plane.StartWriter(flow, (long)(scenario.DurationSeconds * 1e6)));
         }
 
@@ -227,8 +227,7 @@ internal sealed class DrillRun(
         world.Alive[room] = true;
         probing.Start(room, Now / 1000);
         var relay = plane.Relays[room];
-        relay.DownLinks.Clear();
-        relay.Unreachable.Clear();
+        relay.Knowledge.Clear();
         ScheduleReport(room, Now + 1000);
         queue.At(Now + ControlDelayUs(room), () =>
         {

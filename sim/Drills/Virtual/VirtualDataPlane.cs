@@ -1,19 +1,21 @@
 using System.Diagnostics;
 using Msdn.Graph.Topology;
+using Msdn.Overlay.Failover;
 using Msdn.Overlay.Flows;
 using Msdn.Overlay.Relay;
 
 namespace Msdn.Sim.Drills.Virtual;
 
 /// <summary>
-/// The relays' data plane in virtual time. The decisions are the relay's own code: which path
-/// (<see cref="PathChoice"/> with <see cref="LocalDetour"/>), what to resend (<see cref="FlowSender"/>),
-/// what to deliver (<see cref="FlowReceiver"/>). Around them, the relay's failover triggers as it has them:
-/// its probe agent's down signal for a link of the path, a transit relay naming a peer it lost (a killed
-/// relay's connections reset at once), a draining relay refusing, and no ack for
-/// <see cref="RelayNodeOptions.AckTimeout"/> (<see cref="RelayNodeOptions.PathSetupTimeout"/> on a new path).
-/// Each hop is one ordered stream: segments cross it after the link's one-way delay, a lost segment costs a
-/// retransmission, and everything in flight on a path a fault broke is lost (the sender still holds it).
+/// The relays' data plane in virtual time. The decisions are the relay's own code: each flow's
+/// <see cref="FlowCore"/> (which path, when it is broken, failover, replay, moves to a better primary,
+/// waiting for a route), each relay's <see cref="PathKnowledge"/> and <see cref="NextHopUsage"/>, the real
+/// <see cref="FlowSender"/> and <see cref="FlowReceiver"/>. This class plays the I/O around them, as the
+/// relay's streams would: the Open frame hop by hop (a dead relay refused at once and named back by its
+/// peer, a draining transit relay refusing, a silently cut hop never answering), data and acks crossing
+/// each hop as one ordered stream after the link's one-way delay (a lost segment costs a retransmission),
+/// and everything in flight on a path a fault broke lost (the sender still holds it). The flow's end is
+/// not sent as a frame here: a flow is complete once everything written is acknowledged.
 /// </summary>
 internal sealed class VirtualDataPlane
 {
@@ -24,6 +26,7 @@ internal sealed class VirtualDataPlane
     private readonly Dictionary<RoomId, int> _index;
     private readonly RelayNodeOptions _options;
     private readonly Func<long> _now;
+    private readonly VirtualClock _clock;
 
     public VirtualDataPlane(VirtualWorld world, VirtualProbing probing, EventQueue queue, RoomId[] ids, RelayNodeOptions options, Func<long> now)
     {
@@ -34,7 +37,8 @@ internal sealed class VirtualDataPlane
         _index = ids.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
         _options = options;
         _now = now;
-        Relays = [.. Enumerable.Range(0, ids.Length).Select(i => new VirtualRelay(i))];
+        _clock = new VirtualClock(now);
+        Relays = [.. Enumerable.Range(0, ids.Length).Select(NewRelay)];
     }
 
     public VirtualRelay[] Relays { get; }
@@ -47,6 +51,22 @@ internal sealed class VirtualDataPlane
 
     /// <summary>Virtual microseconds as Stopwatch ticks (what the drill flows stamp and log).</summary>
     public static long Ticks(long us) => us * (Stopwatch.Frequency / 1_000_000);
+
+    private VirtualRelay NewRelay(int room)
+    {
+        var relay = new VirtualRelay(room, _ids[room], _clock);
+        relay.Knowledge.LiveLinks = () => LiveLinks(relay);
+        relay.NextHops.Changed += (peer, active) => _probing.SetActive(room, _index[peer], active, Now / 1000);
+        return relay;
+    }
+
+    /// <summary>A flow from room <paramref name="from"/> to <paramref name="to"/>, driven by its ingress relay's flow core.</summary>
+    public VirtualFlow NewFlow(DrillFlow drill, int from, int to, long maxUnacknowledgedBytes)
+    {
+        var relay = Relays[from];
+        var core = new FlowCore(_ids[from], _ids[to], new FlowSender(maxUnacknowledgedBytes: maxUnacknowledgedBytes), relay.Knowledge, () => relay.Table, _options, _clock);
+        return new VirtualFlow(drill, from, to, core);
+    }
 
     // ---- writers ----
 
@@ -87,7 +107,7 @@ internal sealed class VirtualDataPlane
 
         if (Now >= endUs)
         {
-            flow.WritesDone = true;
+            flow.Core.CompleteWriting();
             return;
         }
 
@@ -98,53 +118,25 @@ internal sealed class VirtualDataPlane
 
     private void ChoosePatiently(VirtualFlow flow)
     {
-        if (flow.Done || flow.Run is not null)
+        if (flow.Done || flow.Attempt is not null)
         {
             return;
         }
 
-        if (Choose(flow) is not { } path)
+        var next = flow.Core.ChooseNext();
+        if (next.GiveUp is not null)
         {
-            flow.NoRouteSinceUs ??= Now;
-            if (Now - flow.NoRouteSinceUs.Value >= Us(_options.NoRouteGrace))
-            {
-                flow.Drill.Fail($"no route from {_ids[flow.From]} to {_ids[flow.To]} for {_options.NoRouteGrace.TotalSeconds:F0} s");
-                flow.Done = true;
-                return;
-            }
-
-            _queue.At(Now + (4 * Us(_options.WatchdogInterval)), () => ChoosePatiently(flow));
-            return;
+            flow.Drill.Fail($"no route from {_ids[flow.From]} to {_ids[flow.To]} for {_options.NoRouteGrace.TotalSeconds:F0} s");
+            flow.Done = true;
         }
-
-        flow.NoRouteSinceUs = null;
-        if (flow.Failed.Any(f => f.SequenceEqual(path)))
+        else if (next.Path is { } path)
         {
-            flow.Failed.Clear(); // every candidate failed: a new round, from the best
+            Open(flow, path);
         }
-
-        Open(flow, path);
-    }
-
-    /// <summary>The ingress relay's choice for the flow now (<see cref="PathChoice"/>), null while its table has no route.</summary>
-    private RoomId[]? Choose(VirtualFlow flow)
-    {
-        var relay = Relays[flow.From];
-        try
+        else
         {
-            return PathChoice.Choose(relay.Table, _ids[flow.From], _ids[flow.To], flow.Failed, (a, b) => IsDown(relay, a, b), () => LiveLinks(relay));
+            _queue.At(Now + Us(next.RetryAfter), () => ChoosePatiently(flow));
         }
-        catch (NoRouteException)
-        {
-            return null;
-        }
-    }
-
-    private bool IsDown(VirtualRelay relay, RoomId from, RoomId to)
-    {
-        var b = _index[to];
-        return (_index[from] == relay.Room && relay.DownLinks.Contains(b))
-            || (relay.Unreachable.TryGetValue(b, out var until) && Now < until);
     }
 
     private IEnumerable<(RoomId Peer, double CostMs)> LiveLinks(VirtualRelay relay)
@@ -158,18 +150,19 @@ internal sealed class VirtualDataPlane
         }
     }
 
+    /// <summary>Carries the flow on the path its core took: every relay on it uses its next hop, and the Open frame goes hop by hop.</summary>
     private void Open(VirtualFlow flow, RoomId[] path)
     {
         var rooms = path.Select(r => _index[r]).ToArray();
-        var run = new PathRun(rooms, path) { LastArrivalUs = Now, LastAckUs = Now };
-        flow.Run = run;
-        flow.LastProgressUs = Now;
+        var hops = new NextHopUsage.Lease[rooms.Length - 1];
+        var attempt = new PathAttempt(rooms, hops) { LastArrivalUs = Now, LastAckUs = Now };
+        flow.Attempt = attempt;
         for (var i = 0; i < rooms.Length - 1; i++)
         {
-            UseNextHop(rooms[i], rooms[i + 1], +1);
+            hops[i] = Relays[rooms[i]].NextHops.Use(path[i + 1]);
         }
 
-        flow.Sender.Rewind();
+        flow.Core.Opened();
 
         // The Open frame goes hop by hop: a dead relay is refused at once (its peer names it back), a
         // draining transit relay refuses; a silently cut hop just never answers (the set-up timeout, or a down signal).
@@ -185,21 +178,16 @@ internal sealed class VirtualDataPlane
             var hop = (long)(_world.RttMs(a, b) * 1000);
             if (!_world.Alive[b])
             {
-                FailLater(flow, run, t + hop + BackTo(rooms, i), unreachable: b);
+                FailLater(flow, attempt, t + hop + BackTo(rooms, i), lost: b);
                 break;
             }
 
             t += hop / 2;
             if (_world.Draining[b] && i + 1 < rooms.Length - 1)
             {
-                FailLater(flow, run, t + BackTo(rooms, i + 1), unreachable: null);
+                FailLater(flow, attempt, t + BackTo(rooms, i + 1), lost: null);
                 break;
             }
-        }
-
-        if (flow.Sender.Acknowledged == flow.Sender.ChunksWritten)
-        {
-            flow.FaultAtUs = null; // nothing was waiting: the failover is over as soon as the new path is open
         }
 
         Pump(flow);
@@ -217,39 +205,26 @@ internal sealed class VirtualDataPlane
         return t;
     }
 
-    private void FailLater(VirtualFlow flow, PathRun run, long atUs, int? unreachable) =>
+    private void FailLater(VirtualFlow flow, PathAttempt attempt, long atUs, int? lost) =>
         _queue.At(atUs, () =>
         {
-            if (flow.Run == run)
+            if (flow.Attempt == attempt)
             {
-                Fail(flow, unreachable);
+                Fail(flow, lost);
             }
         });
 
-    /// <summary>The path carrying the flow failed: rule it out, remember a lost peer, and take the next path.</summary>
-    public void Fail(VirtualFlow flow, int? unreachable)
+    /// <summary>The path carrying the flow failed: the flow leaves it, and its core decides what comes next.</summary>
+    public void Fail(VirtualFlow flow, int? lost)
     {
-        var run = flow.Run;
-        if (run is null || flow.Done)
+        if (flow.Attempt is not { } attempt || flow.Done)
         {
             return;
         }
 
-        flow.FaultAtUs ??= Now;
-        if (run.Established)
-        {
-            flow.Failed.Clear(); // the path worked for a while: earlier failures are old news
-        }
-
-        flow.Failed.Add(run.Ids);
-        if (unreachable is { } lost)
-        {
-            Relays[flow.From].Unreachable[lost] = Now + Us(RelayNode.UnreachableFor);
-        }
-
-        Leave(flow, run);
-        var next = Choose(flow);
-        if (next is null || flow.Failed.Any(f => f.SequenceEqual(next)))
+        Leave(flow, attempt);
+        var failover = flow.Core.PathFailed(lost is { } room ? _ids[room] : (RoomId?)null);
+        if (failover.PauseFirst)
         {
             _queue.At(Now + Us(_options.WatchdogInterval), () => ChoosePatiently(flow)); // nothing untried: pause first
         }
@@ -259,31 +234,12 @@ internal sealed class VirtualDataPlane
         }
     }
 
-    private void Leave(VirtualFlow flow, PathRun run)
+    private static void Leave(VirtualFlow flow, PathAttempt attempt)
     {
-        flow.Run = null;
-        for (var i = 0; i < run.Rooms.Length - 1; i++)
+        flow.Attempt = null;
+        foreach (var hop in attempt.NextHops)
         {
-            UseNextHop(run.Rooms[i], run.Rooms[i + 1], -1);
-        }
-    }
-
-    private void UseNextHop(int a, int b, int delta)
-    {
-        var uses = Relays[a].NextHopUse;
-        var count = uses.GetValueOrDefault(b) + delta;
-        if (count == 0)
-        {
-            uses.Remove(b);
-            _probing.SetActive(a, b, false, Now / 1000);
-        }
-        else
-        {
-            uses[b] = count;
-            if (count == 1 && delta > 0)
-            {
-                _probing.SetActive(a, b, true, Now / 1000);
-            }
+            hop.Dispose();
         }
     }
 
@@ -291,7 +247,7 @@ internal sealed class VirtualDataPlane
 
     private void Pump(VirtualFlow flow)
     {
-        if (flow.Run is not { } run)
+        if (flow.Attempt is not { } run)
         {
             return;
         }
@@ -323,7 +279,7 @@ internal sealed class VirtualDataPlane
         return us;
     }
 
-    private void Transmit(VirtualFlow flow, PathRun run, FlowChunk chunk)
+    private void Transmit(VirtualFlow flow, PathAttempt run, FlowChunk chunk)
     {
         if (CrossingUs(run.Rooms, back: false) is not { } crossing)
         {
@@ -335,7 +291,7 @@ internal sealed class VirtualDataPlane
         _queue.At(arrival, () => Deliver(flow, run, chunk));
     }
 
-    private void Deliver(VirtualFlow flow, PathRun run, FlowChunk chunk)
+    private void Deliver(VirtualFlow flow, PathAttempt run, FlowChunk chunk)
     {
         if (run.BrokenUs <= Now || !_world.Alive[flow.To])
         {
@@ -355,24 +311,20 @@ internal sealed class VirtualDataPlane
         _queue.At(arrival, () => Ack(flow, run, next));
     }
 
-    private void Ack(VirtualFlow flow, PathRun run, ulong nextExpected)
+    private void Ack(VirtualFlow flow, PathAttempt run, ulong nextExpected)
     {
-        if (flow.Run != run || run.BrokenUs <= Now)
+        if (flow.Attempt != run || run.BrokenUs <= Now)
         {
             return; // an abandoned or broken path's ack never reaches the ingress's current stream
         }
 
-        var before = flow.Sender.Acknowledged;
-        flow.Sender.Acknowledge(nextExpected);
-        run.Established = true;
-        if (flow.Sender.Acknowledged > before)
-        {
-            flow.LastProgressUs = Now;
-            flow.FaultAtUs = null; // the failover (if any) is over: an ack came through
-        }
+        flow.Core.Acked(nextExpected);
     }
 
-    /// <summary>The ingress's watchdog: the flow completes when all is acked after the last write; no ack progress for too long fails the path.</summary>
+    /// <summary>
+    /// The ingress's watchdog (the flow core's verdict while a path carries the flow): the flow is done once
+    /// everything written is acknowledged after the last write; a path silent past its patience fails.
+    /// </summary>
     private void Watchdog(VirtualFlow flow)
     {
         if (flow.Done)
@@ -380,10 +332,10 @@ internal sealed class VirtualDataPlane
             return;
         }
 
-        if (flow.Complete)
+        if (flow.Core.Delivered)
         {
             flow.Done = true;
-            if (flow.Run is { } finished)
+            if (flow.Attempt is { } finished)
             {
                 Leave(flow, finished);
             }
@@ -391,33 +343,23 @@ internal sealed class VirtualDataPlane
             return;
         }
 
-        if (flow.Run is { } run)
+        if (flow.Attempt is not null && flow.Core.Tick().Action == WatchdogAction.Stalled)
         {
-            var stalled = Now - flow.LastProgressUs;
-            var patience = Us(run.Established ? _options.AckTimeout : _options.PathSetupTimeout);
-            if (flow.Sender.Acknowledged < flow.Sender.ChunksWritten && stalled > patience)
-            {
-                Fail(flow, null);
-            }
-            else if (flow.Sender.Acknowledged == flow.Sender.ChunksWritten)
-            {
-                flow.LastProgressUs = Now; // idle, not stalled
-            }
+            Fail(flow, null);
         }
 
         _queue.At(Now + Us(_options.WatchdogInterval), () => Watchdog(flow));
     }
 
-    /// <summary>A relay got a new route table: its established flows move to a better primary it gives them, as the relay's watchdog does.</summary>
+    /// <summary>A relay got a new route table: its flows move to a better primary when their cores decide so.</summary>
     public void TableArrived(int room)
     {
-        var relay = Relays[room];
-        foreach (var flow in Flows.Where(f => f.From == room && !f.Done && f.Run is { Established: true } && f.FaultAtUs is null).ToList())
+        foreach (var flow in Flows.Where(f => f.From == room && !f.Done && f.Attempt is not null).ToList())
         {
-            if (PathChoice.BetterPrimary(relay.Table, _ids[room], _ids[flow.To], flow.Run!.Ids, flow.Failed, (a, b) => IsDown(relay, a, b)) is { } better)
+            if (flow.Core.ConsiderMove() is not null)
             {
-                Leave(flow, flow.Run);
-                Open(flow, better);
+                Leave(flow, flow.Attempt!);
+                ChoosePatiently(flow); // the better primary, as the core decided
             }
         }
     }
@@ -427,16 +369,15 @@ internal sealed class VirtualDataPlane
     /// <summary>Room a's probe agent declared its link to b down or up.</summary>
     public void LinkState(int a, int b, bool up)
     {
-        var relay = Relays[a];
+        var knowledge = Relays[a].Knowledge;
         if (up)
         {
-            relay.DownLinks.Remove(b);
-            relay.Unreachable.Remove(b);
+            knowledge.LinkUp(_ids[a], _ids[b]);
             return;
         }
 
-        relay.DownLinks.Add(b);
-        foreach (var flow in Flows.Where(f => f.From == a && f.Run is { } run && run.Rooms.Length > 1 && run.Rooms[1] == b).ToList())
+        knowledge.LinkDown(_ids[a], _ids[b]);
+        foreach (var flow in Flows.Where(f => f.From == a && f.Attempt is not null && f.Core.Crosses(_ids[a], _ids[b])).ToList())
         {
             Fail(flow, null);
         }
@@ -447,7 +388,7 @@ internal sealed class VirtualDataPlane
     {
         foreach (var flow in Flows)
         {
-            if (flow.Run is not { } run || run.IndexOf(room) <= 0)
+            if (flow.Attempt is not { } run || run.IndexOf(room) <= 0)
             {
                 continue;
             }
@@ -455,7 +396,7 @@ internal sealed class VirtualDataPlane
             var at = run.IndexOf(room);
             run.BrokenUs = Math.Min(run.BrokenUs, Now);
             var upstream = run.Rooms[at - 1];
-            FailLater(flow, run, Now + (long)(_world.RttMs(room, upstream) * 500) + BackTo(run.Rooms, at - 1), unreachable: room);
+            FailLater(flow, run, Now + (long)(_world.RttMs(room, upstream) * 500) + BackTo(run.Rooms, at - 1), lost: room);
         }
     }
 
@@ -464,7 +405,7 @@ internal sealed class VirtualDataPlane
     {
         foreach (var flow in Flows)
         {
-            if (flow.Run is { } run && run.Crosses(a, b))
+            if (flow.Attempt is { } run && run.Crosses(a, b))
             {
                 run.BrokenUs = Math.Min(run.BrokenUs, Now);
             }
@@ -476,9 +417,9 @@ internal sealed class VirtualDataPlane
     {
         foreach (var flow in Flows)
         {
-            if (flow.Run is { } run && run.IndexOf(room) is var at and > 0 && at < run.Rooms.Length - 1)
+            if (flow.Attempt is { } run && run.IndexOf(room) is var at and > 0 && at < run.Rooms.Length - 1)
             {
-                FailLater(flow, run, Now + BackTo(run.Rooms, at), unreachable: null);
+                FailLater(flow, run, Now + BackTo(run.Rooms, at), lost: null);
             }
         }
     }

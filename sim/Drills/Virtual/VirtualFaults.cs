@@ -8,7 +8,7 @@ internal static class VirtualFaults
     public static AppliedFault Apply(FaultSpec fault, DrillRun run, VirtualWorld world, GeneratedWorld generated, VirtualDataPlane plane, RoomId[] ids)
     {
         // Which flows does it hit? Where each runs now, as its ingress relay has it.
-        var paths = plane.Flows.ToDictionary(f => f.Drill.Index, f => f.Run?.Rooms ?? []);
+        var paths = plane.Flows.ToDictionary(f => f.Drill.Index, f => f.Attempt?.Rooms ?? []);
         var at = run.NowUs / 1e6;
         string target;
         List<int> affected;

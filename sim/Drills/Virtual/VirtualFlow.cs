@@ -1,21 +1,22 @@
 using Msdn.Graph.Topology;
+using Msdn.Overlay.Failover;
 using Msdn.Overlay.Flows;
 
 namespace Msdn.Sim.Drills.Virtual;
 
 /// <summary>
-/// One reliable flow in the virtual engine: the real ingress buffer (<see cref="FlowSender"/>: numbering,
-/// cumulative acks, rewind on failover) and egress reassembly (<see cref="FlowReceiver"/>: in order,
-/// exactly once), the path carrying it now and the ingress's failover bookkeeping, as the relay keeps it.
+/// One reliable flow in the virtual engine: the relay's own flow core (<see cref="FlowCore"/>: which path,
+/// failover, replay from the last ack, moves) over its real ingress buffer, the real egress reassembly
+/// (<see cref="FlowReceiver"/>: in order, exactly once), and the path attempt carrying it now.
 /// </summary>
 internal sealed class VirtualFlow
 {
-    public VirtualFlow(DrillFlow drill, int from, int to, long maxUnacknowledgedBytes)
+    public VirtualFlow(DrillFlow drill, int from, int to, FlowCore core)
     {
         Drill = drill;
         From = from;
         To = to;
-        Sender = new FlowSender(maxUnacknowledgedBytes: maxUnacknowledgedBytes);
+        Core = core;
         Receiver = new FlowReceiver(payload => Drill.Receive(payload.Span, DeliveredAtTicks));
     }
 
@@ -25,42 +26,31 @@ internal sealed class VirtualFlow
 
     public int To { get; }
 
-    public FlowSender Sender { get; }
+    public FlowCore Core { get; }
+
+    public FlowSender Sender => Core.Sender;
 
     public FlowReceiver Receiver { get; }
 
     /// <summary>The virtual Stopwatch ticks of the delivery being made (for the drill flow's arrival log).</summary>
     public long DeliveredAtTicks { get; set; }
 
-    /// <summary>The path carrying the flow now; null between paths.</summary>
-    public PathRun? Run { get; set; }
-
-    /// <summary>Paths that failed since the flow last got an ack through (ruled out until all are).</summary>
-    public List<IReadOnlyList<RoomId>> Failed { get; } = [];
-
-    public long LastProgressUs { get; set; }
-
-    /// <summary>When the path carrying the flow failed, until the first ack on a new path.</summary>
-    public long? FaultAtUs { get; set; }
-
-    /// <summary>Since when the flow has had no route (the relay waits up to its grace).</summary>
-    public long? NoRouteSinceUs { get; set; }
-
-    public bool WritesDone { get; set; }
+    /// <summary>The path attempt carrying the flow now; null between paths.</summary>
+    public PathAttempt? Attempt { get; set; }
 
     public bool Done { get; set; }
-
-    public bool Complete => WritesDone && Sender.Acknowledged == Sender.ChunksWritten;
 }
 
-/// <summary>One path a flow was sent on: its rooms, whether it has been acked, and when a fault broke it (data and acks crossing it after that are lost).</summary>
-internal sealed class PathRun(int[] rooms, RoomId[] ids)
+/// <summary>
+/// One attempt to carry a flow on a path: its rooms, the next-hop uses it holds, and when a fault broke it
+/// (data and acks crossing it after that are lost).
+/// </summary>
+internal sealed class PathAttempt(int[] rooms, NextHopUsage.Lease[] nextHops)
 {
     public int[] Rooms { get; } = rooms;
 
-    public RoomId[] Ids { get; } = ids;
-
-    public bool Established { get; set; }
+    /// <summary>Each hop's use of its link (released when the flow leaves the path).</summary>
+    public NextHopUsage.Lease[] NextHops { get; } = nextHops;
 
     public long BrokenUs { get; set; } = long.MaxValue;
 

@@ -2,6 +2,7 @@ using Msdn.Graph.Costs;
 using Msdn.Graph.Routing;
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
+using Msdn.Overlay.Failover;
 using Msdn.Overlay.Relay;
 
 namespace Msdn.Overlay.Tests.Relay;

@@ -1,7 +1,7 @@
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
 
-namespace Msdn.Overlay.Relay;
+namespace Msdn.Overlay.Failover;
 
 /// <summary>
 /// A freshly computed path for when a route's primary and backup have both failed, before the

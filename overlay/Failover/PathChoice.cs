@@ -1,7 +1,8 @@
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
+using Msdn.Overlay.Relay;
 
-namespace Msdn.Overlay.Relay;
+namespace Msdn.Overlay.Failover;
 
 /// <summary>
 /// Which path an ingress relay sends a flow on: the primary unless it failed lately or crosses a link
