@@ -64,6 +64,18 @@ public sealed class FlowCore
         }
     }
 
+    /// <summary>The paths that failed since the flow last got an ack through, ruled out until all are.</summary>
+    public IReadOnlyList<IReadOnlyList<RoomId>> FailedPaths
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _failed];
+            }
+        }
+    }
+
     /// <summary>Whether the current path has returned an ack.</summary>
     public bool PathEstablished { get; private set; }
 

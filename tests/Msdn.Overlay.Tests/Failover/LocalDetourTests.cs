@@ -5,7 +5,7 @@ using Msdn.Graph.Topology;
 using Msdn.Overlay.Failover;
 using Msdn.Overlay.Relay;
 
-namespace Msdn.Overlay.Tests.Relay;
+namespace Msdn.Overlay.Tests.Failover;
 
 /// <summary>The freshly computed path a relay takes when a route's primary and backup have both failed.</summary>
 public sealed class LocalDetourTests

@@ -1,0 +1,196 @@
+using Microsoft.Extensions.Time.Testing;
+using Msdn.Graph.Costs;
+using Msdn.Graph.Routing;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Failover;
+using Msdn.Overlay.Flows;
+using Msdn.Overlay.Relay;
+
+namespace Msdn.Overlay.Tests.Failover;
+
+/// <summary>A flow's decisions at its ingress, driven event by event on a fake clock (no sockets).</summary>
+public sealed class FlowCoreTests
+{
+    internal static readonly RoomId A = "a", B = "b", C = "c", D = "d", E = "e";
+
+    private static readonly RelayNodeOptions Options = new() { AckTimeout = TimeSpan.FromMilliseconds(300), PathSetupTimeout = TimeSpan.FromSeconds(2), NoRouteGrace = TimeSpan.FromSeconds(3) };
+
+    /// <summary>A>B>C (20) primary, A>D>C (30) backup; E reaches C at 25 and A at 40.</summary>
+    internal static RouteTable Table(double abMs = 10, RouteTable? previous = null) => new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions { MarginMs = 0, MarginPercent = 0 })
+        .Compute(TopologySnapshot.Create([A, B, C, D, E], [.. Both(A, B, abMs), .. Both(B, C, 10), .. Both(A, D, 15), .. Both(D, C, 15), .. Both(A, E, 40), .. Both(E, C, 25)]), previous);
+
+    private sealed class Rig
+    {
+        public FakeTimeProvider Time { get; } = new();
+
+        public RouteTable Routes { get; set; } = Table();
+
+        public PathKnowledge Knowledge { get; }
+
+        public FlowCore Core { get; }
+
+        public Rig(RoomId destination)
+        {
+            Knowledge = new PathKnowledge(A, Time);
+            Core = new FlowCore(A, destination, new FlowSender(maxChunkBytes: 100), Knowledge, () => Routes, Options, Time);
+        }
+
+        public async Task WriteAsync(int bytes) => await Core.Sender.WriteAsync(new byte[bytes], default);
+
+        public void SendAll()
+        {
+            while (Core.Sender.TryTakeNext(out _))
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Takes_the_primary_then_the_backup_then_a_new_round_after_a_pause()
+    {
+        var rig = new Rig(C);
+        Assert.Equal<RoomId>([A, B, C], rig.Core.ChooseNext().Path!);
+        rig.Core.Opened();
+        await rig.WriteAsync(250);
+        rig.SendAll();
+
+        var first = rig.Core.PathFailed(null);
+        Assert.Equal<RoomId>([A, D, C], first.Next!);
+        Assert.False(first.PauseFirst);
+        Assert.Equal<RoomId>([A, D, C], rig.Core.ChooseNext().Path!);
+        Assert.Equal(0UL, rig.Core.ResumeFrom);
+
+        var second = rig.Core.PathFailed(null);
+        Assert.True(second.PauseFirst, "every candidate failed this round (no live links: no detour)");
+        Assert.Equal<RoomId>([A, B, C], rig.Core.ChooseNext().Path!);
+        Assert.Equal(2, rig.Core.Failovers);
+    }
+
+    [Fact]
+    public async Task A_silent_path_stalls_after_its_patience_and_the_failover_counts_from_the_last_ack()
+    {
+        var rig = new Rig(C);
+        rig.Core.ChooseNext();
+        rig.Core.Opened();
+        await rig.WriteAsync(300);
+        rig.SendAll();
+
+        rig.Time.Advance(TimeSpan.FromMilliseconds(1900));
+        Assert.Equal(WatchdogAction.Carry, rig.Core.Tick().Action); // a new path has the set-up patience for its first ack
+        Assert.True(rig.Core.Acked(1));
+        var lastAck = rig.Time.GetTimestamp();
+        rig.Time.Advance(TimeSpan.FromMilliseconds(299));
+        Assert.Equal(WatchdogAction.Carry, rig.Core.Tick().Action);
+        rig.Time.Advance(TimeSpan.FromMilliseconds(2));
+        var verdict = rig.Core.Tick();
+        Assert.Equal(WatchdogAction.Stalled, verdict.Action);
+        Assert.Equal(lastAck, rig.Core.FaultAt);
+
+        rig.Core.PathFailed(null);
+        Assert.Equal<RoomId>([A, D, C], rig.Core.ChooseNext().Path!);
+        Assert.Equal(1UL, rig.Core.ResumeFrom); // replays from the first unacknowledged chunk
+        rig.Time.Advance(TimeSpan.FromMilliseconds(50));
+        rig.Core.Opened();
+        Assert.True(rig.Core.Acked(3));
+        Assert.Null(rig.Core.FaultAt);
+        Assert.Equal(TimeSpan.FromMilliseconds(351), Assert.Single(rig.Core.FailoverTimes));
+    }
+
+    [Fact]
+    public void A_lost_relay_is_avoided_by_every_flow_of_the_relay_until_its_link_is_up()
+    {
+        var rig = new Rig(C);
+        var other = new FlowCore(A, C, new FlowSender(), rig.Knowledge, () => rig.Routes, Options, rig.Time);
+        rig.Core.ChooseNext();
+        rig.Core.PathFailed(B);
+        Assert.Equal<RoomId>([A, D, C], other.ChooseNext().Path!);
+        rig.Knowledge.LinkUp(A, B);
+        Assert.Equal<RoomId>([A, B, C], new FlowCore(A, C, new FlowSender(), rig.Knowledge, () => rig.Routes, Options, rig.Time).ChooseNext().Path!);
+        rig.Knowledge.Unreachable(B);
+        rig.Time.Advance(PathKnowledge.UnreachableFor);
+        Assert.False(rig.Knowledge.IsDown(A, B), "the suspicion expires");
+    }
+
+    [Fact]
+    public void Without_a_route_the_flow_waits_then_gives_up_after_the_grace()
+    {
+        var rig = new Rig(C) { Routes = RouteTable.Empty };
+        var wait = rig.Core.ChooseNext();
+        Assert.Null(wait.Path);
+        Assert.Null(wait.GiveUp);
+        Assert.True(wait.RetryAfter > TimeSpan.Zero);
+        rig.Time.Advance(Options.NoRouteGrace);
+        Assert.IsType<NoRouteException>(rig.Core.ChooseNext().GiveUp);
+    }
+
+    [Fact]
+    public void A_route_that_returns_within_the_grace_restarts_its_clock()
+    {
+        var rig = new Rig(C) { Routes = RouteTable.Empty };
+        rig.Core.ChooseNext();
+        rig.Time.Advance(Options.NoRouteGrace - TimeSpan.FromMilliseconds(1));
+        rig.Routes = Table();
+        Assert.NotNull(rig.Core.ChooseNext().Path);
+        rig.Routes = RouteTable.Empty;
+        rig.Core.PathFailed(null);
+        rig.Time.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.Null(rig.Core.ChooseNext().GiveUp);
+    }
+
+    [Fact]
+    public async Task Moves_to_a_better_primary_only_once_established_and_not_mid_failover()
+    {
+        var rig = new Rig(C) { Routes = Table(abMs: 40) }; // A>D>C is the primary now
+        Assert.Equal<RoomId>([A, D, C], rig.Core.ChooseNext().Path!);
+        rig.Core.Opened();
+        await rig.WriteAsync(100);
+        rig.SendAll();
+        rig.Routes = Table(previous: rig.Routes);
+        Assert.Null(rig.Core.ConsiderMove()); // not established yet: a path that has not proved itself is not judged
+        rig.Core.Acked(1);
+        var better = rig.Core.ConsiderMove();
+        Assert.Equal<RoomId>([A, B, C], better!);
+        Assert.Null(rig.Core.ConsiderMove()); // the same table is judged once
+        Assert.Equal<RoomId>([A, B, C], rig.Core.ChooseNext().Path!);
+        Assert.Equal(1, rig.Core.Moves);
+        Assert.Equal(0, rig.Core.Failovers);
+    }
+
+    [Fact]
+    public async Task The_end_is_sent_once_everything_is_acked_and_an_unconfirmed_end_fails_the_path()
+    {
+        var rig = new Rig(C);
+        rig.Core.ChooseNext();
+        rig.Core.Opened();
+        await rig.WriteAsync(100);
+        rig.SendAll();
+        rig.Core.CompleteWriting();
+        Assert.False(rig.Core.CloseConfirmed());
+        Assert.Equal(WatchdogAction.Carry, rig.Core.Tick().Action);
+        rig.Core.Acked(1);
+        Assert.Equal(WatchdogAction.SendClose, rig.Core.Tick().Action);
+        Assert.Equal(WatchdogAction.Carry, rig.Core.Tick().Action);
+        rig.Time.Advance(Options.CloseTimeout + TimeSpan.FromMilliseconds(1));
+        Assert.Equal(WatchdogAction.CloseUnconfirmed, rig.Core.Tick().Action);
+        rig.Core.PathFailed(null);
+        rig.Core.ChooseNext();
+        rig.Core.Opened();
+        Assert.Equal(WatchdogAction.SendClose, rig.Core.Tick().Action); // said again on the next path
+        Assert.True(rig.Core.CloseConfirmed());
+    }
+
+    [Fact]
+    public void A_down_link_breaks_the_paths_that_cross_it_and_is_avoided()
+    {
+        var rig = new Rig(C);
+        rig.Core.ChooseNext();
+        Assert.True(rig.Core.Crosses(B, C));
+        Assert.False(rig.Core.Crosses(C, B));
+        rig.Knowledge.LinkDown(B, C);
+        rig.Core.PathFailed(null);
+        Assert.Equal<RoomId>([A, D, C], rig.Core.ChooseNext().Path!);
+    }
+
+    private static Link[] Both(RoomId x, RoomId y, double rtt) => [new(x, y, LinkQuality.FromRtt(rtt)), new(y, x, LinkQuality.FromRtt(rtt))];
+}
