@@ -56,12 +56,6 @@ internal sealed partial class BackupFinder
     public long Searches { get; private set; }
 
     /// <summary>
-    /// True when the last backup found is its first hop followed by that room's least-cost path to the
-    /// target (not a search result): such a backup changes exactly when that path does.
-    /// </summary>
-    public bool LastWasContinuation { get; private set; }
-
-    /// <summary>
     /// Finds the backup for <paramref name="primary"/> (whole path, source to target).
     /// <paramref name="candidate"/> is the best first hop already known to avoid the primary's first hop
     /// (from the vectorised row pass), <see cref="NoFirstHop"/> when that pass found none, or
@@ -74,7 +68,6 @@ internal sealed partial class BackupFinder
         var direct = primary.Length == 2;
         MarkPrimary(primary);
 
-        LastWasContinuation = false;
         if (candidate == NoFirstHop)
         {
             // Every backup, room- or link-disjoint, leaves s by another room than the primary's first
@@ -95,7 +88,6 @@ internal sealed partial class BackupFinder
 
         if (candidate >= 0 && TryContinuation(t, candidate, bound, backup))
         {
-            LastWasContinuation = true;
             cost = bound;
             return true;
         }

@@ -34,12 +34,6 @@ internal sealed class PairRouter
     public long BackupSearches => _backups.Searches;
 
     /// <summary>
-    /// True when the last pair's routes are not implied by the next-hop tables: a primary kept by
-    /// hysteresis, or a backup found by search. Incremental updates track such pairs explicitly.
-    /// </summary>
-    public bool LastWasIrregular { get; private set; }
-
-    /// <summary>
     /// Writes the routes for s → t into <paramref name="builder"/>. <paramref name="previous"/> is the
     /// incumbent row in the same room indexing (or null); <paramref name="candidate"/> is the vectorised
     /// best backup first hop for the least-cost primary (or <see cref="BackupFinder.NoFirstHop"/>), or
@@ -48,7 +42,6 @@ internal sealed class PairRouter
     /// </summary>
     public void Route(int s, int t, RouteRow? previous, int candidate, RouteRowBuilder builder, bool keepUnchanged = false)
     {
-        LastWasIrregular = false;
         var length = _paths.GetPath(s, t, _best);
         if (length == 0)
         {
@@ -79,20 +72,17 @@ internal sealed class PairRouter
                     cost = incumbentCost;
                     candidate = BackupFinder.ScanFirstHop;
                     incumbentHeld = true;
-                    LastWasIrregular = true;
                 }
             }
         }
 
         var hasBackup = _backups.TryFind(primary, candidate, _backup, out var backupCost);
-        LastWasIrregular |= hasBackup && !_backups.LastWasContinuation;
         ReadOnlySpan<int> backup = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_backup);
         var backupHeld = false;
         if (hasBackup && incumbentHeld && KeepsIncumbentBackup(t, previous!, primary, backup, backupCost, out var kept, out var keptCost, out backupHeld))
         {
             backup = kept;
             backupCost = keptCost;
-            LastWasIrregular = true;
         }
 
         // Both paths as the incumbent has them (a primary held takes the incumbent's rooms, so does a backup kept or found again).

@@ -65,9 +65,8 @@ public sealed class RouteComputer
         return Compute(topology, graph, ShortestPaths.Compute(graph, Parallelism), previous, keepUnchanged: true);
     }
 
-    /// <param name="irregular">When given, collects s * N + t of every pair whose routes are not implied by the next-hop tables.</param>
     /// <param name="keepUnchanged">Keep <paramref name="previous"/>'s entries of pairs whose paths hold (when its rooms are these; else nothing is kept, as <see cref="RouteTable.KeepingUnchangedRoutesOf"/> does).</param>
-    internal RouteTable Compute(TopologySnapshot topology, DenseGraph graph, ShortestPaths paths, RouteTable? previous, HashSet<int>? irregular = null, bool keepUnchanged = false)
+    internal RouteTable Compute(TopologySnapshot topology, DenseGraph graph, ShortestPaths paths, RouteTable? previous, bool keepUnchanged = false)
     {
         var incumbent = previous is null ? null : RouteTableRemap.To(previous, topology.Rooms);
         var keep = keepUnchanged && incumbent is not null && ReferenceEquals(incumbent, previous);
@@ -93,7 +92,6 @@ public sealed class RouteComputer
             }
 
             var router = new PairRouter(graph, paths, _hysteresis);
-            var mine = irregular is null ? null : new HashSet<int>();
 
             // In tiles of Tile targets × Tile sources: what is read for a target (its next-hop and distance
             // rows) and what is read and written for a source (its incumbent row's slots, its builder's slots
@@ -112,10 +110,6 @@ public sealed class RouteComputer
                             {
                                 var candidate = paths.AlternateHopAt(s, t);
                                 router.Route(s, t, incumbent?.Rows[s], candidate < 0 ? BackupFinder.NoFirstHop : candidate, builders[s - from], keep);
-                                if (mine is not null && router.LastWasIrregular)
-                                {
-                                    mine.Add((s * n) + t);
-                                }
                             }
                         }
                     }
@@ -128,13 +122,6 @@ public sealed class RouteComputer
             }
 
             Interlocked.Add(ref searches, router.BackupSearches);
-            if (mine is not null)
-            {
-                lock (irregular!)
-                {
-                    irregular.UnionWith(mine);
-                }
-            }
         }, grain: Tile);
 
         LastBackupSearches = searches;

@@ -21,6 +21,9 @@ public sealed partial class ControllerClient : IAsyncDisposable
 {
     public static readonly TimeSpan LongPollWait = TimeSpan.FromSeconds(20);
 
+    /// <summary>How soon the relay polls again after the controller was unreachable or sent a table it could not use.</summary>
+    public static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
+
     /// <summary>How long a report (or the slack beyond a long-poll's wait) may take before the channel counts as failed.</summary>
     public static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(2);
 
@@ -143,7 +146,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
                     return;
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(500), _time, _stopping.Token).ConfigureAwait(false); // unreachable: try again soon
+                await Task.Delay(RetryDelay, _time, _stopping.Token).ConfigureAwait(false); // unreachable: try again soon
                 continue;
             }
 
@@ -181,7 +184,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
             {
                 Log.BadTable(_logger, _node.Room, e.Message);
                 since = null;
-                await Task.Delay(TimeSpan.FromMilliseconds(500), _time, _stopping.Token).ConfigureAwait(false); // not in a loop with a controller that keeps sending it
+                await Task.Delay(RetryDelay, _time, _stopping.Token).ConfigureAwait(false); // not in a loop with a controller that keeps sending it
             }
         }
     }

@@ -11,7 +11,7 @@ using Orleans.Runtime;
 namespace Msdn.Router.Grains;
 
 /// <summary>
-/// Thin shell around <see cref="RouteBook"/>: recomputes on a timer and at once when a link goes down,
+/// Thin shell around <see cref="RouteBook"/>: recomputes on a timer and, as <see cref="RecomputeSchedule"/> allows, at once when a link goes down,
 /// persists the latest table (a restarted cluster resumes from it, same version line), and serves it.
 /// </summary>
 [Reentrant] // reports keep arriving while a recomputation runs off the grain's turn
@@ -25,16 +25,9 @@ public sealed partial class RouteComputerGrain(
 {
     private readonly RouteBook _book = new(computer, options.Value);
     private byte[] _encoded = RouteTableCodec.Encode(RouteTable.Empty);
+    private readonly RecomputeSchedule _schedule = new(time);
     private DateTimeOffset _warmUntil;
-    private long _lastComputed;
     private IGrainTimer? _soon;
-    private bool _computing;
-
-    /// <summary>
-    /// Urgent recomputations (a link down) come at most this often: a burst of down reports costs one. New
-    /// rooms wait for the tick: recomputing for each of hundreds of rooms joining would starve the reports.
-    /// </summary>
-    public static readonly TimeSpan MinimumGap = TimeSpan.FromMilliseconds(100);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -66,21 +59,23 @@ public sealed partial class RouteComputerGrain(
 
     private async Task RecomputeSoonAsync()
     {
-        var since = time.GetElapsedTime(_lastComputed);
-        if (since >= MinimumGap)
+        switch (_schedule.Urgent())
         {
-            await RecomputeAsync().ConfigureAwait(true);
-            return;
-        }
-
-        _soon ??= this.RegisterGrainTimer(
-            async _ =>
-            {
-                _soon?.Dispose();
-                _soon = null;
+            case { } wait when wait == TimeSpan.Zero:
                 await RecomputeAsync().ConfigureAwait(true);
-            },
-            new GrainTimerCreationOptions(MinimumGap - since, Timeout.InfiniteTimeSpan));
+                break;
+            case { } wait:
+                _soon = this.RegisterGrainTimer(
+                    async _ =>
+                    {
+                        _soon?.Dispose();
+                        _soon = null;
+                        _schedule.PendingDue();
+                        await RecomputeAsync().ConfigureAwait(true);
+                    },
+                    new GrainTimerCreationOptions(wait, Timeout.InfiniteTimeSpan));
+                break;
+        }
     }
 
     public Task<string> Silo() => Task.FromResult(silo.SiloAddress.ToString());
@@ -98,15 +93,14 @@ public sealed partial class RouteComputerGrain(
 
     private async Task RecomputeAsync()
     {
-        if (time.GetUtcNow() < _warmUntil || _computing)
+        if (time.GetUtcNow() < _warmUntil || !_schedule.TryStart())
         {
-            return; // one recomputation at a time; the next tick or down event starts the next
+            return; // warming up, or one is running: the next tick or down event starts the next
         }
 
-        _computing = true;
         try
         {
-            var started = _lastComputed = time.GetTimestamp();
+            var started = time.GetTimestamp();
             var inputs = _book.Inputs(time.GetUtcNow());
             var previous = _book.Table;
             var next = await Task.Run(() => RouteBook.Compute(computer, inputs, previous)).ConfigureAwait(true);
@@ -131,7 +125,7 @@ public sealed partial class RouteComputerGrain(
         }
         finally
         {
-            _computing = false;
+            _schedule.Finished();
         }
     }
 

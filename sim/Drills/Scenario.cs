@@ -86,7 +86,12 @@ public sealed record FaultSpec
 {
     public double At { get; init; }
 
+    /// <summary>The kind as the scenario file names it (<see cref="FaultKinds.Names"/>).</summary>
     public string Kind { get; init; } = string.Empty;
+
+    /// <summary>The kind, once <see cref="ScenarioLoader"/> has checked its name.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public FaultKind Type => FaultKinds.TryParse(Kind, out var kind) ? kind : throw new InvalidOperationException($"Unknown fault kind \"{Kind}\" (the scenario was not validated).");
 
     public string? Room { get; init; }
 

@@ -5,7 +5,6 @@ namespace Msdn.Sim.Drills;
 /// <summary>Reads and validates a scenario; every problem names its field (<c>faults[2].kind</c>).</summary>
 public static class ScenarioLoader
 {
-    public static readonly string[] FaultKinds = ["kill", "cut", "degrade", "oneWayLoss", "controllerDown", "drain", "partition"];
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -111,28 +110,33 @@ public static class ScenarioLoader
         {
             var fault = scenario.Faults[i];
             var at = $"faults[{i}]";
-            Check(FaultKinds.Contains(fault.Kind), $"{at}.kind", $"must be one of {string.Join(", ", FaultKinds)}, got \"{fault.Kind}\"");
+            if (!FaultKinds.TryParse(fault.Kind, out var kind))
+            {
+                Check(false, $"{at}.kind", $"must be one of {string.Join(", ", FaultKinds.Names)}, got \"{fault.Kind}\"");
+                continue;
+            }
+
             Check(fault.At >= 0 && fault.At < scenario.DurationSeconds, $"{at}.at", "must fall within the drill (0 ≤ at < durationSeconds)");
             Check(fault.ForSeconds is null or > 0, $"{at}.forSeconds", "must be positive");
             Check(fault.TransitOf is null || (fault.TransitOf >= 0 && fault.TransitOf < flowCount), $"{at}.transitOf", $"must name a flow (0..{flowCount - 1})");
-            switch (fault.Kind)
+            switch (kind)
             {
-                case "kill" or "drain":
+                case FaultKind.Kill or FaultKind.Drain:
                     Check(fault.TransitOf is not null || IsRoom(fault.Room, roomCount), $"{at}.room", "needs a room of the world, or transitOf");
                     break;
-                case "cut" or "degrade" or "oneWayLoss":
+                case FaultKind.Cut or FaultKind.Degrade or FaultKind.OneWayLoss:
                     Check(fault.TransitOf is not null || (IsRoom(fault.From, roomCount) && IsRoom(fault.To, roomCount) && fault.From != fault.To), $"{at}.from", "needs from and to (two rooms of the world), or transitOf");
                     break;
-                case "controllerDown":
+                case FaultKind.ControllerDown:
                     Check(fault.ForSeconds is not null, $"{at}.forSeconds", "is required for controllerDown");
                     break;
-                case "partition":
+                case FaultKind.Partition:
                     Check(fault.Region is not null && fault.Region >= 0 && fault.Region < regionCount, $"{at}.region", $"must name a region (0..{regionCount - 1})");
                     Check(regionCount >= 2, "world.regions", "must be at least 2 for a partition");
                     break;
             }
 
-            if (fault.Kind is "degrade" or "oneWayLoss")
+            if (kind is FaultKind.Degrade or FaultKind.OneWayLoss)
             {
                 Check(fault.Loss is null or (>= 0 and <= 1), $"{at}.loss", "must be in [0, 1]");
                 Check(fault.DelayMs is null or >= 0, $"{at}.delayMs", "must be ≥ 0");

@@ -1,5 +1,6 @@
 using Msdn.Graph.Costs;
 using Msdn.Graph.Routing;
+using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
 
 namespace Msdn.Sim.Drills;
@@ -7,7 +8,7 @@ namespace Msdn.Sim.Drills;
 /// <summary>The latency-only optimum over the true link RTTs: the yardstick of path stretch.</summary>
 public static class StretchOracle
 {
-    public static RouteEngine Create(int rooms, Func<int, int, double> rttMs)
+    public static RouteTable Create(int rooms, Func<int, int, double> rttMs)
     {
         ArgumentNullException.ThrowIfNull(rttMs);
         var ids = Enumerable.Range(0, rooms).Select(i => new RoomId(ScenarioLoader.RoomName(i))).ToArray();
@@ -23,6 +24,6 @@ public static class StretchOracle
             }
         }
 
-        return new RouteEngine(new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions { MarginMs = 0, MarginPercent = 0 }), TopologySnapshot.Create(ids, links));
+        return new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions { MarginMs = 0, MarginPercent = 0 }).Compute(TopologySnapshot.Create(ids, links));
     }
 }

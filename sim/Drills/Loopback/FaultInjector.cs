@@ -24,57 +24,19 @@ public static class FaultInjector
 
         var version = await cluster.TableVersionAsync().ConfigureAwait(false);
         var at = clock.Elapsed.TotalSeconds;
-        string target;
+        var aim = FaultAim.Find(fault, paths, flows.SelectMany(f => new[] { f.From, f.To }).ToHashSet(), world);
         Task? lift = null;
-        List<int> affected;
-        string? note = null;
-        switch (fault.Kind)
+        switch (aim.Kind)
         {
-            case "kill" or "drain":
-            {
-                // A flow's transit room, never a room where a flow starts or ends (that would end the flow, not test failover).
-                var endpoints = flows.SelectMany(f => new[] { f.From, f.To }).ToHashSet();
-                var room = fault.Room;
-                if (fault.TransitOf is { } wanted)
-                {
-                    // Flow N's transit room; when N runs direct, the next flow's (in index order, wrapping) that crosses one.
-                    for (var k = 0; k < flows.Count && room is null; k++)
-                    {
-                        var flow = (wanted + k) % flows.Count;
-                        room = paths[flow].Skip(1).SkipLast(1).FirstOrDefault(r => !endpoints.Contains(r));
-                        note = room is not null && k > 0 ? $"flow {wanted} runs direct: took flow {flow}'s transit room" : null;
-                    }
-                }
-
-                if (room is null)
-                {
-                    note = $"no flow crosses a transit room that is no flow's endpoint: nothing to {fault.Kind}";
-                    target = "-";
-                    affected = [];
-                    break;
-                }
-
-                target = room;
-                affected = [.. paths.Where(p => p.Value.Skip(1).SkipLast(1).Contains(room)).Select(p => p.Key)];
-                if (fault.Kind == "kill")
-                {
-                    await cluster.Relays[room].KillAsync().ConfigureAwait(false);
-                }
-                else
-                {
-                    await cluster.DrainAsync(room).ConfigureAwait(false);
-                }
-
+            case FaultKind.Kill when aim.Room is { } room:
+                await cluster.Relays[room].KillAsync().ConfigureAwait(false);
                 break;
-            }
-
-            case "partition":
+            case FaultKind.Drain when aim.Room is { } room:
+                await cluster.DrainAsync(room).ConfigureAwait(false);
+                break;
+            case FaultKind.Partition when aim.Sides is { } sides:
             {
-                var region = fault.Region!.Value;
-                var inside = Enumerable.Range(0, world.Rooms).Where(i => world.Places[i].Region == region).Select(ScenarioLoader.RoomName).ToHashSet();
-                var outside = Enumerable.Range(0, world.Rooms).Select(ScenarioLoader.RoomName).Where(r => !inside.Contains(r)).ToList();
-                target = $"region {region} ({string.Join(", ", inside)})";
-                affected = [.. paths.Where(p => p.Value.Any(inside.Contains) && p.Value.Any(r => !inside.Contains(r))).Select(p => p.Key)];
+                var (inside, outside) = sides;
                 foreach (var a in inside)
                 {
                     foreach (var b in outside)
@@ -103,9 +65,7 @@ public static class FaultInjector
                 break;
             }
 
-            case "controllerDown":
-                target = "controller";
-                affected = [];
+            case FaultKind.ControllerDown:
                 cluster.ControlProxy.Cut();
                 lift = LiftAfter(fault.ForSeconds!.Value, () =>
                 {
@@ -113,27 +73,15 @@ public static class FaultInjector
                     return Task.CompletedTask;
                 });
                 break;
-            default:
+            case FaultKind.Cut or FaultKind.Degrade or FaultKind.OneWayLoss when aim.Link is { } link:
             {
-                var (from, to) = fault.TransitOf is { } f ? (paths[f].Length >= 2 ? (paths[f][0], paths[f][1]) : (null, null)) : (fault.From, fault.To);
-                if (from is null || to is null)
-                {
-                    note = $"flow {fault.TransitOf} has no path now: no link to {fault.Kind}";
-                    target = "-";
-                    affected = [];
-                    break;
-                }
-
-                target = $"{from}>{to}";
-                affected = [.. paths.Where(p => FaultTargets.Crosses(p.Value, from, to)).Select(p => p.Key)];
+                var (from, to) = link;
                 var distance = world.Rtt[ScenarioLoader.RoomIndex(from), ScenarioLoader.RoomIndex(to)] / 2;
-                object impaired = fault.Kind switch
-                {
-                    "cut" => new { cut = true },
-                    _ => new { delayMs = distance + (fault.DelayMs ?? 0), loss = fault.Loss ?? 0, meanBurst = fault.Burst ?? 1 },
-                };
+                object impaired = aim.Kind == FaultKind.Cut
+                    ? new { cut = true }
+                    : new { delayMs = distance + (fault.DelayMs ?? 0), loss = fault.Loss ?? 0, meanBurst = fault.Burst ?? 1 };
                 await cluster.ImpairAsync(from, to, impaired).ConfigureAwait(false);
-                if (fault.Kind != "oneWayLoss")
+                if (aim.Kind != FaultKind.OneWayLoss)
                 {
                     await cluster.ImpairAsync(to, from, impaired).ConfigureAwait(false);
                 }
@@ -151,8 +99,9 @@ public static class FaultInjector
             }
         }
 
-        progress.WriteLine($"  t={at,5:F1} s  {fault.Kind,-14} {target,-18} hits flows [{string.Join(", ", affected)}]{(note is null ? string.Empty : $"  ({note})")}");
-        return (new AppliedFault(at, fault.Kind, target, affected, note, version), lift);
+        var applied = aim.Applied(at, version);
+        progress.WriteLine($"  t={at,5:F1} s  {applied.Kind,-14} {applied.Target,-18} hits flows [{string.Join(", ", applied.AffectedFlows)}]{(applied.Note is null ? string.Empty : $"  ({applied.Note})")}");
+        return (applied, lift);
     }
 
     private static async Task LiftAfter(double seconds, Func<Task> lift)
@@ -160,6 +109,4 @@ public static class FaultInjector
         await Task.Delay(TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
         await lift().ConfigureAwait(false);
     }
-
-    private static string? Middle(string[] path) => path.Length > 2 ? path[1] : null;
 }

@@ -79,7 +79,7 @@ public static class LoopbackDrill
         foreach (var flow in flows)
         {
             var path = await cluster.PathAsync(flow.From, flow.To).ConfigureAwait(false);
-            var optimal = oracle.Table.Find(flow.From, flow.To)!.Cost;
+            var optimal = oracle.Find(flow.From, flow.To)!.Cost;
             routes.Add(new FlowRoute(flow.Index, path?.Rooms ?? [], path?.ExpectedRttMs, optimal));
         }
 

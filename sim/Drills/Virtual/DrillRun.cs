@@ -22,7 +22,7 @@ internal sealed class DrillRun(
 {
     /// <summary>The controller sits with room 0 (reports and tables cross that room's link delays).</summary>
     private const int ControllerRoom = 0;
-    private static readonly long ReportIntervalUs = 1_000_000;
+    private static readonly long ReportIntervalUs = (long)new Msdn.Overlay.Hosting.RelayOptions().ReportInterval.TotalMicroseconds;
     private readonly List<AppliedFault> _applied = [];
     private readonly RouteInvariant _invariant = new();
     private long _controlBytes;
@@ -94,7 +94,7 @@ internal sealed class DrillRun(
         queue.At(Now + (long)TimeSpan.FromMilliseconds(scenario.Settings.RecomputeIntervalMs).TotalMicroseconds, Tick);
     }
 
-    /// <summary>A new table: every relay gets it through its long-poll (the controller's cache notices within 100 ms), or when the controller is back.</summary>
+    /// <summary>A new table: every relay gets it through its long-poll (the controller's cache notices within its poll interval), or when the controller is back.</summary>
     public void Published(RouteTable table)
     {
         var due = _invariant.DueBy(controller.ComputedFromUs);
@@ -123,7 +123,8 @@ internal sealed class DrillRun(
         _audits.Add(sized);
         _lastAudit = sized;
         _lastDelivered = table;
-        var noticed = ((Now / 100_000) + 1) * 100_000;
+        var poll = (long)Msdn.Router.Api.RouteTableCache.PollInterval.TotalMicroseconds;
+        var noticed = ((Now / poll) + 1) * poll;
         for (var room = 0; room < ids.Length; room++)
         {
             if (!world.Alive[room])
@@ -201,7 +202,7 @@ internal sealed class DrillRun(
         _invariant.ControllerUnreachable();
     }
 
-    /// <summary>The controller became reachable again: relays re-poll (every 500 ms while it was not) and get the latest table.</summary>
+    /// <summary>The controller became reachable again: relays re-poll (every <see cref="Msdn.Overlay.Control.ControllerClient.RetryDelay"/> while it was not) and get the latest table.</summary>
     public void ControllerBack()
     {
         if (--_controllerDowns > 0)
@@ -211,7 +212,8 @@ internal sealed class DrillRun(
 
         world.ControllerUp = true;
         _invariant.ControllerReachable(Now);
-        queue.At(((Now / 500_000) + 1) * 500_000, () => Deliver(controller.Table));
+        var retry = (long)Msdn.Overlay.Control.ControllerClient.RetryDelay.TotalMicroseconds;
+        queue.At(((Now / retry) + 1) * retry, () => Deliver(controller.Table));
     }
 
     public void RelayKilled(int room)
@@ -256,7 +258,7 @@ internal sealed class DrillRun(
         foreach (var route in table.Routes())
         {
             int from = ScenarioLoader.RoomIndex(route.From.Value), to = ScenarioLoader.RoomIndex(route.To.Value);
-            var optimal = oracle.Table.Find(ids[from], ids[to])?.Cost;
+            var optimal = oracle.Find(ids[from], ids[to])?.Cost;
             if (optimal is > 0)
             {
                 stretches.Add(TrueRtt(route.Primary) / optimal.Value);
@@ -266,7 +268,7 @@ internal sealed class DrillRun(
         var routes = flows.Select(f =>
         {
             var route = table.Contains(new RoomId(f.From)) && table.Contains(new RoomId(f.To)) ? table.Find(new RoomId(f.From), new RoomId(f.To)) : null;
-            return new FlowRoute(f.Index, route?.Primary.Select(r => r.Value).ToList() ?? [], route is null ? null : TrueRtt(route.Primary), oracle.Table.Find(new RoomId(f.From), new RoomId(f.To))?.Cost ?? 0);
+            return new FlowRoute(f.Index, route?.Primary.Select(r => r.Value).ToList() ?? [], route is null ? null : TrueRtt(route.Primary), oracle.Find(new RoomId(f.From), new RoomId(f.To))?.Cost ?? 0);
         }).ToList();
         var start = Math.Max(0, _versionAtStart);
         var audits = Task.WhenAll(_audits).GetAwaiter().GetResult();

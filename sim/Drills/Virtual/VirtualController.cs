@@ -12,8 +12,8 @@ internal readonly record struct LinkValues(double RttMs, double JitterMs, double
 
 /// <summary>
 /// The controller in virtual time: the route computer grain's schedule (a recomputation every
-/// <see cref="RouterOptions.RecomputeInterval"/> when something moved, within
-/// <see cref="MinimumGap"/> of a link going down, one at a time) around the real route logic —
+/// <see cref="RouterOptions.RecomputeInterval"/> when something moved, and the grain's own
+/// <see cref="RecomputeSchedule"/> for a link going down, one at a time) around the real route logic —
 /// <see cref="RouteBook.Moved"/> decides what moved, <see cref="RouteBook.Compute"/> computes the table
 /// from room records built as the grain would see them, <see cref="RouteBook.Publish"/> versions it.
 /// A computation runs on another core while the world goes on and is published a fixed
@@ -22,8 +22,6 @@ internal readonly record struct LinkValues(double RttMs, double JitterMs, double
 /// </summary>
 internal sealed class VirtualController
 {
-    public static readonly long MinimumGap = 100_000;
-
     private readonly RouteComputer _computer;
     private readonly RouterOptions _options;
     private readonly RouteBook _book;
@@ -35,15 +33,16 @@ internal sealed class VirtualController
     private bool _dirty = true;
     private bool _urgent;
     private int _liveAtLast = -1;
-    private long _lastComputedUs = long.MinValue / 2;
+    private readonly RecomputeSchedule _schedule;
     private long? _soonUs;
     private Task<ComputedTable>? _computing;
     private long _doneUs;
     private long _startedUs;
     private long _computeTicks;
 
-    public VirtualController(RouteComputer computer, RouterOptions options, RoomId[] ids, TimeSpan computeLatency)
+    public VirtualController(RouteComputer computer, RouterOptions options, RoomId[] ids, TimeSpan computeLatency, TimeProvider clock)
     {
+        _schedule = new RecomputeSchedule(clock);
         _computer = computer;
         _options = options;
         _book = new RouteBook(computer, options);
@@ -128,7 +127,8 @@ internal sealed class VirtualController
         if (_soonUs is { } soon && nowUs >= soon)
         {
             _soonUs = null;
-            UrgentRecomputations += _computing is null ? 1 : 0;
+            _schedule.PendingDue();
+            UrgentRecomputations += _schedule.Computing ? 0 : 1;
             Recompute(nowUs);
         }
 
@@ -139,31 +139,32 @@ internal sealed class VirtualController
 
         var next = _computing.GetAwaiter().GetResult();
         _computing = null;
+        _schedule.Finished();
         ComputedFromUs = _startedUs;
         return _book.Publish(next) ? _book.Table : null;
     }
 
     private void RecomputeSoon(long nowUs)
     {
-        if (nowUs - _lastComputedUs >= MinimumGap)
+        switch (_schedule.Urgent())
         {
-            UrgentRecomputations += _computing is null ? 1 : 0;
-            Recompute(nowUs);
-        }
-        else
-        {
-            _soonUs ??= _lastComputedUs + MinimumGap;
+            case { } wait when wait == TimeSpan.Zero:
+                UrgentRecomputations += _schedule.Computing ? 0 : 1;
+                Recompute(nowUs);
+                break;
+            case { } wait:
+                _soonUs = nowUs + (long)wait.TotalMicroseconds;
+                break;
         }
     }
 
     private void Recompute(long nowUs)
     {
-        if (_computing is not null)
+        if (!_schedule.TryStart())
         {
             return; // one at a time; the next tick or down report starts the next
         }
 
-        _lastComputedUs = nowUs;
         _urgent = _dirty = false;
         var live = new List<(int Room, LinkValues[] Values, long LastReportUs)>();
         for (var room = 0; room < _ids.Length; room++)

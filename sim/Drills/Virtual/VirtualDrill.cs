@@ -52,7 +52,7 @@ public static class VirtualDrill
         long now = -(long)WarmUp.TotalMicroseconds;
         var queue = new EventQueue();
         using var probing = new VirtualProbing(world, probeOptions, ids, scenario.Seed, idleSweeper);
-        var controller = new VirtualController(computer, routerOptions, ids, TimeSpan.FromMilliseconds(settings.ControllerComputeMs));
+        var controller = new VirtualController(computer, routerOptions, ids, TimeSpan.FromMilliseconds(settings.ControllerComputeMs), new VirtualClock(() => now));
         var plane = new VirtualDataPlane(world, probing, queue, ids, relayOptions, () => now);
         var run = new DrillRun(scenario, generated, world, ids, probing, controller, plane, queue, () => now, random) { Progress = progress };
         probing.StateChanged += run.OnLinkState;

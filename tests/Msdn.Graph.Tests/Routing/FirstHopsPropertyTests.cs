@@ -27,7 +27,7 @@ public sealed class FirstHopsPropertyTests
             {
                 if (s != t)
                 {
-                    scalar.ComputeFirstHopsForPair(graph, s, t);
+                    FirstHopsForPair(graph, scalar, s, t);
                 }
             }
         }
@@ -51,5 +51,30 @@ public sealed class FirstHopsPropertyTests
         }
 
         return true;
+    }
+
+    /// <summary>The two best distinct first hops for one pair, scanned one room at a time: the reference for the sweeps.</summary>
+    private static void FirstHopsForPair(DenseGraph graph, ShortestPaths paths, int s, int t)
+    {
+        float b1 = float.PositiveInfinity, b2 = float.PositiveInfinity;
+        int h1 = -1, h2 = -1;
+        int rowS = s * paths.Stride, rowT = t * paths.Stride;
+        for (var x = 0; x < paths.Count; x++)
+        {
+            var c = graph.Weights[rowS + x] + paths.Distance[rowT + x];
+            if (c < b1)
+            {
+                (b2, h2, b1, h1) = (b1, h1, c, x);
+            }
+            else if (c < b2)
+            {
+                (b2, h2) = (c, x);
+            }
+        }
+
+        paths.NextHop[rowT + s] = h1;
+        paths.BestBound[rowT + s] = b1;
+        paths.AlternateHop[rowT + s] = h2;
+        paths.AlternateBound[rowT + s] = b2;
     }
 }
