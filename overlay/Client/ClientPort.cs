@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Msdn.Overlay.Framing;
+using Msdn.Client;
+using Msdn.Client.Framing;
 using Msdn.Overlay.Relay;
 using Msdn.Tokens;
 

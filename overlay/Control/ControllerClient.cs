@@ -209,7 +209,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
                 _statusNow = new ControllerStatus(channel.Name, _time.GetUtcNow(), _routes.Current.Version, null);
                 return result;
             }
-            catch (Exception e) when (!_stopping.IsCancellationRequested && e is HttpRequestException or IOException or OperationCanceledException or InvalidOperationException or Framing.FrameFormatException)
+            catch (Exception e) when (!_stopping.IsCancellationRequested && e is HttpRequestException or IOException or OperationCanceledException or InvalidOperationException or Msdn.Client.Framing.FrameFormatException)
             {
                 _endpoints.Failed(channel);
                 lastError = $"{channel.Name}: {e.Message}";

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Msdn.Client;
 using Msdn.Overlay.Relay;
 
 namespace Msdn.Overlay.Gateway;

@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Msdn.Client;
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
 using Msdn.Overlay.Client;
@@ -11,10 +12,10 @@ using Msdn.Overlay.Gateway;
 using Msdn.Overlay.Metrics;
 using Msdn.Overlay.Relay;
 using Msdn.Overlay.Security;
-using Msdn.Tokens;
 using Msdn.Overlay.Transport;
 using Msdn.Probe.Agent;
 using Msdn.Probe.Transport;
+using Msdn.Tokens;
 
 namespace Msdn.Overlay.Hosting;
 

@@ -1,8 +1,8 @@
 using System.Buffers;
 using MessagePack;
+using Msdn.Client.Framing;
 using Msdn.Graph.Topology;
 using Msdn.Overlay.Control;
-using Msdn.Overlay.Framing;
 
 namespace Msdn.Overlay.Relay;
 

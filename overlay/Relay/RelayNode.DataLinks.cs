@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Msdn.Client.Framing;
 using Msdn.Graph.Topology;
-using Msdn.Overlay.Framing;
 using Msdn.Overlay.Transport;
 
 namespace Msdn.Overlay.Relay;

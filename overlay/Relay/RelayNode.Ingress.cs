@@ -1,7 +1,7 @@
+using Msdn.Client.Framing;
 using Msdn.Graph.Topology;
 using Msdn.Overlay.Failover;
 using Msdn.Overlay.Flows;
-using Msdn.Overlay.Framing;
 using Msdn.Overlay.Transport;
 
 namespace Msdn.Overlay.Relay;

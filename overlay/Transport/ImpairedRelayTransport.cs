@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Msdn.Client.Framing;
 
 namespace Msdn.Overlay.Transport;
 

@@ -8,35 +8,9 @@ public interface IHalfClosable
     ValueTask CompleteWritesAsync();
 }
 
-/// <summary>A relay stream that can be reset at once, both ways, without waiting for its peer.</summary>
-public interface IAbortable
-{
-    void Abort();
-}
-
+/// <summary>What a relay asks of the streams its transports give it: half-closing, and telling a lost connection from a refused stream.</summary>
 public static class RelayStreams
 {
-    /// <summary>The error code a relay stream is aborted with (its peer sees the stream reset).</summary>
-    public const long AbortedErrorCode = 2;
-
-    /// <summary>
-    /// Resets both directions of a relay stream now, without waiting for the peer (which may be dead):
-    /// what a failure path does before it lets go of the stream. A QUIC stream closed gracefully instead
-    /// waits for the peer to acknowledge everything sent, up to the connection's idle timeout.
-    /// </summary>
-    public static void Abort(this Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        if (stream is IAbortable abortable)
-        {
-            abortable.Abort();
-        }
-        else if (stream is QuicStream quic && QuicAvailability.IsPlatform)
-        {
-            quic.Abort(QuicAbortDirection.Both, AbortedErrorCode);
-        }
-    }
-
     /// <summary>
     /// Whether a stream failed because its whole connection to the peer relay was lost (the peer died, the
     /// network broke, the connection was dropped), as opposed to this one stream being refused or reset:

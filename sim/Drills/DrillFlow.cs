@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using Msdn.Client;
 using Msdn.Overlay.Client;
 using Msdn.Overlay.Relay;
 

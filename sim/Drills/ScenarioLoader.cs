@@ -110,15 +110,15 @@ public static class ScenarioLoader
         {
             var fault = scenario.Faults[i];
             var at = $"faults[{i}]";
+            Check(fault.At >= 0 && fault.At < scenario.DurationSeconds, $"{at}.at", "must fall within the drill (0 ≤ at < durationSeconds)");
+            Check(fault.ForSeconds is null or > 0, $"{at}.forSeconds", "must be positive");
+            Check(fault.TransitOf is null || (fault.TransitOf >= 0 && fault.TransitOf < flowCount), $"{at}.transitOf", $"must name a flow (0..{flowCount - 1})");
             if (!FaultKinds.TryParse(fault.Kind, out var kind))
             {
                 Check(false, $"{at}.kind", $"must be one of {string.Join(", ", FaultKinds.Names)}, got \"{fault.Kind}\"");
                 continue;
             }
 
-            Check(fault.At >= 0 && fault.At < scenario.DurationSeconds, $"{at}.at", "must fall within the drill (0 ≤ at < durationSeconds)");
-            Check(fault.ForSeconds is null or > 0, $"{at}.forSeconds", "must be positive");
-            Check(fault.TransitOf is null || (fault.TransitOf >= 0 && fault.TransitOf < flowCount), $"{at}.transitOf", $"must name a flow (0..{flowCount - 1})");
             switch (kind)
             {
                 case FaultKind.Kill or FaultKind.Drain:

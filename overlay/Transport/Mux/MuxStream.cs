@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Msdn.Client.Framing;
 
 namespace Msdn.Overlay.Transport.Mux;
 

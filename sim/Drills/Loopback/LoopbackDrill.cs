@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Msdn.Client;
 using Msdn.Graph.Costs;
 using Msdn.Graph.Routing;
 using Msdn.Graph.Topology;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
 using MessagePack;
-using Msdn.Overlay.Framing;
+using Msdn.Client.Framing;
 
 namespace Msdn.Benchmarks.Framing;
 

@@ -19,7 +19,7 @@ public class RelayThroughputBenchmark : RelayLineBenchmark
     private const int Bytes = 64 * 1024 * 1024;
     private const int WriteSize = 256 * 1024;
     private readonly byte[] _block = new byte[WriteSize];
-    private ChannelReader<Msdn.Overlay.Relay.IncomingFlow> _sink = null!;
+    private ChannelReader<Msdn.Client.IncomingFlow> _sink = null!;
     private Stream _chainHead = null!;
     private long _chainReceived;
     private TimeSpan _cpuAtStart;

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Msdn.Client;
 using Msdn.Graph.Costs;
 using Msdn.Graph.Routing;
 using Msdn.Graph.Tables;
@@ -11,8 +12,8 @@ using Msdn.Graph.Topology;
 using Msdn.Overlay.Client;
 using Msdn.Overlay.Relay;
 using Msdn.Overlay.Security;
-using Msdn.Tokens;
 using Msdn.Overlay.Transport;
+using Msdn.Tokens;
 
 namespace Msdn.Overlay.Tests.Client;
 

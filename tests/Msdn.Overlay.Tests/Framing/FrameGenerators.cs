@@ -1,7 +1,7 @@
 using System.Buffers;
 using FsCheck;
 using FsCheck.Fluent;
-using Msdn.Overlay.Framing;
+using Msdn.Client.Framing;
 
 namespace Msdn.Overlay.Tests.Framing;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Msdn.Client;
 using Msdn.Graph.Costs;
 using Msdn.Graph.Routing;
 using Msdn.Graph.Tables;

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
+using Msdn.Client.Framing;
 using Msdn.Overlay.Transport;
 using Msdn.Overlay.Transport.Mux;
 

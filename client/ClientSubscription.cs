@@ -1,8 +1,7 @@
+using Msdn.Client.Framing;
 using Msdn.Graph.Topology;
-using Msdn.Overlay.Framing;
-using Msdn.Overlay.Relay;
 
-namespace Msdn.Overlay.Client;
+namespace Msdn.Client;
 
 /// <summary>The flows arriving for one endpoint, each with its ordered data.</summary>
 public sealed class ClientSubscription : IAsyncDisposable

@@ -1,4 +1,4 @@
-namespace Msdn.Overlay.Framing;
+namespace Msdn.Client.Framing;
 
 /// <summary>
 /// A malformed, oversized or unknown frame. The connection that sent it is closed; the relay, and every

@@ -1,7 +1,6 @@
-using Msdn.Overlay.Framing;
-using Msdn.Overlay.Relay;
+using Msdn.Client.Framing;
 
-namespace Msdn.Overlay.Client;
+namespace Msdn.Client;
 
 /// <summary>
 /// A flow being written. Writes wait while the relay's buffer for the flow is full (backpressure

@@ -1,6 +1,6 @@
 using MessagePack;
 
-namespace Msdn.Overlay.Framing;
+namespace Msdn.Client.Framing;
 
 /// <summary>Opens (or, with a later <see cref="ResumeFrom"/>, re-opens after failover) a flow along a source-routed path.</summary>
 [MessagePackObject]

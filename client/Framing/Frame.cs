@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Msdn.Overlay.Framing;
+namespace Msdn.Client.Framing;
 
 /// <summary>
 /// One decoded frame. Data payloads are a slice of the receive buffer (no copy): valid until the reader

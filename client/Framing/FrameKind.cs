@@ -1,4 +1,4 @@
-namespace Msdn.Overlay.Framing;
+namespace Msdn.Client.Framing;
 
 /// <summary>What a frame carries. Data and Ack have fixed binary bodies; the rest are MessagePack control messages.</summary>
 public enum FrameKind : byte

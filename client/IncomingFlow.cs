@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Msdn.Graph.Topology;
 
-namespace Msdn.Overlay.Relay;
+namespace Msdn.Client;
 
 /// <summary>
 /// A flow arriving at its destination room for a subscribed endpoint: its bytes, in order and once,

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using MessagePack;
 
-namespace Msdn.Overlay.Framing;
+namespace Msdn.Client.Framing;
 
 /// <summary>
 /// Length-prefixed frames: <c>length u32 (of what follows) | kind u8 | body</c>, little-endian.

@@ -1,9 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using Msdn.Overlay.Framing;
-using Msdn.Overlay.Transport;
+using Msdn.Client.Framing;
 
-namespace Msdn.Overlay.Relay;
+namespace Msdn.Client.Framing;
 
 /// <summary>Frames over one relay stream: a pipe reader for decoding, serialized writes.</summary>
 internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDisposable

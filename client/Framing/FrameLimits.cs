@@ -1,4 +1,4 @@
-namespace Msdn.Overlay.Framing;
+namespace Msdn.Client.Framing;
 
 /// <summary>
 /// Size limits enforced from the length prefix, before anything is allocated or parsed: a peer cannot

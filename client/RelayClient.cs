@@ -1,10 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using Msdn.Client.Framing;
 using Msdn.Graph.Topology;
-using Msdn.Overlay.Framing;
-using Msdn.Overlay.Relay;
 
-namespace Msdn.Overlay.Client;
+namespace Msdn.Client;
 
 /// <summary>
 /// The media engine's side of a relay's client port: open a flow and write to it, or subscribe to an
