@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Msdn.Client.Framing;
+using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
 using Msdn.Overlay.Failover;
 using Msdn.Overlay.Flows;
@@ -6,17 +9,61 @@ using Msdn.Overlay.Transport;
 
 namespace Msdn.Overlay.Relay;
 
-/// <summary>The ingress side: carry a local flow along its route, fail over, replay, finish.</summary>
-public sealed partial class RelayNode
+/// <summary>
+/// Flows local media engines open at this relay (the ingress): each carried along its route by its
+/// <see cref="FlowCore"/>'s decisions, with the I/O here (streams to the first hop, the Open frame, data
+/// out, acks and refusals back, the watchdog's clock), failing over on a broken stream, a down signal, a
+/// refusal or missing acks.
+/// </summary>
+internal sealed partial class IngressFlows(RelayContext relay, PeerConnections peers, RelayAdmission admission, Func<RouteTable> routes)
 {
+    private readonly ConcurrentDictionary<ulong, RelayFlow> _ingress = new();
+
+    /// <summary>A random session in the high bits: a restarted relay never reuses an id an egress may still hold.</summary>
+    private long _nextFlow = (long)((ulong)(uint)System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue) << 32);
+
+    /// <summary>The flows this relay carries as their ingress now.</summary>
+    public IReadOnlyCollection<RelayFlow> Flows => [.. _ingress.Values];
+
+    /// <summary>
+    /// Opens a flow from this room to <paramref name="endpoint"/> in <paramref name="destination"/>;
+    /// refused with <see cref="RelayDrainingException"/> unless the relay is serving.
+    /// </summary>
+    public RelayFlow Open(RoomId destination, string endpoint)
+    {
+        if (!admission.TryAdmit())
+        {
+            throw new RelayDrainingException(relay.Room, admission.State);
+        }
+
+        var core = new FlowCore(relay.Room, destination, new FlowSender(relay.Options.MaxChunkBytes, relay.Options.MaxUnacknowledgedBytes), Knowledge, routes, relay.Options, relay.Time);
+        core.FailoverCompleted += relay.Metrics.FailoverCompleted;
+        var flow = new RelayFlow((ulong)Interlocked.Increment(ref _nextFlow), endpoint, core, relay.Metrics);
+        relay.Metrics.FlowOpened("ingress");
+        _ingress[flow.Id] = flow;
+        flow.Completion = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await RunIngressAsync(flow, relay.Stopping).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _ingress.TryRemove(flow.Id, out _);
+                    relay.Metrics.FlowEnded("ingress");
+                    admission.FlowEnded();
+                }
+            },
+            CancellationToken.None);
+        return flow;
+    }
+
     /// <summary>The flows this relay is carrying on a path now, each with the switch that breaks that path.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, (RelayFlow Flow, CancellationTokenSource Broken)> _carrying = new();
 
     /// <summary>What this relay knows of links beyond its table, shared by the flows it starts.</summary>
-    public PathKnowledge Knowledge { get; }
-
-    /// <summary>The peer rooms carrying flows from here now (the probe agent watches those links closely).</summary>
-    public NextHopUsage NextHops { get; } = new();
+    public PathKnowledge Knowledge { get; } = new(relay.Room, relay.Time, peer => !peers.CanCarryTo(peer)); // probes answer, but its relay refuses this one's data
 
     /// <summary>
     /// A link was declared down (by this room's probe agent, or relayed by the controller): every flow
@@ -25,13 +72,13 @@ public sealed partial class RelayNode
     public void LinkDown(RoomId from, RoomId to)
     {
         Knowledge.LinkDown(from, to);
-        if (from == Room)
+        if (from == relay.Room)
         {
             // The connection kept to that relay is suspect too: a killed QUIC peer leaves it open until the idle
             // timeout, so streams would still open on it and vanish. Dropping it fails the transit flows
             // spliced onto it (their ingresses hear which room is lost) and makes the next use dial afresh,
             // which a dead relay refuses at once.
-            DropConnection(to);
+            peers.Drop(to);
         }
 
         foreach (var (_, (flow, broken)) in _carrying)
@@ -57,7 +104,7 @@ public sealed partial class RelayNode
     public IDisposable FollowProbe(Msdn.Probe.Agent.ProbeAgent agent)
     {
         ArgumentNullException.ThrowIfNull(agent);
-        NextHops.Changed += agent.SetActive;
+        relay.NextHops.Changed += agent.SetActive;
         UseLiveLinks(() => agent.Snapshot().Where(r => r.State == Msdn.Probe.Detection.LinkState.Up).Select(r => (r.Peer, r.Quality.RttMs)));
         return agent.Subscribe(change =>
         {
@@ -95,19 +142,19 @@ public sealed partial class RelayNode
             {
                 // Not a failure: the controller's table has a better path now, which the core chooses next. The
                 // next carry replays what is unacknowledged on it (the egress drops what it already delivered).
-                Log.FlowMoved(_logger, Room, flow.Id, path, moved.To);
+                Log.FlowMoved(relay.Logger, relay.Room, flow.Id, path, moved.To);
             }
             catch (Exception e) when (e is IOException or FrameFormatException or System.Security.Authentication.AuthenticationException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                Metrics.FailedOver();
+                relay.Metrics.FailedOver();
 
                 // A relay that cannot be reached (the first hop, or the one a transit relay named) is avoided by every flow for a while.
                 RoomId? lost = e is PeerUnreachableException unreachable ? unreachable.Room : RelayStreams.IsConnectionLoss(e) ? path[1] : (RoomId?)null;
                 var failover = core.PathFailed(lost);
-                Log.FailedOver(_logger, Room, flow.Id, string.Join('>', path), failover.Next is { } next ? string.Join('>', next) : "(no route now)", e.Message);
+                Log.FailedOver(relay.Logger, relay.Room, flow.Id, string.Join('>', path), failover.Next is { } next ? string.Join('>', next) : "(no route now)", e.Message);
                 if (failover.PauseFirst)
                 {
-                    await Task.Delay(_options.WatchdogInterval, _time, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(relay.Options.WatchdogInterval, relay.Time, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -129,7 +176,7 @@ public sealed partial class RelayNode
                 return path;
             }
 
-            await Task.Delay(next.RetryAfter, _time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(next.RetryAfter, relay.Time, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -137,17 +184,17 @@ public sealed partial class RelayNode
     private async Task CarryAsync(RelayFlow flow, RoomId[] path, CancellationToken cancellationToken)
     {
         var core = flow.Core;
-        using var watched = NextHops.Use(path[1]);
+        using var watched = relay.NextHops.Use(path[1]);
         // Setting the path up (dialling, the Open frame) gets the same patience as its first ack, and a down
         // signal for one of its links cancels it too: a first hop that has gone silent must not hold the flow
         // before the watchdog below is even running.
         using var setup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        setup.CancelAfter(_options.PathSetupTimeout);
+        setup.CancelAfter(relay.Options.PathSetupTimeout);
         _carrying[flow.Id] = (flow, setup);
         Stream stream;
         try
         {
-            stream = await OpenStreamToAsync(path[1], setup.Token).ConfigureAwait(false);
+            stream = await peers.OpenStreamAsync(path[1], setup.Token).ConfigureAwait(false);
         }
         catch
         {
@@ -161,7 +208,7 @@ public sealed partial class RelayNode
         {
             try
             {
-                await frames.WriteAsync(Frame.Open(new OpenFlow(flow.Id, Room.Value, flow.Destination.Value, flow.Endpoint, [.. path.Select(r => r.Value)], core.ResumeFrom)), setup.Token).ConfigureAwait(false);
+                await frames.WriteAsync(Frame.Open(new OpenFlow(flow.Id, relay.Room.Value, flow.Destination.Value, flow.Endpoint, [.. path.Select(r => r.Value)], core.ResumeFrom)), setup.Token).ConfigureAwait(false);
             }
             catch
             {
@@ -171,7 +218,7 @@ public sealed partial class RelayNode
 
             if (core.FaultAt is not null)
             {
-                Metrics.Retransmitted((long)(core.Sender.ChunksWritten - core.ResumeFrom));
+                relay.Metrics.Retransmitted((long)(core.Sender.ChunksWritten - core.ResumeFrom));
             }
 
             core.Opened();
@@ -216,7 +263,7 @@ public sealed partial class RelayNode
                         throw new IOException($"A link of {string.Join('>', path)} was reported down.");
                     }
 
-                    var tick = Task.Delay(_options.WatchdogInterval, _time, broken.Token);
+                    var tick = Task.Delay(relay.Options.WatchdogInterval, relay.Time, broken.Token);
                     var first = await Task.WhenAny(tick, sending, receiving).ConfigureAwait(false);
                     if (first != tick)
                     {
@@ -240,14 +287,14 @@ public sealed partial class RelayNode
                         case WatchdogAction.SendClose:
                             using (var closing = CancellationTokenSource.CreateLinkedTokenSource(broken.Token))
                             {
-                                closing.CancelAfter(_options.CloseTimeout);
+                                closing.CancelAfter(relay.Options.CloseTimeout);
                                 await frames.WriteAsync(Frame.Close(new CloseFlow(flow.Id, "complete")), closing.Token).ConfigureAwait(false);
                             }
 
                             break;
                         case WatchdogAction.CloseUnconfirmed:
                             // Everything was acknowledged, but the end must reach the subscriber too: say it again on another path.
-                            throw new IOException($"The end of the flow was not confirmed within {_options.CloseTimeout.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
+                            throw new IOException($"The end of the flow was not confirmed within {relay.Options.CloseTimeout.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
                         case WatchdogAction.Stalled:
                             throw new IOException($"No ack for {verdict.Silence.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
                     }
@@ -275,7 +322,7 @@ public sealed partial class RelayNode
         {
             if (completed)
             {
-                await frames.CloseAsync(_options.CloseTimeout, _time).ConfigureAwait(false);
+                await frames.CloseAsync(relay.Options.CloseTimeout, relay.Time).ConfigureAwait(false);
             }
             else
             {
@@ -315,5 +362,14 @@ public sealed partial class RelayNode
         catch (Exception e) when (e is IOException or OperationCanceledException or FrameFormatException or ObjectDisposedException)
         {
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Relay {Room}: flow {Flow} failed over from {From} to {To}: {Reason}")]
+        public static partial void FailedOver(ILogger logger, RoomId room, ulong flow, string from, string to, string reason);
+
+        [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Relay {Room}: flow {Flow} moves from {From} to the table's better primary {To}")]
+        public static partial void FlowMoved(ILogger logger, RoomId room, ulong flow, IReadOnlyList<RoomId> from, IReadOnlyList<RoomId> to);
     }
 }

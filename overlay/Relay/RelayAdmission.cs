@@ -2,16 +2,30 @@ using Msdn.Overlay.Lifecycle;
 
 namespace Msdn.Overlay.Relay;
 
-/// <summary>Lossless scale-in: drain (no new flows, transit flows moved off), cancel, drained.</summary>
-public sealed partial class RelayNode
+/// <summary>
+/// Which flows the relay takes, by its lifecycle (serving, draining, drained): every new flow asks here
+/// first and says when it ended, so a draining relay knows when it is drained.
+/// </summary>
+internal sealed class RelayAdmission
 {
+    private readonly Lock _lock = new();
+    private readonly RelayLifecycle _lifecycle;
     private readonly List<TaskCompletionSource> _drainedWaiters = [];
+
+    public RelayAdmission(DrainPolicy policy)
+    {
+        _lifecycle = new RelayLifecycle(policy);
+        _lifecycle.Changed += (from, to) => Changed?.Invoke(from, to);
+    }
+
+    /// <summary>The relay went from one lifecycle state to another.</summary>
+    public event Action<RelayState, RelayState>? Changed;
 
     public RelayState State
     {
         get
         {
-            lock (_lifecycleLock)
+            lock (_lock)
             {
                 return _lifecycle.State;
             }
@@ -19,45 +33,48 @@ public sealed partial class RelayNode
     }
 
     /// <summary>Flows this relay carries now (its own, transit and delivered).</summary>
-    public int ActiveFlows
+    public int Flows
     {
         get
         {
-            lock (_lifecycleLock)
+            lock (_lock)
             {
                 return _lifecycle.Flows;
             }
         }
     }
 
-    /// <summary>
-    /// Stops taking new flows. With <paramref name="moveTransit"/>, flows passing through are torn down at
-    /// once: their ingress relays fail over to their backup paths (room-disjoint, so they avoid this room)
-    /// and replay from the last ack, as for any failure. Flows that start or end in this room continue
-    /// until their media engines close them. Drained once none is left.
-    /// </summary>
-    public void Drain(bool moveTransit = true)
+    /// <summary>Takes a new flow unless the relay is draining or drained.</summary>
+    public bool TryAdmit()
     {
-        lock (_lifecycleLock)
+        lock (_lock)
         {
-            _lifecycle.RequestDrain();
+            return _lifecycle.TryAdmitFlow();
         }
+    }
 
-        if (moveTransit)
+    /// <summary>A flow taken by <see cref="TryAdmit"/> ended.</summary>
+    public void FlowEnded()
+    {
+        lock (_lock)
         {
-            foreach (var splice in _transit.Values)
-            {
-                splice.Cancel();
-            }
+            _lifecycle.FlowEnded();
         }
 
         SignalIfDrained();
     }
 
-    /// <summary>Back to serving (the operator cancelled the scale-in).</summary>
+    public void RequestDrain()
+    {
+        lock (_lock)
+        {
+            _lifecycle.RequestDrain();
+        }
+    }
+
     public void CancelDrain()
     {
-        lock (_lifecycleLock)
+        lock (_lock)
         {
             _lifecycle.CancelDrain();
         }
@@ -66,17 +83,17 @@ public sealed partial class RelayNode
     /// <summary>The room's load (0–1): rising load takes a draining relay back into service.</summary>
     public void ObserveLoad(double roomLoad)
     {
-        lock (_lifecycleLock)
+        lock (_lock)
         {
             _lifecycle.LoadObserved(roomLoad);
         }
     }
 
     /// <summary>Completes when the relay is drained (safe to remove).</summary>
-    public Task WhenDrainedAsync(CancellationToken cancellationToken = default)
+    public Task WhenDrainedAsync(CancellationToken cancellationToken)
     {
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_lifecycleLock)
+        lock (_lock)
         {
             if (_lifecycle.State == RelayState.Drained)
             {
@@ -89,10 +106,10 @@ public sealed partial class RelayNode
         return waiter.Task.WaitAsync(cancellationToken);
     }
 
-    private void SignalIfDrained()
+    public void SignalIfDrained()
     {
         TaskCompletionSource[] waiters;
-        lock (_lifecycleLock)
+        lock (_lock)
         {
             if (_lifecycle.State != RelayState.Drained)
             {

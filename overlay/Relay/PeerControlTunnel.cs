@@ -7,10 +7,10 @@ using Msdn.Overlay.Control;
 namespace Msdn.Overlay.Relay;
 
 /// <summary>
-/// The control tunnel: a relay that cannot reach the controller sends its control exchange to a peer
-/// relay over the overlay (a stream opened to the <see cref="ControlEndpoint"/>), and the peer sends it on.
+/// The control tunnel over the overlay: a relay that cannot reach the controller sends its control exchange
+/// to a peer relay (a stream opened to the <see cref="ControlEndpoint"/>), and the peer sends it on.
 /// </summary>
-public sealed partial class RelayNode
+internal sealed class PeerControlTunnel(RelayContext relay, PeerConnections peers)
 {
     /// <summary>The reserved endpoint of the control tunnel; no media flow may use it.</summary>
     public const string ControlEndpoint = "$control";
@@ -21,23 +21,23 @@ public sealed partial class RelayNode
     /// <summary>Carries one control exchange through <paramref name="peer"/>'s relay.</summary>
     public async Task<TunnelResponse> TunnelAsync(RoomId peer, TunnelRequest request, CancellationToken cancellationToken)
     {
-        var stream = await OpenStreamToAsync(peer, cancellationToken).ConfigureAwait(false);
+        var stream = await peers.OpenStreamAsync(peer, cancellationToken).ConfigureAwait(false);
         await using var frames = new FrameStream(stream, FrameLimits.Default);
-        await frames.WriteAsync(Frame.Open(new OpenFlow(0, Room.Value, peer.Value, ControlEndpoint, [Room.Value, peer.Value], 0)), cancellationToken).ConfigureAwait(false);
+        await frames.WriteAsync(Frame.Open(new OpenFlow(0, relay.Room.Value, peer.Value, ControlEndpoint, [relay.Room.Value, peer.Value], 0)), cancellationToken).ConfigureAwait(false);
         await WritePiecesAsync(frames, MessagePackSerializer.Serialize(request, ControlTunnel.Options, cancellationToken), cancellationToken).ConfigureAwait(false);
         var answer = await ReadPiecesAsync(frames, cancellationToken).ConfigureAwait(false);
         return Deserialize<TunnelResponse>(answer);
     }
 
-    private async Task ServeControlTunnelAsync(FrameStream frames)
+    public async Task ServeAsync(FrameStream frames)
     {
         if (ControlProxy is not { } proxy)
         {
-            await frames.WriteAsync(Frame.Close(new CloseFlow(0, $"relay {Room} has no controller to reach")), _stopping.Token).ConfigureAwait(false);
+            await frames.WriteAsync(Frame.Close(new CloseFlow(0, $"relay {relay.Room} has no controller to reach")), relay.Stopping).ConfigureAwait(false);
             return;
         }
 
-        var request = Deserialize<TunnelRequest>(await ReadPiecesAsync(frames, _stopping.Token).ConfigureAwait(false));
+        var request = Deserialize<TunnelRequest>(await ReadPiecesAsync(frames, relay.Stopping).ConfigureAwait(false));
         if (!ControlTunnel.IsAllowed(request))
         {
             throw new FrameFormatException($"The control tunnel carries only reports and route fetches, not {request.Method} {request.PathAndQuery}.");
@@ -46,15 +46,15 @@ public sealed partial class RelayNode
         TunnelResponse response;
         try
         {
-            response = await proxy(request, _stopping.Token).ConfigureAwait(false);
+            response = await proxy(request, relay.Stopping).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
-            await frames.WriteAsync(Frame.Close(new CloseFlow(0, $"relay {Room} cannot reach the controller either: {e.Message}")), _stopping.Token).ConfigureAwait(false);
+            await frames.WriteAsync(Frame.Close(new CloseFlow(0, $"relay {relay.Room} cannot reach the controller either: {e.Message}")), relay.Stopping).ConfigureAwait(false);
             return;
         }
 
-        await WritePiecesAsync(frames, MessagePackSerializer.Serialize(response, ControlTunnel.Options, _stopping.Token), _stopping.Token).ConfigureAwait(false);
+        await WritePiecesAsync(frames, MessagePackSerializer.Serialize(response, ControlTunnel.Options, relay.Stopping), relay.Stopping).ConfigureAwait(false);
     }
 
     /// <summary>A message as Data frames of at most <see cref="ControlTunnel.PieceBytes"/>, then a Close marking its end.</summary>

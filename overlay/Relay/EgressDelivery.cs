@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Msdn.Client;
+using Msdn.Client.Framing;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Flows;
+using Msdn.Overlay.Metrics;
+
+namespace Msdn.Overlay.Relay;
+
+/// <summary>
+/// Flows whose route ends in this room: each is announced once to the subscriber of its endpoint (whatever
+/// failovers its path goes through), its chunks delivered in order exactly once and acknowledged, and its
+/// end confirmed back to the ingress.
+/// </summary>
+internal sealed class EgressDelivery(RelayContext relay, RelayAdmission admission)
+{
+    /// <summary>Flows delivered here, by (ingress room, flow id): ids are only unique per ingress relay.</summary>
+    private readonly ConcurrentDictionary<(string Source, ulong Flow), EgressFlow> _egress = new();
+
+    /// <summary>Flows whose end was delivered here lately, with when (see <see cref="RememberFinished"/>).</summary>
+    private readonly ConcurrentDictionary<(string Source, ulong Flow), long> _finishedEgress = new();
+    private readonly ConcurrentDictionary<string, Channel<IncomingFlow>> _subscribers = new();
+
+    /// <summary>The flows arriving for <paramref name="endpoint"/> in this room, each announced once with its own ordered data.</summary>
+    public ChannelReader<IncomingFlow> Subscribe(string endpoint) =>
+        _subscribers.GetOrAdd(endpoint, _ => Channel.CreateUnbounded<IncomingFlow>()).Reader;
+
+    /// <summary>
+    /// Delivers a flow's chunks in order and acknowledges them; true when the ingress closed the flow (its
+    /// end is confirmed back) or it was refused, false when the stream ended without a close.
+    /// </summary>
+    public async Task<bool> ServeAsync(FrameStream frames, OpenFlow open)
+    {
+        var key = (open.Source, open.FlowId);
+        if (!_egress.TryGetValue(key, out var flow))
+        {
+            if (_finishedEgress.ContainsKey(key))
+            {
+                // Its end already reached the subscriber; the ingress missed the confirmation and asks again.
+                await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, "delivered", Delivered: true)).ConfigureAwait(false);
+                return true;
+            }
+
+            // A new flow (not the replay of one already here after a failover) must be admitted.
+            if (!admission.TryAdmit())
+            {
+                await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, $"relay {relay.Room} is {admission.State}")).ConfigureAwait(false);
+                return true;
+            }
+
+            var incoming = new IncomingFlow(new RoomId(open.Source), open.FlowId, open.Endpoint);
+            var added = _egress.GetOrAdd(key, _ => new EgressFlow(incoming, relay.Metrics));
+            if (ReferenceEquals(added.Incoming, incoming))
+            {
+                relay.Metrics.FlowOpened("egress");
+                _subscribers.GetOrAdd(open.Endpoint, _ => Channel.CreateUnbounded<IncomingFlow>()).Writer.TryWrite(incoming);
+            }
+            else
+            {
+                admission.FlowEnded(); // another stream of the same flow got there first
+            }
+
+            flow = added;
+        }
+
+        // Acks go back in batches: when the sender asks (it has nothing more queued), or every AckBatchBytes.
+        long unacknowledgedBytes = 0;
+        while (await frames.ReadAsync(relay.Stopping).ConfigureAwait(false) is { } first)
+        {
+            var read = first;
+            var ackNow = false;
+            var more = true;
+            while (more)
+            {
+                switch (read.Frame.Kind)
+                {
+                    case FrameKind.Data or FrameKind.DataAckNow:
+                        lock (flow)
+                        {
+                            flow.Receiver.Accept(new FlowChunk(read.Frame.Sequence, read.Payload));
+                        }
+
+                        unacknowledgedBytes += read.Payload.Length;
+                        ackNow |= read.Frame.Kind == FrameKind.DataAckNow;
+                        break;
+                    case FrameKind.Close:
+                        if (_egress.TryRemove(key, out _))
+                        {
+                            RememberFinished(key);
+                            flow.Incoming.Writer.TryComplete();
+                            relay.Metrics.FlowEnded("egress");
+                            admission.FlowEnded();
+                        }
+
+                        await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, "delivered", Delivered: true)).ConfigureAwait(false);
+                        return true;
+                    default:
+                        throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame on flow {open.FlowId}.");
+                }
+
+                more = frames.TryReadBuffered(out read);
+            }
+
+            if (!ackNow && unacknowledgedBytes < relay.Options.AckBatchBytes)
+            {
+                continue;
+            }
+
+            ulong ack;
+            lock (flow)
+            {
+                ack = flow.Receiver.NextExpected;
+            }
+
+            unacknowledgedBytes = 0;
+            using var deadline = relay.Within(relay.Options.CloseTimeout); // a path that takes no acks is one the ingress is leaving
+            await frames.WriteAsync(Frame.Ack(open.FlowId, ack), deadline.Token).ConfigureAwait(false);
+        }
+
+        return false;
+    }
+
+    /// <summary>How long a delivered flow's end is remembered, to confirm it again to an ingress that missed the first confirmation.</summary>
+    private static readonly TimeSpan FinishedMemory = TimeSpan.FromMinutes(1);
+
+    private void RememberFinished((string Source, ulong Flow) key)
+    {
+        var now = relay.Time.GetTimestamp();
+        _finishedEgress[key] = now;
+        if (_finishedEgress.Count > 1024)
+        {
+            foreach (var (old, at) in _finishedEgress)
+            {
+                if (relay.Time.GetElapsedTime(at, now) > FinishedMemory)
+                {
+                    _finishedEgress.TryRemove(old, out _);
+                }
+            }
+        }
+    }
+
+    private sealed class EgressFlow(IncomingFlow incoming, RelayMetrics metrics)
+    {
+        public IncomingFlow Incoming => incoming;
+
+        // Each payload is already a fresh array of its own (read from the frame): hand it over without copying.
+        public FlowReceiver Receiver { get; } = new(chunk =>
+        {
+            incoming.Writer.TryWrite(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(chunk, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : chunk.ToArray());
+            metrics.BytesOut(chunk.Length);
+        });
+    }
+}
