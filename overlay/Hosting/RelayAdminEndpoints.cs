@@ -15,34 +15,34 @@ public static class RelayAdminEndpoints
     public static IEndpointRouteBuilder MapRelayAdmin(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/health", (RelayHostedService relay) => relay.Node is null
+        app.MapGet("/health", (RelayRuntime relay) => relay.Node is null
             ? Results.Problem("The relay is not running.", statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Ok(Health(relay)));
 
         // The flows this relay carries as their ingress: where each runs now.
-        app.MapGet("/admin/flows", (RelayHostedService relay) => WithNode(relay, node => Results.Ok(node.IngressFlows
+        app.MapGet("/admin/flows", (RelayRuntime relay) => WithNode(relay, node => Results.Ok(node.IngressFlows
             .Select(f => new FlowStatus(f.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), f.Destination.Value, f.Endpoint, [.. f.CurrentPath.Select(r => r.Value)], f.Failovers))
             .OrderBy(f => f.Id, StringComparer.Ordinal))));
 
         // Drain: no new flows; with move (the default) transit flows fail over off this relay now.
-        app.MapPost("/admin/drain", (RelayHostedService relay, bool? move) => WithNode(relay, node =>
+        app.MapPost("/admin/drain", (RelayRuntime relay, bool? move) => WithNode(relay, node =>
         {
             node.Drain(move ?? true);
             return Results.Ok(Health(relay));
         }));
-        app.MapPost("/admin/serve", (RelayHostedService relay) => WithNode(relay, node =>
+        app.MapPost("/admin/serve", (RelayRuntime relay) => WithNode(relay, node =>
         {
             node.CancelDrain();
             return Results.Ok(Health(relay));
         }));
 
         // Impair the link to a peer room (relay streams and probes): cut, delay, jitter, loss.
-        app.MapPut("/admin/links/{peer}", (RelayHostedService relay, string peer, LinkImpairmentRequest request) => Impair(relay, peer, request.ToImpairment()));
-        app.MapDelete("/admin/links/{peer}", (RelayHostedService relay, string peer) => Impair(relay, peer, LinkImpairment.None));
+        app.MapPut("/admin/links/{peer}", (RelayRuntime relay, string peer, LinkImpairmentRequest request) => Impair(relay, peer, request.ToImpairment()));
+        app.MapDelete("/admin/links/{peer}", (RelayRuntime relay, string peer) => Impair(relay, peer, LinkImpairment.None));
         return app;
     }
 
-    private static IResult Impair(RelayHostedService relay, string peer, LinkImpairment? impairment)
+    private static IResult Impair(RelayRuntime relay, string peer, LinkImpairment? impairment)
     {
         if (impairment is null)
         {
@@ -65,10 +65,10 @@ public static class RelayAdminEndpoints
         }
     }
 
-    private static IResult WithNode(RelayHostedService relay, Func<Relay.RelayNode, IResult> act) =>
+    private static IResult WithNode(RelayRuntime relay, Func<Relay.RelayNode, IResult> act) =>
         relay.Node is { } node ? act(node) : Results.Problem("The relay is not running.", statusCode: StatusCodes.Status503ServiceUnavailable);
 
-    private static RelayHealth Health(RelayHostedService relay) => new(
+    private static RelayHealth Health(RelayRuntime relay) => new(
         relay.Node!.Room.Value,
         relay.Node.State.ToString(),
         relay.Node.ActiveFlows,

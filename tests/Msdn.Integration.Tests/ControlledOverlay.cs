@@ -105,7 +105,7 @@ internal sealed class ControlledOverlay : IAsyncDisposable
     /// <summary>The impairment every link carries in this world: 10 ms each way.</summary>
     public static Msdn.Probe.Transport.LinkImpairment Distance { get; } = new(TimeSpan.FromMilliseconds(10));
 
-    public RelayHostedService Relay(string room) => Relays[room].Services.GetRequiredService<RelayHostedService>();
+    public RelayRuntime Relay(string room) => Relays[room].Services.GetRequiredService<RelayRuntime>();
 
     public async ValueTask DisposeAsync()
     {

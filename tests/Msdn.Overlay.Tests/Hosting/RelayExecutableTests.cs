@@ -144,7 +144,7 @@ public abstract class RelayExecutableTests(string transport, string runs) : IAsy
         Assert.Equal("Serving", serving!.State);
     }
 
-    private static RelayHostedService Relay(WebApplication app) => app.Services.GetRequiredService<RelayHostedService>();
+    private static RelayRuntime Relay(WebApplication app) => app.Services.GetRequiredService<RelayRuntime>();
 
     private static Uri Admin(WebApplication app, string path) => new(new Uri(app.Urls.First()), path);
 }

@@ -32,7 +32,7 @@ public sealed class RelayHostingTests : IDisposable
         using (var host = Build("--room", "room-a", "--listen", "127.0.0.1:0", "--data-dir", data, "--routes", routesFile))
         {
             await host.StartAsync();
-            var relay = host.Services.GetRequiredService<RelayHostedService>();
+            var relay = host.Services.GetRequiredService<RelayRuntime>();
             Assert.NotNull(relay.Node);
             Assert.Equal(table.Version, relay.Routes!.Current.Version);
             Assert.True(relay.Routes.Current.SameRoutesAs(table));
@@ -47,7 +47,7 @@ public sealed class RelayHostingTests : IDisposable
         using (var host = Build("--room", "room-a", "--listen", "127.0.0.1:0", "--data-dir", data))
         {
             await host.StartAsync();
-            var relay = host.Services.GetRequiredService<RelayHostedService>();
+            var relay = host.Services.GetRequiredService<RelayRuntime>();
             Assert.True(relay.Routes!.Current.SameRoutesAs(table));
             Assert.Equal(fingerprint, relay.Fingerprint);
             await host.StopAsync();
@@ -95,7 +95,7 @@ public sealed class RelayHostingTests : IDisposable
         var port = Msdn.Sim.Drills.Loopback.LoopbackPorts.FreeRelayPort();
         using var host = Build("--room", "room-a", "--listen", $"127.0.0.1:{port}", "--data-dir", Path.Combine(_dir, "data"), "--transport", "quic", $"--Probe:ClusterKey={Convert.ToBase64String(new byte[32])}");
         await host.StartAsync();
-        var relay = host.Services.GetRequiredService<RelayHostedService>();
+        var relay = host.Services.GetRequiredService<RelayRuntime>();
         Assert.Equal("quic", relay.Transport);
         Assert.Equal(port, ((System.Net.IPEndPoint)relay.Node!.LocalEndPoint).Port);
         Assert.Equal(port + 1, ((System.Net.IPEndPoint)relay.Probe!.LocalEndPoint).Port);

@@ -1,0 +1,61 @@
+using System.Net;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Msdn.Overlay.Client;
+using Msdn.Overlay.Gateway;
+using Msdn.Tokens;
+
+namespace Msdn.Overlay.Hosting;
+
+/// <summary>
+/// The ways in for media engines, started once the relay runs and stopped before it: the client port
+/// (with <c>--client-listen</c>) and the TCP gateway (with <c>--forward</c> or <c>--deliver</c>).
+/// </summary>
+public sealed class RelayFrontDoors(RelayNodeService relay, IOptions<RelayOptions> options, TimeProvider time, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+{
+    /// <summary>The media engines' client port; null when not configured.</summary>
+    public ClientPort? Clients { get; private set; }
+
+    /// <summary>The TCP gateway; null when no rule is configured.</summary>
+    public TcpGateway? Gateway { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var node = relay.Node ?? throw new InvalidOperationException("The relay's node starts before its front doors.");
+        var settings = options.Value;
+        if (settings.ClientListen is { Length: > 0 } clientListen)
+        {
+            var clients = new ClientPort(node, new MediaTokens(Convert.FromBase64String(settings.MediaTokenKey!), time), loggers.CreateLogger<ClientPort>());
+            Clients = clients;
+            await RelayStartException.BindingAsync("Relay:ClientListen (--client-listen)", clientListen, () => clients.StartAsync(IPEndPoint.Parse(clientListen))).ConfigureAwait(false);
+        }
+
+        var forwards = settings.ForwardRules().ToList();
+        var delivers = settings.DeliverRules().ToList();
+        if (forwards.Count + delivers.Count > 0)
+        {
+            var gateway = new TcpGateway(node, forwards, delivers, time, loggers.CreateLogger<TcpGateway>());
+            Gateway = gateway;
+            await RelayStartException.BindingAsync("Relay:Forward (--forward)", string.Join(", ", forwards.Select(f => f.Listen)), gateway.StartAsync).ConfigureAwait(false);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
+
+    public async ValueTask DisposeAsync()
+    {
+        // The gateway first: it opens flows through the relay, as the client port's engines do.
+        if (Gateway is { } gateway)
+        {
+            Gateway = null;
+            await gateway.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (Clients is { } clients)
+        {
+            Clients = null;
+            await clients.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

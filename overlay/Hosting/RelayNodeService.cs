@@ -1,0 +1,122 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Metrics;
+using Msdn.Overlay.Relay;
+using Msdn.Overlay.Security;
+using Msdn.Overlay.Transport;
+using Msdn.Probe.Agent;
+
+namespace Msdn.Overlay.Hosting;
+
+/// <summary>
+/// Starts first and stops last: the room's relay with its TLS identity (created in the data directory at
+/// first start), its transport (TCP + TLS or QUIC, behind the impairment layer drills drive), its last
+/// route table (from <c>--routes</c> or the data directory) and its <see cref="RelayNode"/> listening.
+/// </summary>
+public sealed partial class RelayNodeService(IOptions<RelayOptions> options, TimeProvider time, ILoggerFactory loggers, IMeterFactory? meters = null) : IHostedService, IAsyncDisposable
+{
+    private readonly ILogger _logger = loggers.CreateLogger<RelayNodeService>();
+    private System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
+    private RelayMetrics? _metrics;
+
+    public RelayNode? Node { get; private set; }
+
+    public RouteTableStore? Routes { get; private set; }
+
+    /// <summary>The SHA-256 of the relay's certificate, for peers to pin.</summary>
+    public string? Fingerprint { get; private set; }
+
+    /// <summary>The transport the relay runs (quic or tcp+tls), once started.</summary>
+    public string? Transport { get; private set; }
+
+    /// <summary>The peer relays' endpoints, by room (null where the configured endpoint is not one).</summary>
+    public IReadOnlyDictionary<RoomId, EndPoint?> Peers { get; private set; } = new Dictionary<RoomId, EndPoint?>();
+
+    /// <summary>The impairment layer over the transport (drills cut, delay and jitter links through it).</summary>
+    public ImpairedRelayTransport? Impairment { get; private set; }
+
+    public RelayMetrics? Metrics => _metrics;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var room = new RoomId(settings.Room);
+        Directory.CreateDirectory(settings.DataDirectory);
+        _certificate = RelayCertificates.LoadOrCreateDevelopment(settings.DataDirectory, room.Value, time);
+        Fingerprint = RelayCertificates.Fingerprint(_certificate);
+
+        var routes = new RouteTableStore(settings.DataDirectory);
+        Routes = routes;
+        if (settings.RouteTableFile is { Length: > 0 } file)
+        {
+            routes.Replace(RouteTableCodec.Decode(await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false)));
+        }
+        else if (routes.LoadPersisted().Version == 0)
+        {
+            Log.NoRoutes(_logger, room);
+        }
+
+        var policy = new PeerCertificatePolicy(settings.PinnedFingerprints, null, time);
+        var refusalsLogged = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>();
+        policy.Refused += reason =>
+        {
+            // Once per certificate and reason (a refused peer re-dials every few seconds); bounded against a stranger cycling certificates.
+            if (refusalsLogged.Count < 1024 && refusalsLogged.TryAdd(reason, 0))
+            {
+                Log.CertificateRefused(_logger, room, reason);
+            }
+        };
+        var transport = ChooseTransport(settings.Transport, new RelayTransportOptions(_certificate, policy));
+        Transport = transport.Name;
+        Impairment = new ImpairedRelayTransport(transport, time);
+        var peers = settings.Peers.ToDictionary(p => new RoomId(p.Key), p => EndpointParser.TryParse(p.Value, out var e) ? e : null);
+        Peers = peers;
+        _metrics = new RelayMetrics(room.Value, meters);
+        Node = new RelayNode(room, Impairment, r => peers.GetValueOrDefault(r), () => routes.Current, time, loggers.CreateLogger<RelayNode>(), new RelayNodeOptions { AckTimeout = settings.AckTimeout }, _metrics);
+        var node = Node;
+        await RelayStartException.BindingAsync("Relay:Listen (--listen)", settings.Listen, () => node.StartAsync(IPEndPoint.Parse(settings.Listen), cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Node is { } node)
+        {
+            Node = null;
+            await node.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _metrics?.Dispose();
+        _metrics = null;
+        _certificate?.Dispose();
+        _certificate = null;
+    }
+
+    private static IRelayTransport ChooseTransport(string choice, RelayTransportOptions transportOptions)
+    {
+        // Relay:Transport is validated at start: quic here means QUIC is available.
+        if (choice != "tcp" && QuicAvailability.IsSupported)
+        {
+            return new QuicRelayTransport(transportOptions);
+        }
+
+        return choice == "quic"
+            ? throw new InvalidOperationException("Relay:Transport is quic, but QUIC is not supported here (install libmsquic, see docs/transport.md).")
+            : new TcpTlsRelayTransport(transportOptions);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4110, Level = LogLevel.Warning, Message = "Relay {Room} refused a peer's TLS connection: {Reason} (pin its fingerprint with Relay:PinnedFingerprints if it is one of ours)")]
+        public static partial void CertificateRefused(ILogger logger, RoomId room, string reason);
+
+        [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Relay {Room} has no route table yet (no --routes and none persisted): it forwards transit flows but cannot open its own")]
+        public static partial void NoRoutes(ILogger logger, RoomId room);
+    }
+}
