@@ -134,8 +134,8 @@ public sealed record SettingsSpec
 
     /// <summary>
     /// Virtual engine: how long the controller takes from starting a recomputation to publishing its table
-    /// (a 500-room table takes 0.15–0.3 s of an idle core here, 0.6–1.1 s while the silo also takes 250k
-    /// link reports a second).
+    /// (a 500-room table takes a few hundred milliseconds of a core, longer while the silo also ingests a
+    /// quarter of a million link reports a second).
     /// </summary>
     public int ControllerComputeMs { get; init; } = 500;
 

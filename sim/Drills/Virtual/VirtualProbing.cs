@@ -17,13 +17,13 @@ namespace Msdn.Sim.Drills.Virtual;
 /// A quiet link (up, no loss pending or recent, not carrying flows: nearly all of them) has nothing to say
 /// to anyone until a probe of it is lost, so once a second a sweep runs its probes due in the coming
 /// second, links in memory order (see <see cref="Sweep"/>), instead of the wheel running
-/// them scattered over 250,000 links (one cache miss per estimator per probe: that was 3/4 of the engine's
-/// time). Every link draws from its own seeded stream (<see cref="LinkStreams"/>). Its first lost probe
+/// them scattered over 250,000 links (one cache miss per estimator per probe, where most of the time
+/// would go). Every link draws from its own seeded stream (<see cref="LinkStreams"/>). Its first lost probe
 /// hands it back to the wheel (the loss is only known at the timeout, which the wheel runs in time), and
 /// a link taken onto a path does the same. A sweep never runs past a change in the world's faults: the
 /// drill announces those (<see cref="ExpectWorldChange"/>) and a sweep follows each. The next second's
 /// sweep is posted early, when the simulation thread is about to wait for a route table (<see cref="SweepAhead"/>),
-/// and its bulk runs on otherwise idle cores (<see cref="IdleRows"/>) while the simulation goes on.
+/// and its bulk runs on otherwise idle cores (<see cref="IdleCoreRunner"/>) while the simulation goes on.
 /// What this costs in exactness: a report sees a quiet link's answers up to 1 s early, and a quiet link
 /// taken onto a path starts fast probing after the probes already run for it.
 /// </para>
@@ -41,7 +41,7 @@ internal sealed class VirtualProbing : IDisposable
     private readonly LinkStreams.Cursor _idleCursor;
 
     /// <summary>Runs a posted sweep's units on idle cores; the simulation thread finishes it before it needs its results.</summary>
-    private readonly IdleRows _idle;
+    private readonly IdleCoreRunner _idle;
 
     /// <summary>The posted sweep's units of work: pairs of tiles of rooms (A ≤ B), each with its links both ways.</summary>
     private readonly (int First, int Second)[] _tilePairs;
@@ -95,7 +95,7 @@ internal sealed class VirtualProbing : IDisposable
         _streams = new LinkStreams(_n * _n, seed);
         _serial = _streams.NewCursor();
         _idleCursor = _streams.NewCursor();
-        _idle = new IdleRows(idleSweeper);
+        _idle = new IdleCoreRunner(idleSweeper);
         var tiles = (_n + Tile - 1) / Tile;
         _tilePairs = [.. Enumerable.Range(0, tiles).SelectMany(first => Enumerable.Range(first, tiles - first).Select(second => (first, second)))];
         _outboxes = [.. _tilePairs.Select(_ => new Outbox())];

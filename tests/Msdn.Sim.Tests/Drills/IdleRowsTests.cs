@@ -3,14 +3,14 @@ using Msdn.Sim.Drills.Virtual;
 namespace Msdn.Sim.Tests.Drills;
 
 /// <summary>The idle-time row runner the virtual engine's sweep uses: every row once, whoever runs it, and errors surface where the job is finished.</summary>
-public sealed class IdleRowsTests
+public sealed class IdleCoreRunnerTests
 {
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void Every_row_of_every_job_runs_exactly_once(bool background)
     {
-        using var idle = new IdleRows(background);
+        using var idle = new IdleCoreRunner(background);
         for (var job = 0; job < 50; job++)
         {
             var runs = new int[200];
@@ -25,7 +25,7 @@ public sealed class IdleRowsTests
     [Fact]
     public void Without_the_idle_thread_the_finisher_runs_every_row()
     {
-        using var idle = new IdleRows(background: false);
+        using var idle = new IdleCoreRunner(background: false);
         var workers = new List<int>();
         idle.Post(10, (_, worker) => workers.Add(worker));
         Assert.Empty(workers); // nothing runs before Finish
@@ -36,7 +36,7 @@ public sealed class IdleRowsTests
     [Fact]
     public void The_idle_thread_takes_rows_while_the_poster_is_busy_elsewhere()
     {
-        using var idle = new IdleRows(background: true);
+        using var idle = new IdleCoreRunner(background: true);
         using var ran = new ManualResetEventSlim();
         var onIdleThread = 0;
         idle.Post(1, (_, worker) =>
@@ -52,7 +52,7 @@ public sealed class IdleRowsTests
     [Fact]
     public void A_rows_error_is_rethrown_by_finish_and_the_runner_takes_the_next_job()
     {
-        using var idle = new IdleRows(background: true);
+        using var idle = new IdleCoreRunner(background: true);
         idle.Post(20, (row, _) =>
         {
             if (row == 7)
@@ -72,7 +72,7 @@ public sealed class IdleRowsTests
     [Fact]
     public void Posting_over_an_unfinished_job_is_refused()
     {
-        using var idle = new IdleRows(background: false);
+        using var idle = new IdleCoreRunner(background: false);
         idle.Post(1, (_, _) => { });
         Assert.Throws<InvalidOperationException>(() => idle.Post(1, (_, _) => { }));
         idle.Finish();

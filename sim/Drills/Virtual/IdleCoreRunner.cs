@@ -12,7 +12,7 @@ namespace Msdn.Sim.Drills.Virtual;
 /// not depend on each other or on anything their poster changes before <see cref="Finish"/>: which
 /// thread runs a row, and when, is chance.
 /// </summary>
-internal sealed class IdleRows : IDisposable
+internal sealed class IdleCoreRunner : IDisposable
 {
     private readonly SemaphoreSlim _posted = new(0);
     private readonly bool _background;
@@ -20,7 +20,7 @@ internal sealed class IdleRows : IDisposable
     private volatile bool _disposed;
 
     /// <param name="background">Whether rows may run on the idle-time thread (false: <see cref="Finish"/> runs them all; the results must be the same, and tests check they are).</param>
-    public IdleRows(bool background)
+    public IdleCoreRunner(bool background)
     {
         _background = background;
         if (background)
