@@ -8,7 +8,7 @@ namespace Msdn.Overlay.Control;
 /// The two HTTP exchanges of the control link, written once and sent either directly or through a
 /// tunnel: how a request is built and how its answer is read.
 /// </summary>
-public static class ControlExchange
+internal static class ControlExchange
 {
     public const string RoomHeader = "X-Msdn-Room";
     public const string MessagePackType = "application/x-msgpack";

@@ -7,7 +7,7 @@ namespace Msdn.Overlay.Control;
 /// How a relay carries a peer's control exchange to the controller: only the control API's two requests
 /// pass (never an open proxy), with the peer's own credential, which the controller checks.
 /// </summary>
-public static class ControlTunnel
+internal static class ControlTunnel
 {
     /// <summary>Requests and answers travel in pieces this large (a route table can exceed one frame).</summary>
     public const int PieceBytes = 256 * 1024;

@@ -1,7 +1,7 @@
 namespace Msdn.Overlay.Control;
 
 /// <summary>The controller over plain HTTP from this relay.</summary>
-public sealed class DirectControlChannel(HttpClient http, string credential) : IControlChannel
+internal sealed class DirectControlChannel(HttpClient http, string credential) : IControlChannel
 {
     public string Name => ControllerStatus.Direct;
 

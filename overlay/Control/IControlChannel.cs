@@ -24,4 +24,4 @@ public enum RoutesAnswerKind
 public readonly record struct RoutesAnswer(RoutesAnswerKind Kind, byte[] Body);
 
 /// <summary>The controller answered with a server error, or a tunnel could not carry the exchange.</summary>
-public sealed class ControlChannelException(string message) : IOException(message);
+internal sealed class ControlChannelException(string message) : IOException(message);

@@ -4,7 +4,7 @@ using Msdn.Overlay.Relay;
 namespace Msdn.Overlay.Control;
 
 /// <summary>The controller through a peer relay: the same HTTP exchange, carried over the overlay to the peer, which sends it on.</summary>
-public sealed class PeerControlChannel(RelayNode node, RoomId peer, string credential) : IControlChannel
+internal sealed class PeerControlChannel(RelayNode node, RoomId peer, string credential) : IControlChannel
 {
     public string Name => $"via {peer}";
 

@@ -10,7 +10,7 @@ namespace Msdn.Overlay.Failover;
 /// cheapest such path that repeats no room, crosses no link reported down and is not one of the
 /// paths that just failed. Pure: the relay supplies what it knows.
 /// </summary>
-public static class LocalDetour
+internal static class LocalDetour
 {
     public static RoomId[]? Find(
         RouteTable table,

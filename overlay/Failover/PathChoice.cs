@@ -11,7 +11,7 @@ namespace Msdn.Overlay.Failover;
 /// (suspicions can be stale); else the primary, for a new round. Pure: the relay (or the simulator)
 /// supplies the table, the paths that failed and what it knows of links.
 /// </summary>
-public static class PathChoice
+internal static class PathChoice
 {
     /// <exception cref="NoRouteException">The table has no route from <paramref name="self"/> to <paramref name="destination"/>.</exception>
     public static RoomId[] Choose(

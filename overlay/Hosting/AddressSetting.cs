@@ -7,7 +7,7 @@ namespace Msdn.Overlay.Hosting;
 /// alone takes a bare number such as <c>7500</c> as an IPv4 address (0.0.29.76) with no port, which then
 /// fails to bind with an error naming neither the setting nor the value.
 /// </summary>
-public static class AddressSetting
+internal static class AddressSetting
 {
     public static bool TryParse(string? text, out IPEndPoint endpoint)
     {

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 namespace Msdn.Overlay.Hosting;
 
 /// <summary>Keeps a connection open to every configured peer (re-dialling those that went away), every few seconds.</summary>
-public sealed class PeerWarmer(RelayNodeService relay, TimeProvider time) : BackgroundService
+internal sealed class PeerWarmer(RelayNodeService relay, TimeProvider time) : BackgroundService
 {
     /// <summary>How often the connections are checked; also how long one round waits on slow dials.</summary>
     public static readonly TimeSpan Round = TimeSpan.FromSeconds(2);

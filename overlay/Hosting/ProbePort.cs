@@ -10,7 +10,7 @@ namespace Msdn.Overlay.Hosting;
 /// they measure the path's raw loss and delay, which a reliable QUIC stream would hide behind its
 /// retransmissions (and System.Net.Quic has no unreliable datagrams to carry them).
 /// </summary>
-public static class ProbePort
+internal static class ProbePort
 {
     /// <summary>The probe endpoint of a peer relay reached at <paramref name="relay"/>.</summary>
     public static EndPoint Of(EndPoint relay) => relay switch

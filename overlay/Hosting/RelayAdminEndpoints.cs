@@ -10,7 +10,7 @@ namespace Msdn.Overlay.Hosting;
 /// The relay's HTTP admin surface (bind it to a private address): health, the drain lifecycle, and link
 /// impairment for drills. Metrics are scraped from <c>/metrics</c> next to it.
 /// </summary>
-public static class RelayAdminEndpoints
+internal static class RelayAdminEndpoints
 {
     public static IEndpointRouteBuilder MapRelayAdmin(this IEndpointRouteBuilder app)
     {
@@ -95,7 +95,7 @@ public sealed record RelayHealth(string Room, string State, int ActiveFlows, lon
 
 /// <summary>The body of <c>PUT /admin/links/{peer}</c>.</summary>
 /// <remarks><see cref="MeanBurst"/> above 1: losses come in bursts of that many probes on average (Gilbert–Elliott).</remarks>
-public sealed record LinkImpairmentRequest(bool Cut = false, double DelayMs = 0, double JitterMs = 0, double Loss = 0, double MeanBurst = 1)
+internal sealed record LinkImpairmentRequest(bool Cut = false, double DelayMs = 0, double JitterMs = 0, double Loss = 0, double MeanBurst = 1)
 {
     public LinkImpairment? ToImpairment() =>
         DelayMs < 0 || JitterMs < 0 || Loss is < 0 or > 1 || MeanBurst < 1 || double.IsNaN(DelayMs + JitterMs + Loss + MeanBurst)

@@ -6,7 +6,7 @@ using Msdn.Probe.Agent;
 namespace Msdn.Overlay.Hosting;
 
 /// <summary>Checks relay settings at start-up; every message names the setting.</summary>
-public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
+internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
 {
     private static bool IsTokenKey(string? key)
     {

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Msdn.Overlay.Hosting;
 
-public static class RelayServiceCollectionExtensions
+internal static class RelayServiceCollectionExtensions
 {
     /// <summary>The command-line switches a relay understands, mapped to its settings.</summary>
     public static IReadOnlyDictionary<string, string> SwitchMappings { get; } = new Dictionary<string, string>

@@ -1,7 +1,7 @@
 namespace Msdn.Overlay.Hosting;
 
 /// <summary>The relay could not take an address its settings name (in use, not on this host, not permitted): says which setting and which address.</summary>
-public sealed class RelayStartException(string setting, string address, Exception reason)
+internal sealed class RelayStartException(string setting, string address, Exception reason)
     : Exception($"{setting} {address}: {reason.Message}", reason)
 {
     public string Setting { get; } = setting;

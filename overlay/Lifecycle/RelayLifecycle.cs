@@ -7,7 +7,7 @@ namespace Msdn.Overlay.Lifecycle;
 /// carries a flow, and never admits a new flow unless Serving. Pure: the relay feeds it events and acts on
 /// <see cref="State"/>.
 /// </summary>
-public sealed class RelayLifecycle(DrainPolicy policy)
+internal sealed class RelayLifecycle(DrainPolicy policy)
 {
     public RelayState State { get; private set; } = RelayState.Serving;
 

@@ -8,7 +8,7 @@ namespace Msdn.Overlay.Security;
 /// that chain to the cluster CA. Either way the certificate must be within its validity period on the
 /// injected clock. Used as the TLS remote-certificate callback on both sides of a relay link.
 /// </summary>
-public sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprints, X509Certificate2? clusterCa, TimeProvider time)
+internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprints, X509Certificate2? clusterCa, TimeProvider time)
 {
     private readonly HashSet<string> _pinned = pinnedFingerprints.Select(f => f.Replace(":", string.Empty, StringComparison.Ordinal).ToUpperInvariant()).ToHashSet();
 

@@ -15,7 +15,7 @@ namespace Msdn.Overlay.Transport;
 [SupportedOSPlatform("linux")]
 [SupportedOSPlatform("windows")]
 [SupportedOSPlatform("macos")]
-public sealed class QuicRelayTransport(RelayTransportOptions options) : IRelayTransport
+internal sealed class QuicRelayTransport(RelayTransportOptions options) : IRelayTransport
 {
     public string Name => "quic";
 

@@ -1,4 +1,4 @@
 namespace Msdn.Overlay.Transport;
 
 /// <summary>The connection to a peer relay failed under a stream: the peer died or the network between broke.</summary>
-public sealed class RelayConnectionLostException(string message, Exception? reason) : IOException(message, reason);
+internal sealed class RelayConnectionLostException(string message, Exception? reason) : IOException(message, reason);

@@ -3,13 +3,13 @@ using System.Net.Quic;
 namespace Msdn.Overlay.Transport;
 
 /// <summary>A relay stream that can end its writing side while reading goes on.</summary>
-public interface IHalfClosable
+internal interface IHalfClosable
 {
     ValueTask CompleteWritesAsync();
 }
 
 /// <summary>What a relay asks of the streams its transports give it: half-closing, and telling a lost connection from a refused stream.</summary>
-public static class RelayStreams
+internal static class RelayStreams
 {
     /// <summary>
     /// Whether a stream failed because its whole connection to the peer relay was lost (the peer died, the

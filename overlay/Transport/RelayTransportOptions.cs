@@ -5,7 +5,7 @@ using Msdn.Overlay.Security;
 namespace Msdn.Overlay.Transport;
 
 /// <summary>What both transports need: this relay's certificate, which peers to trust, the ALPN, and the limits.</summary>
-public sealed record RelayTransportOptions(X509Certificate2 Certificate, PeerCertificatePolicy Peers)
+internal sealed record RelayTransportOptions(X509Certificate2 Certificate, PeerCertificatePolicy Peers)
 {
     public static readonly SslApplicationProtocol Alpn = new("msdn/1");
 

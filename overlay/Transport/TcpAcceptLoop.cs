@@ -6,7 +6,7 @@ namespace Msdn.Overlay.Transport;
 /// Accepts TCP connections until the listener stops or <paramref name="stopping"/> fires, serving each on
 /// its own task (low latency: Nagle off). Shared by the client port, the gateway and the cut proxy.
 /// </summary>
-public static class TcpAcceptLoop
+internal static class TcpAcceptLoop
 {
     public static async Task RunAsync(TcpListener listener, Func<Socket, Task> serve, CancellationToken stopping)
     {

@@ -11,7 +11,7 @@ namespace Msdn.Overlay.Transport;
 /// transport (docs/transport.md). Peers whose certificate the policy refuses never become connections
 /// (<see cref="TcpTlsListener"/>).
 /// </summary>
-public sealed class TcpTlsRelayTransport(RelayTransportOptions options) : IRelayTransport
+internal sealed class TcpTlsRelayTransport(RelayTransportOptions options) : IRelayTransport
 {
     public string Name => "tcp+tls";
 

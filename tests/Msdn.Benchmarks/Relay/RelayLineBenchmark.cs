@@ -39,7 +39,7 @@ public abstract class RelayLineBenchmark
 
     protected X509Certificate2[] Certificates => [.. _certificates];
 
-    protected PeerCertificatePolicy Trust { get; private set; } = null!;
+    private protected PeerCertificatePolicy Trust { get; private set; } = null!;
 
     /// <summary>Each benchmark's [GlobalCleanup] calls this (BenchmarkDotNet allows one per class, base included).</summary>
     protected void StopRelays()
