@@ -54,11 +54,30 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
         Routes = routes;
         if (settings.RouteTableFile is { Length: > 0 } file)
         {
-            routes.Replace(RouteTableCodec.Decode(await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false)));
+            RouteTable given;
+            try
+            {
+                given = RouteTableCodec.Decode(await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false));
+            }
+            catch (RouteTableFormatException e)
+            {
+                throw new RelayStartException("Relay:RouteTableFile (--routes)", file, e);
+            }
+
+            routes.Replace(given);
         }
-        else if (routes.LoadPersisted().Version == 0)
+        else
         {
-            Log.NoRoutes(_logger, room);
+            var persisted = routes.LoadPersisted(out var problem);
+            if (problem is not null)
+            {
+                Log.CorruptRoutes(_logger, room, routes.Path, problem, RouteTableStore.CorruptSuffix);
+            }
+
+            if (persisted.Version == 0)
+            {
+                Log.NoRoutes(_logger, room);
+            }
         }
 
         var policy = new PeerCertificatePolicy(settings.PinnedFingerprints, null, time);
@@ -115,6 +134,9 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
     {
         [LoggerMessage(EventId = 4110, Level = LogLevel.Warning, Message = "Relay {Room} refused a peer's TLS connection: {Reason} (pin its fingerprint with Relay:PinnedFingerprints if it is one of ours)")]
         public static partial void CertificateRefused(ILogger logger, RoomId room, string reason);
+
+        [LoggerMessage(EventId = 4105, Level = LogLevel.Error, Message = "Relay {Room}: the persisted route table {Path} could not be read ({Problem}); it was set aside with the suffix {Suffix} and the relay starts without it")]
+        public static partial void CorruptRoutes(ILogger logger, RoomId room, string path, string problem, string suffix);
 
         [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Relay {Room} has no route table yet (no --routes and none persisted): it forwards transit flows but cannot open its own")]
         public static partial void NoRoutes(ILogger logger, RoomId room);

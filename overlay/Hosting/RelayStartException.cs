@@ -1,6 +1,6 @@
 namespace Msdn.Overlay.Hosting;
 
-/// <summary>The relay could not take an address its settings name (in use, not on this host, not permitted): says which setting and which address.</summary>
+/// <summary>The relay could not use what a setting names (an address in use or not on this host, a file it cannot read): says which setting and which value.</summary>
 internal sealed class RelayStartException(string setting, string address, Exception reason)
     : Exception($"{setting} {address}: {reason.Message}", reason)
 {

@@ -4,11 +4,15 @@ namespace Msdn.Overlay.Hosting;
 
 /// <summary>
 /// The last route table, kept on disk so a relay restarted while the controller is unreachable still
-/// forwards (edge autonomy). Written atomically: a crash mid-write leaves the previous table.
+/// forwards (edge autonomy). Written atomically and durably: the new table reaches the disk before it
+/// replaces the old one, so a crash or power loss mid-write leaves the previous table.
 /// </summary>
 public sealed class RouteTableStore(string dataDirectory)
 {
     public const string FileName = "routes.msgpack";
+
+    /// <summary>What a persisted table that could not be read is renamed to (kept for whoever investigates).</summary>
+    public const string CorruptSuffix = ".corrupt";
 
     private RouteTable _current = RouteTable.Empty;
 
@@ -16,12 +20,26 @@ public sealed class RouteTableStore(string dataDirectory)
 
     public RouteTable Current => Volatile.Read(ref _current);
 
-    /// <summary>Loads the persisted table, if any; a corrupt file is reported, not trusted.</summary>
-    public RouteTable LoadPersisted()
+    /// <summary>
+    /// Loads the persisted table, if any. A corrupt file is not trusted: it is set aside (renamed with
+    /// <see cref="CorruptSuffix"/>), the relay starts without a table, and <paramref name="problem"/> says why.
+    /// </summary>
+    public RouteTable LoadPersisted(out string? problem)
     {
-        if (File.Exists(Path))
+        problem = null;
+        if (!File.Exists(Path))
+        {
+            return Current;
+        }
+
+        try
         {
             Volatile.Write(ref _current, RouteTableCodec.Decode(File.ReadAllBytes(Path)));
+        }
+        catch (RouteTableFormatException e)
+        {
+            problem = e.Message;
+            File.Move(Path, Path + CorruptSuffix, overwrite: true);
         }
 
         return Current;
@@ -33,7 +51,12 @@ public sealed class RouteTableStore(string dataDirectory)
         ArgumentNullException.ThrowIfNull(table);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         var temporary = Path + ".tmp";
-        File.WriteAllBytes(temporary, RouteTableCodec.Encode(table));
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            file.Write(RouteTableCodec.Encode(table));
+            file.Flush(flushToDisk: true);
+        }
+
         File.Move(temporary, Path, overwrite: true);
         Volatile.Write(ref _current, table);
     }

@@ -54,6 +54,34 @@ public sealed class RelayHostingTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(300)]
+    public async Task A_corrupt_persisted_table_is_set_aside_and_the_relay_starts_without_it(int garbageBytes)
+    {
+        var data = Path.Combine(_dir, "data");
+        Directory.CreateDirectory(data);
+        var persisted = Path.Combine(data, RouteTableStore.FileName);
+        await File.WriteAllBytesAsync(persisted, [.. Enumerable.Range(0, garbageBytes).Select(i => (byte)(i * 37))]);
+        using var host = Build("--room", "room-a", "--listen", "127.0.0.1:0", "--data-dir", data);
+        await host.StartAsync();
+        var relay = host.Services.GetRequiredService<RelayRuntime>();
+        Assert.Equal(0, relay.Routes!.Current.Version);
+        Assert.False(File.Exists(persisted));
+        Assert.True(File.Exists(persisted + RouteTableStore.CorruptSuffix), "the unreadable table is kept for whoever investigates");
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_corrupt_route_file_on_the_command_line_is_refused_naming_the_setting()
+    {
+        var routesFile = Path.Combine(_dir, "garbage.msgpack");
+        await File.WriteAllBytesAsync(routesFile, [0xc1, 0x00, 0xff]);
+        using var host = Build("--room", "room-a", "--listen", "127.0.0.1:0", "--data-dir", Path.Combine(_dir, "data"), "--routes", routesFile);
+        var error = await Assert.ThrowsAsync<RelayStartException>(() => host.StartAsync());
+        Assert.StartsWith("Relay:RouteTableFile", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Bad_settings_stop_the_relay_naming_each_one()
     {
