@@ -128,7 +128,8 @@ public static class RouterEndpoints
         return app;
     }
 
-    private static string? Bearer(HttpRequest request)
+    /// <summary>The bearer credential or token a request carries; null without one.</summary>
+    internal static string? Bearer(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
         return header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : null;

@@ -7,14 +7,18 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Msdn.Router.Api;
 
 /// <summary>
-/// The API's rate limits: reports per room (a relay stuck in a loop cannot flood the route computer) and
-/// route fetches per client address. Over the limit: 429 with Retry-After. Path lookups have their own,
-/// cheaper limit (<see cref="PathLookupLimit"/>).
+/// The API's rate limits: reports per authenticated room (a relay stuck in a loop cannot flood the route
+/// computer), reports that fail authentication per client address (a stranger posting for a room spends
+/// its own allowance, never the room's), and route fetches per client address. Over the limit: 429 with
+/// Retry-After. Path lookups have their own, cheaper limit (<see cref="PathLookupLimit"/>).
 /// </summary>
 public static class RouterRateLimits
 {
     public const string Reports = "reports";
     public const string Routes = "routes";
+
+    /// <summary>Reports per second one client address may send that do not carry their room's credential.</summary>
+    public const int UnauthenticatedReportsPerSecond = 10;
 
     public static IServiceCollection AddRouterRateLimits(this IServiceCollection services, int reportsPerSecondPerRoom)
     {
@@ -26,9 +30,19 @@ public static class RouterRateLimits
                 context.HttpContext.Response.Headers.RetryAfter = "1";
                 return ValueTask.CompletedTask;
             };
-            limiter.AddPolicy(Reports, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Request.RouteValues["room"]?.ToString() ?? string.Empty,
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = reportsPerSecondPerRoom, Window = TimeSpan.FromSeconds(1) }));
+            limiter.AddPolicy(Reports, context =>
+            {
+                // The credential is checked here, before the limit is charged: the endpoint checks it again (an HMAC is cheap).
+                var room = context.Request.RouteValues["room"]?.ToString() ?? string.Empty;
+                var credentials = context.RequestServices.GetRequiredService<RoomCredentials>();
+                return Msdn.Graph.Topology.RoomId.IsValid(room) && credentials.Verify(room, RouterEndpoints.Bearer(context.Request))
+                    ? RateLimitPartition.GetFixedWindowLimiter(
+                        "room:" + room,
+                        _ => new FixedWindowRateLimiterOptions { PermitLimit = reportsPerSecondPerRoom, Window = TimeSpan.FromSeconds(1) })
+                    : RateLimitPartition.GetFixedWindowLimiter(
+                        "unauthenticated:" + (context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None),
+                        _ => new FixedWindowRateLimiterOptions { PermitLimit = UnauthenticatedReportsPerSecond, Window = TimeSpan.FromSeconds(1) });
+            });
             limiter.AddPolicy(Routes, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None,
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 1000, Window = TimeSpan.FromSeconds(1) }));

@@ -72,6 +72,18 @@ public sealed class RouterApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, (await _router.ReportAsync("room-a", ("room-b", 10, true))).StatusCode);
     }
 
+    [Fact]
+    public async Task A_stranger_flooding_a_room_s_reports_spends_its_own_allowance_not_the_room_s()
+    {
+        // Without a credential, or with another room's: refused, then held back per address.
+        var forged = await Task.WhenAll(Enumerable.Range(0, 60).Select(i => _router.ReportAsync("room-c", new RoomReport { RelayEndpoint = "x:1" }, credential: i % 2 == 0 ? "forged" : RouterInstance.Credentials.For("room-b"))));
+        Assert.All(forged, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests }));
+        Assert.Contains(forged, r => r.StatusCode == HttpStatusCode.TooManyRequests);
+
+        // The room's own relay still reports, in the same second.
+        Assert.Equal(HttpStatusCode.Accepted, (await _router.ReportAsync("room-c", ("room-a", 7, true))).StatusCode);
+    }
+
     private async Task<RouteTable> WaitForTableAsync(Func<RouteTable, bool> ready)
     {
         long? since = null;
