@@ -8,14 +8,15 @@ if (args.Any(a => a is "--help" or "-h" or "-?"))
         msdn-relay: one room's relay of the MSDN overlay.
 
         usage: msdn-relay --room <id> [--listen address:port] [--advertise host:port] [--transport tcp|quic]
-                          [--controller <url> --credential <room credential>] [--data-dir <dir>] [--routes <table.msgpack>]
+                          [--controller <url> --credential-file <file>] [--data-dir <dir>] [--routes <table.msgpack>]
                           [--admin address:port] [--client-listen address:port]
                           [--forward address:port=room/endpoint]... [--deliver endpoint=host:port]...
                msdn-relay --print-fingerprint --room <id> [--data-dir <dir>]   (the certificate's SHA-256, for peers to pin)
 
-        Every setting is also Relay:<Name> in appsettings.json or Relay__<Name> in the environment (secrets
-        belong there, not on the command line: Relay__ControllerCredential, Probe__ClusterKey,
-        Relay__MediaTokenKey). Peers: Relay:Peers:<room>=host:port; trusted certificates:
+        Secrets come from files readable by their owner only (--credential-file, Relay:MediaTokenKeyFile,
+        Relay:ProbeClusterKeyFile) or the environment (Relay__ControllerCredential, Relay__MediaTokenKey,
+        Probe__ClusterKey), never the command line. Every setting is also Relay:<Name> in appsettings.json or
+        Relay__<Name> in the environment. Peers: Relay:Peers:<room>=host:port; trusted certificates:
         Relay:PinnedFingerprints:<n>=<SHA-256>. Probes use UDP on the listen port + 1. docs/relay.md has the rest.
         """);
     return 0;

@@ -8,11 +8,12 @@ if (args.Any(a => a is "--help" or "-h" or "-?"))
         msdn-router: the MSDN controller (route computer, path lookup API, relays' reports and tables).
 
         usage: msdn-router [--listen address:port] [--redis <connection>] [--cluster-id <id>]
-                           [--silo-port <n>] [--gateway-port <n>] [--report-key <base64>] [--token-key <base64>]
+                           [--silo-port <n>] [--gateway-port <n>] [--report-key-file <file>] [--token-key-file <file>]
 
-        Every setting is also Router:<Name> in appsettings.json or Router__<Name> in the environment (keys
-        belong there, not on the command line: Router__ReportKey, Router__MediaTokenKey). Without --redis one
-        local silo with in-memory storage. docs/controller.md has the rest.
+        Keys come from files readable by their owner only (--report-key-file, --token-key-file) or from the
+        environment (Router__ReportKey, Router__MediaTokenKey), never from the command line. Every setting is
+        also Router:<Name> in appsettings.json or Router__<Name> in the environment. Without --redis one local
+        silo with in-memory storage. docs/controller.md has the rest.
         """);
     return 0;
 }

@@ -46,7 +46,16 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
     {
         var settings = options.Value;
         var room = new RoomId(settings.Room);
-        Directory.CreateDirectory(settings.DataDirectory);
+        // The relay's private key lives here: owner only.
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(settings.DataDirectory);
+        }
+        else
+        {
+            Directory.CreateDirectory(settings.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(settings.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         _certificate = RelayCertificates.LoadOrCreateDevelopment(settings.DataDirectory, room.Value, time);
         Fingerprint = RelayCertificates.Fingerprint(_certificate);
 

@@ -14,8 +14,15 @@ public sealed class RelayOptions
     /// <summary>The controller's base URL (reports out, route tables in); optional until the controller runs.</summary>
     public string? Controller { get; set; }
 
-    /// <summary>This room's credential at the controller (from the operator: base64url HMAC of the room under the controller's report key); required with <see cref="Controller"/>.</summary>
+    /// <summary>
+    /// This room's credential at the controller (from the operator: base64url HMAC of the room under the
+    /// controller's report key); required with <see cref="Controller"/>. Set it through
+    /// <see cref="ControllerCredentialFile"/> or the environment (Relay__ControllerCredential), never the command line.
+    /// </summary>
     public string? ControllerCredential { get; set; }
+
+    /// <summary>A file holding <see cref="ControllerCredential"/> (readable by its owner only).</summary>
+    public string? ControllerCredentialFile { get; set; }
 
     /// <summary>How often the relay reports to the controller (and at once when a link goes down or up).</summary>
     public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -53,6 +60,12 @@ public sealed class RelayOptions
 
     /// <summary>The key media tokens are signed with (base64, at least 32 bytes); required with <see cref="ClientListen"/>.</summary>
     public string? MediaTokenKey { get; set; }
+
+    /// <summary>A file holding <see cref="MediaTokenKey"/> (readable by its owner only).</summary>
+    public string? MediaTokenKeyFile { get; set; }
+
+    /// <summary>A file holding the probe agent's <c>Probe:ClusterKey</c> (readable by its owner only).</summary>
+    public string? ProbeClusterKeyFile { get; set; }
 
     /// <summary>The admin and metrics HTTP endpoint (host:port; /health, /metrics, /admin/...); none when empty.</summary>
     public string? Admin { get; set; } = "127.0.0.1:7580";

@@ -43,9 +43,17 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             Fail(nameof(options.Controller), $"(--controller) must be an absolute http(s) URL, got '{controller}'.");
         }
 
+        foreach (var (setting, secretFile) in new[] { (nameof(options.ControllerCredentialFile), options.ControllerCredentialFile), (nameof(options.MediaTokenKeyFile), options.MediaTokenKeyFile), (nameof(options.ProbeClusterKeyFile), options.ProbeClusterKeyFile) })
+        {
+            if (secretFile is { Length: > 0 } && !Tokens.SecretFile.TryRead(secretFile, out _, out var problem))
+            {
+                Fail(setting, $"{problem}.");
+            }
+        }
+
         if (options.Controller is { Length: > 0 } && string.IsNullOrWhiteSpace(options.ControllerCredential))
         {
-            Fail(nameof(options.ControllerCredential), "is required with Relay:Controller (the room's credential, from the controller's operator).");
+            Fail(nameof(options.ControllerCredential), "is required with Relay:Controller (the room's credential, from the controller's operator: Relay:ControllerCredentialFile, --credential-file).");
         }
 
         if (options.AckTimeout <= TimeSpan.Zero)

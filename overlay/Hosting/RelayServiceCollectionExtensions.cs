@@ -19,7 +19,7 @@ internal static class RelayServiceCollectionExtensions
         ["--admin"] = "Relay:Admin",
         ["--forward"] = "Relay:Forward",
         ["--deliver"] = "Relay:Deliver",
-        ["--credential"] = "Relay:ControllerCredential",
+        ["--credential-file"] = "Relay:ControllerCredentialFile",
         ["--advertise"] = "Relay:Advertise",
     };
 
@@ -35,6 +35,7 @@ internal static class RelayServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>());
         services.AddOptions<Probe.Agent.ProbeAgentOptions>().BindConfiguration(Probe.Agent.ProbeAgentOptions.SectionName); // validated when the probe runs
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<Probe.Agent.ProbeAgentOptions>, RelayProbeDefaults>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<RelayOptions>, RelaySecretFiles>());
         services.TryAddSingleton(TimeProvider.System);
         AddStarted<RelayNodeService>(services);
         AddStarted<RelayProbeService>(services);

@@ -31,8 +31,8 @@ public static partial class RouterHost
         ["--cluster-id"] = "Router:ClusterId",
         ["--silo-port"] = "Router:SiloPort",
         ["--gateway-port"] = "Router:GatewayPort",
-        ["--report-key"] = "Router:ReportKey",
-        ["--token-key"] = "Router:MediaTokenKey",
+        ["--report-key-file"] = "Router:ReportKeyFile",
+        ["--token-key-file"] = "Router:MediaTokenKeyFile",
     };
 
     public static WebApplication Build(string[] args)
@@ -96,6 +96,7 @@ public static partial class RouterHost
         builder.WebHost.UseUrls($"http://{settings.Listen}");
 
         var app = builder.Build();
+        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<RoomCredentials>()); // a generated key is said at start, not at the first report
         app.UseRateLimiter();
         app.MapRouterApi();
         app.MapPrometheusScrapingEndpoint();
@@ -109,15 +110,18 @@ public static partial class RouterHost
             return new RoomCredentials(Convert.FromBase64String(key));
         }
 
+        // Never in the log: whoever reads it could mint any room's credential.
         var generated = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
-        Log.GeneratedKey(logger, Convert.ToBase64String(generated));
+        var file = Path.Combine(Path.GetTempPath(), $"msdn-router-{Environment.ProcessId}.report.key");
+        Msdn.Tokens.SecretFile.Write(file, Convert.ToBase64String(generated));
+        Log.GeneratedKey(logger, file);
         return new RoomCredentials(generated);
     }
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "No Router:ReportKey configured: generated {Key} for this run (development only; relays' room credentials derive from it)")]
-        public static partial void GeneratedKey(ILogger logger, string key);
+        [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "No Router:ReportKey configured: generated one for this run and wrote it to {Path}, readable by this user only (development only; relays' room credentials derive from it)")]
+        public static partial void GeneratedKey(ILogger logger, string path);
 
         [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "No Router:MediaTokenKey configured: path lookups are open to anyone who reaches the API (development only)")]
         public static partial void OpenLookups(ILogger logger);

@@ -20,6 +20,7 @@ public static class RouterServiceCollectionExtensions
         services.AddOptions<CostModelOptions>().BindConfiguration(CostModelOptions.SectionName).ValidateOnStart();
         services.AddOptions<HysteresisOptions>().BindConfiguration(HysteresisOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RouterOptions>, RouterOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<RouterOptions>, RouterSecretFiles>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CostModelOptions>, CostModelOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HysteresisOptions>, HysteresisOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);

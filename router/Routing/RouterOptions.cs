@@ -30,9 +30,14 @@ public sealed class RouterOptions
 
     /// <summary>
     /// The key relays' per-room credentials derive from (base64, ≥ 32 bytes): a room's credential is
-    /// base64url(HMAC-SHA256(key, "room:" + room)). Empty: a key is generated at start and logged (development only).
+    /// base64url(HMAC-SHA256(key, "room:" + room)). Set it through <see cref="ReportKeyFile"/> or the
+    /// environment (Router__ReportKey), never the command line. Empty: a key is generated at start and
+    /// written to a file only its owner can read (development only).
     /// </summary>
     public string ReportKey { get; set; } = string.Empty;
+
+    /// <summary>A file holding <see cref="ReportKey"/> (readable by its owner only).</summary>
+    public string? ReportKeyFile { get; set; }
 
     /// <summary>Membership and grain storage in Redis (a StackExchange.Redis connection string); empty: one local silo, in-memory storage.</summary>
     public string? Redis { get; set; }
@@ -53,6 +58,9 @@ public sealed class RouterOptions
 
     /// <summary>The key media tokens are signed with (base64, ≥ 32 bytes, the relays' Relay:MediaTokenKey); when set, path lookups need a token for their starting room.</summary>
     public string? MediaTokenKey { get; set; }
+
+    /// <summary>A file holding <see cref="MediaTokenKey"/> (readable by its owner only).</summary>
+    public string? MediaTokenKeyFile { get; set; }
 
     /// <summary>Path lookups one client address may make per second before it gets 429.</summary>
     public int PathLookupsPerSecondPerClient { get; set; } = 100_000;

@@ -38,10 +38,18 @@ public sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             Fail(nameof(options.DiffHistory), $"must be in 0..1000, got {options.DiffHistory}.");
         }
 
+        foreach (var (setting, file) in new[] { (nameof(options.ReportKeyFile), options.ReportKeyFile), (nameof(options.MediaTokenKeyFile), options.MediaTokenKeyFile) })
+        {
+            if (file is { Length: > 0 } && !Msdn.Tokens.SecretFile.TryRead(file, out _, out var problem))
+            {
+                Fail(setting, $"{problem}.");
+            }
+        }
+
         var key = new byte[1024];
         if (options.ReportKey is { Length: > 0 } reportKey && !(Convert.TryFromBase64String(reportKey, key, out var length) && length >= RoomCredentials.MinimumKeyLength))
         {
-            Fail(nameof(options.ReportKey), $"(--report-key) must be base64 of at least {RoomCredentials.MinimumKeyLength} bytes.");
+            Fail(nameof(options.ReportKey), $"(or ReportKeyFile, --report-key-file) must be base64 of at least {RoomCredentials.MinimumKeyLength} bytes.");
         }
 
         if (options.MediaTokenKey is { Length: > 0 } tokenKey && !(Convert.TryFromBase64String(tokenKey, key, out var tokenKeyLength) && tokenKeyLength >= Msdn.Tokens.MediaTokens.MinimumKeyLength))

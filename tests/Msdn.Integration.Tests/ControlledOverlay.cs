@@ -59,7 +59,7 @@ internal sealed class ControlledOverlay : IAsyncDisposable
             string[] args =
             [
                 "--room", room, "--listen", $"127.0.0.1:{ports[room]}", "--data-dir", Path.Combine(overlay._dir, room), "--admin", "127.0.0.1:0",
-                "--controller", via, "--credential", credentials.For(room),
+                "--controller", via, $"--Relay:ControllerCredential={credentials.For(room)}",
                 $"--Probe:ClusterKey={probeKey}", "--Probe:BaseInterval=00:00:00.100", "--Probe:FastInterval=00:00:00.050", "--Probe:ProbeTimeout=00:00:00.100",
                 .. rooms.Where(p => p != room).Select(p => $"--Relay:Peers:{p}=127.0.0.1:{ports[p]}"),
                 .. fingerprints.Select((f, i) => $"--Relay:PinnedFingerprints:{i}={f}"),
@@ -85,7 +85,7 @@ internal sealed class ControlledOverlay : IAsyncDisposable
     {
         var router = RouterHost.Build([
             "--listen", listen, "--silo-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--report-key", Convert.ToBase64String(key), "--Router:RecomputeInterval=00:00:00.250"]);
+            $"--Router:ReportKey={Convert.ToBase64String(key)}", "--Router:RecomputeInterval=00:00:00.250"]);
         await router.StartAsync();
         return router;
     }

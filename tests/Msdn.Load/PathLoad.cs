@@ -14,7 +14,7 @@ internal static class PathLoad
         var tokenKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         var issuer = new Msdn.Tokens.MediaTokens(tokenKey, TimeProvider.System);
         var tokens = Enumerable.Range(0, rooms).Select(i => issuer.Issue(new Msdn.Tokens.MediaTokenClaims("load", World.Room(i), ["*"], [], TimeProvider.System.GetUtcNow().AddHours(1).ToUnixTimeSeconds()))).ToArray();
-        await using (var router = await RouterProcess.StartAsync(routerDll, "--Router:StaleAfter=01:00:00", "--Router:UnreachableAfter=02:00:00", "--token-key", Convert.ToBase64String(tokenKey)))
+        await using (var router = await RouterProcess.StartAsync(routerDll, "--Router:StaleAfter=01:00:00", "--Router:UnreachableAfter=02:00:00", "--token-key-file", RouterProcess.KeyFile("media-token.key", Convert.ToBase64String(tokenKey))))
         {
             using var http = World.Client(router.Url, concurrency);
             var reports = World.Reports(rooms, messagePack: true);

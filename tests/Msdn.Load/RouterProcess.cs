@@ -29,8 +29,16 @@ internal static class RouterProcess
 
     public static readonly string Key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>Writes a key to a file only this user can read, for a child process (keys never go on a command line).</summary>
+    public static string KeyFile(string name, string key)
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("msdn-load-").FullName, name);
+        Msdn.Tokens.SecretFile.Write(file, key);
+        return file;
+    }
+
     public static Task<ChildServer> StartAsync(FileInfo dll, params string[] extra) =>
-        ChildServer.StartAsync(dll.FullName, "API on", ["--listen", "127.0.0.1:0", "--report-key", Key, "--Router:ReportsPerSecondPerRoom=1000", .. extra]);
+        ChildServer.StartAsync(dll.FullName, "API on", ["--listen", "127.0.0.1:0", "--report-key-file", KeyFile("report.key", Key), "--Router:ReportsPerSecondPerRoom=1000", .. extra]);
 
     /// <summary>A room's credential (base64url HMAC-SHA256 of "room:" + room under the key), as the controller derives it.</summary>
     public static string Credential(string room) =>

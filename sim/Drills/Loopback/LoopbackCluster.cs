@@ -51,13 +51,15 @@ public sealed class LoopbackCluster : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(progress);
         var bin = AppContext.BaseDirectory;
         var reportKey = RandomNumberGenerator.GetBytes(32);
+        var reportKeyFile = Path.Combine(dir, "report.key");
+        Msdn.Tokens.SecretFile.Write(reportKeyFile, Convert.ToBase64String(reportKey)); // keys never on a command line
         var settings = scenario.Settings;
         var (controller, line) = await ChildProcess.StartAsync(
             Path.Combine(bin, "msdn-router.dll"),
             Path.Combine(dir, "controller.log"),
             "API on ",
             [
-                "--listen", "127.0.0.1:0", "--silo-port", Free().ToString(Inv), "--gateway-port", Free().ToString(Inv), "--report-key", Convert.ToBase64String(reportKey),
+                "--listen", "127.0.0.1:0", "--silo-port", Free().ToString(Inv), "--gateway-port", Free().ToString(Inv), "--report-key-file", reportKeyFile,
                 "--Router:RecomputeInterval=00:00:00.500",
                 $"--CostModel:JitterWeight={settings.JitterWeight.ToString(Inv)}", $"--Hysteresis:MarginMs={settings.HysteresisMarginMs.ToString(Inv)}",
             ],
@@ -188,18 +190,23 @@ public sealed class LoopbackCluster : IAsyncDisposable
             fingerprints.Add(RelayCertificates.Fingerprint(certificate));
         }
 
-        var probeKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var probeKeyFile = Path.Combine(_dir, "probe.key");
+        Msdn.Tokens.SecretFile.Write(probeKeyFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        var tokenKeyFile = Path.Combine(_dir, "media-token.key");
+        Msdn.Tokens.SecretFile.Write(tokenKeyFile, Convert.ToBase64String(_tokenKey));
         var settings = scenario.Settings;
         foreach (var room in rooms)
         {
             var endpoints = _endpoints[room];
+            var credentialFile = Path.Combine(_dir, $"{room}.credential");
+            Msdn.Tokens.SecretFile.Write(credentialFile, credentials.For(room));
             string[] args =
             [
                 "--room", room, "--listen", endpoints.Relay.ToString(), "--data-dir", Path.Combine(_dir, room),
                 "--admin", $"{endpoints.Admin.Host}:{endpoints.Admin.Port}", "--client-listen", endpoints.Client.ToString(),
-                "--controller", $"http://{ControlProxy.LocalEndPoint}", "--credential", credentials.For(room), "--transport", settings.Transport,
-                $"--Relay:MediaTokenKey={Convert.ToBase64String(_tokenKey)}", $"--Relay:AckTimeout={TimeSpan.FromMilliseconds(settings.AckTimeoutMs)}",
-                $"--Probe:ClusterKey={probeKey}", $"--Probe:BaseInterval={TimeSpan.FromMilliseconds(settings.ProbeIntervalMs)}",
+                "--controller", $"http://{ControlProxy.LocalEndPoint}", "--credential-file", credentialFile, "--transport", settings.Transport,
+                $"--Relay:MediaTokenKeyFile={tokenKeyFile}", $"--Relay:AckTimeout={TimeSpan.FromMilliseconds(settings.AckTimeoutMs)}",
+                $"--Relay:ProbeClusterKeyFile={probeKeyFile}", $"--Probe:BaseInterval={TimeSpan.FromMilliseconds(settings.ProbeIntervalMs)}",
                 $"--Probe:FastInterval={TimeSpan.FromMilliseconds(settings.ProbeFastIntervalMs)}", $"--Probe:DownAfterLosses={settings.DownAfterLosses}",
                 "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Msdn=Information",
                 .. rooms.Where(p => p != room).Select(p => $"--Relay:Peers:{p}={_endpoints[p].Relay}"),

@@ -82,6 +82,29 @@ public sealed class RelayHostingTests : IDisposable
         Assert.StartsWith("Relay:RouteTableFile", error.Message, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Secrets_come_from_owner_only_files_and_the_data_directory_is_owner_only()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "Unix file modes");
+        var credential = Path.Combine(_dir, "room-a.credential");
+        File.WriteAllText(credential, "not-secret-enough");
+        File.SetUnixFileMode(credential, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+        using (var refused = Build("--room", "room-a", "--listen", "127.0.0.1:0", "--data-dir", Path.Combine(_dir, "data"), "--controller", "http://127.0.0.1:1", "--credential-file", credential))
+        {
+            var error = await Assert.ThrowsAsync<OptionsValidationException>(() => refused.StartAsync());
+            Assert.Contains(error.Failures, f => f.StartsWith("Relay:ControllerCredentialFile", StringComparison.Ordinal) && f.Contains("chmod 600", StringComparison.Ordinal));
+        }
+
+        File.SetUnixFileMode(credential, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var data = Path.Combine(_dir, "data");
+        using var host = Build("--room", "room-a", "--listen", "127.0.0.1:0", "--data-dir", data, "--controller", "http://127.0.0.1:1", "--credential-file", credential);
+        await host.StartAsync();
+        Assert.Equal("not-secret-enough", host.Services.GetRequiredService<IOptions<RelayOptions>>().Value.ControllerCredential);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(data));
+        await host.StopAsync();
+    }
+
     [Fact]
     public async Task Bad_settings_stop_the_relay_naming_each_one()
     {

@@ -12,7 +12,7 @@ public sealed class PathLookupTokenTests
     public async Task Lookups_without_a_valid_token_for_their_room_are_refused_saying_why()
     {
         var key = RandomNumberGenerator.GetBytes(32);
-        await using var router = await RouterInstance.StartAsync("--token-key", Convert.ToBase64String(key));
+        await using var router = await RouterInstance.StartAsync($"--Router:MediaTokenKey={Convert.ToBase64String(key)}");
         await router.ReportAsync("room-a", ("room-b", 10, true));
         await router.ReportAsync("room-b", ("room-a", 10, true));
         var tokens = new MediaTokens(key, TimeProvider.System);

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Options;
+using Msdn.Tokens;
+
+namespace Msdn.Overlay.Hosting;
+
+/// <summary>
+/// Reads the secrets named by <c>Relay:ControllerCredentialFile</c> and <c>Relay:MediaTokenKeyFile</c> (a file
+/// that cannot be used is reported by the validator). <c>Relay:ProbeClusterKeyFile</c> is read by <see cref="RelayProbeDefaults"/>.
+/// </summary>
+internal sealed class RelaySecretFiles : IPostConfigureOptions<RelayOptions>
+{
+    public void PostConfigure(string? name, RelayOptions options)
+    {
+        if (Read(options.ControllerCredentialFile) is { } credential)
+        {
+            options.ControllerCredential = credential;
+        }
+
+        if (Read(options.MediaTokenKeyFile) is { } tokenKey)
+        {
+            options.MediaTokenKey = tokenKey;
+        }
+    }
+
+    /// <summary>The secret in <paramref name="file"/>; null when no file is named or it cannot be used.</summary>
+    public static string? Read(string? file) => file is { Length: > 0 } && SecretFile.TryRead(file, out var secret, out _) ? secret : null;
+}

@@ -1,0 +1,40 @@
+using System.Net;
+using Msdn.Router.Api;
+using Msdn.Router.Rooms;
+using Msdn.Tokens;
+
+namespace Msdn.Router.Tests.Api;
+
+/// <summary>The report key: from a file only its owner can read, and when none is configured, generated into one (never logged).</summary>
+public sealed class ReportKeyTests
+{
+    [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_generated_key_is_written_owner_only_and_credentials_derived_from_it_are_accepted()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "Unix file modes");
+        var file = Path.Combine(Path.GetTempPath(), $"msdn-router-{Environment.ProcessId}.report.key");
+        File.Delete(file);
+        await using var router = await RouterInstance.StartAsync("--Router:ReportKey=");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        Assert.True(SecretFile.TryRead(file, out var key, out var problem), problem);
+        var credential = new RoomCredentials(Convert.FromBase64String(key)).For("room-k");
+        var answer = await router.ReportAsync("room-k", new RoomReport { RelayEndpoint = "127.0.0.1:7500" }, credential);
+        Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
+        File.Delete(file);
+    }
+
+    [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_key_file_others_can_read_is_refused_naming_the_setting()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "Unix file modes");
+        var dir = Directory.CreateTempSubdirectory("router-key-").FullName;
+        var file = Path.Combine(dir, "report.key");
+        File.WriteAllText(file, Convert.ToBase64String(new byte[32]));
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => RouterInstance.StartAsync("--Router:ReportKey=", "--report-key-file", file));
+        Assert.Contains(error.Failures, f => f.Contains("ReportKeyFile", StringComparison.Ordinal) && f.Contains("chmod 600", StringComparison.Ordinal));
+        Directory.Delete(dir, recursive: true);
+    }
+}
