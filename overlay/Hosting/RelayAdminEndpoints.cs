@@ -12,9 +12,20 @@ namespace Msdn.Overlay.Hosting;
 /// </summary>
 internal static class RelayAdminEndpoints
 {
-    public static IEndpointRouteBuilder MapRelayAdmin(this IEndpointRouteBuilder app)
+    public static WebApplication MapRelayAdmin(this WebApplication app, AdminGuard guard)
     {
         ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(guard);
+        app.Use(async (context, next) =>
+        {
+            if (guard.Refusal(context.Request) is var (status, reason))
+            {
+                await Results.Problem(reason, statusCode: status).ExecuteAsync(context).ConfigureAwait(false);
+                return;
+            }
+
+            await next(context).ConfigureAwait(false);
+        });
         app.MapGet("/health", (RelayRuntime relay) => relay.Node is null
             ? Results.Problem("The relay is not running.", statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Ok(Health(relay)));

@@ -34,9 +34,19 @@ public static class RelayHost
                 }
             });
         var admin = builder.Configuration[$"{RelayOptions.SectionName}:{nameof(RelayOptions.Admin)}"] ?? new RelayOptions().Admin;
-        builder.WebHost.UseUrls($"http://{admin}");
+        if (string.IsNullOrEmpty(admin))
+        {
+            builder.WebHost.UseServer(new NoHttpServer()); // --admin "": no admin or metrics endpoint at all (OTLP still pushes)
+        }
+        else
+        {
+            builder.WebHost.UseUrls($"http://{admin}");
+        }
+
         var app = builder.Build();
-        app.MapRelayAdmin();
+        var tokenFile = builder.Configuration[$"{RelayOptions.SectionName}:{nameof(RelayOptions.AdminTokenFile)}"];
+        var token = tokenFile is { Length: > 0 } && Msdn.Tokens.SecretFile.TryRead(tokenFile, out var secret, out _) ? secret : null; // an unusable file is refused at start by the validator
+        app.MapRelayAdmin(new AdminGuard(token));
         app.MapPrometheusScrapingEndpoint();
         return app;
     }

@@ -70,6 +70,12 @@ public sealed class RelayOptions
     /// <summary>The admin and metrics HTTP endpoint (host:port; /health, /metrics, /admin/...); none when empty.</summary>
     public string? Admin { get; set; } = "127.0.0.1:7580";
 
+    /// <summary>
+    /// A file holding the admin token (readable by its owner only): changes through the admin endpoint
+    /// (drain, serve, link impairments) need it as a bearer credential, and are refused without it.
+    /// </summary>
+    public string? AdminTokenFile { get; set; }
+
     /// <summary>Gateway ingress: comma-separated <c>listen-host:port=room/endpoint</c>; each connection becomes a flow.</summary>
     public string? Forward { get; set; }
 

@@ -43,7 +43,7 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             Fail(nameof(options.Controller), $"(--controller) must be an absolute http(s) URL, got '{controller}'.");
         }
 
-        foreach (var (setting, secretFile) in new[] { (nameof(options.ControllerCredentialFile), options.ControllerCredentialFile), (nameof(options.MediaTokenKeyFile), options.MediaTokenKeyFile), (nameof(options.ProbeClusterKeyFile), options.ProbeClusterKeyFile) })
+        foreach (var (setting, secretFile) in new[] { (nameof(options.ControllerCredentialFile), options.ControllerCredentialFile), (nameof(options.MediaTokenKeyFile), options.MediaTokenKeyFile), (nameof(options.ProbeClusterKeyFile), options.ProbeClusterKeyFile), (nameof(options.AdminTokenFile), options.AdminTokenFile) })
         {
             if (secretFile is { Length: > 0 } && !Tokens.SecretFile.TryRead(secretFile, out _, out var problem))
             {

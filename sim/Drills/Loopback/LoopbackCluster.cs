@@ -4,8 +4,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Msdn.Overlay.Hosting;
 using Msdn.Overlay.Security;
-using Msdn.Tokens;
 using Msdn.Overlay.Transport;
+using Msdn.Tokens;
 
 namespace Msdn.Sim.Drills.Loopback;
 
@@ -20,6 +20,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
     private readonly string _dir;
     private readonly byte[] _tokenKey = RandomNumberGenerator.GetBytes(32);
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly string _adminToken = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     private readonly Dictionary<string, RelayEndpoints> _endpoints = [];
 
     private LoopbackCluster(string dir, ChildProcess controller, Uri controllerUrl, TcpCutProxy controlProxy)
@@ -104,13 +105,17 @@ public sealed class LoopbackCluster : IAsyncDisposable
             return; // a killed relay has no links to impair
         }
 
-        using var response = await _http.PutAsJsonAsync(new Uri(_endpoints[from].Admin, $"/admin/links/{to}"), impairment).ConfigureAwait(false);
-        response.EnsureSuccessStatusCode();
+        await ChangeAsync(HttpMethod.Put, new Uri(_endpoints[from].Admin, $"/admin/links/{to}"), JsonContent.Create(impairment)).ConfigureAwait(false);
     }
 
-    public async Task DrainAsync(string room)
+    public Task DrainAsync(string room) => ChangeAsync(HttpMethod.Post, new Uri(_endpoints[room].Admin, "/admin/drain"), null);
+
+    /// <summary>A change through a relay's admin endpoint, with its admin token.</summary>
+    private async Task ChangeAsync(HttpMethod method, Uri uri, HttpContent? content)
     {
-        using var response = await _http.PostAsync(new Uri(_endpoints[room].Admin, "/admin/drain"), null).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(method, uri) { Content = content };
+        request.Headers.Authorization = new("Bearer", _adminToken);
+        using var response = await _http.SendAsync(request).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
     }
 
@@ -192,6 +197,8 @@ public sealed class LoopbackCluster : IAsyncDisposable
 
         var probeKeyFile = Path.Combine(_dir, "probe.key");
         Msdn.Tokens.SecretFile.Write(probeKeyFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        var adminTokenFile = Path.Combine(_dir, "admin.token");
+        Msdn.Tokens.SecretFile.Write(adminTokenFile, _adminToken);
         var tokenKeyFile = Path.Combine(_dir, "media-token.key");
         Msdn.Tokens.SecretFile.Write(tokenKeyFile, Convert.ToBase64String(_tokenKey));
         var settings = scenario.Settings;
@@ -205,7 +212,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
                 "--room", room, "--listen", endpoints.Relay.ToString(), "--data-dir", Path.Combine(_dir, room),
                 "--admin", $"{endpoints.Admin.Host}:{endpoints.Admin.Port}", "--client-listen", endpoints.Client.ToString(),
                 "--controller", $"http://{ControlProxy.LocalEndPoint}", "--credential-file", credentialFile, "--transport", settings.Transport,
-                $"--Relay:MediaTokenKeyFile={tokenKeyFile}", $"--Relay:AckTimeout={TimeSpan.FromMilliseconds(settings.AckTimeoutMs)}",
+                $"--Relay:MediaTokenKeyFile={tokenKeyFile}", $"--Relay:AdminTokenFile={adminTokenFile}", $"--Relay:AckTimeout={TimeSpan.FromMilliseconds(settings.AckTimeoutMs)}",
                 $"--Relay:ProbeClusterKeyFile={probeKeyFile}", $"--Probe:BaseInterval={TimeSpan.FromMilliseconds(settings.ProbeIntervalMs)}",
                 $"--Probe:FastInterval={TimeSpan.FromMilliseconds(settings.ProbeFastIntervalMs)}", $"--Probe:DownAfterLosses={settings.DownAfterLosses}",
                 "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Msdn=Information",

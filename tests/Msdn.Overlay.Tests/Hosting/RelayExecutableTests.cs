@@ -24,6 +24,7 @@ public abstract class RelayExecutableTests(string transport, string runs) : IAsy
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("relay-exe-").FullName;
     private readonly TcpListener _camera = new(IPAddress.Loopback, 0);
+    private static readonly string AdminToken = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     private readonly HttpClient _http = new();
     private WebApplication _a = null!, _c = null!;
 
@@ -51,11 +52,14 @@ public abstract class RelayExecutableTests(string transport, string runs) : IAsy
 
         var ports = rooms.ToDictionary(r => r, _ => LoopbackPorts.FreeRelayPort());
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var adminToken = Path.Combine(_dir, "admin.token");
+        Msdn.Tokens.SecretFile.Write(adminToken, AdminToken);
+        _http.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
         string[] Common(string room, string peer) =>
         [
             "--room", room, "--listen", $"127.0.0.1:{ports[room]}", "--data-dir", Path.Combine(_dir, room), "--routes", routes, "--admin", "127.0.0.1:0", "--transport", transport,
             $"--Relay:Peers:{peer}=127.0.0.1:{ports[peer]}", $"--Relay:PinnedFingerprints:0={fingerprints[0]}", $"--Relay:PinnedFingerprints:1={fingerprints[1]}",
-            $"--Probe:ClusterKey={key}", "--Probe:BaseInterval=00:00:00.100", "--Probe:FastInterval=00:00:00.050", "--Probe:ProbeTimeout=00:00:00.100",
+            $"--Probe:ClusterKey={key}", $"--Relay:AdminTokenFile={adminToken}", "--Probe:BaseInterval=00:00:00.100", "--Probe:FastInterval=00:00:00.050", "--Probe:ProbeTimeout=00:00:00.100",
         ];
         _a = RelayHost.Build([.. Common("room-a", "room-c"), "--forward", "127.0.0.1:0=room-c/camera"]);
         _c = RelayHost.Build([.. Common("room-c", "room-a"), "--deliver", $"camera={_camera.LocalEndpoint}"]);
@@ -136,6 +140,17 @@ public abstract class RelayExecutableTests(string transport, string runs) : IAsy
         // Bad admin requests get clear 4xx answers.
         Assert.Equal(HttpStatusCode.NotFound, (await _http.PutAsJsonAsync(Admin(_a, "/admin/links/room-z"), new LinkImpairmentRequest(Cut: true))).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await _http.PutAsJsonAsync(Admin(_a, "/admin/links/room-c"), new LinkImpairmentRequest(Loss: 2))).StatusCode);
+
+        // Changes need the admin token; a browser's cross-site request or a rebound host name is refused.
+        using var stranger = new HttpClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await stranger.PostAsync(Admin(_a, "/admin/drain"), null)).StatusCode);
+        var rebound = new HttpRequestMessage(HttpMethod.Post, Admin(_a, "/admin/drain"));
+        rebound.Headers.Host = "evil.example";
+        Assert.Equal(HttpStatusCode.Forbidden, (await _http.SendAsync(rebound)).StatusCode);
+        var crossSite = new HttpRequestMessage(HttpMethod.Post, Admin(_a, "/admin/drain"));
+        crossSite.Headers.Add("Origin", "http://evil.example");
+        Assert.Equal(HttpStatusCode.Forbidden, (await _http.SendAsync(crossSite)).StatusCode);
+        Assert.Equal("Serving", Relay(_a).Node!.State.ToString());
 
         // Drain with no flows left: drained at once; serve again.
         var drained = await (await _http.PostAsync(Admin(_a, "/admin/drain"), null)).Content.ReadFromJsonAsync<RelayHealth>();
