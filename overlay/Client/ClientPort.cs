@@ -14,7 +14,7 @@ namespace Msdn.Overlay.Client;
 /// either writes one flow or receives the flows of one subscribed endpoint. A bad token, a draining
 /// relay or a malformed frame gets a <see cref="CloseFlow"/> saying why, and only that connection ends.
 /// </summary>
-public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogger<ClientPort> logger) : IAsyncDisposable
+public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogger<ClientPort> logger, Transport.ConnectionLimiter? limits = null) : IAsyncDisposable
 {
     /// <summary>A connection that has not introduced itself by then is dropped (it holds a socket for nothing).</summary>
     public static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
@@ -25,11 +25,17 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
 
     public EndPoint LocalEndPoint => _listener?.LocalEndpoint ?? throw new InvalidOperationException("The client port is not started.");
 
+    /// <summary>The caps on connections held open (in all, per address).</summary>
+    public Transport.ConnectionLimiter Limits { get; } = limits ?? new Transport.ConnectionLimiter(4096, 256);
+
+    /// <summary>Whether the port is accepting connections now.</summary>
+    public Transport.ListenerHealth Health { get; } = new();
+
     public Task StartAsync(IPEndPoint listen)
     {
         _listener = new TcpListener(listen);
         _listener.Start();
-        _accepting = Task.Run(() => Transport.TcpAcceptLoop.RunAsync(_listener, ServeAsync, _stopping.Token), CancellationToken.None);
+        _accepting = Task.Run(() => Transport.TcpAcceptLoop.RunAsync(_listener, ServeAsync, _stopping.Token, Health, e => Log.AcceptFailing(logger, node.Room, e.Message)), CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -47,6 +53,13 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
 
     private async Task ServeAsync(Socket socket)
     {
+        using var slot = Limits.TryTake((socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None);
+        if (slot is null)
+        {
+            socket.Dispose(); // past a cap: closed at once, so descriptors never run out
+            return;
+        }
+
         var frames = new FrameStream(new NetworkStream(socket, ownsSocket: true), FrameLimits.Default);
         try
         {
@@ -229,6 +242,9 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 4204, Level = LogLevel.Error, Message = "Relay {Room}: the client port cannot accept connections ({Reason}); it keeps trying, and /health says so until it can")]
+        public static partial void AcceptFailing(ILogger logger, Msdn.Graph.Topology.RoomId room, string reason);
+
         [LoggerMessage(EventId = 4203, Level = LogLevel.Error, Message = "Relay {Room}: serving a media engine failed")]
         public static partial void ClientFailed(ILogger logger, Graph.Topology.RoomId room, Exception error);
 

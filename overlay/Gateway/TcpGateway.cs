@@ -24,6 +24,9 @@ public sealed partial class TcpGateway(RelayNode node, IEnumerable<ForwardRule> 
     /// <summary>The bound address of each forward rule, in order (port 0 in a rule binds an ephemeral one).</summary>
     public IReadOnlyList<EndPoint> ForwardEndPoints => [.. _listeners.Select(l => l.LocalEndpoint)];
 
+    /// <summary>Whether the forward ports are accepting connections now (one health for all of them).</summary>
+    public Transport.ListenerHealth Health { get; } = new();
+
     public Task StartAsync()
     {
         foreach (var rule in forwards)
@@ -31,7 +34,7 @@ public sealed partial class TcpGateway(RelayNode node, IEnumerable<ForwardRule> 
             var listener = new TcpListener(rule.Listen);
             listener.Start();
             _listeners.Add(listener);
-            _loops.Add(Task.Run(() => Transport.TcpAcceptLoop.RunAsync(listener, socket => ForwardConnectionAsync(socket, rule), _stopping.Token), CancellationToken.None));
+            _loops.Add(Task.Run(() => Transport.TcpAcceptLoop.RunAsync(listener, socket => ForwardConnectionAsync(socket, rule), _stopping.Token, Health), CancellationToken.None));
         }
 
         foreach (var rule in delivers)

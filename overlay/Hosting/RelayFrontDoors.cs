@@ -12,7 +12,7 @@ namespace Msdn.Overlay.Hosting;
 /// The ways in for media engines, started once the relay runs and stopped before it: the client port
 /// (with <c>--client-listen</c>) and the TCP gateway (with <c>--forward</c> or <c>--deliver</c>).
 /// </summary>
-public sealed class RelayFrontDoors(RelayNodeService relay, IOptions<RelayOptions> options, TimeProvider time, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+public sealed partial class RelayFrontDoors(RelayNodeService relay, IOptions<RelayOptions> options, TimeProvider time, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     /// <summary>The media engines' client port; null when not configured.</summary>
     public ClientPort? Clients { get; private set; }
@@ -26,7 +26,13 @@ public sealed class RelayFrontDoors(RelayNodeService relay, IOptions<RelayOption
         var settings = options.Value;
         if (settings.ClientListen is { Length: > 0 } clientListen)
         {
-            var clients = new ClientPort(node, new MediaTokens(Convert.FromBase64String(settings.MediaTokenKey!), time), loggers.CreateLogger<ClientPort>());
+            if (DescriptorLimit.Current() is { } limit && limit - DescriptorLimit.Baseline < settings.MaxClientConnections)
+            {
+                // Past the descriptor limit the runtime itself fails (it aborts), so the caps must stay below it.
+                Log.CapAboveDescriptorLimit(loggers.CreateLogger<RelayFrontDoors>(), settings.MaxClientConnections, limit, DescriptorLimit.Baseline);
+            }
+
+            var clients = new ClientPort(node, new MediaTokens(Convert.FromBase64String(settings.MediaTokenKey!), time), loggers.CreateLogger<ClientPort>(), new Transport.ConnectionLimiter(settings.MaxClientConnections, settings.MaxClientConnectionsPerAddress));
             Clients = clients;
             await RelayStartException.BindingAsync("Relay:ClientListen (--client-listen)", clientListen, () => clients.StartAsync(IPEndPoint.Parse(clientListen))).ConfigureAwait(false);
         }
@@ -57,5 +63,11 @@ public sealed class RelayFrontDoors(RelayNodeService relay, IOptions<RelayOption
             Clients = null;
             await clients.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4106, Level = LogLevel.Warning, Message = "Relay:MaxClientConnections ({Cap}) does not fit this process's descriptor limit ({Limit}, ulimit -n) with {Baseline} kept for the relay itself: lower the cap or raise the limit, or a burst of connections can exhaust the descriptors")]
+        public static partial void CapAboveDescriptorLimit(ILogger logger, int cap, long limit, int baseline);
     }
 }

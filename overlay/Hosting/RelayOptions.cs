@@ -58,6 +58,14 @@ public sealed class RelayOptions
     /// <summary>Where the room's media engines connect (host:port, plain TCP: keep it on the node or the room's private network); none when empty.</summary>
     public string? ClientListen { get; set; }
 
+    /// <summary>
+    /// Media engines' connections the client port holds open at most, and per remote address; past either a
+    /// new connection is closed at once. Keep them below the process's descriptor limit (<c>ulimit -n</c>).
+    /// </summary>
+    public int MaxClientConnections { get; set; } = 4096;
+
+    public int MaxClientConnectionsPerAddress { get; set; } = 256;
+
     /// <summary>The key media tokens are signed with (base64, at least 32 bytes); required with <see cref="ClientListen"/>.</summary>
     public string? MediaTokenKey { get; set; }
 

@@ -115,6 +115,11 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             }
         }
 
+        if (options.MaxClientConnections < 1 || options.MaxClientConnectionsPerAddress < 1 || options.MaxClientConnectionsPerAddress > options.MaxClientConnections)
+        {
+            Fail(nameof(options.MaxClientConnections), $"and MaxClientConnectionsPerAddress must be at least 1, the latter at most the former; got {options.MaxClientConnections} and {options.MaxClientConnectionsPerAddress}.");
+        }
+
         if (options.Admin is { Length: > 0 } admin && !AddressSetting.TryParse(admin, out _))
         {
             Fail(nameof(options.Admin), $"(--admin) must be address:port, got '{admin}'.");

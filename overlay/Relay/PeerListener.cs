@@ -19,6 +19,12 @@ internal sealed partial class PeerListener(RelayContext relay, IRelayTransport t
     private IRelayListener? _listener;
     private Task? _accepting;
 
+    /// <summary>Whether the peer port accepts connections now (its transport's own accepting, and handing them over).</summary>
+    public ListenerHealth Health { get; } = new();
+
+    /// <summary>Why the peer port is not accepting now; null while it is.</summary>
+    public string? NotAccepting => _listener?.Health?.Failing ?? Health.Failing;
+
     /// <summary>Connections peer relays have open to this one now.</summary>
     public int InboundConnections => _inbound.Count;
 
@@ -67,6 +73,7 @@ internal sealed partial class PeerListener(RelayContext relay, IRelayTransport t
             {
                 connection = await listener.AcceptAsync(relay.Stopping).ConfigureAwait(false);
                 failing = false;
+                Health.Accepted();
             }
             catch (Exception) when (relay.IsStopping)
             {
@@ -77,6 +84,7 @@ internal sealed partial class PeerListener(RelayContext relay, IRelayTransport t
 #pragma warning restore CA1031
             {
                 relay.Metrics.AcceptFailed();
+                Health.Failed(e);
                 if (!failing)
                 {
                     Log.AcceptFailed(relay.Logger, relay.Room, e.GetType().Name, e.Message);

@@ -85,6 +85,9 @@ public sealed partial class RelayNode : IAsyncDisposable
 
     public EndPoint LocalEndPoint => _listener.LocalEndPoint;
 
+    /// <summary>Why the peer port is not accepting connections now; null while it is.</summary>
+    public string? PeerPortNotAccepting => _listener.NotAccepting;
+
     /// <summary>What this relay knows of links beyond its table, shared by the flows it starts.</summary>
     public PathKnowledge Knowledge => _ingress.Knowledge;
 

@@ -29,6 +29,9 @@ public interface IRelayListener : IAsyncDisposable
 
     /// <summary>The next authenticated connection; peers that fail authentication never get here.</summary>
     ValueTask<IRelayConnection> AcceptAsync(CancellationToken cancellationToken);
+
+    /// <summary>Whether the listener's own accepting works (a transport that cannot tell says null).</summary>
+    ListenerHealth? Health => null;
 }
 
 public interface IRelayConnection : IAsyncDisposable

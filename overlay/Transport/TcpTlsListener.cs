@@ -26,7 +26,6 @@ internal sealed class TcpTlsListener : IRelayListener
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _accepting;
     private long _refused;
-    private long _acceptErrors;
 
     public TcpTlsListener(TcpListener listener, RelayTransportOptions options)
     {
@@ -41,8 +40,8 @@ internal sealed class TcpTlsListener : IRelayListener
 
     public long Refused => Interlocked.Read(ref _refused);
 
-    /// <summary>Accepts that failed for a reason other than shutdown (the loop went on).</summary>
-    public long AcceptErrors => Interlocked.Read(ref _acceptErrors);
+    /// <summary>Accepts that failed for a reason other than shutdown (the loop went on), and whether they still do.</summary>
+    public ListenerHealth Health { get; } = new();
 
     public async ValueTask<IRelayConnection> AcceptAsync(CancellationToken cancellationToken)
     {
@@ -73,16 +72,17 @@ internal sealed class TcpTlsListener : IRelayListener
             try
             {
                 socket = await _listener.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
+                Health.Accepted();
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException || _stopping.IsCancellationRequested)
             {
                 _handshakes.Release();
                 return;
             }
-            catch (SocketException)
+            catch (SocketException e)
             {
                 _handshakes.Release();
-                Interlocked.Increment(ref _acceptErrors);
+                Health.Failed(e);
                 try
                 {
                     await Task.Delay(AcceptRetryDelay, _stopping.Token).ConfigureAwait(false);

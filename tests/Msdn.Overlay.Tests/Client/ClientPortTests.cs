@@ -15,6 +15,8 @@ using Msdn.Overlay.Security;
 using Msdn.Overlay.Transport;
 using Msdn.Tokens;
 
+using Msdn.Overlay.Tests.Relay;
+
 namespace Msdn.Overlay.Tests.Client;
 
 /// <summary>
@@ -69,6 +71,48 @@ public sealed class ClientPortTests : IAsyncLifetime
 
         _certificates.ForEach(c => c.Dispose());
         Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Connections_past_the_port_s_cap_are_closed_at_once_and_the_port_accepts_again_once_they_go()
+    {
+        await using var port = new ClientPort(_relays[A], _tokens, NullLogger<ClientPort>.Instance, new ConnectionLimiter(maxConnections: 8, maxPerAddress: 8));
+        await port.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var held = new List<TcpClient>();
+        for (var i = 0; i < 20; i++)
+        {
+            var client = new TcpClient();
+            await client.ConnectAsync((IPEndPoint)port.LocalEndPoint);
+            held.Add(client);
+        }
+
+        // The twelve past the cap see their connection end; the first eight are held (waiting for their Hello).
+        var ended = 0;
+        foreach (var client in held)
+        {
+            using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            try
+            {
+                ended += await client.GetStream().ReadAsync(new byte[1], wait.Token) == 0 ? 1 : 0;
+            }
+            catch (OperationCanceledException)
+            {
+                // still held open
+            }
+            catch (IOException)
+            {
+                ended++; // reset
+            }
+        }
+
+        Assert.Equal(12, ended);
+        Assert.Equal(12, port.Limits.Refused);
+        held.ForEach(c => c.Dispose());
+
+        // Once they are gone the port serves again: a Hello with a bad token is answered with a refusal, not ignored.
+        await RelayMesh.WaitUntilAsync(() => port.Limits.Open == 0, TimeSpan.FromSeconds(10));
+        var refused = await Assert.ThrowsAsync<RelayClientException>(() => RelayClient.OpenAsync(port.LocalEndPoint, "not-a-token", C, "mixer"));
+        Assert.Contains("token", refused.Reason, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
