@@ -12,4 +12,10 @@ public sealed record FrameLimits
     public int MaxControlBytes { get; init; } = 16 * 1024;
 
     public static FrameLimits Default { get; } = new();
+
+    /// <summary>
+    /// For a connection's or stream's first frame, which must be a control message (a Hello, an Open): a
+    /// stranger that sends a large length prefix and then nothing pins at most one control message's bytes.
+    /// </summary>
+    public static FrameLimits Handshake { get; } = new() { MaxFrameBytes = 1 + (16 * 1024) };
 }

@@ -13,6 +13,9 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
 
     public Stream Stream => stream;
 
+    /// <summary>The limits the next frames are read under (a connection's first frame gets tighter ones).</summary>
+    public FrameLimits Limits { get; set; } = limits;
+
     public async ValueTask WriteAsync(Frame frame, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -57,7 +60,7 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
         {
             var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
-            if (FrameCodec.TryRead(ref buffer, limits, out var frame))
+            if (FrameCodec.TryRead(ref buffer, Limits, out var frame))
             {
                 var payload = frame.Payload.ToArray();
                 _reader.AdvanceTo(buffer.Start);
@@ -89,7 +92,7 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
         }
 
         var buffer = result.Buffer;
-        if (FrameCodec.TryRead(ref buffer, limits, out var frame))
+        if (FrameCodec.TryRead(ref buffer, Limits, out var frame))
         {
             read = (frame, frame.Payload.ToArray());
             _reader.AdvanceTo(buffer.Start);

@@ -60,7 +60,7 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
             return;
         }
 
-        var frames = new FrameStream(new NetworkStream(socket, ownsSocket: true), FrameLimits.Default);
+        var frames = new FrameStream(new NetworkStream(socket, ownsSocket: true), FrameLimits.Handshake);
         try
         {
             using var introduce = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -70,6 +70,8 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
             {
                 throw new FrameFormatException("A media engine must start with a Hello frame.");
             }
+
+            frames.Limits = FrameLimits.Default; // introduced: data frames may follow
 
             var claims = tokens.Validate(hello.Token, node.Room.Value);
             if (hello.Operation == ClientOperation.Open)

@@ -148,7 +148,7 @@ internal sealed partial class PeerListener(RelayContext relay, IRelayTransport t
 
     private async Task ServeStreamAsync(Stream stream)
     {
-        var frames = new FrameStream(stream, FrameLimits.Default);
+        var frames = new FrameStream(stream, FrameLimits.Handshake); // the first frame is an Open
         var endedWell = false; // only an exchange that ended well closes its stream gracefully; any other is reset
         try
         {
@@ -162,6 +162,8 @@ internal sealed partial class PeerListener(RelayContext relay, IRelayTransport t
             {
                 throw new FrameFormatException("A relay stream must start with an Open frame.");
             }
+
+            frames.Limits = FrameLimits.Default;
 
             var at = Array.IndexOf(open.Path, relay.Room.Value);
             if (at < 1)

@@ -116,6 +116,29 @@ public sealed class ClientPortTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_first_frame_longer_than_a_hello_is_refused_from_its_length_prefix_without_waiting_for_it()
+    {
+        using var stranger = new TcpClient();
+        await stranger.ConnectAsync((IPEndPoint)_ports[A].LocalEndPoint);
+        var prefix = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(prefix, 1_000_000); // within a data frame's limit, far past a Hello's
+        await stranger.GetStream().WriteAsync(prefix);
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var answer = new MemoryStream();
+        try
+        {
+            await stranger.GetStream().CopyToAsync(answer, wait.Token); // the refusal, then the end: nothing of the promised megabyte was waited for
+        }
+        catch (IOException)
+        {
+            // reset after the refusal: refused all the same
+        }
+
+        Assert.False(wait.IsCancellationRequested, "the relay waited for the rest of the frame");
+        Assert.Contains("outside 1..16385", System.Text.Encoding.UTF8.GetString(answer.ToArray()), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_engine_writes_a_flow_that_another_engine_reads_intact()
     {
         await using var subscription = await RelayClient.SubscribeAsync(_ports[C].LocalEndPoint, Token(C, subscribe: ["mixer"]), "mixer");
