@@ -14,8 +14,13 @@ namespace Msdn.Overlay.Client;
 /// either writes one flow or receives the flows of one subscribed endpoint. A bad token, a draining
 /// relay or a malformed frame gets a <see cref="CloseFlow"/> saying why, and only that connection ends.
 /// </summary>
-public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogger<ClientPort> logger, Transport.ConnectionLimiter? limits = null) : IAsyncDisposable
+public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogger<ClientPort> logger, Transport.ConnectionLimiter? limits = null, TimeProvider? time = null) : IAsyncDisposable
 {
+    /// <summary>Refusals logged per minute at most (strangers cause them at will; the metric counts every one).</summary>
+    public const int RefusalsLoggedPerMinute = 20;
+
+    private readonly Logging.LogBudget _refusalLog = new(RefusalsLoggedPerMinute, TimeSpan.FromMinutes(1), time ?? TimeProvider.System);
+
     /// <summary>A connection that has not introduced itself by then is dropped (it holds a socket for nothing).</summary>
     public static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
 
@@ -97,9 +102,9 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
         {
             await RefuseAsync(frames, "draining", e.Message).ConfigureAwait(false);
         }
-        catch (Graph.Topology.InvalidRoomIdException e)
+        catch (Exception e) when (e is Graph.Topology.InvalidRoomIdException or ArgumentException)
         {
-            await RefuseAsync(frames, "bad request", e.Message).ConfigureAwait(false);
+            await RefuseAsync(frames, "bad request", e.Message).ConfigureAwait(false); // an unknown room id, a reserved endpoint
         }
         catch (FrameFormatException e)
         {
@@ -220,10 +225,16 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
     private async Task RefuseAsync(FrameStream frames, string reason, string message, ulong flow = 0)
     {
         node.Metrics.ClientRefused(reason);
-        Log.ClientRefused(logger, node.Room, reason, message);
+        if (_refusalLog.TryTake(out var leftOut))
+        {
+            Log.ClientRefused(logger, node.Room, reason, message, leftOut);
+        }
+
         try
         {
-            await frames.WriteAsync(Frame.Close(new CloseFlow(flow, $"{reason}: {message}")), _stopping.Token).ConfigureAwait(false);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            deadline.CancelAfter(TimeSpan.FromSeconds(2)); // an engine that does not read its refusal does not hold the port
+            await frames.WriteAsync(Frame.Close(new CloseFlow(flow, $"{reason}: {message}")), deadline.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
         {
@@ -250,8 +261,8 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
         [LoggerMessage(EventId = 4203, Level = LogLevel.Error, Message = "Relay {Room}: serving a media engine failed")]
         public static partial void ClientFailed(ILogger logger, Graph.Topology.RoomId room, Exception error);
 
-        [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Relay {Room} refused a media engine ({Reason}): {Detail}")]
-        public static partial void ClientRefused(ILogger logger, Graph.Topology.RoomId room, string reason, string detail);
+        [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Relay {Room} refused a media engine ({Reason}): {Detail} ({LeftOut} refusals before this one were not logged; msdn.relay.clients.refused counts them all)")]
+        public static partial void ClientRefused(ILogger logger, Graph.Topology.RoomId room, string reason, string detail, long leftOut);
 
         [LoggerMessage(EventId = 4202, Level = LogLevel.Debug, Message = "Relay {Room}: a media engine connection ended: {Detail}")]
         public static partial void ClientGone(ILogger logger, Graph.Topology.RoomId room, string detail);

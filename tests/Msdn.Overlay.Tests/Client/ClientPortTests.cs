@@ -139,6 +139,13 @@ public sealed class ClientPortTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Opening_a_reserved_endpoint_is_a_bad_request_not_an_internal_error()
+    {
+        var refused = await Assert.ThrowsAsync<RelayClientException>(() => RelayClient.OpenAsync(_ports[A].LocalEndPoint, Token(A, open: ["*"]), C, RelayNode.ControlEndpoint));
+        Assert.StartsWith("bad request", refused.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_engine_writes_a_flow_that_another_engine_reads_intact()
     {
         await using var subscription = await RelayClient.SubscribeAsync(_ports[C].LocalEndPoint, Token(C, subscribe: ["mixer"]), "mixer");
