@@ -10,7 +10,8 @@ internal sealed record RelayTransportOptions(X509Certificate2 Certificate, PeerC
     public static readonly SslApplicationProtocol Alpn = new("msdn/1");
 
     /// <summary>A peer that has not completed its handshake by then is dropped (and counted as refused).</summary>
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <remarks>A TLS 1.3 handshake with client certificates takes two round trips: well under a second between any two rooms.</remarks>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// TCP: handshakes in progress at once; the next connection waits in the kernel's backlog until one ends.
@@ -18,6 +19,12 @@ internal sealed record RelayTransportOptions(X509Certificate2 Certificate, PeerC
     /// and never a peer's handshake. (QUIC's handshakes are MsQuic's, concurrent already.)
     /// </summary>
     public int MaxConcurrentHandshakes { get; init; } = 256;
+
+    /// <summary>
+    /// TCP: handshakes in progress at once from one remote address; past it a connection is closed at once,
+    /// so one stranger cannot take the slots peers need (a peer relay makes one connection at a time).
+    /// </summary>
+    public int MaxHandshakesPerAddress { get; init; } = 8;
 
     /// <summary>
     /// A connection that hears nothing (not even a keep-alive) for this long is closed, on both transports. A

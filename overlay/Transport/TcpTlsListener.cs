@@ -9,8 +9,9 @@ namespace Msdn.Overlay.Transport;
 
 /// <summary>
 /// The TCP + TLS transport's listener. Accepting and handshaking are apart: each accepted socket's TLS
-/// handshake runs on its own (up to <see cref="RelayTransportOptions.MaxConcurrentHandshakes"/> at once,
-/// each within <see cref="RelayTransportOptions.HandshakeTimeout"/>), and only authenticated peers reach
+/// handshake runs on its own (up to <see cref="RelayTransportOptions.MaxConcurrentHandshakes"/> at once and
+/// <see cref="RelayTransportOptions.MaxHandshakesPerAddress"/> from one address, each within
+/// <see cref="RelayTransportOptions.HandshakeTimeout"/>), and only authenticated peers reach
 /// <see cref="AcceptAsync"/>, so a stranger that connects and stays silent never holds up a peer's
 /// handshake. Accept errors other than shutdown (descriptors exhausted) are survived: the loop waits a
 /// moment and accepts again.
@@ -23,6 +24,7 @@ internal sealed class TcpTlsListener : IRelayListener
     private readonly RelayTransportOptions _options;
     private readonly Channel<IRelayConnection> _ready = Channel.CreateUnbounded<IRelayConnection>();
     private readonly SemaphoreSlim _handshakes;
+    private readonly ConnectionLimiter _handshakesPerAddress;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _accepting;
     private long _refused;
@@ -32,6 +34,7 @@ internal sealed class TcpTlsListener : IRelayListener
         _listener = listener;
         _options = options;
         _handshakes = new SemaphoreSlim(options.MaxConcurrentHandshakes);
+        _handshakesPerAddress = new ConnectionLimiter(options.MaxConcurrentHandshakes, options.MaxHandshakesPerAddress);
         LocalEndPoint = listener.LocalEndpoint;
         _accepting = Task.Run(AcceptLoopAsync);
     }
@@ -101,8 +104,16 @@ internal sealed class TcpTlsListener : IRelayListener
 
     private async Task HandshakeAsync(Socket socket)
     {
+        using var slot = _handshakesPerAddress.TryTake((socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None);
         try
         {
+            if (slot is null)
+            {
+                Interlocked.Increment(ref _refused); // that address already has its share of handshakes in progress
+                socket.Dispose();
+                return;
+            }
+
             var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
             EndPoint remote;
             try

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Msdn.Overlay.Security;
+using Msdn.Overlay.Tests.Relay;
 using Msdn.Overlay.Transport;
 
 namespace Msdn.Overlay.Tests.Transport;
@@ -313,7 +314,9 @@ public sealed class TcpTlsRelayTransportTests : RelayTransportConformance
     [Fact]
     public async Task Strangers_that_connect_and_say_nothing_do_not_hold_up_a_peer()
     {
-        var server = CreateTransport(ServerCertificate, [RelayCertificates.Fingerprint(ClientCertificate)]);
+        // Ten handshake slots, and twenty silent strangers from one address (127.0.0.2): that address gets its
+        // share (eight) and the rest are closed at once, so slots remain for a peer (from 127.0.0.1) at once.
+        var server = new TcpTlsRelayTransport(new RelayTransportOptions(ServerCertificate, new PeerCertificatePolicy([RelayCertificates.Fingerprint(ClientCertificate)], null, TimeProvider.System)) { MaxConcurrentHandshakes = 10 });
         await using var listener = await server.ListenAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
         var idle = new List<System.Net.Sockets.Socket>();
         try
@@ -321,17 +324,18 @@ public sealed class TcpTlsRelayTransportTests : RelayTransportConformance
             for (var i = 0; i < 20; i++)
             {
                 var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
                 await socket.ConnectAsync(listener.LocalEndPoint);
                 idle.Add(socket); // connected, never a byte of TLS
             }
 
-            // The handshake timeout is 10 s: a listener that handshakes one connection at a time would keep
-            // the peer waiting behind the strangers for that long.
+            // The handshake timeout is seconds: a listener whose slots the strangers held would keep the peer waiting that long.
             var accepting = listener.AcceptAsync(default).AsTask();
             var peer = CreateTransport(ClientCertificate, [RelayCertificates.Fingerprint(ServerCertificate)]);
-            await using var connection = await peer.ConnectAsync(listener.LocalEndPoint, default).WaitAsync(TimeSpan.FromSeconds(5));
-            await using var accepted = await accepting.WaitAsync(TimeSpan.FromSeconds(5));
-            Assert.Equal(0, listener.Refused); // the strangers are still waiting out their timeout, not refused yet
+            await using var connection = await peer.ConnectAsync(listener.LocalEndPoint, default).WaitAsync(TimeSpan.FromSeconds(3));
+            await using var accepted = await accepting.WaitAsync(TimeSpan.FromSeconds(3));
+            await RelayMesh.WaitUntilAsync(() => listener.Refused >= 12, TimeSpan.FromSeconds(3));
+            Assert.Equal(12, listener.Refused); // past their address's share: closed at once; the other eight wait out their timeout
         }
         finally
         {
