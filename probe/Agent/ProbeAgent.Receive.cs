@@ -55,15 +55,13 @@ public sealed partial class ProbeAgent
             responder = _strangers[packet.Sender] = new ResponderState();
         }
 
-        responder.Observe(packet.Session);
-        if (!responder.Replay.TryAccept(packet.Sequence))
+        if (!responder.TryAccept(packet.Session, packet.Sequence, out var requestsReceived))
         {
             Counters.Reject(ProbeRejection.Replayed);
             return;
         }
 
-        responder.RequestsReceived++;
-        var reply = new ProbePacket(ProbeKind.Reply, _room, packet.Session, packet.Sequence, packet.SentAt, responder.RequestsReceived);
+        var reply = new ProbePacket(ProbeKind.Reply, _room, packet.Session, packet.Sequence, packet.SentAt, requestsReceived);
         var length = ProbeCodec.Encode(reply, _key, _sendBuffer);
         _socket.Send(_sendBuffer.AsSpan(0, length), from);
         Counters.ReplySent(length);

@@ -6,6 +6,7 @@ using Msdn.Probe.Agent;
 using Msdn.Probe.Detection;
 using Msdn.Probe.Protocol;
 using Msdn.Probe.Tests.Support;
+using Msdn.Probe.Transport;
 using Xunit.Abstractions;
 
 namespace Msdn.Probe.Tests.Agent;
@@ -177,6 +178,47 @@ public sealed class ProbeAgentVirtualTimeTests(ITestOutputHelper output)
         var after = Assert.Single(world[A].Snapshot());
         Assert.Equal(LinkState.Up, after.State);
         Assert.InRange(after.Quality.RttMs, before.Quality.RttMs - 1, before.Quality.RttMs + 1);
+    }
+
+    [Fact]
+    public async Task A_request_captured_from_an_earlier_session_is_refused_when_replayed_and_the_count_goes_on()
+    {
+        await using var world = new VirtualProbeWorld();
+        world.Start([A]);
+        await using var prober = world.Network.CreateSocket(new DnsEndPoint("prober", 1));
+        var key = Convert.FromBase64String(VirtualProbeWorld.Key);
+        var buffer = new byte[ProbeCodec.MaxLength];
+        var counts = new List<uint>();
+        ((IDatagramPushSource)prober).SetReceiver((datagram, _) =>
+        {
+            if (ProbeCodec.TryDecode(datagram, key, out var reply) == ProbeRejection.None)
+            {
+                counts.Add(reply.RequestsReceived);
+            }
+        });
+        void Send(uint session, ulong sequence)
+        {
+            var length = ProbeCodec.Encode(new ProbePacket(ProbeKind.Request, "room-p", session, sequence, 0, 0), key, buffer);
+            prober.Send(buffer.AsSpan(0, length), VirtualProbeWorld.Address(A));
+        }
+
+        for (ulong sequence = 1; sequence <= 5; sequence++)
+        {
+            Send(session: 7, sequence); // the prober's first run
+        }
+
+        Send(session: 8, 1); // it restarted: a new session
+        Send(session: 8, 2);
+        for (var i = 0; i < 10; i++)
+        {
+            Send(session: 7, 3); // a captured request of the first run, replayed
+        }
+
+        Send(session: 8, 3);
+        world.Run(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(10, world[A].Counters.Rejected(ProbeRejection.Replayed));
+        Assert.Equal<uint>([1, 2, 3, 4, 5, 1, 2, 3], counts); // the new session's count was not reset by the replays
     }
 
     [Fact]
