@@ -48,6 +48,9 @@ public static class SecretFile
         return true;
     }
 
+    /// <summary>The secret in <paramref name="path"/>; null when no file is named or it cannot be used (the settings' validators say why).</summary>
+    public static string? ReadIfNamed(string? path) => path is { Length: > 0 } && TryRead(path, out var secret, out _) ? secret : null;
+
     /// <summary>Writes a secret only its owner may read (mode 0600), replacing the file if it exists.</summary>
     public static void Write(string path, string secret)
     {

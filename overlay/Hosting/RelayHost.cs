@@ -45,8 +45,7 @@ public static class RelayHost
 
         var app = builder.Build();
         var tokenFile = builder.Configuration[$"{RelayOptions.SectionName}:{nameof(RelayOptions.AdminTokenFile)}"];
-        var token = tokenFile is { Length: > 0 } && Msdn.Tokens.SecretFile.TryRead(tokenFile, out var secret, out _) ? secret : null; // an unusable file is refused at start by the validator
-        app.MapRelayAdmin(new AdminGuard(token));
+        app.MapRelayAdmin(new AdminGuard(Msdn.Tokens.SecretFile.ReadIfNamed(tokenFile))); // an unusable file is refused at start by the validator
         app.MapPrometheusScrapingEndpoint();
         return app;
     }

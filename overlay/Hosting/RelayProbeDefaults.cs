@@ -13,7 +13,7 @@ internal sealed class RelayProbeDefaults(IOptions<RelayOptions> relay) : IPostCo
     public void PostConfigure(string? name, ProbeAgentOptions options)
     {
         var settings = relay.Value;
-        if (RelaySecretFiles.Read(settings.ProbeClusterKeyFile) is { } clusterKey)
+        if (Msdn.Tokens.SecretFile.ReadIfNamed(settings.ProbeClusterKeyFile) is { } clusterKey)
         {
             options.ClusterKey = clusterKey;
         }

@@ -11,17 +11,14 @@ internal sealed class RelaySecretFiles : IPostConfigureOptions<RelayOptions>
 {
     public void PostConfigure(string? name, RelayOptions options)
     {
-        if (Read(options.ControllerCredentialFile) is { } credential)
+        if (SecretFile.ReadIfNamed(options.ControllerCredentialFile) is { } credential)
         {
             options.ControllerCredential = credential;
         }
 
-        if (Read(options.MediaTokenKeyFile) is { } tokenKey)
+        if (SecretFile.ReadIfNamed(options.MediaTokenKeyFile) is { } tokenKey)
         {
             options.MediaTokenKey = tokenKey;
         }
     }
-
-    /// <summary>The secret in <paramref name="file"/>; null when no file is named or it cannot be used.</summary>
-    public static string? Read(string? file) => file is { Length: > 0 } && SecretFile.TryRead(file, out var secret, out _) ? secret : null;
 }

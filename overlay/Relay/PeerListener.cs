@@ -65,14 +65,12 @@ internal sealed partial class PeerListener(RelayContext relay, IRelayTransport t
 
     private async Task AcceptLoopAsync(IRelayListener listener)
     {
-        var failing = false; // log a run of failures once, count each
         while (!relay.IsStopping)
         {
             IRelayConnection connection;
             try
             {
                 connection = await listener.AcceptAsync(relay.Stopping).ConfigureAwait(false);
-                failing = false;
                 Health.Accepted();
             }
             catch (Exception) when (relay.IsStopping)
@@ -84,11 +82,9 @@ internal sealed partial class PeerListener(RelayContext relay, IRelayTransport t
 #pragma warning restore CA1031
             {
                 relay.Metrics.AcceptFailed();
-                Health.Failed(e);
-                if (!failing)
+                if (Health.Failed(e))
                 {
-                    Log.AcceptFailed(relay.Logger, relay.Room, e.GetType().Name, e.Message);
-                    failing = true;
+                    Log.AcceptFailed(relay.Logger, relay.Room, e.GetType().Name, e.Message); // once per run of failures; each is counted
                 }
 
                 try

@@ -8,12 +8,12 @@ internal sealed class RouterSecretFiles : IPostConfigureOptions<RouterOptions>
 {
     public void PostConfigure(string? name, RouterOptions options)
     {
-        if (options.ReportKeyFile is { Length: > 0 } reportKey && SecretFile.TryRead(reportKey, out var key, out _))
+        if (SecretFile.ReadIfNamed(options.ReportKeyFile) is { } key)
         {
             options.ReportKey = key;
         }
 
-        if (options.MediaTokenKeyFile is { Length: > 0 } tokenKey && SecretFile.TryRead(tokenKey, out var token, out _))
+        if (SecretFile.ReadIfNamed(options.MediaTokenKeyFile) is { } token)
         {
             options.MediaTokenKey = token;
         }
