@@ -209,8 +209,13 @@ public sealed partial class ControllerClient : IAsyncDisposable
                 _statusNow = new ControllerStatus(channel.Name, _time.GetUtcNow(), _routes.Current.Version, null);
                 return result;
             }
-            catch (Exception e) when (!_stopping.IsCancellationRequested && e is HttpRequestException or IOException or OperationCanceledException or InvalidOperationException or Msdn.Client.Framing.FrameFormatException)
+            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or InvalidOperationException or Msdn.Client.Framing.FrameFormatException)
             {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return default; // stopping: whatever the exchange met as it was cut off is not news
+                }
+
                 _endpoints.Failed(channel);
                 lastError = $"{channel.Name}: {e.Message}";
             }

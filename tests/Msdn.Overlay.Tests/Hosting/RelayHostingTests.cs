@@ -105,6 +105,26 @@ public sealed class RelayHostingTests : IDisposable
         await host.StopAsync();
     }
 
+    [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_relay_whose_controller_refuses_connections_stops_cleanly_at_any_moment()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "Unix file modes");
+        var credential = Path.Combine(_dir, "room-a.credential");
+        File.WriteAllText(credential, "room-a-credential");
+        File.SetUnixFileMode(credential, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        // Stopping while an exchange is failing (connection refused) must end the control loops, not
+        // surface the exchange's error from StopAsync; the race is narrow, so stop at many moments.
+        for (var i = 0; i < 25; i++)
+        {
+            using var host = Build("--room", "room-a", "--listen", "127.0.0.1:0", "--data-dir", Path.Combine(_dir, $"data-{i}"), "--controller", "http://127.0.0.1:1", "--credential-file", credential);
+            await host.StartAsync();
+            await Task.Yield();
+            await host.StopAsync();
+        }
+    }
+
     [Fact]
     public async Task Bad_settings_stop_the_relay_naming_each_one()
     {
