@@ -10,6 +10,7 @@ public sealed class ClientSubscription : IAsyncDisposable
     private readonly System.Threading.Channels.Channel<IncomingFlow> _arrivals = System.Threading.Channels.Channel.CreateUnbounded<IncomingFlow>();
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _reading;
+    private RelayClientException? _ended;
 
     internal ClientSubscription(FrameStream frames)
     {
@@ -17,8 +18,22 @@ public sealed class ClientSubscription : IAsyncDisposable
         _reading = Task.Run(ReadLoopAsync);
     }
 
-    /// <summary>The next flow to arrive (its data completes when its sender closed it).</summary>
-    public ValueTask<IncomingFlow> AcceptFlowAsync(CancellationToken cancellationToken = default) => _arrivals.Reader.ReadAsync(cancellationToken);
+    /// <summary>
+    /// The next flow to arrive (its data completes when its sender closed it). Throws <see cref="RelayClientException"/>
+    /// when the relay ended the subscription (its reason says why: an expired token, a relay stopping).
+    /// </summary>
+    public async ValueTask<IncomingFlow> AcceptFlowAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _arrivals.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Threading.Channels.ChannelClosedException e) when (e.InnerException is RelayClientException ended)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ended);
+            throw;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -52,9 +67,16 @@ public sealed class ClientSubscription : IAsyncDisposable
                     case FrameKind.Data or FrameKind.DataAckNow when flows.TryGetValue(read.Frame.FlowId, out var target):
                         target.Writer.TryWrite(read.Payload);
                         break;
+                    case FrameKind.Close when read.Frame.Control is CloseFlow { CutOff: true } && flows.Remove(read.Frame.FlowId, out var cut):
+                        cut.Writer.TryComplete(new FlowCutOffException($"Flow {cut.Id} from {cut.Source} was cut off: its sender never closed it."));
+                        break;
                     case FrameKind.Close when flows.Remove(read.Frame.FlowId, out var ended):
                         ended.Writer.TryComplete();
                         break;
+                    case FrameKind.Close when read.Frame.FlowId == 0 && read.Frame.Control is CloseFlow ending:
+                        // The relay ends the subscription (its token expired, the relay stops) and says why.
+                        _ended = new RelayClientException(ending.Reason);
+                        return;
                     default:
                         throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame for flow {read.Frame.FlowId} on a subscription.");
                 }
@@ -65,10 +87,10 @@ public sealed class ClientSubscription : IAsyncDisposable
             // Flows cut off by the end of the subscription are incomplete: say so rather than end them cleanly.
             foreach (var open in flows.Values)
             {
-                open.Writer.TryComplete(new IOException($"The subscription ended before flow {open.Id} was closed."));
+                open.Writer.TryComplete(new IOException($"The subscription ended before flow {open.Id} was closed{(_ended is null ? string.Empty : $": {_ended.Reason}")}."));
             }
 
-            _arrivals.Writer.TryComplete();
+            _arrivals.Writer.TryComplete(_ended);
         }
     }
 }

@@ -6,7 +6,8 @@ namespace Msdn.Client;
 /// <summary>
 /// A flow arriving at its destination room for a subscribed endpoint: its bytes, in order and once,
 /// across every failover of the path carrying it. <see cref="Data"/> completes when the sender closed
-/// the flow after everything was delivered.
+/// the flow after everything was delivered; when the flow was cut off instead (its sender's connection
+/// ended without closing it), it completes with a <see cref="FlowCutOffException"/> after the last byte.
 /// </summary>
 public sealed class IncomingFlow
 {
@@ -25,12 +26,12 @@ public sealed class IncomingFlow
 
     public string Endpoint { get; }
 
-    /// <summary>The flow's chunks in order; completes when the flow is closed.</summary>
+    /// <summary>The flow's chunks in order; completes when the flow is closed, with <see cref="FlowCutOffException"/> when it was cut off.</summary>
     public ChannelReader<byte[]> Data => _data.Reader;
 
     internal ChannelWriter<byte[]> Writer => _data.Writer;
 
-    /// <summary>Copies the flow to <paramref name="destination"/> until the sender closes it.</summary>
+    /// <summary>Copies the flow to <paramref name="destination"/> until the sender closes it (throws <see cref="FlowCutOffException"/> when it was cut off).</summary>
     public async Task CopyToAsync(Stream destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);

@@ -32,6 +32,9 @@ public sealed class MediaTokens
         _time = time ?? throw new ArgumentNullException(nameof(time));
     }
 
+    /// <summary>The clock tokens are checked against (a subscription lasts until its token expires on it).</summary>
+    public TimeProvider Time => _time;
+
     public string Issue(MediaTokenClaims claims)
     {
         ArgumentNullException.ThrowIfNull(claims);

@@ -17,13 +17,16 @@ public sealed record OpenFlow(
 /// back with <see cref="Unreachable"/> naming that room, so the ingress avoids it at once. The egress
 /// answers the ingress's close with <see cref="Delivered"/>: the flow's end reached its subscriber, and the
 /// ingress may forget the flow (until then it keeps it, and re-sends the close on another path).
+/// <see cref="CutOff"/> says the flow's writer never closed it (its connection ended first): the bytes before
+/// the close are all delivered, but the flow is not complete, and its subscriber is told so.
 /// </summary>
 [MessagePackObject]
 public sealed record CloseFlow(
     [property: Key(0)] ulong FlowId,
     [property: Key(1)] string Reason,
     [property: Key(2)] string? Unreachable = null,
-    [property: Key(3)] bool Delivered = false);
+    [property: Key(3)] bool Delivered = false,
+    [property: Key(4)] bool CutOff = false);
 
 /// <summary>Liveness and RTT on a connection.</summary>
 [MessagePackObject]

@@ -91,7 +91,7 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
                     throw new MediaTokenException(MediaTokenError.NotAllowed, $"The token does not allow subscribing to {hello.Endpoint}.");
                 }
 
-                await ServeSubscriptionAsync(frames, hello.Endpoint).ConfigureAwait(false);
+                await ServeSubscriptionAsync(frames, hello.Endpoint, DateTimeOffset.FromUnixTimeSeconds(claims.ExpiresUnixSeconds)).ConfigureAwait(false);
             }
         }
         catch (MediaTokenException e)
@@ -127,7 +127,10 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
         }
     }
 
-    /// <summary>Data frames become the flow's bytes; Close (or the end of the connection) ends it once all is delivered.</summary>
+    /// <summary>
+    /// Data frames become the flow's bytes; Close ends it once all is delivered. A connection that ends
+    /// without a Close (or breaks) still has what it sent delivered, and the flow's end says it was cut off.
+    /// </summary>
     private async Task ServeOpenAsync(FrameStream frames, ClientHello hello)
     {
         var destination = new Graph.Topology.RoomId(hello.Room);
@@ -141,23 +144,31 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
         await frames.WriteAsync(Frame.Ack(flow.Id, 0), _stopping.Token).ConfigureAwait(false); // accepted
         try
         {
-            while (await frames.ReadAsync(_stopping.Token).ConfigureAwait(false) is { } read)
+            var closed = false;
+            while (!closed && await frames.ReadAsync(_stopping.Token).ConfigureAwait(false) is { } read)
             {
-                if (read.Frame.Kind == FrameKind.Close)
-                {
-                    break;
-                }
-
-                if (!read.Frame.IsData)
+                closed = read.Frame.Kind == FrameKind.Close;
+                if (!closed && !read.Frame.IsData)
                 {
                     throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame from a media engine writing flow {flow.Id}.");
                 }
 
-                await flow.WriteAsync(read.Payload, _stopping.Token).ConfigureAwait(false);
+                if (!closed)
+                {
+                    await flow.WriteAsync(read.Payload, _stopping.Token).ConfigureAwait(false);
+                }
             }
 
-            // What was accepted is delivered even if the engine went away without saying goodbye.
-            flow.CompleteWriting();
+            // What was accepted is delivered even if the engine went away without saying goodbye, as cut off.
+            if (closed)
+            {
+                flow.CompleteWriting();
+            }
+            else
+            {
+                flow.CutOff();
+            }
+
             await flow.Completion.ConfigureAwait(false);
             await frames.WriteAsync(Frame.Close(new CloseFlow(flow.Id, "delivered")), _stopping.Token).ConfigureAwait(false);
         }
@@ -167,15 +178,20 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
         }
         finally
         {
-            flow.CompleteWriting();
+            flow.CutOff(); // broken off by an error (no effect when the flow ended above)
         }
     }
 
-    /// <summary>Each arriving flow: an Open naming it, its Data in order, a Close. Flows interleave on the connection.</summary>
-    private async Task ServeSubscriptionAsync(FrameStream frames, string endpoint)
+    /// <summary>
+    /// Each arriving flow: an Open naming it, its Data in order, a Close. Flows interleave on the connection.
+    /// The subscription lasts as long as its token: at <paramref name="expires"/> it ends with a Close saying so
+    /// (the engine subscribes again with a fresh token).
+    /// </summary>
+    private async Task ServeSubscriptionAsync(FrameStream frames, string endpoint, DateTimeOffset expires)
     {
         await frames.WriteAsync(Frame.Ack(0, 0), _stopping.Token).ConfigureAwait(false); // accepted
-        using var gone = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        using var expiry = new CancellationTokenSource(Max(expires - tokens.Time.GetUtcNow(), TimeSpan.Zero), tokens.Time);
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, expiry.Token);
         var watching = Task.Run(
             async () =>
             {
@@ -203,6 +219,12 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
                 forwarding.RemoveAll(t => t.IsCompleted);
             }
         }
+        catch (OperationCanceledException) when (expiry.IsCancellationRequested && !_stopping.IsCancellationRequested)
+        {
+            await Task.WhenAll(forwarding.Select(Quietly)).ConfigureAwait(false);
+            forwarding.Clear();
+            await RefuseAsync(frames, "token Expired", $"The subscription's token expired at {expires:u}; subscribe again with a new one.").ConfigureAwait(false);
+        }
         finally
         {
             await Task.WhenAll(forwarding.Select(Quietly)).ConfigureAwait(false);
@@ -210,16 +232,26 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
         }
     }
 
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     private async Task ForwardIncomingAsync(FrameStream frames, IncomingFlow incoming, CancellationToken cancellationToken)
     {
         await frames.WriteAsync(Frame.Open(new OpenFlow(incoming.Id, incoming.Source.Value, node.Room.Value, incoming.Endpoint, [], 0)), cancellationToken).ConfigureAwait(false);
         ulong sequence = 0;
-        await foreach (var chunk in incoming.Data.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        var end = new CloseFlow(incoming.Id, "end");
+        try
         {
-            await frames.WriteAsync(Frame.Data(incoming.Id, sequence++, new System.Buffers.ReadOnlySequence<byte>(chunk)), cancellationToken).ConfigureAwait(false);
+            await foreach (var chunk in incoming.Data.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await frames.WriteAsync(Frame.Data(incoming.Id, sequence++, new System.Buffers.ReadOnlySequence<byte>(chunk)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (FlowCutOffException e)
+        {
+            end = new CloseFlow(incoming.Id, e.Message, CutOff: true);
         }
 
-        await frames.WriteAsync(Frame.Close(new CloseFlow(incoming.Id, "end")), cancellationToken).ConfigureAwait(false);
+        await frames.WriteAsync(Frame.Close(end), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task RefuseAsync(FrameStream frames, string reason, string message, ulong flow = 0)

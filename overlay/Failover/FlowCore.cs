@@ -121,11 +121,15 @@ public sealed class FlowCore
     /// <summary>Raised when a failover is over (the first ack on the new path), with how long delivery stopped.</summary>
     public event Action<TimeSpan>? FailoverCompleted;
 
-    /// <summary>No more data will be written.</summary>
-    public void CompleteWriting()
+    /// <summary>True when the writer never closed the flow (its connection ended first): the far end is told it was cut off.</summary>
+    public bool CutOff { get; private set; }
+
+    /// <summary>No more data will be written; the first call says whether the writer closed the flow or was <paramref name="cutOff"/>.</summary>
+    public void CompleteWriting(bool cutOff = false)
     {
         lock (_lock)
         {
+            CutOff = WritesDone ? CutOff : cutOff;
             WritesDone = true;
         }
     }

@@ -89,7 +89,8 @@ public sealed partial class TcpGateway(RelayNode node, IEnumerable<ForwardRule> 
         }
         catch (SocketException e)
         {
-            Log.ForwardAborted(logger, flow.Id, e.Message); // what was accepted before the reset is still delivered
+            Log.ForwardAborted(logger, flow.Id, e.Message); // what was accepted before the reset is still delivered,
+            flow.CutOff();                                  // and the far application's connection is reset, not ended
         }
         finally
         {
@@ -131,9 +132,17 @@ public sealed partial class TcpGateway(RelayNode node, IEnumerable<ForwardRule> 
         {
             using var socket = await ConnectPatientlyAsync(rule.Target).ConfigureAwait(false);
             Log.Delivering(logger, incoming.Id, incoming.Source, rule.Target);
-            await using (var stream = new NetworkStream(socket, ownsSocket: false))
+            try
             {
+                await using var stream = new NetworkStream(socket, ownsSocket: false);
                 await incoming.CopyToAsync(stream, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (FlowCutOffException e)
+            {
+                // The sending application's connection broke: so does this one, with a reset, not an end it could take for complete.
+                socket.LingerState = new LingerOption(true, 0);
+                Log.DeliverCutOff(logger, incoming.Id, rule.Target, e.Message);
+                return;
             }
 
             socket.Shutdown(SocketShutdown.Send); // the flow ended: the application reads its end
@@ -183,6 +192,9 @@ public sealed partial class TcpGateway(RelayNode node, IEnumerable<ForwardRule> 
 
         [LoggerMessage(EventId = 4306, Level = LogLevel.Error, Message = "Gateway: delivering flow {Flow} to {Target} failed: {Reason}")]
         public static partial void DeliverFailed(ILogger logger, ulong flow, EndPoint target, string reason);
+
+        [LoggerMessage(EventId = 4308, Level = LogLevel.Warning, Message = "Gateway: flow {Flow} was cut off at its source; {Target}'s connection is reset after the bytes sent before ({Reason})")]
+        public static partial void DeliverCutOff(ILogger logger, ulong flow, EndPoint target, string reason);
 
         [LoggerMessage(EventId = 4307, Level = LogLevel.Warning, Message = "Gateway: {Target} is not accepting connections ({Reason}); the flow waits")]
         public static partial void TargetUnavailable(ILogger logger, EndPoint target, string reason);

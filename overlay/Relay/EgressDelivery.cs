@@ -88,7 +88,9 @@ internal sealed class EgressDelivery(RelayContext relay, RelayAdmission admissio
                         if (_egress.TryRemove(key, out _))
                         {
                             RememberFinished(key);
-                            flow.Incoming.Writer.TryComplete();
+                            flow.Incoming.Writer.TryComplete(read.Frame.Control is CloseFlow { CutOff: true }
+                                ? new FlowCutOffException($"Flow {open.FlowId} from {open.Source} was cut off: its writer's connection ended without closing it.")
+                                : null);
                             relay.Metrics.FlowEnded("egress");
                             admission.FlowEnded();
                         }

@@ -288,7 +288,7 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                             using (var closing = CancellationTokenSource.CreateLinkedTokenSource(broken.Token))
                             {
                                 closing.CancelAfter(relay.Options.CloseTimeout);
-                                await frames.WriteAsync(Frame.Close(new CloseFlow(flow.Id, "complete")), closing.Token).ConfigureAwait(false);
+                                await frames.WriteAsync(Frame.Close(core.CutOff ? new CloseFlow(flow.Id, "cut off", CutOff: true) : new CloseFlow(flow.Id, "complete")), closing.Token).ConfigureAwait(false);
                             }
 
                             break;

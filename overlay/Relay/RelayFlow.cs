@@ -69,4 +69,10 @@ public sealed class RelayFlow
 
     /// <summary>No more data: the flow ends once the egress has acknowledged everything.</summary>
     public void CompleteWriting() => Core.CompleteWriting();
+
+    /// <summary>
+    /// No more data, and the writer did not close the flow (its connection ended first): what was written is
+    /// delivered, and the subscriber is told the flow was cut off. No effect once writing was completed.
+    /// </summary>
+    public void CutOff() => Core.CompleteWriting(cutOff: true);
 }

@@ -8,6 +8,12 @@ public static class ReportValidator
 {
     public const int MaxLinks = 10_000;
 
+    /// <summary>host:port with a DNS name of at most 253 characters, or a bracketed IPv6 address.</summary>
+    public const int MaxEndpointLength = 300;
+
+    /// <summary>The largest report body read: a JSON report of <see cref="MaxLinks"/> links fits with room to spare.</summary>
+    public const long MaxBodyBytes = 4 * 1024 * 1024;
+
     public static IReadOnlyList<string> Problems(string room, RoomReport? report)
     {
         var problems = new List<string>();
@@ -19,6 +25,15 @@ public static class ReportValidator
         if (string.IsNullOrWhiteSpace(report.RelayEndpoint))
         {
             problems.Add("relayEndpoint is required");
+        }
+        else if (!IsEndpoint(report.RelayEndpoint))
+        {
+            problems.Add($"relayEndpoint must be host:port, at most {MaxEndpointLength} characters");
+        }
+
+        if (report.ClientEndpoint is not null && !IsEndpoint(report.ClientEndpoint))
+        {
+            problems.Add($"clientEndpoint must be host:port, at most {MaxEndpointLength} characters");
         }
 
         if (report.RelayState is not ("Serving" or "Draining" or "Drained"))
@@ -47,4 +62,17 @@ public static class ReportValidator
 
         return problems;
     }
+
+    /// <summary>Shape only (what is served back to anyone by <c>/v1/rooms</c> and path answers): the relay resolves it.</summary>
+    private static bool IsEndpoint(string value)
+    {
+        var colon = value.LastIndexOf(':');
+        return value.Length <= MaxEndpointLength
+            && colon > 0
+            && ushort.TryParse(value.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port > 0
+            && value.AsSpan(0, colon).IndexOfAnyExcept(EndpointHostCharacters) < 0;
+    }
+
+    private static readonly System.Buffers.SearchValues<char> EndpointHostCharacters =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]%");
 }

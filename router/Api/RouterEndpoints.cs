@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
@@ -33,6 +34,11 @@ public static class RouterEndpoints
                 return Results.Problem($"No valid credential for room {room}.", statusCode: StatusCodes.Status401Unauthorized);
             }
 
+            if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+            {
+                bodyLimit.MaxRequestBodySize = ReportValidator.MaxBodyBytes;
+            }
+
             RoomReport? report;
             try
             {
@@ -44,6 +50,11 @@ public static class RouterEndpoints
             {
                 return Results.Problem($"The body is not a report: {e.Message}", statusCode: StatusCodes.Status400BadRequest);
             }
+            catch (BadHttpRequestException e)
+            {
+                // Too large, or the body ended early: the sender's fault, answered, not an error of ours.
+                return Results.Problem($"The body could not be read: {e.Message} (a report may have at most {ReportValidator.MaxBodyBytes} bytes).", statusCode: e.StatusCode);
+            }
 
             var problems = ReportValidator.Problems(room, report);
             if (problems.Count > 0)
@@ -51,8 +62,8 @@ public static class RouterEndpoints
                 return Results.Problem(string.Join("; ", problems), statusCode: StatusCodes.Status400BadRequest);
             }
 
-            await grains.GetGrain<IRoomGrain>(room).Report(report!).ConfigureAwait(false);
-            return Results.Accepted();
+            var unknownPeers = await grains.GetGrain<IRoomGrain>(room).Report(report!).ConfigureAwait(false);
+            return Results.Json(new ReportReceipt(unknownPeers), RouterJsonContext.Default.ReportReceipt, statusCode: StatusCodes.Status202Accepted);
         }).RequireRateLimiting(RouterRateLimits.Reports);
 
         // Route tables for relays: a diff from a remembered version, else the whole table; long-poll with wait.

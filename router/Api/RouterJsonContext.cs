@@ -7,4 +7,5 @@ namespace Msdn.Router.Api;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(PathAnswer))]
 [JsonSerializable(typeof(Rooms.RoomReport))]
+[JsonSerializable(typeof(ReportReceipt))]
 public sealed partial class RouterJsonContext : JsonSerializerContext;

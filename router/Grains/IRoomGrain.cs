@@ -7,8 +7,9 @@ namespace Msdn.Router.Grains;
 [Alias("msdn.IRoomGrain")]
 public interface IRoomGrain : IGrainWithStringKey
 {
+    /// <summary>Takes the room's latest report; returns how many of its links name a room that has never reported.</summary>
     [Alias("Report")]
-    Task Report(RoomReport report);
+    Task<int> Report(RoomReport report);
 
     [Alias("Describe")]
     Task<RoomRecord> Describe();

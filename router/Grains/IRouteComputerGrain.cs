@@ -7,8 +7,9 @@ namespace Msdn.Router.Grains;
 [Alias("msdn.IRouteComputerGrain")]
 public interface IRouteComputerGrain : IGrainWithIntegerKey
 {
+    /// <summary>Takes a room's latest record; returns how many of its links name a room that has never reported.</summary>
     [Alias("Accept")]
-    Task Accept(RoomRecord record);
+    Task<int> Accept(RoomRecord record);
 
     /// <summary>The current table's version (cheap: silos poll it).</summary>
     [Alias("Version")]

@@ -10,7 +10,7 @@ namespace Msdn.Router.Grains;
 /// </summary>
 public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPersistentState<RoomRecord> state, TimeProvider time) : Grain, IRoomGrain
 {
-    public async Task Report(RoomReport report)
+    public async Task<int> Report(RoomReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         var previous = state.State;
@@ -30,7 +30,7 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
             await state.WriteStateAsync().ConfigureAwait(true);
         }
 
-        await GrainFactory.GetGrain<IRouteComputerGrain>(0).Accept(record).ConfigureAwait(true);
+        return await GrainFactory.GetGrain<IRouteComputerGrain>(0).Accept(record).ConfigureAwait(true);
     }
 
     public Task<RoomRecord> Describe() => Task.FromResult(state.State with { Room = this.GetPrimaryKeyString() });

@@ -48,13 +48,15 @@ public sealed partial class RouteComputerGrain(
         return Task.CompletedTask;
     }
 
-    public async Task Accept(RoomRecord record)
+    public async Task<int> Accept(RoomRecord record)
     {
-        _book.Accept(record);
+        var unknownPeers = _book.Accept(record);
         if (_book.UrgentChange)
         {
             await RecomputeSoonAsync().ConfigureAwait(true); // a link went down: do not wait for the tick
         }
+
+        return unknownPeers;
     }
 
     private async Task RecomputeSoonAsync()
@@ -88,8 +90,12 @@ public sealed partial class RouteComputerGrain(
 
     public Task<LinkMetric[]> LinkMetrics() => Task.FromResult(_book.LinkMetrics().ToArray());
 
-    private Task TickAsync(CancellationToken cancellationToken) =>
-        _book.NeedsRecompute(time.GetUtcNow()) ? RecomputeAsync() : Task.CompletedTask; // nothing moved enough to change a route
+    private Task TickAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        _book.ForgetLinksOfLapsedRooms(now);
+        return _book.NeedsRecompute(now) ? RecomputeAsync() : Task.CompletedTask; // nothing moved enough to change a route
+    }
 
     private async Task RecomputeAsync()
     {

@@ -22,9 +22,12 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
     private static LinkQuality[]? _spareQualities;
 
     private readonly Dictionary<RoomId, RoomRecord> _rooms = [];
-    private readonly HashSet<(RoomId, RoomId)> _upLinks = [];
 
-    /// <summary>Each up link's values as the last computation used them: drift is measured from there, so it accumulates.</summary>
+    /// <summary>
+    /// Each up link between known rooms as the last computation used them: drift is measured from there, so it
+    /// accumulates, and one of them going down is urgent. Links to rooms that never reported are left out, so a
+    /// room cannot grow the controller's state by naming peers that do not exist.
+    /// </summary>
     private readonly Dictionary<(RoomId, RoomId), LinkEstimate> _computedWith = [];
 
     public RouteTable Table { get; private set; } = RouteTable.Empty;
@@ -42,8 +45,12 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
 
     public IReadOnlyDictionary<RoomId, RoomRecord> Rooms => _rooms;
 
-    /// <summary>Takes a room's latest record (as its room grain holds it).</summary>
-    public void Accept(RoomRecord record)
+    /// <summary>
+    /// Takes a room's latest record (as its room grain holds it); returns how many of its links name a room
+    /// that has never reported. Those are kept with the record (the peer may report a moment later, and then
+    /// they count) but nothing else is: they neither ask for a recomputation nor add to what the book tracks.
+    /// </summary>
+    public int Accept(RoomRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
         var room = new RoomId(record.Room);
@@ -55,19 +62,49 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         }
 
         _rooms[room] = record;
+        var unknown = 0;
         foreach (var link in record.Latest?.Links ?? [])
         {
-            var key = (room, new RoomId(link.Peer));
+            var peer = new RoomId(link.Peer);
+            if (!_rooms.ContainsKey(peer))
+            {
+                unknown++;
+                continue;
+            }
+
+            var key = (room, peer);
             if (link.Up)
             {
-                _upLinks.Add(key);
                 Dirty |= !_computedWith.TryGetValue(key, out var used) || Moved(used, link, computer.Costs.Options);
             }
-            else if (_upLinks.Remove(key))
+            else if (_computedWith.Remove(key))
             {
-                UrgentChange = true;
+                UrgentChange = true; // a link the routes were computed with went down
                 Dirty = true;
             }
+        }
+
+        return unknown;
+    }
+
+    /// <summary>
+    /// Rooms silent past the unreachable threshold keep their registration (the API still lists them) but not
+    /// their links: those left the graph already, and a room that returns reports them again.
+    /// </summary>
+    public void ForgetLinksOfLapsedRooms(DateTimeOffset now)
+    {
+        List<RoomRecord>? lapsed = null;
+        foreach (var record in _rooms.Values)
+        {
+            if (record.Latest is { Links.Count: > 0 } && record.Liveness(now, options.StaleAfter, options.UnreachableAfter) == RoomLiveness.Unreachable)
+            {
+                (lapsed ??= []).Add(record);
+            }
+        }
+
+        foreach (var record in lapsed ?? [])
+        {
+            _rooms[new RoomId(record.Room)] = record with { Latest = record.Latest! with { Links = [] } };
         }
     }
 
@@ -96,9 +133,10 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
             var room = new RoomId(record.Room);
             foreach (var link in record.Latest!.Links)
             {
-                if (link.Up)
+                var peer = new RoomId(link.Peer);
+                if (link.Up && _rooms.ContainsKey(peer))
                 {
-                    _computedWith[(room, new RoomId(link.Peer))] = link;
+                    _computedWith[(room, peer)] = link;
                 }
             }
         }

@@ -205,6 +205,42 @@ public sealed class ClientPortTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_flow_whose_writer_goes_away_without_closing_it_arrives_whole_up_to_the_break_and_marked_cut_off()
+    {
+        await using var subscription = await RelayClient.SubscribeAsync(_ports[C].LocalEndPoint, Token(C, subscribe: ["mixer"]), "mixer");
+        var flow = await RelayClient.OpenAsync(_ports[A].LocalEndPoint, Token(A, open: ["room-c/mixer"]), C, "mixer");
+        var sent = RandomNumberGenerator.GetBytes(200_000);
+        await flow.WriteAsync(sent);
+        await flow.DisposeAsync(); // the engine's connection ends: no Close
+
+        var incoming = await subscription.AcceptFlowAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        using var received = new MemoryStream();
+        var cut = await Assert.ThrowsAsync<FlowCutOffException>(() => incoming.CopyToAsync(received).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("cut off", cut.Message, StringComparison.Ordinal);
+        Assert.True(sent.AsSpan().SequenceEqual(received.ToArray()), "every byte written before the break is delivered, in order");
+
+        // A flow its writer closes still ends cleanly on the same subscription.
+        await using var closed = await RelayClient.OpenAsync(_ports[A].LocalEndPoint, Token(A, open: ["room-c/mixer"]), C, "mixer");
+        await closed.WriteAsync(sent);
+        await closed.CompleteAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var whole = await subscription.AcceptFlowAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(sent, await whole.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task A_subscription_ends_when_its_token_expires_saying_so()
+    {
+        await using var subscription = await RelayClient.SubscribeAsync(_ports[C].LocalEndPoint, Token(C, subscribe: ["mixer"]), "mixer");
+        var next = subscription.AcceptFlowAsync().AsTask();
+        _tokenClock.Advance(TimeSpan.FromMinutes(59));
+        Assert.False(next.IsCompleted);
+
+        _tokenClock.Advance(TimeSpan.FromMinutes(2));
+        var ended = await Assert.ThrowsAsync<RelayClientException>(() => next.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.StartsWith("token Expired", ended.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_draining_relay_refuses_new_flows()
     {
         _relays[A].Drain();

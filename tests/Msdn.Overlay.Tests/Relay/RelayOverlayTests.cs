@@ -195,6 +195,47 @@ public abstract class RelayOverlayTests(ITestOutputHelper output, string transpo
     }
 
     [SkippableFact]
+    public async Task An_application_connection_reset_at_the_ingress_gateway_resets_the_far_one_after_the_bytes_sent_before()
+    {
+        Skip.If(_mesh is null, QuicSupport.Missing);
+        var target = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        target.Start();
+        await using var egress = new Msdn.Overlay.Gateway.TcpGateway(Relays[C], [], [new("camera", target.LocalEndpoint)], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
+        await using var ingress = new Msdn.Overlay.Gateway.TcpGateway(Relays[A], [new(new IPEndPoint(IPAddress.Loopback, 0), C, "camera")], [], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
+        await egress.StartAsync();
+        await ingress.StartAsync();
+
+        // The receiving application reads until its connection ends, and notes how it ended.
+        var receiving = Task.Run(async () =>
+        {
+            using var accepted = await target.AcceptTcpClientAsync();
+            using var all = new MemoryStream();
+            try
+            {
+                await accepted.GetStream().CopyToAsync(all);
+                return (all.ToArray(), Reset: false);
+            }
+            catch (IOException)
+            {
+                return (all.ToArray(), Reset: true);
+            }
+        });
+        var sent = RandomNumberGenerator.GetBytes(256 * 1024);
+        using (var application = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            await application.ConnectAsync(ingress.ForwardEndPoints[0]);
+            await application.SendAsync(sent);
+            await RelayMesh.WaitUntilAsync(() => Relays[C].ActiveFlows > 0, TimeSpan.FromSeconds(10));
+            application.LingerState = new System.Net.Sockets.LingerOption(true, 0); // closes with a reset
+        }
+
+        var (delivered, reset) = await receiving.WaitAsync(TimeSpan.FromSeconds(30));
+        target.Stop();
+        Assert.True(reset, "the far application's connection is reset, not ended as if the stream were complete");
+        Assert.True(sent.AsSpan().StartsWith(delivered), "what arrived is a prefix of what was sent");
+    }
+
+    [SkippableFact]
     public async Task When_primary_and_backup_both_die_the_flow_takes_a_freshly_computed_path()
     {
         Skip.If(_mesh is null, QuicSupport.Missing);

@@ -17,7 +17,7 @@ public sealed class RouterApiTests : IAsyncLifetime
     public async Task DisposeAsync() => await _router.DisposeAsync();
 
     [Fact]
-    public async Task Reports_become_routes_diffs_long_polls_and_path_answers()
+    public async Task Reports_become_routes_diffs_tooLongpolls_and_path_answers()
     {
         Assert.Equal(HttpStatusCode.Accepted, (await _router.ReportAsync("room-a", ("room-b", 10, true), ("room-c", 100, true))).StatusCode);
         await _router.ReportAsync("room-b", ("room-a", 10, true), ("room-c", 10, true));
@@ -70,6 +70,31 @@ public sealed class RouterApiTests : IAsyncLifetime
         Assert.Contains(statuses, s => s.StatusCode == HttpStatusCode.TooManyRequests);
 
         Assert.Equal(HttpStatusCode.Accepted, (await _router.ReportAsync("room-a", ("room-b", 10, true))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Oversized_or_ill_shaped_fields_are_refused_and_unknown_peers_are_counted_back()
+    {
+        // With Expect: 100-continue, as curl sends it for large bodies: the refusal comes before the body is sent.
+        using var oversized = new HttpRequestMessage(HttpMethod.Post, "/v1/rooms/room-a/reports") { Content = JsonContent.Create(new RoomReport { RelayEndpoint = new string('x', 10_000_000) + ":1" }) };
+        oversized.Headers.Authorization = new("Bearer", RouterInstance.Credentials.For("room-a"));
+        oversized.Headers.ExpectContinue = true;
+        await oversized.Content.LoadIntoBufferAsync(); // a Content-Length, so the limit applies before reading
+        var huge = await _router.Http.SendAsync(oversized);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+        Assert.Contains("at most", await huge.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var tooLong = await _router.ReportAsync("room-a", new RoomReport { RelayEndpoint = new string('x', 400) + ":1", ClientEndpoint = "no port" });
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        var problem = await tooLong.Content.ReadAsStringAsync();
+        Assert.Contains("relayEndpoint must be host:port", problem, StringComparison.Ordinal);
+        Assert.Contains("clientEndpoint must be host:port", problem, StringComparison.Ordinal);
+
+        var accepted = await _router.ReportAsync("room-a", ("room-b", 10, true), ("nowhere-1", 10, true), ("nowhere-2", 10, true));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal(new ReportReceipt(3), await accepted.Content.ReadFromJsonAsync<ReportReceipt>());
+        await _router.ReportAsync("room-b", ("room-a", 10, true));
+        Assert.Equal(new ReportReceipt(2), await (await _router.ReportAsync("room-a", ("room-b", 10, true), ("nowhere-1", 10, true), ("nowhere-2", 10, true))).Content.ReadFromJsonAsync<ReportReceipt>());
     }
 
     [Fact]

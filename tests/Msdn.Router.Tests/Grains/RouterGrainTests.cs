@@ -31,7 +31,7 @@ public sealed class RouterGrainTests : IAsyncLifetime
     public async Task Reports_reach_the_route_computer_and_a_down_link_recomputes_at_once()
     {
         var computer = _cluster.Client.GetGrain<IRouteComputerGrain>(0);
-        await Report("a", ("b", 10, true), ("c", 100, true));
+        Assert.Equal(2, await Report("a", ("b", 10, true), ("c", 100, true))); // b and c have not reported yet
         await Report("b", ("a", 10, true), ("c", 10, true));
         await Report("c", ("a", 100, true), ("b", 10, true));
 
@@ -69,7 +69,7 @@ public sealed class RouterGrainTests : IAsyncLifetime
         throw new TimeoutException("the route computer never produced the expected table");
     }
 
-    private Task Report(string room, params (string Peer, double Rtt, bool Up)[] links) =>
+    private Task<int> Report(string room, params (string Peer, double Rtt, bool Up)[] links) =>
         _cluster.Client.GetGrain<IRoomGrain>(room).Report(new RoomReport
         {
             RelayEndpoint = $"127.0.0.1:{7500 + room[0]}",

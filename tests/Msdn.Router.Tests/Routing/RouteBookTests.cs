@@ -175,11 +175,55 @@ public sealed class RouteBookTests
         Assert.Equal<RoomId>(["a", "b", "c"], _book.Table.Find("a", "c")!.Primary);
     }
 
-    private void Report(string room, params (string Peer, double Rtt, bool Up)[] links) => Report(room, "Serving", links);
+    [Fact]
+    public void Links_to_rooms_that_never_reported_are_counted_and_neither_tracked_nor_a_reason_to_recompute()
+    {
+        Report("a", ("b", 10));
+        Report("b", ("a", 10));
+        Assert.True(_book.Recompute(_clock.GetUtcNow()));
+        Assert.False(_book.NeedsRecompute(_clock.GetUtcNow()));
 
-    private void Report(string room, string state, params (string Peer, double Rtt)[] links) => Report(room, state, [.. links.Select(l => (l.Peer, l.Rtt, true))]);
+        // 5,000 invented peers, different in every report: counted back, nothing for the computer to do.
+        for (var round = 0; round < 20; round++)
+        {
+            var invented = Enumerable.Range(0, 5_000).Select(p => ($"invented-{round}-{p}", 10.0, true)).Prepend(("b", 10.0, true)).ToArray();
+            Assert.Equal(5_000, Report("a", invented));
+            Assert.False(_book.NeedsRecompute(_clock.GetUtcNow()), "a link to a room that does not exist moves no route");
+        }
 
-    private void Report(string room, string state, (string Peer, double Rtt, bool Up)[] links) =>
+        // A peer that then reports becomes a room, and the link the first room already named counts at once.
+        Assert.Equal(0, Report("c", ("a", 5)));
+        Assert.Equal(0, Report("a", ("b", 10), ("c", 5)));
+        Assert.True(_book.Recompute(_clock.GetUtcNow()));
+        Assert.Equal<RoomId>(["a", "c"], _book.Table.Find("a", "c")!.Primary);
+        Report("a", ("b", 10, true), ("c", 5, false));
+        Assert.True(_book.UrgentChange, "a link the routes use going down is urgent, whichever room registered first");
+    }
+
+    [Fact]
+    public void A_lapsed_room_keeps_its_registration_but_not_its_links()
+    {
+        Report("a", ("b", 10), ("c", 10));
+        Report("b", ("a", 10));
+        Report("c", ("a", 10));
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        Report("b", ("a", 10));
+        Report("c", ("a", 10));
+        _book.ForgetLinksOfLapsedRooms(_clock.GetUtcNow());
+        Assert.Equal(2, _book.Rooms[new RoomId("a")].Latest!.Links.Count); // stale, not lapsed: its links still count
+
+        _clock.Advance(TimeSpan.FromSeconds(6));
+        _book.ForgetLinksOfLapsedRooms(_clock.GetUtcNow());
+        Assert.Empty(_book.Rooms[new RoomId("a")].Latest!.Links);
+        Assert.Contains(_book.Summaries(_clock.GetUtcNow()), s => s is { Room: "a", Liveness: RoomLiveness.Unreachable, RelayEndpoint.Length: > 0 });
+        Assert.Single(_book.Rooms[new RoomId("b")].Latest!.Links);
+    }
+
+    private int Report(string room, params (string Peer, double Rtt, bool Up)[] links) => Report(room, "Serving", links);
+
+    private int Report(string room, string state, params (string Peer, double Rtt)[] links) => Report(room, state, [.. links.Select(l => (l.Peer, l.Rtt, true))]);
+
+    private int Report(string room, string state, (string Peer, double Rtt, bool Up)[] links) =>
         _book.Accept(new RoomRecord
         {
             Room = room,
@@ -187,5 +231,5 @@ public sealed class RouteBookTests
             Latest = new RoomReport { RelayEndpoint = $"127.0.0.1:{7500 + room[0]}", RelayState = state, Links = [.. links.Select(l => new LinkEstimate { Peer = l.Peer, RttMs = l.Rtt, Up = l.Up })] },
         });
 
-    private void Report(string room, params (string Peer, double Rtt)[] links) => Report(room, [.. links.Select(l => (l.Peer, l.Rtt, true))]);
+    private int Report(string room, params (string Peer, double Rtt)[] links) => Report(room, [.. links.Select(l => (l.Peer, l.Rtt, true))]);
 }
