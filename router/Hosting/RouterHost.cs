@@ -33,6 +33,7 @@ public static partial class RouterHost
         ["--gateway-port"] = "Router:GatewayPort",
         ["--report-key-file"] = "Router:ReportKeyFile",
         ["--token-key-file"] = "Router:MediaTokenKeyFile",
+        ["--cluster-certificate-file"] = "Router:ClusterCertificateFile",
     };
 
     public static WebApplication Build(string[] args)
@@ -64,6 +65,12 @@ public static partial class RouterHost
         services.AddSingleton(sp => new PathLookupLimit(sp.GetRequiredService<IOptions<RouterOptions>>().Value.PathLookupsPerSecondPerClient, sp.GetRequiredService<TimeProvider>()));
         builder.UseOrleans(silo =>
         {
+            // A certificate that cannot be used leaves TLS off here; the validator then stops the start, naming the setting.
+            if (settings.ClusterCertificateFile is { Length: > 0 } clusterCertificate && ClusterTls.TryLoad(clusterCertificate, out var certificate, out _))
+            {
+                silo.UseClusterTls(certificate!, settings.ClusterTrustedFingerprints);
+            }
+
             if (settings.Redis is { Length: > 0 } redis)
             {
                 silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));

@@ -53,6 +53,17 @@ public sealed class RouterOptions
 
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>
+    /// A PEM file (certificate and private key, readable by its owner only) every silo of the cluster presents:
+    /// when set, silo-to-silo and gateway connections use TLS 1.3 and accept only peers presenting this
+    /// certificate or one in <see cref="ClusterTrustedFingerprints"/> (see <c>ClusterTls</c>). Set it whenever the
+    /// cluster spans hosts.
+    /// </summary>
+    public string? ClusterCertificateFile { get; set; }
+
+    /// <summary>SHA-256 fingerprints (hex, colons allowed) of further silo certificates to accept: the next certificate, while rotating.</summary>
+    public IList<string> ClusterTrustedFingerprints { get; } = [];
+
     /// <summary>Where the HTTP API listens.</summary>
     public string Listen { get; set; } = "127.0.0.1:8080";
 

@@ -46,6 +46,26 @@ public sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             }
         }
 
+        if (options.ClusterCertificateFile is { Length: > 0 } clusterCertificate)
+        {
+            if (Hosting.ClusterTls.TryLoad(clusterCertificate, out var loaded, out var problem))
+            {
+                loaded!.Dispose();
+            }
+            else
+            {
+                Fail(nameof(options.ClusterCertificateFile), $"(--cluster-certificate-file) {problem}.");
+            }
+        }
+
+        foreach (var fingerprint in options.ClusterTrustedFingerprints)
+        {
+            if (fingerprint.Replace(":", string.Empty, StringComparison.Ordinal) is not { Length: 64 } hex || !hex.All(char.IsAsciiHexDigit))
+            {
+                Fail(nameof(options.ClusterTrustedFingerprints), $"entries must be SHA-256 fingerprints (64 hex digits), got '{fingerprint}'.");
+            }
+        }
+
         var key = new byte[1024];
         if (options.ReportKey is { Length: > 0 } reportKey && !(Convert.TryFromBase64String(reportKey, key, out var length) && length >= RoomCredentials.MinimumKeyLength))
         {

@@ -37,4 +37,23 @@ public sealed class ReportKeyTests
         Assert.Contains(error.Failures, f => f.Contains("ReportKeyFile", StringComparison.Ordinal) && f.Contains("chmod 600", StringComparison.Ordinal));
         Directory.Delete(dir, recursive: true);
     }
+
+    [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_cluster_certificate_file_without_a_certificate_or_others_can_read_is_refused_naming_the_setting()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "Unix file modes");
+        var dir = Directory.CreateTempSubdirectory("router-cluster-").FullName;
+        var file = Path.Combine(dir, "cluster.pem");
+        File.WriteAllText(file, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var garbage = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => RouterInstance.StartAsync("--cluster-certificate-file", file, "--Router:ClusterTrustedFingerprints:0=abc"));
+        Assert.Contains(garbage.Failures, f => f.StartsWith("Router:ClusterCertificateFile", StringComparison.Ordinal) && f.Contains("PEM certificate", StringComparison.Ordinal));
+        Assert.Contains(garbage.Failures, f => f.StartsWith("Router:ClusterTrustedFingerprints", StringComparison.Ordinal));
+
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+        var open = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => RouterInstance.StartAsync("--cluster-certificate-file", file));
+        Assert.Contains(open.Failures, f => f.StartsWith("Router:ClusterCertificateFile", StringComparison.Ordinal) && f.Contains("chmod 600", StringComparison.Ordinal));
+        Directory.Delete(dir, recursive: true);
+    }
 }
