@@ -71,7 +71,13 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
             using var introduce = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
             introduce.CancelAfter(HelloTimeout);
             var first = await frames.ReadAsync(introduce.Token).ConfigureAwait(false);
-            if (first?.Frame.Control is not ClientHello hello)
+            if (first is null)
+            {
+                Log.ClientGone(logger, node.Room, "closed before saying anything"); // not a malformed request: nothing to refuse
+                return;
+            }
+
+            if (first.Value.Frame.Control is not ClientHello hello)
             {
                 throw new FrameFormatException("A media engine must start with a Hello frame.");
             }

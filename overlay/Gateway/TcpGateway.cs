@@ -18,6 +18,7 @@ public sealed partial class TcpGateway(RelayNode node, IEnumerable<ForwardRule> 
     public static readonly TimeSpan DeliverRetry = TimeSpan.FromMilliseconds(250);
 
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Logging.LogBudget _resetLog = new(20, TimeSpan.FromMinutes(1), time);
     private readonly List<TcpListener> _listeners = [];
     private readonly List<Task> _loops = [];
 
@@ -89,8 +90,12 @@ public sealed partial class TcpGateway(RelayNode node, IEnumerable<ForwardRule> 
         }
         catch (SocketException e)
         {
-            Log.ForwardAborted(logger, flow.Id, e.Message); // what was accepted before the reset is still delivered,
-            flow.CutOff();                                  // and the far application's connection is reset, not ended
+            if (_resetLog.TryTake(out var leftOut))
+            {
+                Log.ForwardAborted(logger, flow.Id, e.Message, leftOut); // an application's doing, and anyone reaching the port can do it at will
+            }
+
+            flow.CutOff(); // what was accepted before the reset is still delivered, and the far application's connection is reset, not ended
         }
         finally
         {
@@ -181,8 +186,8 @@ public sealed partial class TcpGateway(RelayNode node, IEnumerable<ForwardRule> 
         [LoggerMessage(EventId = 4302, Level = LogLevel.Warning, Message = "Gateway on {Listen} refused a connection: {Reason}")]
         public static partial void Refused(ILogger logger, IPEndPoint listen, string reason);
 
-        [LoggerMessage(EventId = 4303, Level = LogLevel.Warning, Message = "Gateway: the application reset flow {Flow}'s connection ({Reason}); what it sent before is delivered")]
-        public static partial void ForwardAborted(ILogger logger, ulong flow, string reason);
+        [LoggerMessage(EventId = 4303, Level = LogLevel.Information, Message = "Gateway: the application reset flow {Flow}'s connection ({Reason}); what it sent before is delivered and the flow's end says it was cut off ({LeftOut} such resets before this one were not logged)")]
+        public static partial void ForwardAborted(ILogger logger, ulong flow, string reason, long leftOut);
 
         [LoggerMessage(EventId = 4304, Level = LogLevel.Error, Message = "Gateway: flow {Flow} failed: {Reason}")]
         public static partial void ForwardFailed(ILogger logger, ulong flow, string reason);

@@ -20,6 +20,8 @@ public sealed partial class RelayFrontDoors(RelayNodeService relay, IOptions<Rel
     /// <summary>The TCP gateway; null when no rule is configured.</summary>
     public TcpGateway? Gateway { get; private set; }
 
+    private readonly ILogger _logger = loggers.CreateLogger<RelayFrontDoors>();
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var node = relay.Node ?? throw new InvalidOperationException("The relay's node starts before its front doors.");
@@ -29,12 +31,14 @@ public sealed partial class RelayFrontDoors(RelayNodeService relay, IOptions<Rel
             if (DescriptorLimit.Current() is { } limit && limit - DescriptorLimit.Baseline < settings.MaxClientConnections)
             {
                 // Past the descriptor limit the runtime itself fails (it aborts), so the caps must stay below it.
-                Log.CapAboveDescriptorLimit(loggers.CreateLogger<RelayFrontDoors>(), settings.MaxClientConnections, limit, DescriptorLimit.Baseline);
+                Log.CapAboveDescriptorLimit(_logger, settings.MaxClientConnections, limit, DescriptorLimit.Baseline);
             }
 
             var clients = new ClientPort(node, new MediaTokens(Convert.FromBase64String(settings.MediaTokenKey!), time), loggers.CreateLogger<ClientPort>(), new Transport.ConnectionLimiter(settings.MaxClientConnections, settings.MaxClientConnectionsPerAddress));
             Clients = clients;
             await RelayStartException.BindingAsync("Relay:ClientListen (--client-listen)", clientListen, () => clients.StartAsync(IPEndPoint.Parse(clientListen))).ConfigureAwait(false);
+            var endpoint = clients.LocalEndPoint;
+            Log.ClientPortListening(_logger, node.Room, endpoint); // the port bound, when asked for port 0
         }
 
         var forwards = settings.ForwardRules().ToList();
@@ -44,6 +48,11 @@ public sealed partial class RelayFrontDoors(RelayNodeService relay, IOptions<Rel
             var gateway = new TcpGateway(node, forwards, delivers, time, loggers.CreateLogger<TcpGateway>());
             Gateway = gateway;
             await RelayStartException.BindingAsync("Relay:Forward (--forward)", string.Join(", ", forwards.Select(f => f.Listen)), gateway.StartAsync).ConfigureAwait(false);
+            var listening = string.Join(", ", gateway.ForwardEndPoints);
+            if (listening.Length > 0)
+            {
+                Log.GatewayListening(_logger, node.Room, listening);
+            }
         }
     }
 
@@ -67,6 +76,12 @@ public sealed partial class RelayFrontDoors(RelayNodeService relay, IOptions<Rel
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 4111, Level = LogLevel.Information, Message = "Relay {Room}: media engines connect on {Endpoint}")]
+        public static partial void ClientPortListening(ILogger logger, Graph.Topology.RoomId room, System.Net.EndPoint endpoint);
+
+        [LoggerMessage(EventId = 4112, Level = LogLevel.Information, Message = "Relay {Room}: the gateway forwards connections on {Endpoints}")]
+        public static partial void GatewayListening(ILogger logger, Graph.Topology.RoomId room, string endpoints);
+
         [LoggerMessage(EventId = 4106, Level = LogLevel.Warning, Message = "Relay:MaxClientConnections ({Cap}) does not fit this process's descriptor limit ({Limit}, ulimit -n) with {Baseline} kept for the relay itself: lower the cap or raise the limit, or a burst of connections can exhaust the descriptors")]
         public static partial void CapAboveDescriptorLimit(ILogger logger, int cap, long limit, int baseline);
     }

@@ -15,6 +15,10 @@ public static class ReportCodec
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted).ConfigureAwait(false);
 
-        return MessagePackSerializer.Deserialize<RoomReport>(body.GetBuffer().AsMemory(0, (int)body.Length), Options, request.HttpContext.RequestAborted);
+        return Decode(body.GetBuffer().AsMemory(0, (int)body.Length), request.HttpContext.RequestAborted);
     }
+
+    /// <summary>A MessagePack report; <see cref="MessagePackSerializationException"/> for anything that is not one.</summary>
+    public static RoomReport? Decode(ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        MessagePackSerializer.Deserialize<RoomReport>(body, Options, cancellationToken);
 }
