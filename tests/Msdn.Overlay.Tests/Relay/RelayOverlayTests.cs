@@ -164,10 +164,9 @@ public abstract class RelayOverlayTests(ITestOutputHelper output, string transpo
         await _mesh.WarmAsync(D, C);
         var target = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         target.Start();
-        await using var egress = new Msdn.Overlay.Gateway.TcpGateway(Relays[C], [], [new("camera", target.LocalEndpoint)], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
-        await using var ingress = new Msdn.Overlay.Gateway.TcpGateway(Relays[A], [new(new IPEndPoint(IPAddress.Loopback, 0), C, "camera")], [], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
-        await egress.StartAsync();
-        await ingress.StartAsync();
+        var (egress, ingress) = await GatewaysAsync(target);
+        await using var _ = egress;
+        await using var __ = ingress;
 
         // The receiving application: accept one connection, read to its end.
         var receiving = Task.Run(async () =>
@@ -200,10 +199,9 @@ public abstract class RelayOverlayTests(ITestOutputHelper output, string transpo
         Skip.If(_mesh is null, QuicSupport.Missing);
         var target = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         target.Start();
-        await using var egress = new Msdn.Overlay.Gateway.TcpGateway(Relays[C], [], [new("camera", target.LocalEndpoint)], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
-        await using var ingress = new Msdn.Overlay.Gateway.TcpGateway(Relays[A], [new(new IPEndPoint(IPAddress.Loopback, 0), C, "camera")], [], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
-        await egress.StartAsync();
-        await ingress.StartAsync();
+        var (egress, ingress) = await GatewaysAsync(target);
+        await using var _ = egress;
+        await using var __ = ingress;
 
         // The receiving application reads until its connection ends, and notes how it ended.
         var receiving = Task.Run(async () =>
@@ -233,6 +231,16 @@ public abstract class RelayOverlayTests(ITestOutputHelper output, string transpo
         target.Stop();
         Assert.True(reset, "the far application's connection is reset, not ended as if the stream were complete");
         Assert.True(sent.AsSpan().StartsWith(delivered), "what arrived is a prefix of what was sent");
+    }
+
+    /// <summary>A gateway at A forwarding connections to C's "camera", and one at C delivering "camera" to <paramref name="target"/>.</summary>
+    private async Task<(Msdn.Overlay.Gateway.TcpGateway Egress, Msdn.Overlay.Gateway.TcpGateway Ingress)> GatewaysAsync(System.Net.Sockets.TcpListener target)
+    {
+        var egress = new Msdn.Overlay.Gateway.TcpGateway(Relays[C], [], [new("camera", target.LocalEndpoint)], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
+        var ingress = new Msdn.Overlay.Gateway.TcpGateway(Relays[A], [new(new IPEndPoint(IPAddress.Loopback, 0), C, "camera")], [], TimeProvider.System, NullLogger<Msdn.Overlay.Gateway.TcpGateway>.Instance);
+        await egress.StartAsync();
+        await ingress.StartAsync();
+        return (egress, ingress);
     }
 
     [SkippableFact]
