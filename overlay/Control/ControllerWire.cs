@@ -11,7 +11,8 @@ public sealed record RelayReportBody(
     [property: Key(0)] string RelayEndpoint,
     [property: Key(1)] string RelayState,
     [property: Key(2)] IReadOnlyList<LinkEstimateBody> Links,
-    [property: Key(3)] string? ClientEndpoint);
+    [property: Key(3)] string? ClientEndpoint,
+    [property: Key(4)] string? CertificateFingerprint = null);
 
 /// <summary>One link estimate in a report.</summary>
 [MessagePackObject]

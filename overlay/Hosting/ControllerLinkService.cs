@@ -40,7 +40,7 @@ public sealed class ControllerLinkService(RelayNodeService relay, RelayProbeServ
             node,
             relay.Routes!,
             agent,
-            () => new RelayReportBody(advertise, node.State.ToString(), [], doors.Clients?.LocalEndPoint.ToString()),
+            () => new RelayReportBody(advertise, node.State.ToString(), [], doors.Clients?.LocalEndPoint.ToString(), relay.CertificateFingerprint),
             time,
             settings.ReportInterval,
             loggers.CreateLogger<ControllerClient>());

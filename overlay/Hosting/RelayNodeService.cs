@@ -37,6 +37,9 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
     /// <summary>The peer relays' endpoints, by room (null where the configured endpoint is not one).</summary>
     public IReadOnlyDictionary<RoomId, EndPoint?> Peers { get; private set; } = new Dictionary<RoomId, EndPoint?>();
 
+    /// <summary>The SHA-256 fingerprint of the certificate this relay presents to its peers (registered with the controller).</summary>
+    public string? CertificateFingerprint { get; private set; }
+
     /// <summary>The impairment layer over the transport (drills cut, delay and jitter links through it).</summary>
     public ImpairedRelayTransport? Impairment { get; private set; }
 
@@ -57,6 +60,7 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
             File.SetUnixFileMode(settings.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         _certificate = RelayCertificates.LoadOrCreateDevelopment(settings.DataDirectory, room.Value, time);
+        CertificateFingerprint = RelayCertificates.Fingerprint(_certificate);
         Fingerprint = RelayCertificates.Fingerprint(_certificate);
 
         var routes = new RouteTableStore(settings.DataDirectory);

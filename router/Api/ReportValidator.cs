@@ -41,6 +41,11 @@ public static class ReportValidator
             problems.Add($"relayState must be Serving, Draining or Drained, got '{report.RelayState}'");
         }
 
+        if (report.CertificateFingerprint is { } fingerprint && !(fingerprint.Length == 64 && fingerprint.All(char.IsAsciiHexDigit)))
+        {
+            problems.Add("certificateFingerprint must be a SHA-256 fingerprint (64 hex digits)");
+        }
+
         if (report.Links is null || report.Links.Count > MaxLinks)
         {
             problems.Add($"links must be a list of at most {MaxLinks}");

@@ -24,6 +24,8 @@ public sealed partial class RouteTableCache(IGrainFactory grains, IOptions<Route
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile Snapshot _current = new(RouteTable.Empty, RouteTableCodec.Encode(RouteTable.Empty), new Dictionary<string, RoomSummary>(), new Dictionary<(string, string), LinkMetric>());
     private long _directoryRefreshedAt;
+    private readonly RoomDirectory _relays = new();
+    private TaskCompletionSource _relaysChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Whether this silo has heard from the route computer at least once (readiness).</summary>
     public bool Ready { get; private set; }
@@ -55,6 +57,37 @@ public sealed partial class RouteTableCache(IGrainFactory grains, IOptions<Route
         return _current;
     }
 
+    /// <summary>The relay directory's changes since <paramref name="since"/> (all of it when null, or too old), from this silo's copy.</summary>
+    public DirectoryAnswer RelaysSince(long? since)
+    {
+        lock (_relays)
+        {
+            return _relays.Since(since);
+        }
+    }
+
+    /// <summary>Completes when this silo's copy of the relay directory is newer than <paramref name="version"/>, or after <paramref name="wait"/>.</summary>
+    public async Task WaitRelaysNewerAsync(long version, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var waiting = Volatile.Read(ref _relaysChanged).Task;
+        lock (_relays)
+        {
+            if (_relays.Version > version)
+            {
+                return;
+            }
+        }
+
+        try
+        {
+            await waiting.WaitAsync(wait, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // nothing new in time: the caller answers 304
+        }
+    }
+
     /// <summary>A diff from <paramref name="version"/> to the current table, when that version is still remembered.</summary>
     public RouteTableDiff? DiffFrom(long version) =>
         _history.TryGetValue(version, out var older) ? RouteTableDiff.Between(older, _current.Table) : null;
@@ -79,7 +112,9 @@ public sealed partial class RouteTableCache(IGrainFactory grains, IOptions<Route
     private async Task RefreshAsync()
     {
         var computer = grains.GetGrain<IRouteComputerGrain>(0);
-        var version = await computer.Version().ConfigureAwait(false);
+        var versions = await computer.Versions().ConfigureAwait(false);
+        var version = versions.Table;
+        await FollowRelaysAsync(computer, versions.Directory).ConfigureAwait(false);
         var snapshot = _current;
         var directoryDue = time.GetElapsedTime(Interlocked.Read(ref _directoryRefreshedAt)) > TimeSpan.FromSeconds(1);
         if (version == snapshot.Table.Version && Ready && !directoryDue)
@@ -109,6 +144,29 @@ public sealed partial class RouteTableCache(IGrainFactory grains, IOptions<Route
         {
             _current = snapshot with { Rooms = rooms };
         }
+    }
+
+    private async Task FollowRelaysAsync(IRouteComputerGrain computer, long version)
+    {
+        long held;
+        lock (_relays)
+        {
+            held = _relays.Version;
+        }
+
+        if (version == held)
+        {
+            return;
+        }
+
+        // A route computer that restarted counts again from 1: take its directory whole.
+        var answer = await computer.Directory(version > held ? held : null).ConfigureAwait(false);
+        lock (_relays)
+        {
+            _relays.Apply(answer);
+        }
+
+        Interlocked.Exchange(ref _relaysChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     /// <summary>One consistent view: the table, its encoding, the rooms, the used links' metrics.</summary>

@@ -107,6 +107,33 @@ public static class RouterEndpoints
             return Results.Bytes(snapshot.Encoded, MessagePackType);
         }).RequireRateLimiting(RouterRateLimits.Routes);
 
+        // The relay directory for relays: every relay's endpoints and certificate fingerprint, as diffs from a
+        // version the relay holds; with since = the current version, waits up to wait s for the next.
+        app.MapGet("/v1/directory", async (long? since, double? wait, HttpRequest request, RoomCredentials credentials, RouteTableCache cache) =>
+        {
+            var room = request.Headers[RoomHeader].ToString();
+            if (!RoomId.IsValid(room) || !credentials.Verify(room, Bearer(request)))
+            {
+                return Results.Problem($"The directory needs a room ({RoomHeader}) and its credential.", statusCode: StatusCodes.Status401Unauthorized);
+            }
+
+            if (since < 0 || wait is < 0 || double.IsNaN(wait ?? 0))
+            {
+                return Results.Problem("since and wait must not be negative.", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var answer = cache.RelaysSince(since);
+            if (since is { } current && current == answer.Version && wait > 0)
+            {
+                await cache.WaitRelaysNewerAsync(current, TimeSpan.FromSeconds(Math.Min(wait.Value, MaxWait.TotalSeconds)), request.HttpContext.RequestAborted).ConfigureAwait(false);
+                answer = cache.RelaysSince(since);
+            }
+
+            return since == answer.Version
+                ? Results.StatusCode(StatusCodes.Status304NotModified)
+                : Results.Json(answer, RouterJsonContext.Default.DirectoryAnswer);
+        }).RequireRateLimiting(RouterRateLimits.Routes);
+
         // Path lookup for media engines, from this silo's cached table.
         app.MapGet("/v1/paths/{from}/{to}", (string from, string to, HttpContext context, RouteTableCache cache, PathLookupLimit limit, PathLookupTokens tokens) =>
         {

@@ -8,4 +8,5 @@ namespace Msdn.Router.Api;
 [JsonSerializable(typeof(PathAnswer))]
 [JsonSerializable(typeof(Rooms.RoomReport))]
 [JsonSerializable(typeof(ReportReceipt))]
+[JsonSerializable(typeof(Rooms.DirectoryAnswer))]
 public sealed partial class RouterJsonContext : JsonSerializerContext;

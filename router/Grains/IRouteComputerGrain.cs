@@ -15,6 +15,14 @@ public interface IRouteComputerGrain : IGrainWithIntegerKey
     [Alias("Version")]
     Task<long> Version();
 
+    /// <summary>The current table's and directory's versions (cheap: silos poll them).</summary>
+    [Alias("Versions")]
+    Task<ComputerVersions> Versions();
+
+    /// <summary>The relay directory's changes since <paramref name="since"/>, or all of it (see <see cref="RoomDirectory.Since"/>).</summary>
+    [Alias("Directory")]
+    Task<DirectoryAnswer> Directory(long? since);
+
     /// <summary>The current table, <see cref="Msdn.Graph.Tables.RouteTableCodec"/>-encoded.</summary>
     [Alias("Table")]
     Task<byte[]> Table();
@@ -31,3 +39,7 @@ public interface IRouteComputerGrain : IGrainWithIntegerKey
     [Alias("LinkMetrics")]
     Task<LinkMetric[]> LinkMetrics();
 }
+
+/// <summary>What a silo polls to know whether the table or the directory moved.</summary>
+[GenerateSerializer, Immutable, Alias("msdn.ComputerVersions")]
+public sealed record ComputerVersions([property: Id(0)] long Table, [property: Id(1)] long Directory);

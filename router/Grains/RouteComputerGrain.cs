@@ -24,6 +24,7 @@ public sealed partial class RouteComputerGrain(
     ILogger<RouteComputerGrain> logger) : Grain, IRouteComputerGrain
 {
     private readonly RouteBook _book = new(computer, options.Value);
+    private readonly RoomDirectory _directory = new();
     private byte[] _encoded = RouteTableCodec.Encode(RouteTable.Empty);
     private readonly RecomputeSchedule _schedule = new(time);
     private DateTimeOffset _warmUntil;
@@ -51,6 +52,11 @@ public sealed partial class RouteComputerGrain(
     public async Task<int> Accept(RoomRecord record)
     {
         var unknownPeers = _book.Accept(record);
+        if (record.Latest is { } registration)
+        {
+            _directory.Register(record.Room, registration);
+        }
+
         if (_book.UrgentChange)
         {
             await RecomputeSoonAsync().ConfigureAwait(true); // a link went down: do not wait for the tick
@@ -83,6 +89,10 @@ public sealed partial class RouteComputerGrain(
     public Task<string> Silo() => Task.FromResult(silo.SiloAddress.ToString());
 
     public Task<long> Version() => Task.FromResult(_book.Table.Version);
+
+    public Task<ComputerVersions> Versions() => Task.FromResult(new ComputerVersions(_book.Table.Version, _directory.Version));
+
+    public Task<DirectoryAnswer> Directory(long? since) => Task.FromResult(_directory.Since(since));
 
     public Task<byte[]> Table() => Task.FromResult(_encoded);
 

@@ -21,6 +21,9 @@ public sealed record RoomReport
 
     /// <summary>Where the room's media engines reach its relay, when it has a client port.</summary>
     [Id(3), Key(3)] public string? ClientEndpoint { get; init; }
+
+    /// <summary>The SHA-256 fingerprint (hex) of the certificate the relay presents to its peers, for the directory.</summary>
+    [Id(4), Key(4)] public string? CertificateFingerprint { get; init; }
 }
 
 /// <summary>One directed link from the reporting room to <see cref="Peer"/>.</summary>

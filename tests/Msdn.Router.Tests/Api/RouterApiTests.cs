@@ -98,6 +98,44 @@ public sealed class RouterApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Relays_fetch_the_directory_whole_then_long_poll_for_what_changed()
+    {
+        await _router.ReportAsync("room-a", new RoomReport { RelayEndpoint = "10.0.0.1:7000", CertificateFingerprint = new string('A', 64) });
+        await _router.ReportAsync("room-b", new RoomReport { RelayEndpoint = "10.0.0.2:7000", ClientEndpoint = "10.0.0.2:7100", CertificateFingerprint = new string('B', 64) });
+        DirectoryAnswer? whole = null;
+        for (var attempt = 0; attempt < 100 && whole?.Entries.Length != 2; attempt++)
+        {
+            var answer = await _router.DirectoryAsync("room-a", wait: 0);
+            whole = answer.StatusCode == HttpStatusCode.OK ? await answer.Content.ReadFromJsonAsync<DirectoryAnswer>() : null;
+            await Task.Delay(RouteTableCache.PollInterval); // this silo's copy follows the route computer's every poll
+        }
+
+        Assert.True(whole!.Full);
+        Assert.Equal(["room-a", "room-b"], whole.Entries.Select(e => e.Room));
+        Assert.Equal("10.0.0.2:7100", whole.Entries[1].ClientEndpoint);
+
+        // Nothing new: 304 after the wait. A relay that moves wakes a waiting poll with a diff of one entry.
+        Assert.Equal(HttpStatusCode.NotModified, (await _router.DirectoryAsync("room-a", since: whole.Version, wait: 0.2)).StatusCode);
+        var polling = _router.DirectoryAsync("room-a", since: whole.Version, wait: 10);
+        await _router.ReportAsync("room-b", new RoomReport { RelayEndpoint = "10.0.0.9:7000", CertificateFingerprint = new string('B', 64) });
+        var moved = await (await polling.WaitAsync(TimeSpan.FromSeconds(10))).Content.ReadFromJsonAsync<DirectoryAnswer>();
+        Assert.False(moved!.Full);
+        Assert.Equal("10.0.0.9:7000", moved.Entries.Single().RelayEndpoint);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Forged()).StatusCode);
+        var bad = await _router.ReportAsync("room-a", new RoomReport { RelayEndpoint = "10.0.0.1:7000", CertificateFingerprint = "not-hex" });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+
+        async Task<HttpResponseMessage> Forged()
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/v1/directory");
+            request.Headers.Authorization = new("Bearer", "forged");
+            request.Headers.Add(RouterEndpoints.RoomHeader, "room-a");
+            return await _router.Http.SendAsync(request);
+        }
+    }
+
+    [Fact]
     public async Task A_stranger_flooding_a_room_s_reports_spends_its_own_allowance_not_the_room_s()
     {
         // Without a credential, or with another room's: refused, then held back per address.

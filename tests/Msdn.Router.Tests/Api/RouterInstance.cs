@@ -54,6 +54,15 @@ internal sealed class RouterInstance : IAsyncDisposable
         return Http.SendAsync(request);
     }
 
+    public Task<HttpResponseMessage> DirectoryAsync(string room, long? since = null, double? wait = null)
+    {
+        var query = string.Join('&', new[] { since is null ? null : $"since={since}", wait is null ? null : $"wait={wait}" }.Where(q => q is not null));
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/directory?{query}");
+        request.Headers.Authorization = new("Bearer", Credentials.For(room));
+        request.Headers.Add(RouterEndpoints.RoomHeader, room);
+        return Http.SendAsync(request);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();

@@ -1,0 +1,69 @@
+using FsCheck.Xunit;
+using Msdn.Router.Rooms;
+
+namespace Msdn.Router.Tests.Rooms;
+
+/// <summary>The relay directory: diffs from any version a follower holds bring it to exactly the current entries.</summary>
+public sealed class RoomDirectoryTests
+{
+    [Fact]
+    public void A_registration_that_did_not_change_is_not_a_new_version_and_a_diff_carries_only_what_moved()
+    {
+        var directory = new RoomDirectory();
+        Assert.True(directory.Register("room-a", Report("10.0.0.1:7000", "AA")));
+        Assert.True(directory.Register("room-b", Report("10.0.0.2:7000", "BB")));
+        Assert.False(directory.Register("room-a", Report("10.0.0.1:7000", "AA")), "every report re-registers: only a change is news");
+        Assert.Equal(2, directory.Version);
+
+        Assert.True(directory.Register("room-b", Report("10.0.0.2:7000", "B2"))); // re-keyed
+        Assert.True(directory.Remove("room-a"));
+        var diff = directory.Since(2);
+        Assert.False(diff.Full);
+        Assert.Equal(["room-b"], diff.Entries.Select(e => e.Room));
+        Assert.Equal("B2", diff.Entries[0].CertificateFingerprint);
+        Assert.Equal(["room-a"], diff.Removed);
+
+        Assert.True(directory.Since(null).Full);
+        Assert.True(directory.Since(99).Full, "a version from before a restart gets the whole directory");
+    }
+
+    /// <summary>
+    /// Any sequence of registrations, re-registrations and removals, with a follower catching up at random
+    /// moments from whatever version it holds: after each catch-up it holds exactly the directory's entries.
+    /// </summary>
+    [Property(MaxTest = 300)]
+    public bool A_follower_applying_each_answer_holds_exactly_the_current_entries((byte Room, byte Variant, bool Remove, bool Sync)[] steps)
+    {
+        var directory = new RoomDirectory();
+        var follower = new RoomDirectory();
+        var current = new Dictionary<string, DirectoryEntry>(StringComparer.Ordinal);
+        foreach (var (roomByte, variant, remove, sync) in steps)
+        {
+            var room = $"room-{roomByte % 6}";
+            if (remove)
+            {
+                directory.Remove(room);
+                current.Remove(room);
+            }
+            else
+            {
+                directory.Register(room, Report($"10.0.0.{variant % 3}:7000", $"F{variant % 2}"));
+                current[room] = directory.Since(null).Entries.Single(e => e.Room == room);
+            }
+
+            if (sync)
+            {
+                follower.Apply(directory.Since(follower.Version == 0 ? null : follower.Version));
+                var held = follower.Since(null).Entries;
+                if (follower.Version != directory.Version || !held.OrderBy(e => e.Room, StringComparer.Ordinal).SequenceEqual(current.Values.OrderBy(e => e.Room, StringComparer.Ordinal)))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private static RoomReport Report(string endpoint, string fingerprint) => new() { RelayEndpoint = endpoint, CertificateFingerprint = fingerprint };
+}
