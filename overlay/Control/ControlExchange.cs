@@ -31,6 +31,24 @@ internal static class ControlExchange
         return request;
     }
 
+    public static HttpRequestMessage Directory(string room, string credential, long? since, TimeSpan wait)
+    {
+        var query = since is { } version ? $"?since={version}&wait={wait.TotalSeconds:F0}" : string.Empty;
+        var request = new HttpRequestMessage(HttpMethod.Get, $"v1/directory{query}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+        request.Headers.Add(RoomHeader, room);
+        return request;
+    }
+
+    /// <summary>Reads a directory answer; 304 is "nothing new since <paramref name="since"/>" (an empty diff at that version).</summary>
+    public static DirectoryAnswerBody ReadDirectory(HttpStatusCode status, long? since, byte[] body) => status switch
+    {
+        HttpStatusCode.OK => System.Text.Json.JsonSerializer.Deserialize(body, ControlJsonContext.Default.DirectoryAnswerBody) ?? throw new ControlChannelException("The controller sent an empty directory."),
+        HttpStatusCode.NotModified => new DirectoryAnswerBody(since ?? 0, false, [], []),
+        >= HttpStatusCode.InternalServerError => throw new ControlChannelException($"The controller answered {(int)status}."),
+        _ => throw new InvalidOperationException(Refusal("directory fetch", status)),
+    };
+
     /// <summary>Reads a routes answer; a server error is a <see cref="ControlChannelException"/>, a refusal an <see cref="InvalidOperationException"/>.</summary>
     public static RoutesAnswer ReadRoutes(HttpStatusCode status, string? tableKind, byte[] body) => status switch
     {

@@ -36,13 +36,13 @@ internal static class ControlTunnel
         return new TunnelRequest(request.Method.Method, request.RequestUri!.OriginalString, headers, body, request.Content?.Headers.ContentType?.ToString());
     }
 
-    /// <summary>Whether a tunnelled request is one of the control API's (a report or a route fetch).</summary>
+    /// <summary>Whether a tunnelled request is one of the control API's (a report, a route fetch or a directory fetch).</summary>
     public static bool IsAllowed(TunnelRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var path = request.PathAndQuery;
         return (request.Method == "POST" && path.StartsWith("v1/rooms/", StringComparison.Ordinal) && path.EndsWith("/reports", StringComparison.Ordinal) && !path.Contains("..", StringComparison.Ordinal))
-            || (request.Method == "GET" && (path == "v1/routes" || path.StartsWith("v1/routes?", StringComparison.Ordinal)));
+            || (request.Method == "GET" && (path is "v1/routes" or "v1/directory" || path.StartsWith("v1/routes?", StringComparison.Ordinal) || path.StartsWith("v1/directory?", StringComparison.Ordinal)));
     }
 
     /// <summary>Sends a tunnelled request to the controller with this relay's HTTP client.</summary>

@@ -40,11 +40,14 @@ public sealed partial class ControllerClient : IAsyncDisposable
     private readonly IDisposable? _following;
     private Task? _reporting;
     private Task? _polling;
+    private Task? _followingDirectory;
+    private readonly PeerDirectory? _directory;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _errorsLogged = new();
     private volatile ControllerStatus _statusNow = new(ControllerStatus.Unreachable, null, 0, "not started");
 
-    public ControllerClient(ControllerEndpoints endpoints, RelayNode node, RouteTableStore routes, ProbeAgent? probe, Func<RelayReportBody> status, TimeProvider time, TimeSpan reportInterval, ILogger<ControllerClient> logger)
+    public ControllerClient(ControllerEndpoints endpoints, RelayNode node, RouteTableStore routes, ProbeAgent? probe, Func<RelayReportBody> status, TimeProvider time, TimeSpan reportInterval, ILogger<ControllerClient> logger, PeerDirectory? directory = null)
     {
+        _directory = directory;
         _endpoints = endpoints;
         _node = node;
         _routes = routes;
@@ -64,6 +67,10 @@ public sealed partial class ControllerClient : IAsyncDisposable
     {
         _reporting = Task.Run(ReportLoopAsync);
         _polling = Task.Run(PollLoopAsync);
+        if (_directory is { } directory)
+        {
+            _followingDirectory = Task.Run(() => FollowDirectoryAsync(directory));
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -72,7 +79,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
         _node.StateChanged -= OnStateChanged;
         _node.DataLinkChanged -= OnDataLinkChanged;
         await _stopping.CancelAsync().ConfigureAwait(false);
-        foreach (var loop in new[] { _reporting, _polling })
+        foreach (var loop in new[] { _reporting, _polling, _followingDirectory })
         {
             if (loop is not null)
             {
@@ -189,6 +196,36 @@ public sealed partial class ControllerClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Long-polls the controller's relay directory for changes since the version held, and applies them: peers
+    /// that join are reachable and trusted, peers that leave are not, with no restart. While the controller
+    /// cannot be reached the directory held (and kept on disk) stays in force.
+    /// </summary>
+    private async Task FollowDirectoryAsync(PeerDirectory directory)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            long? since = directory.Version == 0 ? null : directory.Version;
+            var answer = await ExchangeAsync<DirectoryAnswerBody?>(async (channel, token) => await channel.DirectoryAsync(_node.Room.Value, since, LongPollWait, token).ConfigureAwait(false), LongPollWait + ReportTimeout).ConfigureAwait(false);
+            if (answer is null)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                await Task.Delay(RetryDelay, _time, _stopping.Token).ConfigureAwait(false); // unreachable: try again soon
+                continue;
+            }
+
+            if (answer.Full || answer.Version != since)
+            {
+                directory.Apply(answer);
+                Log.NewDirectory(_logger, _node.Room, answer.Version, directory.Peers.Count);
+            }
+        }
+    }
+
     /// <summary>One exchange, directly or through a peer; default when nothing got through (the status says so).</summary>
     private async Task<T?> ExchangeAsync<T>(Func<IControlChannel, CancellationToken, Task<T>> exchange, TimeSpan timeout)
     {
@@ -238,6 +275,9 @@ public sealed partial class ControllerClient : IAsyncDisposable
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 4406, Level = LogLevel.Information, Message = "Relay {Room}: relay directory version {Version} from the controller ({Peers} peers)")]
+        public static partial void NewDirectory(ILogger logger, Graph.Topology.RoomId room, long version, int peers);
+
         [LoggerMessage(EventId = 4405, Level = LogLevel.Warning, Message = "Relay {Room}: the controller's table versions restarted (it lost its state); forwarding on table {Version} until its new table arrives")]
         public static partial void ControllerRestarted(ILogger logger, Graph.Topology.RoomId room, long version);
 

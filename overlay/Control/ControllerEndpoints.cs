@@ -9,7 +9,7 @@ namespace Msdn.Overlay.Control;
 /// link goes back to direct when it recovers), and the peer relays whose links the probe sees up.
 /// A direct failure also aborts direct exchanges still in flight (a long-poll into a silent cut).
 /// </summary>
-public sealed class ControllerEndpoints(IControlChannel direct, RelayNode node, IReadOnlyList<RoomId> peers, string credential, Func<IReadOnlySet<RoomId>?> peersUp, TimeProvider time) : IDisposable
+public sealed class ControllerEndpoints(IControlChannel direct, RelayNode node, Func<IReadOnlyCollection<RoomId>> peers, string credential, Func<IReadOnlySet<RoomId>?> peersUp, TimeProvider time) : IDisposable
 {
     public static readonly TimeSpan DirectRetryAfter = TimeSpan.FromSeconds(3);
 
@@ -20,7 +20,7 @@ public sealed class ControllerEndpoints(IControlChannel direct, RelayNode node, 
     public IEnumerable<IControlChannel> Channels()
     {
         var up = peersUp(); // one look at the probe's view per exchange; null: no probe, every peer counts as up
-        var viaPeers = peers.Where(p => up is null || up.Contains(p)).Select(p => (IControlChannel)new PeerControlChannel(node, p, credential));
+        var viaPeers = peers().Where(p => up is null || up.Contains(p)).Select(p => (IControlChannel)new PeerControlChannel(node, p, credential));
         bool directPaused;
         lock (_lock)
         {

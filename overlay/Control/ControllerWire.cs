@@ -12,7 +12,8 @@ public sealed record RelayReportBody(
     [property: Key(1)] string RelayState,
     [property: Key(2)] IReadOnlyList<LinkEstimateBody> Links,
     [property: Key(3)] string? ClientEndpoint,
-    [property: Key(4)] string? CertificateFingerprint = null);
+    [property: Key(4)] string? CertificateFingerprint = null,
+    [property: Key(5)] string? ProbeEndpoint = null);
 
 /// <summary>One link estimate in a report.</summary>
 [MessagePackObject]
@@ -22,3 +23,14 @@ public sealed record LinkEstimateBody(
     [property: Key(2)] double JitterMs,
     [property: Key(3)] double Loss,
     [property: Key(4)] bool Up);
+
+/// <summary>One relay in the controller's directory (<c>GET /v1/directory</c>, JSON).</summary>
+public sealed record DirectoryEntryBody(string Room, string RelayEndpoint, string? ClientEndpoint, string? CertificateFingerprint, long Version, string? ProbeEndpoint = null);
+
+/// <summary>The directory at <see cref="Version"/>: every entry (<see cref="Full"/>), or what changed and who left since the version asked about.</summary>
+public sealed record DirectoryAnswerBody(long Version, bool Full, DirectoryEntryBody[] Entries, string[] Removed);
+
+/// <summary>Compile-time JSON for the directory (the relay's only JSON from the controller).</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(DirectoryAnswerBody))]
+internal sealed partial class ControlJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

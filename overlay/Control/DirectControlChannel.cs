@@ -19,4 +19,11 @@ internal sealed class DirectControlChannel(HttpClient http, string credential) :
         var kind = response.Headers.TryGetValues("X-Msdn-Table", out var values) ? values.FirstOrDefault() : null;
         return ControlExchange.ReadRoutes(response.StatusCode, kind, await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
     }
+
+    public async Task<DirectoryAnswerBody> DirectoryAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var request = ControlExchange.Directory(room, credential, since, wait);
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return ControlExchange.ReadDirectory(response.StatusCode, since, await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
+    }
 }

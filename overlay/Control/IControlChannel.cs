@@ -9,6 +9,8 @@ public interface IControlChannel
     Task ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken);
 
     Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken);
+
+    Task<DirectoryAnswerBody> DirectoryAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken);
 }
 
 public enum RoutesAnswerKind

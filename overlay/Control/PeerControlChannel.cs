@@ -21,4 +21,11 @@ internal sealed class PeerControlChannel(RelayNode node, RoomId peer, string cre
         var response = await node.TunnelAsync(peer, await ControlTunnel.ToTunnelAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         return ControlExchange.ReadRoutes((System.Net.HttpStatusCode)response.Status, response.Headers.GetValueOrDefault("X-Msdn-Table"), response.Body);
     }
+
+    public async Task<DirectoryAnswerBody> DirectoryAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var request = ControlExchange.Directory(room, credential, since, wait);
+        var response = await node.TunnelAsync(peer, await ControlTunnel.ToTunnelAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        return ControlExchange.ReadDirectory((System.Net.HttpStatusCode)response.Status, since, response.Body);
+    }
 }

@@ -33,17 +33,21 @@ public sealed class ControllerLinkService(RelayNodeService relay, RelayProbeServ
         node.ControlProxy = (request, cancellation) => ControlTunnel.SendAsync(http, request, cancellation);
         var agent = probe.Probe;
         IReadOnlySet<RoomId>? PeersUp() => agent?.Snapshot().Where(l => l.State == Msdn.Probe.Detection.LinkState.Up).Select(l => l.Peer).ToHashSet();
-        _endpoints = new ControllerEndpoints(new DirectControlChannel(http, credential), node, [.. relay.Peers.Keys], credential, PeersUp, time);
+        _endpoints = new ControllerEndpoints(new DirectControlChannel(http, credential), node, () => relay.PeerDirectory.Peers, credential, PeersUp, time);
         var advertise = settings.Advertise is { Length: > 0 } a ? a : node.LocalEndPoint.ToString()!;
+
+        // The probe agent's port as bound, on the advertised host: peers probe there (port + 1 unless the relay bound port 0).
+        var probeAt = probe.LocalEndPoint is System.Net.IPEndPoint bound ? $"{advertise[..advertise.LastIndexOf(':')]}:{bound.Port}" : null;
         var client = new ControllerClient(
             _endpoints,
             node,
             relay.Routes!,
             agent,
-            () => new RelayReportBody(advertise, node.State.ToString(), [], doors.Clients?.LocalEndPoint.ToString(), relay.CertificateFingerprint),
+            () => new RelayReportBody(advertise, node.State.ToString(), [], doors.Clients?.LocalEndPoint.ToString(), relay.Fingerprint, probeAt),
             time,
             settings.ReportInterval,
-            loggers.CreateLogger<ControllerClient>());
+            loggers.CreateLogger<ControllerClient>(),
+            relay.PeerDirectory);
         Controller = client;
         client.Start();
         relay.Metrics!.ObserveController(() => client.Status.Via switch

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Msdn.Overlay.Hosting;
 
-/// <summary>Keeps a connection open to every configured peer (re-dialling those that went away), every few seconds.</summary>
+/// <summary>Keeps a connection open to every known peer, configured or from the directory (re-dialling those that went away), every few seconds.</summary>
 internal sealed class PeerWarmer(RelayNodeService relay, TimeProvider time) : BackgroundService
 {
     /// <summary>How often the connections are checked; also how long one round waits on slow dials.</summary>
@@ -15,7 +15,7 @@ internal sealed class PeerWarmer(RelayNodeService relay, TimeProvider time) : Ba
         {
             if (relay.Node is { } node)
             {
-                await node.WarmAsync(relay.Peers.Keys, Round, stoppingToken).ConfigureAwait(false);
+                await node.WarmAsync(relay.PeerDirectory.Peers, Round, stoppingToken).ConfigureAwait(false);
             }
         }
         while (await Quietly(timer.WaitForNextTickAsync(stoppingToken)).ConfigureAwait(false));

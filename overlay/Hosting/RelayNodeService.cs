@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
+using Msdn.Overlay.Control;
 using Msdn.Overlay.Metrics;
 using Msdn.Overlay.Relay;
 using Msdn.Overlay.Security;
@@ -35,10 +36,12 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
     public string? Transport { get; private set; }
 
     /// <summary>The peer relays' endpoints, by room (null where the configured endpoint is not one).</summary>
+    /// <summary>The peers configured (<c>Relay:Peers</c>): the override for running without a controller.</summary>
     public IReadOnlyDictionary<RoomId, EndPoint?> Peers { get; private set; } = new Dictionary<RoomId, EndPoint?>();
 
-    /// <summary>The SHA-256 fingerprint of the certificate this relay presents to its peers (registered with the controller).</summary>
-    public string? CertificateFingerprint { get; private set; }
+    /// <summary>Every peer this relay knows, configured or from the controller's directory, with where to reach it and whom to trust.</summary>
+    public PeerDirectory PeerDirectory { get; private set; } = null!;
+
 
     /// <summary>The impairment layer over the transport (drills cut, delay and jitter links through it).</summary>
     public ImpairedRelayTransport? Impairment { get; private set; }
@@ -60,7 +63,6 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
             File.SetUnixFileMode(settings.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         _certificate = RelayCertificates.LoadOrCreateDevelopment(settings.DataDirectory, room.Value, time);
-        CertificateFingerprint = RelayCertificates.Fingerprint(_certificate);
         Fingerprint = RelayCertificates.Fingerprint(_certificate);
 
         var routes = new RouteTableStore(settings.DataDirectory);
@@ -93,7 +95,17 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
             }
         }
 
-        var policy = new PeerCertificatePolicy(settings.PinnedFingerprints, null, time);
+        var peers = settings.Peers.ToDictionary(p => new RoomId(p.Key), p => EndpointParser.TryParse(p.Value, out var e) ? e : null);
+        Peers = peers;
+        var directory = new PeerDirectory(room, peers, settings.DataDirectory);
+        directory.LoadPersisted(out var unreadable);
+        if (unreadable is not null)
+        {
+            Log.UnreadableDirectory(_logger, room, unreadable);
+        }
+
+        PeerDirectory = directory;
+        var policy = new PeerCertificatePolicy(settings.PinnedFingerprints, null, time, directory.Trusts);
         var refusalsLogged = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>();
         policy.Refused += reason =>
         {
@@ -106,10 +118,8 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
         var transport = ChooseTransport(settings.Transport, new RelayTransportOptions(_certificate, policy));
         Transport = transport.Name;
         Impairment = new ImpairedRelayTransport(transport, time);
-        var peers = settings.Peers.ToDictionary(p => new RoomId(p.Key), p => EndpointParser.TryParse(p.Value, out var e) ? e : null);
-        Peers = peers;
         _metrics = new RelayMetrics(room.Value, meters);
-        Node = new RelayNode(room, Impairment, r => peers.GetValueOrDefault(r), () => routes.Current, time, loggers.CreateLogger<RelayNode>(), new RelayNodeOptions { AckTimeout = settings.AckTimeout }, _metrics);
+        Node = new RelayNode(room, Impairment, directory.Resolve, () => routes.Current, time, loggers.CreateLogger<RelayNode>(), new RelayNodeOptions { AckTimeout = settings.AckTimeout }, _metrics);
         var node = Node;
         await RelayStartException.BindingAsync("Relay:Listen (--listen)", settings.Listen, () => node.StartAsync(IPEndPoint.Parse(settings.Listen), cancellationToken)).ConfigureAwait(false);
     }
@@ -145,6 +155,9 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 4113, Level = LogLevel.Error, Message = "Relay {Room}: the persisted relay directory could not be read ({Problem}); starting from the configured peers until the controller sends it")]
+        public static partial void UnreadableDirectory(ILogger logger, RoomId room, string problem);
+
         [LoggerMessage(EventId = 4110, Level = LogLevel.Warning, Message = "Relay {Room} refused a peer's TLS connection: {Reason} (pin its fingerprint with Relay:PinnedFingerprints if it is one of ours)")]
         public static partial void CertificateRefused(ILogger logger, RoomId room, string reason);
 

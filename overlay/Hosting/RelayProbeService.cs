@@ -17,6 +17,7 @@ public sealed partial class RelayProbeService(RelayNodeService relay, IOptions<R
     private readonly ILogger _logger = loggers.CreateLogger<RelayProbeService>();
     private ImpairedProbeSocket? _socket;
     private IDisposable? _following;
+    private Action? _stopFollowing;
 
     /// <summary>The running agent; null when the relay runs without probing.</summary>
     public ProbeAgent? Probe { get; private set; }
@@ -52,13 +53,33 @@ public sealed partial class RelayProbeService(RelayNodeService relay, IOptions<R
         _socket = new ImpairedProbeSocket(socket, time, seed: Environment.ProcessId);
         Probe = new ProbeAgent(probe, _socket, time, loggers.CreateLogger<ProbeAgent>(), reports: null, seed: Environment.ProcessId);
         Probe.Start();
-        Probe.SetPeers(probe.Peers.Select(p => new ProbePeer(new RoomId(p.Room), EndpointParser.TryParse(p.Endpoint, out var e) ? ProbePort.Of(e) : throw new InvalidOperationException($"Probe peer {p.Room} has no valid endpoint."))));
+        var configured = probe.Peers.Select(p => new ProbePeer(new RoomId(p.Room), EndpointParser.TryParse(p.Endpoint, out var e) ? ProbePort.Of(e) : throw new InvalidOperationException($"Probe peer {p.Room} has no valid endpoint."))).ToList();
+        var agent = Probe;
+        void ProbeKnownPeers()
+        {
+            // Configured probe peers, then every other peer the directory knows (at its relay port + 1).
+            var named = configured.Select(p => p.Room).ToHashSet();
+            agent.SetPeers([.. configured, .. relay.PeerDirectory.Peers.Where(r => !named.Contains(r)).Select(r => relay.PeerDirectory.ProbeEndpointOf(r) is { } endpoint ? new ProbePeer(r, endpoint) : null).OfType<ProbePeer>()]);
+        }
+
+        ProbeKnownPeers();
+        relay.PeerDirectory.Changed += ProbeKnownPeers;
+        _stopFollowing = () => relay.PeerDirectory.Changed -= ProbeKnownPeers;
         _following = node.FollowProbe(Probe);
         return Task.CompletedTask;
     }
 
-    /// <summary>Impairs the probes to the peer relay at <paramref name="relayEndpoint"/> (drills: the agent sees what flows see).</summary>
-    public void Impair(EndPoint relayEndpoint, LinkImpairment impairment) => _socket?.Impair(ProbePort.Of(relayEndpoint), impairment);
+    /// <summary>Impairs the probes to <paramref name="peer"/>'s relay (drills: the agent sees what flows see).</summary>
+    public void Impair(RoomId peer, LinkImpairment impairment)
+    {
+        if (relay.PeerDirectory.ProbeEndpointOf(peer) is { } probeAt)
+        {
+            _socket?.Impair(probeAt, impairment);
+        }
+    }
+
+    /// <summary>Where this relay's probe agent answers (its bound UDP endpoint); null without probing.</summary>
+    public EndPoint? LocalEndPoint => _socket?.LocalEndPoint;
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
 
@@ -66,6 +87,8 @@ public sealed partial class RelayProbeService(RelayNodeService relay, IOptions<R
     {
         _following?.Dispose();
         _following = null;
+        _stopFollowing?.Invoke();
+        _stopFollowing = null;
         if (Probe is { } probe)
         {
             Probe = null;

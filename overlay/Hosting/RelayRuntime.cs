@@ -50,13 +50,13 @@ public sealed partial class RelayRuntime(RelayNodeService relay, RelayProbeServi
             throw new InvalidOperationException("The relay is not started.");
         }
 
-        if (relay.Peers.GetValueOrDefault(peer) is not { } endpoint)
+        if (relay.PeerDirectory.Resolve(peer) is not { } endpoint)
         {
             throw new UnknownRoomException(peer);
         }
 
         impaired.Impair(endpoint, impairment);
-        probe.Impair(endpoint, impairment);
+        probe.Impair(peer, impairment);
         Log.Impaired(logger, node.Room, peer, impairment.ToString());
     }
 

@@ -4,8 +4,7 @@ namespace Msdn.Overlay.Hosting;
 
 /// <summary>
 /// The last route table, kept on disk so a relay restarted while the controller is unreachable still
-/// forwards (edge autonomy). Written atomically and durably: the new table reaches the disk before it
-/// replaces the old one, so a crash or power loss mid-write leaves the previous table.
+/// forwards (edge autonomy). Written atomically and durably (<see cref="DurableFile"/>).
 /// </summary>
 public sealed class RouteTableStore(string dataDirectory)
 {
@@ -49,15 +48,7 @@ public sealed class RouteTableStore(string dataDirectory)
     public void Replace(RouteTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        var temporary = Path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            file.Write(RouteTableCodec.Encode(table));
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, Path, overwrite: true);
+        DurableFile.Replace(Path, RouteTableCodec.Encode(table));
         Volatile.Write(ref _current, table);
     }
 }

@@ -40,7 +40,7 @@ internal sealed class PeerControlTunnel(RelayContext relay, PeerConnections peer
         var request = Deserialize<TunnelRequest>(await ReadPiecesAsync(frames, relay.Stopping).ConfigureAwait(false));
         if (!ControlTunnel.IsAllowed(request))
         {
-            throw new FrameFormatException($"The control tunnel carries only reports and route fetches, not {request.Method} {request.PathAndQuery}.");
+            throw new FrameFormatException($"The control tunnel carries only reports, route fetches and directory fetches, not {request.Method} {request.PathAndQuery}.");
         }
 
         TunnelResponse response;

@@ -4,11 +4,11 @@ using System.Security.Cryptography.X509Certificates;
 namespace Msdn.Overlay.Security;
 
 /// <summary>
-/// Which peer relays are trusted: certificates whose SHA-256 fingerprint is pinned in configuration, or
-/// that chain to the cluster CA. Either way the certificate must be within its validity period on the
+/// Which peer relays are trusted: certificates whose SHA-256 fingerprint is pinned in configuration or
+/// registered in the controller's relay directory, or that chain to the cluster CA. Either way the certificate must be within its validity period on the
 /// injected clock. Used as the TLS remote-certificate callback on both sides of a relay link.
 /// </summary>
-internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprints, X509Certificate2? clusterCa, TimeProvider time)
+internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprints, X509Certificate2? clusterCa, TimeProvider time, Func<string, bool>? registered = null)
 {
     private readonly HashSet<string> _pinned = pinnedFingerprints.Select(f => f.Replace(":", string.Empty, StringComparison.Ordinal).ToUpperInvariant()).ToHashSet();
 
@@ -31,12 +31,12 @@ internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprin
         }
 
         var fingerprint = RelayCertificates.Fingerprint(certificate);
-        if (_pinned.Contains(fingerprint) || ChainsToClusterCa(certificate, now))
+        if (_pinned.Contains(fingerprint) || registered?.Invoke(fingerprint) == true || ChainsToClusterCa(certificate, now))
         {
             return;
         }
 
-        throw new PeerAuthenticationException($"The peer certificate {certificate.Subject} (SHA-256 {fingerprint}) is neither pinned nor issued by the cluster CA.");
+        throw new PeerAuthenticationException($"The peer certificate {certificate.Subject} (SHA-256 {fingerprint}) is neither pinned, nor registered in the controller's directory, nor issued by the cluster CA.");
     }
 
     /// <summary>For <see cref="SslClientAuthenticationOptions.RemoteCertificateValidationCallback"/> and the server's equivalent.</summary>

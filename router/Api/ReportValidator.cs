@@ -36,6 +36,11 @@ public static class ReportValidator
             problems.Add($"clientEndpoint must be host:port, at most {MaxEndpointLength} characters");
         }
 
+        if (report.ProbeEndpoint is not null && !IsEndpoint(report.ProbeEndpoint))
+        {
+            problems.Add($"probeEndpoint must be host:port, at most {MaxEndpointLength} characters");
+        }
+
         if (report.RelayState is not ("Serving" or "Draining" or "Drained"))
         {
             problems.Add($"relayState must be Serving, Draining or Drained, got '{report.RelayState}'");

@@ -26,7 +26,7 @@ public sealed class RoomDirectory
     public bool Register(string room, RoomReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var entry = new DirectoryEntry(room, report.RelayEndpoint, report.ClientEndpoint, report.CertificateFingerprint, 0);
+        var entry = new DirectoryEntry(room, report.RelayEndpoint, report.ClientEndpoint, report.CertificateFingerprint, 0, report.ProbeEndpoint);
         if (_entries.TryGetValue(room, out var held) && held with { Version = 0 } == entry)
         {
             return false;
@@ -111,7 +111,8 @@ public sealed record DirectoryEntry(
     [property: Id(1)] string RelayEndpoint,
     [property: Id(2)] string? ClientEndpoint,
     [property: Id(3)] string? CertificateFingerprint,
-    [property: Id(4)] long Version);
+    [property: Id(4)] long Version,
+    [property: Id(5)] string? ProbeEndpoint = null);
 
 /// <summary>The directory at <see cref="Version"/>: every entry (<see cref="Full"/>), or the entries changed and the rooms removed since the version asked about.</summary>
 [GenerateSerializer, Immutable, Alias("msdn.DirectoryAnswer")]

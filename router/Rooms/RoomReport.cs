@@ -24,6 +24,9 @@ public sealed record RoomReport
 
     /// <summary>The SHA-256 fingerprint (hex) of the certificate the relay presents to its peers, for the directory.</summary>
     [Id(4), Key(4)] public string? CertificateFingerprint { get; init; }
+
+    /// <summary>Where the relay's probe agent answers (UDP host:port), for the directory; absent: the relay's port + 1.</summary>
+    [Id(5), Key(5)] public string? ProbeEndpoint { get; init; }
 }
 
 /// <summary>One directed link from the reporting room to <see cref="Peer"/>.</summary>

@@ -22,6 +22,7 @@ internal sealed class ControlledOverlay : IAsyncDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("overlay-").FullName;
 
     private readonly byte[] _reportKey;
+    private string _probeKey = string.Empty;
 
     private ControlledOverlay(WebApplication router, TcpCutProxy proxy, byte[] reportKey)
     {
@@ -37,13 +38,19 @@ internal sealed class ControlledOverlay : IAsyncDisposable
 
     public Dictionary<string, WebApplication> Relays { get; } = [];
 
-    public static async Task<ControlledOverlay> StartAsync(params string[] rooms)
+    public static Task<ControlledOverlay> StartAsync(params string[] rooms) => StartAsync(joinThroughController: false, rooms);
+
+    /// <summary>
+    /// With <paramref name="joinThroughController"/>, each relay gets only its room, the controller, its
+    /// credential and the probe key, and binds port 0: it learns its peers, their endpoints and whom to trust
+    /// from the controller's directory. Otherwise every relay is told every peer's port and pinned certificate.
+    /// </summary>
+    public static async Task<ControlledOverlay> StartAsync(bool joinThroughController, params string[] rooms)
     {
         var key = RandomNumberGenerator.GetBytes(32);
         var router = await StartRouterAsync("127.0.0.1:0", key);
         var controller = new Uri(router.Urls.First());
         var overlay = new ControlledOverlay(router, new TcpCutProxy(new DnsEndPoint(controller.Host, controller.Port)), key);
-        var credentials = new RoomCredentials(key);
         var ports = rooms.ToDictionary(r => r, _ => LoopbackPorts.FreeRelayPort());
         var fingerprints = new List<string>();
         foreach (var room in rooms)
@@ -52,33 +59,49 @@ internal sealed class ControlledOverlay : IAsyncDisposable
             fingerprints.Add(RelayCertificates.Fingerprint(certificate));
         }
 
-        var probeKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        overlay._probeKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         foreach (var room in rooms)
         {
             var via = room == rooms[0] ? $"http://{overlay.ControlProxy.LocalEndPoint}" : controller.ToString();
-            string[] args =
-            [
-                "--room", room, "--listen", $"127.0.0.1:{ports[room]}", "--data-dir", Path.Combine(overlay._dir, room), "--admin", "127.0.0.1:0",
-                "--controller", via, $"--Relay:ControllerCredential={credentials.For(room)}",
-                $"--Probe:ClusterKey={probeKey}", "--Probe:BaseInterval=00:00:00.100", "--Probe:FastInterval=00:00:00.050", "--Probe:ProbeTimeout=00:00:00.100",
-                .. rooms.Where(p => p != room).Select(p => $"--Relay:Peers:{p}=127.0.0.1:{ports[p]}"),
-                .. fingerprints.Select((f, i) => $"--Relay:PinnedFingerprints:{i}={f}"),
-            ];
-            var relay = RelayHost.Build(args);
-            await relay.StartAsync();
-            overlay.Relays[room] = relay;
+            string[] peers = joinThroughController
+                ? []
+                : [
+                    .. rooms.Where(p => p != room).Select(p => $"--Relay:Peers:{p}=127.0.0.1:{ports[p]}"),
+                    .. fingerprints.Select((f, i) => $"--Relay:PinnedFingerprints:{i}={f}"),
+                ];
+            await overlay.AddRelayAsync(room, via, joinThroughController ? "127.0.0.1:0" : $"127.0.0.1:{ports[room]}", peers);
         }
 
-        // Every link 10 ms each way: routes follow real distances, not loopback noise.
-        foreach (var room in rooms)
+        if (!joinThroughController)
         {
-            foreach (var peer in rooms.Where(p => p != room))
+            // Every link 10 ms each way: routes follow real distances, not loopback noise.
+            foreach (var room in rooms)
             {
-                overlay.Relay(room).Impair(peer, Distance);
+                foreach (var peer in rooms.Where(p => p != room))
+                {
+                    overlay.Relay(room).Impair(peer, Distance);
+                }
             }
         }
 
         return overlay;
+    }
+
+    /// <summary>Starts one more relay that joins through the controller: its room, the controller, its credential, port 0.</summary>
+    public Task AddRelayAsync(string room) => AddRelayAsync(room, Router.Urls.First(), "127.0.0.1:0", []);
+
+    private async Task AddRelayAsync(string room, string controller, string listen, string[] peers)
+    {
+        string[] args =
+        [
+            "--room", room, "--listen", listen, "--data-dir", Path.Combine(_dir, room), "--admin", "127.0.0.1:0",
+            "--controller", controller, $"--Relay:ControllerCredential={new RoomCredentials(_reportKey).For(room)}",
+            $"--Probe:ClusterKey={_probeKey}", "--Probe:BaseInterval=00:00:00.100", "--Probe:FastInterval=00:00:00.050", "--Probe:ProbeTimeout=00:00:00.100",
+            .. peers,
+        ];
+        var relay = RelayHost.Build(args);
+        await relay.StartAsync();
+        Relays[room] = relay;
     }
 
     private static async Task<WebApplication> StartRouterAsync(string listen, byte[] key)

@@ -1,0 +1,49 @@
+using System.Security.Cryptography;
+using Msdn.Graph.Topology;
+using Xunit.Abstractions;
+
+namespace Msdn.Integration.Tests;
+
+/// <summary>
+/// Relays configured with their room, the controller and their credential only (port 0, no peers, no pinned
+/// certificates) find each other through the controller's directory, trust each other, get routes and carry
+/// flows; a relay that joins later is probed and carried through within seconds.
+/// </summary>
+public sealed class DirectoryJoinTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly string[] Rooms = ["room-a", "room-b", "room-c"];
+    private ControlledOverlay _overlay = null!;
+
+    public async Task InitializeAsync() => _overlay = await ControlledOverlay.StartAsync(joinThroughController: true, Rooms);
+
+    public async Task DisposeAsync() => await _overlay.DisposeAsync();
+
+    [Fact]
+    public async Task Relays_that_know_only_the_controller_find_trust_and_carry_each_other_and_a_newcomer_within_seconds()
+    {
+        var met = await ControlledOverlay.WaitUntilAsync(() => Rooms.All(r => _overlay.Relay(r).Routes!.Current.Rooms.Length == 3 && Rooms.Where(p => p != r).All(p => _overlay.Relay(r).Routes!.Current.Find(r, p) is not null)), TimeSpan.FromSeconds(30));
+        output.WriteLine($"three relays from the controller alone to routes between all: {met.TotalMilliseconds:F0} ms");
+        await CarryAsync("room-a", "room-c");
+
+        // A fourth relay joins the running overlay.
+        var joined = TimeProvider.System.GetTimestamp();
+        await _overlay.AddRelayAsync("room-d");
+        var probed = await ControlledOverlay.WaitUntilAsync(() => Rooms.All(r => _overlay.Relay(r).Probe!.Snapshot().Any(l => l.Peer == "room-d" && l.State == Msdn.Probe.Detection.LinkState.Up)), TimeSpan.FromSeconds(15));
+        await ControlledOverlay.WaitUntilAsync(() => _overlay.Relay("room-a").Routes!.Current.Find("room-a", "room-d") is not null, TimeSpan.FromSeconds(15));
+        await CarryAsync("room-a", "room-d");
+        output.WriteLine($"room-d joined: every relay probes it up after {probed.TotalMilliseconds:F0} ms, a flow crossed to it {TimeProvider.System.GetElapsedTime(joined).TotalMilliseconds:F0} ms after it started");
+        Assert.Empty(_overlay.Relay("room-a").Node!.RefusedPeers);
+    }
+
+    private async Task CarryAsync(string from, string to)
+    {
+        var sink = _overlay.Relay(to).Node!.Subscribe("sink");
+        var flow = await _overlay.Relay(from).Node!.OpenFlowAsync(new RoomId(to), "sink");
+        var sent = RandomNumberGenerator.GetBytes(256 * 1024);
+        await flow.WriteAsync(sent);
+        flow.CompleteWriting();
+        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(15));
+        var incoming = await sink.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(sent, await incoming.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(15)));
+    }
+}

@@ -1,0 +1,62 @@
+using System.Net;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Control;
+
+namespace Msdn.Overlay.Tests.Control;
+
+/// <summary>The relay's view of its peers: the controller's directory, configuration as the override, kept on disk.</summary>
+public sealed class PeerDirectoryTests : IDisposable
+{
+    private static readonly string FingerprintB = new('B', 64), FingerprintC = new('C', 64);
+    private readonly string _dir = Directory.CreateTempSubdirectory("peer-directory-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Peers_join_move_and_leave_with_the_directory_and_configuration_overrides_it()
+    {
+        var configured = new Dictionary<RoomId, EndPoint?> { ["room-z"] = IPEndPoint.Parse("10.9.9.9:7000") };
+        var directory = new PeerDirectory("room-a", configured, _dir);
+        var changes = 0;
+        directory.Changed += () => changes++;
+        Assert.Equal<RoomId>(["room-z"], directory.Peers);
+
+        directory.Apply(new DirectoryAnswerBody(2, true, [Entry("room-a", "10.0.0.1:7000", new string('A', 64)), Entry("room-b", "10.0.0.2:7000", FingerprintB), Entry("room-z", "10.0.0.26:7000", null)], []));
+        Assert.Equal<RoomId>(["room-b", "room-z"], directory.Peers.Order());
+        Assert.Equal(IPEndPoint.Parse("10.0.0.2:7000"), directory.Resolve("room-b"));
+        Assert.Equal(IPEndPoint.Parse("10.9.9.9:7000"), directory.Resolve("room-z")); // configured wins
+        Assert.True(directory.Trusts(FingerprintB));
+        Assert.False(directory.Trusts(new string('A', 64)), "this relay's own entry is not a peer");
+
+        // room-c joins, room-b re-keys and moves, then leaves.
+        directory.Apply(new DirectoryAnswerBody(4, false, [Entry("room-c", "10.0.0.3:7000", FingerprintC) with { ProbeEndpoint = "10.0.0.3:9999" }, Entry("room-b", "10.0.0.22:7000", new string('D', 64))], []));
+        Assert.Equal(IPEndPoint.Parse("10.0.0.22:7000"), directory.Resolve("room-b"));
+        Assert.False(directory.Trusts(FingerprintB), "a re-keyed relay's old certificate is no longer trusted");
+        Assert.Equal(IPEndPoint.Parse("10.0.0.3:9999"), directory.ProbeEndpointOf("room-c"));
+        Assert.Equal(IPEndPoint.Parse("10.0.0.22:7001"), directory.ProbeEndpointOf("room-b"));
+        directory.Apply(new DirectoryAnswerBody(5, false, [], ["room-b"]));
+        Assert.Null(directory.Resolve("room-b"));
+        Assert.Equal(3, changes);
+
+        // A relay restarted without its controller starts from what it last held.
+        var restarted = new PeerDirectory("room-a", configured, _dir);
+        restarted.LoadPersisted(out var problem);
+        Assert.Null(problem);
+        Assert.Equal(5, restarted.Version);
+        Assert.Equal<RoomId>(["room-c", "room-z"], restarted.Peers.Order());
+        Assert.True(restarted.Trusts(FingerprintC));
+    }
+
+    [Fact]
+    public void A_persisted_directory_that_cannot_be_read_is_reported_and_configuration_still_holds()
+    {
+        File.WriteAllText(Path.Combine(_dir, PeerDirectory.FileName), "{ not json");
+        var directory = new PeerDirectory("room-a", new Dictionary<RoomId, EndPoint?> { ["room-b"] = IPEndPoint.Parse("10.0.0.2:7000") }, _dir);
+        directory.LoadPersisted(out var problem);
+        Assert.NotNull(problem);
+        Assert.Equal(0, directory.Version);
+        Assert.Equal<RoomId>(["room-b"], directory.Peers);
+    }
+
+    private static DirectoryEntryBody Entry(string room, string endpoint, string? fingerprint) => new(room, endpoint, null, fingerprint, 1);
+}
