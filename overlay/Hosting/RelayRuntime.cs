@@ -21,6 +21,9 @@ public sealed partial class RelayRuntime(RelayNodeService relay, RelayProbeServi
 
     public RouteTableStore? Routes => relay.Routes;
 
+    /// <summary>Peers this relay knows, configured or from the controller's directory.</summary>
+    public int KnownPeers => relay.PeerDirectory?.Peers.Count ?? 0;
+
     public ProbeAgent? Probe => probe.Probe;
 
     public ClientPort? Clients => doors.Clients;

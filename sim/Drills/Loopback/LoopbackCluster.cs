@@ -183,17 +183,6 @@ public sealed class LoopbackCluster : IAsyncDisposable
     {
         var credentials = new Msdn.Router.Api.RoomCredentials(reportKey);
         var rooms = Enumerable.Range(0, world.Rooms).Select(ScenarioLoader.RoomName).ToList();
-        foreach (var room in rooms)
-        {
-            _endpoints[room] = new RelayEndpoints(new IPEndPoint(IPAddress.Loopback, LoopbackPorts.FreeRelayPort()), new IPEndPoint(IPAddress.Loopback, Free()), new Uri($"http://127.0.0.1:{Free()}"));
-        }
-
-        var fingerprints = new List<string>();
-        foreach (var room in rooms)
-        {
-            using var certificate = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, room), room, TimeProvider.System);
-            fingerprints.Add(RelayCertificates.Fingerprint(certificate));
-        }
 
         var probeKeyFile = Path.Combine(_dir, "probe.key");
         Msdn.Tokens.SecretFile.Write(probeKeyFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
@@ -204,23 +193,26 @@ public sealed class LoopbackCluster : IAsyncDisposable
         var settings = scenario.Settings;
         foreach (var room in rooms)
         {
-            var endpoints = _endpoints[room];
+            // Each relay binds port 0 everywhere and joins through the controller: no peers, no pinned certificates.
             var credentialFile = Path.Combine(_dir, $"{room}.credential");
             Msdn.Tokens.SecretFile.Write(credentialFile, credentials.For(room));
             string[] args =
             [
-                "--room", room, "--listen", endpoints.Relay.ToString(), "--data-dir", Path.Combine(_dir, room),
-                "--admin", $"{endpoints.Admin.Host}:{endpoints.Admin.Port}", "--client-listen", endpoints.Client.ToString(),
+                "--room", room, "--listen", "127.0.0.1:0", "--data-dir", Path.Combine(_dir, room),
+                "--admin", "127.0.0.1:0", "--client-listen", "127.0.0.1:0",
                 "--controller", $"http://{ControlProxy.LocalEndPoint}", "--credential-file", credentialFile, "--transport", settings.Transport,
                 $"--Relay:MediaTokenKeyFile={tokenKeyFile}", $"--Relay:AdminTokenFile={adminTokenFile}", $"--Relay:AckTimeout={TimeSpan.FromMilliseconds(settings.AckTimeoutMs)}",
                 $"--Relay:ProbeClusterKeyFile={probeKeyFile}", $"--Probe:BaseInterval={TimeSpan.FromMilliseconds(settings.ProbeIntervalMs)}",
                 $"--Probe:FastInterval={TimeSpan.FromMilliseconds(settings.ProbeFastIntervalMs)}", $"--Probe:DownAfterLosses={settings.DownAfterLosses}",
-                "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Msdn=Information",
-                .. rooms.Where(p => p != room).Select(p => $"--Relay:Peers:{p}={_endpoints[p].Relay}"),
-                .. fingerprints.Select((f, i) => $"--Relay:PinnedFingerprints:{i}={f}"),
+                "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Msdn=Information", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
             ];
-            var (relay, _) = await ChildProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "msdn-relay.dll"), Path.Combine(_dir, $"{room}.log"), "listening on", args, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+
+            // Ready once its admin endpoint listens (the last to start), which says where; /health says the rest.
+            var (relay, adminUrl) = await ChildProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "msdn-relay.dll"), Path.Combine(_dir, $"{room}.log"), "Now listening on: ", args, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
             Relays[room] = relay;
+            var admin = new Uri(adminUrl.Trim());
+            var health = await _http.GetFromJsonAsync<RelayHealth>(new Uri(admin, "/health")).ConfigureAwait(false) ?? throw new InvalidOperationException($"{room}'s relay has no health to report");
+            _endpoints[room] = new RelayEndpoints(IPEndPoint.Parse(health.Listen), IPEndPoint.Parse(health.ClientListen ?? throw new InvalidOperationException($"{room}'s relay has no client port")), admin);
         }
 
         progress.WriteLine($"{rooms.Count} relays started (logs in {_dir})");

@@ -116,7 +116,8 @@ public static class LoopbackDrill
     {
         foreach (var room in cluster.Relays.Keys)
         {
-            await Until(async () => await cluster.HealthAsync(room).ConfigureAwait(false) is not null, TimeSpan.FromSeconds(60), $"{room}'s relay to answer", cancellationToken).ConfigureAwait(false);
+            // Relays learn each other from the controller's directory: links are set (distances) once every peer is known.
+            await Until(async () => await cluster.HealthAsync(room).ConfigureAwait(false) is { } health && health.KnownPeers == cluster.Relays.Count - 1, TimeSpan.FromSeconds(60), $"{room}'s relay to answer and know every peer", cancellationToken).ConfigureAwait(false);
         }
     }
 
