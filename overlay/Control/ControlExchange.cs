@@ -62,7 +62,8 @@ internal static class ControlExchange
     /// <summary>What a refusal means, for the operator: a wrong credential is not an unreachable controller.</summary>
     private static string Refusal(string what, HttpStatusCode status) => status switch
     {
-        HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => $"The controller rejected this relay's credential for its {what} ({(int)status}): check Relay:ControllerCredential (--credential-file) against the controller's report key.",
+        HttpStatusCode.Unauthorized => $"The controller rejected this relay's credential for its {what} ({(int)status}): check Relay:ControllerCredential (--credential-file) against the controller's report key.",
+        HttpStatusCode.Forbidden => $"The controller refused this relay's {what} ({(int)status}): its room was removed by the operator, who can admit it again (PUT /v1/rooms/<room>).",
         HttpStatusCode.TooManyRequests => $"The controller is rate-limiting this relay's {what} ({(int)status}).",
         _ => $"The controller refused the {what} ({(int)status}).",
     };

@@ -121,6 +121,21 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
         _metrics = new RelayMetrics(room.Value, meters);
         Node = new RelayNode(room, Impairment, directory.Resolve, () => routes.Current, time, loggers.CreateLogger<RelayNode>(), new RelayNodeOptions { AckTimeout = settings.AckTimeout }, _metrics);
         var node = Node;
+
+        // Trust follows the directory: a peer that left or re-keyed loses its connections, both ways.
+        var known = directory.Peers.ToHashSet();
+        directory.Changed += () =>
+        {
+            var now = directory.Peers.ToHashSet();
+            var gone = known.Except(now).ToList();
+            known = now;
+            var closed = node.ForgetPeers(gone, policy.Trusts);
+            if (gone.Count + closed > 0)
+            {
+                var names = string.Join(", ", gone);
+                Log.PeersForgotten(_logger, room, names, closed);
+            }
+        };
         await RelayStartException.BindingAsync("Relay:Listen (--listen)", settings.Listen, () => node.StartAsync(IPEndPoint.Parse(settings.Listen), cancellationToken)).ConfigureAwait(false);
     }
 
@@ -155,6 +170,9 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 4114, Level = LogLevel.Information, Message = "Relay {Room}: peers no longer in the directory: [{Gone}]; {Closed} inbound connections from untrusted peers closed")]
+        public static partial void PeersForgotten(ILogger logger, RoomId room, string gone, int closed);
+
         [LoggerMessage(EventId = 4113, Level = LogLevel.Error, Message = "Relay {Room}: the persisted relay directory could not be read ({Problem}); starting from the configured peers until the controller sends it")]
         public static partial void UnreadableDirectory(ILogger logger, RoomId room, string problem);
 

@@ -110,6 +110,35 @@ internal sealed partial class PeerListener(RelayContext relay, IRelayTransport t
         }
     }
 
+    /// <summary>
+    /// Closes every inbound connection whose peer is no longer trusted (removed from the directory, re-keyed):
+    /// it authenticated when it connected, and trust can end while the connection lives.
+    /// </summary>
+    public int CloseUntrusted(Func<System.Security.Cryptography.X509Certificates.X509Certificate?, bool> trusted)
+    {
+        var closed = 0;
+        foreach (var connection in _inbound.Keys)
+        {
+            if (connection.RemoteCertificate is not null && !trusted(connection.RemoteCertificate) && _inbound.TryRemove(connection, out _))
+            {
+                closed++;
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await connection.DisposeAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+                    {
+                        // Already broken.
+                    }
+                });
+            }
+        }
+
+        return closed;
+    }
+
     private async Task ServeConnectionAsync(IRelayConnection connection)
     {
         while (!relay.IsStopping)

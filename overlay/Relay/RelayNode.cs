@@ -83,6 +83,21 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// <summary>Peer connections the listener refused at the handshake (strangers, expired or revoked peers).</summary>
     public long PeersRefused => _listener.Refused;
 
+    /// <summary>
+    /// Ends the connections of peers no longer trusted: outbound ones to rooms that left (<paramref name="gone"/>),
+    /// and inbound ones whose certificate <paramref name="trusted"/> no longer accepts. Returns how many inbound closed.
+    /// </summary>
+    public int ForgetPeers(IEnumerable<RoomId> gone, Func<System.Security.Cryptography.X509Certificates.X509Certificate?, bool> trusted)
+    {
+        ArgumentNullException.ThrowIfNull(gone);
+        foreach (var room in gone)
+        {
+            _peers.Drop(room);
+        }
+
+        return _listener.CloseUntrusted(trusted);
+    }
+
     public EndPoint LocalEndPoint => _listener.LocalEndPoint;
 
     /// <summary>Why the peer port is not accepting connections now; null while it is.</summary>

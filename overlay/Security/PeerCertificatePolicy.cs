@@ -39,6 +39,20 @@ internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprin
         throw new PeerAuthenticationException($"The peer certificate {certificate.Subject} (SHA-256 {fingerprint}) is neither pinned, nor registered in the controller's directory, nor issued by the cluster CA.");
     }
 
+    /// <summary>Whether a certificate is trusted now (a connection authenticated earlier is checked again when trust changes).</summary>
+    public bool Trusts(X509Certificate? presented)
+    {
+        try
+        {
+            Verify(presented);
+            return true;
+        }
+        catch (PeerAuthenticationException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>For <see cref="SslClientAuthenticationOptions.RemoteCertificateValidationCallback"/> and the server's equivalent.</summary>
     public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {

@@ -38,6 +38,9 @@ public interface IRelayConnection : IAsyncDisposable
 {
     EndPoint RemoteEndPoint { get; }
 
+    /// <summary>The certificate the peer authenticated with (null where the transport has none, as in tests' in-process pipes).</summary>
+    System.Security.Cryptography.X509Certificates.X509Certificate? RemoteCertificate { get; }
+
     /// <summary>A new bidirectional stream; disposing it (or <see cref="Stream.Flush"/> after the last write is not enough) ends the writing side.</summary>
     ValueTask<Stream> OpenStreamAsync(CancellationToken cancellationToken);
 

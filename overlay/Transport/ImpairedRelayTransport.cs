@@ -111,6 +111,8 @@ public sealed class ImpairedRelayTransport(IRelayTransport inner, TimeProvider? 
     {
         public EndPoint RemoteEndPoint => inner.RemoteEndPoint;
 
+        public System.Security.Cryptography.X509Certificates.X509Certificate? RemoteCertificate => inner.RemoteCertificate;
+
         public async ValueTask<Stream> OpenStreamAsync(CancellationToken cancellationToken) =>
             new CuttableStream(await inner.OpenStreamAsync(cancellationToken).ConfigureAwait(false), destination, impairment);
 

@@ -120,6 +120,8 @@ internal sealed class QuicRelayTransport(RelayTransportOptions options) : IRelay
     {
         public EndPoint RemoteEndPoint => connection.RemoteEndPoint;
 
+        public System.Security.Cryptography.X509Certificates.X509Certificate? RemoteCertificate => connection.RemoteCertificate;
+
         public async ValueTask<Stream> OpenStreamAsync(CancellationToken cancellationToken) =>
             await connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, cancellationToken).ConfigureAwait(false);
 

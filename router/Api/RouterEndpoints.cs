@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
 using Msdn.Router.Grains;
@@ -62,8 +63,10 @@ public static class RouterEndpoints
                 return Results.Problem(string.Join("; ", problems), statusCode: StatusCodes.Status400BadRequest);
             }
 
-            var unknownPeers = await grains.GetGrain<IRoomGrain>(room).Report(report!).ConfigureAwait(false);
-            return Results.Json(new ReportReceipt(unknownPeers), RouterJsonContext.Default.ReportReceipt, statusCode: StatusCodes.Status202Accepted);
+            var outcome = await grains.GetGrain<IRoomGrain>(room).Report(report!).ConfigureAwait(false);
+            return outcome.Removed
+                ? Results.Problem($"Room {room} was removed by the operator; PUT /v1/rooms/{room} admits it again.", statusCode: StatusCodes.Status403Forbidden)
+                : Results.Json(new ReportReceipt(outcome.UnknownPeers), RouterJsonContext.Default.ReportReceipt, statusCode: StatusCodes.Status202Accepted);
         }).RequireRateLimiting(RouterRateLimits.Reports);
 
         // Route tables for relays: a diff from a remembered version, else the whole table; long-poll with wait.
@@ -158,12 +161,43 @@ public static class RouterEndpoints
                 : Results.Problem($"No path from {from} to {to} in table version {cache.Current.Table.Version} (unknown room, or no route).", statusCode: StatusCodes.Status404NotFound);
         });
 
+        // The operator removes a room (its relay is then refused by its peers and the controller) or admits it again.
+        app.MapDelete("/v1/rooms/{room}", async (string room, HttpRequest request, IOptions<Routing.RouterOptions> options, IGrainFactory grains) =>
+            OperatorRefusal(room, request, options.Value) ?? await Done(grains.GetGrain<IRoomGrain>(room).Remove()).ConfigureAwait(false));
+        app.MapPut("/v1/rooms/{room}", async (string room, HttpRequest request, IOptions<Routing.RouterOptions> options, IGrainFactory grains) =>
+            OperatorRefusal(room, request, options.Value) ?? await Done(grains.GetGrain<IRoomGrain>(room).Admit()).ConfigureAwait(false));
+
         app.MapGet("/v1/rooms", (RouteTableCache cache) => Results.Ok(cache.Current.Rooms.Values.OrderBy(r => r.Room, StringComparer.Ordinal)));
         app.MapGet("/healthz", () => Results.Ok("alive"));
         app.MapGet("/readyz", (RouteTableCache cache) => cache.Ready
             ? Results.Ok(new { version = cache.Current.Table.Version, rooms = cache.Current.Table.Rooms.Length })
             : Results.Problem("Not synchronised with the route computer yet.", statusCode: StatusCodes.Status503ServiceUnavailable));
         return app;
+    }
+
+    private static async Task<IResult> Done(Task change)
+    {
+        await change.ConfigureAwait(false);
+        return Results.NoContent();
+    }
+
+    /// <summary>Why an operator's request is refused (not a room id, no operator token configured, or not it), or null.</summary>
+    private static IResult? OperatorRefusal(string room, HttpRequest request, Routing.RouterOptions options)
+    {
+        if (!RoomId.IsValid(room))
+        {
+            return Results.Problem($"'{room}' is not a room id.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (options.OperatorToken.Length == 0)
+        {
+            return Results.Problem("No operator token is configured (Router:OperatorTokenFile): rooms cannot be removed or admitted through the API.", statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        var presented = System.Text.Encoding.UTF8.GetBytes(Bearer(request) ?? string.Empty);
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(presented, System.Text.Encoding.UTF8.GetBytes(options.OperatorToken))
+            ? null
+            : Results.Problem("Removing or admitting a room needs the operator token.", statusCode: StatusCodes.Status401Unauthorized);
     }
 
     /// <summary>The bearer credential or token a request carries; null without one.</summary>

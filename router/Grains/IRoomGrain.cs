@@ -7,10 +7,22 @@ namespace Msdn.Router.Grains;
 [Alias("msdn.IRoomGrain")]
 public interface IRoomGrain : IGrainWithStringKey
 {
-    /// <summary>Takes the room's latest report; returns how many of its links name a room that has never reported.</summary>
+    /// <summary>Takes the room's latest report, unless the operator removed the room.</summary>
     [Alias("Report")]
-    Task<int> Report(RoomReport report);
+    Task<ReportOutcome> Report(RoomReport report);
+
+    /// <summary>The operator removes the room: out of the table and the directory, its reports refused until <see cref="Admit"/>.</summary>
+    [Alias("Remove")]
+    Task Remove();
+
+    /// <summary>The operator admits a removed room again: its next report registers it.</summary>
+    [Alias("Admit")]
+    Task Admit();
 
     [Alias("Describe")]
     Task<RoomRecord> Describe();
 }
+
+/// <summary>What became of a report: how many of its links name a room that never reported, or that the room is removed.</summary>
+[GenerateSerializer, Immutable, Alias("msdn.ReportOutcome")]
+public sealed record ReportOutcome([property: Id(0)] int UnknownPeers, [property: Id(1)] bool Removed);

@@ -11,6 +11,10 @@ public interface IRouteComputerGrain : IGrainWithIntegerKey
     [Alias("Accept")]
     Task<int> Accept(RoomRecord record);
 
+    /// <summary>Forgets a room the operator removed: out of the next table (recomputed at once) and out of the directory.</summary>
+    [Alias("Remove")]
+    Task Remove(string room);
+
     /// <summary>The current table's version (cheap: silos poll it).</summary>
     [Alias("Version")]
     Task<long> Version();

@@ -6,14 +6,19 @@ namespace Msdn.Router.Grains;
 
 /// <summary>
 /// Thin shell: keeps the room's record (persisted when its relay's registration changes, so a restarted
-/// silo still knows the room) and hands every report on to the route computer.
+/// silo still knows the room, and whether the operator removed it) and hands every report on to the route computer.
 /// </summary>
 public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPersistentState<RoomRecord> state, TimeProvider time) : Grain, IRoomGrain
 {
-    public async Task<int> Report(RoomReport report)
+    public async Task<ReportOutcome> Report(RoomReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         var previous = state.State;
+        if (previous.Removed)
+        {
+            return new ReportOutcome(0, Removed: true);
+        }
+
         var record = new RoomRecord
         {
             Room = this.GetPrimaryKeyString(),
@@ -25,12 +30,27 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
         if (previous.Latest is null
             || previous.Latest.RelayEndpoint != report.RelayEndpoint
             || previous.Latest.RelayState != report.RelayState
-            || previous.Latest.ClientEndpoint != report.ClientEndpoint)
+            || previous.Latest.ClientEndpoint != report.ClientEndpoint
+            || previous.Latest.CertificateFingerprint != report.CertificateFingerprint
+            || previous.Latest.ProbeEndpoint != report.ProbeEndpoint)
         {
             await state.WriteStateAsync().ConfigureAwait(true);
         }
 
-        return await GrainFactory.GetGrain<IRouteComputerGrain>(0).Accept(record).ConfigureAwait(true);
+        return new ReportOutcome(await GrainFactory.GetGrain<IRouteComputerGrain>(0).Accept(record).ConfigureAwait(true), Removed: false);
+    }
+
+    public async Task Remove()
+    {
+        state.State = state.State with { Room = this.GetPrimaryKeyString(), Removed = true, Latest = null };
+        await state.WriteStateAsync().ConfigureAwait(true);
+        await GrainFactory.GetGrain<IRouteComputerGrain>(0).Remove(this.GetPrimaryKeyString()).ConfigureAwait(true);
+    }
+
+    public async Task Admit()
+    {
+        state.State = state.State with { Room = this.GetPrimaryKeyString(), Removed = false };
+        await state.WriteStateAsync().ConfigureAwait(true);
     }
 
     public Task<RoomRecord> Describe() => Task.FromResult(state.State with { Room = this.GetPrimaryKeyString() });

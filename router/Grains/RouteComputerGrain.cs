@@ -88,6 +88,15 @@ public sealed partial class RouteComputerGrain(
 
     public Task<string> Silo() => Task.FromResult(silo.SiloAddress.ToString());
 
+    public async Task Remove(string room)
+    {
+        _directory.Remove(room);
+        if (_book.Forget(room))
+        {
+            await RecomputeSoonAsync().ConfigureAwait(true);
+        }
+    }
+
     public Task<long> Version() => Task.FromResult(_book.Table.Version);
 
     public Task<ComputerVersions> Versions() => Task.FromResult(new ComputerVersions(_book.Table.Version, _directory.Version));

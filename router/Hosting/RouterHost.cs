@@ -34,6 +34,7 @@ public static partial class RouterHost
         ["--report-key-file"] = "Router:ReportKeyFile",
         ["--token-key-file"] = "Router:MediaTokenKeyFile",
         ["--cluster-certificate-file"] = "Router:ClusterCertificateFile",
+        ["--operator-token-file"] = "Router:OperatorTokenFile",
     };
 
     public static WebApplication Build(string[] args)

@@ -14,6 +14,9 @@ public sealed record RoomRecord
 
     [Id(3)] public long Reports { get; init; }
 
+    /// <summary>Removed by the operator: its reports are refused and it is in no table or directory until admitted again.</summary>
+    [Id(4)] public bool Removed { get; init; }
+
     public RoomLiveness Liveness(DateTimeOffset now, TimeSpan staleAfter, TimeSpan unreachableAfter)
     {
         var silence = now - LastReportAt;

@@ -87,6 +87,25 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         return unknown;
     }
 
+    /// <summary>Forgets a room (the operator removed it): it and its links leave the graph at the next, urgent, computation.</summary>
+    public bool Forget(string room)
+    {
+        var id = new RoomId(room);
+        if (!_rooms.Remove(id))
+        {
+            return false;
+        }
+
+        foreach (var link in _computedWith.Keys.Where(k => k.Item1 == id || k.Item2 == id).ToList())
+        {
+            _computedWith.Remove(link);
+        }
+
+        UrgentChange = true;
+        Dirty = true;
+        return true;
+    }
+
     /// <summary>
     /// Rooms silent past the unreachable threshold keep their registration (the API still lists them) but not
     /// their links: those left the graph already, and a room that returns reports them again.

@@ -64,6 +64,16 @@ public sealed class RouterOptions
     /// <summary>SHA-256 fingerprints (hex, colons allowed) of further silo certificates to accept: the next certificate, while rotating.</summary>
     public IList<string> ClusterTrustedFingerprints { get; } = [];
 
+    /// <summary>
+    /// The token operators present (<c>Authorization: Bearer</c>) to remove a room (<c>DELETE /v1/rooms/{room}</c>)
+    /// or admit it again (<c>PUT</c>); at least 16 characters. Set it through <see cref="OperatorTokenFile"/> or the
+    /// environment (Router__OperatorToken). Empty: rooms cannot be removed through the API.
+    /// </summary>
+    public string OperatorToken { get; set; } = string.Empty;
+
+    /// <summary>A file holding <see cref="OperatorToken"/> (readable by its owner only).</summary>
+    public string? OperatorTokenFile { get; set; }
+
     /// <summary>Where the HTTP API listens.</summary>
     public string Listen { get; set; } = "127.0.0.1:8080";
 

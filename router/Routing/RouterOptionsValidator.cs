@@ -38,7 +38,7 @@ public sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             Fail(nameof(options.DiffHistory), $"must be in 0..1000, got {options.DiffHistory}.");
         }
 
-        foreach (var (setting, file) in new[] { (nameof(options.ReportKeyFile), options.ReportKeyFile), (nameof(options.MediaTokenKeyFile), options.MediaTokenKeyFile) })
+        foreach (var (setting, file) in new[] { (nameof(options.ReportKeyFile), options.ReportKeyFile), (nameof(options.MediaTokenKeyFile), options.MediaTokenKeyFile), (nameof(options.OperatorTokenFile), options.OperatorTokenFile) })
         {
             if (file is { Length: > 0 } && !Msdn.Tokens.SecretFile.TryRead(file, out _, out var problem))
             {
@@ -64,6 +64,11 @@ public sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             {
                 Fail(nameof(options.ClusterTrustedFingerprints), $"entries must be SHA-256 fingerprints (64 hex digits), got '{fingerprint}'.");
             }
+        }
+
+        if (options.OperatorToken is { Length: > 0 and < 16 })
+        {
+            Fail(nameof(options.OperatorToken), "(or OperatorTokenFile) must have at least 16 characters.");
         }
 
         var key = new byte[1024];

@@ -17,5 +17,10 @@ internal sealed class RouterSecretFiles : IPostConfigureOptions<RouterOptions>
         {
             options.MediaTokenKey = token;
         }
+
+        if (SecretFile.ReadIfNamed(options.OperatorTokenFile) is { } operatorToken)
+        {
+            options.OperatorToken = operatorToken;
+        }
     }
 }

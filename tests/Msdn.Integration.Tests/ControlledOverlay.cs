@@ -33,6 +33,9 @@ internal sealed class ControlledOverlay : IAsyncDisposable
 
     public WebApplication Router { get; private set; }
 
+    /// <summary>What operators present to remove or admit a room.</summary>
+    public const string OperatorToken = "operator-token-for-the-tests";
+
     /// <summary>Between room-a's relay and the controller.</summary>
     public TcpCutProxy ControlProxy { get; }
 
@@ -108,7 +111,7 @@ internal sealed class ControlledOverlay : IAsyncDisposable
     {
         var router = RouterHost.Build([
             "--listen", listen, "--silo-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            $"--Router:ReportKey={Convert.ToBase64String(key)}", "--Router:RecomputeInterval=00:00:00.250"]);
+            $"--Router:ReportKey={Convert.ToBase64String(key)}", "--Router:RecomputeInterval=00:00:00.250", $"--Router:OperatorToken={OperatorToken}"]);
         await router.StartAsync();
         return router;
     }

@@ -33,6 +33,18 @@ public sealed class DirectoryJoinTests(ITestOutputHelper output) : IAsyncLifetim
         await CarryAsync("room-a", "room-d");
         output.WriteLine($"room-d joined: every relay probes it up after {probed.TotalMilliseconds:F0} ms, a flow crossed to it {TimeProvider.System.GetElapsedTime(joined).TotalMilliseconds:F0} ms after it started");
         Assert.Empty(_overlay.Relay("room-a").Node!.RefusedPeers);
+
+        // The operator removes room-d: its peers forget it and refuse it, the controller refuses its reports.
+        using var http = new HttpClient { BaseAddress = new Uri(_overlay.Router.Urls.First()) };
+        using var remove = new HttpRequestMessage(HttpMethod.Delete, "/v1/rooms/room-d");
+        remove.Headers.Authorization = new("Bearer", ControlledOverlay.OperatorToken);
+        var removed = TimeProvider.System.GetTimestamp();
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await http.SendAsync(remove)).StatusCode);
+        var forgotten = await ControlledOverlay.WaitUntilAsync(() => Rooms.All(r => _overlay.Relay(r).KnownPeers == 2), TimeSpan.FromSeconds(5));
+        var refused = await ControlledOverlay.WaitUntilAsync(() => _overlay.Relay("room-d").Node!.RefusedPeers.Count == 3, TimeSpan.FromSeconds(10));
+        await ControlledOverlay.WaitUntilAsync(() => _overlay.Relay("room-d").Controller!.Status.LastError?.Contains("removed by the operator", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(10));
+        output.WriteLine($"room-d removed: every peer forgot it after {forgotten.TotalMilliseconds:F0} ms, and refuses its connections {TimeProvider.System.GetElapsedTime(removed).TotalMilliseconds:F0} ms after the removal");
+        await ControlledOverlay.WaitUntilAsync(() => !_overlay.Relay("room-a").Routes!.Current.Rooms.Contains("room-d"), TimeSpan.FromSeconds(5)); // and the tables drop it
     }
 
     private async Task CarryAsync(string from, string to)

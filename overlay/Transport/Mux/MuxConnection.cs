@@ -42,6 +42,8 @@ internal sealed class MuxConnection : IRelayConnection
 
     public EndPoint RemoteEndPoint { get; }
 
+    public System.Security.Cryptography.X509Certificates.X509Certificate? RemoteCertificate => (_transport as System.Net.Security.SslStream)?.RemoteCertificate;
+
     /// <summary>Why the connection ended, when it did.</summary>
     public Exception? Failure { get; private set; }
 

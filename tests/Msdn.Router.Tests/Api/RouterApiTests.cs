@@ -136,6 +136,31 @@ public sealed class RouterApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_operator_removes_a_room_whose_reports_are_then_refused_until_it_is_admitted_again()
+    {
+        // Without an operator token configured, rooms cannot be removed at all.
+        Assert.Equal(HttpStatusCode.Forbidden, (await Operator(_router, HttpMethod.Delete, "room-a", "anything")).StatusCode);
+
+        await using var router = await RouterInstance.StartAsync("--Router:OperatorToken=operator-token-0123456789");
+        Assert.Equal(HttpStatusCode.Accepted, (await router.ReportAsync("room-a", ("room-b", 10, true))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Operator(router, HttpMethod.Delete, "room-a", "wrong-token-0123456789")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Operator(router, HttpMethod.Delete, "room-a", "operator-token-0123456789")).StatusCode);
+        var refused = await router.ReportAsync("room-a", ("room-b", 10, true));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("removed by the operator", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Operator(router, HttpMethod.Put, "room-a", "operator-token-0123456789")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await router.ReportAsync("room-a", ("room-b", 10, true))).StatusCode);
+
+        static Task<HttpResponseMessage> Operator(RouterInstance router, HttpMethod method, string room, string token)
+        {
+            var request = new HttpRequestMessage(method, $"/v1/rooms/{room}");
+            request.Headers.Authorization = new("Bearer", token);
+            return router.Http.SendAsync(request);
+        }
+    }
+
+    [Fact]
     public async Task A_stranger_flooding_a_room_s_reports_spends_its_own_allowance_not_the_room_s()
     {
         // Without a credential, or with another room's: refused, then held back per address.

@@ -69,12 +69,12 @@ public sealed class RouterGrainTests : IAsyncLifetime
         throw new TimeoutException("the route computer never produced the expected table");
     }
 
-    private Task<int> Report(string room, params (string Peer, double Rtt, bool Up)[] links) =>
-        _cluster.Client.GetGrain<IRoomGrain>(room).Report(new RoomReport
+    private async Task<int> Report(string room, params (string Peer, double Rtt, bool Up)[] links) =>
+        (await _cluster.Client.GetGrain<IRoomGrain>(room).Report(new RoomReport
         {
             RelayEndpoint = $"127.0.0.1:{7500 + room[0]}",
             Links = [.. links.Select(l => new LinkEstimate { Peer = l.Peer, RttMs = l.Rtt, Up = l.Up })],
-        });
+        })).UnknownPeers;
 
     private sealed class Silo : ISiloConfigurator
     {
