@@ -22,19 +22,15 @@ internal static class ControlExchange
         return request;
     }
 
-    public static HttpRequestMessage Routes(string room, string credential, long? since, TimeSpan wait)
-    {
-        var query = since is { } version ? $"?since={version}&wait={wait.TotalSeconds:F0}" : string.Empty;
-        var request = new HttpRequestMessage(HttpMethod.Get, $"v1/routes{query}");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
-        request.Headers.Add(RoomHeader, room);
-        return request;
-    }
+    public static HttpRequestMessage Routes(string room, string credential, long? since, TimeSpan wait) => LongPoll("v1/routes", room, credential, since, wait);
 
-    public static HttpRequestMessage Directory(string room, string credential, long? since, TimeSpan wait)
+    public static HttpRequestMessage Directory(string room, string credential, long? since, TimeSpan wait) => LongPoll("v1/directory", room, credential, since, wait);
+
+    /// <summary>A fetch of what changed since a version held (none: the whole thing), waiting for the next when nothing did.</summary>
+    private static HttpRequestMessage LongPoll(string path, string room, string credential, long? since, TimeSpan wait)
     {
         var query = since is { } version ? $"?since={version}&wait={wait.TotalSeconds:F0}" : string.Empty;
-        var request = new HttpRequestMessage(HttpMethod.Get, $"v1/directory{query}");
+        var request = new HttpRequestMessage(HttpMethod.Get, $"{path}{query}");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
         request.Headers.Add(RoomHeader, room);
         return request;

@@ -72,15 +72,9 @@ public static class RouterEndpoints
         // Route tables for relays: a diff from a remembered version, else the whole table; long-poll with wait.
         app.MapGet("/v1/routes", async (long? since, double? wait, HttpRequest request, RoomCredentials credentials, RouteTableCache cache) =>
         {
-            var room = request.Headers[RoomHeader].ToString();
-            if (!RoomId.IsValid(room) || !credentials.Verify(room, Bearer(request)))
+            if (RelayFetchRefusal("Route tables", request, credentials, since, wait) is { } refusal)
             {
-                return Results.Problem($"Route tables need a room ({RoomHeader}) and its credential.", statusCode: StatusCodes.Status401Unauthorized);
-            }
-
-            if (since < 0 || wait is < 0 || double.IsNaN(wait ?? 0))
-            {
-                return Results.Problem("since and wait must not be negative.", statusCode: StatusCodes.Status400BadRequest);
+                return refusal;
             }
 
             var snapshot = cache.Current;
@@ -114,15 +108,9 @@ public static class RouterEndpoints
         // version the relay holds; with since = the current version, waits up to wait s for the next.
         app.MapGet("/v1/directory", async (long? since, double? wait, HttpRequest request, RoomCredentials credentials, RouteTableCache cache) =>
         {
-            var room = request.Headers[RoomHeader].ToString();
-            if (!RoomId.IsValid(room) || !credentials.Verify(room, Bearer(request)))
+            if (RelayFetchRefusal("Directory fetches", request, credentials, since, wait) is { } refusal)
             {
-                return Results.Problem($"The directory needs a room ({RoomHeader}) and its credential.", statusCode: StatusCodes.Status401Unauthorized);
-            }
-
-            if (since < 0 || wait is < 0 || double.IsNaN(wait ?? 0))
-            {
-                return Results.Problem("since and wait must not be negative.", statusCode: StatusCodes.Status400BadRequest);
+                return refusal;
             }
 
             var answer = cache.RelaysSince(since);
@@ -173,6 +161,20 @@ public static class RouterEndpoints
             ? Results.Ok(new { version = cache.Current.Table.Version, rooms = cache.Current.Table.Rooms.Length })
             : Results.Problem("Not synchronised with the route computer yet.", statusCode: StatusCodes.Status503ServiceUnavailable));
         return app;
+    }
+
+    /// <summary>Why a relay's long-poll is refused (no room or credential, a negative since or wait), or null.</summary>
+    private static IResult? RelayFetchRefusal(string what, HttpRequest request, RoomCredentials credentials, long? since, double? wait)
+    {
+        var room = request.Headers[RoomHeader].ToString();
+        if (!RoomId.IsValid(room) || !credentials.Verify(room, Bearer(request)))
+        {
+            return Results.Problem($"{what} need a room ({RoomHeader}) and its credential.", statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        return since < 0 || wait is < 0 || double.IsNaN(wait ?? 0)
+            ? Results.Problem("since and wait must not be negative.", statusCode: StatusCodes.Status400BadRequest)
+            : null;
     }
 
     private static async Task<IResult> Done(Task change)

@@ -45,19 +45,14 @@ internal sealed class RouterInstance : IAsyncDisposable
         return Http.SendAsync(request);
     }
 
-    public Task<HttpResponseMessage> RoutesAsync(string room, long? since = null, double? wait = null)
-    {
-        var query = string.Join('&', new[] { since is null ? null : $"since={since}", wait is null ? null : $"wait={wait}" }.Where(q => q is not null));
-        var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/routes?{query}");
-        request.Headers.Authorization = new("Bearer", Credentials.For(room));
-        request.Headers.Add(RouterEndpoints.RoomHeader, room);
-        return Http.SendAsync(request);
-    }
+    public Task<HttpResponseMessage> RoutesAsync(string room, long? since = null, double? wait = null) => LongPollAsync("/v1/routes", room, since, wait);
 
-    public Task<HttpResponseMessage> DirectoryAsync(string room, long? since = null, double? wait = null)
+    public Task<HttpResponseMessage> DirectoryAsync(string room, long? since = null, double? wait = null) => LongPollAsync("/v1/directory", room, since, wait);
+
+    private Task<HttpResponseMessage> LongPollAsync(string path, string room, long? since, double? wait)
     {
         var query = string.Join('&', new[] { since is null ? null : $"since={since}", wait is null ? null : $"wait={wait}" }.Where(q => q is not null));
-        var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/directory?{query}");
+        var request = new HttpRequestMessage(HttpMethod.Get, $"{path}?{query}");
         request.Headers.Authorization = new("Bearer", Credentials.For(room));
         request.Headers.Add(RouterEndpoints.RoomHeader, room);
         return Http.SendAsync(request);
