@@ -16,8 +16,11 @@ if (args.Any(a => a is "--help" or "-h" or "-?"))
         Secrets come from files readable by their owner only (--credential-file, Relay:MediaTokenKeyFile,
         Relay:ProbeClusterKeyFile) or the environment (Relay__ControllerCredential, Relay__MediaTokenKey,
         Probe__ClusterKey), never the command line. Every setting is also Relay:<Name> in appsettings.json or
-        Relay__<Name> in the environment. Peers: Relay:Peers:<room>=host:port; trusted certificates:
-        Relay:PinnedFingerprints:<n>=<SHA-256>. Probes use UDP on the listen port + 1. docs/relay.md has the rest.
+        Relay__<Name> in the environment. With --controller the relay registers with it and learns its peers,
+        where to reach them and whom to trust from the controller's directory: --room, --controller and
+        --credential-file are a complete configuration. Without a controller (or to override it): peers as
+        Relay:Peers:<room>=host:port, trusted certificates as Relay:PinnedFingerprints:<n>=<SHA-256>. Probes use
+        UDP on the listen port + 1 (or, with port 0, a port the relay registers). docs/relay.md has the rest.
         """);
     return 0;
 }

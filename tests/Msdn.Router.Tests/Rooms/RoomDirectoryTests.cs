@@ -27,6 +27,23 @@ public sealed class RoomDirectoryTests
         Assert.True(directory.Since(99).Full, "a version from before a restart gets the whole directory");
     }
 
+    [Fact]
+    public void A_relay_joining_a_500_room_directory_costs_each_follower_one_entry_not_five_hundred()
+    {
+        var directory = new RoomDirectory();
+        for (var i = 0; i < 500; i++)
+        {
+            directory.Register($"room-{i}", new RoomReport { RelayEndpoint = $"10.0.{i / 250}.{i % 250}:7000", ClientEndpoint = $"10.0.{i / 250}.{i % 250}:7100", ProbeEndpoint = $"10.0.{i / 250}.{i % 250}:7001", CertificateFingerprint = new string((char)('A' + (i % 6)), 64) });
+        }
+
+        var held = directory.Version;
+        directory.Register("room-500", new RoomReport { RelayEndpoint = "10.0.2.0:7000", ProbeEndpoint = "10.0.2.0:7001", CertificateFingerprint = new string('F', 64) });
+        var whole = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(directory.Since(null), Msdn.Router.Api.RouterJsonContext.Default.DirectoryAnswer);
+        var diff = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(directory.Since(held), Msdn.Router.Api.RouterJsonContext.Default.DirectoryAnswer);
+        Assert.Single(directory.Since(held).Entries);
+        Assert.True(diff.Length * 100 < whole.Length, $"a join's diff is {diff.Length} bytes, the whole directory {whole.Length}");
+    }
+
     /// <summary>
     /// Any sequence of registrations, re-registrations and removals, with a follower catching up at random
     /// moments from whatever version it holds: after each catch-up it holds exactly the directory's entries.
