@@ -70,9 +70,9 @@ public static class RouterEndpoints
         }).RequireRateLimiting(RouterRateLimits.Reports);
 
         // Route tables for relays: a diff from a remembered version, else the whole table; long-poll with wait.
-        app.MapGet("/v1/routes", async (long? since, double? wait, HttpRequest request, RoomCredentials credentials, RouteTableCache cache) =>
+        app.MapGet("/v1/routes", async (long? since, double? wait, HttpRequest request, RoomCredentials credentials, RouteTableCache cache, IGrainFactory grains) =>
         {
-            if (RelayFetchRefusal("Route tables", request, credentials, since, wait) is { } refusal)
+            if (await RelayFetchRefusalAsync("Route tables", request, credentials, grains, since, wait).ConfigureAwait(false) is { } refusal)
             {
                 return refusal;
             }
@@ -106,9 +106,9 @@ public static class RouterEndpoints
 
         // The relay directory for relays: every relay's endpoints and certificate fingerprint, as diffs from a
         // version the relay holds; with since = the current version, waits up to wait s for the next.
-        app.MapGet("/v1/directory", async (long? since, double? wait, HttpRequest request, RoomCredentials credentials, RouteTableCache cache) =>
+        app.MapGet("/v1/directory", async (long? since, double? wait, HttpRequest request, RoomCredentials credentials, RouteTableCache cache, IGrainFactory grains) =>
         {
-            if (RelayFetchRefusal("Directory fetches", request, credentials, since, wait) is { } refusal)
+            if (await RelayFetchRefusalAsync("Directory fetches", request, credentials, grains, since, wait).ConfigureAwait(false) is { } refusal)
             {
                 return refusal;
             }
@@ -163,8 +163,11 @@ public static class RouterEndpoints
         return app;
     }
 
-    /// <summary>Why a relay's long-poll is refused (no room or credential, a negative since or wait), or null.</summary>
-    private static IResult? RelayFetchRefusal(string what, HttpRequest request, RoomCredentials credentials, long? since, double? wait)
+    /// <summary>
+    /// Why a relay's long-poll is refused (no room or credential, a negative since or wait, a room the operator
+    /// removed: it learns nothing more of the network), or null. One grain call per long-poll, not per lookup.
+    /// </summary>
+    private static async Task<IResult?> RelayFetchRefusalAsync(string what, HttpRequest request, RoomCredentials credentials, IGrainFactory grains, long? since, double? wait)
     {
         var room = request.Headers[RoomHeader].ToString();
         if (!RoomId.IsValid(room) || !credentials.Verify(room, Bearer(request)))
@@ -172,8 +175,13 @@ public static class RouterEndpoints
             return Results.Problem($"{what} need a room ({RoomHeader}) and its credential.", statusCode: StatusCodes.Status401Unauthorized);
         }
 
-        return since < 0 || wait is < 0 || double.IsNaN(wait ?? 0)
-            ? Results.Problem("since and wait must not be negative.", statusCode: StatusCodes.Status400BadRequest)
+        if (since < 0 || wait is < 0 || double.IsNaN(wait ?? 0))
+        {
+            return Results.Problem("since and wait must not be negative.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        return await grains.GetGrain<IRoomGrain>(room).IsRemoved().ConfigureAwait(false)
+            ? Results.Problem($"Room {room} was removed by the operator; PUT /v1/rooms/{room} admits it again.", statusCode: StatusCodes.Status403Forbidden)
             : null;
     }
 

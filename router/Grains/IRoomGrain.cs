@@ -19,6 +19,10 @@ public interface IRoomGrain : IGrainWithStringKey
     [Alias("Admit")]
     Task Admit();
 
+    /// <summary>Whether the operator removed the room (cheap: asked once per long-poll of its relay).</summary>
+    [Alias("IsRemoved")]
+    Task<bool> IsRemoved();
+
     [Alias("Describe")]
     Task<RoomRecord> Describe();
 }

@@ -53,5 +53,7 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
         await state.WriteStateAsync().ConfigureAwait(true);
     }
 
+    public Task<bool> IsRemoved() => Task.FromResult(state.State.Removed);
+
     public Task<RoomRecord> Describe() => Task.FromResult(state.State with { Room = this.GetPrimaryKeyString() });
 }

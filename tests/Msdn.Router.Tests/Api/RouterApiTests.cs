@@ -148,9 +148,12 @@ public sealed class RouterApiTests : IAsyncLifetime
         var refused = await router.ReportAsync("room-a", ("room-b", 10, true));
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Contains("removed by the operator", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await router.RoutesAsync("room-a")).StatusCode); // it learns nothing more of the network
+        Assert.Equal(HttpStatusCode.Forbidden, (await router.DirectoryAsync("room-a")).StatusCode);
 
         Assert.Equal(HttpStatusCode.NoContent, (await Operator(router, HttpMethod.Put, "room-a", "operator-token-0123456789")).StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await router.ReportAsync("room-a", ("room-b", 10, true))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await router.DirectoryAsync("room-a")).StatusCode);
 
         static Task<HttpResponseMessage> Operator(RouterInstance router, HttpMethod method, string room, string token)
         {
