@@ -60,6 +60,7 @@ internal static class ControlExchange
     {
         HttpStatusCode.Unauthorized => $"The controller rejected this relay's credential for its {what} ({(int)status}): check Relay:ControllerCredential (--credential-file) against the controller's report key.",
         HttpStatusCode.Forbidden => $"The controller refused this relay's {what} ({(int)status}): its room was removed by the operator, who can admit it again (PUT /v1/rooms/<room>).",
+        HttpStatusCode.Conflict => $"The controller refused this relay's {what} ({(int)status}): another relay with another certificate holds this room and is still reporting (two relays started for one room?).",
         HttpStatusCode.TooManyRequests => $"The controller is rate-limiting this relay's {what} ({(int)status}).",
         _ => $"The controller refused the {what} ({(int)status}).",
     };

@@ -66,6 +66,8 @@ public static class RouterEndpoints
             var outcome = await grains.GetGrain<IRoomGrain>(room).Report(report!).ConfigureAwait(false);
             return outcome.Removed
                 ? Results.Problem($"Room {room} was removed by the operator; PUT /v1/rooms/{room} admits it again.", statusCode: StatusCodes.Status403Forbidden)
+                : outcome.Conflict is { } conflict
+                ? Results.Problem(conflict, statusCode: StatusCodes.Status409Conflict)
                 : Results.Json(new ReportReceipt(outcome.UnknownPeers), RouterJsonContext.Default.ReportReceipt, statusCode: StatusCodes.Status202Accepted);
         }).RequireRateLimiting(RouterRateLimits.Reports);
 

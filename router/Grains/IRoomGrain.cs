@@ -27,6 +27,6 @@ public interface IRoomGrain : IGrainWithStringKey
     Task<RoomRecord> Describe();
 }
 
-/// <summary>What became of a report: how many of its links name a room that never reported, or that the room is removed.</summary>
+/// <summary>What became of a report: how many of its links name a room that never reported, or that the room is removed, or claimed by another relay.</summary>
 [GenerateSerializer, Immutable, Alias("msdn.ReportOutcome")]
-public sealed record ReportOutcome([property: Id(0)] int UnknownPeers, [property: Id(1)] bool Removed);
+public sealed record ReportOutcome([property: Id(0)] int UnknownPeers, [property: Id(1)] bool Removed, [property: Id(2)] string? Conflict = null);

@@ -8,7 +8,7 @@ namespace Msdn.Router.Grains;
 /// Thin shell: keeps the room's record (persisted when its relay's registration changes, so a restarted
 /// silo still knows the room, and whether the operator removed it) and hands every report on to the route computer.
 /// </summary>
-public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPersistentState<RoomRecord> state, TimeProvider time) : Grain, IRoomGrain
+public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPersistentState<RoomRecord> state, TimeProvider time, Microsoft.Extensions.Options.IOptions<Routing.RouterOptions> options) : Grain, IRoomGrain
 {
     public async Task<ReportOutcome> Report(RoomReport report)
     {
@@ -17,6 +17,11 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
         if (previous.Removed)
         {
             return new ReportOutcome(0, Removed: true);
+        }
+
+        if (RoomClaim.Conflict(previous with { Room = this.GetPrimaryKeyString() }, report, time.GetUtcNow(), options.Value.StaleAfter) is { } conflict)
+        {
+            return new ReportOutcome(0, Removed: false, Conflict: conflict);
         }
 
         var record = new RoomRecord

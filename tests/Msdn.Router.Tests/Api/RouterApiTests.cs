@@ -123,6 +123,11 @@ public sealed class RouterApiTests : IAsyncLifetime
         Assert.Equal("10.0.0.9:7000", moved.Entries.Single().RelayEndpoint);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await Forged()).StatusCode);
+
+        // A second process claiming room-b with another certificate while room-b's relay reports: refused, naming the holder.
+        var second = await _router.ReportAsync("room-b", new RoomReport { RelayEndpoint = "10.0.0.66:7000", CertificateFingerprint = new string('E', 64) });
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        Assert.Contains("10.0.0.9:7000", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var bad = await _router.ReportAsync("room-a", new RoomReport { RelayEndpoint = "10.0.0.1:7000", CertificateFingerprint = "not-hex" });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
 

@@ -1,0 +1,28 @@
+namespace Msdn.Router.Rooms;
+
+/// <summary>
+/// One relay per room: a report presenting another certificate than the room's registered relay is a second
+/// claim on the room (a second process started with the same room and credential, or a stolen credential)
+/// while that relay is still heard from. It is refused, so the two do not take turns in the directory. Once
+/// the registered relay has been silent past the stale threshold, a new certificate is a re-keyed or
+/// replaced relay, and it takes the room.
+/// </summary>
+public static class RoomClaim
+{
+    /// <summary>Why <paramref name="report"/> may not take the room from <paramref name="registered"/> now, or null when it may.</summary>
+    public static string? Conflict(RoomRecord registered, RoomReport report, DateTimeOffset now, TimeSpan staleAfter)
+    {
+        ArgumentNullException.ThrowIfNull(registered);
+        ArgumentNullException.ThrowIfNull(report);
+        if (registered.Latest?.CertificateFingerprint is not { } held || report.CertificateFingerprint is not { } presented
+            || string.Equals(held, presented, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var silent = now - registered.LastReportAt;
+        return silent >= staleAfter
+            ? null
+            : $"Room {registered.Room} is held by another relay (certificate {held[..16]}…, at {registered.Latest.RelayEndpoint}, last heard {silent.TotalSeconds:F1} s ago); a relay with another certificate takes the room only after that one has been silent for {staleAfter.TotalSeconds:F0} s.";
+    }
+}
