@@ -36,9 +36,6 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
     public string? Transport { get; private set; }
 
     /// <summary>The peer relays' endpoints, by room (null where the configured endpoint is not one).</summary>
-    /// <summary>The peers configured (<c>Relay:Peers</c>): the override for running without a controller.</summary>
-    public IReadOnlyDictionary<RoomId, EndPoint?> Peers { get; private set; } = new Dictionary<RoomId, EndPoint?>();
-
     /// <summary>Every peer this relay knows, configured or from the controller's directory, with where to reach it and whom to trust.</summary>
     public PeerDirectory PeerDirectory { get; private set; } = null!;
 
@@ -96,7 +93,6 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
         }
 
         var peers = settings.Peers.ToDictionary(p => new RoomId(p.Key), p => EndpointParser.TryParse(p.Value, out var e) ? e : null);
-        Peers = peers;
         var directory = new PeerDirectory(room, peers, settings.DataDirectory);
         directory.LoadPersisted(out var unreadable);
         if (unreadable is not null)

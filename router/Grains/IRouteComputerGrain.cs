@@ -15,10 +15,6 @@ public interface IRouteComputerGrain : IGrainWithIntegerKey
     [Alias("Remove")]
     Task Remove(string room);
 
-    /// <summary>The current table's version (cheap: silos poll it).</summary>
-    [Alias("Version")]
-    Task<long> Version();
-
     /// <summary>The current table's and directory's versions (cheap: silos poll them).</summary>
     [Alias("Versions")]
     Task<ComputerVersions> Versions();

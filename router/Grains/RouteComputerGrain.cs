@@ -97,8 +97,6 @@ public sealed partial class RouteComputerGrain(
         }
     }
 
-    public Task<long> Version() => Task.FromResult(_book.Table.Version);
-
     public Task<ComputerVersions> Versions() => Task.FromResult(new ComputerVersions(_book.Table.Version, _directory.Version));
 
     public Task<DirectoryAnswer> Directory(long? since) => Task.FromResult(_directory.Since(since));
