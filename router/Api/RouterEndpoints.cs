@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
@@ -23,15 +24,17 @@ public static class RouterEndpoints
         ArgumentNullException.ThrowIfNull(app);
 
         // A relay's batch of link estimates (and its status), authenticated with its room's credential.
-        app.MapPost("/v1/rooms/{room}/reports", async (string room, HttpRequest request, RoomCredentials credentials, IGrainFactory grains) =>
+        app.MapPost("/v1/rooms/{room}/reports", async (string room, HttpRequest request, RoomCredentials credentials, IGrainFactory grains, RouterMetrics metrics) =>
         {
             if (!RoomId.IsValid(room))
             {
+                metrics.Refused("report", "not-a-room");
                 return Results.Problem($"'{room}' is not a room id.", statusCode: StatusCodes.Status400BadRequest);
             }
 
             if (!credentials.Verify(room, Bearer(request)))
             {
+                metrics.Refused("report", "credential");
                 return Results.Problem($"No valid credential for room {room}.", statusCode: StatusCodes.Status401Unauthorized);
             }
 
@@ -60,10 +63,16 @@ public static class RouterEndpoints
             var problems = ReportValidator.Problems(room, report);
             if (problems.Count > 0)
             {
+                metrics.Refused("report", "invalid");
                 return Results.Problem(string.Join("; ", problems), statusCode: StatusCodes.Status400BadRequest);
             }
 
             var outcome = await grains.GetGrain<IRoomGrain>(room).Report(report!).ConfigureAwait(false);
+            if (outcome.Removed || outcome.Conflict is not null)
+            {
+                metrics.Refused("report", outcome.Removed ? "removed" : "conflict");
+            }
+
             return outcome.Removed
                 ? Results.Problem($"Room {room} was removed by the operator; PUT /v1/rooms/{room} admits it again.", statusCode: StatusCodes.Status403Forbidden)
                 : outcome.Conflict is { } conflict
@@ -157,6 +166,7 @@ public static class RouterEndpoints
         app.MapPut("/v1/rooms/{room}", async (string room, HttpRequest request, IOptions<Routing.RouterOptions> options, IGrainFactory grains) =>
             OperatorRefusal(room, request, options.Value) ?? await Done(grains.GetGrain<IRoomGrain>(room).Admit()).ConfigureAwait(false));
 
+        app.MapCertificateApi();
         app.MapGet("/v1/rooms", (RouteTableCache cache) => Results.Ok(cache.Current.Rooms.Values.OrderBy(r => r.Room, StringComparer.Ordinal)));
         app.MapGet("/healthz", () => Results.Ok("alive"));
         app.MapGet("/readyz", (RouteTableCache cache) => cache.Ready
@@ -171,9 +181,11 @@ public static class RouterEndpoints
     /// </summary>
     private static async Task<IResult?> RelayFetchRefusalAsync(string what, HttpRequest request, RoomCredentials credentials, IGrainFactory grains, long? since, double? wait)
     {
+        var metrics = request.HttpContext.RequestServices.GetRequiredService<RouterMetrics>();
         var room = request.Headers[RoomHeader].ToString();
         if (!RoomId.IsValid(room) || !credentials.Verify(room, Bearer(request)))
         {
+            metrics.Refused(what, "credential");
             return Results.Problem($"{what} need a room ({RoomHeader}) and its credential.", statusCode: StatusCodes.Status401Unauthorized);
         }
 
@@ -182,9 +194,13 @@ public static class RouterEndpoints
             return Results.Problem("since and wait must not be negative.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        return await grains.GetGrain<IRoomGrain>(room).IsRemoved().ConfigureAwait(false)
-            ? Results.Problem($"Room {room} was removed by the operator; PUT /v1/rooms/{room} admits it again.", statusCode: StatusCodes.Status403Forbidden)
-            : null;
+        if (await grains.GetGrain<IRoomGrain>(room).IsRemoved().ConfigureAwait(false))
+        {
+            metrics.Refused(what, "removed");
+            return Results.Problem($"Room {room} was removed by the operator; PUT /v1/rooms/{room} admits it again.", statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        return null;
     }
 
     private static async Task<IResult> Done(Task change)

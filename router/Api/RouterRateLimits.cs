@@ -20,6 +20,11 @@ public static class RouterRateLimits
     /// <summary>Reports per second one client address may send that do not carry their room's credential.</summary>
     public const int UnauthenticatedReportsPerSecond = 10;
 
+    /// <summary>Certificate requests per second a room may make (a relay makes one per renewal, days apart; signing costs a little CPU).</summary>
+    public const int CertificateRequestsPerSecondPerRoom = 2;
+
+    public const string Certificates = "certificates";
+
     public static IServiceCollection AddRouterRateLimits(this IServiceCollection services, int reportsPerSecondPerRoom)
     {
         return services.AddRateLimiter(limiter =>
@@ -30,22 +35,29 @@ public static class RouterRateLimits
                 context.HttpContext.Response.Headers.RetryAfter = "1";
                 return ValueTask.CompletedTask;
             };
-            limiter.AddPolicy(Reports, context =>
-            {
-                // The credential is checked here, before the limit is charged: the endpoint checks it again (an HMAC is cheap).
-                var room = context.Request.RouteValues["room"]?.ToString() ?? string.Empty;
-                var credentials = context.RequestServices.GetRequiredService<RoomCredentials>();
-                return Msdn.Graph.Topology.RoomId.IsValid(room) && credentials.Verify(room, RouterEndpoints.Bearer(context.Request))
-                    ? RateLimitPartition.GetFixedWindowLimiter(
-                        "room:" + room,
-                        _ => new FixedWindowRateLimiterOptions { PermitLimit = reportsPerSecondPerRoom, Window = TimeSpan.FromSeconds(1) })
-                    : RateLimitPartition.GetFixedWindowLimiter(
-                        "unauthenticated:" + (context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None),
-                        _ => new FixedWindowRateLimiterOptions { PermitLimit = UnauthenticatedReportsPerSecond, Window = TimeSpan.FromSeconds(1) });
-            });
+            limiter.AddPolicy(Reports, context => PerRoom(context, "room:", reportsPerSecondPerRoom));
+            limiter.AddPolicy(Certificates, context => PerRoom(context, "certificate:", CertificateRequestsPerSecondPerRoom));
             limiter.AddPolicy(Routes, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None,
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 1000, Window = TimeSpan.FromSeconds(1) }));
         });
+    }
+
+    /// <summary>
+    /// A limit per authenticated room; requests without their room's credential share a small limit per client
+    /// address instead, so a stranger cannot use up a room's allowance. The credential is checked here, before the
+    /// limit is charged: the endpoint checks it again (an HMAC is cheap).
+    /// </summary>
+    private static RateLimitPartition<string> PerRoom(HttpContext context, string prefix, int perSecond)
+    {
+        var room = context.Request.RouteValues["room"]?.ToString() ?? string.Empty;
+        var credentials = context.RequestServices.GetRequiredService<RoomCredentials>();
+        return Msdn.Graph.Topology.RoomId.IsValid(room) && credentials.Verify(room, RouterEndpoints.Bearer(context.Request))
+            ? RateLimitPartition.GetFixedWindowLimiter(
+                prefix + room,
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = perSecond, Window = TimeSpan.FromSeconds(1) })
+            : RateLimitPartition.GetFixedWindowLimiter(
+                "unauthenticated:" + (context.Connection.RemoteIpAddress ?? System.Net.IPAddress.None),
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = UnauthenticatedReportsPerSecond, Window = TimeSpan.FromSeconds(1) });
     }
 }

@@ -15,6 +15,10 @@ public interface IRoomGrain : IGrainWithStringKey
     [Alias("Remove")]
     Task Remove();
 
+    /// <summary>Signs the room relay's certificate request with the cluster CA, unless the room was removed or another relay holds it.</summary>
+    [Alias("IssueCertificate")]
+    Task<CertificateOutcome> IssueCertificate(string requestPem, string? presentedFingerprint);
+
     /// <summary>The operator admits a removed room again: its next report registers it.</summary>
     [Alias("Admit")]
     Task Admit();
@@ -30,3 +34,17 @@ public interface IRoomGrain : IGrainWithStringKey
 /// <summary>What became of a report: how many of its links name a room that never reported, or that the room is removed, or claimed by another relay.</summary>
 [GenerateSerializer, Immutable, Alias("msdn.ReportOutcome")]
 public sealed record ReportOutcome([property: Id(0)] int UnknownPeers, [property: Id(1)] bool Removed, [property: Id(2)] string? Conflict = null);
+
+/// <summary>Why a certificate request was refused.</summary>
+[GenerateSerializer]
+public enum CertificateRefusal
+{
+    BadRequest,
+    Removed,
+    Conflict,
+    NoCa,
+}
+
+/// <summary>The certificate issued, or the refusal and why.</summary>
+[GenerateSerializer, Immutable, Alias("msdn.CertificateOutcome")]
+public sealed record CertificateOutcome([property: Id(0)] Identity.IssuedCertificate? Issued, [property: Id(1)] CertificateRefusal? Refusal, [property: Id(2)] string? Reason);

@@ -1,3 +1,4 @@
+using Msdn.Router.Identity;
 using Msdn.Router.Rooms;
 using Orleans;
 using Orleans.Runtime;
@@ -8,7 +9,7 @@ namespace Msdn.Router.Grains;
 /// Thin shell: keeps the room's record (persisted when its relay's registration changes, so a restarted
 /// silo still knows the room, and whether the operator removed it) and hands every report on to the route computer.
 /// </summary>
-public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPersistentState<RoomRecord> state, TimeProvider time, Microsoft.Extensions.Options.IOptions<Routing.RouterOptions> options) : Grain, IRoomGrain
+public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPersistentState<RoomRecord> state, TimeProvider time, Microsoft.Extensions.Options.IOptions<Routing.RouterOptions> options, IServiceProvider services) : Grain, IRoomGrain
 {
     public async Task<ReportOutcome> Report(RoomReport report)
     {
@@ -19,7 +20,7 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
             return new ReportOutcome(0, Removed: true);
         }
 
-        if (RoomClaim.Conflict(previous with { Room = this.GetPrimaryKeyString() }, report, time.GetUtcNow(), options.Value.StaleAfter) is { } conflict)
+        if (RoomClaim.Conflict(previous with { Room = this.GetPrimaryKeyString() }, report.CertificateFingerprint, time.GetUtcNow(), options.Value.StaleAfter) is { } conflict)
         {
             return new ReportOutcome(0, Removed: false, Conflict: conflict);
         }
@@ -30,6 +31,7 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
             Latest = report,
             LastReportAt = time.GetUtcNow(),
             Reports = previous.Reports + 1,
+            IssuedFingerprint = previous.IssuedFingerprint,
         };
         state.State = record;
         if (previous.Latest is null
@@ -43,6 +45,39 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
         }
 
         return new ReportOutcome(await GrainFactory.GetGrain<IRouteComputerGrain>(0).Accept(record).ConfigureAwait(true), Removed: false);
+    }
+
+    public async Task<CertificateOutcome> IssueCertificate(string requestPem, string? presentedFingerprint)
+    {
+        if (services.GetService(typeof(RelayCertificateIssuer)) is not RelayCertificateIssuer issuer)
+        {
+            return new CertificateOutcome(null, CertificateRefusal.NoCa, "This controller signs no relay certificates: it is clustered without Router:ClusterCaFile (--cluster-ca-file). Relays register self-signed certificates instead.");
+        }
+
+        var previous = state.State;
+        if (previous.Removed)
+        {
+            return new CertificateOutcome(null, CertificateRefusal.Removed, null);
+        }
+
+        if (RoomClaim.Conflict(previous with { Room = this.GetPrimaryKeyString() }, presentedFingerprint, time.GetUtcNow(), options.Value.StaleAfter) is { } conflict)
+        {
+            return new CertificateOutcome(null, CertificateRefusal.Conflict, conflict);
+        }
+
+        IssuedCertificate issued;
+        try
+        {
+            issued = issuer.Issue(this.GetPrimaryKeyString(), requestPem);
+        }
+        catch (CertificateRequestException e)
+        {
+            return new CertificateOutcome(null, CertificateRefusal.BadRequest, e.Message);
+        }
+
+        state.State = previous with { Room = this.GetPrimaryKeyString(), IssuedFingerprint = issued.Fingerprint };
+        await state.WriteStateAsync().ConfigureAwait(true);
+        return new CertificateOutcome(issued, null, null);
     }
 
     public async Task Remove()

@@ -35,6 +35,8 @@ public static partial class RouterHost
         ["--token-key-file"] = "Router:MediaTokenKeyFile",
         ["--cluster-certificate-file"] = "Router:ClusterCertificateFile",
         ["--operator-token-file"] = "Router:OperatorTokenFile",
+        ["--cluster-ca-file"] = "Router:ClusterCaFile",
+        ["--data-directory"] = "Router:DataDirectory",
     };
 
     public static WebApplication Build(string[] args)
@@ -46,6 +48,7 @@ public static partial class RouterHost
         var services = builder.Services;
         services.AddRouterCore();
         services.AddSingleton<RouteTableCache>();
+        services.AddSingleton<RouterMetrics>();
         services.AddSingleton(sp => Credentials(sp.GetRequiredService<IOptions<RouterOptions>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RouterHost))));
 
         // Hosting decisions (clustering, ports) are read before the host exists; the validator still checks them at start.
@@ -63,6 +66,12 @@ public static partial class RouterHost
 
             return new PathLookupTokens(new Msdn.Tokens.MediaTokens(Convert.FromBase64String(key), time), time);
         });
+        if (settings.ClusterCaFile is { Length: > 0 } || settings.Redis is not { Length: > 0 })
+        {
+            services.AddSingleton(sp => LoadClusterCa(sp.GetRequiredService<IOptions<RouterOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RouterHost))));
+            services.AddSingleton(sp => new Identity.RelayCertificateIssuer(sp.GetRequiredService<Identity.ClusterCa>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<RouterOptions>>().Value.RelayCertificateLifetime));
+        }
+
         services.AddSingleton(sp => new PathLookupLimit(sp.GetRequiredService<IOptions<RouterOptions>>().Value.PathLookupsPerSecondPerClient, sp.GetRequiredService<TimeProvider>()));
         builder.UseOrleans(silo =>
         {
@@ -95,7 +104,7 @@ public static partial class RouterHost
             .ConfigureResource(resource => resource.AddService("msdn-router"))
             .WithMetrics(metrics =>
             {
-                metrics.AddAspNetCoreInstrumentation().AddMeter("Microsoft.Orleans").AddPrometheusExporter();
+                metrics.AddAspNetCoreInstrumentation().AddMeter("Microsoft.Orleans", RouterMetrics.MeterName).AddPrometheusExporter();
                 if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
                 {
                     metrics.AddOtlpExporter();
@@ -104,7 +113,15 @@ public static partial class RouterHost
         builder.WebHost.UseUrls($"http://{settings.Listen}");
 
         var app = builder.Build();
-        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<RoomCredentials>()); // a generated key is said at start, not at the first report
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            // A generated key or a created CA is said at start, not at the first report.
+            app.Services.GetRequiredService<RoomCredentials>();
+            if (app.Services.GetService<Identity.RelayCertificateIssuer>() is null)
+            {
+                Log.NoClusterCa(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RouterHost)));
+            }
+        });
         app.UseRateLimiter();
         app.MapRouterApi();
         app.MapPrometheusScrapingEndpoint();
@@ -126,8 +143,39 @@ public static partial class RouterHost
         return new RoomCredentials(generated);
     }
 
+    private static Identity.ClusterCa LoadClusterCa(RouterOptions options, TimeProvider time, ILogger logger)
+    {
+        if (options.ClusterCaFile is { Length: > 0 } file)
+        {
+            return Identity.ClusterCa.TryLoad(file, out var given, out var problem) ? given! : throw new InvalidOperationException(problem); // the validator said so first
+        }
+
+        var ca = Identity.ClusterCa.LoadOrCreate(options.DataDirectory, time, out var created);
+        var path = Path.GetFullPath(Path.Combine(options.DataDirectory, Identity.ClusterCa.FileName));
+        var fingerprint = ca.Certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        if (created)
+        {
+            Log.CreatedClusterCa(logger, path, fingerprint);
+        }
+        else
+        {
+            Log.KeptClusterCa(logger, path, fingerprint);
+        }
+
+        return ca;
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Created the cluster CA in {Path} (owner-only; SHA-256 {Fingerprint}): it signs every relay's certificate. Keep it, or set Router:ClusterCaFile; a clustered controller needs the same file on every silo")]
+        public static partial void CreatedClusterCa(ILogger logger, string path, string fingerprint);
+
+        [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Signing relay certificates with the cluster CA in {Path} (SHA-256 {Fingerprint})")]
+        public static partial void KeptClusterCa(ILogger logger, string path, string fingerprint);
+
+        [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "No Router:ClusterCaFile on a clustered controller: relay certificates are not signed here, and relays are trusted by the fingerprints they register")]
+        public static partial void NoClusterCa(ILogger logger);
+
         [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "No Router:ReportKey configured: generated one for this run and wrote it to {Path}, readable by this user only (development only; relays' room credentials derive from it)")]
         public static partial void GeneratedKey(ILogger logger, string path);
 

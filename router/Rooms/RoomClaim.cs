@@ -5,17 +5,18 @@ namespace Msdn.Router.Rooms;
 /// claim on the room (a second process started with the same room and credential, or a stolen credential)
 /// while that relay is still heard from. It is refused, so the two do not take turns in the directory. Once
 /// the registered relay has been silent past the stale threshold, a new certificate is a re-keyed or
-/// replaced relay, and it takes the room.
+/// replaced relay, and it takes the room. The certificate the cluster CA last issued to the registered relay
+/// (<see cref="RoomRecord.IssuedFingerprint"/>) is that relay renewing, not a second claim.
 /// </summary>
 public static class RoomClaim
 {
-    /// <summary>Why <paramref name="report"/> may not take the room from <paramref name="registered"/> now, or null when it may.</summary>
-    public static string? Conflict(RoomRecord registered, RoomReport report, DateTimeOffset now, TimeSpan staleAfter)
+    /// <summary>Why a relay presenting the certificate <paramref name="presented"/> may not take the room from <paramref name="registered"/> now, or null when it may.</summary>
+    public static string? Conflict(RoomRecord registered, string? presented, DateTimeOffset now, TimeSpan staleAfter)
     {
         ArgumentNullException.ThrowIfNull(registered);
-        ArgumentNullException.ThrowIfNull(report);
-        if (registered.Latest?.CertificateFingerprint is not { } held || report.CertificateFingerprint is not { } presented
-            || string.Equals(held, presented, StringComparison.OrdinalIgnoreCase))
+        if (registered.Latest?.CertificateFingerprint is not { } held || presented is null
+            || string.Equals(held, presented, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(registered.IssuedFingerprint, presented, StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }

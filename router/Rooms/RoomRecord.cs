@@ -17,6 +17,9 @@ public sealed record RoomRecord
     /// <summary>Removed by the operator: its reports are refused and it is in no table or directory until admitted again.</summary>
     [Id(4)] public bool Removed { get; init; }
 
+    /// <summary>The SHA-256 fingerprint of the certificate the cluster CA last issued to this room's relay (its next identity while it renews).</summary>
+    [Id(5)] public string? IssuedFingerprint { get; init; }
+
     public RoomLiveness Liveness(DateTimeOffset now, TimeSpan staleAfter, TimeSpan unreachableAfter)
     {
         var silence = now - LastReportAt;

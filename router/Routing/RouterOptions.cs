@@ -74,6 +74,20 @@ public sealed class RouterOptions
     /// <summary>A file holding <see cref="OperatorToken"/> (readable by its owner only).</summary>
     public string? OperatorTokenFile { get; set; }
 
+    /// <summary>
+    /// A PEM file (the CA certificate and its private key, readable by its owner only) whose key signs relays'
+    /// certificates (<c>POST /v1/rooms/{room}/certificate</c>); every silo of a cluster needs the same one.
+    /// Unset: a single controller creates its own CA in <see cref="DataDirectory"/> at first start; a clustered
+    /// one (with <see cref="Redis"/>) signs nothing, and relays register self-signed certificates.
+    /// </summary>
+    public string? ClusterCaFile { get; set; }
+
+    /// <summary>What the controller keeps on its own disk: the cluster CA it created (owner-only).</summary>
+    public string DataDirectory { get; set; } = "router-data";
+
+    /// <summary>How long a relay certificate the cluster CA signs is valid; relays renew at two thirds of it.</summary>
+    public TimeSpan RelayCertificateLifetime { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Where the HTTP API listens.</summary>
     public string Listen { get; set; } = "127.0.0.1:8080";
 

@@ -58,6 +58,28 @@ public sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             }
         }
 
+        if (options.ClusterCaFile is { Length: > 0 } clusterCa)
+        {
+            if (Identity.ClusterCa.TryLoad(clusterCa, out var ca, out var problem))
+            {
+                ca!.Dispose();
+            }
+            else
+            {
+                Fail(nameof(options.ClusterCaFile), $"(--cluster-ca-file) {problem}.");
+            }
+        }
+
+        if (options.RelayCertificateLifetime < TimeSpan.FromSeconds(5) || options.RelayCertificateLifetime > TimeSpan.FromDays(398))
+        {
+            Fail(nameof(options.RelayCertificateLifetime), $"must be between 00:00:05 and 398.00:00:00 (a relay renews at two thirds of it), got {options.RelayCertificateLifetime}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.DataDirectory))
+        {
+            Fail(nameof(options.DataDirectory), "must name a directory (the controller keeps the cluster CA it creates there).");
+        }
+
         foreach (var fingerprint in options.ClusterTrustedFingerprints)
         {
             if (fingerprint.Replace(":", string.Empty, StringComparison.Ordinal) is not { Length: 64 } hex || !hex.All(char.IsAsciiHexDigit))

@@ -18,7 +18,7 @@ public sealed class RoomClaimTests
     public void Another_certificate_is_refused_only_while_the_holder_is_heard_from(double secondsSinceHolder, string? presented, bool refused)
     {
         var holder = new RoomRecord { Room = "room-a", LastReportAt = Now - TimeSpan.FromSeconds(secondsSinceHolder), Latest = new RoomReport { RelayEndpoint = "10.0.0.1:7000", CertificateFingerprint = Fingerprint("AAAA") } };
-        var conflict = RoomClaim.Conflict(holder, new RoomReport { RelayEndpoint = "10.0.0.9:7000", CertificateFingerprint = presented is null ? null : Fingerprint(presented) }, Now, StaleAfter);
+        var conflict = RoomClaim.Conflict(holder, presented is null ? null : Fingerprint(presented), Now, StaleAfter);
         Assert.Equal(refused, conflict is not null);
         if (conflict is not null)
         {
@@ -27,8 +27,16 @@ public sealed class RoomClaimTests
     }
 
     [Fact]
+    public void The_certificate_the_CA_issued_to_the_holder_is_the_holder_renewing_not_a_second_claim()
+    {
+        var holder = new RoomRecord { Room = "room-a", LastReportAt = Now, IssuedFingerprint = Fingerprint("CCCC"), Latest = new RoomReport { RelayEndpoint = "10.0.0.1:7000", CertificateFingerprint = Fingerprint("AAAA") } };
+        Assert.Null(RoomClaim.Conflict(holder, Fingerprint("CCCC"), Now, StaleAfter));
+        Assert.NotNull(RoomClaim.Conflict(holder, Fingerprint("BBBB"), Now, StaleAfter));
+    }
+
+    [Fact]
     public void A_room_never_registered_is_anyone_s_with_its_credential() =>
-        Assert.Null(RoomClaim.Conflict(new RoomRecord { Room = "room-a" }, new RoomReport { RelayEndpoint = "10.0.0.9:7000", CertificateFingerprint = Fingerprint("BBBB") }, Now, StaleAfter));
+        Assert.Null(RoomClaim.Conflict(new RoomRecord { Room = "room-a" }, Fingerprint("BBBB"), Now, StaleAfter));
 
     private static string Fingerprint(string pattern) => string.Concat(Enumerable.Repeat(pattern, 16));
 }
