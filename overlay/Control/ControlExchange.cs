@@ -5,7 +5,7 @@ using MessagePack;
 namespace Msdn.Overlay.Control;
 
 /// <summary>
-/// The two HTTP exchanges of the control link, written once and sent either directly or through a
+/// The HTTP exchanges of the control link, written once and sent either directly or through a
 /// tunnel: how a request is built and how its answer is read.
 /// </summary>
 internal static class ControlExchange
@@ -20,6 +20,42 @@ internal static class ControlExchange
         var request = new HttpRequestMessage(HttpMethod.Post, $"v1/rooms/{Uri.EscapeDataString(room)}/reports") { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
         return request;
+    }
+
+    public const string FingerprintHeader = "X-Msdn-Certificate-Fingerprint";
+
+    public static HttpRequestMessage Certificate(string room, string credential, string requestPem, string presentedFingerprint)
+    {
+        var content = new StringContent(requestPem, System.Text.Encoding.ASCII);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/pkcs10");
+        var request = new HttpRequestMessage(HttpMethod.Post, $"v1/rooms/{Uri.EscapeDataString(room)}/certificate") { Content = content };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+        request.Headers.Add(FingerprintHeader, presentedFingerprint);
+        return request;
+    }
+
+    /// <summary>Reads a certificate answer: the chain, none (404: this controller signs none), or a refusal saying why.</summary>
+    public static CertificateAnswer ReadCertificate(HttpStatusCode status, byte[] body) => status switch
+    {
+        HttpStatusCode.OK => new CertificateAnswer(System.Text.Encoding.ASCII.GetString(body)),
+        HttpStatusCode.NotFound => new CertificateAnswer(null),
+        >= HttpStatusCode.InternalServerError => throw new ControlChannelException($"The controller answered {(int)status}."),
+        HttpStatusCode.BadRequest => throw new InvalidOperationException($"The controller refused this relay's certificate request (400): {Detail(body)}"),
+        _ => throw new InvalidOperationException(Refusal("certificate request", status)),
+    };
+
+    /// <summary>The detail of a problem answer (RFC 9457), or its start.</summary>
+    private static string Detail(byte[] body)
+    {
+        try
+        {
+            using var problem = System.Text.Json.JsonDocument.Parse(body);
+            return problem.RootElement.TryGetProperty("detail", out var detail) ? detail.GetString() ?? string.Empty : string.Empty;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return System.Text.Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 200)));
+        }
     }
 
     public static HttpRequestMessage Routes(string room, string credential, long? since, TimeSpan wait) => LongPoll("v1/routes", room, credential, since, wait);

@@ -4,8 +4,8 @@ using MessagePack;
 namespace Msdn.Overlay.Control;
 
 /// <summary>
-/// How a relay carries a peer's control exchange to the controller: only the control API's two requests
-/// pass (never an open proxy), with the peer's own credential, which the controller checks.
+/// How a relay carries a peer's control exchange to the controller: only the control API's requests
+/// (reports, certificate requests, route and directory fetches) pass (never an open proxy), with the peer's own credential, which the controller checks.
 /// </summary>
 internal static class ControlTunnel
 {
@@ -15,7 +15,7 @@ internal static class ControlTunnel
     /// <summary>A whole request or answer may not exceed this.</summary>
     public const int MaxMessageBytes = 64 * 1024 * 1024;
 
-    private static readonly string[] ForwardedHeaders = ["Authorization", ControlExchange.RoomHeader];
+    private static readonly string[] ForwardedHeaders = ["Authorization", ControlExchange.RoomHeader, ControlExchange.FingerprintHeader];
     private static readonly string[] ReturnedHeaders = ["X-Msdn-Table", "X-Msdn-Version"];
 
     internal static MessagePackSerializerOptions Options { get; } = MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
@@ -36,12 +36,12 @@ internal static class ControlTunnel
         return new TunnelRequest(request.Method.Method, request.RequestUri!.OriginalString, headers, body, request.Content?.Headers.ContentType?.ToString());
     }
 
-    /// <summary>Whether a tunnelled request is one of the control API's (a report, a route fetch or a directory fetch).</summary>
+    /// <summary>Whether a tunnelled request is one of the control API's (a report, a certificate request, a route or directory fetch).</summary>
     public static bool IsAllowed(TunnelRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var path = request.PathAndQuery;
-        return (request.Method == "POST" && path.StartsWith("v1/rooms/", StringComparison.Ordinal) && path.EndsWith("/reports", StringComparison.Ordinal) && !path.Contains("..", StringComparison.Ordinal))
+        return (request.Method == "POST" && path.StartsWith("v1/rooms/", StringComparison.Ordinal) && (path.EndsWith("/reports", StringComparison.Ordinal) || path.EndsWith("/certificate", StringComparison.Ordinal)) && !path.Contains("..", StringComparison.Ordinal))
             || (request.Method == "GET" && (path is "v1/routes" or "v1/directory" || path.StartsWith("v1/routes?", StringComparison.Ordinal) || path.StartsWith("v1/directory?", StringComparison.Ordinal)));
     }
 

@@ -42,12 +42,16 @@ public sealed partial class ControllerClient : IAsyncDisposable
     private Task? _polling;
     private Task? _followingDirectory;
     private readonly PeerDirectory? _directory;
+    private readonly Security.CertificateRenewal? _renewal;
+    private readonly TaskCompletionSource _firstCertificate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _renewing;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _errorsLogged = new();
     private volatile ControllerStatus _statusNow = new(ControllerStatus.Unreachable, null, 0, "not started");
 
-    public ControllerClient(ControllerEndpoints endpoints, RelayNode node, RouteTableStore routes, ProbeAgent? probe, Func<RelayReportBody> status, TimeProvider time, TimeSpan reportInterval, ILogger<ControllerClient> logger, PeerDirectory? directory = null)
+    public ControllerClient(ControllerEndpoints endpoints, RelayNode node, RouteTableStore routes, ProbeAgent? probe, Func<RelayReportBody> status, TimeProvider time, TimeSpan reportInterval, ILogger<ControllerClient> logger, PeerDirectory? directory = null, Security.CertificateRenewal? renewal = null)
     {
         _directory = directory;
+        _renewal = renewal;
         _endpoints = endpoints;
         _node = node;
         _routes = routes;
@@ -65,6 +69,15 @@ public sealed partial class ControllerClient : IAsyncDisposable
 
     public void Start()
     {
+        if (_renewal is { } renewal)
+        {
+            _renewing = Task.Run(() => RenewLoopAsync(renewal));
+        }
+        else
+        {
+            _firstCertificate.TrySetResult();
+        }
+
         _reporting = Task.Run(ReportLoopAsync);
         _polling = Task.Run(PollLoopAsync);
         if (_directory is { } directory)
@@ -79,7 +92,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
         _node.StateChanged -= OnStateChanged;
         _node.DataLinkChanged -= OnDataLinkChanged;
         await _stopping.CancelAsync().ConfigureAwait(false);
-        foreach (var loop in new[] { _reporting, _polling, _followingDirectory })
+        foreach (var loop in new[] { _reporting, _polling, _followingDirectory, _renewing })
         {
             if (loop is not null)
             {
@@ -104,6 +117,19 @@ public sealed partial class ControllerClient : IAsyncDisposable
 
     private async Task ReportLoopAsync()
     {
+        // The first report registers the certificate the CA signed, not the one it replaces a moment later (peers would connect, then cut).
+        try
+        {
+            await _firstCertificate.Task.WaitAsync(ReportTimeout, _time, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
         while (!_stopping.IsCancellationRequested)
         {
             var body = _status() with { Links = Links() };
@@ -226,6 +252,59 @@ public sealed partial class ControllerClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Keeps this relay's certificate signed by the controller's cluster CA: asks at once while it holds none,
+    /// then at two thirds of each certificate's life; a failed or refused request is tried again, backing off
+    /// to a minute. Ends when the controller signs no certificates (the relay keeps its self-signed one).
+    /// </summary>
+    private async Task RenewLoopAsync(Security.CertificateRenewal renewal)
+    {
+        var backoff = RetryDelay;
+        while (!_stopping.IsCancellationRequested)
+        {
+            var due = renewal.DueAt() - _time.GetUtcNow();
+            if (due > TimeSpan.Zero)
+            {
+                _firstCertificate.TrySetResult();
+                await Task.Delay(due, _time, _stopping.Token).ConfigureAwait(false);
+                continue;
+            }
+
+            using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            var request = renewal.Request(key);
+            var answer = await ExchangeAsync(async (channel, token) => await channel.CertificateAsync(_node.Room.Value, request, renewal.Fingerprint, token).ConfigureAwait(false), ReportTimeout).ConfigureAwait(false);
+            if (answer is { ChainPem: null })
+            {
+                Log.NoClusterCa(_logger, _node.Room);
+                _firstCertificate.TrySetResult();
+                return;
+            }
+
+            if (answer is { ChainPem: { } chain })
+            {
+                try
+                {
+                    renewal.Accept(chain, key);
+                    backoff = RetryDelay;
+                    var fingerprint = renewal.Fingerprint;
+                    var renewAt = renewal.DueAt();
+                    Log.CertificateIssued(_logger, _node.Room, fingerprint, renewAt);
+                    _firstCertificate.TrySetResult();
+                    ReportSoon();
+                    continue;
+                }
+                catch (Security.PeerAuthenticationException e)
+                {
+                    Log.CertificateNotUsed(_logger, _node.Room, e.Message);
+                }
+            }
+
+            _firstCertificate.TrySetResult();
+            await Task.Delay(backoff, _time, _stopping.Token).ConfigureAwait(false);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
+        }
+    }
+
     /// <summary>One exchange, directly or through a peer; default when nothing got through (the status says so).</summary>
     private async Task<T?> ExchangeAsync<T>(Func<IControlChannel, CancellationToken, Task<T>> exchange, TimeSpan timeout)
     {
@@ -275,6 +354,15 @@ public sealed partial class ControllerClient : IAsyncDisposable
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 4020, Level = LogLevel.Information, Message = "Relay {Room} presents a certificate the cluster CA signed (SHA-256 {Fingerprint}) from its next handshake on; renewing at {RenewAt:u}")]
+        public static partial void CertificateIssued(ILogger logger, Graph.Topology.RoomId room, string fingerprint, DateTimeOffset renewAt);
+
+        [LoggerMessage(EventId = 4021, Level = LogLevel.Warning, Message = "Relay {Room} did not use the controller's certificate: {Reason}")]
+        public static partial void CertificateNotUsed(ILogger logger, Graph.Topology.RoomId room, string reason);
+
+        [LoggerMessage(EventId = 4022, Level = LogLevel.Information, Message = "Relay {Room}: the controller signs no relay certificates; peers trust this relay by the fingerprint it registers")]
+        public static partial void NoClusterCa(ILogger logger, Graph.Topology.RoomId room);
+
         [LoggerMessage(EventId = 4406, Level = LogLevel.Information, Message = "Relay {Room}: relay directory version {Version} from the controller ({Peers} peers)")]
         public static partial void NewDirectory(ILogger logger, Graph.Topology.RoomId room, long version, int peers);
 

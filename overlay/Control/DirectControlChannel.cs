@@ -26,4 +26,11 @@ internal sealed class DirectControlChannel(HttpClient http, string credential) :
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         return ControlExchange.ReadDirectory(response.StatusCode, since, await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
     }
+
+    public async Task<CertificateAnswer> CertificateAsync(string room, string requestPem, string presentedFingerprint, CancellationToken cancellationToken)
+    {
+        using var request = ControlExchange.Certificate(room, credential, requestPem, presentedFingerprint);
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return ControlExchange.ReadCertificate(response.StatusCode, await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
+    }
 }

@@ -11,7 +11,13 @@ public interface IControlChannel
     Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken);
 
     Task<DirectoryAnswerBody> DirectoryAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken);
+
+    /// <summary>Asks the controller's cluster CA to sign <paramref name="requestPem"/>; <paramref name="presentedFingerprint"/> is the certificate held now.</summary>
+    Task<CertificateAnswer> CertificateAsync(string room, string requestPem, string presentedFingerprint, CancellationToken cancellationToken);
 }
+
+/// <summary>The signed chain (leaf, then CA, PEM), or none because the controller signs no certificates (clustered without a CA).</summary>
+public sealed record CertificateAnswer(string? ChainPem);
 
 public enum RoutesAnswerKind
 {

@@ -28,4 +28,11 @@ internal sealed class PeerControlChannel(RelayNode node, RoomId peer, string cre
         var response = await node.TunnelAsync(peer, await ControlTunnel.ToTunnelAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         return ControlExchange.ReadDirectory((System.Net.HttpStatusCode)response.Status, since, response.Body);
     }
+
+    public async Task<CertificateAnswer> CertificateAsync(string room, string requestPem, string presentedFingerprint, CancellationToken cancellationToken)
+    {
+        using var request = ControlExchange.Certificate(room, credential, requestPem, presentedFingerprint);
+        var response = await node.TunnelAsync(peer, await ControlTunnel.ToTunnelAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        return ControlExchange.ReadCertificate((System.Net.HttpStatusCode)response.Status, response.Body);
+    }
 }

@@ -54,6 +54,9 @@ public sealed class PeerDirectory
         : _known.Endpoints.TryGetValue(room, out var relay) ? Hosting.ProbePort.Of(relay)
         : null;
 
+    /// <summary>Whether <paramref name="room"/> is a peer this relay knows now (configured, or in the directory): a cluster-CA certificate naming it is trusted.</summary>
+    public bool Lists(string room) => RoomId.IsValid(room) && (_configured.ContainsKey(new RoomId(room)) || _known.Entries.ContainsKey(room));
+
     /// <summary>Whether a peer presenting a certificate with this SHA-256 fingerprint (hex, upper case) is a registered relay.</summary>
     public bool Trusts(string fingerprint) => _known.Fingerprints.Contains(fingerprint);
 

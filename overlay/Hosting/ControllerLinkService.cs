@@ -7,7 +7,8 @@ using Msdn.Overlay.Control;
 namespace Msdn.Overlay.Hosting;
 
 /// <summary>
-/// The control link (with <c>--controller</c>): reports out, route tables in, directly or through a peer;
+/// The control link (with <c>--controller</c>): reports out, route tables, the directory and a certificate the
+/// cluster CA signed in, directly or through a peer;
 /// and this relay carries its peers' control exchanges when they cannot reach the controller.
 /// </summary>
 public sealed class ControllerLinkService(RelayNodeService relay, RelayProbeService probe, RelayFrontDoors doors, IOptions<RelayOptions> options, TimeProvider time, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
@@ -47,7 +48,8 @@ public sealed class ControllerLinkService(RelayNodeService relay, RelayProbeServ
             time,
             settings.ReportInterval,
             loggers.CreateLogger<ControllerClient>(),
-            relay.PeerDirectory);
+            relay.PeerDirectory,
+            relay.Renewal);
         Controller = client;
         client.Start();
         relay.Metrics!.ObserveController(() => client.Status.Via switch

@@ -23,14 +23,21 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
 {
     private readonly ILogger _logger = loggers.CreateLogger<RelayNodeService>();
     private System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
+    private System.Security.Cryptography.X509Certificates.X509Certificate2? _clusterCa;
     private RelayMetrics? _metrics;
 
     public RelayNode? Node { get; private set; }
 
     public RouteTableStore? Routes { get; private set; }
 
-    /// <summary>The SHA-256 of the relay's certificate, for peers to pin.</summary>
-    public string? Fingerprint { get; private set; }
+    /// <summary>The SHA-256 of the certificate the relay presents now, for peers to pin or the controller to register.</summary>
+    public string? Fingerprint => Identity?.Fingerprint;
+
+    /// <summary>The certificate the relay presents now (the cluster CA's once it has one).</summary>
+    public RelayIdentity? Identity { get; private set; }
+
+    /// <summary>Keeps <see cref="Identity"/> signed by the controller's cluster CA (the control link drives it).</summary>
+    public CertificateRenewal? Renewal { get; private set; }
 
     /// <summary>The transport the relay runs (quic or tcp+tls), once started.</summary>
     public string? Transport { get; private set; }
@@ -59,8 +66,18 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
             Directory.CreateDirectory(settings.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             File.SetUnixFileMode(settings.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
-        _certificate = RelayCertificates.LoadOrCreateDevelopment(settings.DataDirectory, room.Value, time);
-        Fingerprint = RelayCertificates.Fingerprint(_certificate);
+        // The certificate the cluster CA signed last run if it is still good, else the self-signed one until the CA signs a new one.
+        var configuredCa = settings.ClusterCaFile is { Length: > 0 } caFile ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(caFile) : null;
+        var kept = CertificateRenewal.LoadKept(settings.DataDirectory, configuredCa, time);
+        _certificate = kept?.Certificate ?? RelayCertificates.LoadOrCreateDevelopment(settings.DataDirectory, room.Value, time);
+        _clusterCa = configuredCa ?? kept?.Ca;
+        if (configuredCa is not null)
+        {
+            kept?.Ca.Dispose();
+        }
+
+        var identity = new RelayIdentity(_certificate);
+        Identity = identity;
 
         var routes = new RouteTableStore(settings.DataDirectory);
         Routes = routes;
@@ -101,7 +118,12 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
         }
 
         PeerDirectory = directory;
-        var policy = new PeerCertificatePolicy(settings.PinnedFingerprints, null, time, directory.Trusts);
+        var policy = new PeerCertificatePolicy(settings.PinnedFingerprints, _clusterCa, time, directory.Trusts, directory.Lists);
+        if (settings.Controller is { Length: > 0 })
+        {
+            Renewal = new CertificateRenewal(identity, room.Value, settings.DataDirectory, () => policy.ClusterCa, policy.TrustClusterCa, time);
+        }
+
         var refusalsLogged = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>();
         policy.Refused += reason =>
         {
@@ -111,7 +133,7 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
                 Log.CertificateRefused(_logger, room, reason);
             }
         };
-        var transport = ChooseTransport(settings.Transport, new RelayTransportOptions(_certificate, policy));
+        var transport = ChooseTransport(settings.Transport, new RelayTransportOptions(identity, policy));
         Transport = transport.Name;
         Impairment = new ImpairedRelayTransport(transport, time);
         _metrics = new RelayMetrics(room.Value, meters);
@@ -125,7 +147,7 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
             var now = directory.Peers.ToHashSet();
             var gone = known.Except(now).ToList();
             known = now;
-            var closed = node.ForgetPeers(gone, policy.Trusts);
+            var closed = node.ForgetPeers(gone, policy.StillTrusts);
             if (gone.Count + closed > 0)
             {
                 var names = string.Join(", ", gone);
@@ -147,8 +169,11 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
 
         _metrics?.Dispose();
         _metrics = null;
+        Identity?.Dispose();
         _certificate?.Dispose();
         _certificate = null;
+        _clusterCa?.Dispose();
+        _clusterCa = null;
     }
 
     private static IRelayTransport ChooseTransport(string choice, RelayTransportOptions transportOptions)

@@ -49,6 +49,13 @@ public sealed class RelayOptions
     public List<string> PinnedFingerprints { get; set; } = [];
 
     /// <summary>
+    /// The controller's cluster CA certificate (PEM, no key), when the operator pins it: the relay then accepts a
+    /// signed certificate only from this CA. Unset: the relay trusts the CA its first signed certificate came
+    /// with, over its authenticated control link, and keeps it in the data directory.
+    /// </summary>
+    public string? ClusterCaFile { get; set; }
+
+    /// <summary>
     /// tcp (TCP + TLS 1.3, the default), quic (needs libmsquic), or auto (QUIC where libmsquic is installed, else
     /// TCP). Every relay of an overlay must run the same one; docs/transport.md compares them and says when
     /// QUIC is the better choice.

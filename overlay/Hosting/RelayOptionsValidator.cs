@@ -56,6 +56,11 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             Fail(nameof(options.ControllerCredential), "is required with Relay:Controller (the room's credential, from the controller's operator: Relay:ControllerCredentialFile, --credential-file).");
         }
 
+        if (options.ClusterCaFile is { Length: > 0 } caFile && ClusterCaProblem(caFile) is { } caProblem)
+        {
+            Fail(nameof(options.ClusterCaFile), $"(--cluster-ca-file) {caProblem}.");
+        }
+
         if (options.AckTimeout <= TimeSpan.Zero)
         {
             Fail(nameof(options.AckTimeout), $"must be positive, got {options.AckTimeout}.");
@@ -129,5 +134,21 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         CheckRules(nameof(options.Deliver), "--deliver", options.Deliver, (string t, out Gateway.DeliverRule? r, out string e) => Gateway.DeliverRule.TryParse(t, out r, out e));
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Why the file is not a CA certificate in PEM, or null when it is.</summary>
+    private static string? ClusterCaProblem(string path)
+    {
+        try
+        {
+            using var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(path);
+            return ca.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension>().FirstOrDefault() is { CertificateAuthority: true }
+                ? null
+                : $"{path} holds a certificate that is not a CA (the controller's GET /v1/ca answers the right one)";
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            return $"{path} is not a readable PEM certificate: {e.Message}";
+        }
     }
 }

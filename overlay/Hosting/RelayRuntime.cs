@@ -35,6 +35,9 @@ public sealed partial class RelayRuntime(RelayNodeService relay, RelayProbeServi
     /// <summary>The SHA-256 of the relay's certificate, for peers to pin.</summary>
     public string? Fingerprint => relay.Fingerprint;
 
+    /// <summary>The certificate the relay presents now.</summary>
+    public Security.RelayIdentity? Identity => relay.Identity;
+
     /// <summary>The transport the relay runs (quic or tcp+tls), once started.</summary>
     public string? Transport => relay.Transport;
 

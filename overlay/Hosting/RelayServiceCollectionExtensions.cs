@@ -21,6 +21,7 @@ internal static class RelayServiceCollectionExtensions
         ["--deliver"] = "Relay:Deliver",
         ["--credential-file"] = "Relay:ControllerCredentialFile",
         ["--advertise"] = "Relay:Advertise",
+        ["--cluster-ca-file"] = "Relay:ClusterCaFile",
     };
 
     /// <summary>

@@ -1,21 +1,32 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Msdn.Tokens;
 
 namespace Msdn.Overlay.Security;
 
 /// <summary>
 /// Which peer relays are trusted: certificates whose SHA-256 fingerprint is pinned in configuration or
-/// registered in the controller's relay directory, or that chain to the cluster CA. Either way the certificate must be within its validity period on the
-/// injected clock. Used as the TLS remote-certificate callback on both sides of a relay link.
+/// registered in the controller's relay directory, or that the cluster CA issued to a room the directory
+/// still lists (removing a room revokes its certificates). At a handshake the certificate must also be
+/// within its validity on the injected clock. Used as the TLS remote-certificate callback on both sides of
+/// a relay link.
 /// </summary>
-internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprints, X509Certificate2? clusterCa, TimeProvider time, Func<string, bool>? registered = null)
+/// <param name="liveRoom">Whether a room is in the directory now; null: any room the CA named (a CA configured without a controller).</param>
+internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprints, X509Certificate2? clusterCa, TimeProvider time, Func<string, bool>? registered = null, Func<string, bool>? liveRoom = null)
 {
     private readonly HashSet<string> _pinned = pinnedFingerprints.Select(f => f.Replace(":", string.Empty, StringComparison.Ordinal).ToUpperInvariant()).ToHashSet();
+    private volatile X509Certificate2? _clusterCa = clusterCa;
 
     /// <summary>A certificate was refused, with why (naming its subject and fingerprint): for the log, once per peer.</summary>
     public event Action<string>? Refused;
 
-    /// <summary>Throws <see cref="PeerAuthenticationException"/> saying why the certificate is refused.</summary>
+    /// <summary>The cluster CA trusted now (learned from the controller, or configured); null: none.</summary>
+    public X509Certificate2? ClusterCa => _clusterCa;
+
+    /// <summary>Trusts the cluster CA from now on (the relay learned it with its first certificate).</summary>
+    public void TrustClusterCa(X509Certificate2 ca) => _clusterCa = ca ?? throw new ArgumentNullException(nameof(ca));
+
+    /// <summary>Throws <see cref="PeerAuthenticationException"/> saying why the certificate is refused at a handshake now.</summary>
     public void Verify(X509Certificate? presented)
     {
         if (presented is null)
@@ -30,16 +41,37 @@ internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprin
             throw new PeerAuthenticationException($"The peer certificate {certificate.Subject} is outside its validity ({certificate.NotBefore:u} – {certificate.NotAfter:u}).");
         }
 
-        var fingerprint = RelayCertificates.Fingerprint(certificate);
-        if (_pinned.Contains(fingerprint) || registered?.Invoke(fingerprint) == true || ChainsToClusterCa(certificate, now))
-        {
-            return;
-        }
-
-        throw new PeerAuthenticationException($"The peer certificate {certificate.Subject} (SHA-256 {fingerprint}) is neither pinned, nor registered in the controller's directory, nor issued by the cluster CA.");
+        VerifyIdentity(certificate, now);
     }
 
-    /// <summary>Whether a certificate is trusted now (a connection authenticated earlier is checked again when trust changes).</summary>
+    /// <summary>
+    /// Whether a connection authenticated earlier may go on now that trust changed: its peer is still pinned,
+    /// registered or a listed room with a CA certificate. Expiry is a handshake's question, not this one's: a
+    /// connection outlives the certificate it began with (renewal never cuts a flow), and the next handshake
+    /// needs the renewed one.
+    /// </summary>
+    public bool StillTrusts(X509Certificate? presented)
+    {
+        if (presented is null)
+        {
+            return false;
+        }
+
+        using var certificate = new X509Certificate2(presented);
+        var now = time.GetUtcNow();
+        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
+        try
+        {
+            VerifyIdentity(certificate, now < notAfter ? now : notAfter.AddSeconds(-1));
+            return true;
+        }
+        catch (PeerAuthenticationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Whether a certificate would be accepted at a handshake now.</summary>
     public bool Trusts(X509Certificate? presented)
     {
         try
@@ -68,18 +100,40 @@ internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprin
         }
     }
 
-    private bool ChainsToClusterCa(X509Certificate2 certificate, DateTimeOffset now)
+    private void VerifyIdentity(X509Certificate2 certificate, DateTimeOffset at)
     {
-        if (clusterCa is null)
+        var fingerprint = RelayCertificates.Fingerprint(certificate);
+        if (_pinned.Contains(fingerprint) || registered?.Invoke(fingerprint) == true)
+        {
+            return;
+        }
+
+        if (ChainsToClusterCa(certificate, at))
+        {
+            var room = RelayCertificateNames.RoomOf(certificate);
+            if (liveRoom is null || (room is not null && liveRoom(room)))
+            {
+                return;
+            }
+
+            throw new PeerAuthenticationException($"The peer certificate {certificate.Subject} (SHA-256 {fingerprint}) was issued by the cluster CA, but {(room is null ? "names no room" : $"room {room} is not in the controller's directory (removed, or not joined yet)")}.");
+        }
+
+        throw new PeerAuthenticationException($"The peer certificate {certificate.Subject} (SHA-256 {fingerprint}) is neither pinned, nor registered in the controller's directory, nor issued by the cluster CA.");
+    }
+
+    private bool ChainsToClusterCa(X509Certificate2 certificate, DateTimeOffset at)
+    {
+        if (_clusterCa is not { } ca)
         {
             return false;
         }
 
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(clusterCa);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck; // revocation is the directory's: a removed room is not live
+        chain.ChainPolicy.VerificationTime = at.UtcDateTime;
         return chain.Build(certificate);
     }
 }

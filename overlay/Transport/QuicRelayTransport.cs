@@ -34,7 +34,7 @@ internal sealed class QuicRelayTransport(RelayTransportOptions options) : IRelay
                     DefaultCloseErrorCode = 1,
                     ServerAuthenticationOptions = new SslServerAuthenticationOptions
                     {
-                        ServerCertificate = options.Certificate,
+                        ServerCertificate = options.Identity.Certificate,
                         ClientCertificateRequired = true,
                         EnabledSslProtocols = SslProtocols.Tls13,
                         ApplicationProtocols = [RelayTransportOptions.Alpn],
@@ -57,7 +57,7 @@ internal sealed class QuicRelayTransport(RelayTransportOptions options) : IRelay
                 ClientAuthenticationOptions = new SslClientAuthenticationOptions
                 {
                     TargetHost = "msdn-relay",
-                    ClientCertificates = [options.Certificate],
+                    ClientCertificates = [options.Identity.Certificate],
                     EnabledSslProtocols = SslProtocols.Tls13,
                     ApplicationProtocols = [RelayTransportOptions.Alpn],
                     RemoteCertificateValidationCallback = options.Peers.Validate,

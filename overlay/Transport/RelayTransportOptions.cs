@@ -4,9 +4,15 @@ using Msdn.Overlay.Security;
 
 namespace Msdn.Overlay.Transport;
 
-/// <summary>What both transports need: this relay's certificate, which peers to trust, the ALPN, and the limits.</summary>
-internal sealed record RelayTransportOptions(X509Certificate2 Certificate, PeerCertificatePolicy Peers)
+/// <summary>What both transports need: this relay's identity (its certificate now), which peers to trust, the ALPN, and the limits.</summary>
+internal sealed record RelayTransportOptions(RelayIdentity Identity, PeerCertificatePolicy Peers)
 {
+    /// <summary>A fixed certificate (tests, benchmarks).</summary>
+    public RelayTransportOptions(X509Certificate2 certificate, PeerCertificatePolicy peers)
+        : this(new RelayIdentity(certificate), peers)
+    {
+    }
+
     public static readonly SslApplicationProtocol Alpn = new("msdn/1");
 
     /// <summary>A peer that has not completed its handshake by then is dropped (and counted as refused).</summary>

@@ -125,7 +125,7 @@ internal sealed class TcpTlsListener : IRelayListener
                 await tls.AuthenticateAsServerAsync(
                     new SslServerAuthenticationOptions
                     {
-                        ServerCertificate = _options.Certificate,
+                        ServerCertificate = _options.Identity.Certificate,
                         ClientCertificateRequired = true,
                         EnabledSslProtocols = SslProtocols.Tls13,
                         ApplicationProtocols = [RelayTransportOptions.Alpn],

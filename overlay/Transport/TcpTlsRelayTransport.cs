@@ -37,7 +37,7 @@ internal sealed class TcpTlsRelayTransport(RelayTransportOptions options) : IRel
                 new SslClientAuthenticationOptions
                 {
                     TargetHost = "msdn-relay",
-                    ClientCertificates = [options.Certificate],
+                    ClientCertificates = [options.Identity.Certificate],
                     EnabledSslProtocols = SslProtocols.Tls13,
                     ApplicationProtocols = [RelayTransportOptions.Alpn],
                     RemoteCertificateValidationCallback = options.Peers.Validate,

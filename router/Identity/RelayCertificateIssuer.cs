@@ -49,10 +49,13 @@ public sealed class RelayCertificateIssuer(ClusterCa ca, TimeProvider time, Time
         issued.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(issued.PublicKey, false));
         issued.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca.Certificate, includeKeyIdentifier: true, includeIssuerAndSerial: false));
 
-        // A few minutes back for clocks a little behind ours; never past the CA's own end.
+        // Valid from a little earlier, for clocks a little behind ours (a tenth of the lifetime, at most five
+        // minutes, so a relay renewing at two thirds of the whole span still renews well after issue); never
+        // past the CA's own end.
         var now = time.GetUtcNow();
+        var backdate = lifetime / 10 < TimeSpan.FromMinutes(5) ? lifetime / 10 : TimeSpan.FromMinutes(5);
         var notAfter = now + lifetime < ca.Certificate.NotAfter ? now + lifetime : new DateTimeOffset(ca.Certificate.NotAfter.ToUniversalTime());
-        using var certificate = issued.Create(ca.Certificate, now.AddMinutes(-5), notAfter, RandomNumberGenerator.GetBytes(16));
+        using var certificate = issued.Create(ca.Certificate, now - backdate, notAfter, RandomNumberGenerator.GetBytes(16));
         return new IssuedCertificate(
             certificate.ExportCertificatePem() + "\n" + ca.CertificatePem + "\n",
             certificate.GetCertHashString(HashAlgorithmName.SHA256),

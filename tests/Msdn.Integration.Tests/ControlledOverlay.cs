@@ -19,13 +19,16 @@ namespace Msdn.Integration.Tests;
 /// </summary>
 internal sealed class ControlledOverlay : IAsyncDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("overlay-").FullName;
+    private readonly string _dir;
+    private readonly TimeSpan _certificateLifetime;
 
     private readonly byte[] _reportKey;
     private string _probeKey = string.Empty;
 
-    private ControlledOverlay(WebApplication router, TcpCutProxy proxy, byte[] reportKey)
+    private ControlledOverlay(string dir, TimeSpan certificateLifetime, WebApplication router, TcpCutProxy proxy, byte[] reportKey)
     {
+        _dir = dir;
+        _certificateLifetime = certificateLifetime;
         Router = router;
         ControlProxy = proxy;
         _reportKey = reportKey;
@@ -48,12 +51,16 @@ internal sealed class ControlledOverlay : IAsyncDisposable
     /// credential and the probe key, and binds port 0: it learns its peers, their endpoints and whom to trust
     /// from the controller's directory. Otherwise every relay is told every peer's port and pinned certificate.
     /// </summary>
-    public static async Task<ControlledOverlay> StartAsync(bool joinThroughController, params string[] rooms)
+    public static Task<ControlledOverlay> StartAsync(bool joinThroughController, params string[] rooms) => StartAsync(joinThroughController, TimeSpan.FromDays(7), rooms);
+
+    /// <param name="certificateLifetime">How long the certificates the controller's CA signs for relays live (relays renew at two thirds).</param>
+    public static async Task<ControlledOverlay> StartAsync(bool joinThroughController, TimeSpan certificateLifetime, params string[] rooms)
     {
         var key = RandomNumberGenerator.GetBytes(32);
-        var router = await StartRouterAsync("127.0.0.1:0", key);
+        var dir = Directory.CreateTempSubdirectory("overlay-").FullName;
+        var router = await StartRouterAsync("127.0.0.1:0", key, dir, certificateLifetime);
         var controller = new Uri(router.Urls.First());
-        var overlay = new ControlledOverlay(router, new TcpCutProxy(new DnsEndPoint(controller.Host, controller.Port)), key);
+        var overlay = new ControlledOverlay(dir, certificateLifetime, router, new TcpCutProxy(new DnsEndPoint(controller.Host, controller.Port)), key);
         var ports = rooms.ToDictionary(r => r, _ => LoopbackPorts.FreeRelayPort());
         var fingerprints = new List<string>();
         foreach (var room in rooms)
@@ -107,9 +114,10 @@ internal sealed class ControlledOverlay : IAsyncDisposable
         Relays[room] = relay;
     }
 
-    private static async Task<WebApplication> StartRouterAsync(string listen, byte[] key)
+    private static async Task<WebApplication> StartRouterAsync(string listen, byte[] key, string dir, TimeSpan certificateLifetime)
     {
         var router = RouterHost.Build([
+            "--data-directory", Path.Combine(dir, "controller"), $"--Router:RelayCertificateLifetime={certificateLifetime}",
             "--listen", listen, "--silo-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
             $"--Router:ReportKey={Convert.ToBase64String(key)}", "--Router:RecomputeInterval=00:00:00.250", $"--Router:OperatorToken={OperatorToken}"]);
         await router.StartAsync();
@@ -125,7 +133,7 @@ internal sealed class ControlledOverlay : IAsyncDisposable
         var listen = new Uri(Router.Urls.First()).Authority;
         await Router.StopAsync();
         await Router.DisposeAsync();
-        Router = await StartRouterAsync(listen, _reportKey);
+        Router = await StartRouterAsync(listen, _reportKey, _dir, _certificateLifetime);
     }
 
     /// <summary>The impairment every link carries in this world: 10 ms each way.</summary>

@@ -38,7 +38,7 @@ internal static class RouterProcess
     }
 
     public static Task<ChildServer> StartAsync(FileInfo dll, params string[] extra) =>
-        ChildServer.StartAsync(dll.FullName, "API on", ["--listen", "127.0.0.1:0", "--report-key-file", KeyFile("report.key", Key), "--Router:ReportsPerSecondPerRoom=1000", .. extra]);
+        ChildServer.StartAsync(dll.FullName, "API on", ["--listen", "127.0.0.1:0", "--report-key-file", KeyFile("report.key", Key), "--data-directory", Directory.CreateTempSubdirectory("msdn-load-router-").FullName, "--Router:ReportsPerSecondPerRoom=1000", .. extra]);
 
     /// <summary>A room's credential (base64url HMAC-SHA256 of "room:" + room under the key), as the controller derives it.</summary>
     public static string Credential(string room) =>

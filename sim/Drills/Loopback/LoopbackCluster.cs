@@ -61,6 +61,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
             "API on ",
             [
                 "--listen", "127.0.0.1:0", "--silo-port", Free().ToString(Inv), "--gateway-port", Free().ToString(Inv), "--report-key-file", reportKeyFile,
+                "--data-directory", Path.Combine(dir, "controller-data"),
                 "--Router:RecomputeInterval=00:00:00.500",
                 $"--CostModel:JitterWeight={settings.JitterWeight.ToString(Inv)}", $"--Hysteresis:MarginMs={settings.HysteresisMarginMs.ToString(Inv)}",
             ],

@@ -27,7 +27,7 @@ internal sealed class RouterInstance : IAsyncDisposable
 
     public static async Task<RouterInstance> StartAsync(params string[] extra)
     {
-        var app = RouterHost.Build(["--listen", "127.0.0.1:0", "--silo-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), $"--Router:ReportKey={Key}", .. extra]);
+        var app = RouterHost.Build(["--listen", "127.0.0.1:0", "--data-directory", Directory.CreateTempSubdirectory("msdn-router-").FullName, "--silo-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), $"--Router:ReportKey={Key}", .. extra]);
         await app.StartAsync();
         return new RouterInstance(app);
     }
