@@ -67,7 +67,7 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
             File.SetUnixFileMode(settings.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         // The certificate the cluster CA signed last run if it is still good, else the self-signed one until the CA signs a new one.
-        var configuredCa = settings.ClusterCaFile is { Length: > 0 } caFile ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(caFile) : null;
+        var configuredCa = settings.ClusterCaFile is { Length: > 0 } caFile ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile)) : null;
         var kept = CertificateRenewal.LoadKept(settings.DataDirectory, configuredCa, time);
         _certificate = kept?.Certificate ?? RelayCertificates.LoadOrCreateDevelopment(settings.DataDirectory, room.Value, time);
         _clusterCa = configuredCa ?? kept?.Ca;

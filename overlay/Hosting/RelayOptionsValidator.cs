@@ -141,7 +141,7 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
     {
         try
         {
-            using var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(path);
+            using var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(path));
             return ca.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension>().FirstOrDefault() is { CertificateAuthority: true }
                 ? null
                 : $"{path} holds a certificate that is not a CA (the controller's GET /v1/ca answers the right one)";

@@ -129,7 +129,7 @@ public sealed class CertificateRenewal(RelayIdentity identity, string room, stri
         try
         {
             certificate = X509CertificateLoader.LoadPkcs12FromFile(certificatePath, password: null);
-            ca = configuredCa is not null ? X509CertificateLoader.LoadCertificate(configuredCa.RawData) : X509Certificate2.CreateFromPemFile(caPath);
+            ca = configuredCa is not null ? X509CertificateLoader.LoadCertificate(configuredCa.RawData) : X509Certificate2.CreateFromPem(File.ReadAllText(caPath));
             var now = time.GetUtcNow();
             if (now < certificate.NotAfter.ToUniversalTime() && certificate.HasPrivateKey && IssuedBy(certificate, ca))
             {

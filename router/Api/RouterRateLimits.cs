@@ -20,8 +20,8 @@ public static class RouterRateLimits
     /// <summary>Reports per second one client address may send that do not carry their room's credential.</summary>
     public const int UnauthenticatedReportsPerSecond = 10;
 
-    /// <summary>Certificate requests per second a room may make (a relay makes one per renewal, days apart; signing costs a little CPU).</summary>
-    public const int CertificateRequestsPerSecondPerRoom = 2;
+    /// <summary>Certificate requests per second a room may make (a relay makes one per renewal, days apart; a signature costs well under a millisecond).</summary>
+    public const int CertificateRequestsPerSecondPerRoom = 10;
 
     public const string Certificates = "certificates";
 

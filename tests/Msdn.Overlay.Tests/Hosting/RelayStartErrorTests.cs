@@ -16,6 +16,7 @@ public sealed class RelayStartErrorTests : IDisposable
     [InlineData("--listen 7500", "Relay:Listen")]
     [InlineData("--forward 9000=room-e/sink", "Relay:Forward")]
     [InlineData("--controller http://127.0.0.1:1", "Relay:ControllerCredential")]
+    [InlineData("--cluster-ca-file /nonexistent/ca.pem", "Relay:ClusterCaFile")]
     public async Task A_bad_setting_is_one_line_naming_it(string arguments, string setting)
     {
         var (exit, errors) = await RunAsync(arguments.Split(' '));

@@ -73,6 +73,34 @@ public sealed class PeerCertificateTests : IDisposable
     }
 
     [Fact]
+    public void A_CA_certificate_is_trusted_while_the_directory_lists_its_room_and_a_connection_outlives_its_expiry_not_its_room()
+    {
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=msdn-cluster-ca", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        var now = _clock.GetUtcNow();
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(5));
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var leaf = new CertificateRequest("CN=msdn-relay-room-c", leafKey, HashAlgorithmName.SHA256).Create(ca, now.AddMinutes(-1), now.AddHours(1), [5, 6, 7, 8]);
+        var listed = new HashSet<string> { "room-c" };
+        var policy = new PeerCertificatePolicy([], null, _clock, registered: null, liveRoom: listed.Contains);
+
+        Assert.False(policy.Trusts(leaf)); // no CA learned yet
+        policy.TrustClusterCa(ca);
+        policy.Verify(leaf);
+
+        listed.Remove("room-c"); // the operator removed the room: its certificates are revoked, connections included
+        Assert.False(policy.StillTrusts(leaf));
+        Assert.Contains("not in the controller's directory", Assert.Throws<PeerAuthenticationException>(() => policy.Verify(leaf)).Message, StringComparison.Ordinal);
+
+        listed.Add("room-c");
+        _clock.Advance(TimeSpan.FromHours(2)); // expired: no new handshake, but an established connection goes on
+        Assert.Contains("outside its validity", Assert.Throws<PeerAuthenticationException>(() => policy.Verify(leaf)).Message, StringComparison.Ordinal);
+        Assert.True(policy.StillTrusts(leaf));
+    }
+
+    [Fact]
     public async Task Mutual_tls_on_loopback_admits_a_pinned_relay_and_refuses_an_unknown_one()
     {
         using var server = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "server"), "room-s", _clock);

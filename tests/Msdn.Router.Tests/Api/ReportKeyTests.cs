@@ -56,4 +56,16 @@ public sealed class ReportKeyTests
         Assert.Contains(open.Failures, f => f.StartsWith("Router:ClusterCertificateFile", StringComparison.Ordinal) && f.Contains("chmod 600", StringComparison.Ordinal));
         Directory.Delete(dir, recursive: true);
     }
+
+    [Fact]
+    public async Task A_cluster_CA_file_that_is_no_CA_or_a_certificate_lifetime_out_of_range_is_refused_naming_the_setting()
+    {
+        var dir = Directory.CreateTempSubdirectory("router-ca-").FullName;
+        var file = Path.Combine(dir, "ca.pem");
+        Msdn.Tokens.SecretFile.Write(file, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
+        var refused = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => RouterInstance.StartAsync("--cluster-ca-file", file, "--Router:RelayCertificateLifetime=00:00:01"));
+        Assert.Contains(refused.Failures, f => f.StartsWith("Router:ClusterCaFile (--cluster-ca-file)", StringComparison.Ordinal));
+        Assert.Contains(refused.Failures, f => f.StartsWith("Router:RelayCertificateLifetime", StringComparison.Ordinal));
+        Directory.Delete(dir, recursive: true);
+    }
 }
