@@ -8,7 +8,8 @@ if (args.Any(a => a is "--help" or "-h" or "-?"))
         msdn-relay: one room's relay of the MSDN overlay.
 
         usage: msdn-relay --room <id> [--listen address:port] [--advertise host:port] [--transport tcp|quic]
-                          [--controller <url> --credential-file <file>] [--data-dir <dir>] [--routes <table.msgpack>]
+                          [--controller <url> --credential-file <file> [--cluster-ca-file <ca.pem>]]
+                          [--data-dir <dir>] [--routes <table.msgpack>]
                           [--admin address:port] [--client-listen address:port]
                           [--forward address:port=room/endpoint]... [--deliver endpoint=host:port]...
                msdn-relay --print-fingerprint --room <id> [--data-dir <dir>]   (the certificate's SHA-256, for peers to pin)
@@ -18,7 +19,8 @@ if (args.Any(a => a is "--help" or "-h" or "-?"))
         Probe__ClusterKey), never the command line. Every setting is also Relay:<Name> in appsettings.json or
         Relay__<Name> in the environment. With --controller the relay registers with it and learns its peers,
         where to reach them and whom to trust from the controller's directory: --room, --controller and
-        --credential-file are a complete configuration. Without a controller (or to override it): peers as
+        --credential-file are a complete configuration; the controller's cluster CA signs the relay's certificate
+        (renewed while it runs; --cluster-ca-file pins the CA). Without a controller (or to override it): peers as
         Relay:Peers:<room>=host:port, trusted certificates as Relay:PinnedFingerprints:<n>=<SHA-256>. Probes use
         UDP on the listen port + 1 (or, with port 0, a port the relay registers). docs/relay.md has the rest.
         """);

@@ -83,7 +83,7 @@ public static class RouterEndpoints
         // Route tables for relays: a diff from a remembered version, else the whole table; long-poll with wait.
         app.MapGet("/v1/routes", async (long? since, double? wait, HttpRequest request, RoomCredentials credentials, RouteTableCache cache, IGrainFactory grains) =>
         {
-            if (await RelayFetchRefusalAsync("Route tables", request, credentials, grains, since, wait).ConfigureAwait(false) is { } refusal)
+            if (await RelayFetchRefusalAsync("Route tables", "routes", request, credentials, grains, since, wait).ConfigureAwait(false) is { } refusal)
             {
                 return refusal;
             }
@@ -119,7 +119,7 @@ public static class RouterEndpoints
         // version the relay holds; with since = the current version, waits up to wait s for the next.
         app.MapGet("/v1/directory", async (long? since, double? wait, HttpRequest request, RoomCredentials credentials, RouteTableCache cache, IGrainFactory grains) =>
         {
-            if (await RelayFetchRefusalAsync("Directory fetches", request, credentials, grains, since, wait).ConfigureAwait(false) is { } refusal)
+            if (await RelayFetchRefusalAsync("Directory fetches", "directory", request, credentials, grains, since, wait).ConfigureAwait(false) is { } refusal)
             {
                 return refusal;
             }
@@ -179,13 +179,13 @@ public static class RouterEndpoints
     /// Why a relay's long-poll is refused (no room or credential, a negative since or wait, a room the operator
     /// removed: it learns nothing more of the network), or null. One grain call per long-poll, not per lookup.
     /// </summary>
-    private static async Task<IResult?> RelayFetchRefusalAsync(string what, HttpRequest request, RoomCredentials credentials, IGrainFactory grains, long? since, double? wait)
+    private static async Task<IResult?> RelayFetchRefusalAsync(string what, string counted, HttpRequest request, RoomCredentials credentials, IGrainFactory grains, long? since, double? wait)
     {
         var metrics = request.HttpContext.RequestServices.GetRequiredService<RouterMetrics>();
         var room = request.Headers[RoomHeader].ToString();
         if (!RoomId.IsValid(room) || !credentials.Verify(room, Bearer(request)))
         {
-            metrics.Refused(what, "credential");
+            metrics.Refused(counted, "credential");
             return Results.Problem($"{what} need a room ({RoomHeader}) and its credential.", statusCode: StatusCodes.Status401Unauthorized);
         }
 
@@ -196,7 +196,7 @@ public static class RouterEndpoints
 
         if (await grains.GetGrain<IRoomGrain>(room).IsRemoved().ConfigureAwait(false))
         {
-            metrics.Refused(what, "removed");
+            metrics.Refused(counted, "removed");
             return Results.Problem($"Room {room} was removed by the operator; PUT /v1/rooms/{room} admits it again.", statusCode: StatusCodes.Status403Forbidden);
         }
 
