@@ -22,12 +22,15 @@ internal static class DrillCommand
         var seed = new Option<int?>("--seed") { Description = "Overrides the scenario's seed." };
         var transport = new Option<string?>("--transport") { Description = "Overrides the scenario's settings.transport (loopback engine): auto, quic or tcp." };
         transport.AcceptOnlyFromAmong("auto", "quic", "tcp");
+        var network = new Option<string?>("--network") { Description = "Overrides the scenario's settings.network (loopback engine): loopback (all on 127.0.0.1) or netns (each process in its own network namespace on a bridge; needs root)." };
+        network.AcceptOnlyFromAmong("loopback", "netns");
         var command = new Command("drill", "Run a failure drill: faults on a timeline against real flows, on the loopback engine (a real controller and relays on 127.0.0.1) or the virtual one (hundreds of rooms in virtual time).")
         {
             scenarioFile,
             output,
             seed,
             transport,
+            network,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -54,6 +57,11 @@ internal static class DrillCommand
             if (parse.GetValue(transport) is { } chosen)
             {
                 scenario = scenario with { Settings = scenario.Settings with { Transport = chosen } };
+            }
+
+            if (parse.GetValue(network) is { } where)
+            {
+                scenario = scenario with { Settings = scenario.Settings with { Network = where } };
             }
 
             var dir = parse.GetValue(output)!;

@@ -144,4 +144,11 @@ public sealed record SettingsSpec
     /// <c>quic</c> (needs libmsquic) or <c>auto</c>. The virtual engine has no sockets.
     /// </summary>
     public string Transport { get; init; } = "tcp";
+
+    /// <summary>
+    /// Loopback engine: where the processes run. <c>loopback</c>: all on this host's 127.0.0.1. <c>netns</c>: the
+    /// controller and each relay in its own network namespace with its own address on a bridge, as across hosts
+    /// (needs root and iproute2).
+    /// </summary>
+    public string Network { get; init; } = "loopback";
 }

@@ -154,6 +154,7 @@ public static class ScenarioLoader
         Check(settings.RecomputeIntervalMs is >= 100 and <= 60_000, "settings.recomputeIntervalMs", "must be 100..60000");
         Check(settings.ControllerComputeMs is >= 1 and <= 60_000, "settings.controllerComputeMs", "must be 1..60000");
         Check(settings.Transport is "auto" or "quic" or "tcp", "settings.transport", $"must be \"auto\", \"quic\" or \"tcp\", got \"{settings.Transport}\"");
+        Check(settings.Network is "loopback" or "netns", "settings.network", $"must be \"loopback\" or \"netns\", got \"{settings.Network}\"");
         Check(!isVirtual || settings.ProbeIntervalMs <= 10_000, "settings.probeIntervalMs", "must be at most 10000 on the virtual engine");
         return problems;
     }

@@ -31,10 +31,22 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <c>dotnet dll args</c>; returns once a line of its output contains <paramref name="ready"/> (the rest of that line is returned).</summary>
-    public static async Task<(ChildProcess Process, string Line)> StartAsync(string dll, string log, string ready, IEnumerable<string> args, TimeSpan timeout)
+    /// <summary>
+    /// Starts <c>dotnet dll args</c> (inside network namespace <paramref name="netns"/> when given: <c>ip netns exec</c>
+    /// becomes the process, so killing it kills the relay); returns once a line of its output contains
+    /// <paramref name="ready"/> (the rest of that line is returned).
+    /// </summary>
+    public static async Task<(ChildProcess Process, string Line)> StartAsync(string dll, string log, string ready, IEnumerable<string> args, TimeSpan timeout, string? netns = null)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(netns is null ? "dotnet" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (netns is not null)
+        {
+            foreach (var arg in new[] { "netns", "exec", netns, "dotnet" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
         start.ArgumentList.Add(dll);
         foreach (var arg in args)
         {

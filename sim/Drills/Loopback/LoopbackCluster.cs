@@ -11,7 +11,7 @@ namespace Msdn.Sim.Drills.Loopback;
 
 /// <summary>
 /// The loopback drill's overlay: the real controller and one real relay per room, as processes on
-/// 127.0.0.1, each relay with its probe agent, its client port (media-engine tokens), its admin endpoint
+/// 127.0.0.1 or each in its own network namespace (<see cref="DrillNetwork"/>), each relay with its probe agent, its client port (media-engine tokens), its admin endpoint
 /// (link impairment, drain) and its control link through one cuttable proxy (controller outages).
 /// Links carry the world's delays in the relays' impairment layer.
 /// </summary>
@@ -23,9 +23,12 @@ public sealed class LoopbackCluster : IAsyncDisposable
     private readonly string _adminToken = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     private readonly Dictionary<string, RelayEndpoints> _endpoints = [];
 
-    private LoopbackCluster(string dir, ChildProcess controller, Uri controllerUrl, TcpCutProxy controlProxy)
+    private readonly DrillNetwork _network;
+
+    private LoopbackCluster(string dir, DrillNetwork network, ChildProcess controller, Uri controllerUrl, TcpCutProxy controlProxy)
     {
         _dir = dir;
+        _network = network;
         Controller = controller;
         ControllerUrl = controllerUrl;
         ControlProxy = controlProxy;
@@ -55,21 +58,36 @@ public sealed class LoopbackCluster : IAsyncDisposable
         var reportKeyFile = Path.Combine(dir, "report.key");
         Msdn.Tokens.SecretFile.Write(reportKeyFile, Convert.ToBase64String(reportKey)); // keys never on a command line
         var settings = scenario.Settings;
-        var (controller, line) = await ChildProcess.StartAsync(
-            Path.Combine(bin, "msdn-router.dll"),
-            Path.Combine(dir, "controller.log"),
-            "API on ",
-            [
-                "--listen", "127.0.0.1:0", "--silo-port", Free().ToString(Inv), "--gateway-port", Free().ToString(Inv), "--report-key-file", reportKeyFile,
-                "--data-directory", Path.Combine(dir, "controller-data"),
-                "--Router:RecomputeInterval=00:00:00.500",
-                $"--CostModel:JitterWeight={settings.JitterWeight.ToString(Inv)}", $"--Hysteresis:MarginMs={settings.HysteresisMarginMs.ToString(Inv)}",
-            ],
-            TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        var network = await DrillNetwork.CreateAsync(settings.Network, world.Rooms + 1).ConfigureAwait(false);
+        ChildProcess controller;
+        string line;
+        try
+        {
+            // Orleans must be told its silo ports before it binds them: in a namespace of its own the defaults are free; on a shared loopback, ports found free.
+            var (siloPort, gatewayPort) = network.PortsArePrivate ? (11111, 30000) : (Free(), Free());
+            (controller, line) = await ChildProcess.StartAsync(
+                Path.Combine(bin, "msdn-router.dll"),
+                Path.Combine(dir, "controller.log"),
+                "API on ",
+                [
+                    "--listen", $"{network.HostAddress(0)}:0", "--silo-port", siloPort.ToString(Inv), "--gateway-port", gatewayPort.ToString(Inv), "--report-key-file", reportKeyFile,
+                    "--data-directory", Path.Combine(dir, "controller-data"),
+                    "--Router:RecomputeInterval=00:00:00.500",
+                    $"--CostModel:JitterWeight={settings.JitterWeight.ToString(Inv)}", $"--Hysteresis:MarginMs={settings.HysteresisMarginMs.ToString(Inv)}",
+                ],
+                TimeSpan.FromSeconds(60),
+                network.NamespaceOf(0)).ConfigureAwait(false);
+        }
+        catch
+        {
+            await network.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var controllerUrl = new Uri(line.Split(',')[0].Trim());
-        var proxy = new TcpCutProxy(new DnsEndPoint(controllerUrl.Host, controllerUrl.Port));
-        var cluster = new LoopbackCluster(dir, controller, controllerUrl, proxy);
-        progress.WriteLine($"controller on {controllerUrl} (log {Path.Combine(dir, "controller.log")})");
+        var proxy = new TcpCutProxy(new DnsEndPoint(controllerUrl.Host, controllerUrl.Port), new IPEndPoint(network.Harness, 0));
+        var cluster = new LoopbackCluster(dir, network, controller, controllerUrl, proxy);
+        progress.WriteLine($"controller on {controllerUrl} (log {Path.Combine(dir, "controller.log")}){(network.NamespaceOf(0) is { } ns ? $", in network namespace {ns}" : string.Empty)}");
         try
         {
             await cluster.StartRelaysAsync(scenario, world, reportKey, progress).ConfigureAwait(false);
@@ -175,6 +193,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
 
         await Controller.DisposeAsync().ConfigureAwait(false);
         await ControlProxy.DisposeAsync().ConfigureAwait(false);
+        await _network.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
     }
 
@@ -192,15 +211,16 @@ public sealed class LoopbackCluster : IAsyncDisposable
         var tokenKeyFile = Path.Combine(_dir, "media-token.key");
         Msdn.Tokens.SecretFile.Write(tokenKeyFile, Convert.ToBase64String(_tokenKey));
         var settings = scenario.Settings;
-        foreach (var room in rooms)
+        foreach (var (room, host) in rooms.Select((r, i) => (r, i + 1)))
         {
             // Each relay binds port 0 everywhere and joins through the controller: no peers, no pinned certificates.
+            var address = _network.HostAddress(host);
             var credentialFile = Path.Combine(_dir, $"{room}.credential");
             Msdn.Tokens.SecretFile.Write(credentialFile, credentials.For(room));
             string[] args =
             [
-                "--room", room, "--listen", "127.0.0.1:0", "--data-dir", Path.Combine(_dir, room),
-                "--admin", "127.0.0.1:0", "--client-listen", "127.0.0.1:0",
+                "--room", room, "--listen", $"{address}:0", "--data-dir", Path.Combine(_dir, room),
+                "--admin", $"{address}:0", "--client-listen", $"{address}:0",
                 "--controller", $"http://{ControlProxy.LocalEndPoint}", "--credential-file", credentialFile, "--transport", settings.Transport,
                 $"--Relay:MediaTokenKeyFile={tokenKeyFile}", $"--Relay:AdminTokenFile={adminTokenFile}", $"--Relay:AckTimeout={TimeSpan.FromMilliseconds(settings.AckTimeoutMs)}",
                 $"--Relay:ProbeClusterKeyFile={probeKeyFile}", $"--Probe:BaseInterval={TimeSpan.FromMilliseconds(settings.ProbeIntervalMs)}",
@@ -209,14 +229,14 @@ public sealed class LoopbackCluster : IAsyncDisposable
             ];
 
             // Ready once its admin endpoint listens (the last to start), which says where; /health says the rest.
-            var (relay, adminUrl) = await ChildProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "msdn-relay.dll"), Path.Combine(_dir, $"{room}.log"), "Now listening on: ", args, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+            var (relay, adminUrl) = await ChildProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "msdn-relay.dll"), Path.Combine(_dir, $"{room}.log"), "Now listening on: ", args, TimeSpan.FromSeconds(60), _network.NamespaceOf(host)).ConfigureAwait(false);
             Relays[room] = relay;
             var admin = new Uri(adminUrl.Trim());
             var health = await _http.GetFromJsonAsync<RelayHealth>(new Uri(admin, "/health")).ConfigureAwait(false) ?? throw new InvalidOperationException($"{room}'s relay has no health to report");
             _endpoints[room] = new RelayEndpoints(IPEndPoint.Parse(health.Listen), IPEndPoint.Parse(health.ClientListen ?? throw new InvalidOperationException($"{room}'s relay has no client port")), admin);
         }
 
-        progress.WriteLine($"{rooms.Count} relays started (logs in {_dir})");
+        progress.WriteLine($"{rooms.Count} relays started (logs in {_dir}){(_network.NamespaceOf(1) is null ? string.Empty : $", each in its own network namespace on {_network.Harness}/24")}");
     }
 
     private static int Free() => LoopbackPorts.Free();

@@ -17,6 +17,25 @@ public sealed class QuickstartDrillTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    [SkippableFact]
+    public async Task Across_network_namespaces_the_quickstart_drill_gives_the_same_verdicts()
+    {
+        var unavailable = Msdn.Sim.Drills.Loopback.NamespaceNetwork.Unavailable();
+        Skip.If(unavailable is not null, $"the netns drill cannot run here: {unavailable}");
+        var scenario = ScenarioLoader.Load(ScenarioValidationTests.Quickstart);
+        scenario = scenario with { Settings = scenario.Settings with { Network = "netns" } };
+        var console = new StringWriter();
+        var summary = await DrillCommand.RunAsync(scenario, _dir, console, CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(4));
+        output.WriteLine(console.ToString());
+        Assert.Contains("each in its own network namespace", console.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("127.0.0.1", await File.ReadAllTextAsync(Path.Combine(_dir, "room-0", "directory.json")), StringComparison.Ordinal); // peers meet at their own addresses
+        Assert.True(summary.BytesSent > 1_000_000, $"only {summary.BytesSent} bytes were sent");
+        Assert.Equal(summary.BytesSent, summary.BytesDelivered);
+        Assert.Equal((0L, 0L, 0L), (summary.BytesLost, summary.BytesDuplicated, summary.BytesReordered));
+        Assert.All(summary.FlowDetails, f => Assert.Null(f.Failure));
+        Assert.Contains(summary.Faults, f => f.Kind == "kill" && f.AffectedFlows.Count > 0);
+    }
+
     [SkippableTheory]
     [InlineData("quic", "quic")]
     [InlineData("tcp", "tcp+tls")]
