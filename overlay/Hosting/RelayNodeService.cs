@@ -124,19 +124,22 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
             Renewal = new CertificateRenewal(identity, room.Value, settings.DataDirectory, () => policy.ClusterCa, policy.TrustClusterCa, time);
         }
 
+        _metrics = new RelayMetrics(room.Value, meters);
+        var metrics = _metrics;
         var refusalsLogged = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>();
-        policy.Refused += reason =>
+        policy.Refused += refusal =>
         {
+            metrics.CertificateRefused(refusal.Reason.ToString().ToLowerInvariant());
+
             // Once per certificate and reason (a refused peer re-dials every few seconds); bounded against a stranger cycling certificates.
-            if (refusalsLogged.Count < 1024 && refusalsLogged.TryAdd(reason, 0))
+            if (refusalsLogged.Count < 1024 && refusalsLogged.TryAdd(refusal.Message, 0))
             {
-                Log.CertificateRefused(_logger, room, reason);
+                Log.CertificateRefused(_logger, room, refusal.Message);
             }
         };
         var transport = ChooseTransport(settings.Transport, new RelayTransportOptions(identity, policy));
         Transport = transport.Name;
         Impairment = new ImpairedRelayTransport(transport, time);
-        _metrics = new RelayMetrics(room.Value, meters);
         Node = new RelayNode(room, Impairment, directory.Resolve, () => routes.Current, time, loggers.CreateLogger<RelayNode>(), new RelayNodeOptions { AckTimeout = settings.AckTimeout }, _metrics);
         var node = Node;
 

@@ -24,6 +24,7 @@ public sealed class RelayMetrics : IDisposable
     private readonly Counter<long> _clientsRefused;
     private readonly Counter<long> _acceptFailures;
     private readonly Counter<long> _dataRefusals;
+    private readonly Counter<long> _certificatesRefused;
 
     public RelayMetrics(string room, IMeterFactory? meters = null)
     {
@@ -39,6 +40,7 @@ public sealed class RelayMetrics : IDisposable
         _framesRejected = _meter.CreateCounter<long>("msdn.relay.frames.rejected", "{frame}", "Malformed, oversized or unexpected frames; each closed its connection or stream.");
         _acceptFailures = _meter.CreateCounter<long>("msdn.relay.peers.accept_failures", "{error}", "Errors accepting peer connections other than refused handshakes (the accept loop goes on).");
         _clientsRefused = _meter.CreateCounter<long>("msdn.relay.clients.refused", "{client}", "Media engines refused (tag reason: token error, draining, bad request).");
+        _certificatesRefused = _meter.CreateCounter<long>("msdn.relay.peers.certificates_refused", "{certificate}", "Peer certificates refused at a handshake, by reason: unknown (not pinned, registered or from the cluster CA), missing, expired, revoked (the CA's, for a room the directory no longer lists).");
         _dataRefusals = _meter.CreateCounter<long>("msdn.relay.peers.data_refused", "{refusal}", "Peers whose relay answered probes but refused this relay's data connection (untrusted certificate either way); each such link is reported down.");
 
         // Exported at zero from the start: a dashboard or alert on failovers must not see "no data" until the first one.
@@ -71,6 +73,8 @@ public sealed class RelayMetrics : IDisposable
     public void FrameRejected(string reason) => _framesRejected.Add(1, _room, new("reason", reason));
 
     public void ClientRefused(string reason) => _clientsRefused.Add(1, _room, new("reason", reason));
+
+    public void CertificateRefused(string reason) => _certificatesRefused.Add(1, _room, new("reason", reason));
 
     public void AcceptFailed() => _acceptFailures.Add(1, _room);
 

@@ -17,8 +17,8 @@ internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprin
     private readonly HashSet<string> _pinned = pinnedFingerprints.Select(f => f.Replace(":", string.Empty, StringComparison.Ordinal).ToUpperInvariant()).ToHashSet();
     private volatile X509Certificate2? _clusterCa = clusterCa;
 
-    /// <summary>A certificate was refused, with why (naming its subject and fingerprint): for the log, once per peer.</summary>
-    public event Action<string>? Refused;
+    /// <summary>A certificate was refused, with why (naming its subject and fingerprint): for the log, once per peer, and the refusal counter.</summary>
+    public event Action<PeerAuthenticationException>? Refused;
 
     /// <summary>The cluster CA trusted now (learned from the controller, or configured); null: none.</summary>
     public X509Certificate2? ClusterCa => _clusterCa;
@@ -31,14 +31,14 @@ internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprin
     {
         if (presented is null)
         {
-            throw new PeerAuthenticationException("The peer presented no certificate.");
+            throw new PeerAuthenticationException("The peer presented no certificate.", PeerRefusal.Missing);
         }
 
         using var certificate = new X509Certificate2(presented);
         var now = time.GetUtcNow();
         if (now < certificate.NotBefore.ToUniversalTime() || now > certificate.NotAfter.ToUniversalTime())
         {
-            throw new PeerAuthenticationException($"The peer certificate {certificate.Subject} is outside its validity ({certificate.NotBefore:u} – {certificate.NotAfter:u}).");
+            throw new PeerAuthenticationException($"The peer certificate {certificate.Subject} is outside its validity ({certificate.NotBefore:u} – {certificate.NotAfter:u}).", PeerRefusal.Expired);
         }
 
         VerifyIdentity(certificate, now);
@@ -95,7 +95,7 @@ internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprin
         }
         catch (PeerAuthenticationException e)
         {
-            Refused?.Invoke(e.Message);
+            Refused?.Invoke(e);
             return false;
         }
     }
@@ -116,7 +116,7 @@ internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprin
                 return;
             }
 
-            throw new PeerAuthenticationException($"The peer certificate {certificate.Subject} (SHA-256 {fingerprint}) was issued by the cluster CA, but {(room is null ? "names no room" : $"room {room} is not in the controller's directory (removed, or not joined yet)")}.");
+            throw new PeerAuthenticationException($"The peer certificate {certificate.Subject} (SHA-256 {fingerprint}) was issued by the cluster CA, but {(room is null ? "names no room" : $"room {room} is not in the controller's directory (removed, or not joined yet)")}.", PeerRefusal.Revoked);
         }
 
         throw new PeerAuthenticationException($"The peer certificate {certificate.Subject} (SHA-256 {fingerprint}) is neither pinned, nor registered in the controller's directory, nor issued by the cluster CA.");

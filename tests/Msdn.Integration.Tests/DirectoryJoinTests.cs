@@ -43,6 +43,9 @@ public sealed class DirectoryJoinTests(ITestOutputHelper output) : IAsyncLifetim
         var forgotten = await ControlledOverlay.WaitUntilAsync(() => Rooms.All(r => _overlay.Relay(r).KnownPeers == 2), TimeSpan.FromSeconds(5));
         var refused = await ControlledOverlay.WaitUntilAsync(() => _overlay.Relay("room-d").Node!.RefusedPeers.Count == 3, TimeSpan.FromSeconds(10));
         await ControlledOverlay.WaitUntilAsync(() => _overlay.Relay("room-d").Controller!.Status.LastError?.Contains("removed by the operator", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(10));
+        using var admin = new HttpClient { BaseAddress = new Uri(_overlay.Relays["room-a"].Urls.First()) };
+        var metrics = await admin.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Matches("msdn_relay_peers_certificates_refused_total\\{[^}]*reason=\"revoked\"", metrics); // the CA's certificate for a room no longer listed
         output.WriteLine($"room-d removed: every peer forgot it after {forgotten.TotalMilliseconds:F0} ms, and refuses its connections {TimeProvider.System.GetElapsedTime(removed).TotalMilliseconds:F0} ms after the removal");
         await ControlledOverlay.WaitUntilAsync(() => !_overlay.Relay("room-a").Routes!.Current.Rooms.Contains("room-d"), TimeSpan.FromSeconds(5)); // and the tables drop it
     }

@@ -122,6 +122,12 @@ public sealed class RouterApiTests : IAsyncLifetime
         Assert.False(moved!.Full);
         Assert.Equal("10.0.0.9:7000", moved.Entries.Single().RelayEndpoint);
 
+        // A version this controller never published (the relay held a directory from a controller that lost its
+        // state): the whole directory, marked full, so the relay replaces what it holds rather than patching it.
+        var ahead = await (await _router.DirectoryAsync("room-a", since: moved.Version + 1000, wait: 0)).Content.ReadFromJsonAsync<DirectoryAnswer>();
+        Assert.True(ahead!.Full);
+        Assert.Equal(2, ahead.Entries.Length);
+
         Assert.Equal(HttpStatusCode.Unauthorized, (await Forged()).StatusCode);
 
         // A second process claiming room-b with another certificate while room-b's relay reports: refused, naming the holder.
