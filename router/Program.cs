@@ -41,3 +41,8 @@ catch (OptionsValidationException e)
 
     return 2;
 }
+catch (Exception e) when (RouterHost.InUse(e))
+{
+    await Console.Error.WriteLineAsync($"error: {RouterHost.InUseMessage(args)}");
+    return 2;
+}

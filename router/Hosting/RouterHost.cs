@@ -53,6 +53,13 @@ public static partial class RouterHost
 
         // Hosting decisions (clustering, ports) are read before the host exists; the validator still checks them at start.
         var settings = builder.Configuration.GetSection(RouterOptions.SectionName).Get<RouterOptions>() ?? new RouterOptions();
+
+        // Orleans takes its ports while the host starts, before the validator runs; so the same checks run here first, and a bad port is one line naming it, not a stack trace.
+        new RouterSecretFiles().PostConfigure(null, settings);
+        if (new RouterOptionsValidator().Validate(null, settings) is { Failed: true } invalid)
+        {
+            throw new OptionsValidationException(RouterOptions.SectionName, typeof(RouterOptions), invalid.Failures);
+        }
         services.AddRouterRateLimits(Math.Max(1, settings.ReportsPerSecondPerRoom));
         services.AddSingleton(sp =>
         {
@@ -141,6 +148,28 @@ public static partial class RouterHost
         Msdn.Tokens.SecretFile.Write(file, Convert.ToBase64String(generated));
         Log.GeneratedKey(logger, file);
         return new RoomCredentials(generated);
+    }
+
+    /// <summary>Whether starting failed because an address the controller binds (API, silo, gateway) is taken.</summary>
+    public static bool InUse(Exception failure)
+    {
+        for (var e = failure; e is not null; e = e.InnerException)
+        {
+            if (e is Microsoft.AspNetCore.Connections.AddressInUseException || e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse } || (e is IOException && e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>One line naming the settings whose addresses may be taken, with their values.</summary>
+    public static string InUseMessage(string[] args)
+    {
+        var configuration = new ConfigurationBuilder().AddCommandLine(args, SwitchMappings.ToDictionary()).AddEnvironmentVariables().Build();
+        var settings = configuration.GetSection(RouterOptions.SectionName).Get<RouterOptions>() ?? new RouterOptions();
+        return $"an address is already in use: Router:Listen (--listen) {settings.Listen}, Router:SiloPort (--silo-port) {settings.SiloPort} or Router:GatewayPort (--gateway-port) {settings.GatewayPort}.";
     }
 
     private static Identity.ClusterCa LoadClusterCa(RouterOptions options, TimeProvider time, ILogger logger)

@@ -116,12 +116,23 @@ internal sealed class ControlledOverlay : IAsyncDisposable
 
     private static async Task<WebApplication> StartRouterAsync(string listen, byte[] key, string dir, TimeSpan certificateLifetime)
     {
-        var router = RouterHost.Build([
-            "--data-directory", Path.Combine(dir, "controller"), $"--Router:RelayCertificateLifetime={certificateLifetime}",
-            "--listen", listen, "--silo-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            $"--Router:ReportKey={Convert.ToBase64String(key)}", "--Router:RecomputeInterval=00:00:00.250", $"--Router:OperatorToken={OperatorToken}"]);
-        await router.StartAsync();
-        return router;
+        // Orleans binds no port 0: its ports are found free, and taken again by someone else now and then; then new ones.
+        for (var attempt = 1; ; attempt++)
+        {
+            var router = RouterHost.Build([
+                "--data-directory", Path.Combine(dir, "controller"), $"--Router:RelayCertificateLifetime={certificateLifetime}",
+                "--listen", listen, "--silo-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                $"--Router:ReportKey={Convert.ToBase64String(key)}", "--Router:RecomputeInterval=00:00:00.250", $"--Router:OperatorToken={OperatorToken}"]);
+            try
+            {
+                await router.StartAsync();
+                return router;
+            }
+            catch (Exception e) when (attempt < 3 && RouterHost.InUse(e))
+            {
+                await router.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>

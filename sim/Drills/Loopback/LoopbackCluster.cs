@@ -63,20 +63,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
         string line;
         try
         {
-            // Orleans must be told its silo ports before it binds them: in a namespace of its own the defaults are free; on a shared loopback, ports found free.
-            var (siloPort, gatewayPort) = network.PortsArePrivate ? (11111, 30000) : (Free(), Free());
-            (controller, line) = await ChildProcess.StartAsync(
-                Path.Combine(bin, "msdn-router.dll"),
-                Path.Combine(dir, "controller.log"),
-                "API on ",
-                [
-                    "--listen", $"{network.HostAddress(0)}:0", "--silo-port", siloPort.ToString(Inv), "--gateway-port", gatewayPort.ToString(Inv), "--report-key-file", reportKeyFile,
-                    "--data-directory", Path.Combine(dir, "controller-data"),
-                    "--Router:RecomputeInterval=00:00:00.500",
-                    $"--CostModel:JitterWeight={settings.JitterWeight.ToString(Inv)}", $"--Hysteresis:MarginMs={settings.HysteresisMarginMs.ToString(Inv)}",
-                ],
-                TimeSpan.FromSeconds(60),
-                network.NamespaceOf(0)).ConfigureAwait(false);
+            (controller, line) = await StartControllerAsync(network, dir, reportKeyFile, settings).ConfigureAwait(false);
         }
         catch
         {
@@ -237,6 +224,38 @@ public sealed class LoopbackCluster : IAsyncDisposable
         }
 
         progress.WriteLine($"{rooms.Count} relays started (logs in {_dir}){(_network.NamespaceOf(1) is null ? string.Empty : $", each in its own network namespace on {_network.Harness}/24")}");
+    }
+
+    /// <summary>
+    /// Starts the controller, ready once its API listens. Orleans must be told its silo ports before it binds them:
+    /// in a namespace of its own the defaults are free; on a shared loopback, ports found free, which another process
+    /// can take meanwhile: then the controller says so in its log, and it starts again on others.
+    /// </summary>
+    private static async Task<(ChildProcess, string)> StartControllerAsync(DrillNetwork network, string dir, string reportKeyFile, SettingsSpec settings)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var (siloPort, gatewayPort) = network.PortsArePrivate ? (11111, 30000) : (Free(), Free());
+            var log = Path.Combine(dir, "controller.log");
+            try
+            {
+                return await ChildProcess.StartAsync(
+                    Path.Combine(AppContext.BaseDirectory, "msdn-router.dll"),
+                    log,
+                    "API on ",
+                    [
+                        "--listen", $"{network.HostAddress(0)}:0", "--silo-port", siloPort.ToString(Inv), "--gateway-port", gatewayPort.ToString(Inv), "--report-key-file", reportKeyFile,
+                        "--data-directory", Path.Combine(dir, "controller-data"),
+                        "--Router:RecomputeInterval=00:00:00.500",
+                        $"--CostModel:JitterWeight={settings.JitterWeight.ToString(Inv)}", $"--Hysteresis:MarginMs={settings.HysteresisMarginMs.ToString(Inv)}",
+                    ],
+                    TimeSpan.FromSeconds(60),
+                    network.NamespaceOf(0)).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException) when (attempt < 3 && !network.PortsArePrivate && File.ReadAllText(log).Contains("address is already in use", StringComparison.Ordinal))
+            {
+            }
+        }
     }
 
     private static int Free() => LoopbackPorts.Free();

@@ -27,9 +27,20 @@ internal sealed class RouterInstance : IAsyncDisposable
 
     public static async Task<RouterInstance> StartAsync(params string[] extra)
     {
-        var app = RouterHost.Build(["--listen", "127.0.0.1:0", "--data-directory", Directory.CreateTempSubdirectory("msdn-router-").FullName, "--silo-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), $"--Router:ReportKey={Key}", .. extra]);
-        await app.StartAsync();
-        return new RouterInstance(app);
+        // Orleans binds no port 0: its ports are found free, and taken again by someone else now and then; then new ones.
+        for (var attempt = 1; ; attempt++)
+        {
+            var app = RouterHost.Build(["--listen", "127.0.0.1:0", "--data-directory", Directory.CreateTempSubdirectory("msdn-router-").FullName, "--silo-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), $"--Router:ReportKey={Key}", .. extra]);
+            try
+            {
+                await app.StartAsync();
+                return new RouterInstance(app);
+            }
+            catch (Exception e) when (attempt < 3 && RouterHost.InUse(e))
+            {
+                await app.DisposeAsync();
+            }
+        }
     }
 
     public Task<HttpResponseMessage> ReportAsync(string room, params (string Peer, double Rtt, bool Up)[] links) => ReportAsync(room, new RoomReport
