@@ -57,6 +57,9 @@ public sealed class PeerDirectory
     /// <summary>Whether <paramref name="room"/> is a peer this relay knows now (configured, or in the directory): a cluster-CA certificate naming it is trusted.</summary>
     public bool Lists(string room) => RoomId.IsValid(room) && (_configured.ContainsKey(new RoomId(room)) || _known.Entries.ContainsKey(room));
 
+    /// <summary>The SHA-256 fingerprint the directory registers for <paramref name="room"/>'s relay, if any.</summary>
+    public string? FingerprintOf(string room) => _known.Entries.TryGetValue(room, out var entry) ? entry.CertificateFingerprint : null;
+
     /// <summary>Whether a peer presenting a certificate with this SHA-256 fingerprint (hex, upper case) is a registered relay.</summary>
     public bool Trusts(string fingerprint) => _known.Fingerprints.Contains(fingerprint);
 

@@ -118,7 +118,7 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
         }
 
         PeerDirectory = directory;
-        var policy = new PeerCertificatePolicy(settings.PinnedFingerprints, _clusterCa, time, directory.Trusts, directory.Lists);
+        var policy = new PeerCertificatePolicy(settings.PinnedFingerprints, _clusterCa, time, directory.Trusts, directory.Lists, directory.FingerprintOf);
         if (settings.Controller is { Length: > 0 })
         {
             Renewal = new CertificateRenewal(identity, room.Value, settings.DataDirectory, () => policy.ClusterCa, policy.TrustClusterCa, time);
@@ -142,6 +142,7 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
         Impairment = new ImpairedRelayTransport(transport, time);
         Node = new RelayNode(room, Impairment, directory.Resolve, () => routes.Current, time, loggers.CreateLogger<RelayNode>(), new RelayNodeOptions { AckTimeout = settings.AckTimeout }, _metrics);
         var node = Node;
+        node.PeerIdentity = (peer, certificate) => policy.NotRoomOf(peer.Value, certificate);
 
         // Trust follows the directory: a peer that left or re-keyed loses its connections, both ways.
         var known = directory.Peers.ToHashSet();

@@ -34,6 +34,9 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
     /// <summary>New connections to a peer whose hello failed ambiguously (closed, no answer), in a row.</summary>
     private readonly ConcurrentDictionary<RoomId, int> _unprovenDials = new();
 
+    /// <summary>Why a dialled peer's certificate is not its room's relay, or null when it is (see <see cref="RelayNode.PeerIdentity"/>).</summary>
+    public Func<RoomId, System.Security.Cryptography.X509Certificates.X509Certificate?, string?>? PeerIdentity { get; set; }
+
     /// <summary>A peer's data connection was refused (false) or works again (true).</summary>
     public event Action<RoomId, bool>? DataLinkChanged;
 
@@ -168,6 +171,13 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
         {
             Refused(room, $"the TLS handshake failed: {e.Message}"); // this relay refused the peer's certificate
             throw;
+        }
+
+        if (PeerIdentity?.Invoke(room, connection.RemoteCertificate) is { } impostor)
+        {
+            Refused(room, impostor);
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new System.Security.Authentication.AuthenticationException(impostor);
         }
 
         // Proven in the background: the first flow on a fresh connection does not wait for the hello.

@@ -110,6 +110,17 @@ public sealed partial class RelayNode : IAsyncDisposable
     public NextHopUsage NextHops => _relay.NextHops;
 
     /// <summary>How this relay sends a peer's tunnelled exchange on to the controller; null when it has no controller.</summary>
+    /// <summary>
+    /// Why the certificate a dialled peer presented is not that room's relay (another trusted relay answering at its
+    /// address), or null when it is; the connection is then closed and the peer counted as refusing. Unset: any
+    /// trusted certificate will do.
+    /// </summary>
+    public Func<RoomId, System.Security.Cryptography.X509Certificates.X509Certificate?, string?>? PeerIdentity
+    {
+        get => _peers.PeerIdentity;
+        set => _peers.PeerIdentity = value;
+    }
+
     public Func<TunnelRequest, CancellationToken, Task<TunnelResponse>>? ControlProxy
     {
         get => _tunnel.ControlProxy;

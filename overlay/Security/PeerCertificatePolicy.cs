@@ -12,7 +12,8 @@ namespace Msdn.Overlay.Security;
 /// a relay link.
 /// </summary>
 /// <param name="liveRoom">Whether a room is in the directory now; null: any room the CA named (a CA configured without a controller).</param>
-internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprints, X509Certificate2? clusterCa, TimeProvider time, Func<string, bool>? registered = null, Func<string, bool>? liveRoom = null)
+/// <param name="registeredFor">The fingerprint the directory registers for a room, if any (binds a dialled room to its certificate).</param>
+internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprints, X509Certificate2? clusterCa, TimeProvider time, Func<string, bool>? registered = null, Func<string, bool>? liveRoom = null, Func<string, string?>? registeredFor = null)
 {
     private readonly HashSet<string> _pinned = pinnedFingerprints.Select(f => f.Replace(":", string.Empty, StringComparison.Ordinal).ToUpperInvariant()).ToHashSet();
     private volatile X509Certificate2? _clusterCa = clusterCa;
@@ -69,6 +70,36 @@ internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprin
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Why the (trusted) certificate met when dialling <paramref name="room"/> is not that room's relay, or null
+    /// when it is: pinned (pins name no room), the fingerprint the directory registers for that room, or the
+    /// cluster CA's certificate for that room. Another trusted relay answering at the room's address is refused.
+    /// </summary>
+    public string? NotRoomOf(string room, X509Certificate? presented)
+    {
+        if (presented is null)
+        {
+            return null; // a transport without certificates (tests' in-process pipes)
+        }
+
+        using var certificate = new X509Certificate2(presented);
+        var fingerprint = RelayCertificates.Fingerprint(certificate);
+        if (_pinned.Contains(fingerprint) || string.Equals(registeredFor?.Invoke(room), fingerprint, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var named = RelayCertificateNames.RoomOf(certificate);
+        if (named == room && ChainsToClusterCa(certificate, time.GetUtcNow()))
+        {
+            return null;
+        }
+
+        return registeredFor is null && named is null
+            ? null // no directory, no room in the name: nothing to bind to
+            : $"the relay at room {room}'s address presented {certificate.Subject} (SHA-256 {fingerprint}), which is not room {room}'s certificate";
     }
 
     /// <summary>Whether a certificate would be accepted at a handshake now.</summary>

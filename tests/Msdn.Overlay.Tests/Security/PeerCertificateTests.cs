@@ -101,6 +101,28 @@ public sealed class PeerCertificateTests : IDisposable
     }
 
     [Fact]
+    public void A_dialled_room_must_present_its_own_certificate_not_another_trusted_relay_s()
+    {
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=msdn-cluster-ca", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        var now = _clock.GetUtcNow();
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(5));
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var roomC = new CertificateRequest("CN=msdn-relay-room-c", leafKey, HashAlgorithmName.SHA256).Create(ca, now.AddMinutes(-1), now.AddHours(1), [1, 1]);
+        using var roomB = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "b"), "room-b", _clock);
+        using var pinned = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "p"), "room-p", _clock);
+        var registered = new Dictionary<string, string> { ["room-b"] = RelayCertificates.Fingerprint(roomB) };
+        var policy = new PeerCertificatePolicy([RelayCertificates.Fingerprint(pinned)], ca, _clock, registered.ContainsValue, _ => true, registered.GetValueOrDefault);
+
+        Assert.Null(policy.NotRoomOf("room-c", roomC)); // the CA's certificate for that room
+        Assert.Null(policy.NotRoomOf("room-b", roomB)); // the fingerprint the directory registers for that room
+        Assert.Null(policy.NotRoomOf("room-x", pinned)); // pins name no room
+        Assert.Contains("not room room-b's certificate", policy.NotRoomOf("room-b", roomC), StringComparison.Ordinal); // room-c answering at room-b's address
+        Assert.NotNull(policy.NotRoomOf("room-c", roomB));
+    }
+
+    [Fact]
     public async Task Mutual_tls_on_loopback_admits_a_pinned_relay_and_refuses_an_unknown_one()
     {
         using var server = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "server"), "room-s", _clock);
