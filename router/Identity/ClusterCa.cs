@@ -25,26 +25,16 @@ public sealed class ClusterCa : IDisposable
     /// <summary>The CA certificate alone (what relays trust), PEM.</summary>
     public string CertificatePem { get; }
 
-    /// <summary>The CA in <paramref name="path"/>, or why it cannot be used (not owner-only, no key, not a CA).</summary>
+    /// <summary>The CA in <paramref name="path"/> (a PEM certificate and key, as the silos' own certificate), or why it cannot be used (not owner-only, no key, not a CA).</summary>
     public static bool TryLoad(string path, out ClusterCa? ca, out string problem)
     {
         ca = null;
-        if (!Msdn.Tokens.SecretFile.TryRead(path, out var pem, out problem))
+        if (!Hosting.ClusterTls.TryLoad(path, out var loaded, out problem))
         {
             return false;
         }
 
-        X509Certificate2 certificate;
-        try
-        {
-            certificate = X509Certificate2.CreateFromPem(pem, pem);
-        }
-        catch (CryptographicException e)
-        {
-            problem = $"{path} does not hold a PEM certificate and its private key: {e.Message}";
-            return false;
-        }
-
+        var certificate = loaded!;
         if (certificate.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is not { CertificateAuthority: true })
         {
             certificate.Dispose();

@@ -152,6 +152,20 @@ internal sealed class ControlledOverlay : IAsyncDisposable
 
     public RelayRuntime Relay(string room) => Relays[room].Services.GetRequiredService<RelayRuntime>();
 
+    /// <summary>Sends <paramref name="bytes"/> random bytes from one relay to a subscriber at another and checks they all arrived, in order.</summary>
+    public async Task CarryAsync(string from, string to, int bytes = 64 * 1024)
+    {
+        var endpoint = $"carry-{Guid.NewGuid():N}";
+        var sink = Relay(to).Node!.Subscribe(endpoint);
+        var flow = await Relay(from).Node!.OpenFlowAsync(new Msdn.Graph.Topology.RoomId(to), endpoint);
+        var sent = RandomNumberGenerator.GetBytes(bytes);
+        await flow.WriteAsync(sent);
+        flow.CompleteWriting();
+        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(15));
+        var incoming = await sink.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(15));
+        Xunit.Assert.Equal(sent, await incoming.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(15)));
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var relay in Relays.Values)

@@ -24,14 +24,14 @@ public sealed class DirectoryJoinTests(ITestOutputHelper output) : IAsyncLifetim
     {
         var met = await ControlledOverlay.WaitUntilAsync(() => Rooms.All(r => _overlay.Relay(r).Routes!.Current is { } t && t.Rooms.Length == Rooms.Length && Rooms.Where(p => p != r).All(p => t.Find(r, p) is not null)), TimeSpan.FromSeconds(30));
         output.WriteLine($"{Rooms.Length} relays from the controller alone to routes between all: {met.TotalMilliseconds:F0} ms");
-        await CarryAsync("room-a", "room-c");
+        await _overlay.CarryAsync("room-a", "room-c");
 
         // A seventh relay joins the running overlay.
         var joined = TimeProvider.System.GetTimestamp();
         await _overlay.AddRelayAsync(Newcomer);
         var probed = await ControlledOverlay.WaitUntilAsync(() => Rooms.All(r => _overlay.Relay(r).Probe!.Snapshot().Any(l => l.Peer == Newcomer && l.State == Msdn.Probe.Detection.LinkState.Up)), TimeSpan.FromSeconds(15));
         await ControlledOverlay.WaitUntilAsync(() => _overlay.Relay("room-a").Routes!.Current is { } t && t.Contains(Newcomer) && t.Find("room-a", Newcomer) is not null, TimeSpan.FromSeconds(15));
-        await CarryAsync("room-a", Newcomer);
+        await _overlay.CarryAsync("room-a", Newcomer);
         output.WriteLine($"{Newcomer} joined: every relay probes it up after {probed.TotalMilliseconds:F0} ms, a flow crossed to it {TimeProvider.System.GetElapsedTime(joined).TotalMilliseconds:F0} ms after it started");
         Assert.Empty(_overlay.Relay("room-a").Node!.RefusedPeers);
 
@@ -49,17 +49,5 @@ public sealed class DirectoryJoinTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Matches("msdn_relay_peers_certificates_refused_total\\{[^}]*reason=\"revoked\"", metrics); // the CA's certificate for a room no longer listed
         output.WriteLine($"{Newcomer} removed: every peer forgot it after {forgotten.TotalMilliseconds:F0} ms, and refuses its connections {TimeProvider.System.GetElapsedTime(removed).TotalMilliseconds:F0} ms after the removal");
         await ControlledOverlay.WaitUntilAsync(() => !_overlay.Relay("room-a").Routes!.Current.Rooms.Contains(Newcomer), TimeSpan.FromSeconds(5)); // and the tables drop it
-    }
-
-    private async Task CarryAsync(string from, string to)
-    {
-        var sink = _overlay.Relay(to).Node!.Subscribe("sink");
-        var flow = await _overlay.Relay(from).Node!.OpenFlowAsync(new RoomId(to), "sink");
-        var sent = RandomNumberGenerator.GetBytes(256 * 1024);
-        await flow.WriteAsync(sent);
-        flow.CompleteWriting();
-        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(15));
-        var incoming = await sink.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(15));
-        Assert.Equal(sent, await incoming.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(15)));
     }
 }

@@ -56,15 +56,9 @@ public sealed class PeerCertificateTests : IDisposable
     [Fact]
     public void Certificates_issued_by_the_cluster_ca_are_trusted()
     {
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=msdn-cluster-ca", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
         var now = _clock.GetUtcNow();
-        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(5));
-        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var leafRequest = new CertificateRequest("CN=msdn-relay-room-c", leafKey, HashAlgorithmName.SHA256);
-        using var leaf = leafRequest.Create(ca, now.AddDays(-1), now.AddYears(1), [1, 2, 3, 4]);
+        using var ca = ClusterCa();
+        using var leaf = Issue(ca, "room-c", TimeSpan.FromDays(365));
 
         new PeerCertificatePolicy([], ca, _clock).Verify(leaf);
         using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -75,14 +69,8 @@ public sealed class PeerCertificateTests : IDisposable
     [Fact]
     public void A_CA_certificate_is_trusted_while_the_directory_lists_its_room_and_a_connection_outlives_its_expiry_not_its_room()
     {
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=msdn-cluster-ca", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
-        var now = _clock.GetUtcNow();
-        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(5));
-        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var leaf = new CertificateRequest("CN=msdn-relay-room-c", leafKey, HashAlgorithmName.SHA256).Create(ca, now.AddMinutes(-1), now.AddHours(1), [5, 6, 7, 8]);
+        using var ca = ClusterCa();
+        using var leaf = Issue(ca, "room-c", TimeSpan.FromHours(1));
         var listed = new HashSet<string> { "room-c" };
         var policy = new PeerCertificatePolicy([], null, _clock, registered: null, liveRoom: listed.Contains);
 
@@ -103,13 +91,8 @@ public sealed class PeerCertificateTests : IDisposable
     [Fact]
     public void A_dialled_room_must_present_its_own_certificate_not_another_trusted_relay_s()
     {
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=msdn-cluster-ca", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        var now = _clock.GetUtcNow();
-        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(5));
-        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var roomC = new CertificateRequest("CN=msdn-relay-room-c", leafKey, HashAlgorithmName.SHA256).Create(ca, now.AddMinutes(-1), now.AddHours(1), [1, 1]);
+        using var ca = ClusterCa();
+        using var roomC = Issue(ca, "room-c", TimeSpan.FromHours(1));
         using var roomB = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "b"), "room-b", _clock);
         using var pinned = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "p"), "room-p", _clock);
         var registered = new Dictionary<string, string> { ["room-b"] = RelayCertificates.Fingerprint(roomB) };
@@ -136,6 +119,26 @@ public sealed class PeerCertificateTests : IDisposable
     }
 
     /// <summary>A TLS 1.3 handshake between two real sockets; true when both sides accepted.</summary>
+    /// <summary>A cluster CA as the controller makes one (its key held by the certificate).</summary>
+    private X509Certificate2 ClusterCa()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=msdn-cluster-ca", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        var now = _clock.GetUtcNow();
+        return request.CreateSelfSigned(now.AddDays(-1), now.AddYears(5));
+    }
+
+    /// <summary>A relay certificate for <paramref name="room"/> signed by <paramref name="ca"/>, valid from a minute ago.</summary>
+    private X509Certificate2 Issue(X509Certificate2 ca, string room, TimeSpan lifetime)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var now = _clock.GetUtcNow();
+        using var issued = new CertificateRequest($"CN=msdn-relay-{room}", key, HashAlgorithmName.SHA256).Create(ca, now.AddMinutes(-1), now + lifetime, RandomNumberGenerator.GetBytes(8));
+        return issued.CopyWithPrivateKey(key);
+    }
+
     private static async Task<bool> HandshakeAsync(X509Certificate2 serverCert, PeerCertificatePolicy serverPolicy, X509Certificate2 clientCert, PeerCertificatePolicy clientPolicy)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
