@@ -155,7 +155,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
     private List<LinkEstimateBody> Links() =>
         _probe?.Snapshot()
             .Where(l => l.ProbesSent > 0)
-            .Select(l => new LinkEstimateBody(l.Peer.Value, l.Quality.RttMs, l.Quality.JitterMs, l.Quality.Loss, l.State == LinkState.Up && l.RepliesReceived > 0 && _node.CanCarryTo(l.Peer)))
+            .Select(l => new LinkEstimateBody(l.Peer.Value, l.Quality.RttMs, l.Quality.JitterMs, l.Quality.Loss, l.State == LinkState.Up && l.RepliesReceived > 0 && _node.CanCarryTo(l.Peer), l.ForwardLoss))
             .ToList()
         ?? [];
 

@@ -22,7 +22,8 @@ public sealed record LinkEstimateBody(
     [property: Key(1)] double RttMs,
     [property: Key(2)] double JitterMs,
     [property: Key(3)] double Loss,
-    [property: Key(4)] bool Up);
+    [property: Key(4)] bool Up,
+    [property: Key(5)] double? ForwardLoss = null);
 
 /// <summary>One relay in the controller's directory (<c>GET /v1/directory</c>, JSON).</summary>
 public sealed record DirectoryEntryBody(string Room, string RelayEndpoint, string? ClientEndpoint, string? CertificateFingerprint, long Version, string? ProbeEndpoint = null);

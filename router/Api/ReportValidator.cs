@@ -64,9 +64,9 @@ public static class ReportValidator
             {
                 problems.Add($"links[{i}].peer must be another room's id");
             }
-            else if (!(double.IsFinite(link.RttMs) && link.RttMs >= 0) || !(double.IsFinite(link.JitterMs) && link.JitterMs >= 0) || link.Loss is not (>= 0 and <= 1))
+            else if (!(double.IsFinite(link.RttMs) && link.RttMs >= 0) || !(double.IsFinite(link.JitterMs) && link.JitterMs >= 0) || link.Loss is not (>= 0 and <= 1) || link.ForwardLoss is not (null or (>= 0 and <= 1)))
             {
-                problems.Add($"links[{i}] needs rttMs ≥ 0, jitterMs ≥ 0 and loss in [0, 1]");
+                problems.Add($"links[{i}] needs rttMs ≥ 0, jitterMs ≥ 0, and loss and forwardLoss in [0, 1]");
             }
         }
 

@@ -42,4 +42,16 @@ public sealed record LinkEstimate
     [Id(3), Key(3)] public double Loss { get; init; }
 
     [Id(4), Key(4)] public bool Up { get; init; } = true;
+
+    /// <summary>
+    /// The share of the reporter's probes that did not reach <see cref="Peer"/>: loss in this link's own
+    /// direction (absent from older relays, and until two replies span some requests).
+    /// </summary>
+    [Id(5), Key(5)] public double? ForwardLoss { get; init; }
+
+    /// <summary>
+    /// The loss this directed link is priced by: its own direction's where measured, else the round trip's. A
+    /// one-way ("gray") loss then moves only the flows that cross the lossy direction.
+    /// </summary>
+    [IgnoreMember] public double DirectedLoss => ForwardLoss ?? Loss;
 }

@@ -127,7 +127,7 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         }
     }
 
-    private static bool Moved(LinkEstimate used, LinkEstimate now, CostModelOptions costs) => Moved(used.RttMs, used.JitterMs, used.Loss, now.RttMs, now.JitterMs, now.Loss, costs);
+    private static bool Moved(LinkEstimate used, LinkEstimate now, CostModelOptions costs) => Moved(used.RttMs, used.JitterMs, used.DirectedLoss, now.RttMs, now.JitterMs, now.DirectedLoss, costs);
 
     /// <summary>Whether a link's estimate moved enough since a computation used it to possibly move a route (see <see cref="Dirty"/>); loss as the cost model prices it.</summary>
     public static bool Moved(double usedRttMs, double usedJitterMs, double usedLoss, double rttMs, double jitterMs, double loss, CostModelOptions costs)
@@ -258,7 +258,7 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
                 {
                     var estimate = estimates[e];
                     linkIndices[at] = (reporters[i], peers[i][e]);
-                    qualities[at++] = new LinkQuality(estimate.RttMs, estimate.JitterMs, estimate.Loss, true, record.LastReportAt);
+                    qualities[at++] = new LinkQuality(estimate.RttMs, estimate.JitterMs, estimate.DirectedLoss, true, record.LastReportAt);
                 }
             }
         });
@@ -373,7 +373,7 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
             {
                 if (used.Contains((from, new RoomId(estimate.Peer))))
                 {
-                    yield return new LinkMetric(from.Value, estimate.Peer, estimate.RttMs, estimate.Loss);
+                    yield return new LinkMetric(from.Value, estimate.Peer, estimate.RttMs, estimate.DirectedLoss);
                 }
             }
         }

@@ -21,6 +21,8 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
     private long _expected;
     private long _sequence;
 
+    private readonly List<double> _moveTimes = [];
+
     public int Index { get; } = index;
 
     public string From { get; } = from;
@@ -44,6 +46,21 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
     public IReadOnlyList<(long Ticks, double LatencyMs)> Arrivals => _arrivals;
 
     public string? Failure { get; private set; }
+
+    /// <summary>Times the flow moved to a better primary (hysteresis passed); null where the engine cannot say.</summary>
+    public int? Moves { get; private set; }
+
+    /// <summary>Times the flow left a broken path; null where the engine cannot say.</summary>
+    public int? Failovers { get; private set; }
+
+    /// <summary>When (drill seconds) the flow moved to a better primary, where the engine can say.</summary>
+    public IReadOnlyList<double> MoveTimes => _moveTimes;
+
+    /// <summary>The engine's count of the flow's path changes (the virtual engine reads them from the flow's core).</summary>
+    public void PathChanges(int moves, int failovers) => (Moves, Failovers) = (moves, failovers);
+
+    /// <summary>The flow moved to a better primary at <paramref name="atSeconds"/>.</summary>
+    public void Moved(double atSeconds) => _moveTimes.Add(Math.Round(atSeconds, 3));
 
     /// <summary>Writes records at the flow's rate until <paramref name="until"/> (drill clock), then completes the flow.</summary>
     public async Task WriteAsync(ClientFlow flow, Stopwatch clock, TimeSpan until, CancellationToken cancellationToken)

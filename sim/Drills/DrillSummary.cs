@@ -47,7 +47,7 @@ public sealed record DrillSummary(
             Distribution.Of([.. f.AffectedFlows.Select(flow => StallMs(results, results.Flows[flow], f.At, i + 1 < results.Faults.Count ? results.Faults[i + 1].At : null))]),
             f.Note,
             (i + 1 < results.Faults.Count ? results.Faults[i + 1].TableVersion : results.FinalTableVersion) - f.TableVersion)).ToList();
-        var flows = results.Flows.Select(f => new FlowSummary(f.Index, f.From, f.To, f.BytesSent, f.BytesDelivered, f.Failure)).ToList();
+        var flows = results.Flows.Select(f => new FlowSummary(f.Index, f.From, f.To, f.BytesSent, f.BytesDelivered, f.Failure) { Moves = f.Moves, MoveTimes = f.Moves is null ? null : f.MoveTimes, Failovers = f.Failovers }).ToList();
         var stretches = (results.PairStretches ?? [.. results.Routes.Where(r => r.ExpectedRttMs is not null && r.OptimalRttMs > 0).Select(r => r.ExpectedRttMs!.Value / r.OptimalRttMs)]).Order().ToList();
         return new DrillSummary(
             results.Scenario.Engine,
@@ -133,4 +133,14 @@ public sealed record Stretch(double P50, double P95);
 /// <remarks><see cref="RouteChanges"/>: route table versions from this fault until the next one (or the drill's end).</remarks>
 public sealed record FaultSummary(double At, string Kind, string Target, IReadOnlyList<int> AffectedFlows, Distribution FailoverMs, string? Note, long RouteChanges);
 
-public sealed record FlowSummary(int Flow, string From, string To, long BytesSent, long BytesDelivered, string? Failure);
+public sealed record FlowSummary(int Flow, string From, string To, long BytesSent, long BytesDelivered, string? Failure)
+{
+    /// <summary>Moves to a better primary over the drill (virtual engine).</summary>
+    public int? Moves { get; init; }
+
+    /// <summary>When (drill seconds) each of those moves happened.</summary>
+    public IReadOnlyList<double>? MoveTimes { get; init; }
+
+    /// <summary>Failovers off a broken path over the drill (virtual engine).</summary>
+    public int? Failovers { get; init; }
+}

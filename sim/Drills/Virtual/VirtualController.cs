@@ -8,7 +8,11 @@ using Msdn.Router.Routing;
 namespace Msdn.Sim.Drills.Virtual;
 
 /// <summary>One link's estimates as a relay reports them.</summary>
-internal readonly record struct LinkValues(double RttMs, double JitterMs, double Loss, bool Up);
+internal readonly record struct LinkValues(double RttMs, double JitterMs, double Loss, bool Up, double? ForwardLoss = null)
+{
+    /// <summary>The loss the controller prices this directed link by (<see cref="LinkEstimate.DirectedLoss"/>).</summary>
+    public double DirectedLoss => ForwardLoss ?? Loss;
+}
 
 /// <summary>
 /// The controller in virtual time: the route computer grain's schedule (a recomputation every
@@ -82,7 +86,7 @@ internal sealed class VirtualController
             if (v.Up)
             {
                 // Once something moved, the rest need not be weighed (a quarter of a million links a second); a link going down still must.
-                _dirty = _dirty || used is null || !used[b].Up || RouteBook.Moved(used[b].RttMs, used[b].JitterMs, used[b].Loss, v.RttMs, v.JitterMs, v.Loss, _computer.Costs.Options);
+                _dirty = _dirty || used is null || !used[b].Up || RouteBook.Moved(used[b].RttMs, used[b].JitterMs, used[b].DirectedLoss, v.RttMs, v.JitterMs, v.DirectedLoss, _computer.Costs.Options);
             }
             else if (previous is not null && previous[b].Up)
             {
@@ -218,7 +222,7 @@ internal sealed class VirtualController
             if (b != room)
             {
                 var v = values[b];
-                links.Add(new LinkEstimate { Peer = _ids[b].Value, RttMs = v.RttMs, JitterMs = v.JitterMs, Loss = v.Loss, Up = v.Up });
+                links.Add(new LinkEstimate { Peer = _ids[b].Value, RttMs = v.RttMs, JitterMs = v.JitterMs, Loss = v.Loss, Up = v.Up, ForwardLoss = v.ForwardLoss });
             }
         }
 

@@ -358,6 +358,7 @@ internal sealed class VirtualDataPlane
         {
             if (flow.Core.ConsiderMove() is not null)
             {
+                flow.Drill.Moved(Now / 1e6);
                 Leave(flow, flow.Attempt!);
                 ChoosePatiently(flow); // the better primary, as the core decided
             }

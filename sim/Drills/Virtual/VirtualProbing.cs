@@ -139,7 +139,7 @@ internal sealed class VirtualProbing : IDisposable
     }
 
     private static LinkValues ValuesOf(PeerLink link) =>
-        new(double.IsNaN(link.Rtt.SmoothedMs) ? 0 : link.Rtt.SmoothedMs, link.Jitter.JitterMs, link.Loss.Loss, link.Health.State == LinkState.Up && link.RepliesReceived > 0);
+        new(double.IsNaN(link.Rtt.SmoothedMs) ? 0 : link.Rtt.SmoothedMs, link.Jitter.JitterMs, link.Loss.Loss, link.Health.State == LinkState.Up && link.RepliesReceived > 0, link.Directions.Forward);
 
     /// <summary>Starts (or restarts) a room's agent: fresh links to every peer, first probes spread over one base interval.</summary>
     public void Start(int a, long nowMs)
