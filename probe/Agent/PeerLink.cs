@@ -60,6 +60,15 @@ internal sealed class PeerLink(RoomId room, EndPoint endpoint, ProbeAgentOptions
         Directions.AddReply(sequence, requestsReceived);
         if (Health.OnAnswered())
         {
+            // A new record from the answers that brought it up: an outage's timeouts would otherwise keep it over the
+            // controller's usable loss for dozens of answers after it healed.
+            Loss.Restart();
+            for (var i = 0; i < Health.ConsecutiveSuccesses; i++)
+            {
+                Loss.Add(false);
+            }
+
+            Directions.Restart();
             EverUp = true;
             return ProbeOutcome.WentUp;
         }

@@ -26,6 +26,13 @@ public sealed class DirectionalLoss(int window = 50)
     /// <summary>Fraction of replies lost on the way back, among requests that arrived.</summary>
     public double? Reverse { get; private set; }
 
+    /// <summary>Forgets the replies held (a link that came back up: requests lost during the outage are not its loss now).</summary>
+    public void Restart()
+    {
+        _count = 0;
+        Forward = Reverse = null;
+    }
+
     public void AddReply(ulong sequence, uint requestsReceived)
     {
         if (_count > 0 && (requestsReceived < _last.Received || sequence <= _last.Sequence))

@@ -16,6 +16,13 @@ public sealed class LossWindow(int size = 100)
     /// <summary>Lost fraction of the outcomes in the window; 0 before any outcome.</summary>
     public double Loss => _count == 0 ? 0 : (double)_lostCount / _count;
 
+    /// <summary>Forgets every outcome (a link that came back up starts a new record: its outage says nothing of it now).</summary>
+    public void Restart()
+    {
+        Array.Clear(_lost);
+        _count = _next = _lostCount = 0;
+    }
+
     public void Add(bool lost)
     {
         ref var word = ref _lost[_next >> 6];

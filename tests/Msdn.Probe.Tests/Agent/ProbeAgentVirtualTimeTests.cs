@@ -128,6 +128,30 @@ public sealed class ProbeAgentVirtualTimeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_healed_link_reports_no_loss_from_its_outage_once_it_is_up()
+    {
+        await using var world = new VirtualProbeWorld();
+        var cut = false;
+        world.Network.LinkDelay = (_, _) => cut ? null : TimeSpan.FromMilliseconds(5);
+        world.Start([A, B]);
+        world[A].SetActive(B, true);
+        world.Run(TimeSpan.FromSeconds(5));
+        cut = true;
+        world.Run(TimeSpan.FromSeconds(20)); // a partition: every probe of the window times out
+        Assert.Equal(LinkState.Down, Assert.Single(world[A].Snapshot()).State);
+        Assert.True(Assert.Single(world[A].Snapshot()).Quality.Loss > 0.9);
+
+        cut = false;
+        var healedAt = world.Clock.GetUtcNow();
+        Assert.True(world.RunUntil(() => world[A].Snapshot()[0].State == LinkState.Up, TimeSpan.FromSeconds(3)), "the link never came back up");
+        var link = world[A].Snapshot()[0];
+        output.WriteLine($"up {(world.Clock.GetUtcNow() - healedAt).TotalMilliseconds:F0} ms after the heal, loss {link.Quality.Loss:F3}, forward {link.ForwardLoss}");
+        Assert.Equal(0, link.Quality.Loss); // usable at once: the outage is not this link's loss now
+        Assert.True(link.ForwardLoss is null or 0);
+        Assert.True(world.Clock.GetUtcNow() - healedAt <= TimeSpan.FromSeconds(1.5));
+    }
+
+    [Fact]
     public async Task One_way_loss_shows_in_its_own_direction()
     {
         await using var world = new VirtualProbeWorld();

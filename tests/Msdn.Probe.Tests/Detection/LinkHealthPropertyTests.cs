@@ -7,7 +7,11 @@ namespace Msdn.Probe.Tests.Detection;
 
 public sealed class LinkHealthPropertyTests
 {
-    /// <summary>Against a model: down iff the last K outcomes were losses (after having been up), up after M answers in a row.</summary>
+    /// <summary>
+    /// Against a model: down iff the last K outcomes were losses (after having been up); up after M answers in a row,
+    /// doubled for each recent flap (a down within 30 answers of the last up, at most three), forgiven after 30
+    /// answers in a row while up.
+    /// </summary>
     [Property(MaxTest = 500)]
     public Property Follows_the_consecutive_outcome_model()
     {
@@ -20,7 +24,7 @@ public sealed class LinkHealthPropertyTests
             var (k, m, outcomes) = input;
             var health = new LinkHealth(k, m);
             var state = LinkState.Down;
-            int losses = 0, answers = 0;
+            int losses = 0, answers = 0, flaps = 0, sinceUp = 0;
             foreach (var answered in outcomes)
             {
                 bool changed;
@@ -29,9 +33,17 @@ public sealed class LinkHealthPropertyTests
                     answers++;
                     losses = 0;
                     changed = health.OnAnswered();
-                    var expectUp = state == LinkState.Down && answers >= m;
+                    if (state == LinkState.Up && ++sinceUp >= LinkHealth.StableAnswers)
+                    {
+                        flaps = 0;
+                    }
+
+                    var expectUp = state == LinkState.Down && answers >= m * (1 << flaps);
                     Assert.Equal(expectUp, changed);
-                    state = expectUp ? LinkState.Up : state;
+                    if (expectUp)
+                    {
+                        (state, sinceUp) = (LinkState.Up, 0);
+                    }
                 }
                 else
                 {
@@ -40,7 +52,11 @@ public sealed class LinkHealthPropertyTests
                     changed = health.OnLost();
                     var expectDown = state == LinkState.Up && losses >= k;
                     Assert.Equal(expectDown, changed);
-                    state = expectDown ? LinkState.Down : state;
+                    if (expectDown)
+                    {
+                        state = LinkState.Down;
+                        flaps = sinceUp < LinkHealth.StableAnswers ? Math.Min(flaps + 1, 3) : flaps;
+                    }
                 }
 
                 Assert.Equal(state, health.State);
@@ -88,5 +104,45 @@ public sealed class LinkHealthPropertyTests
         }
 
         return health.OnLost() && health.State == LinkState.Down;
+    }
+
+    [Fact]
+    public void A_flapping_link_needs_ever_more_answers_to_come_back_then_a_stable_stretch_forgives_it()
+    {
+        var health = new LinkHealth(2, 3);
+        var needed = new List<int>();
+        for (var flap = 0; flap < 5; flap++)
+        {
+            var answers = 0;
+            while (!health.OnAnswered())
+            {
+                answers++;
+            }
+
+            needed.Add(answers + 1);
+            health.OnLost();
+            health.OnLost(); // down again at once: a flap
+        }
+
+        Assert.Equal([3, 6, 12, 24, 24], needed);
+        for (var i = 0; i < 24; i++)
+        {
+            health.OnAnswered();
+        }
+
+        for (var i = 0; i < LinkHealth.StableAnswers; i++)
+        {
+            health.OnAnswered(); // up, and stable
+        }
+
+        health.OnLost();
+        health.OnLost();
+        var again = 1;
+        while (!health.OnAnswered())
+        {
+            again++;
+        }
+
+        Assert.Equal(3, again);
     }
 }
