@@ -24,6 +24,9 @@ public sealed class FlowCore
 
     /// <summary>The paths that failed since the flow last got an ack through: ruled out until all are.</summary>
     private readonly List<IReadOnlyList<RoomId>> _failed = [];
+
+    /// <summary>When each path in <see cref="_failed"/> failed (timestamps, same order).</summary>
+    private readonly List<long> _failedAt = [];
     private readonly List<TimeSpan> _failoverTimes = [];
     private IReadOnlyList<RoomId> _path = [];
     private long _lastProgress;
@@ -64,7 +67,10 @@ public sealed class FlowCore
         }
     }
 
-    /// <summary>The paths that failed since the flow last got an ack through, ruled out until all are.</summary>
+    /// <summary>
+    /// The paths that failed this round, ruled out for failover until all are (a path that had carried the flow
+    /// failing starts a new round); a move back to one waits <see cref="RelayNodeOptions.FailedPathHold"/>.
+    /// </summary>
     public IReadOnlyList<IReadOnlyList<RoomId>> FailedPaths
     {
         get
@@ -159,7 +165,7 @@ public sealed class FlowCore
             _noRouteSince = null;
             if (_failed.Any(f => f.SequenceEqual(path)))
             {
-                _failed.Clear(); // every candidate failed: a new round, from the best
+                ClearFailed(); // every candidate failed: a new round, from the best
             }
 
             Take(path);
@@ -229,10 +235,11 @@ public sealed class FlowCore
             Failovers++;
             if (PathEstablished)
             {
-                _failed.Clear(); // the path worked for a while: earlier failures are old news
+                ClearFailed(); // the path worked for a while: earlier failures are old news
             }
 
             _failed.Add(_path);
+            _failedAt.Add(_time.GetTimestamp());
             if (lost is { } room)
             {
                 _knowledge.Unreachable(room);
@@ -322,12 +329,23 @@ public sealed class FlowCore
         lock (_lock)
         {
             var table = _routes();
-            if (!PathEstablished || FaultAt is not null || table.Version == _tableSeen)
+            if (!PathEstablished || FaultAt is not null || (table.Version == _tableSeen && !HoldEnded()))
             {
                 return null;
             }
 
             _tableSeen = table.Version;
+
+            // A path that failed long enough ago may be returned to (its links' state, from the probes, still decides).
+            for (var i = _failed.Count - 1; i >= 0; i--)
+            {
+                if (_time.GetElapsedTime(_failedAt[i]) >= _options.FailedPathHold)
+                {
+                    _failed.RemoveAt(i);
+                    _failedAt.RemoveAt(i);
+                }
+            }
+
             if (PathChoice.BetterPrimary(table, _self, Destination, _path, _failed, _knowledge.IsDown) is not { } better)
             {
                 return null;
@@ -336,6 +354,26 @@ public sealed class FlowCore
             Moves++;
             return better;
         }
+    }
+
+    /// <summary>Whether a failed path's hold has ended since the last look (worth weighing a move without a new table).</summary>
+    private bool HoldEnded()
+    {
+        foreach (var at in _failedAt)
+        {
+            if (_time.GetElapsedTime(at) >= _options.FailedPathHold)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void ClearFailed()
+    {
+        _failed.Clear();
+        _failedAt.Clear();
     }
 
     private RoomId[] Choose() => PathChoice.Choose(_routes(), _self, Destination, _failed, _knowledge.IsDown, _knowledge.LiveLinks);

@@ -8,7 +8,8 @@ namespace Msdn.Overlay.Failover;
 /// Which path an ingress relay sends a flow on: the primary unless it failed lately or crosses a link
 /// reported down; else the backup under the same test; else a freshly computed detour
 /// (<see cref="LocalDetour"/>); else whichever of primary and backup has not failed this round
-/// (suspicions can be stale); else the primary, for a new round. Pure: the relay (or the simulator)
+/// (suspicions can be stale); else the primary, for a new round. While the table has no route at all, a live
+/// direct link to the destination, if any. Pure: the relay (or the simulator)
 /// supplies the table, the paths that failed and what it knows of links.
 /// </summary>
 internal static class PathChoice
@@ -25,7 +26,16 @@ internal static class PathChoice
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(failed);
         ArgumentNullException.ThrowIfNull(isDown);
-        var route = RouteOf(table, self, destination) ?? throw new NoRouteException(self, destination, table.Version);
+        if (RouteOf(table, self, destination) is not { } route)
+        {
+            // The table knows no way yet (the destination was cut off when it was computed, or joined since): this
+            // relay's own live link straight to it, when its probe agent has one up, carries the flow until a table does.
+            RoomId[] direct = [self, destination];
+            return liveLinks is not null && !isDown(self, destination) && !failed.Any(f => f.SequenceEqual(direct)) && liveLinks().Any(l => l.Peer == destination)
+                ? direct
+                : throw new NoRouteException(self, destination, table.Version);
+        }
+
         RoomId[] primary = [.. route.Primary];
         RoomId[]? backup = route.Backup is { } b ? [.. b] : null;
         bool Untried(RoomId[] path) => !failed.Any(f => f.SequenceEqual(path));

@@ -21,6 +21,14 @@ public sealed record RelayNodeOptions
     /// <summary>How long a flow waits, holding its data, while the route table has no route to its destination.</summary>
     public TimeSpan NoRouteGrace { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a path that failed is kept from being moved back to. A flow that failed over stays on its new path
+    /// while it works; once the failed path's links are up again and this long has passed, the table's primary is
+    /// worth returning to (a 29 ms direct link back from an 80 ms detour), and a flow moves there when it next
+    /// weighs a move. Shorter would try a path that fails invisibly to the probes (a refusing relay) too often.
+    /// </summary>
+    public TimeSpan FailedPathHold { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often the ingress checks ack progress.</summary>
     public TimeSpan WatchdogInterval { get; init; } = TimeSpan.FromMilliseconds(25);
 

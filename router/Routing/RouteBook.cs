@@ -30,9 +30,12 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
     /// </summary>
     private readonly Dictionary<(RoomId, RoomId), LinkEstimate> _computedWith = [];
 
+    /// <summary>Links the routes used that went down: one coming back up is as urgent as its going down was (the probe agents damp flapping).</summary>
+    private readonly HashSet<(RoomId, RoomId)> _wentDown = [];
+
     public RouteTable Table { get; private set; } = RouteTable.Empty;
 
-    /// <summary>True when a link went down since the last recomputation: recompute now, not at the next tick.</summary>
+    /// <summary>True when a link the routes used went down, or came back up, since the last recomputation: recompute now, not at the next tick.</summary>
     public bool UrgentChange { get; private set; }
 
     /// <summary>
@@ -76,11 +79,16 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
             if (link.Up)
             {
                 Dirty |= !_computedWith.TryGetValue(key, out var used) || Moved(used, link, computer.Costs.Options);
+                if (_wentDown.Remove(key))
+                {
+                    UrgentChange = true; // and came back: flows waiting out a partition take it now, not at the next tick
+                }
             }
             else if (_computedWith.Remove(key))
             {
                 UrgentChange = true; // a link the routes were computed with went down
                 Dirty = true;
+                _wentDown.Add(key);
             }
         }
 
@@ -100,6 +108,8 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         {
             _computedWith.Remove(link);
         }
+
+        _wentDown.RemoveWhere(k => k.Item1 == id || k.Item2 == id);
 
         UrgentChange = true;
         Dirty = true;

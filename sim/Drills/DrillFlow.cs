@@ -25,6 +25,9 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
 
     public int Index { get; } = index;
 
+    /// <summary>Records a second at the flow's rate.</summary>
+    public double RecordsPerSecond => rateKbps * 1000 / 8 / RecordBytes;
+
     public string From { get; } = from;
 
     public string To { get; } = to;

@@ -33,6 +33,9 @@ public sealed record DrillSummary(
     /// <summary>The relays' transport, quic or tcp+tls (loopback engine).</summary>
     public string? Transport { get; init; }
 
+    /// <summary>A gap in a flow's deliveries at least this long is a stall (<see cref="FlowSummary.Stalls"/>).</summary>
+    public static readonly TimeSpan StallThreshold = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Delivery stalls longer than this after a fault count as "not resumed" (the drill's patience).</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
@@ -47,7 +50,7 @@ public sealed record DrillSummary(
             Distribution.Of([.. f.AffectedFlows.Select(flow => StallMs(results, results.Flows[flow], f.At, i + 1 < results.Faults.Count ? results.Faults[i + 1].At : null))]),
             f.Note,
             (i + 1 < results.Faults.Count ? results.Faults[i + 1].TableVersion : results.FinalTableVersion) - f.TableVersion)).ToList();
-        var flows = results.Flows.Select(f => new FlowSummary(f.Index, f.From, f.To, f.BytesSent, f.BytesDelivered, f.Failure) { Moves = f.Moves, MoveTimes = f.Moves is null ? null : f.MoveTimes, Failovers = f.Failovers }).ToList();
+        var flows = results.Flows.Select(f => new FlowSummary(f.Index, f.From, f.To, f.BytesSent, f.BytesDelivered, f.Failure) { Moves = f.Moves, MoveTimes = f.Moves is null ? null : f.MoveTimes, Failovers = f.Failovers, Stalls = Stalls(results, f) }).ToList();
         var stretches = (results.PairStretches ?? [.. results.Routes.Where(r => r.ExpectedRttMs is not null && r.OptimalRttMs > 0).Select(r => r.ExpectedRttMs!.Value / r.OptimalRttMs)]).Order().ToList();
         return new DrillSummary(
             results.Scenario.Engine,
@@ -112,6 +115,45 @@ public sealed record DrillSummary(
         return Math.Round(longest, 1);
     }
 
+    /// <summary>
+    /// Every gap in a flow's deliveries of at least <see cref="StallThreshold"/> (or four records' time at a slow
+    /// rate), whole, never capped: when it began and ended (drill seconds), how long, and the last fault before it
+    /// ended; a flow that never resumed stalls to the drill's end.
+    /// </summary>
+    public static IReadOnlyList<FlowStall> Stalls(DrillResults results, DrillFlow flow)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(flow);
+        var threshold = Math.Max(StallThreshold.TotalSeconds, 4 / flow.RecordsPerSecond);
+        double Seconds(long ticks) => (ticks - results.StartTicks) / (double)Stopwatch.Frequency;
+        var stalls = new List<FlowStall>();
+        void Add(double start, double end)
+        {
+            var cause = results.Faults.LastOrDefault(f => f.At < end); // a stall begins at the last delivery, a moment before its fault
+            stalls.Add(new FlowStall(Round(start), Round(end), Math.Round((end - start) * 1000, 1), cause is null ? null : $"{cause.Kind} {cause.Target} at {cause.At:F1} s"));
+        }
+
+        double? previous = null;
+        foreach (var (ticks, _) in flow.Arrivals)
+        {
+            var at = Seconds(ticks);
+            if (previous is { } p && at - p >= threshold)
+            {
+                Add(p, at);
+            }
+
+            previous = at;
+        }
+
+        var drillEnd = results.Scenario.DurationSeconds;
+        if (previous is { } last && drillEnd - last >= threshold && flow.BytesDelivered < flow.BytesSent)
+        {
+            Add(last, drillEnd); // never resumed before the drill ended
+        }
+
+        return stalls;
+    }
+
     private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(sorted.Count * p) - 1)];
 
     private static double Round(double value) => Math.Round(value, 3);
@@ -143,4 +185,10 @@ public sealed record FlowSummary(int Flow, string From, string To, long BytesSen
 
     /// <summary>Failovers off a broken path over the drill (virtual engine).</summary>
     public int? Failovers { get; init; }
+
+    /// <summary>Every delivery gap of at least 200 ms, whole (not capped at the drill's patience), with the fault before it.</summary>
+    public IReadOnlyList<FlowStall> Stalls { get; init; } = [];
 }
+
+/// <summary>A gap in a flow's deliveries: from the last delivery before it to the first after (drill seconds), and the last fault before it began.</summary>
+public sealed record FlowStall(double Start, double End, double Ms, string? After);

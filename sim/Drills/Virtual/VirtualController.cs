@@ -32,6 +32,9 @@ internal sealed class VirtualController
     private readonly RoomId[] _ids;
     private readonly LinkValues[]?[] _latest;
     private readonly LinkValues[]?[] _used;
+
+    /// <summary>Links that went down while up in the room's previous report: their coming back is urgent (RouteBook's rule).</summary>
+    private readonly bool[] _wentDown;
     private readonly long[] _lastReportUs;
     private readonly int[] _reportBytes;
     private bool _dirty = true;
@@ -53,6 +56,7 @@ internal sealed class VirtualController
         _ids = ids;
         _latest = new LinkValues[]?[ids.Length];
         _used = new LinkValues[]?[ids.Length];
+        _wentDown = new bool[ids.Length * ids.Length];
         _lastReportUs = new long[ids.Length];
         _reportBytes = new int[ids.Length];
         ComputeLatency = computeLatency;
@@ -87,10 +91,16 @@ internal sealed class VirtualController
             {
                 // Once something moved, the rest need not be weighed (a quarter of a million links a second); a link going down still must.
                 _dirty = _dirty || used is null || !used[b].Up || RouteBook.Moved(used[b].RttMs, used[b].JitterMs, used[b].DirectedLoss, v.RttMs, v.JitterMs, v.DirectedLoss, _computer.Costs.Options);
+                if (_wentDown[(room * values.Length) + b])
+                {
+                    _wentDown[(room * values.Length) + b] = false;
+                    _urgent = _dirty = true; // back up, as RouteBook has it
+                }
             }
             else if (previous is not null && previous[b].Up)
             {
                 _urgent = _dirty = true;
+                _wentDown[(room * values.Length) + b] = true;
             }
         }
 

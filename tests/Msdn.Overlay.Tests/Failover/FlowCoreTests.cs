@@ -158,6 +158,60 @@ public sealed class FlowCoreTests
     }
 
     [Fact]
+    public async Task A_flow_that_failed_over_returns_to_the_primary_once_its_hold_ends_and_its_links_are_up()
+    {
+        var rig = new Rig(C);
+        Assert.Equal<RoomId>([A, B, C], rig.Core.ChooseNext().Path!);
+        rig.Core.Opened();
+        await rig.WriteAsync(300);
+        rig.SendAll();
+        rig.Core.Acked(1);
+        rig.Knowledge.LinkDown(B, C); // the primary's link is cut
+        Assert.Equal<RoomId>([A, D, C], rig.Core.PathFailed(null).Next!);
+        rig.Core.ChooseNext();
+        rig.Core.Opened();
+        rig.Core.Acked(2);
+
+        rig.Knowledge.LinkUp(B, C); // healed at once, but the primary failed a moment ago
+        rig.Routes = Table(previous: rig.Routes);
+        Assert.Null(rig.Core.ConsiderMove());
+        rig.Time.Advance(Options.FailedPathHold);
+        Assert.Equal<RoomId>([A, B, C], rig.Core.ConsiderMove()!); // no new table needed: the hold's end is reason to look again
+        Assert.Equal<RoomId>([A, B, C], rig.Core.ChooseNext().Path!);
+        Assert.Equal((1, 1), (rig.Core.Moves, rig.Core.Failovers));
+    }
+
+    [Fact]
+    public async Task While_its_links_are_down_a_failed_primary_is_not_returned_to_after_the_hold_either()
+    {
+        var rig = new Rig(C);
+        rig.Core.ChooseNext();
+        rig.Core.Opened();
+        await rig.WriteAsync(300);
+        rig.SendAll();
+        rig.Core.Acked(1);
+        rig.Knowledge.LinkDown(B, C);
+        rig.Core.PathFailed(null);
+        rig.Core.ChooseNext();
+        rig.Core.Opened();
+        rig.Core.Acked(2);
+        rig.Time.Advance(Options.FailedPathHold);
+        Assert.Null(rig.Core.ConsiderMove());
+    }
+
+    [Fact]
+    public void Without_a_route_in_the_table_a_live_direct_link_carries_the_flow()
+    {
+        var rig = new Rig(C) { Routes = RouteTable.Empty };
+        rig.Knowledge.LiveLinks = () => [(C, 30)];
+        Assert.Equal<RoomId>([A, C], rig.Core.ChooseNext().Path!);
+
+        var cut = new Rig(C) { Routes = RouteTable.Empty };
+        cut.Knowledge.LiveLinks = () => [(B, 10)]; // no live link to the destination itself: wait for a table
+        Assert.Null(cut.Core.ChooseNext().Path);
+    }
+
+    [Fact]
     public async Task The_end_is_sent_once_everything_is_acked_and_an_unconfirmed_end_fails_the_path()
     {
         var rig = new Rig(C);

@@ -50,6 +50,26 @@ public sealed class RouteBookTests
     }
 
     [Fact]
+    public void A_used_link_coming_back_up_is_as_urgent_as_its_going_down_was()
+    {
+        Report("a", ("b", 10), ("c", 100));
+        Report("b", ("a", 10), ("c", 10));
+        Report("c", ("a", 100), ("b", 10));
+        _book.Recompute(_clock.GetUtcNow());
+        Report("b", ("a", 10, true), ("c", 10, false));
+        Assert.True(_book.UrgentChange);
+        _book.Recompute(_clock.GetUtcNow());
+
+        Report("b", ("a", 10, true), ("c", 10, true)); // healed: flows waiting on a detour or out of the table take it now
+        Assert.True(_book.UrgentChange);
+        Assert.True(_book.Recompute(_clock.GetUtcNow()));
+        Assert.Equal<RoomId>(["a", "b", "c"], _book.Table.Find("a", "c")!.Primary);
+
+        Report("b", ("a", 10, true), ("c", 10, true)); // still up: nothing urgent
+        Assert.False(_book.UrgentChange);
+    }
+
+    [Fact]
     public void A_silent_room_goes_stale_then_unreachable_and_leaves_the_table()
     {
         Report("a", ("b", 10));
