@@ -2,12 +2,15 @@ using System.Text.Json;
 
 namespace Msdn.Sim.Drills;
 
-/// <summary>Reads and validates a scenario; every problem names its field (<c>faults[2].kind</c>).</summary>
+/// <summary>
+/// Reads and validates a scenario; every problem names its field (<c>faults[2].kind</c>) and echoes the bad value.
+/// A relative <c>world.wonderProxy</c> path is resolved from the scenario file's directory.
+/// </summary>
 public static class ScenarioLoader
 {
-
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict, // "60" is not a number of seconds
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
@@ -25,10 +28,11 @@ public static class ScenarioLoader
             throw new ScenarioException([$"cannot read {path}: {e.Message}"]);
         }
 
-        return Parse(text);
+        return Parse(text, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
-    public static Scenario Parse(string json)
+    /// <param name="baseDirectory">Where relative paths in the scenario start from (the scenario file's directory); null: the current directory.</param>
+    public static Scenario Parse(string json, string? baseDirectory = null)
     {
         Scenario? scenario;
         try
@@ -37,7 +41,12 @@ public static class ScenarioLoader
         }
         catch (JsonException e)
         {
-            throw new ScenarioException([$"{(string.IsNullOrEmpty(e.Path) ? "$" : e.Path)}: {e.Message}"]);
+            throw new ScenarioException([Explain(e)]);
+        }
+
+        if (baseDirectory is not null && scenario?.World?.WonderProxy is { } measured && !Path.IsPathRooted(measured))
+        {
+            scenario = scenario with { World = scenario.World with { WonderProxy = Path.GetFullPath(Path.Combine(baseDirectory, measured)) } };
         }
 
         var problems = Problems(scenario ?? throw new ScenarioException(["the scenario is empty"]));
@@ -48,20 +57,20 @@ public static class ScenarioLoader
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var problems = new List<string>();
-        void Check(bool ok, string field, string rule)
+        void Check(bool ok, string field, string rule, object? value = null)
         {
             if (!ok)
             {
-                problems.Add($"{field}: {rule}");
+                problems.Add(value is null ? $"{field}: {rule}" : $"{field}: {rule}, got {(value is string text ? $"\"{text}\"" : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture))}");
             }
         }
 
         Check(scenario.Engine is "loopback" or "virtual", "engine", $"must be \"loopback\" or \"virtual\", got \"{scenario.Engine}\"");
         var isVirtual = scenario.Engine == "virtual";
-        Check(scenario.DurationSeconds is > 0 and <= 3600, "durationSeconds", "must be in (0, 3600]");
+        Check(scenario.DurationSeconds is > 0 and <= 3600, "durationSeconds", "must be in (0, 3600]", scenario.DurationSeconds);
         var world = scenario.World ?? new WorldSpec();
         Check(world.WonderProxy is null || isVirtual, "world.wonderProxy", "runs on the virtual engine only");
-        Check(world.WonderProxy is null || (File.Exists(Path.Combine(world.WonderProxy, Msdn.Sim.WonderProxy.WonderProxyDataset.ServersFile)) && File.Exists(Path.Combine(world.WonderProxy, Msdn.Sim.WonderProxy.WonderProxyDataset.PingsFile))), "world.wonderProxy", $"must be a directory holding {Msdn.Sim.WonderProxy.WonderProxyDataset.ServersFile} and {Msdn.Sim.WonderProxy.WonderProxyDataset.PingsFile}");
+        Check(world.WonderProxy is null || (File.Exists(Path.Combine(world.WonderProxy, Msdn.Sim.WonderProxy.WonderProxyDataset.ServersFile)) && File.Exists(Path.Combine(world.WonderProxy, Msdn.Sim.WonderProxy.WonderProxyDataset.PingsFile))), "world.wonderProxy", $"must be a directory holding {Msdn.Sim.WonderProxy.WonderProxyDataset.ServersFile} and {Msdn.Sim.WonderProxy.WonderProxyDataset.PingsFile} (a relative path starts from the scenario file's directory)", world.WonderProxy);
         var (roomCount, regionCount) = (world.Rooms, world.Regions);
         if (world.WonderProxy is { } measured && problems.Count == 0)
         {
@@ -78,31 +87,31 @@ public static class ScenarioLoader
         }
         else
         {
-            Check(world.Rooms >= 3 && world.Rooms <= (isVirtual ? 1000 : 32), "world.rooms", isVirtual ? "must be 3..1000 for the virtual engine" : "must be 3..32 for the loopback engine (each room is a process)");
-            Check(world.Regions >= 1 && world.Regions <= world.Rooms, "world.regions", "must be 1..rooms");
+            Check(world.Rooms >= 3 && world.Rooms <= (isVirtual ? 1000 : 32), "world.rooms", isVirtual ? "must be 3..1000 for the virtual engine" : "must be 3..32 for the loopback engine (each room is a process)", world.Rooms);
+            Check(world.Regions >= 1 && world.Regions <= world.Rooms, "world.regions", "must be 1..rooms", world.Regions);
         }
 
-        Check(world.RouteInflation is > 0 and <= 10, "world.routeInflation", "must be in (0, 10]");
-        Check(world.DetourShare is >= 0 and <= 1, "world.detourShare", "must be in [0, 1]");
-        Check(world.JitterMs is >= 0 and <= 1000, "world.jitterMs", "must be 0..1000");
-        Check(world.Loss is >= 0 and < 1, "world.loss", "must be in [0, 1)");
-        Check(world.LossBurst is >= 1 and <= 1000, "world.lossBurst", "must be 1..1000 (packets per loss burst)");
-        Check(world.DegradingShare is >= 0 and <= 1, "world.degradingShare", "must be in [0, 1]");
-        Check(world.DegradeMsPerMinute is >= 0 and <= 10_000, "world.degradeMsPerMinute", "must be 0..10000");
+        Check(world.RouteInflation is > 0 and <= 10, "world.routeInflation", "must be in (0, 10]", world.RouteInflation);
+        Check(world.DetourShare is >= 0 and <= 1, "world.detourShare", "must be in [0, 1]", world.DetourShare);
+        Check(world.JitterMs is >= 0 and <= 1000, "world.jitterMs", "must be 0..1000", world.JitterMs);
+        Check(world.Loss is >= 0 and < 1, "world.loss", "must be in [0, 1)", world.Loss);
+        Check(world.LossBurst is >= 1 and <= 1000, "world.lossBurst", "must be 1..1000 (packets per loss burst)", world.LossBurst);
+        Check(world.DegradingShare is >= 0 and <= 1, "world.degradingShare", "must be in [0, 1]", world.DegradingShare);
+        Check(world.DegradeMsPerMinute is >= 0 and <= 10_000, "world.degradeMsPerMinute", "must be 0..10000", world.DegradeMsPerMinute);
         Check(isVirtual || (world.JitterMs == 0 && world.Loss == 0 && world.DegradingShare == 0), "world", "jitterMs, loss and degradingShare (link dynamics) run on the virtual engine only");
         var flows = scenario.Flows ?? new FlowSpec();
-        Check(flows.RateKbps is > 0 and <= 100_000, "flows.rateKbps", "must be in (0, 100000]");
+        Check(flows.RateKbps is > 0 and <= 100_000, "flows.rateKbps", "must be in (0, 100000]", flows.RateKbps);
         if (flows.Pairs is { } pairs)
         {
             for (var i = 0; i < pairs.Count; i++)
             {
-                Check(IsRoom(pairs[i].From, roomCount), $"flows.pairs[{i}].from", $"must be a room of the world (room-0..room-{roomCount - 1})");
-                Check(IsRoom(pairs[i].To, roomCount) && pairs[i].To != pairs[i].From, $"flows.pairs[{i}].to", "must be another room of the world");
+                Check(IsRoom(pairs[i].From, roomCount), $"flows.pairs[{i}].from", $"must be a room of the world (room-0..room-{roomCount - 1}), got {Quoted(pairs[i].From)}");
+                Check(IsRoom(pairs[i].To, roomCount) && pairs[i].To != pairs[i].From, $"flows.pairs[{i}].to", $"must be another room of the world, got {Quoted(pairs[i].To)}");
             }
         }
         else
         {
-            Check(flows.Count >= 1 && flows.Count <= (isVirtual ? 1000 : 64), "flows.count", isVirtual ? "must be 1..1000" : "must be 1..64");
+            Check(flows.Count >= 1 && flows.Count <= (isVirtual ? 1000 : 64), "flows.count", isVirtual ? "must be 1..1000" : "must be 1..64", flows.Count);
         }
 
         var flowCount = flows.Pairs?.Count ?? flows.Count;
@@ -110,9 +119,9 @@ public static class ScenarioLoader
         {
             var fault = scenario.Faults[i];
             var at = $"faults[{i}]";
-            Check(fault.At >= 0 && fault.At < scenario.DurationSeconds, $"{at}.at", "must fall within the drill (0 ≤ at < durationSeconds)");
-            Check(fault.ForSeconds is null or > 0, $"{at}.forSeconds", "must be positive");
-            Check(fault.TransitOf is null || (fault.TransitOf >= 0 && fault.TransitOf < flowCount), $"{at}.transitOf", $"must name a flow (0..{flowCount - 1})");
+            Check(fault.At >= 0 && fault.At < scenario.DurationSeconds, $"{at}.at", "must fall within the drill (0 ≤ at < durationSeconds)", fault.At);
+            Check(fault.ForSeconds is null or > 0, $"{at}.forSeconds", "must be positive", fault.ForSeconds);
+            Check(fault.TransitOf is null || (fault.TransitOf >= 0 && fault.TransitOf < flowCount), $"{at}.transitOf", $"must name a flow (0..{flowCount - 1})", fault.TransitOf);
             if (!FaultKinds.TryParse(fault.Kind, out var kind))
             {
                 Check(false, $"{at}.kind", $"must be one of {string.Join(", ", FaultKinds.Names)}, got \"{fault.Kind}\"");
@@ -122,41 +131,62 @@ public static class ScenarioLoader
             switch (kind)
             {
                 case FaultKind.Kill or FaultKind.Drain:
-                    Check(fault.TransitOf is not null || IsRoom(fault.Room, roomCount), $"{at}.room", "needs a room of the world, or transitOf");
+                    Check(fault.TransitOf is not null || IsRoom(fault.Room, roomCount), $"{at}.room", $"needs a room of the world (room-0..room-{roomCount - 1}), or transitOf, got {Quoted(fault.Room)}");
                     break;
-                case FaultKind.Cut or FaultKind.Degrade or FaultKind.OneWayLoss:
-                    Check(fault.TransitOf is not null || (IsRoom(fault.From, roomCount) && IsRoom(fault.To, roomCount) && fault.From != fault.To), $"{at}.from", "needs from and to (two rooms of the world), or transitOf");
+                case FaultKind.Cut or FaultKind.Degrade or FaultKind.OneWayLoss when fault.TransitOf is null:
+                    Check(IsRoom(fault.From, roomCount), $"{at}.from", $"must be a room of the world (room-0..room-{roomCount - 1}), or give transitOf, got {Quoted(fault.From)}");
+                    Check(IsRoom(fault.To, roomCount) && fault.To != fault.From, $"{at}.to", $"must be another room of the world (room-0..room-{roomCount - 1}), got {Quoted(fault.To)}");
                     break;
                 case FaultKind.ControllerDown:
-                    Check(fault.ForSeconds is not null, $"{at}.forSeconds", "is required for controllerDown");
+                    Check(fault.ForSeconds is not null, $"{at}.forSeconds", "is required for controllerDown", fault.ForSeconds);
                     break;
                 case FaultKind.Partition:
-                    Check(fault.Region is not null && fault.Region >= 0 && fault.Region < regionCount, $"{at}.region", $"must name a region (0..{regionCount - 1})");
-                    Check(regionCount >= 2, "world.regions", "must be at least 2 for a partition");
+                    Check(fault.Region is not null && fault.Region >= 0 && fault.Region < regionCount, $"{at}.region", $"must name a region (0..{regionCount - 1})", fault.Region);
+                    Check(regionCount >= 2, "world.regions", "must be at least 2 for a partition", world.Regions);
                     break;
             }
 
             if (kind is FaultKind.Degrade or FaultKind.OneWayLoss)
             {
-                Check(fault.Loss is null or (>= 0 and <= 1), $"{at}.loss", "must be in [0, 1]");
-                Check(fault.DelayMs is null or >= 0, $"{at}.delayMs", "must be ≥ 0");
-                Check(fault.Burst is null or (>= 1 and <= 1000), $"{at}.burst", "must be 1..1000 (probes per loss burst)");
+                Check(fault.Loss is null or (>= 0 and <= 1), $"{at}.loss", "must be in [0, 1]", fault.Loss);
+                Check(fault.DelayMs is null or >= 0, $"{at}.delayMs", "must be ≥ 0", fault.DelayMs);
+                Check(fault.Burst is null or (>= 1 and <= 1000), $"{at}.burst", "must be 1..1000 (probes per loss burst)", fault.Burst);
             }
         }
 
         var settings = scenario.Settings ?? new SettingsSpec();
-        Check(settings.ProbeIntervalMs is >= 10 and <= 60_000, "settings.probeIntervalMs", "must be 10..60000");
-        Check(settings.ProbeFastIntervalMs >= 10 && settings.ProbeFastIntervalMs <= settings.ProbeIntervalMs, "settings.probeFastIntervalMs", "must be 10..probeIntervalMs");
-        Check(settings.DownAfterLosses is >= 1 and <= 100, "settings.downAfterLosses", "must be 1..100");
-        Check(settings.AckTimeoutMs is >= 20 and <= 60_000, "settings.ackTimeoutMs", "must be 20..60000");
-        Check(settings.JitterWeight is >= 0 and <= 100, "settings.jitterWeight", "must be 0..100");
-        Check(settings.HysteresisMarginMs is >= 0 and <= 1000, "settings.hysteresisMarginMs", "must be 0..1000");
-        Check(settings.RecomputeIntervalMs is >= 100 and <= 60_000, "settings.recomputeIntervalMs", "must be 100..60000");
-        Check(settings.ControllerComputeMs is >= 1 and <= 60_000, "settings.controllerComputeMs", "must be 1..60000");
+        Check(settings.ProbeIntervalMs is >= 10 and <= 60_000, "settings.probeIntervalMs", "must be 10..60000", settings.ProbeIntervalMs);
+        Check(settings.ProbeFastIntervalMs >= 10 && settings.ProbeFastIntervalMs <= settings.ProbeIntervalMs, "settings.probeFastIntervalMs", "must be 10..probeIntervalMs", settings.ProbeFastIntervalMs);
+        Check(settings.DownAfterLosses is >= 1 and <= 100, "settings.downAfterLosses", "must be 1..100", settings.DownAfterLosses);
+        Check(settings.AckTimeoutMs is >= 20 and <= 60_000, "settings.ackTimeoutMs", "must be 20..60000", settings.AckTimeoutMs);
+        Check(settings.JitterWeight is >= 0 and <= 100, "settings.jitterWeight", "must be 0..100", settings.JitterWeight);
+        Check(settings.HysteresisMarginMs is >= 0 and <= 1000, "settings.hysteresisMarginMs", "must be 0..1000", settings.HysteresisMarginMs);
+        Check(settings.RecomputeIntervalMs is >= 100 and <= 60_000, "settings.recomputeIntervalMs", "must be 100..60000", settings.RecomputeIntervalMs);
+        Check(settings.ControllerComputeMs is >= 1 and <= 60_000, "settings.controllerComputeMs", "must be 1..60000", settings.ControllerComputeMs);
         Check(settings.Transport is "auto" or "quic" or "tcp", "settings.transport", $"must be \"auto\", \"quic\" or \"tcp\", got \"{settings.Transport}\"");
         Check(settings.Network is "loopback" or "netns", "settings.network", $"must be \"loopback\" or \"netns\", got \"{settings.Network}\"");
-        Check(!isVirtual || settings.ProbeIntervalMs <= 10_000, "settings.probeIntervalMs", "must be at most 10000 on the virtual engine");
+        Check(!isVirtual || settings.ProbeIntervalMs <= 10_000, "settings.probeIntervalMs", "must be at most 10000 on the virtual engine", settings.ProbeIntervalMs);
         return problems;
+    }
+
+    /// <summary>A JSON problem for a person: the field, the line and column counted from 1, and no serializer internals.</summary>
+    private static string Explain(JsonException e)
+    {
+        var field = string.IsNullOrEmpty(e.Path) ? "$" : e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path;
+        var where = e.LineNumber is { } line ? $" (line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1})" : string.Empty;
+        var message = e.Message;
+        var cut = message.IndexOf(" Path: ", StringComparison.Ordinal);
+        message = cut >= 0 ? message[..cut] : message;
+        if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
+        {
+            message = $"is not a field of a scenario here (misspelt? docs/drills.md lists them)";
+        }
+        else if (message.Contains("could not be converted to", StringComparison.Ordinal))
+        {
+            message = "has the wrong type (numbers are written without quotes, names with them)";
+        }
+
+        return $"{field}{where}: {message}";
     }
 
     public static string RoomName(int index) => $"room-{index}";
@@ -167,6 +197,8 @@ public static class ScenarioLoader
         ArgumentNullException.ThrowIfNull(room);
         return int.Parse(room.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    private static string Quoted(string? value) => value is null ? "nothing" : $"\"{value}\"";
 
     private static bool IsRoom(string? name, int rooms) =>
         name is not null && name.StartsWith("room-", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), out var i) && i >= 0 && i < rooms && name == RoomName(i);

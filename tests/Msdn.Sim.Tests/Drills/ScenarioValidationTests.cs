@@ -26,10 +26,16 @@ public sealed class ScenarioValidationTests
               "settings": { "probeFastIntervalMs": 5000 }
             }
             """));
-        foreach (var field in new[] { "engine", "durationSeconds", "world.rooms", "world.detourShare", "flows.rateKbps", "flows.pairs[0].to", "flows.pairs[1].from", "faults[0].kind", "faults[0].at", "faults[1].forSeconds", "faults[2].from", "settings.probeFastIntervalMs" })
+        foreach (var field in new[] { "engine", "durationSeconds", "world.rooms", "world.detourShare", "flows.rateKbps", "flows.pairs[0].to", "flows.pairs[1].from", "faults[0].kind", "faults[0].at", "faults[1].forSeconds", "faults[2].to", "settings.probeFastIntervalMs" })
         {
             Assert.Contains(error.Problems, p => p.StartsWith(field + ":", StringComparison.Ordinal));
         }
+
+        // Each says what it got.
+        Assert.Contains(error.Problems, p => p.StartsWith("faults[2].to:", StringComparison.Ordinal) && p.EndsWith("got nothing", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("flows.pairs[1].from:", StringComparison.Ordinal) && p.EndsWith("got \"room-9\"", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("world.detourShare:", StringComparison.Ordinal) && p.EndsWith("got 3", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("faults[0].at:", StringComparison.Ordinal) && p.EndsWith("got 99", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -66,6 +72,25 @@ public sealed class ScenarioValidationTests
     {
         Assert.Contains("seeed", Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "seeed": 3 }""")).Message, StringComparison.Ordinal);
         Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "flows": { "count": "many" } }"""));
+
+        var misspelt = Assert.Single(Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("{\n  \"engine\": \"virtual\",\n  \"durationSecnds\": 60\n}")).Problems);
+        Assert.StartsWith("durationSecnds (line 3, column ", misspelt, StringComparison.Ordinal); // lines count from 1
+        Assert.DoesNotContain("Msdn.", misspelt, StringComparison.Ordinal); // no serializer internals
+        var quoted = Assert.Single(Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "durationSeconds": "60" }""")).Problems);
+        Assert.StartsWith("durationSeconds", quoted, StringComparison.Ordinal); // a number in quotes is not a number
+    }
+
+    [Fact]
+    public void A_relative_wonderproxy_path_starts_from_the_scenario_file()
+    {
+        var dir = Directory.CreateTempSubdirectory("scenario-").FullName;
+        Directory.CreateDirectory(Path.Combine(dir, "data", "wp"));
+        Directory.CreateDirectory(Path.Combine(dir, "drills"));
+        var file = Path.Combine(dir, "drills", "s.json");
+        File.WriteAllText(file, """{ "engine": "virtual", "world": { "wonderProxy": "../data/wp" } }""");
+        var problem = Assert.Single(Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(file)).Problems, p => p.StartsWith("world.wonderProxy:", StringComparison.Ordinal));
+        Assert.Contains(Path.Combine(dir, "data", "wp"), problem, StringComparison.Ordinal); // resolved from the file, and named
+        Directory.Delete(dir, recursive: true);
     }
 
     internal static string Quickstart => Path.Combine(AppContext.BaseDirectory, "drills", "quickstart.json");
