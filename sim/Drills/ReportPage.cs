@@ -7,8 +7,9 @@ namespace Msdn.Sim.Drills;
 
 /// <summary>
 /// report.html: one self-contained page (inline SVG, no scripts or downloads): the headline numbers, the
-/// fault timeline over each flow's delivery rate and latency, the failover-time distribution, and a map
-/// of the rooms with the links that carried traffic.
+/// fault timeline (each fault's start, and its lift where it has one) over each flow's delivery rate and
+/// latency on a time axis, the failover-time distribution, each flow's longest stalls, and a map of the
+/// rooms (north up for a measured world) with the flows' final routes.
 /// </summary>
 public static class ReportPage
 {
@@ -46,7 +47,8 @@ public static class ReportPage
         }
 
         html.Append("<h2>Failover times</h2>").Append(Histogram(summary.FailoverMs.Samples));
-        html.Append("<h2>Rooms and the links that carried traffic</h2>").Append(Map(results));
+        html.Append("<h2>Stalls of 1 s or more (whole, not capped at the 10 s patience)</h2>").Append(Stalls(summary));
+        html.Append("<h2>Rooms and the flows' final routes</h2>").Append(Map(results));
         html.Append("</body></html>");
         return html.ToString();
     }
@@ -70,23 +72,35 @@ public static class ReportPage
             }
         }
 
-        var peakRate = Math.Max(1, bytes.Max());
+        // The rate's scale ignores the top 1 % of bins: the burst of replayed data after a heal would flatten the rest.
+        var sortedRates = bytes.Where(b => b > 0).Order().ToList();
+        var peakRate = Math.Max(1, sortedRates.Count == 0 ? 1 : sortedRates[Math.Max(0, (int)(sortedRates.Count * 0.99) - 1)]);
         var peakLatency = Math.Max(1, Enumerable.Range(0, bins).Where(b => counts[b] > 0).Select(b => latency[b] / counts[b]).DefaultIfEmpty(1).Max());
         double X(double t) => 40 + (t / seconds * (Width - 60));
         var svg = new StringBuilder();
         svg.Append(Inv, $"<p>flow {flow.Index}: {flow.From} → {flow.To}{(flow.Failure is null ? string.Empty : $" <span class=\"bad\">({Esc(flow.Failure)})</span>")}</p>");
-        svg.Append(Inv, $"<svg width=\"{Width}\" height=\"{height + 20}\" viewBox=\"0 0 {Width} {height + 20}\">");
+        svg.Append(Inv, $"<svg width=\"{Width}\" height=\"{height + 34}\" viewBox=\"0 0 {Width} {height + 34}\">");
+        for (var t = 0; t <= seconds; t += Tick(seconds))
+        {
+            svg.Append(Inv, $"<line x1=\"{X(t):F1}\" y1=\"{height}\" x2=\"{X(t):F1}\" y2=\"{height + 4}\" stroke=\"#718096\"/><text x=\"{X(t) - 6:F1}\" y=\"{height + 14}\" font-size=\"9\" fill=\"#718096\">{t}</text>");
+        }
+
+        var lifts = results.Scenario.Faults.OrderBy(f => f.At).Select(f => f.ForSeconds is { } held ? f.At + held : (double?)null).ToList();
         for (var f = 0; f < results.Faults.Count; f++)
         {
             var fault = results.Faults[f];
             var labelY = 12 + (f % 3 * 12); // staggered: close faults' labels do not overprint
             svg.Append(Inv, $"<line x1=\"{X(fault.At):F1}\" y1=\"0\" x2=\"{X(fault.At):F1}\" y2=\"{height}\" stroke=\"#c53030\" stroke-dasharray=\"4 3\"/><text x=\"{X(fault.At) + 3:F1}\" y=\"{labelY}\" font-size=\"11\" fill=\"#c53030\">{Esc(fault.Kind)} {Esc(fault.Target)}</text>");
+            if (f < lifts.Count && lifts[f] is { } lift && lift < seconds)
+            {
+                svg.Append(Inv, $"<line x1=\"{X(lift):F1}\" y1=\"0\" x2=\"{X(lift):F1}\" y2=\"{height}\" stroke=\"#2f855a\" stroke-dasharray=\"4 3\"/><text x=\"{X(lift) + 3:F1}\" y=\"{labelY}\" font-size=\"11\" fill=\"#2f855a\">lifted</text>");
+            }
         }
 
         svg.Append("<polyline fill=\"none\" stroke=\"#2b6cb0\" stroke-width=\"1.5\" points=\"");
         for (var b = 0; b < bins; b++)
         {
-            svg.Append(Inv, $"{X(b / 10.0):F1},{height - (bytes[b] / peakRate * (height - 20)):F1} ");
+            svg.Append(Inv, $"{X(b / 10.0):F1},{height - (Math.Min(bytes[b], peakRate) / peakRate * (height - 20)):F1} ");
         }
 
         svg.Append("\"/><polyline fill=\"none\" stroke=\"#dd6b20\" stroke-width=\"1\" points=\"");
@@ -98,8 +112,8 @@ public static class ReportPage
             }
         }
 
-        svg.Append(Inv, $"\"/><text x=\"40\" y=\"{height + 15}\" font-size=\"11\" fill=\"#2b6cb0\">delivery, peak {peakRate * 10 / 1024:F0} KiB/s</text>");
-        svg.Append(Inv, $"<text x=\"260\" y=\"{height + 15}\" font-size=\"11\" fill=\"#dd6b20\">one-way latency, peak {peakLatency:F0} ms</text><text x=\"{Width - 60}\" y=\"{height + 15}\" font-size=\"11\">{seconds:F0} s</text></svg>");
+        svg.Append(Inv, $"\"/><text x=\"40\" y=\"{height + 28}\" font-size=\"11\" fill=\"#2b6cb0\">delivery, top of scale {peakRate * 10 / 1024:F0} KiB/s (bursts above it clipped)</text>");
+        svg.Append(Inv, $"<text x=\"380\" y=\"{height + 28}\" font-size=\"11\" fill=\"#dd6b20\">one-way latency, peak {peakLatency:F0} ms</text><text x=\"{Width - 70}\" y=\"{height + 28}\" font-size=\"11\">time (s)</text></svg>");
         return svg.ToString();
     }
 
@@ -136,7 +150,8 @@ public static class ReportPage
         var places = results.World.Places;
         double minX = places.Min(p => p.X), maxX = places.Max(p => p.X), minY = places.Min(p => p.Y), maxY = places.Max(p => p.Y);
         double Px(double x) => 30 + ((x - minX) / Math.Max(1, maxX - minX) * (size - 110)); // room for the labels on the right
-        double Py(double y) => 30 + ((y - minY) / Math.Max(1, maxY - minY) * (size - 60));
+        double Py(double y) => 30 + ((maxY - y) / Math.Max(1, maxY - minY) * (size - 60)); // y grows north, SVG's grows down
+        var labelled = places.Count <= 40; // past that, names are in each dot's tooltip (a thousand labels are a smear)
         var svg = new StringBuilder().Append(Inv, $"<svg width=\"{size}\" height=\"{size}\">");
         foreach (var route in results.Routes)
         {
@@ -151,10 +166,34 @@ public static class ReportPage
 
         for (var i = 0; i < places.Count; i++)
         {
-            svg.Append(Inv, $"<circle cx=\"{Px(places[i].X):F1}\" cy=\"{Py(places[i].Y):F1}\" r=\"7\" fill=\"{Colours[places[i].Region % Colours.Length]}\"/><text x=\"{Px(places[i].X) + 9:F1}\" y=\"{Py(places[i].Y) + 4:F1}\" font-size=\"12\">{ScenarioLoader.RoomName(i)}</text>");
+            svg.Append(Inv, $"<circle cx=\"{Px(places[i].X):F1}\" cy=\"{Py(places[i].Y):F1}\" r=\"{(labelled ? 7 : 2.5)}\" fill=\"{Colours[places[i].Region % Colours.Length]}\"><title>{ScenarioLoader.RoomName(i)}</title></circle>");
+            if (labelled)
+            {
+                svg.Append(Inv, $"<text x=\"{Px(places[i].X) + 9:F1}\" y=\"{Py(places[i].Y) + 4:F1}\" font-size=\"12\">{ScenarioLoader.RoomName(i)}</text>");
+            }
         }
 
         return svg.Append("</svg>").ToString();
+    }
+
+    /// <summary>Seconds between time-axis ticks: about ten ticks whatever the drill's length.</summary>
+    private static int Tick(double seconds) => seconds <= 30 ? 5 : seconds <= 120 ? 10 : seconds <= 600 ? 60 : 120;
+
+    private static string Stalls(DrillSummary summary)
+    {
+        var longest = summary.FlowDetails.SelectMany(f => f.Stalls.Where(s => s.Ms >= 1000).Select(s => (f, s))).OrderByDescending(x => x.s.Ms).Take(20).ToList();
+        if (longest.Count == 0)
+        {
+            return "<p>No flow stalled for a second or more.</p>";
+        }
+
+        var table = new StringBuilder("<table><tr><th>flow</th><th>from → to</th><td>start (s)</td><td>end (s)</td><td>stall (ms)</td><th>after</th></tr>");
+        foreach (var (flow, stall) in longest)
+        {
+            table.Append(Inv, $"<tr><td>{flow.Flow}</td><th>{Esc(flow.From)} → {Esc(flow.To)}</th><td>{stall.Start:F2}</td><td>{stall.End:F2}</td><td>{stall.Ms:F0}</td><th>{Esc(stall.After ?? "–")}</th></tr>");
+        }
+
+        return table.Append("</table>").ToString();
     }
 
     private static int Index(string room) => int.Parse(room.AsSpan(5), Inv);
