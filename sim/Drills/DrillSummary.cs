@@ -166,8 +166,17 @@ public sealed record Distribution(double P50, double P99, double Max, int Count,
         ArgumentNullException.ThrowIfNull(samples);
         samples.Sort();
         double At(double p) => samples.Count == 0 ? 0 : samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(samples.Count * p) - 1)];
-        return new Distribution(At(0.5), At(0.99), samples.Count == 0 ? 0 : samples[^1], samples.Count, samples);
+        return new Distribution(At(0.5), At(0.99), samples.Count == 0 ? 0 : samples[^1], samples.Count, samples)
+        {
+            AtPatience = samples.Count(s => s >= DrillSummary.Patience.TotalMilliseconds),
+        };
     }
+
+    /// <summary>
+    /// Samples that reached the drill's patience (10 s): flows that had not resumed by then. Their real stalls are
+    /// longer; each flow's <see cref="FlowSummary.Stalls"/> has them whole.
+    /// </summary>
+    public int AtPatience { get; init; }
 }
 
 public sealed record Stretch(double P50, double P95);
