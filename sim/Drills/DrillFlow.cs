@@ -22,6 +22,7 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
     private long _sequence;
 
     private readonly List<double> _moveTimes = [];
+    private readonly List<double> _failoverTimes = [];
 
     public int Index { get; } = index;
 
@@ -64,6 +65,12 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
 
     /// <summary>The flow moved to a better primary at <paramref name="atSeconds"/>.</summary>
     public void Moved(double atSeconds) => _moveTimes.Add(Math.Round(atSeconds, 3));
+
+    /// <summary>When (drill seconds) the flow left a path that failed, where the engine can say.</summary>
+    public IReadOnlyList<double> FailoverTimes => _failoverTimes;
+
+    /// <summary>The flow's path failed at <paramref name="atSeconds"/> and it left it.</summary>
+    public void FailedOver(double atSeconds) => _failoverTimes.Add(Math.Round(atSeconds, 3));
 
     /// <summary>Writes records at the flow's rate until <paramref name="until"/> (drill clock), then completes the flow.</summary>
     public async Task WriteAsync(ClientFlow flow, Stopwatch clock, TimeSpan until, CancellationToken cancellationToken)

@@ -49,7 +49,10 @@ public sealed record DrillSummary(
             f.AffectedFlows,
             Distribution.Of([.. f.AffectedFlows.Select(flow => StallMs(results, results.Flows[flow], f.At, i + 1 < results.Faults.Count ? results.Faults[i + 1].At : null))]),
             f.Note,
-            (i + 1 < results.Faults.Count ? results.Faults[i + 1].TableVersion : results.FinalTableVersion) - f.TableVersion)).ToList();
+            (i + 1 < results.Faults.Count ? results.Faults[i + 1].TableVersion : results.FinalTableVersion) - f.TableVersion)
+        {
+            LeftAfterMs = LeftAfterMs(results, f),
+        }).ToList();
         var flows = results.Flows.Select(f => new FlowSummary(f.Index, f.From, f.To, f.BytesSent, f.BytesDelivered, f.Failure) { Moves = f.Moves, MoveTimes = f.Moves is null ? null : f.MoveTimes, Failovers = f.Failovers, Stalls = Stalls(results, f) }).ToList();
         var stretches = (results.PairStretches ?? [.. results.Routes.Where(r => r.ExpectedRttMs is not null && r.OptimalRttMs > 0).Select(r => r.ExpectedRttMs!.Value / r.OptimalRttMs)]).Order().ToList();
         return new DrillSummary(
@@ -116,6 +119,26 @@ public sealed record DrillSummary(
     }
 
     /// <summary>
+    /// For a fault that degrades a link (degrade, oneWayLoss): how long each flow it hit kept using the link, from
+    /// the fault to the flow's first path change after it (a move or a failover), within the fault's own time;
+    /// null for other kinds and where the engine does not record path changes (loopback).
+    /// </summary>
+    private static IReadOnlyList<double?>? LeftAfterMs(DrillResults results, AppliedFault fault)
+    {
+        if (!FaultKinds.TryParse(fault.Kind, out var kind) || kind is not (FaultKind.Degrade or FaultKind.OneWayLoss) || results.Flows.All(f => f.Moves is null))
+        {
+            return null;
+        }
+
+        return [.. fault.AffectedFlows.Select(index =>
+        {
+            var flow = results.Flows[index];
+            var left = flow.MoveTimes.Concat(flow.FailoverTimes).Where(t => t >= fault.At).DefaultIfEmpty(double.NaN).Min();
+            return double.IsNaN(left) ? (double?)null : Math.Round((left - fault.At) * 1000, 1);
+        })];
+    }
+
+    /// <summary>
     /// Every gap in a flow's deliveries of at least <see cref="StallThreshold"/> (or four records' time at a slow
     /// rate), whole, never capped: when it began and ended (drill seconds), how long, and the last fault before it
     /// ended; a flow that never resumed stalls to the drill's end.
@@ -127,10 +150,20 @@ public sealed record DrillSummary(
         var threshold = Math.Max(StallThreshold.TotalSeconds, 4 / flow.RecordsPerSecond);
         double Seconds(long ticks) => (ticks - results.StartTicks) / (double)Stopwatch.Frequency;
         var stalls = new List<FlowStall>();
+        var specs = results.Scenario.Faults.OrderBy(f => f.At).ToList(); // applied in this order
         void Add(double start, double end)
         {
-            var cause = results.Faults.LastOrDefault(f => f.At < end); // a stall begins at the last delivery, a moment before its fault
-            stalls.Add(new FlowStall(Round(start), Round(end), Math.Round((end - start) * 1000, 1), cause is null ? null : $"{cause.Kind} {cause.Target} at {cause.At:F1} s"));
+            var at = results.Faults.Count - 1;
+            while (at >= 0 && results.Faults[at].At >= end)
+            {
+                at--; // a stall begins at the last delivery, a moment before its fault: the last fault before it ended
+            }
+
+            var cause = at >= 0 ? results.Faults[at] : null;
+            stalls.Add(new FlowStall(Round(start), Round(end), Math.Round((end - start) * 1000, 1), cause is null ? null : $"{cause.Kind} {cause.Target} at {cause.At:F1} s")
+            {
+                Avoidable = cause is null || at >= specs.Count ? null : !CutsOff(results, specs[at], cause, flow),
+            });
         }
 
         double? previous = null;
@@ -152,6 +185,18 @@ public sealed record DrillSummary(
         }
 
         return stalls;
+    }
+
+    /// <summary>Whether the fault left the flow no path at all: its own room killed, or one of its rooms inside a partitioned region.</summary>
+    private static bool CutsOff(DrillResults results, FaultSpec fault, AppliedFault applied, DrillFlow flow)
+    {
+        int from = ScenarioLoader.RoomIndex(flow.From), to = ScenarioLoader.RoomIndex(flow.To);
+        return fault.Type switch
+        {
+            FaultKind.Kill => applied.Target == flow.From || applied.Target == flow.To, // the room it aimed at, named or picked by transitOf
+            FaultKind.Partition => fault.Region is { } region && (results.World.Places[from].Region == region) != (results.World.Places[to].Region == region),
+            _ => false,
+        };
     }
 
     private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(sorted.Count * p) - 1)];
@@ -182,7 +227,11 @@ public sealed record Distribution(double P50, double P99, double Max, int Count,
 public sealed record Stretch(double P50, double P95);
 
 /// <remarks><see cref="RouteChanges"/>: route table versions from this fault until the next one (or the drill's end).</remarks>
-public sealed record FaultSummary(double At, string Kind, string Target, IReadOnlyList<int> AffectedFlows, Distribution FailoverMs, string? Note, long RouteChanges);
+public sealed record FaultSummary(double At, string Kind, string Target, IReadOnlyList<int> AffectedFlows, Distribution FailoverMs, string? Note, long RouteChanges)
+{
+    /// <summary>For degrade and oneWayLoss: per flow hit, ms from the fault until it left the path (null: it never did).</summary>
+    public IReadOnlyList<double?>? LeftAfterMs { get; init; }
+}
 
 public sealed record FlowSummary(int Flow, string From, string To, long BytesSent, long BytesDelivered, string? Failure)
 {
@@ -200,4 +249,11 @@ public sealed record FlowSummary(int Flow, string From, string To, long BytesSen
 }
 
 /// <summary>A gap in a flow's deliveries: from the last delivery before it to the first after (drill seconds), and the last fault before it began.</summary>
-public sealed record FlowStall(double Start, double End, double Ms, string? After);
+public sealed record FlowStall(double Start, double End, double Ms, string? After)
+{
+    /// <summary>
+    /// False when the fault left the flow no path at all (its own room killed, or it crosses a partition's edge),
+    /// so no route could have shortened the stall; true when some path remained; null with no fault before it.
+    /// </summary>
+    public bool? Avoidable { get; init; }
+}

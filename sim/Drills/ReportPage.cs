@@ -187,10 +187,10 @@ public static class ReportPage
             return "<p>No flow stalled for a second or more.</p>";
         }
 
-        var table = new StringBuilder("<table><tr><th>flow</th><th>from → to</th><td>start (s)</td><td>end (s)</td><td>stall (ms)</td><th>after</th></tr>");
+        var table = new StringBuilder("<table><tr><th>flow</th><th>from → to</th><td>start (s)</td><td>end (s)</td><td>stall (ms)</td><th>after</th><th>a path remained?</th></tr>");
         foreach (var (flow, stall) in longest)
         {
-            table.Append(Inv, $"<tr><td>{flow.Flow}</td><th>{Esc(flow.From)} → {Esc(flow.To)}</th><td>{stall.Start:F2}</td><td>{stall.End:F2}</td><td>{stall.Ms:F0}</td><th>{Esc(stall.After ?? "–")}</th></tr>");
+            table.Append(Inv, $"<tr><td>{flow.Flow}</td><th>{Esc(flow.From)} → {Esc(flow.To)}</th><td>{stall.Start:F2}</td><td>{stall.End:F2}</td><td>{stall.Ms:F0}</td><th>{Esc(stall.After ?? "–")}</th><th>{(stall.Avoidable switch { true => "yes: a route could have saved it", false => "no: cut off", null => "–" })}</th></tr>");
         }
 
         return table.Append("</table>").ToString();

@@ -223,6 +223,7 @@ internal sealed class VirtualDataPlane
         }
 
         Leave(flow, attempt);
+        flow.Drill.FailedOver(Now / 1e6);
         var failover = flow.Core.PathFailed(lost is { } room ? _ids[room] : (RoomId?)null);
         if (failover.PauseFirst)
         {

@@ -68,6 +68,33 @@ public sealed class VirtualDrillTests
         Assert.Contains("<svg", ReportPage.Render(results, summary), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_flow_cut_off_by_a_partition_has_its_whole_stall_marked_unavoidable_and_a_flow_on_a_degraded_link_says_when_it_left()
+    {
+        var world = GeneratedWorld.Create(new WorldSpec { Rooms = 24, Regions = 3 }, 7);
+        var inside = Enumerable.Range(0, 24).First(i => world.Places[i].Region == 1);
+        var outside = Enumerable.Range(0, 24).First(i => world.Places[i].Region != 1);
+        var scenario = Small(7, [new FaultSpec { At = 6, Kind = "degrade", TransitOf = 1, Loss = 0.45, ForSeconds = 8 }, new FaultSpec { At = 16, Kind = "partition", Region = 1, ForSeconds = 12 }]) with
+        {
+            World = new WorldSpec { Rooms = 24, Regions = 3 },
+            Flows = new FlowSpec { RateKbps = 800, Pairs = [new FlowPair(ScenarioLoader.RoomName(outside), ScenarioLoader.RoomName(inside)), new FlowPair("room-0", "room-5")] },
+        };
+        Assert.Empty(ScenarioLoader.Problems(scenario));
+        var summary = DrillSummary.From(VirtualDrill.Run(scenario, TextWriter.Null, CancellationToken.None));
+
+        // The partition lasts 12 s: longer than the 10 s patience, so failoverMs reaches it and says so; the stall is whole.
+        var cutOff = Assert.Single(summary.FlowDetails[0].Stalls, s => s.Ms > 10_000);
+        Assert.False(cutOff.Avoidable);
+        Assert.InRange(cutOff.End, 28, 31); // resumed soon after the lift
+        Assert.True(summary.Faults[1].FailoverMs.AtPatience >= 1);
+
+        var degraded = summary.Faults[0];
+        Assert.NotEmpty(degraded.AffectedFlows);
+        Assert.NotNull(degraded.LeftAfterMs);
+        Assert.Equal(degraded.AffectedFlows.Count, degraded.LeftAfterMs!.Count);
+        Assert.All(degraded.LeftAfterMs, left => Assert.InRange(left!.Value, 0, 8000)); // every flow on it left while it lasted
+    }
+
     [SkippableFact]
     public void The_measured_world_runs_clean()
     {
