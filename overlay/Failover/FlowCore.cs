@@ -82,6 +82,9 @@ public sealed class FlowCore
         }
     }
 
+    /// <summary>How long the current path may take to its first ack (see <c>SetupPatience</c>): from the ack timeout up to <see cref="RelayNodeOptions.PathSetupTimeout"/>.</summary>
+    public TimeSpan SetupPatienceNow { get; private set; }
+
     /// <summary>Whether the current path has returned an ack.</summary>
     public bool PathEstablished { get; private set; }
 
@@ -294,7 +297,7 @@ public sealed class FlowCore
             }
 
             var stalled = _time.GetElapsedTime(_lastProgress);
-            var patience = PathEstablished ? _options.AckTimeout : _options.PathSetupTimeout;
+            var patience = PathEstablished ? _options.AckTimeout : SetupPatienceNow;
             if (!allAcked && stalled > patience)
             {
                 FaultAt ??= _lastProgress; // delivery stopped at the last ack, not when the silence was noticed
@@ -384,8 +387,33 @@ public sealed class FlowCore
         ResumeFrom = Sender.Rewind();
         PathEstablished = false;
         _closeSentAt = null;
-        _tableSeen = _routes().Version;
+        var table = _routes();
+        _tableSeen = table.Version;
+        SetupPatienceNow = SetupPatience(table, path);
         _lastProgress = _time.GetTimestamp();
+    }
+
+    /// <summary>
+    /// How long a new path may take to its first ack: the Open crossing it and the ack coming back (one round trip
+    /// of the path), a dial at each hop that has no connection yet (about two more), and the ack timeout on top;
+    /// never more than <see cref="RelayNodeOptions.PathSetupTimeout"/>, which is also the patience for a path
+    /// whose cost the table does not give (a local detour). A hop silently cut after the table was made then costs
+    /// a failover well inside a second on most paths, not the full set-up timeout.
+    /// </summary>
+    private TimeSpan SetupPatience(RouteTable table, RoomId[] path)
+    {
+        var route = table.Contains(_self) && table.Contains(Destination) ? table.Find(_self, Destination) : null;
+        double? cost = route is null ? null
+            : route.Primary.AsSpan().SequenceEqual(path) ? route.Cost
+            : route.Backup is { } backup && backup.AsSpan().SequenceEqual(path) ? route.BackupCost
+            : null;
+        if (cost is not { } roundTripMs || !double.IsFinite(roundTripMs))
+        {
+            return _options.PathSetupTimeout;
+        }
+
+        var patience = _options.AckTimeout + TimeSpan.FromMilliseconds(3 * roundTripMs);
+        return patience < _options.PathSetupTimeout ? patience : _options.PathSetupTimeout;
     }
 
     private void FailoverDone(long fault)

@@ -99,7 +99,8 @@ public sealed class FlowCorePropertyTests
                     if (verdict.Action == WatchdogAction.Stalled)
                     {
                         Assert.True(silentBefore, "a path with nothing unacknowledged is idle, not stalled");
-                        Assert.True(verdict.Silence > (core.PathEstablished ? Options.AckTimeout : Options.PathSetupTimeout));
+                        Assert.InRange(core.SetupPatienceNow, Options.AckTimeout, Options.PathSetupTimeout);
+                        Assert.True(verdict.Silence > (core.PathEstablished ? Options.AckTimeout : core.SetupPatienceNow));
                         Assert.NotNull(core.FaultAt);
                     }
 

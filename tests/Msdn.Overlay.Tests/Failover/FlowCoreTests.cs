@@ -76,7 +76,8 @@ public sealed class FlowCoreTests
         await rig.WriteAsync(300);
         rig.SendAll();
 
-        rig.Time.Advance(TimeSpan.FromMilliseconds(1900));
+        Assert.Equal(TimeSpan.FromMilliseconds(300 + (3 * 20)), rig.Core.SetupPatienceNow); // the ack timeout, and three round trips of its 20 ms path
+        rig.Time.Advance(TimeSpan.FromMilliseconds(350));
         Assert.Equal(WatchdogAction.Carry, rig.Core.Tick().Action); // a new path has the set-up patience for its first ack
         Assert.True(rig.Core.Acked(1));
         var lastAck = rig.Time.GetTimestamp();
@@ -197,6 +198,29 @@ public sealed class FlowCoreTests
         rig.Core.Acked(2);
         rig.Time.Advance(Options.FailedPathHold);
         Assert.Null(rig.Core.ConsiderMove());
+    }
+
+    [Fact]
+    public void A_new_path_s_patience_follows_its_cost_up_to_the_set_up_timeout_and_a_detour_gets_all_of_it()
+    {
+        var rig = new Rig(C) { Routes = Table(abMs: 300) }; // A>D>C (30) primary, A>E>C (65) backup
+        Assert.Equal<RoomId>([A, D, C], rig.Core.ChooseNext().Path!);
+        Assert.Equal(TimeSpan.FromMilliseconds(300 + 90), rig.Core.SetupPatienceNow);
+        rig.Core.PathFailed(null);
+        Assert.Equal<RoomId>([A, E, C], rig.Core.ChooseNext().Path!);
+        Assert.Equal(TimeSpan.FromMilliseconds(300 + 195), rig.Core.SetupPatienceNow);
+
+        var far = new Rig(C)
+        {
+            Routes = new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()).Compute(TopologySnapshot.Create([A, C], [.. Both(A, C, 900)]), null),
+        };
+        Assert.Equal<RoomId>([A, C], far.Core.ChooseNext().Path!);
+        Assert.Equal(Options.PathSetupTimeout, far.Core.SetupPatienceNow); // 300 + 2,700 ms: capped
+
+        var detour = new Rig(C) { Routes = RouteTable.Empty };
+        detour.Knowledge.LiveLinks = () => [(C, 30)];
+        detour.Core.ChooseNext(); // the direct link the table does not know: no cost to go by
+        Assert.Equal(Options.PathSetupTimeout, detour.Core.SetupPatienceNow);
     }
 
     [Fact]
