@@ -18,6 +18,7 @@ public sealed class TcpCutProxy : IAsyncDisposable
     private readonly Task _accepting;
     private TaskCompletionSource _open = Opened();
     private long _bytes;
+    private long _bytesOut;
 
     public TcpCutProxy(EndPoint target, IPEndPoint? listen = null)
     {
@@ -31,6 +32,9 @@ public sealed class TcpCutProxy : IAsyncDisposable
 
     /// <summary>Bytes carried both ways so far (a drill's control traffic).</summary>
     public long BytesCarried => Interlocked.Read(ref _bytes);
+
+    /// <summary>Of <see cref="BytesCarried"/>, those from the connecting side to the target (a relay's reports and requests to the controller).</summary>
+    public long BytesToTarget => Interlocked.Read(ref _bytesOut);
 
     public bool IsCut => !Volatile.Read(ref _open).Task.IsCompleted;
 
@@ -88,7 +92,7 @@ public sealed class TcpCutProxy : IAsyncDisposable
         {
             await WhileCutAsync().ConfigureAwait(false); // a connection made during a cut hangs, as a SYN would
             await server.ConnectAsync(_target, _stopping.Token).ConfigureAwait(false);
-            await Task.WhenAll(PumpAsync(client, server), PumpAsync(server, client)).ConfigureAwait(false);
+            await Task.WhenAll(PumpAsync(client, server, toTarget: true), PumpAsync(server, client, toTarget: false)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -103,7 +107,7 @@ public sealed class TcpCutProxy : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, bool toTarget)
     {
         var buffer = new byte[64 * 1024];
         try
@@ -114,6 +118,10 @@ public sealed class TcpCutProxy : IAsyncDisposable
                 await WhileCutAsync().ConfigureAwait(false);
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stopping.Token).ConfigureAwait(false);
                 Interlocked.Add(ref _bytes, read);
+                if (toTarget)
+                {
+                    Interlocked.Add(ref _bytesOut, read);
+                }
             }
 
             to.Shutdown(SocketShutdown.Send);

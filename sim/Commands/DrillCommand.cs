@@ -86,7 +86,7 @@ internal static class DrillCommand
             engine {summary.Engine}{(summary.Transport is { } t ? $" over {t}" : string.Empty)}: {summary.Rooms} rooms, {summary.Flows} flows, {summary.VirtualSeconds:F0} s drill in {summary.WallSeconds:F0} s wall
             bytes   sent {summary.BytesSent,12:N0}   delivered {summary.BytesDelivered,12:N0}   lost {summary.BytesLost:N0}   duplicated {summary.BytesDuplicated:N0}   reordered {summary.BytesReordered:N0}
             failover (stall after a fault)   p50 {summary.FailoverMs.P50:F0} ms   p99 {summary.FailoverMs.P99:F0} ms   max {summary.FailoverMs.Max:F0} ms   ({summary.FailoverMs.Count} flow-faults{(summary.FailoverMs.AtPatience > 0 ? $", {summary.FailoverMs.AtPatience} of them not resumed within the 10 s patience: see each flow's stalls" : string.Empty)})
-            path stretch   p50 {summary.PathStretch.P50:F2}   p95 {summary.PathStretch.P95:F2}      route changes {summary.RouteChanges}      control {summary.ControlBytes / 1024.0:F0} KiB{(summary.InvariantViolations is { } violations ? $"      route invariant violations {violations.Count}" : string.Empty)}
+            path stretch   p50 {summary.PathStretch.P50:F2}   p95 {summary.PathStretch.P95:F2}      route changes {summary.RouteChanges}      control {summary.ControlBytes / 1024.0:F0} KiB ({summary.Control!.ToControllerPerRelayPerSecond / 1024:F1} KiB/s per relay up, {summary.Control.FromControllerPerRelayPerSecond / 1024:F1} down){(summary.InvariantViolations is { } violations ? $"      route invariant violations {violations.Count}" : string.Empty)}
             wrote {Path.Combine(dir, "summary.json")} and {Path.Combine(dir, "report.html")}
             """).ConfigureAwait(false);
         return summary;

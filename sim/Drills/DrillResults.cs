@@ -25,6 +25,12 @@ public sealed record DrillResults(
 
     /// <summary>The relays' transport as they reported it (loopback engine).</summary>
     public string? Transport { get; init; }
+
+    /// <summary>
+    /// Of <see cref="ControlBytes"/>, those from relays to the controller: reports and requests (loopback: the bytes
+    /// on the wire, HTTP included; virtual: the encoded reports). The rest came back: route tables, diffs, the directory.
+    /// </summary>
+    public long ControlToControllerBytes { get; init; }
 }
 
 /// <summary>A fault as the drill applied it: when (drill seconds), what, the flows whose path it hit, and the route table version just before.</summary>

@@ -24,6 +24,9 @@ public sealed record DrillSummary(
     /// <summary>Route invariant violations (virtual engine; null on loopback, which does not check it).</summary>
     public IReadOnlyList<string>? InvariantViolations { get; init; }
 
+    /// <summary><see cref="ControlBytes"/> by direction, and per relay per second.</summary>
+    public ControlTraffic? Control { get; init; }
+
     /// <summary>Route recomputations the controller ran (virtual engine).</summary>
     public long? Recomputations { get; init; }
 
@@ -73,6 +76,7 @@ public sealed record DrillSummary(
             results.ControlBytes,
             flows)
         {
+            Control = ControlTraffic.Of(results),
             InvariantViolations = results.InvariantViolations,
             Recomputations = results.Recomputations,
             ProbesSent = results.ProbesSent,
@@ -256,4 +260,20 @@ public sealed record FlowStall(double Start, double End, double Ms, string? Afte
     /// so no route could have shortened the stall; true when some path remained; null with no fault before it.
     /// </summary>
     public bool? Avoidable { get; init; }
+}
+
+/// <summary>
+/// Control traffic by direction: relays to the controller (reports, requests) and back (route tables and diffs, the
+/// directory, answers), in bytes and in bytes per relay per second of the drill.
+/// </summary>
+public sealed record ControlTraffic(long ToControllerBytes, long FromControllerBytes, double ToControllerPerRelayPerSecond, double FromControllerPerRelayPerSecond)
+{
+    public static ControlTraffic Of(DrillResults results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var up = results.ControlToControllerBytes;
+        var down = Math.Max(0, results.ControlBytes - up);
+        var relaySeconds = Math.Max(1, results.World.Rooms * results.Scenario.DurationSeconds);
+        return new ControlTraffic(up, down, Math.Round(up / relaySeconds, 1), Math.Round(down / relaySeconds, 1));
+    }
 }

@@ -90,7 +90,7 @@ public static class LoopbackDrill
             await subscription.DisposeAsync().ConfigureAwait(false);
         }
 
-        return new DrillResults(scenario, world, flows, applied, startTicks, wall.Elapsed.TotalSeconds, routes, Math.Max(0, version - 1), cluster.ControlProxy.BytesCarried, version) { Transport = transport };
+        return new DrillResults(scenario, world, flows, applied, startTicks, wall.Elapsed.TotalSeconds, routes, Math.Max(0, version - 1), cluster.ControlProxy.BytesCarried, version) { Transport = transport, ControlToControllerBytes = cluster.ControlProxy.BytesToTarget };
     }
 
     private static string Token(LoopbackCluster cluster, string room, string[] open, string[] subscribe) =>

@@ -26,6 +26,7 @@ internal sealed class DrillRun(
     private readonly List<AppliedFault> _applied = [];
     private readonly RouteInvariant _invariant = new();
     private long _controlBytes;
+    private long _reportBytes;
     private int _controllerDowns;
     private long _versionAtStart = -1;
     private RouteTable _lastDelivered = RouteTable.Empty;
@@ -70,7 +71,9 @@ internal sealed class DrillRun(
 
         var relay = plane.Relays[room];
         relay.LastReportUs = Now;
-        _controlBytes += controller.ReportBytes(room, values);
+        var reported = controller.ReportBytes(room, values);
+        _controlBytes += reported;
+        _reportBytes += reported;
         if (world.ControllerUp)
         {
             queue.At(Now + ControlDelayUs(room), () => controller.Accept(room, values, Now));
@@ -280,6 +283,7 @@ internal sealed class DrillRun(
             InvariantViolations = violations,
             Recomputations = controller.Recomputations,
             ProbesSent = probing.ProbesSent,
+            ControlToControllerBytes = _reportBytes,
         };
     }
 

@@ -64,6 +64,9 @@ public sealed class VirtualDrillTests
         Assert.True(summary.FailoverMs.Count > 0, "some fault hit a flow");
         Assert.True(summary.PathStretch.P50 >= 1 && summary.PathStretch.P95 < 2, $"stretch {summary.PathStretch}");
         Assert.True(summary.RouteChanges > 0 && summary.ControlBytes > 0 && summary.ProbesSent > 24 * 23 * 40);
+        Assert.True(summary.Control!.ToControllerBytes > 0 && summary.Control.FromControllerBytes > 0);
+        Assert.Equal(summary.ControlBytes, summary.Control.ToControllerBytes + summary.Control.FromControllerBytes);
+        Assert.Equal(Math.Round(summary.Control.ToControllerBytes / (24 * 40.0), 1), summary.Control.ToControllerPerRelayPerSecond);
         Assert.Empty(summary.InvariantViolations!);
         Assert.Contains("<svg", ReportPage.Render(results, summary), StringComparison.Ordinal);
     }
