@@ -147,15 +147,8 @@ public sealed class CertificateRenewal(RelayIdentity identity, string room, stri
     }
 
     /// <summary>Whether <paramref name="certificate"/> chains to <paramref name="ca"/> (at a moment inside its validity: renewal, not expiry, is the question here).</summary>
-    private static bool IssuedBy(X509Certificate2 certificate, X509Certificate2 ca)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = certificate.NotBefore.ToUniversalTime().AddSeconds(1);
-        return chain.Build(certificate);
-    }
+    private static bool IssuedBy(X509Certificate2 certificate, X509Certificate2 ca) =>
+        RelayCertificates.ChainsTo(certificate, ca, new DateTimeOffset(certificate.NotBefore.ToUniversalTime()).AddSeconds(1));
 
     private static void DisposeAll(X509Certificate2Collection certificates)
     {

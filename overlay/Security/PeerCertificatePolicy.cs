@@ -153,18 +153,6 @@ internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprin
         throw new PeerAuthenticationException($"The peer certificate {certificate.Subject} (SHA-256 {fingerprint}) is neither pinned, nor registered in the controller's directory, nor issued by the cluster CA.");
     }
 
-    private bool ChainsToClusterCa(X509Certificate2 certificate, DateTimeOffset at)
-    {
-        if (_clusterCa is not { } ca)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck; // revocation is the directory's: a removed room is not live
-        chain.ChainPolicy.VerificationTime = at.UtcDateTime;
-        return chain.Build(certificate);
-    }
+    private bool ChainsToClusterCa(X509Certificate2 certificate, DateTimeOffset at) =>
+        _clusterCa is { } ca && RelayCertificates.ChainsTo(certificate, ca, at);
 }

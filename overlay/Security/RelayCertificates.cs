@@ -44,6 +44,19 @@ public static class RelayCertificates
         return Convert.ToHexString(SHA256.HashData(certificate.GetRawCertData()));
     }
 
+    /// <summary>Whether <paramref name="certificate"/> chains to <paramref name="ca"/> as trusted root at <paramref name="at"/> (revocation is the directory's, not a CRL's).</summary>
+    public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 ca, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(ca);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = at.UtcDateTime;
+        return chain.Build(certificate);
+    }
+
     private static void WritePrivate(string path, byte[] content)
     {
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };

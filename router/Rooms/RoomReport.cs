@@ -53,5 +53,8 @@ public sealed record LinkEstimate
     /// The loss this directed link is priced by: its own direction's where measured, else the round trip's. A
     /// one-way ("gray") loss then moves only the flows that cross the lossy direction.
     /// </summary>
-    [IgnoreMember] public double DirectedLoss => ForwardLoss ?? Loss;
+    [IgnoreMember] public double DirectedLoss => Directed(Loss, ForwardLoss);
+
+    /// <summary>The rule of <see cref="DirectedLoss"/>, for those that hold the two losses apart from a report (the virtual engine).</summary>
+    public static double Directed(double loss, double? forwardLoss) => forwardLoss ?? loss;
 }

@@ -51,17 +51,19 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
 
     public string? Failure { get; private set; }
 
+    private bool _pathChangesTracked;
+
     /// <summary>Times the flow moved to a better primary (hysteresis passed); null where the engine cannot say.</summary>
-    public int? Moves { get; private set; }
+    public int? Moves => _pathChangesTracked ? _moveTimes.Count : null;
 
     /// <summary>Times the flow left a broken path; null where the engine cannot say.</summary>
-    public int? Failovers { get; private set; }
+    public int? Failovers => _pathChangesTracked ? _failoverTimes.Count : null;
 
     /// <summary>When (drill seconds) the flow moved to a better primary, where the engine can say.</summary>
     public IReadOnlyList<double> MoveTimes => _moveTimes;
 
-    /// <summary>The engine's count of the flow's path changes (the virtual engine reads them from the flow's core).</summary>
-    public void PathChanges(int moves, int failovers) => (Moves, Failovers) = (moves, failovers);
+    /// <summary>The engine records the flow's path changes (<see cref="Moved"/>, <see cref="FailedOver"/>): none is a count of 0, not unknown.</summary>
+    public void TrackPathChanges() => _pathChangesTracked = true;
 
     /// <summary>The flow moved to a better primary at <paramref name="atSeconds"/>.</summary>
     public void Moved(double atSeconds) => _moveTimes.Add(Math.Round(atSeconds, 3));

@@ -11,7 +11,7 @@ namespace Msdn.Sim.Drills.Virtual;
 internal readonly record struct LinkValues(double RttMs, double JitterMs, double Loss, bool Up, double? ForwardLoss = null)
 {
     /// <summary>The loss the controller prices this directed link by (<see cref="LinkEstimate.DirectedLoss"/>).</summary>
-    public double DirectedLoss => ForwardLoss ?? Loss;
+    public double DirectedLoss => LinkEstimate.Directed(Loss, ForwardLoss);
 }
 
 /// <summary>

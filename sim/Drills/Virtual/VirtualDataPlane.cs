@@ -65,6 +65,7 @@ internal sealed class VirtualDataPlane
     {
         var relay = Relays[from];
         var core = new FlowCore(_ids[from], _ids[to], new FlowSender(maxUnacknowledgedBytes: maxUnacknowledgedBytes), relay.Knowledge, () => relay.Table, _options, _clock);
+        drill.TrackPathChanges();
         return new VirtualFlow(drill, from, to, core);
     }
 

@@ -116,11 +116,6 @@ public static class VirtualDrill
 
         // Where the wall time went, for whoever tunes this engine next.
         progress.WriteLine($"  wall time: probing {probeTicks / (double)Stopwatch.Frequency:F1} s, flows and control events {eventTicks / (double)Stopwatch.Frequency:F1} s, waiting for and publishing route tables {controlTicks / (double)Stopwatch.Frequency:F1} s ({controller.Recomputations} recomputations, {controller.UrgentRecomputations} of them for a link down, computed in {controller.ComputeSeconds:F1} s on the other core); garbage collection paused {GC.GetTotalPauseDuration().TotalSeconds:F1} s ({GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} collections of generation 0/1/2)");
-        foreach (var flow in plane.Flows)
-        {
-            flow.Drill.PathChanges(flow.Core.Moves, flow.Core.Failovers);
-        }
-
         return run.Results(flows, wall.Elapsed.TotalSeconds);
     }
 }
