@@ -101,18 +101,35 @@ internal static class ControlExchange
         _ => $"The controller refused the {what} ({(int)status}).",
     };
 
-    public static void CheckReport(HttpStatusCode status)
+    /// <summary>What the controller did with a report; a server error is a <see cref="ControlChannelException"/>, a refusal an <see cref="InvalidOperationException"/>.</summary>
+    public static ReportReception ReadReport(HttpStatusCode status)
     {
         if (status >= HttpStatusCode.InternalServerError)
         {
             throw new ControlChannelException($"The controller answered {(int)status}.");
         }
 
-        if ((int)status >= 400 && status != HttpStatusCode.TooManyRequests)
+        return status switch
         {
-            throw new InvalidOperationException(Refusal("report", status));
-        }
+            HttpStatusCode.TooManyRequests => ReportReception.Throttled,
+            HttpStatusCode.PreconditionFailed => ReportReception.FullWanted,
+            _ when (int)status >= 400 => throw new InvalidOperationException(Refusal("report", status)),
+            _ => ReportReception.Taken,
+        };
     }
+}
+
+/// <summary>What the controller did with a report (<see cref="NotSent"/>: nothing got through).</summary>
+public enum ReportReception
+{
+    NotSent,
+    Taken,
+
+    /// <summary>Rate-limited: not taken, the controller holds what it held.</summary>
+    Throttled,
+
+    /// <summary>It amended a report the controller does not hold: send every link.</summary>
+    FullWanted,
 }
 
 /// <summary>An HTTP request carried through a peer relay's control tunnel.</summary>

@@ -12,7 +12,7 @@ namespace Msdn.Overlay.Control;
 
 /// <summary>
 /// The relay's control link: reports out (every interval, and at once when the probe agent declares a link
-/// down or up) and route tables in (long-polling for the next version, applying diffs). Each exchange
+/// down or up; each carries only the news, <see cref="ReportNews{TKey}"/>) and route tables in (long-polling for the next version, applying diffs). Each exchange
 /// goes to the controller directly, or through a peer relay's control tunnel when the direct path fails
 /// (<see cref="ControlTunnel"/>); while neither works the relay keeps forwarding on its last table and
 /// <see cref="Status"/> says so.
@@ -34,6 +34,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
     private readonly Func<RelayReportBody> _status;
     private readonly TimeProvider _time;
     private readonly TimeSpan _reportInterval;
+    private readonly ReportNews<string> _news;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource _reportNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -48,7 +49,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _errorsLogged = new();
     private volatile ControllerStatus _statusNow = new(ControllerStatus.Unreachable, null, 0, "not started");
 
-    public ControllerClient(ControllerEndpoints endpoints, RelayNode node, RouteTableStore routes, ProbeAgent? probe, Func<RelayReportBody> status, TimeProvider time, TimeSpan reportInterval, ILogger<ControllerClient> logger, PeerDirectory? directory = null, Security.CertificateRenewal? renewal = null)
+    public ControllerClient(ControllerEndpoints endpoints, RelayNode node, RouteTableStore routes, ProbeAgent? probe, Func<RelayReportBody> status, TimeProvider time, TimeSpan reportInterval, TimeSpan reportRefreshInterval, ILogger<ControllerClient> logger, PeerDirectory? directory = null, Security.CertificateRenewal? renewal = null)
     {
         _directory = directory;
         _renewal = renewal;
@@ -59,6 +60,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
         _status = status;
         _time = time;
         _reportInterval = reportInterval;
+        _news = new ReportNews<string>(reportRefreshInterval, time, new Random(System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue)), System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue) * (long)int.MaxValue);
         _logger = logger;
         _following = probe?.Subscribe(_ => ReportSoon());
         _node.StateChanged += OnStateChanged;
@@ -132,8 +134,26 @@ public sealed partial class ControllerClient : IAsyncDisposable
 
         while (!_stopping.IsCancellationRequested)
         {
-            var body = _status() with { Links = Links() };
-            await ExchangeAsync((channel, token) => Done(channel.ReportAsync(_node.Room.Value, body, token)), ReportTimeout).ConfigureAwait(false);
+            var plan = _news.Next(Readings());
+            var body = _status() with
+            {
+                Links = plan.Links.Select(l => new LinkEstimateBody(l.Peer, l.Reading.RttMs, l.Reading.JitterMs, l.Reading.Loss, l.Reading.Up, l.Reading.ForwardLoss)).ToList(),
+                Sequence = plan.Sequence,
+                Since = plan.Since,
+                Gone = plan.Gone.Count > 0 ? plan.Gone : null,
+            };
+            var reception = await ExchangeAsync((channel, token) => channel.ReportAsync(_node.Room.Value, body, token), ReportTimeout).ConfigureAwait(false);
+            switch (reception)
+            {
+                case ReportReception.Taken:
+                    _news.Taken(plan);
+                    break;
+                case ReportReception.FullWanted:
+                    _news.FullWanted();
+                    Log.FullReportWanted(_logger, _node.Room, plan.Since ?? 0);
+                    continue; // at once: the controller has nothing of this relay's to amend
+            }
+
             // The next report at the interval, or at once when the probe agent declares a link down or up.
             var soon = Volatile.Read(ref _reportNow).Task;
             try
@@ -152,11 +172,10 @@ public sealed partial class ControllerClient : IAsyncDisposable
         }
     }
 
-    private List<LinkEstimateBody> Links() =>
+    private IEnumerable<(string Peer, LinkReading Reading)> Readings() =>
         _probe?.Snapshot()
             .Where(l => l.ProbesSent > 0)
-            .Select(l => new LinkEstimateBody(l.Peer.Value, l.Quality.RttMs, l.Quality.JitterMs, l.Quality.Loss, l.State == LinkState.Up && l.RepliesReceived > 0 && _node.CanCarryTo(l.Peer), l.ForwardLoss))
-            .ToList()
+            .Select(l => (l.Peer.Value, new LinkReading(l.Quality.RttMs, l.Quality.JitterMs, l.Quality.Loss, l.ForwardLoss, l.State == LinkState.Up && l.RepliesReceived > 0 && _node.CanCarryTo(l.Peer))))
         ?? [];
 
     /// <summary>
@@ -354,6 +373,9 @@ public sealed partial class ControllerClient : IAsyncDisposable
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 4407, Level = LogLevel.Information, Message = "Relay {Room}: the controller does not hold report {Since} (it restarted, or an answer was lost); reporting every link")]
+        public static partial void FullReportWanted(ILogger logger, Graph.Topology.RoomId room, long since);
+
         [LoggerMessage(EventId = 4020, Level = LogLevel.Information, Message = "Relay {Room} presents a certificate the cluster CA signed (SHA-256 {Fingerprint}) from its next handshake on; renewing at {RenewAt:u}")]
         public static partial void CertificateIssued(ILogger logger, Graph.Topology.RoomId room, string fingerprint, DateTimeOffset renewAt);
 

@@ -4,7 +4,9 @@ namespace Msdn.Overlay.Control;
 
 /// <summary>
 /// The body of <c>POST /v1/rooms/{room}/reports</c>: the relay's status and its probe agent's links, sent as
-/// MessagePack by key (the controller reads it far cheaper than JSON at hundreds of reports a second).
+/// MessagePack by key (the controller reads it far cheaper than JSON at hundreds of reports a second). With
+/// <see cref="Since"/>, only the news since that report (<see cref="ReportNews{TKey}"/>): the links it lists replace
+/// the controller's, the peers in <see cref="Gone"/> are measured no more, and every other link holds.
 /// </summary>
 [MessagePackObject]
 public sealed record RelayReportBody(
@@ -13,7 +15,10 @@ public sealed record RelayReportBody(
     [property: Key(2)] IReadOnlyList<LinkEstimateBody> Links,
     [property: Key(3)] string? ClientEndpoint,
     [property: Key(4)] string? CertificateFingerprint = null,
-    [property: Key(5)] string? ProbeEndpoint = null);
+    [property: Key(5)] string? ProbeEndpoint = null,
+    [property: Key(6)] long Sequence = 0,
+    [property: Key(7)] long? Since = null,
+    [property: Key(8)] IReadOnlyList<string>? Gone = null);
 
 /// <summary>One link estimate in a report.</summary>
 [MessagePackObject]

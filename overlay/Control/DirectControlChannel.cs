@@ -5,11 +5,11 @@ internal sealed class DirectControlChannel(HttpClient http, string credential) :
 {
     public string Name => ControllerStatus.Direct;
 
-    public async Task ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken)
+    public async Task<ReportReception> ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken)
     {
         using var request = ControlExchange.Report(room, credential, body);
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        ControlExchange.CheckReport(response.StatusCode);
+        return ControlExchange.ReadReport(response.StatusCode);
     }
 
     public async Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken)

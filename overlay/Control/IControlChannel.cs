@@ -6,7 +6,7 @@ public interface IControlChannel
     /// <summary>"direct", or "via room-x".</summary>
     string Name { get; }
 
-    Task ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken);
+    Task<ReportReception> ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken);
 
     Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken);
 

@@ -8,11 +8,11 @@ internal sealed class PeerControlChannel(RelayNode node, RoomId peer, string cre
 {
     public string Name => $"via {peer}";
 
-    public async Task ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken)
+    public async Task<ReportReception> ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken)
     {
         using var request = ControlExchange.Report(room, credential, body);
         var response = await node.TunnelAsync(peer, await ControlTunnel.ToTunnelAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-        ControlExchange.CheckReport((System.Net.HttpStatusCode)response.Status);
+        return ControlExchange.ReadReport((System.Net.HttpStatusCode)response.Status);
     }
 
     public async Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken)

@@ -47,6 +47,7 @@ public sealed class ControllerLinkService(RelayNodeService relay, RelayProbeServ
             () => new RelayReportBody(advertise, node.State.ToString(), [], doors.Clients?.LocalEndPoint.ToString(), relay.Fingerprint, probeAt),
             time,
             settings.ReportInterval,
+            settings.ReportRefreshInterval,
             loggers.CreateLogger<ControllerClient>(),
             relay.PeerDirectory,
             relay.Renewal);

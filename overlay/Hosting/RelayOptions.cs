@@ -27,6 +27,13 @@ public sealed class RelayOptions
     /// <summary>How often the relay reports to the controller (and at once when a link goes down or up).</summary>
     public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often a report carries every link rather than only the news (staggered ±25 %). Not what keeps the
+    /// controller right (a report amends a numbered one, and one the controller lacks is answered with a request
+    /// for everything): a guard against whatever was missed anyway.
+    /// </summary>
+    public TimeSpan ReportRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Where peer relays reach this one (host:port), as reported to the controller; the bound listen address when empty.</summary>
     public string? Advertise { get; set; }
 

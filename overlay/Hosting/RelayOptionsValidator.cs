@@ -71,6 +71,11 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             Fail(nameof(options.ReportInterval), $"must be positive, got {options.ReportInterval}.");
         }
 
+        if (options.ReportRefreshInterval < options.ReportInterval)
+        {
+            Fail(nameof(options.ReportRefreshInterval), $"must be at least ReportInterval ({options.ReportInterval}), got {options.ReportRefreshInterval}.");
+        }
+
         if (!AddressSetting.TryParse(options.Listen, out var listen))
         {
             Fail(nameof(options.Listen), $"(--listen) must be address:port, got '{options.Listen}'.");

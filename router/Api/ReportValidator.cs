@@ -57,6 +57,16 @@ public static class ReportValidator
             return problems;
         }
 
+        if (report.Gone is { } gone && (gone.Count > MaxLinks || gone.Any(peer => peer is null || !RoomId.IsValid(peer))))
+        {
+            problems.Add($"gone must be a list of at most {MaxLinks} room ids");
+        }
+
+        if (report.Gone is { Count: > 0 } && report.Since is null)
+        {
+            problems.Add("gone needs since: only a report amending another names links gone");
+        }
+
         for (var i = 0; i < report.Links.Count; i++)
         {
             var link = report.Links[i];

@@ -75,6 +75,8 @@ public static class RouterEndpoints
 
             return outcome.Removed
                 ? Results.Problem($"Room {room} was removed by the operator; PUT /v1/rooms/{room} admits it again.", statusCode: StatusCodes.Status403Forbidden)
+                : outcome.FullWanted
+                ? Results.Problem($"This report amends report {report!.Since}, which the controller does not hold for room {room}: send every link (a report without since).", statusCode: StatusCodes.Status412PreconditionFailed)
                 : outcome.Conflict is { } conflict
                 ? Results.Problem(conflict, statusCode: StatusCodes.Status409Conflict)
                 : Results.Json(new ReportReceipt(outcome.UnknownPeers), RouterJsonContext.Default.ReportReceipt, statusCode: StatusCodes.Status202Accepted);

@@ -31,9 +31,12 @@ public interface IRoomGrain : IGrainWithStringKey
     Task<RoomRecord> Describe();
 }
 
-/// <summary>What became of a report: how many of its links name a room that never reported, or that the room is removed, or claimed by another relay.</summary>
+/// <summary>
+/// What became of a report: how many of its links name a room that never reported, or that the room is removed,
+/// or claimed by another relay, or that the report amends one the controller does not hold (<see cref="FullWanted"/>).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("msdn.ReportOutcome")]
-public sealed record ReportOutcome([property: Id(0)] int UnknownPeers, [property: Id(1)] bool Removed, [property: Id(2)] string? Conflict = null);
+public sealed record ReportOutcome([property: Id(0)] int UnknownPeers, [property: Id(1)] bool Removed, [property: Id(2)] string? Conflict = null, [property: Id(3)] bool FullWanted = false);
 
 /// <summary>Why a certificate request was refused.</summary>
 [GenerateSerializer]

@@ -25,6 +25,12 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
             return new ReportOutcome(0, Removed: false, Conflict: conflict);
         }
 
+        if (!ReportAmendment.Amends(previous.Latest, report))
+        {
+            return new ReportOutcome(0, Removed: false, FullWanted: true);
+        }
+
+        report = ReportAmendment.Apply(previous.Latest!, report);
         var record = new RoomRecord
         {
             Room = this.GetPrimaryKeyString(),

@@ -27,6 +27,19 @@ public sealed record RoomReport
 
     /// <summary>Where the relay's probe agent answers (UDP host:port), for the directory; absent: the relay's port + 1.</summary>
     [Id(5), Key(5)] public string? ProbeEndpoint { get; init; }
+
+    /// <summary>The relay's number for this report; a later report may amend it (<see cref="Since"/>).</summary>
+    [Id(6), Key(6)] public long Sequence { get; init; }
+
+    /// <summary>
+    /// Absent: <see cref="Links"/> are all the relay measures. Present: only the news since the report of this
+    /// sequence number, which the controller must hold (else it answers 412 and the relay sends everything):
+    /// the links listed replace the held ones, <see cref="Gone"/> leave, every other link holds.
+    /// </summary>
+    [Id(7), Key(7)] public long? Since { get; init; }
+
+    /// <summary>Peers an amending report no longer measures.</summary>
+    [Id(8), Key(8)] public IReadOnlyList<string>? Gone { get; init; }
 }
 
 /// <summary>One directed link from the reporting room to <see cref="Peer"/>.</summary>

@@ -40,8 +40,7 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
 
     /// <summary>
     /// True when something changed enough since the last computation to possibly move a route: a room or
-    /// link appeared or went, or a link's RTT moved ≥ 1 ms and ≥ 2 %, its jitter ≥ 1 ms, or its loss above
-    /// the cost model's noise floor ≥ 0.5 points. Routes cannot move on less (hysteresis asks for 5 ms and 10 % by default), so the periodic
+    /// link appeared or went, or a link's estimate moved (<see cref="LinkDrift"/>). Otherwise the periodic
     /// recomputation is skipped: with hundreds of rooms it is the controller's biggest cost.
     /// </summary>
     public bool Dirty { get; private set; } = true;
@@ -137,15 +136,7 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         }
     }
 
-    private static bool Moved(LinkEstimate used, LinkEstimate now, CostModelOptions costs) => Moved(used.RttMs, used.JitterMs, used.DirectedLoss, now.RttMs, now.JitterMs, now.DirectedLoss, costs);
-
-    /// <summary>Whether a link's estimate moved enough since a computation used it to possibly move a route (see <see cref="Dirty"/>); loss as the cost model prices it.</summary>
-    public static bool Moved(double usedRttMs, double usedJitterMs, double usedLoss, double rttMs, double jitterMs, double loss, CostModelOptions costs)
-    {
-        ArgumentNullException.ThrowIfNull(costs);
-        var rtt = Math.Abs(rttMs - usedRttMs);
-        return (rtt >= 1 && rtt >= 0.02 * usedRttMs) || Math.Abs(jitterMs - usedJitterMs) >= 1 || Math.Abs(costs.PricedLoss(loss) - costs.PricedLoss(usedLoss)) >= 0.005;
-    }
+    private static bool Moved(LinkEstimate used, LinkEstimate now, CostModelOptions costs) => LinkDrift.Moved(used.RttMs, used.JitterMs, used.DirectedLoss, now.RttMs, now.JitterMs, now.DirectedLoss, costs);
 
     /// <summary>Recomputes from what the rooms last said; returns whether the table (its routes or rooms) changed.</summary>
     public bool Recompute(DateTimeOffset now) => Publish(Compute(computer, Inputs(now), Table));

@@ -18,7 +18,7 @@ internal readonly record struct LinkValues(double RttMs, double JitterMs, double
 /// The controller in virtual time: the route computer grain's schedule (a recomputation every
 /// <see cref="RouterOptions.RecomputeInterval"/> when something moved, and the grain's own
 /// <see cref="RecomputeSchedule"/> for a link going down, one at a time) around the real route logic —
-/// <see cref="RouteBook.Moved"/> decides what moved, <see cref="RouteBook.Compute"/> computes the table
+/// <see cref="Msdn.Graph.Costs.LinkDrift"/> decides what moved, <see cref="RouteBook.Compute"/> computes the table
 /// from room records built as the grain would see them, <see cref="RouteBook.Publish"/> versions it.
 /// A computation runs on another core while the world goes on and is published a fixed
 /// <see cref="ComputeLatency"/> of virtual time after it started, so the outcome does not depend on
@@ -90,7 +90,7 @@ internal sealed class VirtualController
             if (v.Up)
             {
                 // Once something moved, the rest need not be weighed (a quarter of a million links a second); a link going down still must.
-                _dirty = _dirty || used is null || !used[b].Up || RouteBook.Moved(used[b].RttMs, used[b].JitterMs, used[b].DirectedLoss, v.RttMs, v.JitterMs, v.DirectedLoss, _computer.Costs.Options);
+                _dirty = _dirty || used is null || !used[b].Up || Msdn.Graph.Costs.LinkDrift.Moved(used[b].RttMs, used[b].JitterMs, used[b].DirectedLoss, v.RttMs, v.JitterMs, v.DirectedLoss, _computer.Costs.Options);
                 if (_wentDown[(room * values.Length) + b])
                 {
                     _wentDown[(room * values.Length) + b] = false;
