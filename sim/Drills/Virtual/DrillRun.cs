@@ -4,8 +4,8 @@ using Msdn.Graph.Topology;
 namespace Msdn.Sim.Drills.Virtual;
 
 /// <summary>
-/// The glue of one virtual drill: relays' control links (reports every second and at once on a link
-/// change, route tables by long-poll), the faults on the timeline, the route invariant after every
+/// The glue of one virtual drill: relays' control links (reports of news every second and at once on a link
+/// change, <see cref="VirtualReports"/>; route tables by long-poll), the faults on the timeline, the route invariant after every
 /// published table, and the results.
 /// </summary>
 internal sealed class DrillRun(
@@ -25,6 +25,7 @@ internal sealed class DrillRun(
     private static readonly long ReportIntervalUs = (long)new Msdn.Overlay.Hosting.RelayOptions().ReportInterval.TotalMicroseconds;
     private readonly List<AppliedFault> _applied = [];
     private readonly RouteInvariant _invariant = new();
+    private readonly VirtualReports _reports = new(ids, new VirtualClock(now), scenario.Seed);
     private long _controlBytes;
     private long _reportBytes;
     private int _controllerDowns;
@@ -63,20 +64,15 @@ internal sealed class DrillRun(
             return;
         }
 
-        var values = GC.AllocateUninitializedArray<LinkValues>(ids.Length); // every entry written next (500 reports a second: not zeroed first)
-        for (var b = 0; b < ids.Length; b++)
-        {
-            values[b] = probing.Values(room, b);
-        }
-
+        var plan = _reports.Next(room, b => probing.Values(room, b));
         var relay = plane.Relays[room];
         relay.LastReportUs = Now;
-        var reported = controller.ReportBytes(room, values);
+        var reported = _reports.Bytes(room, plan);
         _controlBytes += reported;
         _reportBytes += reported;
         if (world.ControllerUp)
         {
-            queue.At(Now + ControlDelayUs(room), () => controller.Accept(room, values, Now));
+            queue.At(Now + ControlDelayUs(room), () => controller.Accept(room, _reports.Taken(room, plan), Now));
         }
 
         ScheduleReport(room, Now + ReportIntervalUs);
@@ -231,6 +227,7 @@ internal sealed class DrillRun(
     {
         world.Alive[room] = true;
         probing.Start(room, Now / 1000);
+        _reports.Restarted(room);
         var relay = plane.Relays[room];
         relay.Knowledge.Clear();
         ScheduleReport(room, Now + 1000);

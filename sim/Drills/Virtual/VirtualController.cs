@@ -1,4 +1,3 @@
-using MessagePack;
 using Msdn.Graph.Routing;
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
@@ -36,7 +35,6 @@ internal sealed class VirtualController
     /// <summary>Links that went down while up in the room's previous report: their coming back is urgent (RouteBook's rule).</summary>
     private readonly bool[] _wentDown;
     private readonly long[] _lastReportUs;
-    private readonly int[] _reportBytes;
     private bool _dirty = true;
     private bool _urgent;
     private int _liveAtLast = -1;
@@ -58,7 +56,6 @@ internal sealed class VirtualController
         _used = new LinkValues[]?[ids.Length];
         _wentDown = new bool[ids.Length * ids.Length];
         _lastReportUs = new long[ids.Length];
-        _reportBytes = new int[ids.Length];
         ComputeLatency = computeLatency;
     }
 
@@ -78,7 +75,7 @@ internal sealed class VirtualController
     /// <summary>When the last finished computation took its inputs.</summary>
     public long ComputedFromUs { get; private set; }
 
-    /// <summary>A room's report reached the controller.</summary>
+    /// <summary>A room's report reached the controller: <paramref name="values"/> is its view of the room's links, amended by the report.</summary>
     public void Accept(int room, LinkValues[] values, long nowUs)
     {
         var previous = _latest[room];
@@ -110,17 +107,6 @@ internal sealed class VirtualController
         {
             RecomputeSoon(nowUs);
         }
-    }
-
-    /// <summary>The report's size on the wire (MessagePack, as relays send it); computed once per room, reports of a room differ only in their numbers.</summary>
-    public int ReportBytes(int room, LinkValues[] values)
-    {
-        if (_reportBytes[room] == 0)
-        {
-            _reportBytes[room] = MessagePackSerializer.Serialize(Report(room, values)).Length;
-        }
-
-        return _reportBytes[room];
     }
 
     /// <summary>The periodic tick: recompute when something moved enough, or a room lapsed or returned.</summary>
