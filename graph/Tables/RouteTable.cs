@@ -224,6 +224,49 @@ public sealed class RouteTable
         return WithRows(Version, rows);
     }
 
+    /// <summary>
+    /// What a relay of room <paramref name="self"/> needs of this table: its own row (every route it starts), and
+    /// from every other room only the routes into <paramref name="destinations"/> (the onward paths of its local
+    /// detours towards the rooms its flows go to). A transit relay reads nothing: the Open frame carries the path.
+    /// The whole table when <paramref name="destinations"/> is null; rooms this table does not know are ignored.
+    /// </summary>
+    /// <summary>The most destinations a relay names when it asks for a restricted table (a request line stays within servers' limits); past it, the whole table.</summary>
+    public const int MaxDestinationsAsked = 128;
+
+    public RouteTable Restricted(RoomId self, IReadOnlySet<RoomId>? destinations)
+    {
+        if (destinations is null)
+        {
+            return this;
+        }
+
+        var columns = destinations.Where(Contains).Select(IndexOf).Order().ToArray();
+        var own = _index.TryGetValue(self, out var mine) ? mine : -1;
+        var rows = new RouteRow[Rows.Length];
+        var builder = new RouteRowBuilder();
+        for (var s = 0; s < Rows.Length; s++)
+        {
+            if (s == own)
+            {
+                rows[s] = Rows[s];
+                continue;
+            }
+
+            builder.Start(s, Rooms.Length);
+            foreach (var t in columns)
+            {
+                if (t != s)
+                {
+                    builder.CopyFrom(t, Rows[s], t, default);
+                }
+            }
+
+            rows[s] = builder.Build();
+        }
+
+        return WithRows(Version, rows);
+    }
+
     /// <summary>The next version over the same rooms with some rows replaced (the room index is shared, not rebuilt).</summary>
     internal RouteTable WithRows(long version, RouteRow[] rows) => new(version, Rooms, rows, _index);
 

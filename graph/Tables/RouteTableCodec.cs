@@ -96,16 +96,18 @@ public static class RouteTableCodec
         {
             FromVersion = diff.FromVersion,
             ToVersion = diff.ToVersion,
-            Rooms = [.. diff.Rooms.Select(r => r.Value)],
+            Rooms = diff.RoomsChanged ? [.. diff.Rooms.Select(r => r.Value)] : null,
             Rows = [.. rows],
         };
         return MessagePackSerializer.Serialize(message, Options);
     }
 
-    public static RouteTableDiff DecodeDiff(ReadOnlyMemory<byte> payload)
+    /// <param name="held">The table the diff will be applied to: its rooms are the diff's when the encoding leaves them out.</param>
+    public static RouteTableDiff DecodeDiff(ReadOnlyMemory<byte> payload, RouteTable? held = null)
     {
         var message = Deserialize<RouteTableDiffMessage>(payload);
-        var rooms = DecodeRooms(message.Rooms);
+        Check(message.Rooms is not null || held is not null, "the diff leaves its rooms to the table it amends, and there is none");
+        var rooms = message.Rooms is null ? held!.Rooms : DecodeRooms(message.Rooms);
         var changes = ImmutableArray.CreateBuilder<RouteChange>();
         var builder = new RouteRowBuilder();
         var seen = new HashSet<int>();
@@ -121,7 +123,7 @@ public static class RouteTableCodec
             }
         }
 
-        return new RouteTableDiff(message.FromVersion, message.ToVersion, rooms, changes.ToImmutable());
+        return new RouteTableDiff(message.FromVersion, message.ToVersion, rooms, changes.ToImmutable(), message.Rooms is not null);
     }
 
     private static RouteRowMessage EncodeRow(RouteRow row, int[] targets)

@@ -10,13 +10,17 @@ namespace Msdn.Graph.Tables;
 /// </summary>
 public sealed class RouteTableDiff
 {
-    public RouteTableDiff(long fromVersion, long toVersion, ImmutableArray<RoomId> rooms, ImmutableArray<RouteChange> changes)
+    public RouteTableDiff(long fromVersion, long toVersion, ImmutableArray<RoomId> rooms, ImmutableArray<RouteChange> changes, bool roomsChanged = true)
     {
         FromVersion = fromVersion;
         ToVersion = toVersion;
         Rooms = rooms;
         Changes = changes;
+        RoomsChanged = roomsChanged;
     }
+
+    /// <summary>Whether the newer version's rooms differ from the older's (else the encoding leaves them out: the receiver holds them).</summary>
+    public bool RoomsChanged { get; }
 
     public long FromVersion { get; }
 
@@ -48,8 +52,17 @@ public sealed class RouteTableDiff
             }
         }
 
-        return new RouteTableDiff(older.Version, newer.Version, newer.Rooms, changes.ToImmutable());
+        return new RouteTableDiff(older.Version, newer.Version, newer.Rooms, changes.ToImmutable(), !older.Rooms.SequenceEqual(newer.Rooms));
     }
+
+    /// <summary>
+    /// What a relay of room <paramref name="self"/> is sent (<see cref="RouteTable.Restricted"/>): the changes to its
+    /// own row, and to the routes into <paramref name="destinations"/> from anywhere; all of them when null.
+    /// </summary>
+    public RouteTableDiff Restricted(RoomId self, IReadOnlySet<RoomId>? destinations) =>
+        destinations is null
+            ? this
+            : new RouteTableDiff(FromVersion, ToVersion, Rooms, [.. Changes.Where(c => c.From == self || destinations.Contains(c.To))], RoomsChanged);
 
     /// <summary>The newer table; throws <see cref="RouteTableVersionException"/> when <paramref name="older"/> is not the version this diff starts from.</summary>
     public RouteTable ApplyTo(RouteTable older)

@@ -58,7 +58,18 @@ internal static class ControlExchange
         }
     }
 
-    public static HttpRequestMessage Routes(string room, string credential, long? since, TimeSpan wait) => LongPoll("v1/routes", room, credential, since, wait);
+    /// <param name="destinations">The rooms whose routes from everywhere the relay reads (<see cref="RouteInterest"/>); null: the whole table.</param>
+    public static HttpRequestMessage Routes(string room, string credential, long? since, TimeSpan wait, IReadOnlySet<Graph.Topology.RoomId>? destinations)
+    {
+        var request = LongPoll("v1/routes", room, credential, since, wait);
+        if (destinations is not null)
+        {
+            var to = $"to={Uri.EscapeDataString(string.Join(',', destinations.Select(d => d.Value).Order(StringComparer.Ordinal)))}";
+            request.RequestUri = new Uri($"{request.RequestUri}{(since is null ? "?" : "&")}{to}", UriKind.Relative);
+        }
+
+        return request;
+    }
 
     public static HttpRequestMessage Directory(string room, string credential, long? since, TimeSpan wait) => LongPoll("v1/directory", room, credential, since, wait);
 

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Msdn.Graph.Tables;
+using Msdn.Graph.Topology;
 using Msdn.Overlay.Hosting;
 using Msdn.Overlay.Relay;
 using Msdn.Probe.Agent;
@@ -35,6 +36,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _reportInterval;
     private readonly ReportNews<string> _news;
+    private readonly RouteInterest _interest;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource _reportNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -60,6 +62,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
         _status = status;
         _time = time;
         _reportInterval = reportInterval;
+        _interest = new RouteInterest(() => node.IngressFlows.Select(f => f.Destination), time);
         _news = new ReportNews<string>(reportRefreshInterval, time, new Random(System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue)), System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue) * (long)int.MaxValue);
         _logger = logger;
         _following = probe?.Subscribe(_ => ReportSoon());
@@ -179,18 +182,26 @@ public sealed partial class ControllerClient : IAsyncDisposable
         ?? [];
 
     /// <summary>
-    /// Long-polls for tables newer than the one held. The table held stays in force through anything the
+    /// Long-polls for tables newer than the one held: the relay's own row and the routes into the rooms its flows go
+    /// to (<see cref="RouteInterest"/>), as diffs; whole again when it starts or takes an interest in a new room. The table held stays in force through anything the
     /// controller says short of a new table: it restarted without its state (its versions start again: fetch
     /// its table whole), it has no table yet, or it sent one that cannot be applied (edge autonomy).
     /// </summary>
     private async Task PollLoopAsync()
     {
-        long? since = _routes.Current.Version; // null: fetch the controller's table whole
+        long? since = null; // fetch whole first: what the table on disk was restricted to is not known
+        IReadOnlySet<RoomId>? held = null; // the destinations the table held has routes into from everywhere (null: all)
         while (!_stopping.IsCancellationRequested)
         {
             var known = _routes.Current;
+            var wanted = _interest.Now();
+            if (!RouteInterest.Covers(held, wanted))
+            {
+                since = null; // a new destination: its routes from everywhere come with the (restricted) table whole
+            }
+
             var asked = since;
-            var answer = await ExchangeAsync<RoutesAnswer?>(async (channel, token) => await channel.RoutesAsync(_node.Room.Value, asked, LongPollWait, token).ConfigureAwait(false), LongPollWait + ReportTimeout).ConfigureAwait(false);
+            var answer = await ExchangeAsync<RoutesAnswer?>(async (channel, token) => await channel.RoutesAsync(_node.Room.Value, asked, LongPollWait, wanted, token).ConfigureAwait(false), LongPollWait + ReportTimeout).ConfigureAwait(false);
             if (answer is null)
             {
                 if (_stopping.IsCancellationRequested)
@@ -207,7 +218,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
                 var table = answer.Value.Kind switch
                 {
                     RoutesAnswerKind.Full => RouteTableCodec.Decode(answer.Value.Body),
-                    RoutesAnswerKind.Diff => RouteTableCodec.DecodeDiff(answer.Value.Body).ApplyTo(known),
+                    RoutesAnswerKind.Diff => RouteTableCodec.DecodeDiff(answer.Value.Body, known).ApplyTo(known),
                     RoutesAnswerKind.Restarted => null,
                     _ => known,
                 };
@@ -231,6 +242,8 @@ public sealed partial class ControllerClient : IAsyncDisposable
 
                     since = table.Version;
                 }
+
+                held = answer.Value.Kind == RoutesAnswerKind.Full ? wanted : held is null ? wanted : wanted?.Intersect(held).ToHashSet() ?? held;
             }
             catch (Exception e) when (e is RouteTableFormatException or RouteTableVersionException)
             {

@@ -12,9 +12,9 @@ internal sealed class DirectControlChannel(HttpClient http, string credential) :
         return ControlExchange.ReadReport(response.StatusCode);
     }
 
-    public async Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken)
+    public async Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, IReadOnlySet<Graph.Topology.RoomId>? destinations, CancellationToken cancellationToken)
     {
-        using var request = ControlExchange.Routes(room, credential, since, wait);
+        using var request = ControlExchange.Routes(room, credential, since, wait, destinations);
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var kind = response.Headers.TryGetValues("X-Msdn-Table", out var values) ? values.FirstOrDefault() : null;
         return ControlExchange.ReadRoutes(response.StatusCode, kind, await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));

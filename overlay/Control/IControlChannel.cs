@@ -8,7 +8,7 @@ public interface IControlChannel
 
     Task<ReportReception> ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken);
 
-    Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken);
+    Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, IReadOnlySet<Graph.Topology.RoomId>? destinations, CancellationToken cancellationToken);
 
     Task<DirectoryAnswerBody> DirectoryAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken);
 

@@ -15,9 +15,9 @@ internal sealed class PeerControlChannel(RelayNode node, RoomId peer, string cre
         return ControlExchange.ReadReport((System.Net.HttpStatusCode)response.Status);
     }
 
-    public async Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, CancellationToken cancellationToken)
+    public async Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, IReadOnlySet<Graph.Topology.RoomId>? destinations, CancellationToken cancellationToken)
     {
-        using var request = ControlExchange.Routes(room, credential, since, wait);
+        using var request = ControlExchange.Routes(room, credential, since, wait, destinations);
         var response = await node.TunnelAsync(peer, await ControlTunnel.ToTunnelAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         return ControlExchange.ReadRoutes((System.Net.HttpStatusCode)response.Status, response.Headers.GetValueOrDefault("X-Msdn-Table"), response.Body);
     }

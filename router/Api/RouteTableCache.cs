@@ -32,6 +32,9 @@ public sealed partial class RouteTableCache(IGrainFactory grains, IOptions<Route
 
     public Snapshot Current => _current;
 
+    /// <summary>How many past tables this silo remembers to answer <c>since</c> with a diff.</summary>
+    public int RememberedVersions => options.Value.DiffHistory;
+
     /// <summary>Completes when a table newer than <paramref name="version"/> is current, or after <paramref name="wait"/>.</summary>
     public async Task<Snapshot> WaitNewerAsync(long version, TimeSpan wait, CancellationToken cancellationToken)
     {
@@ -88,9 +91,34 @@ public sealed partial class RouteTableCache(IGrainFactory grains, IOptions<Route
         }
     }
 
-    /// <summary>A diff from <paramref name="version"/> to the current table, when that version is still remembered.</summary>
-    public RouteTableDiff? DiffFrom(long version) =>
-        _history.TryGetValue(version, out var older) ? RouteTableDiff.Between(older, _current.Table) : null;
+    /// <summary>
+    /// A diff from <paramref name="version"/> to <paramref name="current"/> (a snapshot's table), when that version is
+    /// still remembered. Each is computed once per current table: every relay a version behind wakes for the same one.
+    /// </summary>
+    public RouteTableDiff? DiffFrom(long version, RouteTable current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        if (!_history.TryGetValue(version, out var older))
+        {
+            return null;
+        }
+
+        var memo = _diffs;
+        if (memo.To != current.Version)
+        {
+            memo = new DiffMemo(current.Version, new ConcurrentDictionary<long, RouteTableDiff>());
+            if (current.Version > _diffs.To)
+            {
+                _diffs = memo;
+            }
+        }
+
+        return memo.Diffs.GetOrAdd(version, _ => RouteTableDiff.Between(older, current));
+    }
+
+    private sealed record DiffMemo(long To, ConcurrentDictionary<long, RouteTableDiff> Diffs);
+
+    private volatile DiffMemo _diffs = new(-1, new ConcurrentDictionary<long, RouteTableDiff>());
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -83,38 +83,63 @@ public static class RouterEndpoints
         }).RequireRateLimiting(RouterRateLimits.Reports);
 
         // Route tables for relays: a diff from a remembered version, else the whole table; long-poll with wait.
-        app.MapGet("/v1/routes", async (long? since, double? wait, HttpRequest request, RoomCredentials credentials, RouteTableCache cache, IGrainFactory grains) =>
+        // With to (destinations, comma-separated), only what that relay reads (RouteTable.Restricted), and a
+        // long-poll is not woken by versions that change nothing of it.
+        app.MapGet("/v1/routes", async (long? since, double? wait, string? to, HttpRequest request, RoomCredentials credentials, RouteTableCache cache, IGrainFactory grains) =>
         {
             if (await RelayFetchRefusalAsync("Route tables", "routes", request, credentials, grains, since, wait).ConfigureAwait(false) is { } refusal)
             {
                 return refusal;
             }
 
+            if (RouteInterestQuery.Problem(to, out var destinations) is { } problem)
+            {
+                return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var self = new RoomId(request.Headers[RoomHeader].ToString());
             var snapshot = cache.Current;
             if (since is { } known && known > snapshot.Table.Version)
             {
                 return Results.Problem($"Version {known} is newer than the current {snapshot.Table.Version}: the controller's line restarted; fetch without since.", statusCode: StatusCodes.Status409Conflict);
             }
 
-            if (since is { } current && current == snapshot.Table.Version)
+            var time = request.HttpContext.RequestServices.GetRequiredService<TimeProvider>();
+            var waitFor = TimeSpan.FromSeconds(Math.Min(wait ?? 0, MaxWait.TotalSeconds));
+            var started = time.GetTimestamp();
+            var seen = since;
+            while (since is { } from)
             {
-                var waitFor = TimeSpan.FromSeconds(Math.Min(wait ?? 0, MaxWait.TotalSeconds));
-                snapshot = await cache.WaitNewerAsync(current, waitFor, request.HttpContext.RequestAborted).ConfigureAwait(false);
-                if (snapshot.Table.Version == current)
+                if (snapshot.Table.Version == seen)
                 {
-                    return Results.StatusCode(StatusCodes.Status304NotModified);
+                    var left = waitFor - time.GetElapsedTime(started);
+                    snapshot = left > TimeSpan.Zero ? await cache.WaitNewerAsync(seen.Value, left, request.HttpContext.RequestAborted).ConfigureAwait(false) : cache.Current;
+                    if (snapshot.Table.Version == from)
+                    {
+                        return Results.StatusCode(StatusCodes.Status304NotModified);
+                    }
                 }
+
+                if (cache.DiffFrom(from, snapshot.Table) is not { } diff)
+                {
+                    break; // too old to remember: the whole (restricted) table
+                }
+
+                var mine = diff.Restricted(self, destinations);
+                if (mine.Changes.IsEmpty && !mine.RoomsChanged && time.GetElapsedTime(started) < waitFor && snapshot.Table.Version - from < cache.RememberedVersions / 2)
+                {
+                    seen = snapshot.Table.Version; // nothing this relay reads: keep waiting (but answer before its version is forgotten)
+                    continue;
+                }
+
+                request.HttpContext.Response.Headers["X-Msdn-Version"] = snapshot.Table.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                request.HttpContext.Response.Headers["X-Msdn-Table"] = "diff";
+                return Results.Bytes(RouteTableCodec.EncodeDiff(mine), MessagePackType);
             }
 
             request.HttpContext.Response.Headers["X-Msdn-Version"] = snapshot.Table.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (since is { } from && cache.DiffFrom(from) is { } diff && diff.ToVersion == snapshot.Table.Version)
-            {
-                request.HttpContext.Response.Headers["X-Msdn-Table"] = "diff";
-                return Results.Bytes(RouteTableCodec.EncodeDiff(diff), MessagePackType);
-            }
-
             request.HttpContext.Response.Headers["X-Msdn-Table"] = "full";
-            return Results.Bytes(snapshot.Encoded, MessagePackType);
+            return Results.Bytes(destinations is null ? snapshot.Encoded : RouteTableCodec.Encode(snapshot.Table.Restricted(self, destinations)), MessagePackType);
         }).RequireRateLimiting(RouterRateLimits.Routes);
 
         // The relay directory for relays: every relay's endpoints and certificate fingerprint, as diffs from a

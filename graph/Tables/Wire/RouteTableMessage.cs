@@ -26,8 +26,9 @@ public sealed class RouteTableDiffMessage
     [Key(1)]
     public long ToVersion { get; set; }
 
+    /// <summary>The newer version's rooms; absent (nil) when they are the older version's, which the receiver holds.</summary>
     [Key(2)]
-    public string[] Rooms { get; set; } = [];
+    public string[]? Rooms { get; set; }
 
     [Key(3)]
     public RouteRowMessage[] Rows { get; set; } = [];

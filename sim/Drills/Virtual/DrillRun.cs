@@ -26,6 +26,7 @@ internal sealed class DrillRun(
     private readonly List<AppliedFault> _applied = [];
     private readonly RouteInvariant _invariant = new();
     private readonly VirtualReports _reports = new(ids, new VirtualClock(now), scenario.Seed);
+    private readonly VirtualRouteFeed _feed = new(ids, new Msdn.Router.Routing.RouterOptions().DiffHistory);
     private long _controlBytes;
     private long _reportBytes;
     private int _controllerDowns;
@@ -117,8 +118,8 @@ internal sealed class DrillRun(
         }
 
         var previous = _lastDelivered;
-        var relays = world.Alive.Count(alive => alive);
-        var sized = _lastAudit.ContinueWith(_ => ((long)relays * (previous.Version == 0 ? RouteTableCodec.Encode(table).Length : RouteTableCodec.EncodeDiff(RouteTableDiff.Between(previous, table)).Length), new List<string>()), TaskScheduler.Default);
+        var alive = (bool[])world.Alive.Clone();
+        var sized = _lastAudit.ContinueWith(_ => (_feed.Bytes(previous, table, alive), new List<string>()), TaskScheduler.Default);
         _audits.Add(sized);
         _lastAudit = sized;
         _lastDelivered = table;
@@ -163,6 +164,7 @@ internal sealed class DrillRun(
             }
 
             var drill = new DrillFlow(i, ids[from].Value, ids[to].Value, spec.RateKbps);
+            _feed.Flow(from, to);
             flows.Add(drill);
             var flow = plane.NewFlow(drill, from, to, 4 * 1024 * 1024);
             queue.At(0, () => plane.StartWriter(flow, (long)(scenario.DurationSeconds * 1e6)));
@@ -228,6 +230,9 @@ internal sealed class DrillRun(
         world.Alive[room] = true;
         probing.Start(room, Now / 1000);
         _reports.Restarted(room);
+        var restarted = _lastAudit.ContinueWith(_ => { _feed.Restarted(room); return (0L, new List<string>()); }, TaskScheduler.Default); // in order with the tables the feed counts
+        _audits.Add(restarted);
+        _lastAudit = restarted;
         var relay = plane.Relays[room];
         relay.Knowledge.Clear();
         ScheduleReport(room, Now + 1000);
