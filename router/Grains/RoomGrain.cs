@@ -30,7 +30,7 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
             return new ReportOutcome(0, Removed: false, FullWanted: true);
         }
 
-        report = ReportAmendment.Apply(previous.Latest!, report);
+        report = report.Since is null ? report : ReportAmendment.Apply(previous.Latest!, report);
         var record = new RoomRecord
         {
             Room = this.GetPrimaryKeyString(),

@@ -104,7 +104,7 @@ public static class FuzzTargets
     {
         try
         {
-            _ = RouteTableCodec.DecodeDiff(input).ApplyTo(BaseTable).Routes().Count();
+            _ = RouteTableCodec.DecodeDiff(input, BaseTable).ApplyTo(BaseTable).Routes().Count();
         }
         catch (Exception e) when (e is RouteTableFormatException or RouteTableVersionException)
         {

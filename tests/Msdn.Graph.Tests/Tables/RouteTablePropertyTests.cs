@@ -44,7 +44,7 @@ public sealed class RouteTablePropertyTests
         var newer = Computer.Compute(world.Build(change.Apply), older);
         var diff = RouteTableDiff.Between(older, newer);
         var applied = diff.ApplyTo(older);
-        var viaWire = RouteTableCodec.DecodeDiff(RouteTableCodec.EncodeDiff(diff)).ApplyTo(older);
+        var viaWire = RouteTableCodec.DecodeDiff(RouteTableCodec.EncodeDiff(diff), older).ApplyTo(older);
         TableAssert.SameRoutes(newer, applied);
         TableAssert.SameRoutes(newer, viaWire);
         return applied.Version == newer.Version && viaWire.Version == newer.Version;

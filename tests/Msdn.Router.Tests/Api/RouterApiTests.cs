@@ -33,7 +33,7 @@ public sealed class RouterApiTests : IAsyncLifetime
         var answer = await polling.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal("diff", answer.Headers.GetValues("X-Msdn-Table").Single());
-        var next = RouteTableCodec.DecodeDiff(await answer.Content.ReadAsByteArrayAsync()).ApplyTo(full);
+        var next = RouteTableCodec.DecodeDiff(await answer.Content.ReadAsByteArrayAsync(), full).ApplyTo(full);
         Assert.Equal<RoomId>(["room-a", "room-c"], next.Find("room-a", "room-c")!.Primary);
 
         // Nothing new: a long-poll ends with 304.
@@ -197,7 +197,7 @@ public sealed class RouterApiTests : IAsyncLifetime
             {
                 var kind = answer.Headers.GetValues("X-Msdn-Table").Single();
                 var bytes = await answer.Content.ReadAsByteArrayAsync();
-                table = kind == "full" ? RouteTableCodec.Decode(bytes) : RouteTableCodec.DecodeDiff(bytes).ApplyTo(table);
+                table = kind == "full" ? RouteTableCodec.Decode(bytes) : RouteTableCodec.DecodeDiff(bytes, table).ApplyTo(table);
                 if (ready(table))
                 {
                     return table;

@@ -56,13 +56,13 @@ internal sealed class RouterInstance : IAsyncDisposable
         return Http.SendAsync(request);
     }
 
-    public Task<HttpResponseMessage> RoutesAsync(string room, long? since = null, double? wait = null) => LongPollAsync("/v1/routes", room, since, wait);
+    public Task<HttpResponseMessage> RoutesAsync(string room, long? since = null, double? wait = null, string? to = null) => LongPollAsync("/v1/routes", room, since, wait, to);
 
     public Task<HttpResponseMessage> DirectoryAsync(string room, long? since = null, double? wait = null) => LongPollAsync("/v1/directory", room, since, wait);
 
-    private Task<HttpResponseMessage> LongPollAsync(string path, string room, long? since, double? wait)
+    private Task<HttpResponseMessage> LongPollAsync(string path, string room, long? since, double? wait, string? to = null)
     {
-        var query = string.Join('&', new[] { since is null ? null : $"since={since}", wait is null ? null : $"wait={wait}" }.Where(q => q is not null));
+        var query = string.Join('&', new[] { since is null ? null : $"since={since}", wait is null ? null : $"wait={wait}", to is null ? null : $"to={Uri.EscapeDataString(to)}" }.Where(q => q is not null));
         var request = new HttpRequestMessage(HttpMethod.Get, $"{path}?{query}");
         request.Headers.Authorization = new("Bearer", Credentials.For(room));
         request.Headers.Add(RouterEndpoints.RoomHeader, room);
