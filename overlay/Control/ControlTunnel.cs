@@ -45,11 +45,12 @@ internal static class ControlTunnel
             || (request.Method == "GET" && (path is "v1/routes" or "v1/directory" || path.StartsWith("v1/routes?", StringComparison.Ordinal) || path.StartsWith("v1/directory?", StringComparison.Ordinal)));
     }
 
-    /// <summary>Sends a tunnelled request to the controller with this relay's HTTP client.</summary>
-    public static async Task<TunnelResponse> SendAsync(HttpClient controller, TunnelRequest tunnelled, CancellationToken cancellationToken)
+    /// <summary>Sends a tunnelled request to the controller on this relay's connections for what it carries.</summary>
+    public static async Task<TunnelResponse> SendAsync(ControlConnections connections, TunnelRequest tunnelled, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(controller);
+        ArgumentNullException.ThrowIfNull(connections);
         ArgumentNullException.ThrowIfNull(tunnelled);
+        var controller = connections.ForPath(tunnelled.PathAndQuery);
         using var request = new HttpRequestMessage(new HttpMethod(tunnelled.Method), tunnelled.PathAndQuery);
         foreach (var (name, value) in tunnelled.Headers)
         {

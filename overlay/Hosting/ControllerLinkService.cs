@@ -13,7 +13,7 @@ namespace Msdn.Overlay.Hosting;
 /// </summary>
 public sealed class ControllerLinkService(RelayNodeService relay, RelayProbeService probe, RelayFrontDoors doors, IOptions<RelayOptions> options, TimeProvider time, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
-    private HttpClient? _http;
+    private ControlConnections? _http;
     private ControllerEndpoints? _endpoints;
 
     /// <summary>The control link; null without a controller.</summary>
@@ -28,7 +28,8 @@ public sealed class ControllerLinkService(RelayNodeService relay, RelayProbeServ
         }
 
         var node = relay.Node ?? throw new InvalidOperationException("The relay's node starts before its control link.");
-        var http = new HttpClient { BaseAddress = new Uri(controller.EndsWith('/') ? controller : controller + "/"), Timeout = Timeout.InfiniteTimeSpan };
+        var metrics = relay.Metrics;
+        var http = new ControlConnections(new Uri(controller.EndsWith('/') ? controller : controller + "/"), metrics is null ? null : metrics.ControlBytes);
         _http = http;
         var credential = settings.ControllerCredential!;
         node.ControlProxy = (request, cancellation) => ControlTunnel.SendAsync(http, request, cancellation);

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Msdn.Overlay.Control;
 
 namespace Msdn.Overlay.Metrics;
 
@@ -25,6 +26,7 @@ public sealed class RelayMetrics : IDisposable
     private readonly Counter<long> _acceptFailures;
     private readonly Counter<long> _dataRefusals;
     private readonly Counter<long> _certificatesRefused;
+    private readonly Counter<long> _controlBytes;
 
     public RelayMetrics(string room, IMeterFactory? meters = null)
     {
@@ -42,6 +44,7 @@ public sealed class RelayMetrics : IDisposable
         _clientsRefused = _meter.CreateCounter<long>("msdn.relay.clients.refused", "{client}", "Media engines refused (tag reason: token error, draining, bad request).");
         _certificatesRefused = _meter.CreateCounter<long>("msdn.relay.peers.certificates_refused", "{certificate}", "Peer certificates refused at a handshake, by reason: unknown (not pinned, registered or from the cluster CA), missing, expired, revoked (the CA's, for a room the directory no longer lists).");
         _dataRefusals = _meter.CreateCounter<long>("msdn.relay.peers.data_refused", "{refusal}", "Peers whose relay answered probes but refused this relay's data connection (untrusted certificate either way); each such link is reported down.");
+        _controlBytes = _meter.CreateCounter<long>("msdn.relay.control.bytes", "By", "Bytes on the wire to and from the controller (HTTP and TLS included), by kind (reports, routes, directory, certificate; a peer's tunnelled exchange counts as what it carries) and direction (sent, received).");
 
         // Exported at zero from the start: a dashboard or alert on failovers must not see "no data" until the first one.
         _failovers.Add(0, _room);
@@ -75,6 +78,19 @@ public sealed class RelayMetrics : IDisposable
     public void ClientRefused(string reason) => _clientsRefused.Add(1, _room, new("reason", reason));
 
     public void CertificateRefused(string reason) => _certificatesRefused.Add(1, _room, new("reason", reason));
+
+    public void ControlBytes(ControlKind kind, long sent, long received)
+    {
+        if (sent > 0)
+        {
+            _controlBytes.Add(sent, _room, new("kind", kind.Name()), new("direction", "sent"));
+        }
+
+        if (received > 0)
+        {
+            _controlBytes.Add(received, _room, new("kind", kind.Name()), new("direction", "received"));
+        }
+    }
 
     public void AcceptFailed() => _acceptFailures.Add(1, _room);
 

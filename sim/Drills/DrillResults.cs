@@ -31,6 +31,9 @@ public sealed record DrillResults(
     /// on the wire, HTTP included; virtual: the encoded reports). The rest came back: route tables, diffs, the directory.
     /// </summary>
     public long ControlToControllerBytes { get; init; }
+
+    /// <summary>The control traffic by kind and over time (sums to <see cref="ControlBytes"/>).</summary>
+    public ControlTally? ControlTally { get; init; }
 }
 
 /// <summary>A fault as the drill applied it: when (drill seconds), what, the flows whose path it hit, and the route table version just before.</summary>

@@ -264,16 +264,28 @@ public sealed record FlowStall(double Start, double End, double Ms, string? Afte
 
 /// <summary>
 /// Control traffic by direction: relays to the controller (reports, requests) and back (route tables and diffs, the
-/// directory, answers), in bytes and in bytes per relay per second of the drill.
+/// directory, answers), in bytes and in bytes per relay per second of the drill; by kind, each kind both ways; and
+/// each second's bytes by kind (<see cref="Timeline"/>).
 /// </summary>
 public sealed record ControlTraffic(long ToControllerBytes, long FromControllerBytes, double ToControllerPerRelayPerSecond, double FromControllerPerRelayPerSecond)
 {
+    public IReadOnlyList<ControlKindTraffic>? ByKind { get; init; }
+
+    public IReadOnlyList<ControlSecond>? Timeline { get; init; }
+
     public static ControlTraffic Of(DrillResults results)
     {
         ArgumentNullException.ThrowIfNull(results);
         var up = results.ControlToControllerBytes;
         var down = Math.Max(0, results.ControlBytes - up);
         var relaySeconds = Math.Max(1, results.World.Rooms * results.Scenario.DurationSeconds);
-        return new ControlTraffic(up, down, Math.Round(up / relaySeconds, 1), Math.Round(down / relaySeconds, 1));
+        return new ControlTraffic(up, down, Math.Round(up / relaySeconds, 1), Math.Round(down / relaySeconds, 1))
+        {
+            ByKind = results.ControlTally?.Kinds().Select(k => new ControlKindTraffic(k.Kind, k.ToController, k.FromController, Math.Round((k.ToController + k.FromController) / relaySeconds, 1))).ToList(),
+            Timeline = results.ControlTally?.Timeline(),
+        };
     }
 }
+
+/// <summary>One kind of control traffic (reports, routes, directory, certificate; loopback: unattributed) both ways, and per relay per second.</summary>
+public sealed record ControlKindTraffic(string Kind, long ToControllerBytes, long FromControllerBytes, double PerRelayPerSecond);

@@ -8,7 +8,7 @@ namespace Msdn.Sim.Drills;
 /// <summary>
 /// report.html: one self-contained page (inline SVG, no scripts or downloads): the headline numbers, the
 /// fault timeline (each fault's start, and its lift where it has one) over each flow's delivery rate and
-/// latency on a time axis, the failover-time distribution, each flow's longest stalls, and a map of the
+/// latency on a time axis, control traffic by kind over time, the failover-time distribution, each flow's longest stalls, and a map of the
 /// rooms (north up for a measured world) with the flows' final routes.
 /// </summary>
 public static class ReportPage
@@ -44,6 +44,11 @@ public static class ReportPage
         foreach (var flow in charted)
         {
             html.Append(FlowChart(results, flow));
+        }
+
+        if (summary.Control is { } control)
+        {
+            html.Append("<h2>Control traffic over time</h2>").Append(ControlChart.Render(results, control));
         }
 
         html.Append("<h2>Failover times</h2>").Append(Histogram(summary.FailoverMs.Samples));

@@ -137,6 +137,19 @@ public sealed class LoopbackCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>A relay's Prometheus scrape, or null when it does not answer (killed).</summary>
+    public async Task<string?> MetricsAsync(string room, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _http.GetStringAsync(new Uri(_endpoints[room].Admin, "/metrics"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The controller's current primary path for a pair (rooms in order), or null.</summary>
     public async Task<(string[] Rooms, double? ExpectedRttMs, long Version)?> PathAsync(string from, string to)
     {

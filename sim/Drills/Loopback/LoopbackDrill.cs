@@ -23,6 +23,10 @@ public static class LoopbackDrill
         var flows = PickFlows(scenario, world);
         var wall = Stopwatch.StartNew();
         await using var cluster = await LoopbackCluster.StartAsync(scenario, world, workDir, progress).ConfigureAwait(false);
+        var tally = new ControlTally();
+        var scraper = new ControlWireScraper(cluster, wall, tally);
+        using var stopScraping = new CancellationTokenSource();
+        var scraping = scraper.RunAsync(stopScraping.Token);
         await WaitForHealthAsync(cluster, cancellationToken).ConfigureAwait(false);
         var transport = (await cluster.HealthAsync(cluster.Relays.Keys.First()).ConfigureAwait(false))?.Transport;
         progress.WriteLine($"relays run over {transport}");
@@ -32,6 +36,7 @@ public static class LoopbackDrill
 
         // The flows: a subscriber at the destination's relay, a writer at the source's, both through client ports.
         var clock = Stopwatch.StartNew();
+        scraper.FlowsStarted();
         var startTicks = Stopwatch.GetTimestamp();
         var until = TimeSpan.FromSeconds(scenario.DurationSeconds);
         var running = new List<Task>();
@@ -90,7 +95,11 @@ public static class LoopbackDrill
             await subscription.DisposeAsync().ConfigureAwait(false);
         }
 
-        return new DrillResults(scenario, world, flows, applied, startTicks, wall.Elapsed.TotalSeconds, routes, Math.Max(0, version - 1), cluster.ControlProxy.BytesCarried, version) { Transport = transport, ControlToControllerBytes = cluster.ControlProxy.BytesToTarget };
+        await stopScraping.CancelAsync().ConfigureAwait(false);
+        await scraping.ConfigureAwait(false);
+        var (up, all) = (cluster.ControlProxy.BytesToTarget, cluster.ControlProxy.BytesCarried);
+        tally.Add("unattributed", Math.Max(0, up - tally.ToController), Math.Max(0, all - up - tally.FromController), clock.Elapsed.TotalSeconds);
+        return new DrillResults(scenario, world, flows, applied, startTicks, wall.Elapsed.TotalSeconds, routes, Math.Max(0, version - 1), all, version) { Transport = transport, ControlToControllerBytes = up, ControlTally = tally };
     }
 
     private static string Token(LoopbackCluster cluster, string room, string[] open, string[] subscribe) =>

@@ -29,6 +29,7 @@ internal sealed class DrillRun(
     private readonly VirtualRouteFeed _feed = new(ids, new Msdn.Router.Routing.RouterOptions().DiffHistory);
     private long _controlBytes;
     private long _reportBytes;
+    private readonly ControlTally _tally = new();
     private int _controllerDowns;
     private long _versionAtStart = -1;
     private RouteTable _lastDelivered = RouteTable.Empty;
@@ -71,6 +72,7 @@ internal sealed class DrillRun(
         var reported = _reports.Bytes(room, plan);
         _controlBytes += reported;
         _reportBytes += reported;
+        _tally.Add("reports", reported, 0, Now / 1e6);
         if (world.ControllerUp)
         {
             queue.At(Now + ControlDelayUs(room), () => controller.Accept(room, _reports.Taken(room, plan), Now));
@@ -119,7 +121,15 @@ internal sealed class DrillRun(
 
         var previous = _lastDelivered;
         var alive = (bool[])world.Alive.Clone();
-        var sized = _lastAudit.ContinueWith(_ => (_feed.Bytes(previous, table, alive), new List<string>()), TaskScheduler.Default);
+        var at = Now / 1e6;
+        var sized = _lastAudit.ContinueWith(
+            _ =>
+            {
+                var bytes = _feed.Bytes(previous, table, alive);
+                _tally.Add("routes", 0, bytes, at);
+                return (bytes, new List<string>());
+            },
+            TaskScheduler.Default);
         _audits.Add(sized);
         _lastAudit = sized;
         _lastDelivered = table;
@@ -286,6 +296,7 @@ internal sealed class DrillRun(
             Recomputations = controller.Recomputations,
             ProbesSent = probing.ProbesSent,
             ControlToControllerBytes = _reportBytes,
+            ControlTally = _tally,
         };
     }
 

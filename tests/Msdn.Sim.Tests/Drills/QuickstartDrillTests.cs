@@ -53,6 +53,12 @@ public sealed class QuickstartDrillTests(ITestOutputHelper output) : IDisposable
         Assert.Equal((0L, 0L, 0L), (summary.BytesLost, summary.BytesDuplicated, summary.BytesReordered));
         Assert.All(summary.FlowDetails, f => Assert.Null(f.Failure));
         Assert.Contains(summary.Faults, f => f.Kind == "kill" && f.AffectedFlows.Count > 0); // the kill hit a flow's path
+
+        // The relays' own wire counts by kind account for what the control proxy carried (a killed relay's last second aside).
+        var kinds = summary.Control!.ByKind!.ToDictionary(k => k.Kind, k => k.ToControllerBytes + k.FromControllerBytes);
+        Assert.All(new[] { "reports", "routes", "directory" }, kind => Assert.True(kinds.GetValueOrDefault(kind) > 0, $"no {kind} bytes: {string.Join(", ", kinds)}"));
+        Assert.True(kinds.GetValueOrDefault("unattributed") < summary.ControlBytes / 10, $"the relays' counts missed {kinds.GetValueOrDefault("unattributed")} of {summary.ControlBytes} bytes");
+        Assert.Equal(kinds.Values.Sum(), summary.Control.Timeline!.Sum(s => s.Bytes.Values.Sum()));
         Assert.True(File.Exists(Path.Combine(_dir, "summary.json")));
         Assert.Contains("<svg", await File.ReadAllTextAsync(Path.Combine(_dir, "report.html")), StringComparison.Ordinal);
     }

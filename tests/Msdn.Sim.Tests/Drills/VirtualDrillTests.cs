@@ -67,6 +67,9 @@ public sealed class VirtualDrillTests
         Assert.True(summary.Control!.ToControllerBytes > 0 && summary.Control.FromControllerBytes > 0);
         Assert.Equal(summary.ControlBytes, summary.Control.ToControllerBytes + summary.Control.FromControllerBytes);
         Assert.Equal(Math.Round(summary.Control.ToControllerBytes / (24 * 40.0), 1), summary.Control.ToControllerPerRelayPerSecond);
+        Assert.Equal(["reports", "routes"], summary.Control.ByKind!.Select(k => k.Kind));
+        Assert.Equal(summary.ControlBytes, summary.Control.ByKind!.Sum(k => k.ToControllerBytes + k.FromControllerBytes));
+        Assert.Equal(summary.ControlBytes, summary.Control.Timeline!.Sum(s => s.Bytes.Values.Sum()));
         Assert.Empty(summary.InvariantViolations!);
         Assert.Contains("<svg", ReportPage.Render(results, summary), StringComparison.Ordinal);
     }
