@@ -4,18 +4,19 @@ using Msdn.Router.Rooms;
 
 namespace Msdn.Router.Api;
 
-/// <summary>Reads a MessagePack report body (its size is bounded by the request's body limit, <see cref="ReportValidator.MaxBodyBytes"/>).</summary>
+/// <summary>Reads a report body, MessagePack or JSON (its size is bounded by the request's body limit, <see cref="ReportValidator.MaxBodyBytes"/>).</summary>
 public static class ReportCodec
 {
     private static readonly MessagePackSerializerOptions Options = MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
 
-    public static async Task<RoomReport?> ReadAsync(HttpRequest request)
+    /// <summary>The report and the size of its body as read.</summary>
+    public static async Task<(RoomReport? Report, long Bytes)> ReadAsync(HttpRequest request, bool messagePack)
     {
         ArgumentNullException.ThrowIfNull(request);
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted).ConfigureAwait(false);
-
-        return Decode(body.GetBuffer().AsMemory(0, (int)body.Length), request.HttpContext.RequestAborted);
+        var read = body.GetBuffer().AsMemory(0, (int)body.Length);
+        return (messagePack ? Decode(read, request.HttpContext.RequestAborted) : System.Text.Json.JsonSerializer.Deserialize(read.Span, RouterJsonContext.Default.RoomReport), read.Length);
     }
 
     /// <summary>A MessagePack report; <see cref="MessagePackSerializationException"/> for anything that is not one.</summary>

@@ -32,6 +32,9 @@ public sealed partial class RouteTableCache(IGrainFactory grains, IOptions<Route
 
     public Snapshot Current => _current;
 
+    /// <summary>How long this silo has served its current table version.</summary>
+    public TimeSpan Age => time.GetElapsedTime(Interlocked.Read(ref _servedSince));
+
     /// <summary>How many past tables this silo remembers to answer <c>since</c> with a diff.</summary>
     public int RememberedVersions => options.Value.DiffHistory;
 
@@ -118,6 +121,7 @@ public sealed partial class RouteTableCache(IGrainFactory grains, IOptions<Route
 
     private sealed record DiffMemo(long To, ConcurrentDictionary<long, RouteTableDiff> Diffs);
 
+    private long _servedSince = time.GetTimestamp();
     private volatile DiffMemo _diffs = new(-1, new ConcurrentDictionary<long, RouteTableDiff>());
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -164,6 +168,7 @@ public sealed partial class RouteTableCache(IGrainFactory grains, IOptions<Route
             }
 
             _current = new Snapshot(table, encoded, rooms, metrics);
+            Interlocked.Exchange(ref _servedSince, time.GetTimestamp());
             Ready = true;
             var woken = Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             woken.TrySetResult();

@@ -1,13 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
 using Msdn.Router.Grains;
-using Msdn.Router.Rooms;
 using Orleans;
 
 namespace Msdn.Router.Api;
@@ -23,69 +21,12 @@ public static class RouterEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
 
-        // A relay's batch of link estimates (and its status), authenticated with its room's credential.
-        app.MapPost("/v1/rooms/{room}/reports", async (string room, HttpRequest request, RoomCredentials credentials, IGrainFactory grains, RouterMetrics metrics) =>
-        {
-            if (!RoomId.IsValid(room))
-            {
-                metrics.Refused("report", "not-a-room");
-                return Results.Problem($"'{room}' is not a room id.", statusCode: StatusCodes.Status400BadRequest);
-            }
-
-            if (!credentials.Verify(room, Bearer(request)))
-            {
-                metrics.Refused("report", "credential");
-                return Results.Problem($"No valid credential for room {room}.", statusCode: StatusCodes.Status401Unauthorized);
-            }
-
-            if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
-            {
-                bodyLimit.MaxRequestBodySize = ReportValidator.MaxBodyBytes;
-            }
-
-            RoomReport? report;
-            try
-            {
-                report = request.ContentType?.StartsWith(MessagePackType, StringComparison.OrdinalIgnoreCase) == true
-                    ? await ReportCodec.ReadAsync(request).ConfigureAwait(false)
-                    : await request.ReadFromJsonAsync(RouterJsonContext.Default.RoomReport, request.HttpContext.RequestAborted).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is System.Text.Json.JsonException or MessagePack.MessagePackSerializationException or InvalidDataException)
-            {
-                return Results.Problem($"The body is not a report: {e.Message}", statusCode: StatusCodes.Status400BadRequest);
-            }
-            catch (BadHttpRequestException e)
-            {
-                // Too large, or the body ended early: the sender's fault, answered, not an error of ours.
-                return Results.Problem($"The body could not be read: {e.Message} (a report may have at most {ReportValidator.MaxBodyBytes} bytes).", statusCode: e.StatusCode);
-            }
-
-            var problems = ReportValidator.Problems(room, report);
-            if (problems.Count > 0)
-            {
-                metrics.Refused("report", "invalid");
-                return Results.Problem(string.Join("; ", problems), statusCode: StatusCodes.Status400BadRequest);
-            }
-
-            var outcome = await grains.GetGrain<IRoomGrain>(room).Report(report!).ConfigureAwait(false);
-            if (outcome.Removed || outcome.Conflict is not null)
-            {
-                metrics.Refused("report", outcome.Removed ? "removed" : "conflict");
-            }
-
-            return outcome.Removed
-                ? Results.Problem($"Room {room} was removed by the operator; PUT /v1/rooms/{room} admits it again.", statusCode: StatusCodes.Status403Forbidden)
-                : outcome.FullWanted
-                ? Results.Problem($"This report amends report {report!.Since}, which the controller does not hold for room {room}: send every link (a report without since).", statusCode: StatusCodes.Status412PreconditionFailed)
-                : outcome.Conflict is { } conflict
-                ? Results.Problem(conflict, statusCode: StatusCodes.Status409Conflict)
-                : Results.Json(new ReportReceipt(outcome.UnknownPeers), RouterJsonContext.Default.ReportReceipt, statusCode: StatusCodes.Status202Accepted);
-        }).RequireRateLimiting(RouterRateLimits.Reports);
+        app.MapReportApi();
 
         // Route tables for relays: a diff from a remembered version, else the whole table; long-poll with wait.
         // With to (destinations, comma-separated), only what that relay reads (RouteTable.Restricted), and a
         // long-poll is not woken by versions that change nothing of it.
-        app.MapGet("/v1/routes", async (long? since, double? wait, string? to, HttpRequest request, RoomCredentials credentials, RouteTableCache cache, IGrainFactory grains) =>
+        app.MapGet("/v1/routes", async (long? since, double? wait, string? to, HttpRequest request, RoomCredentials credentials, RouteTableCache cache, IGrainFactory grains, RouterMetrics metrics) =>
         {
             if (await RelayFetchRefusalAsync("Route tables", "routes", request, credentials, grains, since, wait).ConfigureAwait(false) is { } refusal)
             {
@@ -134,12 +75,16 @@ public static class RouterEndpoints
 
                 request.HttpContext.Response.Headers["X-Msdn-Version"] = snapshot.Table.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 request.HttpContext.Response.Headers["X-Msdn-Table"] = "diff";
-                return Results.Bytes(RouteTableCodec.EncodeDiff(mine), MessagePackType);
+                var encodedDiff = RouteTableCodec.EncodeDiff(mine);
+                metrics.RoutesAnswered("diff", destinations is not null, encodedDiff.Length);
+                return Results.Bytes(encodedDiff, MessagePackType);
             }
 
             request.HttpContext.Response.Headers["X-Msdn-Version"] = snapshot.Table.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
             request.HttpContext.Response.Headers["X-Msdn-Table"] = "full";
-            return Results.Bytes(destinations is null ? snapshot.Encoded : RouteTableCodec.Encode(snapshot.Table.Restricted(self, destinations)), MessagePackType);
+            var encoded = destinations is null ? snapshot.Encoded : RouteTableCodec.Encode(snapshot.Table.Restricted(self, destinations));
+            metrics.RoutesAnswered("full", destinations is not null, encoded.Length);
+            return Results.Bytes(encoded, MessagePackType);
         }).RequireRateLimiting(RouterRateLimits.Routes);
 
         // The relay directory for relays: every relay's endpoints and certificate fingerprint, as diffs from a
@@ -164,27 +109,12 @@ public static class RouterEndpoints
         }).RequireRateLimiting(RouterRateLimits.Routes);
 
         // Path lookup for media engines, from this silo's cached table.
-        app.MapGet("/v1/paths/{from}/{to}", (string from, string to, HttpContext context, RouteTableCache cache, PathLookupLimit limit, PathLookupTokens tokens) =>
+        app.MapGet("/v1/paths/{from}/{to}", (string from, string to, HttpContext context, RouteTableCache cache, PathLookupLimit limit, PathLookupTokens tokens, RouterMetrics metrics, TimeProvider time) =>
         {
-            if (!limit.TryAcquire(context.Connection.RemoteIpAddress))
-            {
-                context.Response.Headers.RetryAfter = "1";
-                return Results.Problem($"More than {limit.PerSecond} path lookups in a second from this address.", statusCode: StatusCodes.Status429TooManyRequests);
-            }
-
-            if (!RoomId.IsValid(from) || !RoomId.IsValid(to))
-            {
-                return Results.Problem("Both rooms must be room ids.", statusCode: StatusCodes.Status400BadRequest);
-            }
-
-            if (tokens.Required && tokens.Refusal(Bearer(context.Request), from) is { } refusal)
-            {
-                return Results.Problem(refusal, statusCode: StatusCodes.Status401Unauthorized);
-            }
-
-            return PathLookup.Find(cache.Current, new RoomId(from), new RoomId(to)) is { } answer
-                ? Results.Json(answer, RouterJsonContext.Default.PathAnswer)
-                : Results.Problem($"No path from {from} to {to} in table version {cache.Current.Table.Version} (unknown room, or no route).", statusCode: StatusCodes.Status404NotFound);
+            var arrived = time.GetTimestamp();
+            var (result, outcome) = LookUp(from, to, context, cache, limit, tokens);
+            metrics.PathLookup(outcome, time.GetElapsedTime(arrived));
+            return result;
         });
 
         // The operator removes a room (its relay is then refused by its peers and the controller) or admits it again.
@@ -256,6 +186,30 @@ public static class RouterEndpoints
     }
 
     /// <summary>The bearer credential or token a request carries; null without one.</summary>
+    /// <summary>A path lookup's answer and its outcome for the metrics (found, no-path, refused, limited).</summary>
+    private static (IResult Result, string Outcome) LookUp(string from, string to, HttpContext context, RouteTableCache cache, PathLookupLimit limit, PathLookupTokens tokens)
+    {
+        if (!limit.TryAcquire(context.Connection.RemoteIpAddress))
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return (Results.Problem($"More than {limit.PerSecond} path lookups in a second from this address.", statusCode: StatusCodes.Status429TooManyRequests), "limited");
+        }
+
+        if (!RoomId.IsValid(from) || !RoomId.IsValid(to))
+        {
+            return (Results.Problem("Both rooms must be room ids.", statusCode: StatusCodes.Status400BadRequest), "refused");
+        }
+
+        if (tokens.Required && tokens.Refusal(Bearer(context.Request), from) is { } refusal)
+        {
+            return (Results.Problem(refusal, statusCode: StatusCodes.Status401Unauthorized), "refused");
+        }
+
+        return PathLookup.Find(cache.Current, new RoomId(from), new RoomId(to)) is { } answer
+            ? (Results.Json(answer, RouterJsonContext.Default.PathAnswer), "found")
+            : (Results.Problem($"No path from {from} to {to} in table version {cache.Current.Table.Version} (unknown room, or no route).", statusCode: StatusCodes.Status404NotFound), "no-path");
+    }
+
     internal static string? Bearer(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();

@@ -21,6 +21,7 @@ public sealed partial class RouteComputerGrain(
     RouteComputer computer,
     TimeProvider time,
     ILocalSiloDetails silo,
+    Api.RouterMetrics metrics,
     ILogger<RouteComputerGrain> logger) : Grain, IRouteComputerGrain
 {
     private readonly RouteBook _book = new(computer, options.Value);
@@ -111,14 +112,26 @@ public sealed partial class RouteComputerGrain(
     {
         var now = time.GetUtcNow();
         _book.ForgetLinksOfLapsedRooms(now);
-        return _book.NeedsRecompute(now) ? RecomputeAsync() : Task.CompletedTask; // nothing moved enough to change a route
+        if (_book.NeedsRecompute(now))
+        {
+            return RecomputeAsync();
+        }
+
+        metrics.Recomputed("skipped", null); // nothing moved enough to change a route
+        return Task.CompletedTask;
     }
 
     private async Task RecomputeAsync()
     {
-        if (time.GetUtcNow() < _warmUntil || !_schedule.TryStart())
+        if (time.GetUtcNow() < _warmUntil)
         {
-            return; // warming up, or one is running: the next tick or down event starts the next
+            return; // warming up
+        }
+
+        if (!_schedule.TryStart())
+        {
+            metrics.Recomputed("busy", null); // the next tick or down event starts the next
+            return;
         }
 
         try
@@ -132,17 +145,20 @@ public sealed partial class RouteComputerGrain(
                 // No room is live to this controller (it is shutting down, or cut off from every relay): an empty
                 // table would help no relay, and every relay that could still hear it would drop its routes.
                 Log.KeptForNoLiveRoom(logger, previous.Version);
+                metrics.Recomputed("kept", time.GetElapsedTime(started));
                 return;
             }
 
             if (!_book.Publish(next))
             {
+                metrics.Recomputed("unchanged", time.GetElapsedTime(started));
                 return;
             }
 
             _encoded = RouteTableCodec.Encode(_book.Table);
-            var took = time.GetElapsedTime(started).TotalMilliseconds;
-            Log.Published(logger, _book.Table.Version, _book.Table.Rooms.Length, took);
+            var took = time.GetElapsedTime(started);
+            metrics.Recomputed("published", took);
+            Log.Published(logger, _book.Table.Version, _book.Table.Rooms.Length, took.TotalMilliseconds);
             state.State = new RouteTableState { Encoded = _encoded };
             await state.WriteStateAsync().ConfigureAwait(true);
         }

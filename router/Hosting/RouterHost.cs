@@ -48,7 +48,6 @@ public static partial class RouterHost
         var services = builder.Services;
         services.AddRouterCore();
         services.AddSingleton<RouteTableCache>();
-        services.AddSingleton<RouterMetrics>();
         services.AddSingleton(sp => Credentials(sp.GetRequiredService<IOptions<RouterOptions>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RouterHost))));
 
         // Hosting decisions (clustering, ports) are read before the host exists; the validator still checks them at start.
@@ -132,6 +131,7 @@ public static partial class RouterHost
         app.UseRateLimiter();
         app.MapRouterApi();
         app.MapPrometheusScrapingEndpoint();
+        app.Services.GetRequiredService<RouterMetrics>().ObserveTable(app.Services.GetRequiredService<RouteTableCache>());
         return app;
     }
 

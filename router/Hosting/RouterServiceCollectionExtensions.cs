@@ -11,7 +11,7 @@ public static class RouterServiceCollectionExtensions
 {
     /// <summary>
     /// What the grains need in any silo: the settings (sections <c>Router</c>, <c>CostModel</c>,
-    /// <c>Hysteresis</c>, validated at start-up), the clock, and the route computer.
+    /// <c>Hysteresis</c>, validated at start-up), the clock, the route computer and the controller's metrics.
     /// </summary>
     public static IServiceCollection AddRouterCore(this IServiceCollection services)
     {
@@ -24,6 +24,8 @@ public static class RouterServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CostModelOptions>, CostModelOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HysteresisOptions>, HysteresisOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<Api.RouterMetrics>();
         services.TryAddSingleton(sp => new RouteComputer(new CostModel(sp.GetRequiredService<IOptions<CostModelOptions>>().Value), sp.GetRequiredService<IOptions<HysteresisOptions>>().Value, sp.GetRequiredService<IOptions<RouterOptions>>().Value.ComputeThreads));
         return services;
     }

@@ -48,7 +48,30 @@ public sealed class RouterApiTests : IAsyncLifetime
         var rooms = await _router.Http.GetFromJsonAsync<RoomSummary[]>("/v1/rooms");
         Assert.Equal(["room-a", "room-b", "room-c"], rooms!.Select(r => r.Room));
         Assert.Equal(HttpStatusCode.OK, (await _router.Http.GetAsync("/readyz")).StatusCode);
-        Assert.Contains("http_server_request_duration", await _router.Http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        var metrics = await _router.Http.GetStringAsync("/metrics");
+        Assert.Contains("http_server_request_duration", metrics, StringComparison.Ordinal);
+
+        // The controller's own figures: what it was sent, what it computed and what it answered.
+        Assert.True(Metric(metrics, "msdn_router_reports_total", "format=\"json\"", "kind=\"full\"", "outcome=\"taken\"") >= 4, metrics);
+        Assert.True(Metric(metrics, "msdn_router_report_bytes_total", "format=\"json\"") > 4 * 50);
+        Assert.True(Metric(metrics, "msdn_router_report_duration_milliseconds_count") >= 4);
+        Assert.True(Metric(metrics, "msdn_router_recomputations_total", "outcome=\"published\"") >= 2);
+        Assert.True(Metric(metrics, "msdn_router_recompute_duration_milliseconds_count") >= 2);
+        Assert.True(Metric(metrics, "msdn_router_routes_answer_bytes_count", "kind=\"diff\"", "scope=\"whole\"") >= 1);
+        Assert.True(Metric(metrics, "msdn_router_routes_answer_bytes_count", "kind=\"full\"") >= 1);
+        Assert.Equal(1, Metric(metrics, "msdn_router_path_lookups_total", "outcome=\"found\""));
+        Assert.Equal(next.Version, Metric(metrics, "msdn_router_table_version"));
+        Assert.Equal(3, Metric(metrics, "msdn_router_rooms", "liveness=\"fresh\""));
+        Assert.Equal(0, Metric(metrics, "msdn_router_rooms", "liveness=\"unreachable\""));
+    }
+
+    /// <summary>The value of the one series of <paramref name="name"/> whose labels hold all of <paramref name="labels"/>.</summary>
+    private static double Metric(string scrape, string name, params string[] labels)
+    {
+        var series = scrape.Split('\n').Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))
+            .Where(l => labels.All(label => l.Contains(label, StringComparison.Ordinal))).ToList();
+        Assert.True(series.Count == 1, $"{series.Count} series of {name} with {string.Join(", ", labels)}");
+        return double.Parse(series[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
