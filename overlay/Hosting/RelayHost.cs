@@ -27,7 +27,7 @@ public static class RelayHost
             .ConfigureResource(resource => resource.AddService("msdn-relay"))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(RelayMetrics.MeterName).AddPrometheusExporter();
+                metrics.AddMeter(RelayMetrics.MeterName, "System.Runtime").AddPrometheusExporter(); // System.Runtime: GC, allocation, CPU, threads
                 if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
                 {
                     metrics.AddOtlpExporter();

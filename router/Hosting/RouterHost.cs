@@ -110,7 +110,7 @@ public static partial class RouterHost
             .ConfigureResource(resource => resource.AddService("msdn-router"))
             .WithMetrics(metrics =>
             {
-                metrics.AddAspNetCoreInstrumentation().AddMeter("Microsoft.Orleans", RouterMetrics.MeterName).AddPrometheusExporter();
+                metrics.AddAspNetCoreInstrumentation().AddMeter("Microsoft.Orleans", RouterMetrics.MeterName, "System.Runtime").AddPrometheusExporter(); // System.Runtime: GC, allocation, CPU, threads
                 if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
                 {
                     metrics.AddOtlpExporter();
