@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using MessagePack;
 using Msdn.Graph.Tables.Wire;
 using Msdn.Graph.Topology;
@@ -43,11 +44,12 @@ public static class RouteTableCodec
         var rows = Enumerable.Range(0, rooms.Length).Select(s => RouteRow.Empty(s, rooms.Length)).ToArray();
         var builder = new RouteRowBuilder();
         var seen = new HashSet<int>();
+        var marks = new RoomMarks(rooms.Length);
         foreach (var row in message.Rows ?? [])
         {
             Check(row is not null && row.Source >= 0 && row.Source < rooms.Length && seen.Add(row.Source), "row source missing, out of range or repeated");
             builder.Start(row!.Source, rooms.Length);
-            DecodeRow(row, rooms.Length, builder, allowRemovals: false);
+            DecodeRow(row, rooms.Length, builder, marks, allowRemovals: false);
             rows[row.Source] = builder.Build();
         }
 
@@ -111,11 +113,12 @@ public static class RouteTableCodec
         var changes = ImmutableArray.CreateBuilder<RouteChange>();
         var builder = new RouteRowBuilder();
         var seen = new HashSet<int>();
+        var marks = new RoomMarks(rooms.Length);
         foreach (var row in message.Rows ?? [])
         {
             Check(row is not null && row.Source >= 0 && row.Source < rooms.Length && seen.Add(row.Source), "row source missing, out of range or repeated");
             builder.Start(row!.Source, rooms.Length);
-            var removed = DecodeRow(row, rooms.Length, builder, allowRemovals: true);
+            var removed = DecodeRow(row, rooms.Length, builder, marks, allowRemovals: true);
             var built = builder.Build();
             foreach (var t in row.Targets)
             {
@@ -128,48 +131,58 @@ public static class RouteTableCodec
 
     private static RouteRowMessage EncodeRow(RouteRow row, int[] targets)
     {
-        var hops = new List<int>();
+        // Each target: the primary's hop count and hops, then the backup's (or -1): sized once, written in place.
+        var length = 0;
         foreach (var t in targets)
         {
-            var primary = row.PrimaryIntermediates(t);
-            hops.Add(primary.Length);
-            hops.AddRange(primary);
+            var slot = row.Slots[t];
+            length += 1 + slot.PrimaryCount + 1 + (slot.HasBackup ? slot.BackupCount : 0);
+        }
+
+        var hops = GC.AllocateUninitializedArray<int>(length);
+        var costs = GC.AllocateUninitializedArray<float>(targets.Length);
+        var backupCosts = GC.AllocateUninitializedArray<float>(targets.Length);
+        var at = 0;
+        for (var i = 0; i < targets.Length; i++)
+        {
+            var t = targets[i];
+            costs[i] = row.Slots[t].Cost;
+            backupCosts[i] = row.Slots[t].BackupCost;
+            at = WritePath(hops, at, row.PrimaryIntermediates(t));
             if (row.Slots[t].HasBackup)
             {
-                var backup = row.BackupIntermediates(t);
-                hops.Add(backup.Length);
-                hops.AddRange(backup);
+                at = WritePath(hops, at, row.BackupIntermediates(t));
             }
             else
             {
-                hops.Add(-1);
+                hops[at++] = -1;
             }
         }
 
-        return new RouteRowMessage
-        {
-            Source = row.Source,
-            Targets = targets,
-            Costs = [.. targets.Select(t => row.Slots[t].Cost)],
-            BackupCosts = [.. targets.Select(t => row.Slots[t].BackupCost)],
-            Hops = [.. hops],
-        };
+        return new RouteRowMessage { Source = row.Source, Targets = targets, Costs = costs, BackupCosts = backupCosts, Hops = hops };
+    }
+
+    private static int WritePath(int[] hops, int at, ReadOnlySpan<int> path)
+    {
+        hops[at++] = path.Length;
+        path.CopyTo(hops.AsSpan(at));
+        return at + path.Length;
     }
 
     /// <summary>Validates one row message into the builder; returns the targets it removes (diffs only).</summary>
-    private static HashSet<int> DecodeRow(RouteRowMessage row, int roomCount, RouteRowBuilder builder, bool allowRemovals)
+    private static HashSet<int> DecodeRow(RouteRowMessage row, int roomCount, RouteRowBuilder builder, RoomMarks marks, bool allowRemovals)
     {
         var targets = row.Targets ?? [];
         var hops = row.Hops ?? [];
         Check(row.Costs is not null && row.BackupCosts is not null && row.Costs.Length == targets.Length && row.BackupCosts.Length == targets.Length, $"row {row.Source}: costs do not match targets");
         var removed = new HashSet<int>();
-        var seen = new HashSet<int>();
+        var seen = new RoomMarks(roomCount);
         var at = 0;
         for (var i = 0; i < targets.Length; i++)
         {
             var t = targets[i];
             Check(t >= 0 && t < roomCount && t != row.Source && seen.Add(t), $"row {row.Source}: target {t} out of range, the source itself, or repeated");
-            var primary = ReadPath(hops, ref at, roomCount, row.Source, t, out var primaryPresent);
+            var primary = ReadPath(hops, ref at, roomCount, row.Source, t, marks, out var primaryPresent);
             if (!primaryPresent)
             {
                 Check(allowRemovals, $"row {row.Source}: target {t} has no primary path");
@@ -177,7 +190,7 @@ public static class RouteTableCodec
                 continue;
             }
 
-            var backup = ReadPath(hops, ref at, roomCount, row.Source, t, out var hasBackup);
+            var backup = ReadPath(hops, ref at, roomCount, row.Source, t, marks, out var hasBackup);
             var cost = row.Costs![i];
             var backupCost = row.BackupCosts![i];
             Check(float.IsFinite(cost) && cost >= 0, $"row {row.Source}: target {t} has cost {cost}");
@@ -189,7 +202,8 @@ public static class RouteTableCodec
         return removed;
     }
 
-    private static int[] ReadPath(int[] hops, ref int at, int roomCount, int source, int target, out bool present)
+    /// <summary>The next path's intermediates, read in place (the builder copies them).</summary>
+    private static ReadOnlySpan<int> ReadPath(int[] hops, ref int at, int roomCount, int source, int target, RoomMarks marks, out bool present)
     {
         Check(at < hops.Length, $"row {source}: hops end early");
         var count = hops[at++];
@@ -201,12 +215,14 @@ public static class RouteTableCodec
         }
 
         Check(count <= roomCount - 2 && at + count <= hops.Length, $"row {source}: hop count {count} too large");
-        var path = hops.AsSpan(at, count).ToArray();
+        var path = hops.AsSpan(at, count);
         at += count;
-        var distinct = new HashSet<int> { source, target };
+        marks.Clear();
+        marks.Add(source);
+        marks.Add(target);
         foreach (var hop in path)
         {
-            Check(hop >= 0 && hop < roomCount && distinct.Add(hop), $"row {source}: path to {target} has an invalid or repeated room {hop}");
+            Check(hop >= 0 && hop < roomCount && marks.Add(hop), $"row {source}: path to {target} has an invalid or repeated room {hop}");
         }
 
         return path;
@@ -254,6 +270,15 @@ public static class RouteTableCodec
         if (!condition)
         {
             throw new RouteTableFormatException($"Invalid route table: {problem}.");
+        }
+    }
+
+    /// <summary>As <see cref="Check(bool, string)"/>, formatting the problem only when there is one: a table has half a million paths to check.</summary>
+    private static void Check(bool condition, [InterpolatedStringHandlerArgument(nameof(condition))] ref ProblemHandler problem)
+    {
+        if (!condition)
+        {
+            throw new RouteTableFormatException($"Invalid route table: {problem.ToStringAndClear()}.");
         }
     }
 }

@@ -35,7 +35,7 @@ public static class PathLookup
         double rtt = 0, delivered = 1;
         for (var i = 0; i < path.Length - 1; i++)
         {
-            if (!snapshot.Links.TryGetValue((path[i].Value, path[i + 1].Value), out var link))
+            if (!snapshot.Links.TryGet(path[i].Value, path[i + 1].Value, out var link))
             {
                 return new PathOption(hops, cost, null, null); // a hop's measurement is not at hand
             }

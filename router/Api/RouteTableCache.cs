@@ -11,7 +11,7 @@ using Orleans;
 namespace Msdn.Router.Api;
 
 /// <summary>
-/// Each silo's copy of the current route table, the room directory and the used links' metrics, so
+/// Each silo's copy of the current route table, the room directory and the links' estimates, so
 /// the API answers path lookups and route fetches without a grain call per request. Follows the route
 /// computer by polling its version (every <see cref="PollInterval"/>), keeps the last few tables to
 /// answer <c>since</c> with a diff, and wakes long-polling requests when a new version lands.
@@ -22,7 +22,7 @@ public sealed partial class RouteTableCache(IGrainFactory grains, IOptions<Route
 
     private readonly ConcurrentDictionary<long, RouteTable> _history = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile Snapshot _current = new(RouteTable.Empty, RouteTableCodec.Encode(RouteTable.Empty), new Dictionary<string, RoomSummary>(), new Dictionary<(string, string), LinkMetric>());
+    private volatile Snapshot _current = new(RouteTable.Empty, RouteTableCodec.Encode(RouteTable.Empty), new Dictionary<string, RoomSummary>(), LinkEstimates.None);
     private long _directoryRefreshedAt;
     private readonly RoomDirectory _relays = new();
     private TaskCompletionSource _relaysChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -158,16 +158,16 @@ public sealed partial class RouteTableCache(IGrainFactory grains, IOptions<Route
         Interlocked.Exchange(ref _directoryRefreshedAt, time.GetTimestamp());
         if (version != snapshot.Table.Version || !Ready)
         {
-            var encoded = await computer.Table().ConfigureAwait(false);
-            var table = RouteTableCodec.Decode(encoded);
-            var metrics = (await computer.LinkMetrics().ConfigureAwait(false)).ToDictionary(m => (m.From, m.To));
+            var published = (await computer.Table().ConfigureAwait(false)).Value;
+            var (table, encoded) = (published.Table, published.Encoded);
+            var estimates = (await computer.Estimates().ConfigureAwait(false)).Value;
             _history[snapshot.Table.Version] = snapshot.Table;
             foreach (var old in _history.Keys.Where(v => v < table.Version - options.Value.DiffHistory))
             {
                 _history.TryRemove(old, out _);
             }
 
-            _current = new Snapshot(table, encoded, rooms, metrics);
+            _current = new Snapshot(table, encoded, rooms, estimates);
             Interlocked.Exchange(ref _servedSince, time.GetTimestamp());
             Ready = true;
             var woken = Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -202,8 +202,8 @@ public sealed partial class RouteTableCache(IGrainFactory grains, IOptions<Route
         Interlocked.Exchange(ref _relaysChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
-    /// <summary>One consistent view: the table, its encoding, the rooms, the used links' metrics.</summary>
-    public sealed record Snapshot(RouteTable Table, byte[] Encoded, IReadOnlyDictionary<string, RoomSummary> Rooms, IReadOnlyDictionary<(string, string), LinkMetric> Links);
+    /// <summary>One consistent view: the table, its encoding, the rooms, the links' estimates.</summary>
+    public sealed record Snapshot(RouteTable Table, byte[] Encoded, IReadOnlyDictionary<string, RoomSummary> Rooms, LinkEstimates Links);
 
     private static partial class Log
     {

@@ -1,5 +1,6 @@
 using Msdn.Router.Rooms;
 using Orleans;
+using Orleans.Concurrency;
 
 namespace Msdn.Router.Grains;
 
@@ -23,9 +24,9 @@ public interface IRouteComputerGrain : IGrainWithIntegerKey
     [Alias("Directory")]
     Task<DirectoryAnswer> Directory(long? since);
 
-    /// <summary>The current table, <see cref="Msdn.Graph.Tables.RouteTableCodec"/>-encoded.</summary>
+    /// <summary>The current table and its encoding (the computer's own silo is handed the very object; see <see cref="PublishedTable"/>).</summary>
     [Alias("Table")]
-    Task<byte[]> Table();
+    Task<Immutable<PublishedTable>> Table();
 
     /// <summary>The silo this activation runs on (for operators: where the single route computer lives now).</summary>
     [Alias("Silo")]
@@ -35,9 +36,9 @@ public interface IRouteComputerGrain : IGrainWithIntegerKey
     [Alias("Rooms")]
     Task<RoomSummary[]> Rooms();
 
-    /// <summary>The measured quality of every link the current table's routes use.</summary>
-    [Alias("LinkMetrics")]
-    Task<LinkMetric[]> LinkMetrics();
+    /// <summary>Every link's estimate as the last computation read it.</summary>
+    [Alias("Estimates")]
+    Task<Immutable<LinkEstimates>> Estimates();
 }
 
 /// <summary>What a silo polls to know whether the table or the directory moved.</summary>

@@ -26,7 +26,8 @@ public sealed partial class RouteComputerGrain(
 {
     private readonly RouteBook _book = new(computer, options.Value);
     private readonly RoomDirectory _directory = new();
-    private byte[] _encoded = RouteTableCodec.Encode(RouteTable.Empty);
+    private PublishedTable _published = PublishedTable.Of(RouteTable.Empty);
+    private LinkEstimates _estimates = LinkEstimates.None;
     private readonly RecomputeSchedule _schedule = new(time);
     private DateTimeOffset _warmUntil;
     private IGrainTimer? _soon;
@@ -37,8 +38,8 @@ public sealed partial class RouteComputerGrain(
         {
             // Serve the persisted table until the rooms have had time to report again: recomputing from
             // the first few reports would publish a table that has lost most rooms.
-            _book.Restore(RouteTableCodec.Decode(persisted));
-            _encoded = persisted;
+            _published = new PublishedTable(RouteTableCodec.Decode(persisted), persisted);
+            _book.Restore(_published.Table);
             _warmUntil = time.GetUtcNow() + options.Value.StaleAfter;
         }
         else
@@ -102,11 +103,11 @@ public sealed partial class RouteComputerGrain(
 
     public Task<DirectoryAnswer> Directory(long? since) => Task.FromResult(_directory.Since(since));
 
-    public Task<byte[]> Table() => Task.FromResult(_encoded);
+    public Task<Immutable<PublishedTable>> Table() => Task.FromResult(_published.AsImmutable());
 
     public Task<RoomSummary[]> Rooms() => Task.FromResult(_book.Summaries(time.GetUtcNow()).ToArray());
 
-    public Task<LinkMetric[]> LinkMetrics() => Task.FromResult(_book.LinkMetrics().ToArray());
+    public Task<Immutable<LinkEstimates>> Estimates() => Task.FromResult(_estimates.AsImmutable());
 
     private Task TickAsync(CancellationToken cancellationToken)
     {
@@ -114,11 +115,26 @@ public sealed partial class RouteComputerGrain(
         _book.ForgetLinksOfLapsedRooms(now);
         if (_book.NeedsRecompute(now))
         {
-            return RecomputeAsync();
+            // Not awaited: the timer's next tick counts from the end of its callback, and the routes are to be
+            // recomputed every interval, not every interval plus a computation.
+            _ = RecomputeLoggingAsync();
+            return Task.CompletedTask;
         }
 
         metrics.Recomputed("skipped", null); // nothing moved enough to change a route
         return Task.CompletedTask;
+    }
+
+    private async Task RecomputeLoggingAsync()
+    {
+        try
+        {
+            await RecomputeAsync().ConfigureAwait(true);
+        }
+        catch (Exception e)
+        {
+            Log.RecomputeFailed(logger, e); // the next tick tries again
+        }
     }
 
     private async Task RecomputeAsync()
@@ -139,7 +155,14 @@ public sealed partial class RouteComputerGrain(
             var started = time.GetTimestamp();
             var inputs = _book.Inputs(time.GetUtcNow());
             var previous = _book.Table;
-            var next = await Task.Run(() => RouteBook.Compute(computer, inputs, previous)).ConfigureAwait(true);
+
+            // Everything that reads the whole table is done off the grain's turn, so reports keep being taken: the
+            // computation and its encoding.
+            var (next, published) = await Task.Run(() =>
+            {
+                var computed = RouteBook.Compute(computer, inputs, previous);
+                return (computed, computed.PathsChanged ? PublishedTable.Of(computed.Table) : null);
+            }).ConfigureAwait(true);
             if (next.Table.Rooms.Length == 0 && previous.Rooms.Length > 0)
             {
                 // No room is live to this controller (it is shutting down, or cut off from every relay): an empty
@@ -149,22 +172,28 @@ public sealed partial class RouteComputerGrain(
                 return;
             }
 
+            _estimates = new LinkEstimates(inputs.Rooms);
             if (!_book.Publish(next))
             {
                 metrics.Recomputed("unchanged", time.GetElapsedTime(started));
                 return;
             }
 
-            _encoded = RouteTableCodec.Encode(_book.Table);
+            _published = published is not null && ReferenceEquals(_book.Table, next.Table) ? published : PublishedTable.Of(_book.Table);
             var took = time.GetElapsedTime(started);
             metrics.Recomputed("published", took);
             Log.Published(logger, _book.Table.Version, _book.Table.Rooms.Length, took.TotalMilliseconds);
-            state.State = new RouteTableState { Encoded = _encoded };
+            state.State = new RouteTableState { Encoded = _published.Encoded };
             await state.WriteStateAsync().ConfigureAwait(true);
         }
         finally
         {
             _schedule.Finished();
+        }
+
+        if (_book.UrgentChange)
+        {
+            await RecomputeSoonAsync().ConfigureAwait(true); // a link went down while this one ran: not left for the next tick
         }
     }
 
@@ -172,6 +201,9 @@ public sealed partial class RouteComputerGrain(
     {
         [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "No room is live: keeping route table version {Version} rather than publishing an empty one")]
         public static partial void KeptForNoLiveRoom(ILogger logger, long version);
+
+        [LoggerMessage(EventId = 5105, Level = LogLevel.Error, Message = "Route recomputation failed; the next tick tries again")]
+        public static partial void RecomputeFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Route table version {Version} over {Rooms} rooms computed in {Milliseconds:F1} ms")]
         public static partial void Published(ILogger logger, long version, int rooms, double milliseconds);

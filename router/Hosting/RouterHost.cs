@@ -103,6 +103,8 @@ public static partial class RouterHost
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort);
                 silo.AddMemoryGrainStorage(RouterStorage.Name);
             }
+
+            RouterStorage.UseBinarySerializer(silo.Services);
         });
         services.AddHostedService(sp => sp.GetRequiredService<RouteTableCache>()); // after the silo: it calls grains
 

@@ -21,6 +21,6 @@ public sealed record RoomSummary
     [Id(6)] public int Links { get; init; }
 }
 
-/// <summary>The measured quality of one link some route uses: what a path's expected RTT and loss are made of.</summary>
+/// <summary>The measured quality of one link: what a path's expected RTT and loss are made of.</summary>
 [GenerateSerializer, Immutable, Alias("msdn.LinkMetric")]
 public sealed record LinkMetric([property: Id(0)] string From, [property: Id(1)] string To, [property: Id(2)] double RttMs, [property: Id(3)] double Loss);

@@ -24,11 +24,14 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
     private readonly Dictionary<RoomId, RoomRecord> _rooms = [];
 
     /// <summary>
-    /// Each up link between known rooms as the last computation used them: drift is measured from there, so it
-    /// accumulates, and one of them going down is urgent. Links to rooms that never reported are left out, so a
-    /// room cannot grow the controller's state by naming peers that do not exist.
+    /// Each live room's record as the last computation read it: drift is measured from there, so it accumulates, and
+    /// a link it read up going down is urgent. The records, not a copy of their links: amended reports keep every
+    /// estimate that did not change the very same object, so weighing a report costs what it changed.
     /// </summary>
-    private readonly Dictionary<(RoomId, RoomId), LinkEstimate> _computedWith = [];
+    private readonly Dictionary<RoomId, RoomRecord> _computedFrom = [];
+
+    /// <summary>The estimates of <see cref="_computedFrom"/> by peer, built for a room when a report lists its links in another order.</summary>
+    private readonly Dictionary<RoomId, Dictionary<string, LinkEstimate>> _computedByPeer = [];
 
     /// <summary>Links the routes used that went down: one coming back up is as urgent as its going down was (the probe agents damp flapping).</summary>
     private readonly HashSet<(RoomId, RoomId)> _wentDown = [];
@@ -64,9 +67,12 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         }
 
         _rooms[room] = record;
+        var links = record.Latest?.Links ?? [];
+        var computedWith = _computedFrom.GetValueOrDefault(room)?.Latest?.Links;
         var unknown = 0;
-        foreach (var link in record.Latest?.Links ?? [])
+        for (var i = 0; i < links.Count; i++)
         {
+            var link = links[i];
             var peer = new RoomId(link.Peer);
             if (!_rooms.ContainsKey(peer))
             {
@@ -74,24 +80,60 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
                 continue;
             }
 
+            if (computedWith is not null && i < computedWith.Count && ReferenceEquals(computedWith[i], link))
+            {
+                continue; // the estimate the last computation read: nothing to weigh
+            }
+
+            var used = ComputedWith(room, computedWith, i, link.Peer);
             var key = (room, peer);
             if (link.Up)
             {
-                Dirty |= !_computedWith.TryGetValue(key, out var used) || Moved(used, link, computer.Costs.Options);
+                Dirty |= used is null || Moved(used, link, computer.Costs.Options);
                 if (_wentDown.Remove(key))
                 {
                     UrgentChange = true; // and came back: flows waiting out a partition take it now, not at the next tick
                 }
             }
-            else if (_computedWith.Remove(key))
+            else if (used is not null && _wentDown.Add(key))
             {
                 UrgentChange = true; // a link the routes were computed with went down
                 Dirty = true;
-                _wentDown.Add(key);
             }
         }
 
         return unknown;
+    }
+
+    /// <summary>The estimate of the link to <paramref name="peer"/> the last computation read, when it read it up.</summary>
+    private LinkEstimate? ComputedWith(RoomId room, IReadOnlyList<LinkEstimate>? computedWith, int position, string peer)
+    {
+        if (computedWith is null)
+        {
+            return null;
+        }
+
+        // Relays list their links in a stable order: the same position, usually; else look it up by peer.
+        var estimate = position < computedWith.Count && string.Equals(computedWith[position].Peer, peer, StringComparison.Ordinal)
+            ? computedWith[position]
+            : ByPeer(room, computedWith).GetValueOrDefault(peer);
+        return estimate is { Up: true } ? estimate : null;
+    }
+
+    private Dictionary<string, LinkEstimate> ByPeer(RoomId room, IReadOnlyList<LinkEstimate> computedWith)
+    {
+        if (!_computedByPeer.TryGetValue(room, out var byPeer))
+        {
+            byPeer = new Dictionary<string, LinkEstimate>(computedWith.Count, StringComparer.Ordinal);
+            foreach (var estimate in computedWith)
+            {
+                byPeer[estimate.Peer] = estimate;
+            }
+
+            _computedByPeer[room] = byPeer;
+        }
+
+        return byPeer;
     }
 
     /// <summary>Forgets a room (the operator removed it): it and its links leave the graph at the next, urgent, computation.</summary>
@@ -103,11 +145,8 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
             return false;
         }
 
-        foreach (var link in _computedWith.Keys.Where(k => k.Item1 == id || k.Item2 == id).ToList())
-        {
-            _computedWith.Remove(link);
-        }
-
+        _computedFrom.Remove(id);
+        _computedByPeer.Remove(id);
         _wentDown.RemoveWhere(k => k.Item1 == id || k.Item2 == id);
 
         UrgentChange = true;
@@ -147,18 +186,11 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         UrgentChange = false;
         Dirty = false;
         var live = _rooms.Values.Where(r => r.Liveness(now, options.StaleAfter, options.UnreachableAfter) != RoomLiveness.Unreachable).ToArray();
-        _computedWith.Clear();
+        _computedFrom.Clear();
+        _computedByPeer.Clear();
         foreach (var record in live)
         {
-            var room = new RoomId(record.Room);
-            foreach (var link in record.Latest!.Links)
-            {
-                var peer = new RoomId(link.Peer);
-                if (link.Up && _rooms.ContainsKey(peer))
-                {
-                    _computedWith[(room, peer)] = link;
-                }
-            }
+            _computedFrom[new RoomId(record.Room)] = record;
         }
 
         _liveAtLastComputation = live.Length;
@@ -349,44 +381,6 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         Liveness = r.Liveness(now, options.StaleAfter, options.UnreachableAfter),
         Links = r.Latest?.Links.Count ?? 0,
     });
-
-    /// <summary>The latest estimate of every link a route of the current table uses.</summary>
-    public IEnumerable<LinkMetric> LinkMetrics()
-    {
-        var used = new HashSet<(RoomId, RoomId)>();
-        foreach (var route in Table.Routes())
-        {
-            AddHops(route.Primary);
-            if (route.Backup is { } backup)
-            {
-                AddHops(backup);
-            }
-        }
-
-        foreach (var from in used.Select(u => u.Item1).Distinct())
-        {
-            if (!_rooms.TryGetValue(from, out var record) || record.Latest is null)
-            {
-                continue;
-            }
-
-            foreach (var estimate in record.Latest.Links)
-            {
-                if (used.Contains((from, new RoomId(estimate.Peer))))
-                {
-                    yield return new LinkMetric(from.Value, estimate.Peer, estimate.RttMs, estimate.DirectedLoss);
-                }
-            }
-        }
-
-        void AddHops(System.Collections.Immutable.ImmutableArray<RoomId> path)
-        {
-            for (var i = 0; i < path.Length - 1; i++)
-            {
-                used.Add((path[i], path[i + 1]));
-            }
-        }
-    }
 
     /// <summary>Starts from a table persisted before a restart (its version continues).</summary>
     public void Restore(RouteTable table) => Table = table ?? throw new ArgumentNullException(nameof(table));

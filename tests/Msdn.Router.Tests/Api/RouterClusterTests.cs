@@ -44,7 +44,7 @@ public sealed class RouterClusterTests
             // The survivor reactivates the route computer from Redis: same table, same version line.
             var survivorGrains = survivor.App.Services.GetRequiredService<IGrainFactory>();
             Assert.Equal(SiloOf(survivor), await survivorGrains.GetGrain<IRouteComputerGrain>(0).Silo());
-            var table = Msdn.Graph.Tables.RouteTableCodec.Decode(await survivorGrains.GetGrain<IRouteComputerGrain>(0).Table());
+            var table = (await survivorGrains.GetGrain<IRouteComputerGrain>(0).Table()).Value.Table;
             Assert.Equal(before.Version, table.Version);
             Assert.Equal<Msdn.Graph.Topology.RoomId>(["room-a", "room-b", "room-c"], table.Find("room-a", "room-c")!.Primary);
             var after = await survivor.Http.GetFromJsonAsync<PathAnswer>("/v1/paths/room-a/room-c");

@@ -239,6 +239,43 @@ public sealed class RouteBookTests
         Assert.Single(_book.Rooms[new RoomId("b")].Latest!.Links);
     }
 
+    [Fact]
+    public void Amended_reports_are_weighed_by_what_they_change_in_any_order()
+    {
+        Report("a", ("b", 10), ("c", 100));
+        Report("b", ("a", 10), ("c", 10));
+        Report("c", ("a", 100), ("b", 10));
+        _book.Recompute(_clock.GetUtcNow());
+        var held = _book.Rooms[new RoomId("b")].Latest!;
+        RoomReport Amend(params LinkEstimate[] news)
+        {
+            held = ReportAmendment.Apply(held, new RoomReport { RelayEndpoint = held.RelayEndpoint, Sequence = held.Sequence + 1, Since = held.Sequence, Links = news });
+            _book.Accept(new RoomRecord { Room = "b", LastReportAt = _clock.GetUtcNow(), Latest = held });
+            return held;
+        }
+
+        Amend(new LinkEstimate { Peer = "c", RttMs = 10.1 }); // noise
+        Assert.False(_book.NeedsRecompute(_clock.GetUtcNow()));
+
+        // The same estimates again, as new objects listed in another order: nothing moved.
+        _book.Accept(new RoomRecord { Room = "b", LastReportAt = _clock.GetUtcNow(), Latest = held with { Links = [.. held.Links.Reverse().Select(l => l with { })] } });
+        Assert.False(_book.NeedsRecompute(_clock.GetUtcNow()));
+
+        Amend(new LinkEstimate { Peer = "c", RttMs = 40 }); // past the threshold, measured from what the computation read
+        Assert.True(_book.NeedsRecompute(_clock.GetUtcNow()));
+        Assert.False(_book.UrgentChange);
+        _book.Recompute(_clock.GetUtcNow());
+        Assert.False(_book.NeedsRecompute(_clock.GetUtcNow())); // and now measured from 40
+
+        Amend(new LinkEstimate { Peer = "a", RttMs = 10, Up = false });
+        Assert.True(_book.UrgentChange);
+        _book.Recompute(_clock.GetUtcNow());
+        Amend(new LinkEstimate { Peer = "c", RttMs = 40 }); // the down link is held as it was: no second alarm
+        Assert.False(_book.UrgentChange);
+        Amend(new LinkEstimate { Peer = "a", RttMs = 10 }); // back up
+        Assert.True(_book.UrgentChange);
+    }
+
     private int Report(string room, params (string Peer, double Rtt, bool Up)[] links) => Report(room, "Serving", links);
 
     private int Report(string room, string state, params (string Peer, double Rtt)[] links) => Report(room, state, [.. links.Select(l => (l.Peer, l.Rtt, true))]);

@@ -1,0 +1,31 @@
+using Msdn.Graph.Tables;
+using Orleans;
+
+namespace Msdn.Router.Grains;
+
+/// <summary>
+/// The route computer's current table as the silos take it: the table, and its encoding (what a relay asking for the
+/// whole table is sent). Never changed once made, so the computer's own silo takes this very object; another silo is
+/// sent only the encoding and decodes it once (<see cref="PublishedTableConverter"/>).
+/// </summary>
+[Immutable]
+public sealed class PublishedTable(RouteTable table, byte[] encoded)
+{
+    public RouteTable Table { get; } = table ?? throw new ArgumentNullException(nameof(table));
+
+    public byte[] Encoded { get; } = encoded ?? throw new ArgumentNullException(nameof(encoded));
+
+    public static PublishedTable Of(RouteTable table) => new(table, RouteTableCodec.Encode(table));
+}
+
+/// <summary>What crosses between silos for a <see cref="PublishedTable"/>: its encoding alone.</summary>
+[GenerateSerializer, Immutable, Alias("msdn.PublishedTable")]
+public readonly record struct PublishedTableSurrogate([property: Id(0)] byte[] Encoded);
+
+[RegisterConverter]
+public sealed class PublishedTableConverter : IConverter<PublishedTable, PublishedTableSurrogate>
+{
+    public PublishedTable ConvertFromSurrogate(in PublishedTableSurrogate surrogate) => new(RouteTableCodec.Decode(surrogate.Encoded), surrogate.Encoded);
+
+    public PublishedTableSurrogate ConvertToSurrogate(in PublishedTable value) => new(value.Encoded);
+}
