@@ -270,6 +270,9 @@ public sealed class RouteTable
     /// <summary>The next version over the same rooms with some rows replaced (the room index is shared, not rebuilt).</summary>
     internal RouteTable WithRows(long version, RouteRow[] rows) => new(version, Rooms, rows, _index);
 
+    /// <summary>The same routes under another version number (a restored table placed past every version served before).</summary>
+    public RouteTable WithVersion(long version) => new(version, Rooms, Rows, _index);
+
     internal Route? RouteAt(int s, int t) => ToRoute(Rooms, Rows[s], t);
 
     /// <summary>The public view of one slot of a row over the given room list.</summary>

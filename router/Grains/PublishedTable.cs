@@ -16,6 +16,17 @@ public sealed class PublishedTable(RouteTable table, byte[] encoded)
     public byte[] Encoded { get; } = encoded ?? throw new ArgumentNullException(nameof(encoded));
 
     public static PublishedTable Of(RouteTable table) => new(table, RouteTableCodec.Encode(table));
+
+    /// <summary>
+    /// A stored table brought back: as it was when it is the last version served, else numbered past
+    /// <paramref name="lastServed"/> (versions published after it was stored may be held by relays: a number they
+    /// hold must never name other routes, so they take this one whole).
+    /// </summary>
+    public static PublishedTable Restored(byte[] stored, long lastServed)
+    {
+        var table = RouteTableCodec.Decode(stored);
+        return table.Version >= lastServed ? new PublishedTable(table, stored) : Of(table.WithVersion(lastServed + 1));
+    }
 }
 
 /// <summary>What crosses between silos for a <see cref="PublishedTable"/>: its encoding alone.</summary>

@@ -12,11 +12,12 @@ namespace Msdn.Router.Grains;
 
 /// <summary>
 /// Thin shell around <see cref="RouteBook"/>: recomputes on a timer and, as <see cref="RecomputeSchedule"/> allows, at once when a link goes down,
-/// persists the latest table (a restarted cluster resumes from it, same version line), and serves it.
+/// persists the latest table (a restarted cluster resumes from it, its version line continuing past every version served), and serves it.
 /// </summary>
 [Reentrant] // reports keep arriving while a recomputation runs off the grain's turn
 public sealed partial class RouteComputerGrain(
     [PersistentState("routes", RouterStorage.Name)] IPersistentState<RouteTableState> state,
+    [PersistentState("routes-version", RouterStorage.Name)] IPersistentState<RouteVersionState> versionState,
     IOptions<RouterOptions> options,
     RouteComputer computer,
     TimeProvider time,
@@ -31,21 +32,36 @@ public sealed partial class RouteComputerGrain(
     private readonly RecomputeSchedule _schedule = new(time);
     private DateTimeOffset _warmUntil;
     private IGrainTimer? _soon;
+    private long _tableStoredAt;
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (state.State.Encoded.Length == 0 || !ReferenceEquals(state.State.Encoded, _published.Encoded))
+        {
+            await StoreTableAsync().ConfigureAwait(true);
+        }
+    }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        var served = versionState.State.Version;
         if (state.State.Encoded is { Length: > 0 } persisted)
         {
             // Serve the persisted table until the rooms have had time to report again: recomputing from
-            // the first few reports would publish a table that has lost most rooms.
-            _published = new PublishedTable(RouteTableCodec.Decode(persisted), persisted);
+            // the first few reports would publish a table that has lost most rooms. Versions published after it
+            // was stored may be held by relays: it comes back numbered past them, so they take it whole.
+            _published = PublishedTable.Restored(persisted, served);
             _book.Restore(_published.Table);
             _warmUntil = time.GetUtcNow() + options.Value.StaleAfter;
         }
         else
         {
+            // No table stored (yet): the first one computed is numbered past any served before.
+            _book.Restore(RouteTable.Empty.WithVersion(served));
             _warmUntil = time.GetUtcNow() + options.Value.FirstTableAfter;
         }
+
+        _tableStoredAt = time.GetTimestamp();
 
         this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(options.Value.RecomputeInterval, options.Value.RecomputeInterval) { KeepAlive = true });
         return Task.CompletedTask;
@@ -183,8 +199,12 @@ public sealed partial class RouteComputerGrain(
             var took = time.GetElapsedTime(started);
             metrics.Recomputed("published", took);
             Log.Published(logger, _book.Table.Version, _book.Table.Rooms.Length, took.TotalMilliseconds);
-            state.State = new RouteTableState { Encoded = _published.Encoded };
-            await state.WriteStateAsync().ConfigureAwait(true);
+            versionState.State = new RouteVersionState { Version = _book.Table.Version };
+            await versionState.WriteStateAsync().ConfigureAwait(true);
+            if (state.State.Encoded.Length == 0 || time.GetElapsedTime(_tableStoredAt) >= options.Value.TablePersistInterval)
+            {
+                await StoreTableAsync().ConfigureAwait(true);
+            }
         }
         finally
         {
@@ -195,6 +215,19 @@ public sealed partial class RouteComputerGrain(
         {
             await RecomputeSoonAsync().ConfigureAwait(true); // a link went down while this one ran: not left for the next tick
         }
+    }
+
+    /// <summary>Stores the table served now (its number is stored with every version; the table itself, megabytes, only this often).</summary>
+    private async Task StoreTableAsync()
+    {
+        if (_published.Table.Rooms.Length == 0)
+        {
+            return;
+        }
+
+        _tableStoredAt = time.GetTimestamp();
+        state.State = new RouteTableState { Encoded = _published.Encoded };
+        await state.WriteStateAsync().ConfigureAwait(true);
     }
 
     private static partial class Log
@@ -210,9 +243,16 @@ public sealed partial class RouteComputerGrain(
     }
 }
 
-/// <summary>What the route computer persists: the latest table (rooms re-report within seconds; their registrations persist in their own grains).</summary>
+/// <summary>What the route computer persists: a recent table (rooms re-report within seconds; their registrations persist in their own grains).</summary>
 [GenerateSerializer, Alias("msdn.RouteTableState")]
 public sealed class RouteTableState
 {
     [Id(0)] public byte[] Encoded { get; set; } = [];
+}
+
+/// <summary>The last version the route computer published, stored at each one: a restored table is numbered past it.</summary>
+[GenerateSerializer, Alias("msdn.RouteVersionState")]
+public sealed class RouteVersionState
+{
+    [Id(0)] public long Version { get; set; }
 }

@@ -28,6 +28,12 @@ public sealed class RouterOptions
     /// </summary>
     public TimeSpan FirstTableAfter { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How often the route computer stores its table (megabytes at hundreds of rooms), at most; and when it stops.
+    /// Every version's number is stored at once, so a restored table is numbered past every version served.
+    /// </summary>
+    public TimeSpan TablePersistInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How many past tables each silo keeps to answer <c>since</c> with a diff.</summary>
     public int DiffHistory { get; set; } = 16;
 

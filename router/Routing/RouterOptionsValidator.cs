@@ -33,6 +33,11 @@ public sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             Fail(nameof(options.FirstTableAfter), $"must be between 0 and UnreachableAfter ({options.UnreachableAfter}), got {options.FirstTableAfter}.");
         }
 
+        if (options.TablePersistInterval < TimeSpan.Zero || options.TablePersistInterval > TimeSpan.FromHours(1))
+        {
+            Fail(nameof(options.TablePersistInterval), $"must be between 0 (every version) and 1 hour, got {options.TablePersistInterval}.");
+        }
+
         if (options.DiffHistory is < 0 or > 1000)
         {
             Fail(nameof(options.DiffHistory), $"must be in 0..1000, got {options.DiffHistory}.");

@@ -14,9 +14,7 @@ public sealed class PublishedTableTests
     [Fact]
     public void Between_silos_only_the_encoding_travels_and_the_same_routes_arrive()
     {
-        var table = new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()).Compute(TopologySnapshot.Create(
-            [new RoomId("a"), new RoomId("b"), new RoomId("c")],
-            [new Link("a", "b", new LinkQuality(10, 0, 0, true, DateTimeOffset.UnixEpoch)), new Link("b", "c", new LinkQuality(10, 0, 0, true, DateTimeOffset.UnixEpoch)), new Link("a", "c", new LinkQuality(50, 0, 0, true, DateTimeOffset.UnixEpoch))]));
+        var table = Table();
         var published = PublishedTable.Of(table);
         var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
 
@@ -27,6 +25,21 @@ public sealed class PublishedTableTests
         Assert.Equal(published.Encoded, arrived.Encoded);
         Assert.True(arrived.Table.SameRoutesAs(table));
         Assert.Equal<RoomId>(["a", "b", "c"], arrived.Table.Find("a", "c")!.Primary);
+    }
+
+    [Fact]
+    public void A_stored_table_comes_back_numbered_past_every_version_served()
+    {
+        var stored = PublishedTable.Of(Table());
+        var asServed = PublishedTable.Restored(stored.Encoded, lastServed: stored.Table.Version);
+        Assert.Equal(stored.Table.Version, asServed.Table.Version);
+        Assert.Same(stored.Encoded, asServed.Encoded);
+
+        // Two versions were published after it was stored, and lost with the silo: relays may hold them.
+        var later = PublishedTable.Restored(stored.Encoded, lastServed: stored.Table.Version + 2);
+        Assert.Equal(stored.Table.Version + 3, later.Table.Version);
+        Assert.True(later.Table.SameRoutesAs(stored.Table));
+        Assert.Equal(later.Table.Version, RouteTableCodec.Decode(later.Encoded).Version);
     }
 
     [Fact]
@@ -43,4 +56,8 @@ public sealed class PublishedTableTests
         Assert.False(estimates.TryGet("b", "a", out _)); // b reported nothing
         Assert.False(estimates.TryGet("z", "a", out _)); // no such room
     }
+
+    private static RouteTable Table() => new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()).Compute(TopologySnapshot.Create(
+        [new RoomId("a"), new RoomId("b"), new RoomId("c")],
+        [new Link("a", "b", new LinkQuality(10, 0, 0, true, DateTimeOffset.UnixEpoch)), new Link("b", "c", new LinkQuality(10, 0, 0, true, DateTimeOffset.UnixEpoch)), new Link("a", "c", new LinkQuality(50, 0, 0, true, DateTimeOffset.UnixEpoch))]));
 }
