@@ -59,10 +59,65 @@ public sealed class RouteTableDiff
     /// What a relay of room <paramref name="self"/> is sent (<see cref="RouteTable.Restricted"/>): the changes to its
     /// own row, and to the routes into <paramref name="destinations"/> from anywhere; all of them when null.
     /// </summary>
-    public RouteTableDiff Restricted(RoomId self, IReadOnlySet<RoomId>? destinations) =>
-        destinations is null
-            ? this
-            : new RouteTableDiff(FromVersion, ToVersion, Rooms, [.. Changes.Where(c => c.From == self || destinations.Contains(c.To))], RoomsChanged);
+    public RouteTableDiff Restricted(RoomId self, IReadOnlySet<RoomId>? destinations)
+    {
+        if (destinations is null)
+        {
+            return this;
+        }
+
+        // Every relay a version behind asks for its part of the same diff: index the changes by source and by
+        // destination once, rather than scan them all for each relay.
+        var index = LazyInitializer.EnsureInitialized(ref _index, () => new ChangeIndex(Changes));
+        var picked = new List<int>(index.From(self));
+        foreach (var destination in destinations)
+        {
+            foreach (var i in index.To(destination))
+            {
+                if (Changes[i].From != self)
+                {
+                    picked.Add(i);
+                }
+            }
+        }
+
+        picked.Sort();
+        return new RouteTableDiff(FromVersion, ToVersion, Rooms, [.. picked.Select(i => Changes[i])], RoomsChanged);
+    }
+
+    private ChangeIndex? _index;
+
+    /// <summary>The positions of a diff's changes by source room and by destination room.</summary>
+    private sealed class ChangeIndex
+    {
+        private readonly Dictionary<RoomId, List<int>> _from = [];
+        private readonly Dictionary<RoomId, List<int>> _to = [];
+
+        public ChangeIndex(ImmutableArray<RouteChange> changes)
+        {
+            for (var i = 0; i < changes.Length; i++)
+            {
+                Add(_from, changes[i].From, i);
+                Add(_to, changes[i].To, i);
+            }
+        }
+
+        private static readonly List<int> None = [];
+
+        public List<int> From(RoomId room) => _from.GetValueOrDefault(room, None);
+
+        public List<int> To(RoomId room) => _to.GetValueOrDefault(room, None);
+
+        private static void Add(Dictionary<RoomId, List<int>> index, RoomId room, int position)
+        {
+            if (!index.TryGetValue(room, out var at))
+            {
+                index[room] = at = [];
+            }
+
+            at.Add(position);
+        }
+    }
 
     /// <summary>The newer table; throws <see cref="RouteTableVersionException"/> when <paramref name="older"/> is not the version this diff starts from.</summary>
     public RouteTable ApplyTo(RouteTable older)

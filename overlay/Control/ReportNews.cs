@@ -65,17 +65,33 @@ public sealed class ReportNews<TKey>
         }
 
         var links = new List<(TKey, LinkReading)>();
-        var present = new HashSet<TKey>();
+        var peers = new List<TKey>(_told.Count);
+        var known = 0;
         foreach (var (peer, reading) in now)
         {
-            present.Add(peer);
-            if (!_told.TryGetValue(peer, out var told) || reading.IsNewsAfter(told))
+            peers.Add(peer);
+            if (!_told.TryGetValue(peer, out var told))
             {
                 links.Add((peer, reading));
             }
+            else
+            {
+                known++;
+                if (reading.IsNewsAfter(told))
+                {
+                    links.Add((peer, reading));
+                }
+            }
         }
 
-        var gone = _told.Keys.Where(peer => !present.Contains(peer)).ToList();
+        // Every peer told of is still measured (the usual case, a relay's peers change rarely): nothing is gone.
+        List<TKey> gone = [];
+        if (known < _told.Count)
+        {
+            var present = peers.ToHashSet();
+            gone = [.. _told.Keys.Where(peer => !present.Contains(peer))];
+        }
+
         return new ReportPlan<TKey>(sequence, since, links, gone);
     }
 

@@ -52,6 +52,11 @@ internal sealed class VirtualReports
     public LinkValues[] Taken(int room, ReportPlan<int> plan)
     {
         _news[room]?.Taken(plan);
+        if (!plan.Full && plan.Links.Count == 0 && _view[room] is { } held)
+        {
+            return held; // a heartbeat: the view stands
+        }
+
         var view = plan.Full || _view[room] is null ? new LinkValues[_ids.Length] : (LinkValues[])_view[room]!.Clone();
         foreach (var (peer, r) in plan.Links)
         {
