@@ -68,6 +68,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
         _following = probe?.Subscribe(_ => ReportSoon());
         _node.StateChanged += OnStateChanged;
         _node.DataLinkChanged += OnDataLinkChanged;
+        _node.FlowOpened += OnFlowOpened;
     }
 
     public ControllerStatus Status => _statusNow;
@@ -96,6 +97,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
         _following?.Dispose();
         _node.StateChanged -= OnStateChanged;
         _node.DataLinkChanged -= OnDataLinkChanged;
+        _node.FlowOpened -= OnFlowOpened;
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var loop in new[] { _reporting, _polling, _followingDirectory, _renewing })
         {
@@ -193,6 +195,9 @@ public sealed partial class ControllerClient : IAsyncDisposable
         IReadOnlySet<RoomId>? held = null; // the destinations the table held has routes into from everywhere (null: all)
         while (!_stopping.IsCancellationRequested)
         {
+            // Published before the interest is read: a flow opened from here on cuts this poll short.
+            var newInterest = new CancellationTokenSource();
+            Interlocked.Exchange(ref _newInterest, newInterest)?.Dispose();
             var known = _routes.Current;
             var wanted = _interest.Now();
             if (!RouteInterest.Covers(held, wanted))
@@ -201,12 +206,17 @@ public sealed partial class ControllerClient : IAsyncDisposable
             }
 
             var asked = since;
-            var answer = await ExchangeAsync<RoutesAnswer?>(async (channel, token) => await channel.RoutesAsync(_node.Room.Value, asked, LongPollWait, wanted, token).ConfigureAwait(false), LongPollWait + ReportTimeout).ConfigureAwait(false);
+            var answer = await ExchangeAsync<RoutesAnswer?>(async (channel, token) => await channel.RoutesAsync(_node.Room.Value, asked, LongPollWait, wanted, token).ConfigureAwait(false), LongPollWait + ReportTimeout, newInterest.Token).ConfigureAwait(false);
             if (answer is null)
             {
                 if (_stopping.IsCancellationRequested)
                 {
                     return;
+                }
+
+                if (newInterest.IsCancellationRequested)
+                {
+                    continue; // a flow to a room not asked for: ask again, for it too, now
                 }
 
                 await Task.Delay(RetryDelay, _time, _stopping.Token).ConfigureAwait(false); // unreachable: try again soon
@@ -244,6 +254,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
                 }
 
                 held = answer.Value.Kind == RoutesAnswerKind.Full ? wanted : held is null ? wanted : wanted?.Intersect(held).ToHashSet() ?? held;
+                Volatile.Write(ref _heldInterest, held);
             }
             catch (Exception e) when (e is RouteTableFormatException or RouteTableVersionException)
             {
@@ -337,13 +348,40 @@ public sealed partial class ControllerClient : IAsyncDisposable
         }
     }
 
-    /// <summary>One exchange, directly or through a peer; default when nothing got through (the status says so).</summary>
-    private async Task<T?> ExchangeAsync<T>(Func<IControlChannel, CancellationToken, Task<T>> exchange, TimeSpan timeout)
+    /// <summary>
+    /// A flow was opened: when the routes held do not cover its destination from everywhere (its local detours read
+    /// them), the long-poll in progress is cut short so that they are asked for now, not when it ends.
+    /// </summary>
+    private void OnFlowOpened(RoomId destination)
+    {
+        if (RouteInterest.Covers(Volatile.Read(ref _heldInterest), new HashSet<RoomId> { destination }))
+        {
+            return;
+        }
+
+        try
+        {
+            Volatile.Read(ref _newInterest)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // that poll is over: the next one reads the interest afresh
+        }
+    }
+
+    private CancellationTokenSource? _newInterest;
+    private IReadOnlySet<RoomId>? _heldInterest;
+
+    /// <summary>
+    /// One exchange, directly or through a peer; default when nothing got through (the status says so), or when
+    /// <paramref name="interrupt"/> cut it short (not a failure of the controller or the channel).
+    /// </summary>
+    private async Task<T?> ExchangeAsync<T>(Func<IControlChannel, CancellationToken, Task<T>> exchange, TimeSpan timeout, CancellationToken interrupt = default)
     {
         string? lastError = null;
         foreach (var channel in _endpoints.Channels())
         {
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, _endpoints.BrokenToken(channel));
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, _endpoints.BrokenToken(channel), interrupt);
             attempt.CancelAfter(timeout);
             try
             {
@@ -359,9 +397,9 @@ public sealed partial class ControllerClient : IAsyncDisposable
             }
             catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or InvalidOperationException or Msdn.Client.Framing.FrameFormatException)
             {
-                if (_stopping.IsCancellationRequested)
+                if (_stopping.IsCancellationRequested || interrupt.IsCancellationRequested)
                 {
-                    return default; // stopping: whatever the exchange met as it was cut off is not news
+                    return default; // stopping, or asked to start over: whatever the exchange met as it was cut off is not news
                 }
 
                 _endpoints.Failed(channel);

@@ -25,6 +25,9 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
     /// <summary>The flows this relay carries as their ingress now.</summary>
     public IReadOnlyCollection<RelayFlow> Flows => [.. _ingress.Values];
 
+    /// <summary>A flow was opened to this room (the control link asks for the routes into a new destination at once).</summary>
+    public event Action<RoomId>? Opened;
+
     /// <summary>
     /// Opens a flow from this room to <paramref name="endpoint"/> in <paramref name="destination"/>;
     /// refused with <see cref="RelayDrainingException"/> unless the relay is serving.
@@ -56,6 +59,7 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                 }
             },
             CancellationToken.None);
+        Opened?.Invoke(destination);
         return flow;
     }
 

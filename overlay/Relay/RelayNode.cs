@@ -68,6 +68,13 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// <summary>The relay entered another lifecycle state (the controller is told at once: a draining room leaves new routes).</summary>
     public event Action<RelayState>? StateChanged;
 
+    /// <summary>A flow from this room was opened to the given destination.</summary>
+    public event Action<RoomId>? FlowOpened
+    {
+        add => _ingress.Opened += value;
+        remove => _ingress.Opened -= value;
+    }
+
     /// <summary>A peer's data connection was refused (false) or works again (true): the controller hears of it at once.</summary>
     public event Action<RoomId, bool>? DataLinkChanged
     {

@@ -38,7 +38,15 @@ public sealed partial class RouteComputerGrain(
     {
         if (state.State.Encoded.Length == 0 || !ReferenceEquals(state.State.Encoded, _published.Encoded))
         {
-            await StoreTableAsync().ConfigureAwait(true);
+            try
+            {
+                await StoreTableAsync().ConfigureAwait(true);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A silo stopping alone takes its in-memory storage with it; with Redis this is where it lands.
+                Log.NotStoredOnDeactivation(logger, _published.Table.Version, e.Message);
+            }
         }
     }
 
@@ -234,6 +242,9 @@ public sealed partial class RouteComputerGrain(
     {
         [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "No room is live: keeping route table version {Version} rather than publishing an empty one")]
         public static partial void KeptForNoLiveRoom(ILogger logger, long version);
+
+        [LoggerMessage(EventId = 5106, Level = LogLevel.Information, Message = "Route table version {Version} not stored as the route computer deactivated ({Reason}): a restart numbers its table past it")]
+        public static partial void NotStoredOnDeactivation(ILogger logger, long version, string reason);
 
         [LoggerMessage(EventId = 5105, Level = LogLevel.Error, Message = "Route recomputation failed; the next tick tries again")]
         public static partial void RecomputeFailed(ILogger logger, Exception exception);

@@ -46,4 +46,19 @@ public sealed class ControlLinkTests(ITestOutputHelper output) : IAsyncLifetime
         _overlay.ControlProxy.Restore();
         await ControlledOverlay.WaitUntilAsync(() => _overlay.Relay("room-a").Controller!.Status.Via == "direct", TimeSpan.FromSeconds(30));
     }
+
+    [Fact]
+    public async Task A_flow_to_a_room_not_asked_for_brings_the_routes_into_it_at_once_not_when_the_long_poll_ends()
+    {
+        var a = _overlay.Relay("room-a");
+        await ControlledOverlay.WaitUntilAsync(() => new[] { "room-a", "room-b", "room-c" }.All(r => _overlay.Relay(r).Routes!.Current.Rooms.Length == 3), TimeSpan.FromSeconds(30));
+
+        // Without flows room-a holds its own row only: no route from room-b into room-c. Its long-poll waits up to 20 s.
+        await ControlledOverlay.WaitUntilAsync(() => a.Routes!.Current.Find("room-a", "room-c") is not null && a.Routes.Current.Find("room-b", "room-c") is null, TimeSpan.FromSeconds(30));
+
+        await _overlay.CarryAsync("room-a", "room-c");
+        var took = await ControlledOverlay.WaitUntilAsync(() => a.Routes!.Current.Find("room-b", "room-c") is not null, TimeSpan.FromSeconds(5));
+        output.WriteLine($"a flow to room-c → room-a holds the routes into room-c from everywhere: {took.TotalMilliseconds:F0} ms after the flow completed");
+        Assert.Equal("direct", a.Controller!.Status.Via); // cutting the poll short is not a failure of the control link
+    }
 }
