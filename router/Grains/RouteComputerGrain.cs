@@ -168,6 +168,17 @@ public sealed partial class RouteComputerGrain(
             return; // warming up
         }
 
+        if (_book.Holding(time.GetUtcNow(), out var cutOff))
+        {
+            if (cutOff)
+            {
+                Log.CutOff(logger, _book.Table.Version);
+            }
+
+            metrics.Recomputed("held", null);
+            return;
+        }
+
         if (!_schedule.TryStart())
         {
             metrics.Recomputed("busy", null); // the next tick or down event starts the next
@@ -242,6 +253,9 @@ public sealed partial class RouteComputerGrain(
     {
         [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "No room is live: keeping route table version {Version} rather than publishing an empty one")]
         public static partial void KeptForNoLiveRoom(ILogger logger, long version);
+
+        [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Most rooms fell silent at once: this controller was cut off from them, not they from each other; holding route table version {Version} until they are heard again")]
+        public static partial void CutOff(ILogger logger, long version);
 
         [LoggerMessage(EventId = 5106, Level = LogLevel.Information, Message = "Route table version {Version} not stored as the route computer deactivated ({Reason}): a restart numbers its table past it")]
         public static partial void NotStoredOnDeactivation(ILogger logger, long version, string reason);

@@ -50,6 +50,20 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
 
     public IReadOnlyDictionary<RoomId, RoomRecord> Rooms => _rooms;
 
+    private readonly CutOffGuard _cutOff = new(options.FirstTableAfter);
+
+    /// <summary>
+    /// Whether to hold the current table rather than recompute (<see cref="CutOffGuard"/>): most of its rooms went
+    /// silent together, and they have not all had time to report again. <paramref name="cutOff"/>: this call found it so.
+    /// </summary>
+    public bool Holding(DateTimeOffset now, out bool cutOff)
+    {
+        // Silent past StaleAfter, not yet UnreachableAfter: rooms falling silent together are held before any lapses.
+        var silent = Table.Rooms.Count(room => _rooms.TryGetValue(room, out var record) && record.Liveness(now, options.StaleAfter, options.UnreachableAfter) != RoomLiveness.Fresh);
+        cutOff = _cutOff.Observe(Table.Rooms.Length, silent);
+        return _cutOff.Holding(now);
+    }
+
     /// <summary>
     /// Takes a room's latest record (as its room grain holds it); returns how many of its links name a room
     /// that has never reported. Those are kept with the record (the peer may report a moment later, and then
@@ -59,6 +73,7 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
     {
         ArgumentNullException.ThrowIfNull(record);
         var room = new RoomId(record.Room);
+        _cutOff.Heard(record.LastReportAt);
         Dirty |= !_rooms.ContainsKey(room);
         if (_rooms.TryGetValue(room, out var before) && before.Latest?.RelayState != record.Latest?.RelayState)
         {

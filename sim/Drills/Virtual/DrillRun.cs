@@ -69,12 +69,13 @@ internal sealed class DrillRun(
         var plan = _reports.Next(room, b => probing.Values(room, b));
         var relay = plane.Relays[room];
         relay.LastReportUs = Now;
-        var reported = _reports.Bytes(room, plan);
-        _controlBytes += reported;
-        _reportBytes += reported;
-        _tally.Add("reports", reported, 0, Now / 1e6);
         if (world.ControllerUp)
         {
+            // A report to a controller that cannot be reached never gets its body on the wire.
+            var reported = _reports.Bytes(room, plan);
+            _controlBytes += reported;
+            _reportBytes += reported;
+            _tally.Add("reports", reported, 0, Now / 1e6);
             queue.At(Now + ControlDelayUs(room), () => controller.Accept(room, _reports.Taken(room, plan), Now));
         }
 

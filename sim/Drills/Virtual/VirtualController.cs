@@ -18,7 +18,8 @@ internal readonly record struct LinkValues(double RttMs, double JitterMs, double
 /// <see cref="RouterOptions.RecomputeInterval"/> when something moved, and the grain's own
 /// <see cref="RecomputeSchedule"/> for a link going down, one at a time) around the real route logic —
 /// <see cref="Msdn.Graph.Costs.LinkDrift"/> decides what moved, <see cref="RouteBook.Compute"/> computes the table
-/// from room records built as the grain would see them, <see cref="RouteBook.Publish"/> versions it.
+/// from room records built as the grain would see them, <see cref="RouteBook.Publish"/> versions it, and
+/// <see cref="CutOffGuard"/> holds the table while most rooms are silent together.
 /// A computation runs on another core while the world goes on and is published a fixed
 /// <see cref="ComputeLatency"/> of virtual time after it started, so the outcome does not depend on
 /// this machine's speed.
@@ -39,6 +40,7 @@ internal sealed class VirtualController
     private bool _urgent;
     private int _liveAtLast = -1;
     private readonly RecomputeSchedule _schedule;
+    private readonly CutOffGuard _cutOff;
     private long? _soonUs;
     private Task<ComputedTable>? _computing;
     private long _doneUs;
@@ -48,6 +50,7 @@ internal sealed class VirtualController
     public VirtualController(RouteComputer computer, RouterOptions options, RoomId[] ids, TimeSpan computeLatency, TimeProvider clock)
     {
         _schedule = new RecomputeSchedule(clock);
+        _cutOff = new CutOffGuard(options.FirstTableAfter);
         _computer = computer;
         _options = options;
         _book = new RouteBook(computer, options);
@@ -103,6 +106,7 @@ internal sealed class VirtualController
 
         _latest[room] = values;
         _lastReportUs[room] = nowUs;
+        _cutOff.Heard(At(nowUs));
         if (_urgent)
         {
             RecomputeSoon(nowUs);
@@ -141,6 +145,11 @@ internal sealed class VirtualController
         _computing = null;
         _schedule.Finished();
         ComputedFromUs = _startedUs;
+        if (next.Table.Rooms.Length == 0 && _book.Table.Rooms.Length > 0)
+        {
+            return null; // no live room: kept, as the grain keeps it
+        }
+
         return _book.Publish(next) ? _book.Table : null;
     }
 
@@ -160,6 +169,13 @@ internal sealed class VirtualController
 
     private void Recompute(long nowUs)
     {
+        var silent = _book.Table.Rooms.Count(room => nowUs - _lastReportUs[ScenarioLoader.RoomIndex(room.Value)] >= _options.StaleAfter.TotalMicroseconds);
+        _cutOff.Observe(_book.Table.Rooms.Length, silent);
+        if (_cutOff.Holding(At(nowUs)))
+        {
+            return; // most rooms fell silent together: the controller is the one cut off (the grain's rule)
+        }
+
         if (!_schedule.TryStart())
         {
             return; // one at a time; the next tick or down report starts the next

@@ -276,6 +276,48 @@ public sealed class RouteBookTests
         Assert.True(_book.UrgentChange);
     }
 
+    [Fact]
+    public void When_most_rooms_fall_silent_together_the_table_is_held_until_they_have_had_time_to_report_again()
+    {
+        void All()
+        {
+            Report("a", ("b", 10), ("c", 100), ("d", 50));
+            Report("b", ("a", 10), ("c", 10), ("d", 50));
+            Report("c", ("a", 100), ("b", 10), ("d", 50));
+            Report("d", ("a", 50), ("b", 50), ("c", 50));
+        }
+
+        All();
+        _book.Recompute(_clock.GetUtcNow());
+        Assert.False(_book.Holding(_clock.GetUtcNow(), out _));
+
+        // One room silent: its business, not the controller's.
+        _clock.Advance(TimeSpan.FromSeconds(6));
+        Report("a", ("b", 10), ("c", 100), ("d", 50));
+        Report("b", ("a", 10), ("c", 10), ("d", 50));
+        Report("c", ("a", 100), ("b", 10), ("d", 50));
+        Assert.False(_book.Holding(_clock.GetUtcNow(), out var cutOff));
+        Assert.False(cutOff);
+
+        // Three of four silent together (stale, none lapsed yet): the controller is the one cut off.
+        _clock.Advance(TimeSpan.FromSeconds(6));
+        Report("a", ("b", 10), ("c", 100), ("d", 50));
+        Assert.True(_book.Holding(_clock.GetUtcNow(), out cutOff));
+        Assert.True(cutOff);
+        _clock.Advance(TimeSpan.FromSeconds(20)); // all lapsed now: still held, the table keeps every room
+        Assert.True(_book.Holding(_clock.GetUtcNow(), out cutOff));
+        Assert.False(cutOff);
+
+        // Heard again: held for FirstTableAfter while the rest report, then recomputed with everyone.
+        All();
+        Assert.True(_book.Holding(_clock.GetUtcNow(), out _));
+        _clock.Advance(_options.FirstTableAfter);
+        All();
+        Assert.False(_book.Holding(_clock.GetUtcNow(), out _));
+        _book.Recompute(_clock.GetUtcNow());
+        Assert.Equal(4, _book.Table.Rooms.Length);
+    }
+
     private int Report(string room, params (string Peer, double Rtt, bool Up)[] links) => Report(room, "Serving", links);
 
     private int Report(string room, string state, params (string Peer, double Rtt)[] links) => Report(room, state, [.. links.Select(l => (l.Peer, l.Rtt, true))]);
