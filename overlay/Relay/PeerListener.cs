@@ -119,7 +119,7 @@ internal sealed partial class PeerListener(RelayContext relay, IRelayTransport t
         var closed = 0;
         foreach (var connection in _inbound.Keys)
         {
-            if (connection.RemoteCertificate is not null && !trusted(connection.RemoteCertificate) && _inbound.TryRemove(connection, out _))
+            if (connection.RemoteCertificate is { } certificate && !trusted(certificate) && _inbound.TryRemove(connection, out _))
             {
                 closed++;
                 _ = Task.Run(async () =>

@@ -32,6 +32,7 @@ internal sealed class MuxConnection : IRelayConnection
         _transport = transport;
         _isClient = isClient;
         RemoteEndPoint = remote;
+        RemoteCertificate = (transport as System.Net.Security.SslStream)?.RemoteCertificate; // authenticated before: and readable after the stream is closed
         _keepAlive = keepAlive ?? MuxKeepAlive.Default;
         _nextId = isClient ? -1 : 0; // client streams are odd, server streams even: no collisions
         _lastHeard = _keepAlive.Time.GetTimestamp();
@@ -42,7 +43,7 @@ internal sealed class MuxConnection : IRelayConnection
 
     public EndPoint RemoteEndPoint { get; }
 
-    public System.Security.Cryptography.X509Certificates.X509Certificate? RemoteCertificate => (_transport as System.Net.Security.SslStream)?.RemoteCertificate;
+    public System.Security.Cryptography.X509Certificates.X509Certificate? RemoteCertificate { get; }
 
     /// <summary>Why the connection ended, when it did.</summary>
     public Exception? Failure { get; private set; }
