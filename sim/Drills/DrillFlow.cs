@@ -74,6 +74,43 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
     /// <summary>The flow's path failed at <paramref name="atSeconds"/> and it left it.</summary>
     public void FailedOver(double atSeconds) => _failoverTimes.Add(Math.Round(atSeconds, 3));
 
+    private readonly List<PathUse> _paths = [];
+    private readonly Lock _pathsLock = new();
+    private (double From, string[] Path)? _onPath;
+
+    /// <summary>The paths the flow ran on, each from when it took it to when it left it (the one it is on is closed by <see cref="PathsEnd"/>).</summary>
+    public IReadOnlyList<PathUse> PathsUsed
+    {
+        get
+        {
+            lock (_pathsLock)
+            {
+                return [.. _paths];
+            }
+        }
+    }
+
+    /// <summary>The flow runs on <paramref name="path"/> from <paramref name="atSeconds"/> (null: on none).</summary>
+    public void OnPath(double atSeconds, IReadOnlyList<string>? path)
+    {
+        lock (_pathsLock)
+        {
+            if (_onPath is { } on && (path is null || !on.Path.SequenceEqual(path)))
+            {
+                _paths.Add(new PathUse(Math.Round(on.From, 3), Math.Round(atSeconds, 3), on.Path));
+                _onPath = null;
+            }
+
+            if (path is { Count: > 1 } && _onPath is null)
+            {
+                _onPath = (atSeconds, [.. path]);
+            }
+        }
+    }
+
+    /// <summary>The drill ended at <paramref name="atSeconds"/>: the path the flow is on is closed there.</summary>
+    public void PathsEnd(double atSeconds) => OnPath(atSeconds, null);
+
     /// <summary>Writes records at the flow's rate until <paramref name="until"/> (drill clock), then completes the flow.</summary>
     public async Task WriteAsync(ClientFlow flow, Stopwatch clock, TimeSpan until, CancellationToken cancellationToken)
     {

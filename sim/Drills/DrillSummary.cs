@@ -56,7 +56,7 @@ public sealed record DrillSummary(
         {
             LeftAfterMs = LeftAfterMs(results, f),
         }).ToList();
-        var flows = results.Flows.Select(f => new FlowSummary(f.Index, f.From, f.To, f.BytesSent, f.BytesDelivered, f.Failure) { Moves = f.Moves, MoveTimes = f.Moves is null ? null : f.MoveTimes, Failovers = f.Failovers, Stalls = Stalls(results, f) }).ToList();
+        var flows = results.Flows.Select(f => new FlowSummary(f.Index, f.From, f.To, f.BytesSent, f.BytesDelivered, f.Failure) { Moves = f.Moves, MoveTimes = f.Moves is null ? null : f.MoveTimes, Failovers = f.Failovers, Stalls = Stalls(results, f), Paths = f.PathsUsed }).ToList();
         var stretches = (results.PairStretches ?? [.. results.Routes.Where(r => r.ExpectedRttMs is not null && r.OptimalRttMs > 0).Select(r => r.ExpectedRttMs!.Value / r.OptimalRttMs)]).Order().ToList();
         return new DrillSummary(
             results.Scenario.Engine,
@@ -250,6 +250,9 @@ public sealed record FlowSummary(int Flow, string From, string To, long BytesSen
 
     /// <summary>Every delivery gap of at least 200 ms, whole (not capped at the drill's patience), with the fault before it.</summary>
     public IReadOnlyList<FlowStall> Stalls { get; init; } = [];
+
+    /// <summary>The paths the flow ran on and when (virtual engine: every change; loopback: its ingress relay asked twice a second).</summary>
+    public IReadOnlyList<PathUse> Paths { get; init; } = [];
 }
 
 /// <summary>A gap in a flow's deliveries: from the last delivery before it to the first after (drill seconds), and the last fault before it began.</summary>

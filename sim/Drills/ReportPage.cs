@@ -9,7 +9,7 @@ namespace Msdn.Sim.Drills;
 /// report.html: one self-contained page (inline SVG, no scripts or downloads): the headline numbers, the
 /// fault timeline (each fault's start, and its lift where it has one) over each flow's delivery rate and
 /// latency on a time axis, control traffic by kind over time, the failover-time distribution, each flow's longest stalls, and a map of the
-/// rooms (north up for a measured world) with the flows' final routes.
+/// rooms (north up for a measured world) with the links each flow used and for how long.
 /// </summary>
 public static class ReportPage
 {
@@ -53,7 +53,7 @@ public static class ReportPage
 
         html.Append("<h2>Failover times</h2>").Append(Histogram(summary.FailoverMs.Samples));
         html.Append("<h2>Stalls of 1 s or more (whole, not capped at the 10 s patience)</h2>").Append(Stalls(summary));
-        html.Append("<h2>Rooms and the flows' final routes</h2>").Append(Map(results));
+        html.Append("<h2>Rooms and the links the flows used</h2><p>Each flow in its colour; the wider a link, the longer it carried the flow (hover for how long). Dots are rooms, coloured by region.</p>").Append(Map(results));
         html.Append("</body></html>");
         return html.ToString();
     }
@@ -158,14 +158,16 @@ public static class ReportPage
         double Py(double y) => 30 + ((maxY - y) / Math.Max(1, maxY - minY) * (size - 60)); // y grows north, SVG's grows down
         var labelled = places.Count <= 40; // past that, names are in each dot's tooltip (a thousand labels are a smear)
         var svg = new StringBuilder().Append(Inv, $"<svg width=\"{size}\" height=\"{size}\">");
-        foreach (var route in results.Routes)
+        var duration = Math.Max(1, results.Scenario.DurationSeconds);
+        foreach (var flow in results.Flows)
         {
-            var colour = Colours[route.Flow % Colours.Length];
-            for (var i = 0; i < route.Path.Count - 1; i++)
+            var colour = Colours[flow.Index % Colours.Length];
+            foreach (var (link, seconds) in SecondsOnLinks(flow))
             {
-                var a = places[Index(route.Path[i])];
-                var b = places[Index(route.Path[i + 1])];
-                svg.Append(Inv, $"<line x1=\"{Px(a.X):F1}\" y1=\"{Py(a.Y):F1}\" x2=\"{Px(b.X):F1}\" y2=\"{Py(b.Y):F1}\" stroke=\"{colour}\" stroke-width=\"3\" opacity=\"0.7\"><title>flow {route.Flow}: {Esc(string.Join(" > ", route.Path))}</title></line>");
+                var a = places[Index(link.From)];
+                var b = places[Index(link.To)];
+                var share = Math.Min(1, seconds / duration);
+                svg.Append(Inv, $"<line x1=\"{Px(a.X):F1}\" y1=\"{Py(a.Y):F1}\" x2=\"{Px(b.X):F1}\" y2=\"{Py(b.Y):F1}\" stroke=\"{colour}\" stroke-width=\"{1 + (5 * share):F1}\" opacity=\"{0.35 + (0.5 * share):F2}\"><title>flow {flow.Index}: {Esc(link.From)} &gt; {Esc(link.To)} for {seconds:F1} s of {duration:F0}</title></line>");
             }
         }
 
@@ -179,6 +181,21 @@ public static class ReportPage
         }
 
         return svg.Append("</svg>").ToString();
+    }
+
+    /// <summary>How long each link carried the flow, over every path it ran on.</summary>
+    private static Dictionary<(string From, string To), double> SecondsOnLinks(DrillFlow flow)
+    {
+        var seconds = new Dictionary<(string, string), double>();
+        foreach (var use in flow.PathsUsed)
+        {
+            for (var i = 0; i < use.Path.Count - 1; i++)
+            {
+                seconds[(use.Path[i], use.Path[i + 1])] = seconds.GetValueOrDefault((use.Path[i], use.Path[i + 1])) + (use.To - use.From);
+            }
+        }
+
+        return seconds;
     }
 
     /// <summary>Seconds between time-axis ticks: about ten ticks whatever the drill's length.</summary>

@@ -57,6 +57,9 @@ public static class LoopbackDrill
             }, cancellationToken));
         }
 
+        using var stopSampling = new CancellationTokenSource();
+        var sampling = new FlowPathSampler(cluster, flows, clock).RunAsync(stopSampling.Token);
+
         // The faults, on their timeline.
         var applied = new List<AppliedFault>();
         var lifts = new List<Task>();
@@ -80,6 +83,13 @@ public static class LoopbackDrill
         var finished = Task.WhenAll(running);
         await Task.WhenAny(finished, Task.Delay(until - clock.Elapsed + TimeSpan.FromSeconds(30), cancellationToken)).ConfigureAwait(false);
         await Task.WhenAll(lifts).ConfigureAwait(false);
+        await stopSampling.CancelAsync().ConfigureAwait(false);
+        await sampling.ConfigureAwait(false);
+        foreach (var flow in flows)
+        {
+            flow.PathsEnd(Math.Min(clock.Elapsed.TotalSeconds, scenario.DurationSeconds));
+        }
+
         var routes = new List<FlowRoute>();
         var oracle = StretchOracle.Create(world.Rooms, (i, j) => world.Rtt[i, j]);
         foreach (var flow in flows)

@@ -286,6 +286,11 @@ internal sealed class DrillRun(
             var route = table.Contains(new RoomId(f.From)) && table.Contains(new RoomId(f.To)) ? table.Find(new RoomId(f.From), new RoomId(f.To)) : null;
             return new FlowRoute(f.Index, route?.Primary.Select(r => r.Value).ToList() ?? [], route is null ? null : TrueRtt(route.Primary), oracle.Find(new RoomId(f.From), new RoomId(f.To))?.Cost ?? 0);
         }).ToList();
+        foreach (var flow in flows)
+        {
+            flow.PathsEnd(scenario.DurationSeconds);
+        }
+
         var start = Math.Max(0, _versionAtStart);
         var audits = Task.WhenAll(_audits).GetAwaiter().GetResult();
         var violations = audits.SelectMany(a => a.Violations).Take(50).ToList();

@@ -158,6 +158,7 @@ internal sealed class VirtualDataPlane
         var hops = new NextHopUsage.Lease[rooms.Length - 1];
         var attempt = new PathAttempt(rooms, hops) { LastArrivalUs = Now, LastAckUs = Now };
         flow.Attempt = attempt;
+        flow.Drill.OnPath(Now / 1e6, [.. path.Select(r => r.Value)]);
         for (var i = 0; i < rooms.Length - 1; i++)
         {
             hops[i] = Relays[rooms[i]].NextHops.Use(path[i + 1]);
@@ -236,9 +237,10 @@ internal sealed class VirtualDataPlane
         }
     }
 
-    private static void Leave(VirtualFlow flow, PathAttempt attempt)
+    private void Leave(VirtualFlow flow, PathAttempt attempt)
     {
         flow.Attempt = null;
+        flow.Drill.OnPath(Now / 1e6, null);
         foreach (var hop in attempt.NextHops)
         {
             hop.Dispose();

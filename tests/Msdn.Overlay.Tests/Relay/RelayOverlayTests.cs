@@ -142,6 +142,9 @@ public abstract class RelayOverlayTests(ITestOutputHelper output, string transpo
         // A's own flows do not take that first hop: with B dead, the flow waits rather than hang on D.
         var sink = Relays[C].Subscribe("sink");
         await _mesh.KillAsync(B);
+        // A refusal stands 5 s without new evidence (RefusalHold), and killing B can take that long on a loaded
+        // machine: D is dialled again, as the warm-keeper would, so the flow meets a refusal that is current.
+        await RelayMesh.WaitUntilAsync(() => { _ = Relays[A].WarmAsync([D]); return !Relays[A].CanCarryTo(D); }, TimeSpan.FromSeconds(10));
         var flow = await Relays[A].OpenFlowAsync(C, "sink");
         await flow.WriteAsync(new byte[1000]);
         Assert.DoesNotContain(D, flow.CurrentPath);

@@ -59,6 +59,7 @@ public sealed class QuickstartDrillTests(ITestOutputHelper output) : IDisposable
         Assert.All(new[] { "reports", "routes", "directory" }, kind => Assert.True(kinds.GetValueOrDefault(kind) > 0, $"no {kind} bytes: {string.Join(", ", kinds)}"));
         Assert.True(kinds.GetValueOrDefault("unattributed") < summary.ControlBytes / 10, $"the relays' counts missed {kinds.GetValueOrDefault("unattributed")} of {summary.ControlBytes} bytes");
         Assert.Equal(kinds.Values.Sum(), summary.Control.Timeline!.Sum(s => s.Bytes.Values.Sum()));
+        Assert.All(summary.FlowDetails, f => Assert.Contains(f.Paths, use => use.Path[0] == f.From && use.Path[^1] == f.To && use.To > use.From)); // where each flow ran, as its relay said
         Assert.True(File.Exists(Path.Combine(_dir, "summary.json")));
         Assert.Contains("<svg", await File.ReadAllTextAsync(Path.Combine(_dir, "report.html")), StringComparison.Ordinal);
     }

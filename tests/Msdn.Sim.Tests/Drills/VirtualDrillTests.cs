@@ -72,6 +72,19 @@ public sealed class VirtualDrillTests
         Assert.Equal(summary.ControlBytes, summary.Control.Timeline!.Sum(s => s.Bytes.Values.Sum()));
         Assert.Empty(summary.InvariantViolations!);
         Assert.Contains("<svg", ReportPage.Render(results, summary), StringComparison.Ordinal);
+
+        // Each flow's paths: from its room to its destination, one after another in time, a new one at every failover
+        // or move, and together covering the drill but for the moments between leaving a path and taking the next.
+        Assert.All(summary.FlowDetails, flow =>
+        {
+            Assert.All(flow.Paths, use => Assert.True(use.Path[0] == flow.From && use.Path[^1] == flow.To && use.To >= use.From, $"flow {flow.Flow}: {use}"));
+            Assert.All(flow.Paths.Zip(flow.Paths.Skip(1)), pair => Assert.True(pair.Second.From >= pair.First.To, $"flow {flow.Flow}: {pair.First} then {pair.Second}"));
+            Assert.True(flow.Paths.Count >= 1 + (flow.Failovers ?? 0) + (flow.Moves ?? 0) - flow.Stalls.Count, $"flow {flow.Flow}: {flow.Paths.Count} paths, {flow.Failovers} failovers, {flow.Moves} moves");
+            Assert.InRange(flow.Paths.Sum(u => u.To - u.From), 40 - flow.Stalls.Sum(st => st.Ms / 1000) - 1, 41); // flows finish delivering past the end
+        });
+        var page = ReportPage.Render(results, summary);
+        var used = summary.FlowDetails.SelectMany(f => f.Paths.SelectMany(u => u.Path.Zip(u.Path.Skip(1)))).Distinct().Count();
+        Assert.True(System.Text.RegularExpressions.Regex.Count(page, "<line ") >= used, "every link a flow used is on the map");
     }
 
     [Fact]
