@@ -164,9 +164,11 @@ public sealed record DrillSummary(
             }
 
             var cause = at >= 0 ? results.Faults[at] : null;
-            stalls.Add(new FlowStall(Round(start), Round(end), Math.Round((end - start) * 1000, 1), cause is null ? null : $"{cause.Kind} {cause.Target} at {cause.At:F1} s")
+            var liftedAt = cause is not null && at < specs.Count && specs[at].ForSeconds is { } lasted ? cause.At + lasted : (double?)null;
+            var afterLift = start >= liftedAt; // a stall that began once the fault was over: it cut nothing off then
+            stalls.Add(new FlowStall(Round(start), Round(end), Math.Round((end - start) * 1000, 1), cause is null ? null : $"{cause.Kind} {cause.Target} at {cause.At:F1} s{(afterLift ? $", lifted at {liftedAt:F1} s" : string.Empty)}")
             {
-                Avoidable = cause is null || at >= specs.Count ? null : !CutsOff(results, specs[at], cause, flow),
+                Avoidable = cause is null || at >= specs.Count ? null : afterLift || !CutsOff(results, specs[at], cause, flow),
             });
         }
 

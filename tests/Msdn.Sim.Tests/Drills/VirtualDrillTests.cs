@@ -106,6 +106,7 @@ public sealed class VirtualDrillTests
         Assert.False(cutOff.Avoidable);
         Assert.InRange(cutOff.End, 28, 31); // resumed soon after the lift
         Assert.True(summary.Faults[1].FailoverMs.AtPatience >= 1);
+        Assert.All(summary.FlowDetails.SelectMany(f => f.Stalls).Where(s => s.Start >= 28), s => Assert.NotEqual(false, s.Avoidable)); // the partition was over: it cut nothing off then
 
         var degraded = summary.Faults[0];
         Assert.NotEmpty(degraded.AffectedFlows);
