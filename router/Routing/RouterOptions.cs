@@ -57,9 +57,10 @@ public sealed class RouterOptions
     /// <summary>The address other silos reach this one at.</summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
-    /// <summary>This silo's Orleans ports (silo-to-silo, client gateway) when clustered.</summary>
+    /// <summary>This silo's Orleans port for silo-to-silo traffic (Orleans binds the port it is told: it cannot take 0).</summary>
     public int SiloPort { get; set; } = 11111;
 
+    /// <summary>This silo's Orleans client gateway; 0: none (the API runs in the silo, so nothing here needs one).</summary>
     public int GatewayPort { get; set; } = 30000;
 
     /// <summary>

@@ -119,12 +119,14 @@ public sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             Fail(nameof(options.AdvertisedAddress), $"must be an IP address, got '{options.AdvertisedAddress}'.");
         }
 
-        foreach (var (setting, port) in new[] { (nameof(options.SiloPort), options.SiloPort), (nameof(options.GatewayPort), options.GatewayPort) })
+        if (options.SiloPort is < 1 or > 65535)
         {
-            if (port is < 1 or > 65535)
-            {
-                Fail(setting, $"must be a port (1-65535), got {port}.");
-            }
+            Fail(nameof(options.SiloPort), $"must be a port (1-65535), got {options.SiloPort}.");
+        }
+
+        if (options.GatewayPort is < 0 or > 65535)
+        {
+            Fail(nameof(options.GatewayPort), $"must be a port (1-65535), or 0 for no gateway, got {options.GatewayPort}.");
         }
 
         if (options.PathLookupsPerSecondPerClient < 1)

@@ -121,7 +121,7 @@ internal sealed class ControlledOverlay : IAsyncDisposable
         {
             var router = RouterHost.Build([
                 "--data-directory", Path.Combine(dir, "controller"), $"--Router:RelayCertificateLifetime={certificateLifetime}",
-                "--listen", listen, "--silo-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--listen", listen, "--silo-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", "0",
                 $"--Router:ReportKey={Convert.ToBase64String(key)}", "--Router:RecomputeInterval=00:00:00.250", $"--Router:OperatorToken={OperatorToken}"]);
             try
             {

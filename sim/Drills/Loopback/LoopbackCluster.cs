@@ -240,15 +240,16 @@ public sealed class LoopbackCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the controller, ready once its API listens. Orleans must be told its silo ports before it binds them:
-    /// in a namespace of its own the defaults are free; on a shared loopback, ports found free, which another process
-    /// can take meanwhile: then the controller says so in its log, and it starts again on others.
+    /// Starts the controller, ready once its API listens (on port 0, reported in its log). It runs no Orleans gateway
+    /// (port 0: nothing connects as a client). Orleans must be told its silo port before it binds it, and cannot take
+    /// 0: in a namespace of its own the default is free; on a shared loopback, a port found free, which another process
+    /// can take meanwhile: then the controller says so in its log, and it starts again on another.
     /// </summary>
     private static async Task<(ChildProcess, string)> StartControllerAsync(DrillNetwork network, string dir, string reportKeyFile, SettingsSpec settings)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var (siloPort, gatewayPort) = network.PortsArePrivate ? (11111, 30000) : (Free(), Free());
+            var siloPort = network.PortsArePrivate ? 11111 : LoopbackPorts.Free();
             var log = Path.Combine(dir, "controller.log");
             try
             {
@@ -257,7 +258,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
                     log,
                     "API on ",
                     [
-                        "--listen", $"{network.HostAddress(0)}:0", "--silo-port", siloPort.ToString(Inv), "--gateway-port", gatewayPort.ToString(Inv), "--report-key-file", reportKeyFile,
+                        "--listen", $"{network.HostAddress(0)}:0", "--silo-port", siloPort.ToString(Inv), "--gateway-port", "0", "--report-key-file", reportKeyFile,
                         "--data-directory", Path.Combine(dir, "controller-data"),
                         "--Router:RecomputeInterval=00:00:00.500",
                         $"--CostModel:JitterWeight={settings.JitterWeight.ToString(Inv)}", $"--Hysteresis:MarginMs={settings.HysteresisMarginMs.ToString(Inv)}",
@@ -270,8 +271,6 @@ public sealed class LoopbackCluster : IAsyncDisposable
             }
         }
     }
-
-    private static int Free() => LoopbackPorts.Free();
 }
 
 /// <summary>Where a drill relay listens: peers, media engines, operators.</summary>

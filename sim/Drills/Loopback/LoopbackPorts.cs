@@ -4,9 +4,10 @@ using System.Net.Sockets;
 namespace Msdn.Sim.Drills.Loopback;
 
 /// <summary>
-/// Ports on 127.0.0.1 for processes whose peers must be told the port before they start (static peer
-/// lists). Found free, then released: another process may take one meanwhile, which is why the relays'
-/// own ports come from the controller's directory once relays join through it. The tests link this file.
+/// Ports on 127.0.0.1 for what cannot bind port 0 and report: an Orleans silo (it must be told its port) and relays
+/// whose peers are given a static list before they start. Found free, then released: another process may take one
+/// meanwhile, so callers start again on another when told the address is in use; relays that join through the
+/// controller bind port 0 and are found through its directory instead. The tests link this file.
 /// </summary>
 internal static class LoopbackPorts
 {

@@ -30,7 +30,7 @@ internal sealed class RouterInstance : IAsyncDisposable
         // Orleans binds no port 0: its ports are found free, and taken again by someone else now and then; then new ones.
         for (var attempt = 1; ; attempt++)
         {
-            var app = RouterHost.Build(["--listen", "127.0.0.1:0", "--data-directory", Directory.CreateTempSubdirectory("msdn-router-").FullName, "--silo-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), $"--Router:ReportKey={Key}", .. extra]);
+            var app = RouterHost.Build(["--listen", "127.0.0.1:0", "--data-directory", Directory.CreateTempSubdirectory("msdn-router-").FullName, "--silo-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", "0", $"--Router:ReportKey={Key}", .. extra]);
             try
             {
                 await app.StartAsync();
