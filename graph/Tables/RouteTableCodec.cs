@@ -44,12 +44,12 @@ public static class RouteTableCodec
         var rows = Enumerable.Range(0, rooms.Length).Select(s => RouteRow.Empty(s, rooms.Length)).ToArray();
         var builder = new RouteRowBuilder();
         var seen = new HashSet<int>();
-        var marks = new RoomMarks(rooms.Length);
+        var (rowTargets, pathRooms) = (new RoomMarks(rooms.Length), new RoomMarks(rooms.Length));
         foreach (var row in message.Rows ?? [])
         {
             Check(row is not null && row.Source >= 0 && row.Source < rooms.Length && seen.Add(row.Source), "row source missing, out of range or repeated");
             builder.Start(row!.Source, rooms.Length);
-            DecodeRow(row, rooms.Length, builder, marks, allowRemovals: false);
+            DecodeRow(row, rooms.Length, builder, rowTargets, pathRooms, allowRemovals: false);
             rows[row.Source] = builder.Build();
         }
 
@@ -113,12 +113,12 @@ public static class RouteTableCodec
         var changes = ImmutableArray.CreateBuilder<RouteChange>();
         var builder = new RouteRowBuilder();
         var seen = new HashSet<int>();
-        var marks = new RoomMarks(rooms.Length);
+        var (rowTargets, pathRooms) = (new RoomMarks(rooms.Length), new RoomMarks(rooms.Length));
         foreach (var row in message.Rows ?? [])
         {
             Check(row is not null && row.Source >= 0 && row.Source < rooms.Length && seen.Add(row.Source), "row source missing, out of range or repeated");
             builder.Start(row!.Source, rooms.Length);
-            var removed = DecodeRow(row, rooms.Length, builder, marks, allowRemovals: true);
+            var removed = DecodeRow(row, rooms.Length, builder, rowTargets, pathRooms, allowRemovals: true);
             var built = builder.Build();
             foreach (var t in row.Targets)
             {
@@ -170,13 +170,15 @@ public static class RouteTableCodec
     }
 
     /// <summary>Validates one row message into the builder; returns the targets it removes (diffs only).</summary>
-    private static HashSet<int> DecodeRow(RouteRowMessage row, int roomCount, RouteRowBuilder builder, RoomMarks marks, bool allowRemovals)
+    /// <param name="seen">For the row's targets (one set for a whole decode: emptied here).</param>
+    /// <param name="marks">For each path's rooms (likewise).</param>
+    private static HashSet<int> DecodeRow(RouteRowMessage row, int roomCount, RouteRowBuilder builder, RoomMarks seen, RoomMarks marks, bool allowRemovals)
     {
         var targets = row.Targets ?? [];
         var hops = row.Hops ?? [];
         Check(row.Costs is not null && row.BackupCosts is not null && row.Costs.Length == targets.Length && row.BackupCosts.Length == targets.Length, $"row {row.Source}: costs do not match targets");
         var removed = new HashSet<int>();
-        var seen = new RoomMarks(roomCount);
+        seen.Clear();
         var at = 0;
         for (var i = 0; i < targets.Length; i++)
         {

@@ -51,6 +51,12 @@ public sealed partial class ControllerClient : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _errorsLogged = new();
     private volatile ControllerStatus _statusNow = new(ControllerStatus.Unreachable, null, 0, "not started");
 
+    /// <summary>Cancelled when a flow opens to a room the routes held do not cover: the long-poll in progress starts over.</summary>
+    private CancellationTokenSource? _newInterest;
+
+    /// <summary>The destinations the routes held cover from everywhere (null: all), as the poll loop last set them.</summary>
+    private IReadOnlySet<RoomId>? _heldInterest;
+
     public ControllerClient(ControllerEndpoints endpoints, RelayNode node, RouteTableStore routes, ProbeAgent? probe, Func<RelayReportBody> status, TimeProvider time, TimeSpan reportInterval, TimeSpan reportRefreshInterval, ILogger<ControllerClient> logger, PeerDirectory? directory = null, Security.CertificateRenewal? renewal = null)
     {
         _directory = directory;
@@ -354,7 +360,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
     /// </summary>
     private void OnFlowOpened(RoomId destination)
     {
-        if (RouteInterest.Covers(Volatile.Read(ref _heldInterest), new HashSet<RoomId> { destination }))
+        if (Volatile.Read(ref _heldInterest) is not { } held || held.Contains(destination))
         {
             return;
         }
@@ -368,9 +374,6 @@ public sealed partial class ControllerClient : IAsyncDisposable
             // that poll is over: the next one reads the interest afresh
         }
     }
-
-    private CancellationTokenSource? _newInterest;
-    private IReadOnlySet<RoomId>? _heldInterest;
 
     /// <summary>
     /// One exchange, directly or through a peer; default when nothing got through (the status says so), or when

@@ -198,7 +198,7 @@ public sealed partial class RouteComputerGrain(
                 var computed = RouteBook.Compute(computer, inputs, previous);
                 return (computed, computed.PathsChanged ? PublishedTable.Of(computed.Table) : null);
             }).ConfigureAwait(true);
-            if (next.Table.Rooms.Length == 0 && previous.Rooms.Length > 0)
+            if (next.LosesEveryRoom)
             {
                 // No room is live to this controller (it is shutting down, or cut off from every relay): an empty
                 // table would help no relay, and every relay that could still hear it would drop its routes.

@@ -405,4 +405,11 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
 public sealed record RouteInputs(IReadOnlyList<RoomRecord> Rooms);
 
 /// <summary>A computed table (its unchanged rows already those of <paramref name="ComputedFrom"/>), the table it was computed against, and whether any pair's paths differ from it.</summary>
-public sealed record ComputedTable(RouteTable Table, RouteTable ComputedFrom, bool PathsChanged);
+public sealed record ComputedTable(RouteTable Table, RouteTable ComputedFrom, bool PathsChanged)
+{
+    /// <summary>
+    /// No room was live to the computation, and the table it was computed against had rooms: kept rather than published
+    /// (a controller that hears no room is cut off or stopping, and an empty table helps no relay).
+    /// </summary>
+    public bool LosesEveryRoom => Table.Rooms.Length == 0 && ComputedFrom.Rooms.Length > 0;
+}

@@ -145,7 +145,7 @@ internal sealed class VirtualController
         _computing = null;
         _schedule.Finished();
         ComputedFromUs = _startedUs;
-        if (next.Table.Rooms.Length == 0 && _book.Table.Rooms.Length > 0)
+        if (next.LosesEveryRoom)
         {
             return null; // no live room: kept, as the grain keeps it
         }
