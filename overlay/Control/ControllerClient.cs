@@ -71,7 +71,7 @@ public sealed partial class ControllerClient : IAsyncDisposable
         _interest = new RouteInterest(() => node.IngressFlows.Select(f => f.Destination), time);
         _news = new ReportNews<string>(reportRefreshInterval, time, new Random(System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue)), System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue) * (long)int.MaxValue);
         _logger = logger;
-        _following = probe?.Subscribe(_ => ReportSoon());
+        _following = probe?.Subscribe(OnLinkStateChanged);
         _node.StateChanged += OnStateChanged;
         _node.DataLinkChanged += OnDataLinkChanged;
         _node.FlowOpened += OnFlowOpened;
@@ -124,7 +124,25 @@ public sealed partial class ControllerClient : IAsyncDisposable
 
     private void OnStateChanged(Lifecycle.RelayState state) => ReportSoon();
 
-    private void OnDataLinkChanged(Graph.Topology.RoomId peer, bool usable) => ReportSoon();
+    private void OnDataLinkChanged(Graph.Topology.RoomId peer, bool usable)
+    {
+        if (!usable)
+        {
+            _endpoints.PeerLost(peer);
+        }
+
+        ReportSoon();
+    }
+
+    private void OnLinkStateChanged(LinkStateChange change)
+    {
+        if (change.State != LinkState.Up)
+        {
+            _endpoints.PeerLost(change.To);
+        }
+
+        ReportSoon();
+    }
 
     private void ReportSoon() => Volatile.Read(ref _reportNow).TrySetResult();
 

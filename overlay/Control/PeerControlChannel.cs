@@ -6,7 +6,9 @@ namespace Msdn.Overlay.Control;
 /// <summary>The controller through a peer relay: the same HTTP exchange, carried over the overlay to the peer, which sends it on.</summary>
 internal sealed class PeerControlChannel(RelayNode node, RoomId peer, string credential) : IControlChannel
 {
-    public string Name => $"via {peer}";
+    public string Name => NameOf(peer);
+
+    public static string NameOf(RoomId peer) => $"via {peer}";
 
     public async Task<ReportReception> ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken)
     {
