@@ -36,6 +36,15 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
     /// <summary>Links the routes used that went down: one coming back up is as urgent as its going down was (the probe agents damp flapping).</summary>
     private readonly HashSet<(RoomId, RoomId)> _wentDown = [];
 
+    /// <summary>The rooms' names, for the check each link of each report makes (cheaper than a <see cref="RoomId"/> key).</summary>
+    private readonly HashSet<string> _names = [];
+
+    /// <summary>Counts rooms joining and being forgotten: a link to an unknown room may name a known one after either.</summary>
+    private long _roomsJoinedOrLeft;
+
+    /// <summary>Each room's links as last weighed, and how many named an unknown room then.</summary>
+    private readonly Dictionary<RoomId, (IReadOnlyList<LinkEstimate> Links, long RoomsJoinedOrLeft, int Unknown)> _weighed = [];
+
     public RouteTable Table { get; private set; } = RouteTable.Empty;
 
     /// <summary>True when a link the routes used went down, or came back up, since the last recomputation: recompute now, not at the next tick.</summary>
@@ -74,8 +83,14 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         ArgumentNullException.ThrowIfNull(record);
         var room = new RoomId(record.Room);
         _cutOff.Heard(record.LastReportAt);
-        Dirty |= !_rooms.ContainsKey(room);
-        if (_rooms.TryGetValue(room, out var before) && before.Latest?.RelayState != record.Latest?.RelayState)
+        var isNew = !_rooms.TryGetValue(room, out var before);
+        if (isNew)
+        {
+            _names.Add(record.Room);
+            _roomsJoinedOrLeft++;
+            Dirty = true;
+        }
+        else if (before!.Latest?.RelayState != record.Latest?.RelayState)
         {
             UrgentChange = true; // a room that stopped (or resumed) taking transit leaves (or rejoins) new routes now
             Dirty = true;
@@ -83,13 +98,20 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
 
         _rooms[room] = record;
         var links = record.Latest?.Links ?? [];
+
+        // A report with no news keeps the very list of links weighed when it came (ReportAmendment): nothing to weigh
+        // again, and no link names a room it did not name then, unless a room joined or left since.
+        if (_weighed.TryGetValue(room, out var weighed) && ReferenceEquals(weighed.Links, links) && weighed.RoomsJoinedOrLeft == _roomsJoinedOrLeft)
+        {
+            return weighed.Unknown;
+        }
+
         var computedWith = _computedFrom.GetValueOrDefault(room)?.Latest?.Links;
         var unknown = 0;
         for (var i = 0; i < links.Count; i++)
         {
             var link = links[i];
-            var peer = new RoomId(link.Peer);
-            if (!_rooms.ContainsKey(peer))
+            if (!_names.Contains(link.Peer))
             {
                 unknown++;
                 continue;
@@ -101,7 +123,7 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
             }
 
             var used = ComputedWith(room, computedWith, i, link.Peer);
-            var key = (room, peer);
+            var key = (room, new RoomId(link.Peer));
             if (link.Up)
             {
                 Dirty |= used is null || Moved(used, link, computer.Costs.Options);
@@ -117,6 +139,7 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
             }
         }
 
+        _weighed[room] = (links, _roomsJoinedOrLeft, unknown);
         return unknown;
     }
 
@@ -162,6 +185,9 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
 
         _computedFrom.Remove(id);
         _computedByPeer.Remove(id);
+        _weighed.Remove(id);
+        _names.Remove(room);
+        _roomsJoinedOrLeft++;
         _wentDown.RemoveWhere(k => k.Item1 == id || k.Item2 == id);
 
         UrgentChange = true;

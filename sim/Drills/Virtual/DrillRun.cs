@@ -76,7 +76,13 @@ internal sealed class DrillRun(
             _controlBytes += reported;
             _reportBytes += reported;
             _tally.Add("reports", reported, 0, Now / 1e6);
-            queue.At(Now + ControlDelayUs(room), () => controller.Accept(room, _reports.Taken(room, plan), Now));
+            queue.At(Now + ControlDelayUs(room), () =>
+            {
+                if (!controller.Accept(room, _reports.Taken(room, plan), Now))
+                {
+                    _reports.FullWanted(room); // 412: the controller does not hold the report this one amended
+                }
+            });
         }
 
         ScheduleReport(room, Now + ReportIntervalUs);

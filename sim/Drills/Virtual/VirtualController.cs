@@ -6,7 +6,7 @@ using Msdn.Router.Routing;
 
 namespace Msdn.Sim.Drills.Virtual;
 
-/// <summary>One link's estimates as a relay reports them.</summary>
+/// <summary>One link's estimates as a relay's probe agent holds them.</summary>
 internal readonly record struct LinkValues(double RttMs, double JitterMs, double Loss, bool Up, double? ForwardLoss = null)
 {
     /// <summary>The loss the controller prices this directed link by (<see cref="LinkEstimate.DirectedLoss"/>).</summary>
@@ -14,12 +14,11 @@ internal readonly record struct LinkValues(double RttMs, double JitterMs, double
 }
 
 /// <summary>
-/// The controller in virtual time: the route computer grain's schedule (a recomputation every
-/// <see cref="RouterOptions.RecomputeInterval"/> when something moved, and the grain's own
-/// <see cref="RecomputeSchedule"/> for a link going down, one at a time) around the real route logic —
-/// <see cref="Msdn.Graph.Costs.LinkDrift"/> decides what moved, <see cref="RouteBook.Compute"/> computes the table
-/// from room records built as the grain would see them, <see cref="RouteBook.Publish"/> versions it, and
-/// <see cref="CutOffGuard"/> holds the table while most rooms are silent together.
+/// The controller in virtual time: the room grain's and the route computer grain's turns around the product's
+/// own logic — <see cref="ReportAmendment"/> makes each report whole, <see cref="RouteBook"/> weighs it (what
+/// moved, which links going down or back up are urgent), chooses the live rooms, holds the table while most
+/// rooms are silent together, computes and versions; <see cref="RecomputeSchedule"/> says when (every
+/// <see cref="RouterOptions.RecomputeInterval"/> when something moved, and soon after an urgent change, one at a time).
 /// A computation runs on another core while the world goes on and is published a fixed
 /// <see cref="ComputeLatency"/> of virtual time after it started, so the outcome does not depend on
 /// this machine's speed.
@@ -27,20 +26,12 @@ internal readonly record struct LinkValues(double RttMs, double JitterMs, double
 internal sealed class VirtualController
 {
     private readonly RouteComputer _computer;
-    private readonly RouterOptions _options;
     private readonly RouteBook _book;
     private readonly RoomId[] _ids;
-    private readonly LinkValues[]?[] _latest;
-    private readonly LinkValues[]?[] _used;
 
-    /// <summary>Links that went down while up in the room's previous report: their coming back is urgent (RouteBook's rule).</summary>
-    private readonly bool[] _wentDown;
-    private readonly long[] _lastReportUs;
-    private bool _dirty = true;
-    private bool _urgent;
-    private int _liveAtLast = -1;
+    /// <summary>Each room's record as its room grain holds it (the book may hold a lapsed room's without its links).</summary>
+    private readonly RoomRecord?[] _records;
     private readonly RecomputeSchedule _schedule;
-    private readonly CutOffGuard _cutOff;
     private long? _soonUs;
     private Task<ComputedTable>? _computing;
     private long _doneUs;
@@ -50,15 +41,10 @@ internal sealed class VirtualController
     public VirtualController(RouteComputer computer, RouterOptions options, RoomId[] ids, TimeSpan computeLatency, TimeProvider clock)
     {
         _schedule = new RecomputeSchedule(clock);
-        _cutOff = new CutOffGuard(options.FirstTableAfter);
         _computer = computer;
-        _options = options;
         _book = new RouteBook(computer, options);
         _ids = ids;
-        _latest = new LinkValues[]?[ids.Length];
-        _used = new LinkValues[]?[ids.Length];
-        _wentDown = new bool[ids.Length * ids.Length];
-        _lastReportUs = new long[ids.Length];
+        _records = new RoomRecord?[ids.Length];
         ComputeLatency = computeLatency;
     }
 
@@ -69,7 +55,7 @@ internal sealed class VirtualController
 
     public long Recomputations { get; private set; }
 
-    /// <summary>Recomputations started by a link going down rather than by the tick.</summary>
+    /// <summary>Recomputations started by an urgent change (a link down or back up) rather than by the tick.</summary>
     public long UrgentRecomputations { get; private set; }
 
     /// <summary>Wall-clock seconds the computations took on the other core (for whoever tunes the engine).</summary>
@@ -78,45 +64,41 @@ internal sealed class VirtualController
     /// <summary>When the last finished computation took its inputs.</summary>
     public long ComputedFromUs { get; private set; }
 
-    /// <summary>A room's report reached the controller: <paramref name="values"/> is its view of the room's links, amended by the report.</summary>
-    public void Accept(int room, LinkValues[] values, long nowUs)
+    /// <summary>
+    /// A room's report reached the controller, as the room grain takes it; false when it amends a report the
+    /// controller does not hold (the relay is then asked for every link).
+    /// </summary>
+    public bool Accept(int room, RoomReport report, long nowUs)
     {
-        var previous = _latest[room];
-        _dirty |= previous is null;
-        var used = _used[room];
-        for (var b = 0; b < values.Length; b++)
+        var held = _records[room];
+        if (!ReportAmendment.Amends(held?.Latest, report))
         {
-            var v = values[b];
-            if (v.Up)
-            {
-                // Once something moved, the rest need not be weighed (a quarter of a million links a second); a link going down still must.
-                _dirty = _dirty || used is null || !used[b].Up || Msdn.Graph.Costs.LinkDrift.Moved(used[b].RttMs, used[b].JitterMs, used[b].DirectedLoss, v.RttMs, v.JitterMs, v.DirectedLoss, _computer.Costs.Options);
-                if (_wentDown[(room * values.Length) + b])
-                {
-                    _wentDown[(room * values.Length) + b] = false;
-                    _urgent = _dirty = true; // back up, as RouteBook has it
-                }
-            }
-            else if (previous is not null && previous[b].Up)
-            {
-                _urgent = _dirty = true;
-                _wentDown[(room * values.Length) + b] = true;
-            }
+            return false;
         }
 
-        _latest[room] = values;
-        _lastReportUs[room] = nowUs;
-        _cutOff.Heard(At(nowUs));
-        if (_urgent)
+        var record = new RoomRecord
+        {
+            Room = _ids[room].Value,
+            Latest = report.Since is null ? report : ReportAmendment.Apply(held!.Latest!, report),
+            LastReportAt = At(nowUs),
+            Reports = (held?.Reports ?? 0) + 1,
+        };
+        _records[room] = record;
+        _book.Accept(record);
+        if (_book.UrgentChange)
         {
             RecomputeSoon(nowUs);
         }
+
+        return true;
     }
 
     /// <summary>The periodic tick: recompute when something moved enough, or a room lapsed or returned.</summary>
     public void Tick(long nowUs)
     {
-        if (_dirty || _urgent || LiveCount(nowUs) != _liveAtLast)
+        var now = At(nowUs);
+        _book.ForgetLinksOfLapsedRooms(now);
+        if (_book.NeedsRecompute(now))
         {
             Recompute(nowUs);
         }
@@ -132,8 +114,7 @@ internal sealed class VirtualController
         {
             _soonUs = null;
             _schedule.PendingDue();
-            UrgentRecomputations += _schedule.Computing ? 0 : 1;
-            Recompute(nowUs);
+            Recompute(nowUs, urgent: true);
         }
 
         if (_computing is null || nowUs < _doneUs)
@@ -145,12 +126,13 @@ internal sealed class VirtualController
         _computing = null;
         _schedule.Finished();
         ComputedFromUs = _startedUs;
-        if (next.LosesEveryRoom)
+        var published = !next.LosesEveryRoom && _book.Publish(next); // no live room: kept, as the grain keeps it
+        if (_book.UrgentChange)
         {
-            return null; // no live room: kept, as the grain keeps it
+            RecomputeSoon(nowUs); // a link went down while this one ran: not left for the next tick
         }
 
-        return _book.Publish(next) ? _book.Table : null;
+        return published ? _book.Table : null;
     }
 
     private void RecomputeSoon(long nowUs)
@@ -158,8 +140,7 @@ internal sealed class VirtualController
         switch (_schedule.Urgent())
         {
             case { } wait when wait == TimeSpan.Zero:
-                UrgentRecomputations += _schedule.Computing ? 0 : 1;
-                Recompute(nowUs);
+                Recompute(nowUs, urgent: true);
                 break;
             case { } wait:
                 _soonUs = nowUs + (long)wait.TotalMicroseconds;
@@ -167,78 +148,32 @@ internal sealed class VirtualController
         }
     }
 
-    private void Recompute(long nowUs)
+    private void Recompute(long nowUs, bool urgent = false)
     {
-        var silent = _book.Table.Rooms.Count(room => nowUs - _lastReportUs[ScenarioLoader.RoomIndex(room.Value)] >= _options.StaleAfter.TotalMicroseconds);
-        _cutOff.Observe(_book.Table.Rooms.Length, silent);
-        if (_cutOff.Holding(At(nowUs)))
+        var now = At(nowUs);
+        if (_book.Holding(now, out _))
         {
             return; // most rooms fell silent together: the controller is the one cut off (the grain's rule)
         }
 
         if (!_schedule.TryStart())
         {
-            return; // one at a time; the next tick or down report starts the next
+            return; // one at a time; the next tick or urgent change starts the next
         }
 
-        _urgent = _dirty = false;
-        var live = new List<(int Room, LinkValues[] Values, long LastReportUs)>();
-        for (var room = 0; room < _ids.Length; room++)
-        {
-            var isLive = IsLive(room, nowUs);
-            _used[room] = isLive ? _latest[room] : null;
-            if (isLive)
-            {
-                live.Add((room, _latest[room]!, _lastReportUs[room]));
-            }
-        }
-
-        _liveAtLast = live.Count;
+        UrgentRecomputations += urgent ? 1 : 0;
         Recomputations++;
+        var inputs = _book.Inputs(now);
         var previous = _book.Table;
-
-        // The room records (a quarter of a million link estimates) are built on the computing core too: a report's values are never changed after it arrives.
         _computing = Task.Run(() =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var records = new RoomRecord[live.Count];
-            Parallel.For(0, records.Length, new ParallelOptions { MaxDegreeOfParallelism = _computer.Parallelism }, i =>
-                records[i] = new RoomRecord { Room = _ids[live[i].Room].Value, Latest = Report(live[i].Room, live[i].Values), LastReportAt = At(live[i].LastReportUs) });
-            var computed = RouteBook.Compute(_computer, new RouteInputs(records), previous);
+            var computed = RouteBook.Compute(_computer, inputs, previous);
             Interlocked.Add(ref _computeTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
             return computed;
         });
         _doneUs = nowUs + (long)ComputeLatency.TotalMicroseconds;
         _startedUs = nowUs;
-    }
-
-    private int LiveCount(long nowUs)
-    {
-        var live = 0;
-        for (var room = 0; room < _ids.Length; room++)
-        {
-            live += IsLive(room, nowUs) ? 1 : 0;
-        }
-
-        return live;
-    }
-
-    /// <summary>Not unreachable: it has reported, and not longer ago than <see cref="RouterOptions.UnreachableAfter"/> (as <c>RoomRecord.Liveness</c> has it).</summary>
-    private bool IsLive(int room, long nowUs) => _latest[room] is not null && nowUs - _lastReportUs[room] < _options.UnreachableAfter.TotalMicroseconds;
-
-    private RoomReport Report(int room, LinkValues[] values)
-    {
-        var links = new List<LinkEstimate>(values.Length);
-        for (var b = 0; b < values.Length; b++)
-        {
-            if (b != room)
-            {
-                var v = values[b];
-                links.Add(new LinkEstimate { Peer = _ids[b].Value, RttMs = v.RttMs, JitterMs = v.JitterMs, Loss = v.Loss, Up = v.Up, ForwardLoss = v.ForwardLoss });
-            }
-        }
-
-        return new RoomReport { RelayEndpoint = $"{_ids[room].Value}:7000", Links = links };
     }
 
     /// <summary>Virtual microseconds as the controller's wall-clock type (a fixed epoch: the same in every run).</summary>

@@ -1,13 +1,14 @@
 using MessagePack;
 using Msdn.Graph.Topology;
 using Msdn.Overlay.Control;
+using Msdn.Router.Rooms;
 
 namespace Msdn.Sim.Drills.Virtual;
 
 /// <summary>
 /// The relays' reports in virtual time, as the relay builds them: each room's <see cref="ReportNews{TKey}"/>
-/// decides what a report carries, the controller's view of the room is the last view amended by what it took, and
-/// a report's size is its MessagePack body as the relay sends it (status and the links it carries).
+/// decides what a report carries, the controller is handed each report as it would decode it, and a report's
+/// size is its MessagePack body as the relay sends it (status and the links it carries).
 /// </summary>
 internal sealed class VirtualReports
 {
@@ -17,7 +18,6 @@ internal sealed class VirtualReports
     private readonly TimeProvider _clock;
     private readonly int _seed;
     private readonly ReportNews<int>?[] _news;
-    private readonly LinkValues[]?[] _view;
 
     public VirtualReports(RoomId[] ids, TimeProvider clock, int seed)
     {
@@ -25,7 +25,6 @@ internal sealed class VirtualReports
         _clock = clock;
         _seed = seed;
         _news = new ReportNews<int>?[ids.Length];
-        _view = new LinkValues[]?[ids.Length];
     }
 
     /// <summary>A (re)started relay: its first report carries every link.</summary>
@@ -48,24 +47,22 @@ internal sealed class VirtualReports
         return news.Next(readings);
     }
 
-    /// <summary>The controller took the report: the room's view it now holds (every link; a new array, views are never changed once handed over).</summary>
-    public LinkValues[] Taken(int room, ReportPlan<int> plan)
+    /// <summary>The report as the controller receives it (the news it carries, amending the one it names); the relay counts it taken.</summary>
+    public RoomReport Taken(int room, ReportPlan<int> plan)
     {
         _news[room]?.Taken(plan);
-        if (!plan.Full && plan.Links.Count == 0 && _view[room] is { } held)
+        return new RoomReport
         {
-            return held; // a heartbeat: the view stands
-        }
-
-        var view = plan.Full || _view[room] is null ? new LinkValues[_ids.Length] : (LinkValues[])_view[room]!.Clone();
-        foreach (var (peer, r) in plan.Links)
-        {
-            view[peer] = new LinkValues(r.RttMs, r.JitterMs, r.Loss, r.Up, r.ForwardLoss);
-        }
-
-        _view[room] = view;
-        return view;
+            RelayEndpoint = $"{_ids[room].Value}:7000",
+            Links = [.. plan.Links.Select(l => new LinkEstimate { Peer = _ids[l.Peer].Value, RttMs = l.Reading.RttMs, JitterMs = l.Reading.JitterMs, Loss = l.Reading.Loss, Up = l.Reading.Up, ForwardLoss = l.Reading.ForwardLoss })],
+            Sequence = plan.Sequence,
+            Since = plan.Since,
+            Gone = plan.Gone.Count > 0 ? [.. plan.Gone.Select(g => _ids[g].Value)] : null,
+        };
     }
+
+    /// <summary>The controller did not hold the report this one amended: the next carries every link.</summary>
+    public void FullWanted(int room) => _news[room]?.FullWanted();
 
     /// <summary>The report's body on the wire: as a relay's, with its endpoints and certificate fingerprint.</summary>
     public int Bytes(int room, ReportPlan<int> plan)

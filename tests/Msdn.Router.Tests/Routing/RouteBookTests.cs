@@ -318,6 +318,28 @@ public sealed class RouteBookTests
         Assert.Equal(4, _book.Table.Rooms.Length);
     }
 
+    [Fact]
+    public void A_report_with_no_news_is_not_weighed_again_but_its_links_to_a_room_that_joined_since_count()
+    {
+        Report("a", ("b", 10));
+        Report("b", ("a", 10));
+        var links = new List<LinkEstimate> { new() { Peer = "b", RttMs = 10 }, new() { Peer = "c", RttMs = 10 } };
+        Assert.Equal(1, Accept("a", links)); // c has never reported
+        _book.Recompute(_clock.GetUtcNow());
+        Assert.False(_book.Dirty);
+
+        Assert.Equal(1, Accept("a", links)); // the very list again (a heartbeat): the same answer, nothing moved
+        Assert.False(_book.Dirty);
+
+        Report("c", ("a", 10));
+        Assert.Equal(0, Accept("a", links)); // the same list, but c is known now: a→c counts
+        Assert.True(_book.Recompute(_clock.GetUtcNow()));
+        Assert.Equal<RoomId>(["a", "c"], _book.Table.Find("a", "c")!.Primary);
+    }
+
+    private int Accept(string room, List<LinkEstimate> links) =>
+        _book.Accept(new RoomRecord { Room = room, LastReportAt = _clock.GetUtcNow(), Latest = new RoomReport { RelayEndpoint = $"127.0.0.1:{7500 + room[0]}", Links = links } });
+
     private int Report(string room, params (string Peer, double Rtt, bool Up)[] links) => Report(room, "Serving", links);
 
     private int Report(string room, string state, params (string Peer, double Rtt)[] links) => Report(room, state, [.. links.Select(l => (l.Peer, l.Rtt, true))]);
