@@ -120,7 +120,7 @@ public static class RouteTableCodec
             builder.Start(row!.Source, rooms.Length);
             var removed = DecodeRow(row, rooms.Length, builder, rowTargets, pathRooms, allowRemovals: true);
             var built = builder.Build();
-            foreach (var t in row.Targets)
+            foreach (var t in row.Targets ?? [])
             {
                 changes.Add(new RouteChange(rooms[row.Source], rooms[t], removed.Contains(t) ? null : RouteTable.ToRoute(rooms, built, t)));
             }
