@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using Msdn.Client;
 using Msdn.Client.Framing;
 using Msdn.Graph.Topology;
@@ -11,9 +12,10 @@ namespace Msdn.Overlay.Relay;
 /// <summary>
 /// Flows whose route ends in this room: each is announced once to the subscriber of its endpoint (whatever
 /// failovers its path goes through), its chunks delivered in order exactly once and acknowledged, and its
-/// end confirmed back to the ingress.
+/// end confirmed back to the ingress. A flow no path has carried for <see cref="RelayNodeOptions.OrphanFlowTimeout"/>
+/// (its ingress relay died) is ended as cut off, so its subscriber hears of it and its state does not stay for good.
 /// </summary>
-internal sealed class EgressDelivery(RelayContext relay, RelayAdmission admission)
+internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission admission)
 {
     /// <summary>Flows delivered here, by (ingress room, flow id): ids are only unique per ingress relay.</summary>
     private readonly ConcurrentDictionary<(string Source, ulong Flow), EgressFlow> _egress = new();
@@ -50,7 +52,7 @@ internal sealed class EgressDelivery(RelayContext relay, RelayAdmission admissio
             }
 
             var incoming = new IncomingFlow(new RoomId(open.Source), open.FlowId, open.Endpoint);
-            var added = _egress.GetOrAdd(key, _ => new EgressFlow(incoming, relay.Metrics));
+            var added = _egress.GetOrAdd(key, _ => new EgressFlow(incoming, relay.Metrics, relay.Time.GetTimestamp()));
             if (ReferenceEquals(added.Incoming, incoming))
             {
                 relay.Metrics.FlowOpened("egress");
@@ -63,6 +65,86 @@ internal sealed class EgressDelivery(RelayContext relay, RelayAdmission admissio
 
             flow = added;
         }
+
+        bool orphaned;
+        lock (flow)
+        {
+            orphaned = flow.Orphaned; // ended as cut off a moment ago: the ingress hears why below
+            flow.Carriers += orphaned ? 0 : 1;
+        }
+
+        if (orphaned)
+        {
+            await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, $"flow {open.FlowId} from {open.Source} was ended at {relay.Room}: no path carried it for {relay.Options.OrphanFlowTimeout.TotalSeconds:F0} s")).ConfigureAwait(false);
+            return true;
+        }
+
+        try
+        {
+            return await DeliverAsync(frames, open, key, flow).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (flow)
+            {
+                flow.Carriers--;
+                flow.LastCarriedAt = relay.Time.GetTimestamp();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Ends, as cut off, every flow no path has carried for <see cref="RelayNodeOptions.OrphanFlowTimeout"/>: its
+    /// subscriber's data completes with <see cref="FlowCutOffException"/> after the last byte delivered. Returns how many.
+    /// </summary>
+    public int EndOrphans()
+    {
+        var ended = 0;
+        foreach (var (key, flow) in _egress)
+        {
+            lock (flow)
+            {
+                if (flow.Carriers > 0 || relay.Time.GetElapsedTime(flow.LastCarriedAt) < relay.Options.OrphanFlowTimeout)
+                {
+                    continue;
+                }
+
+                flow.Orphaned = true;
+            }
+
+            if (_egress.TryRemove(key, out _))
+            {
+                flow.Incoming.Writer.TryComplete(new FlowCutOffException($"Flow {key.Flow} from {key.Source} was cut off: no path carried it for {relay.Options.OrphanFlowTimeout.TotalSeconds:F0} s (its ingress relay is gone)."));
+                relay.Metrics.FlowEnded("egress");
+                admission.FlowEnded();
+                ended++;
+            }
+        }
+
+        return ended;
+    }
+
+    /// <summary>Runs <see cref="EndOrphans"/> every quarter of the timeout until the relay stops.</summary>
+    public async Task EndOrphansUntilStoppedAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(relay.Options.OrphanFlowTimeout / 4, relay.Time, relay.Stopping).ConfigureAwait(false);
+                if (EndOrphans() is > 0 and var ended)
+                {
+                    Log.OrphansEnded(relay.Logger, relay.Room, ended, relay.Options.OrphanFlowTimeout.TotalSeconds);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task<bool> DeliverAsync(FrameStream frames, OpenFlow open, (string Source, ulong Flow) key, EgressFlow flow)
+    {
 
         // Acks go back in batches: when the sender asks (it has nothing more queued), or every AckBatchBytes.
         long unacknowledgedBytes = 0;
@@ -142,9 +224,18 @@ internal sealed class EgressDelivery(RelayContext relay, RelayAdmission admissio
         }
     }
 
-    private sealed class EgressFlow(IncomingFlow incoming, RelayMetrics metrics)
+    private sealed class EgressFlow(IncomingFlow incoming, RelayMetrics metrics, long createdAt)
     {
         public IncomingFlow Incoming => incoming;
+
+        /// <summary>Streams delivering this flow now (under the flow's lock, as the next two).</summary>
+        public int Carriers { get; set; }
+
+        /// <summary>When the last stream carrying it ended (or it arrived).</summary>
+        public long LastCarriedAt { get; set; } = createdAt;
+
+        /// <summary>Ended as cut off for want of a path: a stream that arrives for it now is refused.</summary>
+        public bool Orphaned { get; set; }
 
         // Each payload is already a fresh array of its own (read from the frame): hand it over without copying.
         public FlowReceiver Receiver { get; } = new(chunk =>
@@ -152,5 +243,11 @@ internal sealed class EgressDelivery(RelayContext relay, RelayAdmission admissio
             incoming.Writer.TryWrite(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(chunk, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : chunk.ToArray());
             metrics.BytesOut(chunk.Length);
         });
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Relay {Room}: ended {Count} flows arriving here as cut off: no path carried them for {Seconds} s (their ingress relays are gone)")]
+        public static partial void OrphansEnded(ILogger logger, RoomId room, int count, double seconds);
     }
 }

@@ -41,6 +41,7 @@ public sealed partial class RelayNode : IAsyncDisposable
     private readonly PeerListener _listener;
     private readonly Func<RouteTable> _routes;
     private readonly bool _ownsMetrics;
+    private Task? _endingOrphans;
 
     public RelayNode(RoomId room, IRelayTransport transport, Func<RoomId, EndPoint?> peerEndpoints, Func<RouteTable> routes, TimeProvider time, ILogger<RelayNode> logger, RelayNodeOptions? options = null, RelayMetrics? metrics = null)
     {
@@ -145,7 +146,11 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// <summary>Peers whose data connection is refused now, and why.</summary>
     public IReadOnlyDictionary<RoomId, string> RefusedPeers => _peers.RefusedPeers;
 
-    public Task StartAsync(IPEndPoint listen, CancellationToken cancellationToken) => _listener.StartAsync(listen, cancellationToken);
+    public async Task StartAsync(IPEndPoint listen, CancellationToken cancellationToken)
+    {
+        await _listener.StartAsync(listen, cancellationToken).ConfigureAwait(false);
+        _endingOrphans = Task.Run(_egress.EndOrphansUntilStoppedAsync, CancellationToken.None);
+    }
 
     /// <summary>
     /// The flows arriving for <paramref name="endpoint"/> in this room, each announced once (whatever
@@ -230,6 +235,11 @@ public sealed partial class RelayNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _relay.StopAsync().ConfigureAwait(false);
+        if (_endingOrphans is { } endingOrphans)
+        {
+            await endingOrphans.ConfigureAwait(false);
+        }
+
         await _listener.DisposeAsync().ConfigureAwait(false);
         await _peers.DisposeAsync().ConfigureAwait(false);
         _relay.Dispose();

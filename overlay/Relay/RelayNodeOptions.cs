@@ -22,6 +22,13 @@ public sealed record RelayNodeOptions
     public TimeSpan NoRouteGrace { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How long a flow ending here may go with no path carrying it before it is ended as cut off and its state let
+    /// go: its ingress relay died, or gave up on every way here. Longer than <see cref="NoRouteGrace"/> plus a
+    /// path's set-up, so a flow whose ingress is still waiting out a partition is not ended under it.
+    /// </summary>
+    public TimeSpan OrphanFlowTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
     /// How long a path that failed is kept from being moved back to. A flow that failed over stays on its new path
     /// while it works; once the failed path's links are up again and this long has passed, the table's primary is
     /// worth returning to (a 29 ms direct link back from an 80 ms detour), and a flow moves there when it next
