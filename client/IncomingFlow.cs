@@ -12,12 +12,15 @@ namespace Msdn.Client;
 public sealed class IncomingFlow
 {
     private readonly Channel<byte[]> _data = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly CountingReader _reader;
 
-    internal IncomingFlow(RoomId source, ulong id, string endpoint)
+    /// <param name="consumed">Told the size of every chunk the subscriber takes (the relay bounds what it holds unread by it).</param>
+    internal IncomingFlow(RoomId source, ulong id, string endpoint, Action<int>? consumed = null)
     {
         Source = source;
         Id = id;
         Endpoint = endpoint;
+        _reader = new CountingReader(_data.Reader, consumed);
     }
 
     public RoomId Source { get; }
@@ -27,7 +30,7 @@ public sealed class IncomingFlow
     public string Endpoint { get; }
 
     /// <summary>The flow's chunks in order; completes when the flow is closed, with <see cref="FlowCutOffException"/> when it was cut off.</summary>
-    public ChannelReader<byte[]> Data => _data.Reader;
+    public ChannelReader<byte[]> Data => _reader;
 
     internal ChannelWriter<byte[]> Writer => _data.Writer;
 
@@ -35,7 +38,7 @@ public sealed class IncomingFlow
     public async Task CopyToAsync(Stream destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        await foreach (var chunk in _data.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var chunk in _reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             await destination.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
         }
@@ -47,5 +50,30 @@ public sealed class IncomingFlow
         using var all = new MemoryStream();
         await CopyToAsync(all, cancellationToken).ConfigureAwait(false);
         return all.ToArray();
+    }
+
+    /// <summary>The flow's reader, telling the relay of each chunk taken.</summary>
+    private sealed class CountingReader(ChannelReader<byte[]> inner, Action<int>? consumed) : ChannelReader<byte[]>
+    {
+        public override Task Completion => inner.Completion;
+
+        public override bool CanCount => inner.CanCount;
+
+        public override int Count => inner.Count;
+
+        public override bool TryRead([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out byte[] item)
+        {
+            if (!inner.TryRead(out item))
+            {
+                return false;
+            }
+
+            consumed?.Invoke(item.Length);
+            return true;
+        }
+
+        public override bool TryPeek([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out byte[] item) => inner.TryPeek(out item);
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => inner.WaitToReadAsync(cancellationToken);
     }
 }

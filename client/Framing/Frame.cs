@@ -16,6 +16,11 @@ public readonly record struct Frame(FrameKind Kind, ulong FlowId, ulong Sequence
     /// <summary>A cumulative ack: everything before <paramref name="nextExpected"/> has been delivered.</summary>
     public static Frame Ack(ulong flowId, ulong nextExpected) => new(FrameKind.Ack, flowId, nextExpected, default, null);
 
+    /// <summary>A cumulative ack that also asks the sender to hold what follows (<see cref="FrameKind.AckHold"/>).</summary>
+    public static Frame AckHold(ulong flowId, ulong nextExpected) => new(FrameKind.AckHold, flowId, nextExpected, default, null);
+
+    public bool IsAck => Kind is FrameKind.Ack or FrameKind.AckHold;
+
     public static Frame Open(OpenFlow open) => new(FrameKind.Open, open.FlowId, open.ResumeFrom, default, open);
 
     public static Frame Close(CloseFlow close) => new(FrameKind.Close, close.FlowId, 0, default, close);

@@ -7,7 +7,7 @@ namespace Msdn.Client.Framing;
 /// <summary>
 /// Length-prefixed frames: <c>length u32 (of what follows) | kind u8 | body</c>, little-endian.
 /// Data: <c>flow u64 | sequence u64 | payload</c>, a fixed 17-byte header read as a zero-copy slice
-/// (chosen over MessagePack by <c>FrameHeaderBenchmark</c>). Ack: <c>flow u64 | next expected u64</c>.
+/// (chosen over MessagePack by <c>FrameHeaderBenchmark</c>). Ack and AckHold: <c>flow u64 | next expected u64</c>.
 /// Open, Close, Ping, Hello: MessagePack. Limits are checked on the length prefix before anything is buffered
 /// or parsed; every malformed frame is a <see cref="FrameFormatException"/>.
 /// </summary>
@@ -27,8 +27,8 @@ public static class FrameCodec
             case FrameKind.Data or FrameKind.DataAckNow:
                 WriteFixed(writer, frame.Kind, frame.FlowId, frame.Sequence, frame.Payload);
                 break;
-            case FrameKind.Ack:
-                WriteFixed(writer, FrameKind.Ack, frame.FlowId, frame.Sequence, default);
+            case FrameKind.Ack or FrameKind.AckHold:
+                WriteFixed(writer, frame.Kind, frame.FlowId, frame.Sequence, default);
                 break;
             case FrameKind.Open or FrameKind.Close or FrameKind.Ping or FrameKind.Hello:
                 WriteControl(writer, frame.Kind, frame.Control ?? throw new ArgumentException("A control frame needs its message.", nameof(frame)));
@@ -78,8 +78,8 @@ public static class FrameCodec
         var rest = body.Slice(1);
         switch (kind)
         {
-            case FrameKind.Data or FrameKind.DataAckNow or FrameKind.Ack:
-                if (rest.Length < 16 || (kind == FrameKind.Ack && rest.Length != 16))
+            case FrameKind.Data or FrameKind.DataAckNow or FrameKind.Ack or FrameKind.AckHold:
+                if (rest.Length < 16 || (kind is FrameKind.Ack or FrameKind.AckHold && rest.Length != 16))
                 {
                     throw new FrameFormatException($"{kind} frame of {body.Length} bytes is malformed.");
                 }
@@ -88,7 +88,12 @@ public static class FrameCodec
                 rest.Slice(0, 16).CopyTo(header);
                 var flow = BinaryPrimitives.ReadUInt64LittleEndian(header);
                 var sequence = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
-                return kind == FrameKind.Ack ? Frame.Ack(flow, sequence) : Frame.Data(flow, sequence, rest.Slice(16), kind == FrameKind.DataAckNow);
+                return kind switch
+                {
+                    FrameKind.Ack => Frame.Ack(flow, sequence),
+                    FrameKind.AckHold => Frame.AckHold(flow, sequence),
+                    _ => Frame.Data(flow, sequence, rest.Slice(16), kind == FrameKind.DataAckNow),
+                };
             case FrameKind.Open or FrameKind.Close or FrameKind.Ping or FrameKind.Hello:
                 if (rest.Length > limits.MaxControlBytes)
                 {

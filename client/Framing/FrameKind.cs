@@ -17,4 +17,10 @@ public enum FrameKind : byte
     /// acknowledged in batches, so a streaming flow costs one ack per batch, not one per frame.
     /// </summary>
     DataAckNow = 7,
+
+    /// <summary>
+    /// An ack (as <see cref="Ack"/>) that also says the flow's subscriber is behind: the egress holds as much of the
+    /// flow as it will, so the ingress sends nothing past it until a plain <see cref="Ack"/> says there is room again.
+    /// </summary>
+    AckHold = 8,
 }

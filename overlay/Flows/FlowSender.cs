@@ -20,6 +20,12 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     private TaskCompletionSource _chunkAdded = NewSignal();
     private TaskCompletionSource _allAcknowledged = NewSignal();
 
+    /// <summary>One past the highest sequence any path has taken to send.</summary>
+    private ulong _takenUpTo;
+
+    /// <summary>While the egress holds the flow (its subscriber is behind): nothing from this sequence on is sent.</summary>
+    private ulong? _heldFrom;
+
     public int MaxChunkBytes { get; } = maxChunkBytes;
 
     public long MaxUnacknowledgedBytes { get; } = maxUnacknowledgedBytes;
@@ -105,7 +111,7 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     {
         lock (_lock)
         {
-            if (_nextToSend is null)
+            if (_nextToSend is null || _nextToSend.Value.Sequence >= _heldFrom)
             {
                 chunk = default;
                 drained = true;
@@ -114,8 +120,47 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
 
             chunk = _nextToSend.Value;
             _nextToSend = _nextToSend.Next;
-            drained = _nextToSend is null;
+            _takenUpTo = Math.Max(_takenUpTo, chunk.Sequence + 1);
+            drained = _nextToSend is null || _nextToSend.Value.Sequence >= _heldFrom;
             return true;
+        }
+    }
+
+    /// <summary>Whether the egress holds the flow now (see <see cref="Hold"/>).</summary>
+    public bool Held
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _heldFrom is not null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The egress holds as much of the flow as it will (its subscriber is behind): nothing is sent past what some path
+    /// has already taken (that much, resent on a new path after a failover, the egress still takes) until
+    /// <see cref="Release"/>. The writer waits once the unacknowledged buffer is full, as for any slow path.
+    /// </summary>
+    public void Hold()
+    {
+        lock (_lock)
+        {
+            _heldFrom ??= _takenUpTo;
+        }
+    }
+
+    /// <summary>The egress has room again: sending resumes.</summary>
+    public void Release()
+    {
+        lock (_lock)
+        {
+            if (_heldFrom is not null)
+            {
+                _heldFrom = null;
+                _chunkAdded.TrySetResult();
+            }
         }
     }
 
@@ -124,7 +169,7 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     {
         lock (_lock)
         {
-            if (_nextToSend is not null)
+            if (_nextToSend is not null && !(_nextToSend.Value.Sequence >= _heldFrom))
             {
                 return Task.CompletedTask;
             }

@@ -24,6 +24,9 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
     private readonly ConcurrentDictionary<(string Source, ulong Flow), long> _finishedEgress = new();
     private readonly ConcurrentDictionary<string, Channel<IncomingFlow>> _subscribers = new();
 
+    /// <summary>Bytes of the flows arriving here that their subscribers have not read yet.</summary>
+    public long UnreadBytes => _egress.Values.Sum(f => f.Unread);
+
     /// <summary>The flows arriving for <paramref name="endpoint"/> in this room, each announced once with its own ordered data.</summary>
     public ChannelReader<IncomingFlow> Subscribe(string endpoint) =>
         _subscribers.GetOrAdd(endpoint, _ => Channel.CreateUnbounded<IncomingFlow>()).Reader;
@@ -51,12 +54,12 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                 return true;
             }
 
-            var incoming = new IncomingFlow(new RoomId(open.Source), open.FlowId, open.Endpoint);
-            var added = _egress.GetOrAdd(key, _ => new EgressFlow(incoming, relay.Metrics, relay.Time.GetTimestamp()));
-            if (ReferenceEquals(added.Incoming, incoming))
+            var arrived = new EgressFlow(relay, new RoomId(open.Source), open.FlowId, open.Endpoint, relay.Metrics);
+            var added = _egress.GetOrAdd(key, arrived);
+            if (ReferenceEquals(added, arrived))
             {
                 relay.Metrics.FlowOpened("egress");
-                _subscribers.GetOrAdd(open.Endpoint, _ => Channel.CreateUnbounded<IncomingFlow>()).Writer.TryWrite(incoming);
+                _subscribers.GetOrAdd(open.Endpoint, _ => Channel.CreateUnbounded<IncomingFlow>()).Writer.TryWrite(arrived.Incoming);
             }
             else
             {
@@ -117,6 +120,7 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                 flow.Incoming.Writer.TryComplete(new FlowCutOffException($"Flow {key.Flow} from {key.Source} was cut off: no path carried it for {relay.Options.OrphanFlowTimeout.TotalSeconds:F0} s (its ingress relay is gone)."));
                 relay.Metrics.FlowEnded("egress");
                 admission.FlowEnded();
+                flow.Dispose();
                 ended++;
             }
         }
@@ -145,6 +149,7 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
 
     private async Task<bool> DeliverAsync(FrameStream frames, OpenFlow open, (string Source, ulong Flow) key, EgressFlow flow)
     {
+        flow.CarriedBy(frames);
 
         // Acks go back in batches: when the sender asks (it has nothing more queued), or every AckBatchBytes.
         long unacknowledgedBytes = 0;
@@ -186,20 +191,15 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                 more = frames.TryReadBuffered(out read);
             }
 
-            if (!ackNow && unacknowledgedBytes < relay.Options.AckBatchBytes)
+            // A subscriber falling behind is said at once: the ingress holds before the egress holds more.
+            if (!ackNow && unacknowledgedBytes < relay.Options.AckBatchBytes && (flow.Holding || flow.Unread <= relay.Options.EgressHoldBytes))
             {
                 continue;
             }
 
-            ulong ack;
-            lock (flow)
-            {
-                ack = flow.Receiver.NextExpected;
-            }
-
             unacknowledgedBytes = 0;
             using var deadline = relay.Within(relay.Options.CloseTimeout); // a path that takes no acks is one the ingress is leaving
-            await frames.WriteAsync(Frame.Ack(open.FlowId, ack), deadline.Token).ConfigureAwait(false);
+            await flow.AckAsync(frames, deadline.Token).ConfigureAwait(false);
         }
 
         return false;
@@ -222,27 +222,6 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                 }
             }
         }
-    }
-
-    private sealed class EgressFlow(IncomingFlow incoming, RelayMetrics metrics, long createdAt)
-    {
-        public IncomingFlow Incoming => incoming;
-
-        /// <summary>Streams delivering this flow now (under the flow's lock, as the next two).</summary>
-        public int Carriers { get; set; }
-
-        /// <summary>When the last stream carrying it ended (or it arrived).</summary>
-        public long LastCarriedAt { get; set; } = createdAt;
-
-        /// <summary>Ended as cut off for want of a path: a stream that arrives for it now is refused.</summary>
-        public bool Orphaned { get; set; }
-
-        // Each payload is already a fresh array of its own (read from the frame): hand it over without copying.
-        public FlowReceiver Receiver { get; } = new(chunk =>
-        {
-            incoming.Writer.TryWrite(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(chunk, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : chunk.ToArray());
-            metrics.BytesOut(chunk.Length);
-        });
     }
 
     private static partial class Log

@@ -246,12 +246,20 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                                 : new IOException($"The path refused the flow: {refused.Reason}.");
                         }
 
-                        if (read.Frame.Kind != FrameKind.Ack || read.Frame.FlowId != flow.Id)
+                        if (!read.Frame.IsAck || read.Frame.FlowId != flow.Id)
                         {
                             throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame coming back on flow {flow.Id}.");
                         }
 
                         core.Acked(read.Frame.Sequence);
+                        if (read.Frame.Kind == FrameKind.AckHold)
+                        {
+                            core.Sender.Hold(); // the subscriber is behind: send nothing more until the egress has room
+                        }
+                        else
+                        {
+                            core.Sender.Release();
+                        }
                     }
 
                     throw new IOException("The path closed the flow's stream.");

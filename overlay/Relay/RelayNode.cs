@@ -140,6 +140,9 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// <summary>Flows this relay carries now (its own, transit and delivered).</summary>
     public int ActiveFlows => _admission.Flows;
 
+    /// <summary>Bytes of the flows ending here that their subscribers have not read yet (bounded per flow by <see cref="RelayNodeOptions.EgressHoldBytes"/> and what was in flight).</summary>
+    public long EgressUnreadBytes => _egress.UnreadBytes;
+
     /// <summary>The flows this relay carries as their ingress now (for operators: their paths and failovers).</summary>
     public IReadOnlyCollection<RelayFlow> IngressFlows => _ingress.Flows;
 

@@ -45,6 +45,13 @@ public sealed record RelayNodeOptions
     /// </summary>
     public long AckBatchBytes { get; init; } = 256 * 1024;
 
+    /// <summary>
+    /// Bytes of a flow its subscriber may leave unread before the egress asks the ingress to hold (it resumes once
+    /// half is read): what a subscriber that stops reading pins here is this, plus what was in flight (at most
+    /// <see cref="MaxUnacknowledgedBytes"/>), and its sender waits.
+    /// </summary>
+    public long EgressHoldBytes { get; init; } = 4 * 1024 * 1024;
+
     /// <summary>Bytes a flow may have unacknowledged before its writer waits.</summary>
     public long MaxUnacknowledgedBytes { get; init; } = 4 * 1024 * 1024;
 

@@ -33,6 +33,7 @@ public static class CorpusSeeds
             Frame.Data(7, 0, new ReadOnlySequence<byte>("hello"u8.ToArray())),
             Frame.Data(7, 1, new ReadOnlySequence<byte>(new byte[300]), ackNow: true),
             Frame.Ack(7, 2),
+            Frame.AckHold(7, 3),
             Frame.Close(new CloseFlow(7, "complete", CutOff: true))));
         Save("hello", "open", Frames(Frame.Hello(new ClientHello("token", ClientOperation.Open, "room-c", "mixer")), Frame.Data(1, 0, new ReadOnlySequence<byte>("x"u8.ToArray()))));
         Save("hello", "subscribe", Frames(Frame.Hello(new ClientHello("token", ClientOperation.Subscribe, string.Empty, "mixer"))));

@@ -1,0 +1,108 @@
+using Msdn.Client;
+using Msdn.Client.Framing;
+using Msdn.Graph.Topology;
+using Msdn.Overlay.Flows;
+using Msdn.Overlay.Metrics;
+
+namespace Msdn.Overlay.Relay;
+
+/// <summary>
+/// One flow arriving here: its in-order receiver feeding the subscriber's <see cref="IncomingFlow"/>, what the
+/// subscriber has not read yet (bounded: past <see cref="RelayNodeOptions.EgressHoldBytes"/> the acks ask the
+/// ingress to hold, and once the subscriber has read half of it back a plain ack lets it go on), the streams
+/// carrying it, and whether it was ended for want of one.
+/// </summary>
+internal sealed class EgressFlow : IDisposable
+{
+    private readonly RelayContext _relay;
+    private readonly SemaphoreSlim _acking = new(1, 1);
+    private long _unread;
+    private FrameStream? _carrier;
+
+    public EgressFlow(RelayContext relay, RoomId source, ulong id, string endpoint, RelayMetrics metrics)
+    {
+        _relay = relay;
+        Id = id;
+        Incoming = new IncomingFlow(source, id, endpoint, Consumed);
+        LastCarriedAt = relay.Time.GetTimestamp();
+
+        // Each payload is already a fresh array of its own (read from the frame): hand it over without copying.
+        Receiver = new FlowReceiver(chunk =>
+        {
+            var data = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(chunk, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : chunk.ToArray();
+            Interlocked.Add(ref _unread, data.Length);
+            Incoming.Writer.TryWrite(data);
+            metrics.BytesOut(chunk.Length);
+        });
+    }
+
+    public ulong Id { get; }
+
+    public IncomingFlow Incoming { get; }
+
+    /// <summary>Chunks in order, exactly once (under this object's lock).</summary>
+    public FlowReceiver Receiver { get; }
+
+    /// <summary>Bytes handed to the subscriber that it has not read yet.</summary>
+    public long Unread => Interlocked.Read(ref _unread);
+
+    /// <summary>Whether the last ack sent asked the ingress to hold.</summary>
+    public bool Holding { get; private set; }
+
+    /// <summary>Streams delivering this flow now (under this object's lock, as the next two).</summary>
+    public int Carriers { get; set; }
+
+    /// <summary>When the last stream carrying it ended (or it arrived).</summary>
+    public long LastCarriedAt { get; set; }
+
+    /// <summary>Ended as cut off for want of a path: a stream that arrives for it now is refused.</summary>
+    public bool Orphaned { get; set; }
+
+    /// <summary>The stream that carries the flow now: acks go back on it.</summary>
+    public void CarriedBy(FrameStream frames) => Volatile.Write(ref _carrier, frames);
+
+    /// <summary>Acknowledges everything received on <paramref name="frames"/>, asking the ingress to hold while the subscriber is behind.</summary>
+    public async Task AckAsync(FrameStream frames, CancellationToken cancellationToken)
+    {
+        await _acking.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ulong next;
+            lock (this)
+            {
+                next = Receiver.NextExpected;
+            }
+
+            Holding = Unread > _relay.Options.EgressHoldBytes;
+            await frames.WriteAsync(Holding ? Frame.AckHold(Id, next) : Frame.Ack(Id, next), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _acking.Release();
+        }
+    }
+
+    /// <summary>Once the flow has left the relay with no stream carrying it (cut off for want of one).</summary>
+    public void Dispose() => _acking.Dispose();
+
+    /// <summary>The subscriber took a chunk: once it has read half of what was held, the ingress may go on.</summary>
+    private void Consumed(int bytes)
+    {
+        var unread = Interlocked.Add(ref _unread, -bytes);
+        if (Holding && unread <= _relay.Options.EgressHoldBytes / 2 && Volatile.Read(ref _carrier) is { } carrier)
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    using var deadline = _relay.Within(_relay.Options.CloseTimeout);
+                    await AckAsync(carrier, deadline.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+                {
+                    // that stream is gone: the ingress's next path opens with an ack of its own
+                }
+            });
+        }
+    }
+}
