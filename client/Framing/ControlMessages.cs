@@ -19,6 +19,8 @@ public sealed record OpenFlow(
 /// ingress may forget the flow (until then it keeps it, and re-sends the close on another path).
 /// <see cref="CutOff"/> says the flow's writer never closed it (its connection ended first): the bytes before
 /// the close are all delivered, but the flow is not complete, and its subscriber is told so.
+/// <see cref="Final"/> (from the egress) ends the flow for good: no other path would help (its subscriber stopped
+/// reading), and the ingress ends it with <see cref="Reason"/> rather than fail over.
 /// </summary>
 [MessagePackObject]
 public sealed record CloseFlow(
@@ -26,7 +28,8 @@ public sealed record CloseFlow(
     [property: Key(1)] string Reason,
     [property: Key(2)] string? Unreachable = null,
     [property: Key(3)] bool Delivered = false,
-    [property: Key(4)] bool CutOff = false);
+    [property: Key(4)] bool CutOff = false,
+    [property: Key(5)] bool Final = false);
 
 /// <summary>Liveness and RTT on a connection.</summary>
 [MessagePackObject]

@@ -298,13 +298,14 @@ public sealed class FlowCore
 
             var stalled = _time.GetElapsedTime(_lastProgress);
             var patience = PathEstablished ? _options.AckTimeout : SetupPatienceNow;
-            if (!allAcked && stalled > patience)
+            var idle = allAcked || Sender.WaitingOnSubscriber; // a subscriber behind is not a broken path
+            if (!idle && stalled > patience)
             {
                 FaultAt ??= _lastProgress; // delivery stopped at the last ack, not when the silence was noticed
                 return new WatchdogVerdict(WatchdogAction.Stalled, stalled);
             }
 
-            if (allAcked)
+            if (idle)
             {
                 _lastProgress = _time.GetTimestamp(); // idle, not stalled
             }

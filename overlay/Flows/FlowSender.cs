@@ -23,6 +23,9 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     /// <summary>One past the highest sequence any path has taken to send.</summary>
     private ulong _takenUpTo;
 
+    /// <summary>Why the flow failed for good: a writer waiting for room, or writing now, hears it.</summary>
+    private Exception? _failed;
+
     /// <summary>While the egress holds the flow (its subscriber is behind): nothing from this sequence on is sent.</summary>
     private ulong? _heldFrom;
 
@@ -64,6 +67,11 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
             Task wait;
             lock (_lock)
             {
+                if (_failed is { } failed)
+                {
+                    throw new IOException(failed.Message, failed);
+                }
+
                 if (_bufferedBytes < MaxUnacknowledgedBytes)
                 {
                     var size = (int)Math.Min(Math.Min(data.Length, MaxChunkBytes), MaxUnacknowledgedBytes - _bufferedBytes);
@@ -126,6 +134,17 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
         }
     }
 
+    /// <summary>The flow failed for good (<paramref name="reason"/>): a writer waiting for room stops waiting and hears why, as does every later write.</summary>
+    public void Fail(Exception reason)
+    {
+        lock (_lock)
+        {
+            _failed ??= reason;
+            _roomFreed.TrySetResult();
+            _roomFreed = NewSignal();
+        }
+    }
+
     /// <summary>Whether the egress holds the flow now (see <see cref="Hold"/>).</summary>
     public bool Held
     {
@@ -134,6 +153,18 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
             lock (_lock)
             {
                 return _heldFrom is not null;
+            }
+        }
+    }
+
+    /// <summary>Held, and everything sent before the hold is acknowledged: the flow waits on its subscriber, not on a path.</summary>
+    public bool WaitingOnSubscriber
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _heldFrom is { } held && Acknowledged >= held;
             }
         }
     }

@@ -12,16 +12,17 @@ namespace Msdn.Overlay.Relay;
 /// <summary>
 /// Flows whose route ends in this room: each is announced once to the subscriber of its endpoint (whatever
 /// failovers its path goes through), its chunks delivered in order exactly once and acknowledged, and its
-/// end confirmed back to the ingress. A flow no path has carried for <see cref="RelayNodeOptions.OrphanFlowTimeout"/>
-/// (its ingress relay died) is ended as cut off, so its subscriber hears of it and its state does not stay for good.
+/// end confirmed back to the ingress. A subscriber that falls behind holds its sender back (<see cref="EgressFlow"/>);
+/// a flow held back too long, or that no path has carried for <see cref="RelayNodeOptions.OrphanFlowTimeout"/> (its
+/// ingress relay died), is ended, so both ends hear of it and its state does not stay for good.
 /// </summary>
 internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission admission)
 {
     /// <summary>Flows delivered here, by (ingress room, flow id): ids are only unique per ingress relay.</summary>
     private readonly ConcurrentDictionary<(string Source, ulong Flow), EgressFlow> _egress = new();
 
-    /// <summary>Flows whose end was delivered here lately, with when (see <see cref="RememberFinished"/>).</summary>
-    private readonly ConcurrentDictionary<(string Source, ulong Flow), long> _finishedEgress = new();
+    /// <summary>Flows that ended here lately (delivered, or ended for good), with when and what to answer a stream that still comes for one (see <see cref="RememberEnded"/>).</summary>
+    private readonly ConcurrentDictionary<(string Source, ulong Flow), (long At, CloseFlow Answer)> _ended = new();
     private readonly ConcurrentDictionary<string, Channel<IncomingFlow>> _subscribers = new();
 
     /// <summary>Bytes of the flows arriving here that their subscribers have not read yet.</summary>
@@ -40,10 +41,10 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
         var key = (open.Source, open.FlowId);
         if (!_egress.TryGetValue(key, out var flow))
         {
-            if (_finishedEgress.ContainsKey(key))
+            if (_ended.TryGetValue(key, out var ended))
             {
-                // Its end already reached the subscriber; the ingress missed the confirmation and asks again.
-                await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, "delivered", Delivered: true)).ConfigureAwait(false);
+                // Its end already reached the subscriber (the ingress missed the confirmation and asks again), or it was ended here for good.
+                await relay.SayLastAsync(frames, ended.Answer).ConfigureAwait(false);
                 return true;
             }
 
@@ -72,13 +73,13 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
         bool orphaned;
         lock (flow)
         {
-            orphaned = flow.Orphaned; // ended as cut off a moment ago: the ingress hears why below
+            orphaned = flow.Ended is not null; // ended here a moment ago: the ingress hears why below
             flow.Carriers += orphaned ? 0 : 1;
         }
 
         if (orphaned)
         {
-            await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, $"flow {open.FlowId} from {open.Source} was ended at {relay.Room}: no path carried it for {relay.Options.OrphanFlowTimeout.TotalSeconds:F0} s")).ConfigureAwait(false);
+            await relay.SayLastAsync(frames, flow.Ended!).ConfigureAwait(false);
             return true;
         }
 
@@ -97,48 +98,68 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
     }
 
     /// <summary>
-    /// Ends, as cut off, every flow no path has carried for <see cref="RelayNodeOptions.OrphanFlowTimeout"/>: its
-    /// subscriber's data completes with <see cref="FlowCutOffException"/> after the last byte delivered. Returns how many.
+    /// Ends every flow no path has carried for <see cref="RelayNodeOptions.OrphanFlowTimeout"/> (its ingress relay is
+    /// gone), and every flow its subscriber has held back for <see cref="RelayNodeOptions.SlowSubscriberTimeout"/>: the
+    /// subscriber's data completes with <see cref="FlowCutOffException"/> after the last byte delivered, and the
+    /// ingress (now, or on its next path) is told why, for good. Returns how many of each.
     /// </summary>
-    public int EndOrphans()
+    public (int Orphans, int Slow) EndStuckFlows()
     {
-        var ended = 0;
+        var (orphans, slow) = (0, 0);
         foreach (var (key, flow) in _egress)
         {
+            string reason;
             lock (flow)
             {
-                if (flow.Carriers > 0 || relay.Time.GetElapsedTime(flow.LastCarriedAt) < relay.Options.OrphanFlowTimeout)
+                if (flow.Carriers == 0 && relay.Time.GetElapsedTime(flow.LastCarriedAt) >= relay.Options.OrphanFlowTimeout)
+                {
+                    reason = $"flow {key.Flow} from {key.Source} was ended at {relay.Room}: no path carried it for {relay.Options.OrphanFlowTimeout.TotalSeconds:F0} s (its ingress relay is gone)";
+                    orphans++;
+                }
+                else if (flow.HoldingSince is { } since && relay.Time.GetElapsedTime(since) >= relay.Options.SlowSubscriberTimeout)
+                {
+                    reason = $"flow {key.Flow} from {key.Source} was ended at {relay.Room}: its subscriber of {flow.Incoming.Endpoint} did not read for {relay.Options.SlowSubscriberTimeout.TotalSeconds:F0} s";
+                    slow++;
+                }
+                else
                 {
                     continue;
                 }
 
-                flow.Orphaned = true;
+                flow.Ended = new CloseFlow(key.Flow, reason, Final: true);
             }
 
             if (_egress.TryRemove(key, out _))
             {
-                flow.Incoming.Writer.TryComplete(new FlowCutOffException($"Flow {key.Flow} from {key.Source} was cut off: no path carried it for {relay.Options.OrphanFlowTimeout.TotalSeconds:F0} s (its ingress relay is gone)."));
+                RememberEnded(key, flow.Ended);
+                flow.Incoming.Writer.TryComplete(new FlowCutOffException($"Flow {key.Flow} from {key.Source} was cut off: {reason[(reason.IndexOf(": ", StringComparison.Ordinal) + 2)..]}."));
                 relay.Metrics.FlowEnded("egress");
                 admission.FlowEnded();
-                flow.Dispose();
-                ended++;
+                _ = flow.EndAsync(); // the ingress hears it on the stream carrying the flow, if one does
             }
         }
 
-        return ended;
+        return (orphans, slow);
     }
 
-    /// <summary>Runs <see cref="EndOrphans"/> every quarter of the timeout until the relay stops.</summary>
-    public async Task EndOrphansUntilStoppedAsync()
+    /// <summary>Runs <see cref="EndStuckFlows"/> (at a quarter of the shorter timeout) until the relay stops.</summary>
+    public async Task EndStuckFlowsUntilStoppedAsync()
     {
+        var every = TimeSpan.FromTicks(Math.Min(relay.Options.OrphanFlowTimeout.Ticks, relay.Options.SlowSubscriberTimeout.Ticks) / 4);
         try
         {
             while (true)
             {
-                await Task.Delay(relay.Options.OrphanFlowTimeout / 4, relay.Time, relay.Stopping).ConfigureAwait(false);
-                if (EndOrphans() is > 0 and var ended)
+                await Task.Delay(every, relay.Time, relay.Stopping).ConfigureAwait(false);
+                var (orphans, slow) = EndStuckFlows();
+                if (orphans > 0)
                 {
-                    Log.OrphansEnded(relay.Logger, relay.Room, ended, relay.Options.OrphanFlowTimeout.TotalSeconds);
+                    Log.OrphansEnded(relay.Logger, relay.Room, orphans, relay.Options.OrphanFlowTimeout.TotalSeconds);
+                }
+
+                if (slow > 0)
+                {
+                    Log.SlowSubscribersEnded(relay.Logger, relay.Room, slow, relay.Options.SlowSubscriberTimeout.TotalSeconds);
                 }
             }
         }
@@ -174,7 +195,7 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                     case FrameKind.Close:
                         if (_egress.TryRemove(key, out _))
                         {
-                            RememberFinished(key);
+                            RememberEnded(key, new CloseFlow(open.FlowId, "delivered", Delivered: true));
                             flow.Incoming.Writer.TryComplete(read.Frame.Control is CloseFlow { CutOff: true }
                                 ? new FlowCutOffException($"Flow {open.FlowId} from {open.Source} was cut off: its writer's connection ended without closing it.")
                                 : null);
@@ -191,8 +212,9 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                 more = frames.TryReadBuffered(out read);
             }
 
-            // A subscriber falling behind is said at once: the ingress holds before the egress holds more.
-            if (!ackNow && unacknowledgedBytes < relay.Options.AckBatchBytes && (flow.Holding || flow.Unread <= relay.Options.EgressHoldBytes))
+            // While the subscriber is behind, every burst is acked at once: the ingress holds before the egress holds
+            // more, and what was in flight when it did (sent without asking for an ack) is not left unacknowledged.
+            if (!ackNow && unacknowledgedBytes < relay.Options.AckBatchBytes && flow.Unread <= relay.Options.EgressHoldBytes)
             {
                 continue;
             }
@@ -205,20 +227,20 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
         return false;
     }
 
-    /// <summary>How long a delivered flow's end is remembered, to confirm it again to an ingress that missed the first confirmation.</summary>
-    private static readonly TimeSpan FinishedMemory = TimeSpan.FromMinutes(1);
+    /// <summary>How long a flow's end is remembered, to confirm it again to an ingress that missed the first confirmation (or tell it again why it ended).</summary>
+    private static readonly TimeSpan EndMemory = TimeSpan.FromMinutes(1);
 
-    private void RememberFinished((string Source, ulong Flow) key)
+    private void RememberEnded((string Source, ulong Flow) key, CloseFlow answer)
     {
         var now = relay.Time.GetTimestamp();
-        _finishedEgress[key] = now;
-        if (_finishedEgress.Count > 1024)
+        _ended[key] = (now, answer);
+        if (_ended.Count > 1024)
         {
-            foreach (var (old, at) in _finishedEgress)
+            foreach (var (old, (at, _)) in _ended)
             {
-                if (relay.Time.GetElapsedTime(at, now) > FinishedMemory)
+                if (relay.Time.GetElapsedTime(at, now) > EndMemory)
                 {
-                    _finishedEgress.TryRemove(old, out _);
+                    _ended.TryRemove(old, out _);
                 }
             }
         }
@@ -228,5 +250,8 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
     {
         [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Relay {Room}: ended {Count} flows arriving here as cut off: no path carried them for {Seconds} s (their ingress relays are gone)")]
         public static partial void OrphansEnded(ILogger logger, RoomId room, int count, double seconds);
+
+        [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "Relay {Room}: ended {Count} flows arriving here whose subscribers did not read for {Seconds} s; their senders are told")]
+        public static partial void SlowSubscribersEnded(ILogger logger, RoomId room, int count, double seconds);
     }
 }

@@ -55,8 +55,11 @@ internal sealed class EgressFlow : IDisposable
     /// <summary>When the last stream carrying it ended (or it arrived).</summary>
     public long LastCarriedAt { get; set; }
 
-    /// <summary>Ended as cut off for want of a path: a stream that arrives for it now is refused.</summary>
-    public bool Orphaned { get; set; }
+    /// <summary>Ended here for good (no path carried it, or its subscriber held it back too long): what a stream that comes for it now is told.</summary>
+    public CloseFlow? Ended { get; set; }
+
+    /// <summary>Since when the acks have asked the ingress to hold; null while they do not.</summary>
+    public long? HoldingSince { get; private set; }
 
     /// <summary>The stream that carries the flow now: acks go back on it.</summary>
     public void CarriedBy(FrameStream frames) => Volatile.Write(ref _carrier, frames);
@@ -74,6 +77,7 @@ internal sealed class EgressFlow : IDisposable
             }
 
             Holding = Unread > _relay.Options.EgressHoldBytes;
+            HoldingSince = Holding ? HoldingSince ?? _relay.Time.GetTimestamp() : null;
             await frames.WriteAsync(Holding ? Frame.AckHold(Id, next) : Frame.Ack(Id, next), cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -82,7 +86,34 @@ internal sealed class EgressFlow : IDisposable
         }
     }
 
-    /// <summary>Once the flow has left the relay with no stream carrying it (cut off for want of one).</summary>
+    /// <summary>Tells the ingress, on the stream carrying the flow (if one does), that it was ended here for good.</summary>
+    public async Task EndAsync()
+    {
+        if (Ended is not { } ended || Volatile.Read(ref _carrier) is not { } carrier || Carriers == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var deadline = _relay.Within(_relay.Options.CloseTimeout);
+            await _acking.WaitAsync(deadline.Token).ConfigureAwait(false);
+            try
+            {
+                await carrier.WriteAsync(Frame.Close(ended), deadline.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _acking.Release();
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // that stream is gone: the ingress hears it when its next path asks (EgressDelivery remembers the end)
+        }
+    }
+
+    /// <summary>Once nothing will write to the flow's streams again.</summary>
     public void Dispose() => _acking.Dispose();
 
     /// <summary>The subscriber took a chunk: once it has read half of what was held, the ingress may go on.</summary>

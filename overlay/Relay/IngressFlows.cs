@@ -51,6 +51,11 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                 {
                     await RunIngressAsync(flow, relay.Stopping).ConfigureAwait(false);
                 }
+                catch (Exception e)
+                {
+                    core.Sender.Fail(e); // a writer waiting for room (a held flow, a partition) hears why at once
+                    throw;
+                }
                 finally
                 {
                     _ingress.TryRemove(flow.Id, out _);
@@ -148,7 +153,7 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                 // next carry replays what is unacknowledged on it (the egress drops what it already delivered).
                 Log.FlowMoved(relay.Logger, relay.Room, flow.Id, path, moved.To);
             }
-            catch (Exception e) when (e is IOException or FrameFormatException or System.Security.Authentication.AuthenticationException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            catch (Exception e) when (e is not FlowEndedException && (e is IOException or FrameFormatException or System.Security.Authentication.AuthenticationException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)))
             {
                 relay.Metrics.FailedOver();
 
@@ -237,6 +242,11 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                         if (read.Frame.Control is CloseFlow { Delivered: true })
                         {
                             return; // the egress confirmed the flow's end
+                        }
+
+                        if (read.Frame.Control is CloseFlow { Final: true } ended)
+                        {
+                            throw new FlowEndedException(ended.Reason);
                         }
 
                         if (read.Frame.Control is CloseFlow refused)

@@ -152,7 +152,7 @@ public sealed partial class RelayNode : IAsyncDisposable
     public async Task StartAsync(IPEndPoint listen, CancellationToken cancellationToken)
     {
         await _listener.StartAsync(listen, cancellationToken).ConfigureAwait(false);
-        _endingOrphans = Task.Run(_egress.EndOrphansUntilStoppedAsync, CancellationToken.None);
+        _endingOrphans = Task.Run(_egress.EndStuckFlowsUntilStoppedAsync, CancellationToken.None);
     }
 
     /// <summary>

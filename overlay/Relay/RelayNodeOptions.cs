@@ -52,6 +52,9 @@ public sealed record RelayNodeOptions
     /// </summary>
     public long EgressHoldBytes { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>How long a subscriber may hold its flow's sender back (<see cref="EgressHoldBytes"/> unread) before the flow is ended, for good, and its sender told why.</summary>
+    public TimeSpan SlowSubscriberTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Bytes a flow may have unacknowledged before its writer waits.</summary>
     public long MaxUnacknowledgedBytes { get; init; } = 4 * 1024 * 1024;
 

@@ -230,6 +230,32 @@ public sealed class FlowCoreTests
     }
 
     [Fact]
+    public async Task A_flow_its_egress_holds_waits_on_its_subscriber_not_on_the_path_once_what_was_in_flight_is_acked()
+    {
+        var rig = new Rig(C);
+        rig.Core.ChooseNext();
+        rig.Core.Opened();
+        await rig.WriteAsync(300); // chunks 0..2
+        Assert.True(rig.Core.Sender.TryTakeNext(out _));
+        Assert.True(rig.Core.Sender.TryTakeNext(out _));
+        Assert.True(rig.Core.Acked(1));
+        rig.Core.Sender.Hold(); // chunk 1 is in flight; chunk 2 is not sent until released
+        Assert.False(rig.Core.Sender.TryTakeNext(out _));
+
+        rig.Time.Advance(TimeSpan.FromMilliseconds(301));
+        Assert.Equal(WatchdogAction.Stalled, rig.Core.Tick().Action); // chunk 1 unacknowledged: the path may be broken
+
+        rig.Core.Acked(2);
+        rig.Time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(WatchdogAction.Carry, rig.Core.Tick().Action); // everything sent is acked: waiting on the subscriber
+        rig.Core.Sender.Release();
+        Assert.True(rig.Core.Sender.TryTakeNext(out var next));
+        Assert.Equal(2UL, next.Sequence);
+        rig.Time.Advance(TimeSpan.FromMilliseconds(301));
+        Assert.Equal(WatchdogAction.Stalled, rig.Core.Tick().Action); // released and silent again: the path is the suspect
+    }
+
+    [Fact]
     public void Without_a_route_in_the_table_a_live_direct_link_carries_the_flow()
     {
         var rig = new Rig(C) { Routes = RouteTable.Empty };
