@@ -178,7 +178,7 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
             await flow.Completion.ConfigureAwait(false);
             await frames.WriteAsync(Frame.Close(new CloseFlow(flow.Id, "delivered")), _stopping.Token).ConfigureAwait(false);
         }
-        catch (IOException e) when (flow.Completion.IsFaulted)
+        catch (IOException e) when (flow.HasFailed)
         {
             await RefuseAsync(frames, "failed", e.Message, flow.Id).ConfigureAwait(false);
         }

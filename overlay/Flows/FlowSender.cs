@@ -134,6 +134,18 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
         }
     }
 
+    /// <summary>Why the flow failed for good, once it has.</summary>
+    public Exception? Failure
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _failed;
+            }
+        }
+    }
+
     /// <summary>The flow failed for good (<paramref name="reason"/>): a writer waiting for room stops waiting and hears why, as does every later write.</summary>
     public void Fail(Exception reason)
     {

@@ -46,6 +46,9 @@ public sealed class RelayFlow
 
     internal FlowSender Sender => Core.Sender;
 
+    /// <summary>The flow failed for good (a writer may hear it a moment before <see cref="Completion"/> says so).</summary>
+    internal bool HasFailed => Completion.IsFaulted || Sender.Failure is not null;
+
     /// <summary>When the path carrying the flow failed, until the first ack on a new path (timestamp).</summary>
     internal long? FaultAt => Core.FaultAt;
 
