@@ -118,7 +118,7 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                 }
                 else if (flow.HoldingSince is { } since && relay.Time.GetElapsedTime(since) >= relay.Options.SlowSubscriberTimeout)
                 {
-                    reason = $"flow {key.Flow} from {key.Source} was ended at {relay.Room}: its subscriber of {flow.Incoming.Endpoint} did not read for {relay.Options.SlowSubscriberTimeout.TotalSeconds:F0} s";
+                    reason = $"flow {key.Flow} from {key.Source} was ended at {relay.Room}: its subscriber of {flow.Incoming.Endpoint} stayed over {relay.Options.EgressHoldBytes / 1024} KiB behind for {relay.Options.SlowSubscriberTimeout.TotalSeconds:F0} s";
                     slow++;
                 }
                 else
@@ -251,7 +251,7 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
         [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Relay {Room}: ended {Count} flows arriving here as cut off: no path carried them for {Seconds} s (their ingress relays are gone)")]
         public static partial void OrphansEnded(ILogger logger, RoomId room, int count, double seconds);
 
-        [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "Relay {Room}: ended {Count} flows arriving here whose subscribers did not read for {Seconds} s; their senders are told")]
+        [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "Relay {Room}: ended {Count} flows arriving here whose subscribers stayed behind for {Seconds} s; their senders are told")]
         public static partial void SlowSubscribersEnded(ILogger logger, RoomId room, int count, double seconds);
     }
 }
