@@ -25,12 +25,22 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
     private readonly ConcurrentDictionary<(string Source, ulong Flow), (long At, CloseFlow Answer)> _ended = new();
     private readonly ConcurrentDictionary<string, Channel<IncomingFlow>> _subscribers = new();
 
+    /// <summary>Flows announced to each endpoint that no subscriber has taken yet.</summary>
+    private readonly ConcurrentDictionary<string, int> _untaken = new();
+
     /// <summary>Bytes of the flows arriving here that their subscribers have not read yet.</summary>
     public long UnreadBytes => _egress.Values.Sum(f => f.Unread);
 
     /// <summary>The flows arriving for <paramref name="endpoint"/> in this room, each announced once with its own ordered data.</summary>
     public ChannelReader<IncomingFlow> Subscribe(string endpoint) =>
-        _subscribers.GetOrAdd(endpoint, _ => Channel.CreateUnbounded<IncomingFlow>()).Reader;
+        new TakenFlows(_subscribers.GetOrAdd(endpoint, _ => Channel.CreateUnbounded<IncomingFlow>()).Reader, taken =>
+        {
+            _untaken.AddOrUpdate(taken.Endpoint, 0, (_, n) => Math.Max(0, n - 1));
+            if (_egress.TryGetValue((taken.Source.Value, taken.Id), out var flow))
+            {
+                flow.Taken = true;
+            }
+        });
 
     /// <summary>
     /// Delivers a flow's chunks in order and acknowledges them; true when the ingress closed the flow (its
@@ -48,6 +58,13 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                 return true;
             }
 
+            // Flows wait for a subscriber, but not without end: past the bound, the sender hears nobody takes them.
+            if (_untaken.GetValueOrDefault(open.Endpoint) >= relay.Options.MaxUntakenFlowsPerEndpoint)
+            {
+                await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, $"{relay.Options.MaxUntakenFlowsPerEndpoint} flows already wait at {relay.Room} for a subscriber of {open.Endpoint}", Final: true)).ConfigureAwait(false);
+                return true;
+            }
+
             // A new flow (not the replay of one already here after a failover) must be admitted.
             if (!admission.TryAdmit())
             {
@@ -60,6 +77,7 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
             if (ReferenceEquals(added, arrived))
             {
                 relay.Metrics.FlowOpened("egress");
+                _untaken.AddOrUpdate(open.Endpoint, 1, (_, n) => n + 1);
                 _subscribers.GetOrAdd(open.Endpoint, _ => Channel.CreateUnbounded<IncomingFlow>()).Writer.TryWrite(arrived.Incoming);
             }
             else
@@ -121,6 +139,13 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                     reason = $"flow {key.Flow} from {key.Source} was ended at {relay.Room}: its subscriber of {flow.Incoming.Endpoint} stayed over {relay.Options.EgressHoldBytes / 1024} KiB behind for {relay.Options.SlowSubscriberTimeout.TotalSeconds:F0} s";
                     slow++;
                 }
+                else if (flow.Untaken >= relay.Options.SlowSubscriberTimeout)
+                {
+                    reason = flow.Taken
+                        ? $"flow {key.Flow} from {key.Source} was ended at {relay.Room}: its subscriber of {flow.Incoming.Endpoint} took nothing for {relay.Options.SlowSubscriberTimeout.TotalSeconds:F0} s"
+                        : $"flow {key.Flow} from {key.Source} was ended at {relay.Room}: nobody subscribed to {flow.Incoming.Endpoint} took it for {relay.Options.SlowSubscriberTimeout.TotalSeconds:F0} s";
+                    slow++;
+                }
                 else
                 {
                     continue;
@@ -133,6 +158,15 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
             {
                 RememberEnded(key, flow.Ended);
                 flow.Incoming.Writer.TryComplete(new FlowCutOffException($"Flow {key.Flow} from {key.Source} was cut off: {reason[(reason.IndexOf(": ", StringComparison.Ordinal) + 2)..]}."));
+                if (!flow.Taken)
+                {
+                    // Nobody took it: what it holds is let go (a later subscriber is told it was cut off), or flows to an
+                    // endpoint nobody subscribes to would keep their bytes for good.
+                    while (flow.Incoming.Data.TryRead(out _))
+                    {
+                    }
+                }
+
                 relay.Metrics.FlowEnded("egress");
                 admission.FlowEnded();
                 _ = flow.EndAsync(); // the ingress hears it on the stream carrying the flow, if one does
@@ -253,5 +287,24 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
 
         [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "Relay {Room}: ended {Count} flows arriving here whose subscribers stayed behind for {Seconds} s; their senders are told")]
         public static partial void SlowSubscribersEnded(ILogger logger, RoomId room, int count, double seconds);
+    }
+
+    /// <summary>An endpoint's queue of arriving flows, telling the relay which flows a subscriber took.</summary>
+    private sealed class TakenFlows(ChannelReader<IncomingFlow> inner, Action<IncomingFlow> taken) : ChannelReader<IncomingFlow>
+    {
+        public override Task Completion => inner.Completion;
+
+        public override bool TryRead([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out IncomingFlow item)
+        {
+            if (!inner.TryRead(out item))
+            {
+                return false;
+            }
+
+            taken(item);
+            return true;
+        }
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => inner.WaitToReadAsync(cancellationToken);
     }
 }

@@ -17,6 +17,9 @@ internal sealed class EgressFlow : IDisposable
     private readonly RelayContext _relay;
     private readonly SemaphoreSlim _acking = new(1, 1);
     private long _unread;
+
+    /// <summary>Since when data has waited with nothing of it taken (a timestamp; 0 while none waits).</summary>
+    private long _waitingSince;
     private FrameStream? _carrier;
 
     public EgressFlow(RelayContext relay, RoomId source, ulong id, string endpoint, RelayMetrics metrics)
@@ -30,7 +33,11 @@ internal sealed class EgressFlow : IDisposable
         Receiver = new FlowReceiver(chunk =>
         {
             var data = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(chunk, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : chunk.ToArray();
-            Interlocked.Add(ref _unread, data.Length);
+            if (Interlocked.Add(ref _unread, data.Length) == data.Length)
+            {
+                Interlocked.CompareExchange(ref _waitingSince, _relay.Time.GetTimestamp(), 0); // data waits, nothing taken yet
+            }
+
             Incoming.Writer.TryWrite(data);
             metrics.BytesOut(chunk.Length);
         });
@@ -45,6 +52,12 @@ internal sealed class EgressFlow : IDisposable
 
     /// <summary>Bytes handed to the subscriber that it has not read yet.</summary>
     public long Unread => Interlocked.Read(ref _unread);
+
+    /// <summary>How long data has waited with the subscriber taking none of it; null while none waits.</summary>
+    public TimeSpan? Untaken => Interlocked.Read(ref _waitingSince) is var since and not 0 ? _relay.Time.GetElapsedTime(since) : null;
+
+    /// <summary>A subscriber took the flow from its endpoint's queue.</summary>
+    public bool Taken { get; set; }
 
     /// <summary>Whether the last ack sent asked the ingress to hold.</summary>
     public bool Holding { get; private set; }
@@ -120,6 +133,7 @@ internal sealed class EgressFlow : IDisposable
     private void Consumed(int bytes)
     {
         var unread = Interlocked.Add(ref _unread, -bytes);
+        Interlocked.Exchange(ref _waitingSince, unread > 0 ? _relay.Time.GetTimestamp() : 0);
         if (Holding && unread <= _relay.Options.EgressHoldBytes / 2 && Volatile.Read(ref _carrier) is { } carrier)
         {
             _ = Task.Run(async () =>

@@ -55,6 +55,12 @@ public sealed record RelayNodeOptions
     /// <summary>How long a subscriber may hold its flow's sender back (<see cref="EgressHoldBytes"/> unread) before the flow is ended, for good, and its sender told why.</summary>
     public TimeSpan SlowSubscriberTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Flows arriving for an endpoint may wait for a subscriber to take them (one may subscribe a moment later), up to
+    /// this many at once; past it a new flow to that endpoint is refused, for good, saying so.
+    /// </summary>
+    public int MaxUntakenFlowsPerEndpoint { get; init; } = 64;
+
     /// <summary>Bytes a flow may have unacknowledged before its writer waits.</summary>
     public long MaxUnacknowledgedBytes { get; init; } = 4 * 1024 * 1024;
 
