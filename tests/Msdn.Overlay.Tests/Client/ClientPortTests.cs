@@ -167,6 +167,34 @@ public sealed class ClientPortTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_engine_that_stops_reading_holds_the_writing_engine_back_and_neither_relay_buffers_the_flow()
+    {
+        await using var subscription = await RelayClient.SubscribeAsync(_ports[C].LocalEndPoint, Token(C, subscribe: ["slow"]), "slow");
+        await using var flow = await RelayClient.OpenAsync(_ports[A].LocalEndPoint, Token(A, open: ["room-c/slow"]), C, "slow");
+        var sent = RandomNumberGenerator.GetBytes(64 * 1024 * 1024);
+        var writing = Task.Run(async () =>
+        {
+            for (var at = 0; at < sent.Length; at += 64 * 1024)
+            {
+                await flow.WriteAsync(sent.AsMemory(at, 64 * 1024));
+            }
+
+            await flow.CompleteAsync();
+        });
+        var incoming = await subscription.AcceptFlowAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The engine reads nothing: its library stops reading at its bound, room-c's relay holds the flow, room-a's sends nothing more.
+        await RelayMesh.WaitUntilAsync(() => _relays[A].IngressFlows.FirstOrDefault() is { } ingress && ingress.Sender.Held && ingress.Sender.BufferedBytes > new RelayNodeOptions().MaxUnacknowledgedBytes / 2, TimeSpan.FromSeconds(30));
+        var options = new RelayNodeOptions();
+        Assert.InRange(_relays[C].EgressUnreadBytes, options.EgressHoldBytes, options.EgressHoldBytes + options.MaxUnacknowledgedBytes);
+        Assert.False(writing.IsCompleted);
+
+        var delivered = await incoming.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await writing.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(sent.AsSpan().SequenceEqual(delivered), "delivered bytes differ from sent bytes");
+    }
+
+    [Fact]
     public async Task Bad_tokens_and_requests_are_refused_saying_why_and_the_relay_keeps_serving()
     {
         var foreign = new MediaTokens(RandomNumberGenerator.GetBytes(32), _tokenClock).Issue(Claims(A, ["*"], []));
