@@ -140,7 +140,14 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
         var transport = ChooseTransport(settings.Transport, new RelayTransportOptions(identity, policy));
         Transport = transport.Name;
         Impairment = new ImpairedRelayTransport(transport, time);
-        Node = new RelayNode(room, Impairment, directory.Resolve, () => routes.Current, time, loggers.CreateLogger<RelayNode>(), new RelayNodeOptions { AckTimeout = settings.AckTimeout }, _metrics);
+        Node = new RelayNode(room, Impairment, directory.Resolve, () => routes.Current, time, loggers.CreateLogger<RelayNode>(), new RelayNodeOptions
+        {
+            AckTimeout = settings.AckTimeout,
+            EgressHoldBytes = settings.EgressHoldBytes,
+            SlowSubscriberTimeout = settings.SlowSubscriberTimeout,
+            OrphanFlowTimeout = settings.OrphanFlowTimeout,
+            MaxUntakenFlowsPerEndpoint = settings.MaxUntakenFlowsPerEndpoint,
+        }, _metrics);
         var node = Node;
         node.PeerIdentity = (peer, certificate) => policy.NotRoomOf(peer.Value, certificate);
 

@@ -40,6 +40,18 @@ public sealed class RelayOptions
     /// <summary>A flow's path with unacknowledged data and no ack progress for this long is broken: the flow fails over.</summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>Bytes of a flow its subscriber may leave unread here before the sender is asked to hold (see docs/relay.md).</summary>
+    public long EgressHoldBytes { get; set; } = new Relay.RelayNodeOptions().EgressHoldBytes;
+
+    /// <summary>How long a subscriber may stay behind (or take nothing while data waits) before its flow is ended and its sender told.</summary>
+    public TimeSpan SlowSubscriberTimeout { get; set; } = new Relay.RelayNodeOptions().SlowSubscriberTimeout;
+
+    /// <summary>How long a flow arriving here may go with no path carrying it (its ingress relay died) before it is ended as cut off.</summary>
+    public TimeSpan OrphanFlowTimeout { get; set; } = new Relay.RelayNodeOptions().OrphanFlowTimeout;
+
+    /// <summary>How many flows may wait at once for a subscriber of one endpoint before new ones to it are refused.</summary>
+    public int MaxUntakenFlowsPerEndpoint { get; set; } = new Relay.RelayNodeOptions().MaxUntakenFlowsPerEndpoint;
+
     /// <summary>Where peer relays connect (address:port).</summary>
     public string Listen { get; set; } = "0.0.0.0:7500";
 

@@ -66,6 +66,27 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             Fail(nameof(options.AckTimeout), $"must be positive, got {options.AckTimeout}.");
         }
 
+        if (options.EgressHoldBytes < 64 * 1024)
+        {
+            Fail(nameof(options.EgressHoldBytes), $"must be at least 65536 (a few chunks), got {options.EgressHoldBytes}.");
+        }
+
+        if (options.SlowSubscriberTimeout <= TimeSpan.Zero)
+        {
+            Fail(nameof(options.SlowSubscriberTimeout), $"must be positive, got {options.SlowSubscriberTimeout}.");
+        }
+
+        var noRouteGrace = new Relay.RelayNodeOptions().NoRouteGrace;
+        if (options.OrphanFlowTimeout <= noRouteGrace)
+        {
+            Fail(nameof(options.OrphanFlowTimeout), $"must be longer than the ingress's no-route patience ({noRouteGrace.TotalSeconds:F0} s), or flows waiting out a partition would be ended under it; got {options.OrphanFlowTimeout}.");
+        }
+
+        if (options.MaxUntakenFlowsPerEndpoint < 1)
+        {
+            Fail(nameof(options.MaxUntakenFlowsPerEndpoint), $"must be at least 1, got {options.MaxUntakenFlowsPerEndpoint}.");
+        }
+
         if (options.ReportInterval <= TimeSpan.Zero)
         {
             Fail(nameof(options.ReportInterval), $"must be positive, got {options.ReportInterval}.");

@@ -17,6 +17,8 @@ public sealed class RelayStartErrorTests : IDisposable
     [InlineData("--forward 9000=room-e/sink", "Relay:Forward")]
     [InlineData("--controller http://127.0.0.1:1", "Relay:ControllerCredential")]
     [InlineData("--cluster-ca-file /nonexistent/ca.pem", "Relay:ClusterCaFile")]
+    [InlineData("--Relay:OrphanFlowTimeout 00:00:10", "Relay:OrphanFlowTimeout")]
+    [InlineData("--Relay:EgressHoldBytes 100", "Relay:EgressHoldBytes")]
     public async Task A_bad_setting_is_one_line_naming_it(string arguments, string setting)
     {
         var (exit, errors) = await RunAsync(arguments.Split(' '));
