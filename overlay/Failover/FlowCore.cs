@@ -398,46 +398,23 @@ public sealed class FlowCore
     /// How long a new path may take to its first ack: the Open crossing it and the ack coming back (one round trip
     /// of the path), a dial at each hop that has no connection yet (about two more), and the ack timeout on top;
     /// never more than <see cref="RelayNodeOptions.PathSetupTimeout"/>, which is also the patience for a path
-    /// whose cost is not known. A hop silently cut after the table was made then costs a failover well inside a
-    /// second on most paths, not the full set-up timeout.
+    /// whose cost the table does not give (a local detour). A hop silently cut after the table was made then costs
+    /// a failover well inside a second on most paths, not the full set-up timeout.
     /// </summary>
     private TimeSpan SetupPatience(RouteTable table, RoomId[] path)
     {
-        if (PathCost(table, path) is not { } roundTripMs || !double.IsFinite(roundTripMs))
+        var route = table.Contains(_self) && table.Contains(Destination) ? table.Find(_self, Destination) : null;
+        double? cost = route is null ? null
+            : route.Primary.AsSpan().SequenceEqual(path) ? route.Cost
+            : route.Backup is { } backup && backup.AsSpan().SequenceEqual(path) ? route.BackupCost
+            : null;
+        if (cost is not { } roundTripMs || !double.IsFinite(roundTripMs))
         {
             return _options.PathSetupTimeout;
         }
 
         var patience = _options.AckTimeout + TimeSpan.FromMilliseconds(3 * roundTripMs);
         return patience < _options.PathSetupTimeout ? patience : _options.PathSetupTimeout;
-    }
-
-    /// <summary>
-    /// The path's cost (ms of round trip, or more): the table's, for its primary or backup; for a local detour what
-    /// <see cref="LocalDetour"/> priced it at — the first hop as the probe agent measures it, then the table's route onward.
-    /// </summary>
-    private double? PathCost(RouteTable table, RoomId[] path)
-    {
-        double? Routed(RoomId from, ReadOnlySpan<RoomId> rest)
-        {
-            var route = table.Contains(from) && table.Contains(Destination) ? table.Find(from, Destination) : null;
-            return route is null ? null
-                : route.Primary.AsSpan().SequenceEqual(rest) ? route.Cost
-                : route.Backup is { } backup && backup.AsSpan().SequenceEqual(rest) ? route.BackupCost
-                : null;
-        }
-
-        if (Routed(_self, path) is { } cost)
-        {
-            return cost;
-        }
-
-        if (path.Length < 2 || _knowledge.LiveLinks?.Invoke().FirstOrDefault(l => l.Peer == path[1]) is not { Peer.Value: not null } first)
-        {
-            return null;
-        }
-
-        return path.Length == 2 ? first.CostMs : Routed(path[1], path.AsSpan(1)) is { } onward ? first.CostMs + onward : null;
     }
 
     private void FailoverDone(long fault)
