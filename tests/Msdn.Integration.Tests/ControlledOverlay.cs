@@ -116,19 +116,19 @@ internal sealed class ControlledOverlay : IAsyncDisposable
 
     private static async Task<WebApplication> StartRouterAsync(string listen, byte[] key, string dir, TimeSpan certificateLifetime)
     {
-        // Orleans binds no port 0: its ports are found free, and taken again by someone else now and then; then new ones.
+        // Orleans binds no port 0: a fixed silo port of this process's, and the next one when another holds it.
         for (var attempt = 1; ; attempt++)
         {
             var router = RouterHost.Build([
                 "--data-directory", Path.Combine(dir, "controller"), $"--Router:RelayCertificateLifetime={certificateLifetime}",
-                "--listen", listen, "--silo-port", LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", "0",
+                "--listen", listen, "--silo-port", LoopbackPorts.Silo().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", "0",
                 $"--Router:ReportKey={Convert.ToBase64String(key)}", "--Router:RecomputeInterval=00:00:00.250", $"--Router:OperatorToken={OperatorToken}"]);
             try
             {
                 await router.StartAsync();
                 return router;
             }
-            catch (Exception e) when (attempt < 3 && RouterHost.InUse(e))
+            catch (Exception e) when (attempt < 8 && RouterHost.InUse(e))
             {
                 await router.DisposeAsync();
             }

@@ -242,14 +242,15 @@ public sealed class LoopbackCluster : IAsyncDisposable
     /// <summary>
     /// Starts the controller, ready once its API listens (on port 0, reported in its log). It runs no Orleans gateway
     /// (port 0: nothing connects as a client). Orleans must be told its silo port before it binds it, and cannot take
-    /// 0: in a namespace of its own the default is free; on a shared loopback, a port found free, which another process
-    /// can take meanwhile: then the controller says so in its log, and it starts again on another.
+    /// 0: in a namespace of its own the default is free; on a shared loopback, a fixed port of this process's
+    /// (<see cref="LoopbackPorts.Silo"/>), which another process may hold: then the controller says so in its log, and
+    /// it starts again on the next.
     /// </summary>
     private static async Task<(ChildProcess, string)> StartControllerAsync(DrillNetwork network, string dir, string reportKeyFile, SettingsSpec settings)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var siloPort = network.PortsArePrivate ? 11111 : LoopbackPorts.Free();
+            var siloPort = network.PortsArePrivate ? 11111 : LoopbackPorts.Silo();
             var log = Path.Combine(dir, "controller.log");
             try
             {
@@ -266,7 +267,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
                     TimeSpan.FromSeconds(60),
                     network.NamespaceOf(0)).ConfigureAwait(false);
             }
-            catch (InvalidOperationException) when (attempt < 3 && !network.PortsArePrivate && File.ReadAllText(log).Contains("address is already in use", StringComparison.Ordinal))
+            catch (InvalidOperationException) when (attempt < 8 && !network.PortsArePrivate && File.ReadAllText(log).Contains("address is already in use", StringComparison.Ordinal))
             {
             }
         }

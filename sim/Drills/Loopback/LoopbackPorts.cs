@@ -5,16 +5,25 @@ namespace Msdn.Sim.Drills.Loopback;
 
 /// <summary>
 /// Ports on 127.0.0.1 for what cannot bind port 0 and report: an Orleans silo (it must be told its port) and relays
-/// whose peers are given a static list before they start. Found free, then released: another process may take one
-/// meanwhile, so callers start again on another when told the address is in use; relays that join through the
-/// controller bind port 0 and are found through its directory instead. The tests link this file.
+/// whose peers are given a static list before they start. A silo gets a fixed port, outside the range the system
+/// hands out for port 0, and its caller starts it again on the next one when told the address is in use. Relay
+/// ports for static peer lists (tests only) are found free, then released: another process may take one meanwhile;
+/// relays that join through the controller bind port 0 and are found through its directory instead. The tests
+/// link this file.
 /// </summary>
 internal static class LoopbackPorts
 {
+    /// <summary>Silo ports: this process's block of eight in 20000–27999, below Linux's ephemeral range (32768 on).</summary>
+    private const int SiloPortBase = 20000;
+
     private static readonly HashSet<int> Given = [];
+    private static int _silos;
+
+    /// <summary>The next fixed port for an Orleans silo of this process (taken in turn: a caller told it is in use asks again).</summary>
+    public static int Silo() => SiloPortBase + (Environment.ProcessId % 1000 * 8) + (Interlocked.Increment(ref _silos) % 8);
 
     /// <summary>A free TCP port.</summary>
-    public static int Free()
+    private static int Free()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();

@@ -27,16 +27,16 @@ internal sealed class RouterInstance : IAsyncDisposable
 
     public static async Task<RouterInstance> StartAsync(params string[] extra)
     {
-        // Orleans binds no port 0: its ports are found free, and taken again by someone else now and then; then new ones.
+        // Orleans binds no port 0: a fixed silo port of this process's, and the next one when another holds it.
         for (var attempt = 1; ; attempt++)
         {
-            var app = RouterHost.Build(["--listen", "127.0.0.1:0", "--data-directory", Directory.CreateTempSubdirectory("msdn-router-").FullName, "--silo-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", "0", $"--Router:ReportKey={Key}", .. extra]);
+            var app = RouterHost.Build(["--listen", "127.0.0.1:0", "--data-directory", Directory.CreateTempSubdirectory("msdn-router-").FullName, "--silo-port", Msdn.Sim.Drills.Loopback.LoopbackPorts.Silo().ToString(System.Globalization.CultureInfo.InvariantCulture), "--gateway-port", "0", $"--Router:ReportKey={Key}", .. extra]);
             try
             {
                 await app.StartAsync();
                 return new RouterInstance(app);
             }
-            catch (Exception e) when (attempt < 3 && RouterHost.InUse(e))
+            catch (Exception e) when (attempt < 8 && RouterHost.InUse(e))
             {
                 await app.DisposeAsync();
             }
@@ -74,12 +74,5 @@ internal sealed class RouterInstance : IAsyncDisposable
         Http.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-    }
-
-    public static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
