@@ -169,7 +169,14 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
 
                 relay.Metrics.FlowEnded("egress");
                 admission.FlowEnded();
-                _ = flow.EndAsync(); // the ingress hears it on the stream carrying the flow, if one does
+                if (flow.Carriers > 0)
+                {
+                    _ = flow.EndAsync(); // the ingress hears it on the stream carrying the flow
+                }
+                else
+                {
+                    flow.Dispose(); // no stream will write for it again (a late one is answered from what was remembered)
+                }
             }
         }
 

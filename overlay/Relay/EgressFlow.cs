@@ -102,7 +102,7 @@ internal sealed class EgressFlow : IDisposable
     /// <summary>Tells the ingress, on the stream carrying the flow (if one does), that it was ended here for good.</summary>
     public async Task EndAsync()
     {
-        if (Ended is not { } ended || Volatile.Read(ref _carrier) is not { } carrier || Carriers == 0)
+        if (Ended is not { } ended || Volatile.Read(ref _carrier) is not { } carrier)
         {
             return;
         }
@@ -126,7 +126,7 @@ internal sealed class EgressFlow : IDisposable
         }
     }
 
-    /// <summary>Once nothing will write to the flow's streams again.</summary>
+    /// <summary>Once no stream carries the flow and none will again (it was ended here).</summary>
     public void Dispose() => _acking.Dispose();
 
     /// <summary>The subscriber took a chunk: once it has read half of what was held, the ingress may go on.</summary>
