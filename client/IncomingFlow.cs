@@ -11,7 +11,7 @@ namespace Msdn.Client;
 /// </summary>
 public sealed class IncomingFlow
 {
-    private readonly Channel<byte[]> _data = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly Channel<ReadOnlyMemory<byte>> _data = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly CountingReader _reader;
 
     /// <param name="consumed">Told the size of every chunk the subscriber takes (the relay bounds what it holds unread by it).</param>
@@ -30,9 +30,9 @@ public sealed class IncomingFlow
     public string Endpoint { get; }
 
     /// <summary>The flow's chunks in order; completes when the flow is closed, with <see cref="FlowCutOffException"/> when it was cut off.</summary>
-    public ChannelReader<byte[]> Data => _reader;
+    public ChannelReader<ReadOnlyMemory<byte>> Data => _reader;
 
-    internal ChannelWriter<byte[]> Writer => _data.Writer;
+    internal ChannelWriter<ReadOnlyMemory<byte>> Writer => _data.Writer;
 
     /// <summary>Copies the flow to <paramref name="destination"/> until the sender closes it (throws <see cref="FlowCutOffException"/> when it was cut off).</summary>
     public async Task CopyToAsync(Stream destination, CancellationToken cancellationToken = default)
@@ -41,6 +41,7 @@ public sealed class IncomingFlow
         await foreach (var chunk in _reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             await destination.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+            Framing.ChunkArrays.Recycle(chunk); // written out; nothing else holds a chunk it read
         }
     }
 
@@ -53,7 +54,7 @@ public sealed class IncomingFlow
     }
 
     /// <summary>The flow's reader, telling the relay of each chunk taken.</summary>
-    private sealed class CountingReader(ChannelReader<byte[]> inner, Action<int>? consumed) : ChannelReader<byte[]>
+    private sealed class CountingReader(ChannelReader<ReadOnlyMemory<byte>> inner, Action<int>? consumed) : ChannelReader<ReadOnlyMemory<byte>>
     {
         public override Task Completion => inner.Completion;
 
@@ -61,7 +62,7 @@ public sealed class IncomingFlow
 
         public override int Count => inner.Count;
 
-        public override bool TryRead([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out byte[] item)
+        public override bool TryRead(out ReadOnlyMemory<byte> item)
         {
             if (!inner.TryRead(out item))
             {
@@ -72,7 +73,7 @@ public sealed class IncomingFlow
             return true;
         }
 
-        public override bool TryPeek([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out byte[] item) => inner.TryPeek(out item);
+        public override bool TryPeek(out ReadOnlyMemory<byte> item) => inner.TryPeek(out item);
 
         public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => inner.WaitToReadAsync(cancellationToken);
     }

@@ -7,7 +7,7 @@ namespace Msdn.Client.Framing;
 /// <summary>Frames over one relay stream: a pipe reader for decoding, serialized writes.</summary>
 internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDisposable
 {
-    private readonly PipeReader _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+    private readonly PipeReader _reader = stream is IPipeReadable readable ? readable.Input : PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ArrayBufferWriter<byte> _buffer = new(32 * 1024);
 
@@ -53,8 +53,8 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
         }
     }
 
-    /// <summary>The next frame with its payload copied out, or null at the end of the stream.</summary>
-    public async ValueTask<(Frame Frame, byte[] Payload)?> ReadAsync(CancellationToken cancellationToken)
+    /// <summary>The next frame with its payload copied out (into a pooled array: see <see cref="ChunkArrays"/>), or null at the end of the stream.</summary>
+    public async ValueTask<(Frame Frame, ReadOnlyMemory<byte> Payload)?> ReadAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -62,7 +62,7 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
             var buffer = result.Buffer;
             if (FrameCodec.TryRead(ref buffer, Limits, out var frame))
             {
-                var payload = frame.Payload.ToArray();
+                var payload = ChunkArrays.CopyOf(frame.Payload);
                 _reader.AdvanceTo(buffer.Start);
                 return (frame, payload);
             }
@@ -83,7 +83,7 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
     }
 
     /// <summary>The next frame if one is already buffered (no waiting); the egress acks only when none is.</summary>
-    public bool TryReadBuffered(out (Frame Frame, byte[] Payload) read)
+    public bool TryReadBuffered(out (Frame Frame, ReadOnlyMemory<byte> Payload) read)
     {
         read = default;
         if (!_reader.TryRead(out var result))
@@ -94,7 +94,7 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
         var buffer = result.Buffer;
         if (FrameCodec.TryRead(ref buffer, Limits, out var frame))
         {
-            read = (frame, frame.Payload.ToArray());
+            read = (frame, ChunkArrays.CopyOf(frame.Payload));
             _reader.AdvanceTo(buffer.Start);
             return true;
         }

@@ -162,6 +162,7 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
                 if (!closed)
                 {
                     await flow.WriteAsync(read.Payload, _stopping.Token).ConfigureAwait(false);
+                    ChunkArrays.Recycle(read.Payload); // copied into the flow's own chunks
                 }
             }
 
@@ -250,6 +251,7 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
             await foreach (var chunk in incoming.Data.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 await frames.WriteAsync(Frame.Data(incoming.Id, sequence++, new System.Buffers.ReadOnlySequence<byte>(chunk)), cancellationToken).ConfigureAwait(false);
+                ChunkArrays.Recycle(chunk); // written out: the engine has its copy
             }
         }
         catch (FlowCutOffException e)

@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
+using Msdn.Client.Framing;
 
 namespace Msdn.Overlay.Flows;
 
@@ -75,7 +75,7 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
                 if (_bufferedBytes < MaxUnacknowledgedBytes)
                 {
                     var size = (int)Math.Min(Math.Min(data.Length, MaxChunkBytes), MaxUnacknowledgedBytes - _bufferedBytes);
-                    var copy = ArrayPool<byte>.Shared.Rent(size); // returned when acknowledged: no garbage per chunk
+                    var copy = ChunkArrays.Pool.Rent(size); // returned when acknowledged: no garbage per chunk
                     data.Span[..size].CopyTo(copy);
                     var node = _unacknowledged.AddLast(new FlowChunk(_nextSequence++, copy.AsMemory(0, size)));
                     _nextToSend ??= node;
@@ -251,7 +251,7 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
                 // carries an acknowledged sequence, so the egress drops it as a duplicate whatever it holds.
                 if (MemoryMarshal.TryGetArray(first.Value.Payload, out var segment))
                 {
-                    ArrayPool<byte>.Shared.Return(segment.Array!);
+                    ChunkArrays.Pool.Return(segment.Array!);
                 }
                 freed = true;
             }

@@ -162,8 +162,9 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                 {
                     // Nobody took it: what it holds is let go (a later subscriber is told it was cut off), or flows to an
                     // endpoint nobody subscribes to would keep their bytes for good.
-                    while (flow.Incoming.Data.TryRead(out _))
+                    while (flow.Incoming.Data.TryRead(out var dropped))
                     {
+                        ChunkArrays.Recycle(dropped);
                     }
                 }
 

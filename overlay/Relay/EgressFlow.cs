@@ -29,17 +29,16 @@ internal sealed class EgressFlow : IDisposable
         Incoming = new IncomingFlow(source, id, endpoint, Consumed);
         LastCarriedAt = relay.Time.GetTimestamp();
 
-        // Each payload is already a fresh array of its own (read from the frame): hand it over without copying.
-        Receiver = new FlowReceiver(chunk =>
+        // Each payload is already a buffer of its own (read from the frame): handed over without copying.
+        Receiver = new FlowReceiver(data =>
         {
-            var data = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(chunk, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : chunk.ToArray();
             if (Interlocked.Add(ref _unread, data.Length) == data.Length)
             {
                 Interlocked.CompareExchange(ref _waitingSince, _relay.Time.GetTimestamp(), 0); // data waits, nothing taken yet
             }
 
             Incoming.Writer.TryWrite(data);
-            metrics.BytesOut(chunk.Length);
+            metrics.BytesOut(data.Length);
         });
     }
 

@@ -85,7 +85,7 @@ internal sealed class PeerControlTunnel(RelayContext relay, PeerConnections peer
                 throw new FrameFormatException("A control tunnel message must be Data frames within its size limit, then a Close.");
             }
 
-            message.Write(read.Payload);
+            message.Write(read.Payload.Span);
         }
 
         throw new ControlChannelException("The control tunnel closed mid-message.");

@@ -177,7 +177,7 @@ internal sealed partial class PeerListener(RelayContext relay, IRelayTransport t
         var endedWell = false; // only an exchange that ended well closes its stream gracefully; any other is reset
         try
         {
-            (Frame Frame, byte[] Payload)? first;
+            (Frame Frame, ReadOnlyMemory<byte> Payload)? first;
             using (var opening = relay.Within(relay.Options.PathSetupTimeout)) // a stream that never says what it is for holds nothing for long
             {
                 first = await frames.ReadAsync(opening.Token).ConfigureAwait(false);

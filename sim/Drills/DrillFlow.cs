@@ -168,7 +168,7 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
         {
             await foreach (var chunk in incoming.Data.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                Receive(chunk, Stopwatch.GetTimestamp());
+                Receive(chunk.Span, Stopwatch.GetTimestamp());
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException)

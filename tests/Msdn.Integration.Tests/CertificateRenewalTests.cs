@@ -100,7 +100,7 @@ public sealed class CertificateRenewalTests(ITestOutputHelper output) : IAsyncLi
         long bytes = 0;
         await foreach (var piece in incoming.Data.ReadAllAsync())
         {
-            hash.AppendData(piece);
+            hash.AppendData(piece.Span);
             bytes += piece.Length;
         }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Channels;
 
@@ -16,7 +17,11 @@ internal sealed class MuxConnection : IRelayConnection
     private readonly Stream _transport;
     private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
     private readonly Channel<MuxStream> _incoming = Channel.CreateUnbounded<MuxStream>();
-    private readonly Channel<(byte[] Frame, int Length)> _outgoing = Channel.CreateUnbounded<(byte[], int)>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>Frames queued for the writer loop; it never pauses writers (every stream's window bounds what it may queue).</summary>
+    private readonly Pipe _outgoing = new(new PipeOptions(MuxBuffers.Pool, minimumSegmentSize: MuxBuffers.SegmentBytes, pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+    private readonly Lock _sending = new();
+    private bool _sendClosed;
     private readonly Task _writer;
     private readonly CancellationTokenSource _closing = new();
     private readonly bool _isClient;
@@ -70,21 +75,32 @@ internal sealed class MuxConnection : IRelayConnection
     }
 
     /// <summary>
-    /// Queues one frame for the writer loop, which coalesces everything queued into few large TLS writes
-    /// (one syscall and wake-up per burst instead of per frame). Memory stays bounded: every stream may
-    /// have at most its window in flight. A write failure fails the whole connection and its streams.
+    /// Queues one frame for the writer loop, which writes everything queued in few large TLS writes (one
+    /// syscall and wake-up per burst instead of per frame). The frame is copied once, into the queue.
+    /// Memory stays bounded: every stream may have at most its window in flight. A write failure fails the
+    /// whole connection and its streams.
     /// </summary>
     internal Task SendAsync(MuxFrameType type, uint id, ReadOnlyMemory<byte> payload, uint length, CancellationToken cancellationToken)
     {
-        var frame = ArrayPool<byte>.Shared.Rent(MuxLimits.HeaderBytes + payload.Length);
-        frame[0] = (byte)type;
-        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(1), id);
-        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(5), length);
-        payload.Span.CopyTo(frame.AsSpan(MuxLimits.HeaderBytes));
-        if (!_outgoing.Writer.TryWrite((frame, MuxLimits.HeaderBytes + payload.Length)))
+        lock (_sending)
         {
-            ArrayPool<byte>.Shared.Return(frame);
-            throw new IOException("The relay connection is closed.", Failure);
+            if (_sendClosed)
+            {
+                throw new IOException("The relay connection is closed.", Failure);
+            }
+
+            var writer = _outgoing.Writer;
+            var header = writer.GetSpan(MuxLimits.HeaderBytes);
+            header[0] = (byte)type;
+            BinaryPrimitives.WriteUInt32LittleEndian(header[1..], id);
+            BinaryPrimitives.WriteUInt32LittleEndian(header[5..], length);
+            writer.Advance(MuxLimits.HeaderBytes);
+            writer.Write(payload.Span);
+            var flush = writer.FlushAsync(CancellationToken.None);
+            if (!flush.IsCompleted)
+            {
+                flush.AsTask().GetAwaiter().GetResult(); // never blocks: the queue does not pause its writers
+            }
         }
 
         return Task.CompletedTask;
@@ -92,25 +108,50 @@ internal sealed class MuxConnection : IRelayConnection
 
     private async Task WriteLoopAsync()
     {
-        var batch = new ArrayBufferWriter<byte>(256 * 1024);
+        var queued = _outgoing.Reader;
         try
         {
-            while (await _outgoing.Reader.WaitToReadAsync(_closing.Token).ConfigureAwait(false))
+            while (true)
             {
-                batch.ResetWrittenCount();
-                while (batch.WrittenCount < 192 * 1024 && _outgoing.Reader.TryRead(out var item))
+                var result = await queued.ReadAsync(_closing.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                foreach (var segment in buffer)
                 {
-                    batch.Write(item.Frame.AsSpan(0, item.Length));
-                    ArrayPool<byte>.Shared.Return(item.Frame);
+                    await _transport.WriteAsync(segment, _closing.Token).ConfigureAwait(false);
                 }
 
-                await _transport.WriteAsync(batch.WrittenMemory, _closing.Token).ConfigureAwait(false);
-                await _transport.FlushAsync(_closing.Token).ConfigureAwait(false);
+                if (!buffer.IsEmpty)
+                {
+                    await _transport.FlushAsync(_closing.Token).ConfigureAwait(false);
+                }
+
+                queued.AdvanceTo(buffer.End);
+                if (result.IsCompleted)
+                {
+                    return;
+                }
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Close(e); // whatever broke the byte stream, this connection is over; its streams fail
+        }
+        finally
+        {
+            await queued.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>No frame is queued after this; the writer loop ends once it has written what was.</summary>
+    private void StopSending()
+    {
+        lock (_sending)
+        {
+            if (!_sendClosed)
+            {
+                _sendClosed = true;
+                _outgoing.Writer.Complete();
+            }
         }
     }
 
@@ -152,7 +193,7 @@ internal sealed class MuxConnection : IRelayConnection
     public async ValueTask DisposeAsync()
     {
         // Let queued frames (a stream's end, a last ack) go out first, briefly; then cut.
-        _outgoing.Writer.TryComplete();
+        StopSending();
         await Task.WhenAny(_writer, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)).ConfigureAwait(false);
         await _closing.CancelAsync().ConfigureAwait(false);
         ReleaseTransport();
@@ -165,44 +206,85 @@ internal sealed class MuxConnection : IRelayConnection
         }
     }
 
+    /// <summary>Reads frames straight out of the TLS stream's pipe: a data frame is copied once, into its stream's pipe.</summary>
     private async Task ReadLoopAsync()
     {
-        var header = new byte[MuxLimits.HeaderBytes];
-        var payload = new byte[MuxLimits.MaxPayload];
+        var input = PipeReader.Create(_transport, new StreamPipeReaderOptions(MuxBuffers.Pool, bufferSize: MuxBuffers.SegmentBytes, minimumReadSize: MuxLimits.MaxPayload, leaveOpen: true));
         try
         {
             while (true)
             {
-                if (!await ReadExactlyOrEndAsync(header).ConfigureAwait(false))
+                var result = await input.ReadAsync(_closing.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                var heard = false;
+                while (TryTakeFrame(ref buffer, out var type, out var id, out var length, out var payload))
                 {
+                    heard = true;
+                    Dispatch(type, id, length, payload);
+                }
+
+                if (heard)
+                {
+                    Interlocked.Exchange(ref _lastHeard, _keepAlive.Time.GetTimestamp());
+                }
+
+                if (result.IsCompleted)
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        throw new InvalidDataException("The connection ended inside a frame.");
+                    }
+
                     Close(new IOException("The peer closed the connection."));
                     return;
                 }
 
-                Interlocked.Exchange(ref _lastHeard, _keepAlive.Time.GetTimestamp());
-                var type = (MuxFrameType)header[0];
-                var id = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(1));
-                var length = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(5));
-                if (type == MuxFrameType.Data && length > MuxLimits.MaxPayload)
-                {
-                    throw new InvalidDataException($"Data frame of {length} bytes exceeds {MuxLimits.MaxPayload}.");
-                }
-
-                if (type == MuxFrameType.Data && !await ReadExactlyOrEndAsync(payload.AsMemory(0, (int)length)).ConfigureAwait(false))
-                {
-                    throw new InvalidDataException("The connection ended inside a frame.");
-                }
-
-                Dispatch(type, id, length, payload.AsSpan(0, type == MuxFrameType.Data ? (int)length : 0));
+                input.AdvanceTo(buffer.Start, buffer.End);
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Close(e);
         }
+        finally
+        {
+            await input.CompleteAsync().ConfigureAwait(false);
+        }
     }
 
-    private void Dispatch(MuxFrameType type, uint id, uint length, ReadOnlySpan<byte> data)
+    /// <summary>The next whole frame at the start of <paramref name="buffer"/>, if it is all there; an oversized data frame is refused from its header alone.</summary>
+    private static bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, out MuxFrameType type, out uint id, out uint length, out ReadOnlySequence<byte> payload)
+    {
+        type = default;
+        id = length = 0;
+        payload = default;
+        if (buffer.Length < MuxLimits.HeaderBytes)
+        {
+            return false;
+        }
+
+        Span<byte> header = stackalloc byte[MuxLimits.HeaderBytes];
+        buffer.Slice(0, MuxLimits.HeaderBytes).CopyTo(header);
+        type = (MuxFrameType)header[0];
+        id = BinaryPrimitives.ReadUInt32LittleEndian(header[1..]);
+        length = BinaryPrimitives.ReadUInt32LittleEndian(header[5..]);
+        if (type == MuxFrameType.Data && length > MuxLimits.MaxPayload)
+        {
+            throw new InvalidDataException($"Data frame of {length} bytes exceeds {MuxLimits.MaxPayload}.");
+        }
+
+        var payloadBytes = type == MuxFrameType.Data ? (int)length : 0;
+        if (buffer.Length < MuxLimits.HeaderBytes + payloadBytes)
+        {
+            return false;
+        }
+
+        payload = buffer.Slice(MuxLimits.HeaderBytes, payloadBytes);
+        buffer = buffer.Slice(MuxLimits.HeaderBytes + payloadBytes);
+        return true;
+    }
+
+    private void Dispatch(MuxFrameType type, uint id, uint length, ReadOnlySequence<byte> data)
     {
         switch (type)
         {
@@ -261,7 +343,7 @@ internal sealed class MuxConnection : IRelayConnection
         }
 
         _streams.Clear();
-        _outgoing.Writer.TryComplete();
+        StopSending();
         ReleaseTransport();
     }
 
@@ -272,27 +354,5 @@ internal sealed class MuxConnection : IRelayConnection
         {
             _transport.Dispose();
         }
-    }
-
-    private async ValueTask<bool> ReadExactlyOrEndAsync(Memory<byte> buffer)
-    {
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var n = await _transport.ReadAsync(buffer[read..], _closing.Token).ConfigureAwait(false);
-            if (n == 0)
-            {
-                if (read == 0)
-                {
-                    return false;
-                }
-
-                throw new InvalidDataException("The connection ended inside a frame.");
-            }
-
-            read += n;
-        }
-
-        return true;
     }
 }

@@ -9,10 +9,11 @@ namespace Msdn.Overlay.Transport.Mux;
 /// and the reader grants bytes back as the application consumes them, so a slow reader slows its own
 /// writer (backpressure) without ever blocking the connection's other streams.
 /// </summary>
-internal sealed class MuxStream : Stream, IHalfClosable, IAbortable
+internal sealed class MuxStream : Stream, IHalfClosable, IAbortable, IPipeReadable
 {
     private readonly MuxConnection _connection;
-    private readonly Pipe _incoming = new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+    private readonly Pipe _incoming = new(new PipeOptions(MuxBuffers.Pool, minimumSegmentSize: MuxBuffers.SegmentBytes, pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+    private readonly GrantingReader _input;
     private readonly SemaphoreSlim _credit = new(0);
     private long _sendWindow = MuxLimits.InitialWindow;
     private long _receiveWindow = MuxLimits.InitialWindow;
@@ -21,13 +22,18 @@ internal sealed class MuxStream : Stream, IHalfClosable, IAbortable
     private int _finReceived;
     private readonly Lock _incomingLock = new();
     private bool _incomingCompleted;
+    private bool _readerCompleted;
     private int _released;
 
     public MuxStream(MuxConnection connection, uint id)
     {
         _connection = connection;
         Id = id;
+        _input = new GrantingReader(this, _incoming.Reader);
     }
+
+    /// <summary>What the peer sent, read in place; consuming it grants the peer credit, as reading the stream does.</summary>
+    public PipeReader Input => _input;
 
     public uint Id { get; }
 
@@ -42,7 +48,7 @@ internal sealed class MuxStream : Stream, IHalfClosable, IAbortable
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <summary>Data from the peer (reader loop). False when the peer overran the window it was granted.</summary>
-    internal bool Received(ReadOnlySpan<byte> payload)
+    internal bool Received(ReadOnlySequence<byte> payload)
     {
         if (Interlocked.Add(ref _receiveWindow, -payload.Length) < 0)
         {
@@ -51,12 +57,16 @@ internal sealed class MuxStream : Stream, IHalfClosable, IAbortable
 
         lock (_incomingLock)
         {
-            if (_incomingCompleted)
+            if (_incomingCompleted || _readerCompleted)
             {
                 return true; // closed or reset on this side meanwhile: nobody will read it
             }
 
-            _incoming.Writer.Write(payload);
+            foreach (var segment in payload)
+            {
+                _incoming.Writer.Write(segment.Span);
+            }
+
             var flush = _incoming.Writer.FlushAsync();
             if (!flush.IsCompleted)
             {
@@ -111,29 +121,55 @@ internal sealed class MuxStream : Stream, IHalfClosable, IAbortable
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var result = await _incoming.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
         var available = result.Buffer;
         if (available.IsEmpty && result.IsCompleted)
         {
-            _incoming.Reader.AdvanceTo(available.End);
+            _input.AdvanceTo(available.End);
             return 0;
         }
 
         var count = (int)Math.Min(buffer.Length, available.Length);
         available.Slice(0, count).CopyTo(buffer.Span);
-        _incoming.Reader.AdvanceTo(available.GetPosition(count));
+        _input.AdvanceTo(available.GetPosition(count));
+        return count;
+    }
 
-        // Grant the consumed bytes back in batches of a quarter window.
+    /// <summary>The reader took <paramref name="count"/> bytes: they are granted back to the peer in batches of a quarter window.</summary>
+    private void Consumed(long count)
+    {
         Interlocked.Add(ref _receiveWindow, count);
-        _consumedSinceGrant += count;
-        if (_consumedSinceGrant >= MuxLimits.InitialWindow / 4)
+        _consumedSinceGrant += (int)count;
+        if (_consumedSinceGrant < MuxLimits.InitialWindow / 4)
         {
-            var grant = _consumedSinceGrant;
-            _consumedSinceGrant = 0;
-            await _connection.SendAsync(MuxFrameType.Window, Id, default, (uint)grant, cancellationToken).ConfigureAwait(false);
+            return;
         }
 
-        return count;
+        var grant = _consumedSinceGrant;
+        _consumedSinceGrant = 0;
+        try
+        {
+            _ = _connection.SendAsync(MuxFrameType.Window, Id, default, (uint)grant, CancellationToken.None);
+        }
+        catch (IOException)
+        {
+            // The connection is gone: this stream has failed with it, and the next read says so.
+        }
+    }
+
+    /// <summary>This side reads no more: what still arrives for the stream is dropped.</summary>
+    private void CompleteReader(Exception? reason)
+    {
+        lock (_incomingLock)
+        {
+            if (_readerCompleted)
+            {
+                return;
+            }
+
+            _readerCompleted = true;
+            _incoming.Reader.Complete(reason);
+        }
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
@@ -247,6 +283,61 @@ internal sealed class MuxStream : Stream, IHalfClosable, IAbortable
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             // The connection is gone: the peer sees the stream fail instead.
+        }
+    }
+
+    /// <summary>The stream's pipe as its reader sees it: what the reader consumes is counted, and granted back to the peer.</summary>
+    private sealed class GrantingReader(MuxStream stream, PipeReader inner) : PipeReader
+    {
+        private ReadOnlySequence<byte> _lastRead;
+
+        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+        {
+            var pending = inner.ReadAsync(cancellationToken);
+            if (pending.IsCompletedSuccessfully)
+            {
+                var result = pending.Result;
+                _lastRead = result.Buffer;
+                return ValueTask.FromResult(result);
+            }
+
+            return Remembered(pending);
+        }
+
+        public override bool TryRead(out ReadResult result)
+        {
+            if (!inner.TryRead(out result))
+            {
+                return false;
+            }
+
+            _lastRead = result.Buffer;
+            return true;
+        }
+
+        public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
+
+        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
+        {
+            var count = _lastRead.Slice(_lastRead.Start, consumed).Length;
+            _lastRead = default;
+            inner.AdvanceTo(consumed, examined);
+            if (count > 0)
+            {
+                stream.Consumed(count);
+            }
+        }
+
+        public override void CancelPendingRead() => inner.CancelPendingRead();
+
+        public override void Complete(Exception? exception = null) => stream.CompleteReader(exception);
+
+        [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+        private async ValueTask<ReadResult> Remembered(ValueTask<ReadResult> pending)
+        {
+            var result = await pending.ConfigureAwait(false);
+            _lastRead = result.Buffer;
+            return result;
         }
     }
 }

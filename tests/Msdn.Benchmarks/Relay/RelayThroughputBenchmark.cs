@@ -75,7 +75,9 @@ public class RelayThroughputBenchmark : RelayLineBenchmark
             long received = 0;
             while (received < Bytes)
             {
-                received += (await incoming.Data.ReadAsync()).Length;
+                var chunk = await incoming.Data.ReadAsync();
+                received += chunk.Length;
+                Msdn.Client.Framing.ChunkArrays.Recycle(chunk); // as the relay's client port does once it has written a chunk out
             }
         });
         for (var sent = 0; sent < Bytes; sent += WriteSize)

@@ -384,7 +384,7 @@ public abstract class RelayOverlayTests(ITestOutputHelper output, string transpo
             var incoming = await sink.ReadAsync();
             await foreach (var chunk in incoming.Data.ReadAllAsync())
             {
-                delivered.Write(chunk);
+                delivered.Write(chunk.Span);
                 Interlocked.Add(ref received, chunk.Length);
             }
         });
