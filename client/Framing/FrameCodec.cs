@@ -134,14 +134,18 @@ public static class FrameCodec
         return open;
     }
 
-    private static void WriteFixed(IBufferWriter<byte> writer, FrameKind kind, ulong flow, ulong sequence, ReadOnlySequence<byte> payload)
+    /// <summary>The prefix and fixed header of a data (or ack) frame: <see cref="PrefixBytes"/> + <see cref="DataHeaderBytes"/> bytes, the payload to follow.</summary>
+    internal static void WriteFixedHeader(Span<byte> span, FrameKind kind, ulong flow, ulong sequence, long payloadLength)
     {
-        var length = 1 + 16 + payload.Length;
-        var span = writer.GetSpan(PrefixBytes + DataHeaderBytes);
-        BinaryPrimitives.WriteUInt32LittleEndian(span, checked((uint)length));
+        BinaryPrimitives.WriteUInt32LittleEndian(span, checked((uint)(DataHeaderBytes + payloadLength)));
         span[PrefixBytes] = (byte)kind;
         BinaryPrimitives.WriteUInt64LittleEndian(span[(PrefixBytes + 1)..], flow);
         BinaryPrimitives.WriteUInt64LittleEndian(span[(PrefixBytes + 9)..], sequence);
+    }
+
+    private static void WriteFixed(IBufferWriter<byte> writer, FrameKind kind, ulong flow, ulong sequence, ReadOnlySequence<byte> payload)
+    {
+        WriteFixedHeader(writer.GetSpan(PrefixBytes + DataHeaderBytes), kind, flow, sequence, payload.Length);
         writer.Advance(PrefixBytes + DataHeaderBytes);
         foreach (var segment in payload)
         {

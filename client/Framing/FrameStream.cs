@@ -10,6 +10,7 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
     private readonly PipeReader _reader = stream is IPipeReadable readable ? readable.Input : PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ArrayBufferWriter<byte> _buffer = new(32 * 1024);
+    private readonly byte[] _header = new byte[FrameCodec.PrefixBytes + FrameCodec.DataHeaderBytes];
 
     public Stream Stream => stream;
 
@@ -38,6 +39,12 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (stream is IGatheringWriter gathering)
+            {
+                await WriteGatheredAsync(gathering, batch, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             _buffer.ResetWrittenCount();
             foreach (var frame in batch)
             {
@@ -51,6 +58,36 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
         {
             _writeLock.Release();
         }
+    }
+
+    /// <summary>Data frames go out as their header and their payload, not copied together first; other frames are gathered as usual, all in order.</summary>
+    private async ValueTask WriteGatheredAsync(IGatheringWriter gathering, List<Frame> batch, CancellationToken cancellationToken)
+    {
+        _buffer.ResetWrittenCount();
+        foreach (var frame in batch)
+        {
+            if (!frame.IsData || !frame.Payload.IsSingleSegment || !gathering.FitsOneUnit(_header.Length + (int)frame.Payload.Length))
+            {
+                FrameCodec.Write(_buffer, frame);
+                continue;
+            }
+
+            if (_buffer.WrittenCount > 0)
+            {
+                await stream.WriteAsync(_buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                _buffer.ResetWrittenCount();
+            }
+
+            FrameCodec.WriteFixedHeader(_header, frame.Kind, frame.FlowId, frame.Sequence, frame.Payload.Length);
+            await gathering.WriteAsync(_header, frame.Payload.First, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_buffer.WrittenCount > 0)
+        {
+            await stream.WriteAsync(_buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        }
+
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The next frame with its payload copied out (into a pooled array: see <see cref="ChunkArrays"/>), or null at the end of the stream.</summary>

@@ -172,32 +172,56 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
     }
 
     /// <summary>
-    /// Copies what the upstream delivers onward in writes of up to 64 KiB, not per pipe segment: a QUIC stream
-    /// write costs a native call and a completion whatever its size, and the TCP multiplexer cuts a write
-    /// into 16 KiB frames in one go. The buffer is rented only while there is something to copy, so an idle
-    /// transit flow holds none.
+    /// Passes what the upstream delivers onward. A large piece of the upstream's buffer (a multiplexed
+    /// stream's pipe holds whole frames in 32 KiB segments) is written as it is, without a copy; small pieces
+    /// are gathered into writes of up to 64 KiB, not written one by one: a QUIC stream write costs a native
+    /// call and a completion whatever its size. The gathering buffer is rented only while there is something
+    /// to gather, so an idle transit flow holds none.
     /// </summary>
     private static async Task SpliceAsync(System.IO.Pipelines.PipeReader source, Stream destination, CancellationToken cancellationToken)
     {
-        const int MaxWrite = 64 * 1024;
+        const int MaxGathered = 64 * 1024;
+        const int WrittenAsIs = 16 * 1024;
         while (true)
         {
             var result = await source.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            if (!buffer.IsEmpty)
+            byte[]? gathered = null;
+            var filled = 0;
+            foreach (var piece in result.Buffer)
             {
-                var scratch = ArrayPool<byte>.Shared.Rent(MaxWrite);
-                while (!buffer.IsEmpty)
+                if (piece.Length >= WrittenAsIs)
                 {
-                    var take = (int)Math.Min(MaxWrite, buffer.Length);
-                    buffer.Slice(0, take).CopyTo(scratch);
-                    await destination.WriteAsync(scratch.AsMemory(0, take), cancellationToken).ConfigureAwait(false);
-                    buffer = buffer.Slice(take);
+                    if (filled > 0)
+                    {
+                        await destination.WriteAsync(gathered.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
+                        filled = 0;
+                    }
+
+                    await destination.WriteAsync(piece, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                gathered ??= ArrayPool<byte>.Shared.Rent(MaxGathered);
+                if (filled + piece.Length > MaxGathered)
+                {
+                    await destination.WriteAsync(gathered.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
+                    filled = 0;
+                }
+
+                piece.Span.CopyTo(gathered.AsSpan(filled));
+                filled += piece.Length;
+            }
+
+            if (gathered is not null)
+            {
+                if (filled > 0)
+                {
+                    await destination.WriteAsync(gathered.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
                 }
 
                 // Returned only after writes that completed: a cancelled QUIC write may still be reading it
                 // natively, so on a failure the buffer is left to the collector, never reused.
-                ArrayPool<byte>.Shared.Return(scratch);
+                ArrayPool<byte>.Shared.Return(gathered);
             }
 
             source.AdvanceTo(result.Buffer.End);

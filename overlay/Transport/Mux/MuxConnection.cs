@@ -80,7 +80,11 @@ internal sealed class MuxConnection : IRelayConnection
     /// Memory stays bounded: every stream may have at most its window in flight. A write failure fails the
     /// whole connection and its streams.
     /// </summary>
-    internal Task SendAsync(MuxFrameType type, uint id, ReadOnlyMemory<byte> payload, uint length, CancellationToken cancellationToken)
+    internal Task SendAsync(MuxFrameType type, uint id, ReadOnlyMemory<byte> payload, uint length, CancellationToken cancellationToken) =>
+        SendAsync(type, id, payload, default, length, cancellationToken);
+
+    /// <summary>One frame whose payload is <paramref name="first"/> then <paramref name="second"/>, each copied straight into the queue.</summary>
+    internal Task SendAsync(MuxFrameType type, uint id, ReadOnlyMemory<byte> first, ReadOnlyMemory<byte> second, uint length, CancellationToken cancellationToken)
     {
         lock (_sending)
         {
@@ -95,7 +99,8 @@ internal sealed class MuxConnection : IRelayConnection
             BinaryPrimitives.WriteUInt32LittleEndian(header[1..], id);
             BinaryPrimitives.WriteUInt32LittleEndian(header[5..], length);
             writer.Advance(MuxLimits.HeaderBytes);
-            writer.Write(payload.Span);
+            writer.Write(first.Span);
+            writer.Write(second.Span);
             var flush = writer.FlushAsync(CancellationToken.None);
             if (!flush.IsCompleted)
             {
@@ -209,7 +214,7 @@ internal sealed class MuxConnection : IRelayConnection
     /// <summary>Reads frames straight out of the TLS stream's pipe: a data frame is copied once, into its stream's pipe.</summary>
     private async Task ReadLoopAsync()
     {
-        var input = PipeReader.Create(_transport, new StreamPipeReaderOptions(MuxBuffers.Pool, bufferSize: MuxBuffers.SegmentBytes, minimumReadSize: MuxLimits.MaxPayload, leaveOpen: true));
+        var input = PipeReader.Create(_transport, new StreamPipeReaderOptions(MuxBuffers.Pool, bufferSize: 64 * 1024, minimumReadSize: 32 * 1024, leaveOpen: true));
         try
         {
             while (true)

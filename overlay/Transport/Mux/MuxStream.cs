@@ -9,7 +9,7 @@ namespace Msdn.Overlay.Transport.Mux;
 /// and the reader grants bytes back as the application consumes them, so a slow reader slows its own
 /// writer (backpressure) without ever blocking the connection's other streams.
 /// </summary>
-internal sealed class MuxStream : Stream, IHalfClosable, IAbortable, IPipeReadable
+internal sealed class MuxStream : Stream, IHalfClosable, IAbortable, IPipeReadable, IGatheringWriter
 {
     private readonly MuxConnection _connection;
     private readonly Pipe _incoming = new(new PipeOptions(MuxBuffers.Pool, minimumSegmentSize: MuxBuffers.SegmentBytes, pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
@@ -193,6 +193,41 @@ internal sealed class MuxStream : Stream, IHalfClosable, IAbortable, IPipeReadab
             Interlocked.Add(ref _sendWindow, -chunk);
             await _connection.SendAsync(MuxFrameType.Data, Id, buffer[..chunk], (uint)chunk, cancellationToken).ConfigureAwait(false);
             buffer = buffer[chunk..];
+        }
+    }
+
+    public bool FitsOneUnit(int bytes) => bytes <= MuxLimits.MaxPayload;
+
+    /// <summary>A header and its payload as one data frame (when they fit one), waiting for credit for the whole of it.</summary>
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _writeClosed) != 0, this);
+        var total = header.Length + payload.Length;
+        if (!FitsOneUnit(total))
+        {
+            await WriteAsync(header, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(payload, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        while (true)
+        {
+            var window = Interlocked.Read(ref _sendWindow);
+            if (window < 0)
+            {
+                throw new IOException("The stream was reset or its connection failed.");
+            }
+
+            // Never waits for good: with nothing in flight, at most a quarter window is consumed and not yet granted back.
+            if (window < total)
+            {
+                await _credit.WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            Interlocked.Add(ref _sendWindow, -total);
+            await _connection.SendAsync(MuxFrameType.Data, Id, header, payload, (uint)total, cancellationToken).ConfigureAwait(false);
+            return;
         }
     }
 

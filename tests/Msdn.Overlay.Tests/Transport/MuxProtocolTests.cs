@@ -16,8 +16,8 @@ public sealed class MuxProtocolTests
     [InlineData(new byte[] { 1, 1, 0, 0, 0, 5, 0, 0, 0, 1, 2 })]             // connection ends inside a frame
     public async Task A_malformed_frame_closes_only_that_connection(byte[] garbage)
     {
-        var (server, raw) = Pair();
-        var (healthyServer, healthyClientSide) = Pair();
+        var (server, raw) = InProcessDuplex.Pair();
+        var (healthyServer, healthyClientSide) = InProcessDuplex.Pair();
         await using var healthy = new MuxConnection(healthyClientSide, isClient: true, new IPEndPoint(IPAddress.Loopback, 2));
         await using var attacked = new MuxConnection(server, isClient: false, new IPEndPoint(IPAddress.Loopback, 1));
         await using var healthyPeer = new MuxConnection(healthyServer, isClient: false, new IPEndPoint(IPAddress.Loopback, 3));
@@ -41,7 +41,7 @@ public sealed class MuxProtocolTests
     [Fact]
     public async Task A_slow_reader_holds_back_its_own_writer_only()
     {
-        var (a, b) = Pair();
+        var (a, b) = InProcessDuplex.Pair();
         await using var left = new MuxConnection(a, isClient: true, new IPEndPoint(IPAddress.Loopback, 1));
         await using var right = new MuxConnection(b, isClient: false, new IPEndPoint(IPAddress.Loopback, 2));
         var slow = await left.OpenStreamAsync(default);
@@ -75,7 +75,7 @@ public sealed class MuxProtocolTests
     [Fact]
     public async Task Closing_a_stream_the_peer_still_writes_to_frees_the_peer_s_writer_and_both_tables()
     {
-        var (a, b) = Pair();
+        var (a, b) = InProcessDuplex.Pair();
         await using var left = new MuxConnection(a, isClient: true, new IPEndPoint(IPAddress.Loopback, 1));
         await using var right = new MuxConnection(b, isClient: false, new IPEndPoint(IPAddress.Loopback, 2));
         var writer = await left.OpenStreamAsync(default);
@@ -96,7 +96,7 @@ public sealed class MuxProtocolTests
     [Fact]
     public async Task An_aborted_stream_fails_the_peer_s_reads_at_once()
     {
-        var (a, b) = Pair();
+        var (a, b) = InProcessDuplex.Pair();
         await using var left = new MuxConnection(a, isClient: true, new IPEndPoint(IPAddress.Loopback, 1));
         await using var right = new MuxConnection(b, isClient: false, new IPEndPoint(IPAddress.Loopback, 2));
         var stream = await left.OpenStreamAsync(default);
@@ -114,7 +114,7 @@ public sealed class MuxProtocolTests
     [Fact]
     public async Task A_silent_peer_s_connection_is_closed_after_the_idle_timeout()
     {
-        var (a, _) = Pair(); // the far end never says anything, not even a ping
+        var (a, _) = InProcessDuplex.Pair(); // the far end never says anything, not even a ping
         var keepAlive = new MuxKeepAlive(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(300), TimeProvider.System);
         await using var left = new MuxConnection(a, isClient: true, new IPEndPoint(IPAddress.Loopback, 1), keepAlive);
         var stream = await left.OpenStreamAsync(default);
@@ -127,7 +127,7 @@ public sealed class MuxProtocolTests
     [Fact]
     public async Task Pings_keep_a_quiet_but_live_connection_open()
     {
-        var (a, b) = Pair();
+        var (a, b) = InProcessDuplex.Pair();
         var keepAlive = new MuxKeepAlive(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), TimeProvider.System);
         await using var left = new MuxConnection(a, isClient: true, new IPEndPoint(IPAddress.Loopback, 1), keepAlive);
         await using var right = new MuxConnection(b, isClient: false, new IPEndPoint(IPAddress.Loopback, 2), keepAlive);
@@ -141,53 +141,5 @@ public sealed class MuxProtocolTests
         Assert.Equal(1, await reading.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Null(left.Failure);
         Assert.Null(right.Failure);
-    }
-
-    /// <summary>Two connected duplex byte streams.</summary>
-    private static (Stream, Stream) Pair()
-    {
-        var there = new Pipe();
-        var back = new Pipe();
-        return (new Duplex(back.Reader.AsStream(), there.Writer.AsStream()), new Duplex(there.Reader.AsStream(), back.Writer.AsStream()));
-    }
-
-    private sealed class Duplex(Stream input, Stream output) : Stream
-    {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => input.ReadAsync(buffer, cancellationToken);
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => output.WriteAsync(buffer, cancellationToken);
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => output.FlushAsync(cancellationToken);
-
-        public override void Flush() => output.Flush();
-
-        public override int Read(byte[] buffer, int offset, int count) => input.Read(buffer, offset, count);
-
-        public override void Write(byte[] buffer, int offset, int count) => output.Write(buffer, offset, count);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                output.Dispose();
-                input.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }
