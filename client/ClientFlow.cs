@@ -34,17 +34,60 @@ public sealed class ClientFlow : IAsyncDisposable
             await ThrowIfFailedAsync().ConfigureAwait(false);
         }
 
-        for (var at = 0; at < data.Length; at += MaxChunkBytes)
+        try
         {
-            var piece = data.Slice(at, Math.Min(MaxChunkBytes, data.Length - at));
-            await _frames.WriteAsync(Frame.Data(Id, _sequence++, new System.Buffers.ReadOnlySequence<byte>(piece)), cancellationToken).ConfigureAwait(false);
+            for (var at = 0; at < data.Length; at += MaxChunkBytes)
+            {
+                var piece = data.Slice(at, Math.Min(MaxChunkBytes, data.Length - at));
+                await _frames.WriteAsync(Frame.Data(Id, _sequence++, new System.Buffers.ReadOnlySequence<byte>(piece)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (IOException)
+        {
+            await ThrowTheRelaysReasonAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// After a write failed: when the relay ended the flow (and the connection) while the write waited, its reason is
+    /// what the writer hears (a <see cref="RelayClientException"/>), not a broken pipe.
+    /// </summary>
+    private async Task ThrowTheRelaysReasonAsync()
+    {
+        if (await AnsweredSoonAsync().ConfigureAwait(false))
+        {
+            await ThrowIfFailedAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether the relay's last word arrived (it comes just before the connection closes).</summary>
+    private async Task<bool> AnsweredSoonAsync()
+    {
+        try
+        {
+            await _answer.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is TimeoutException or IOException or ObjectDisposedException or FrameFormatException)
+        {
+            return false;
         }
     }
 
     /// <summary>No more data; returns once the destination relay has delivered everything written.</summary>
     public async Task CompleteAsync(CancellationToken cancellationToken = default)
     {
-        await _frames.WriteAsync(Frame.Close(new CloseFlow(Id, "complete")), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _frames.WriteAsync(Frame.Close(new CloseFlow(Id, "complete")), cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            await ThrowTheRelaysReasonAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var answer = await _answer.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (answer.Reason != "delivered")
         {

@@ -44,8 +44,8 @@ public sealed class ClientSubscription : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The read loop stops first: the frames' reader must not be completed under a read in progress.
         await _closing.CancelAsync().ConfigureAwait(false);
-        await _frames.DisposeAsync().ConfigureAwait(false);
         try
         {
             await _reading.ConfigureAwait(false);
@@ -53,6 +53,8 @@ public sealed class ClientSubscription : IAsyncDisposable
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or FrameFormatException)
         {
         }
+
+        await _frames.DisposeAsync().ConfigureAwait(false);
 
         _closing.Dispose();
     }

@@ -10,5 +10,6 @@ public static class SimCli
     {
         RoutesCommand.Create(),
         DrillCommand.Create(),
+        SoakCommand.Create(),
     };
 }

@@ -58,6 +58,14 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                 return true;
             }
 
+            // A flow resuming past its start that this relay does not know was delivered here by an earlier run of this
+            // relay, to a subscriber that went with it: what follows cannot be delivered in order to anyone, so its sender hears so.
+            if (open.ResumeFrom > 0)
+            {
+                await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, $"relay {relay.Room} holds nothing of this flow (it restarted since it delivered the first {open.ResumeFrom} chunks, to a subscriber that is gone)", Final: true)).ConfigureAwait(false);
+                return true;
+            }
+
             // Flows wait for a subscriber, but not without end: past the bound, the sender hears nobody takes them.
             if (_untaken.GetValueOrDefault(open.Endpoint) >= relay.Options.MaxUntakenFlowsPerEndpoint)
             {

@@ -21,7 +21,9 @@ public sealed class LoopbackCluster : IAsyncDisposable
     private readonly byte[] _tokenKey = RandomNumberGenerator.GetBytes(32);
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly string _adminToken = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-    private readonly Dictionary<string, RelayEndpoints> _endpoints = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, RelayEndpoints> _endpoints = new(); // a soak restarts relays while flows look them up
+    private readonly Dictionary<string, (string[] Args, int Host)> _relayArgs = [];
+    private readonly Dictionary<string, int> _starts = [];
 
     private readonly DrillNetwork _network;
 
@@ -42,7 +44,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
     /// <summary>Between every relay and the controller: cutting it makes the controller unreachable.</summary>
     public TcpCutProxy ControlProxy { get; }
 
-    public Dictionary<string, ChildProcess> Relays { get; } = [];
+    public System.Collections.Concurrent.ConcurrentDictionary<string, ChildProcess> Relays { get; } = new();
 
     public MediaTokens Tokens { get; }
 
@@ -228,15 +230,43 @@ public sealed class LoopbackCluster : IAsyncDisposable
                 "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Msdn=Information", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
             ];
 
-            // Ready once its admin endpoint listens (the last to start), which says where; /health says the rest.
-            var (relay, adminUrl) = await ChildProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "msdn-relay.dll"), Path.Combine(_dir, $"{room}.log"), "Now listening on: ", args, TimeSpan.FromSeconds(60), _network.NamespaceOf(host)).ConfigureAwait(false);
-            Relays[room] = relay;
-            var admin = new Uri(adminUrl.Trim());
-            var health = await _http.GetFromJsonAsync<RelayHealth>(new Uri(admin, "/health")).ConfigureAwait(false) ?? throw new InvalidOperationException($"{room}'s relay has no health to report");
-            _endpoints[room] = new RelayEndpoints(IPEndPoint.Parse(health.Listen), IPEndPoint.Parse(health.ClientListen ?? throw new InvalidOperationException($"{room}'s relay has no client port")), admin);
+            _relayArgs[room] = (args, host);
+            await StartRelayAsync(room).ConfigureAwait(false);
         }
 
         progress.WriteLine($"{rooms.Count} relays started (logs in {_dir}){(_network.NamespaceOf(1) is null ? string.Empty : $", each in its own network namespace on {_network.Harness}/24")}");
+    }
+
+    /// <summary>
+    /// Starts a room's relay again after it was killed: same identity and data directory, new ports (port 0 again),
+    /// found by its peers through the controller's directory. Its log is a new file (<c>room-N.2.log</c>, ...).
+    /// </summary>
+    public async Task RestartRelayAsync(string room)
+    {
+        if (Relays.TryRemove(room, out var old))
+        {
+            await old.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await StartRelayAsync(room).ConfigureAwait(false);
+    }
+
+    /// <summary>A media engine's token for <paramref name="room"/>'s client port, valid for an hour.</summary>
+    public string MediaToken(string room, string[] open, string[] subscribe) =>
+        Tokens.Issue(new MediaTokenClaims("msdn-sim", room, open, subscribe, TimeProvider.System.GetUtcNow().AddHours(1).ToUnixTimeSeconds()));
+
+    private async Task StartRelayAsync(string room)
+    {
+        var (args, host) = _relayArgs[room];
+        var start = _starts[room] = _starts.GetValueOrDefault(room) + 1;
+        var log = Path.Combine(_dir, start == 1 ? $"{room}.log" : $"{room}.{start}.log");
+
+        // Ready once its admin endpoint listens (the last to start), which says where; /health says the rest.
+        var (relay, adminUrl) = await ChildProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "msdn-relay.dll"), log, "Now listening on: ", args, TimeSpan.FromSeconds(60), _network.NamespaceOf(host)).ConfigureAwait(false);
+        Relays[room] = relay;
+        var admin = new Uri(adminUrl.Trim());
+        var health = await _http.GetFromJsonAsync<RelayHealth>(new Uri(admin, "/health")).ConfigureAwait(false) ?? throw new InvalidOperationException($"{room}'s relay has no health to report");
+        _endpoints[room] = new RelayEndpoints(IPEndPoint.Parse(health.Listen), IPEndPoint.Parse(health.ClientListen ?? throw new InvalidOperationException($"{room}'s relay has no client port")), admin);
     }
 
     /// <summary>

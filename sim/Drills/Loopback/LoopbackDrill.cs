@@ -43,10 +43,10 @@ public static class LoopbackDrill
         var subscriptions = new List<IAsyncDisposable>();
         foreach (var flow in flows)
         {
-            var subscription = await RelayClient.SubscribeAsync(cluster.Endpoints[flow.To].Client, Token(cluster, flow.To, [], [flow.Endpoint]), flow.Endpoint, cancellationToken).ConfigureAwait(false);
+            var subscription = await RelayClient.SubscribeAsync(cluster.Endpoints[flow.To].Client, cluster.MediaToken(flow.To, [], [flow.Endpoint]), flow.Endpoint, cancellationToken).ConfigureAwait(false);
             subscriptions.Add(subscription);
             running.Add(Task.Run(async () => await flow.ReadAsync(await subscription.AcceptFlowAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false), cancellationToken));
-            var writer = await RelayClient.OpenAsync(cluster.Endpoints[flow.From].Client, Token(cluster, flow.From, [$"{flow.To}/{flow.Endpoint}"], []), new RoomId(flow.To), flow.Endpoint, cancellationToken).ConfigureAwait(false);
+            var writer = await RelayClient.OpenAsync(cluster.Endpoints[flow.From].Client, cluster.MediaToken(flow.From, [$"{flow.To}/{flow.Endpoint}"], []), new RoomId(flow.To), flow.Endpoint, cancellationToken).ConfigureAwait(false);
             flow.RelayFlowId = writer.Id;
             running.Add(Task.Run(async () =>
             {
@@ -111,9 +111,6 @@ public static class LoopbackDrill
         tally.Add("unattributed", Math.Max(0, up - tally.ToController), Math.Max(0, all - up - tally.FromController), clock.Elapsed.TotalSeconds);
         return new DrillResults(scenario, world, flows, applied, startTicks, wall.Elapsed.TotalSeconds, routes, Math.Max(0, version - 1), all, version) { Transport = transport, ControlToControllerBytes = up, ControlTally = tally };
     }
-
-    private static string Token(LoopbackCluster cluster, string room, string[] open, string[] subscribe) =>
-        cluster.Tokens.Issue(new MediaTokenClaims("msdn-sim", room, open, subscribe, TimeProvider.System.GetUtcNow().AddHours(1).ToUnixTimeSeconds()));
 
     private static List<DrillFlow> PickFlows(Scenario scenario, GeneratedWorld world)
     {
