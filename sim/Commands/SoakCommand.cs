@@ -29,20 +29,15 @@ internal static class SoakCommand
             killEvery,
             restartAfter,
         };
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(minutes) is <= 0 or > 24 * 60)
-            {
-                result.AddError("--minutes must be above 0 and at most a day.");
-            }
-
-            if (result.GetValue(killEvery) < 10 || result.GetValue(restartAfter) < 1)
-            {
-                result.AddError("--kill-every must be at least 10 s and --restart-after at least 1 s.");
-            }
-        });
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // Checked here, not in a validator: a validator sees no value for an option left at its default.
+            if (parse.GetValue(minutes) is <= 0 or > 24 * 60 || parse.GetValue(killEvery) < 10 || parse.GetValue(restartAfter) < 1)
+            {
+                await Console.Error.WriteLineAsync("error: --minutes must be above 0 and at most a day, --kill-every at least 10 s, --restart-after at least 1 s").ConfigureAwait(false);
+                return 2;
+            }
+
             Scenario scenario;
             try
             {

@@ -34,6 +34,7 @@ public sealed class SoakRun(Scenario scenario, SoakOptions options, TextWriter p
             _incarnations[room] = 1;
         }
 
+        await LoopbackDrill.WaitForHealthAsync(cluster, cancellationToken).ConfigureAwait(false);
         await cluster.ApplyDistancesAsync(world).ConfigureAwait(false);
         var rooms = cluster.Relays.Keys.Order(StringComparer.Ordinal).ToArray();
         await WaitForRoutesAsync(cluster, rooms, cancellationToken).ConfigureAwait(false);

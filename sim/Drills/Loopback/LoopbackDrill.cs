@@ -128,7 +128,8 @@ public static class LoopbackDrill
         })];
     }
 
-    private static async Task WaitForHealthAsync(LoopbackCluster cluster, CancellationToken cancellationToken)
+    /// <summary>Until every relay answers and knows every peer (links can be impaired only then).</summary>
+    internal static async Task WaitForHealthAsync(LoopbackCluster cluster, CancellationToken cancellationToken)
     {
         foreach (var room in cluster.Relays.Keys)
         {
