@@ -36,18 +36,8 @@ internal static class DrillCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            Scenario scenario;
-            try
+            if (await ScenarioFile.LoadAsync(parse.GetValue(scenarioFile)!).ConfigureAwait(false) is not { } scenario)
             {
-                scenario = ScenarioLoader.Load(parse.GetValue(scenarioFile)!.FullName);
-            }
-            catch (ScenarioException e)
-            {
-                foreach (var problem in e.Problems)
-                {
-                    await Console.Error.WriteLineAsync($"error: {problem}").ConfigureAwait(false);
-                }
-
                 return 2;
             }
 

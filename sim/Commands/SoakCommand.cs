@@ -38,18 +38,8 @@ internal static class SoakCommand
                 return 2;
             }
 
-            Scenario scenario;
-            try
+            if (await ScenarioFile.LoadAsync(parse.GetValue(scenarioFile)!).ConfigureAwait(false) is not { } scenario)
             {
-                scenario = ScenarioLoader.Load(parse.GetValue(scenarioFile)!.FullName);
-            }
-            catch (ScenarioException e)
-            {
-                foreach (var problem in e.Problems)
-                {
-                    await Console.Error.WriteLineAsync($"error: {problem}").ConfigureAwait(false);
-                }
-
                 return 2;
             }
 
