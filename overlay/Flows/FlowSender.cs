@@ -60,6 +60,10 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     }
 
     /// <summary>Appends the writer's bytes, waiting while the unacknowledged buffer is full.</summary>
+    /// <remarks>
+    /// The sending loop is woken once per write (or before the writer waits for room), not once per chunk: a
+    /// large write becomes one burst of chunks instead of a wake-up and a small send per chunk.
+    /// </remarks>
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)
@@ -72,7 +76,7 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
                     throw new IOException(failed.Message, failed);
                 }
 
-                if (_bufferedBytes < MaxUnacknowledgedBytes)
+                while (!data.IsEmpty && _bufferedBytes < MaxUnacknowledgedBytes)
                 {
                     var size = (int)Math.Min(Math.Min(data.Length, MaxChunkBytes), MaxUnacknowledgedBytes - _bufferedBytes);
                     var copy = ChunkArrays.Pool.Rent(size); // returned when acknowledged: no garbage per chunk
@@ -81,8 +85,12 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
                     _nextToSend ??= node;
                     _bufferedBytes += size;
                     data = data[size..];
-                    _chunkAdded.TrySetResult();
-                    continue;
+                }
+
+                _chunkAdded.TrySetResult();
+                if (data.IsEmpty)
+                {
+                    return;
                 }
 
                 wait = _roomFreed.Task;
