@@ -113,7 +113,7 @@ internal static class ControlExchange
     };
 
     /// <summary>What the controller did with a report; a server error is a <see cref="ControlChannelException"/>, a refusal an <see cref="InvalidOperationException"/>.</summary>
-    public static ReportReception ReadReport(HttpStatusCode status)
+    public static ReportReply ReadReport(HttpStatusCode status, ReadOnlySpan<byte> body)
     {
         if (status >= HttpStatusCode.InternalServerError)
         {
@@ -122,13 +122,34 @@ internal static class ControlExchange
 
         return status switch
         {
-            HttpStatusCode.TooManyRequests => ReportReception.Throttled,
-            HttpStatusCode.PreconditionFailed => ReportReception.FullWanted,
+            HttpStatusCode.TooManyRequests => new(ReportReception.Throttled, null),
+            HttpStatusCode.PreconditionFailed => new(ReportReception.FullWanted, null),
             _ when (int)status >= 400 => throw new InvalidOperationException(Refusal("report", status)),
-            _ => ReportReception.Taken,
+            _ => new(ReportReception.Taken, RoomLoad(body)),
         };
     }
+
+    /// <summary>The room's load from a receipt; none from a controller that does not say (or says nonsense: it is only advice).</summary>
+    private static double? RoomLoad(ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            return null;
+        }
+
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize(body, ControlJsonContext.Default.ReportReceiptBody)?.RoomLoad is { } load && double.IsFinite(load) && load >= 0 ? load : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 }
+
+/// <summary>What the controller did with a report, and the room's load it answered with, if any.</summary>
+public readonly record struct ReportReply(ReportReception Reception, double? RoomLoad);
 
 /// <summary>What the controller did with a report (<see cref="NotSent"/>: nothing got through).</summary>
 public enum ReportReception

@@ -171,8 +171,13 @@ public sealed partial class ControllerClient : IAsyncDisposable
                 Since = plan.Since,
                 Gone = plan.Gone.Count > 0 ? plan.Gone : null,
             };
-            var reception = await ExchangeAsync((channel, token) => channel.ReportAsync(_node.Room.Value, body, token), ReportTimeout).ConfigureAwait(false);
-            switch (reception)
+            var reply = await ExchangeAsync((channel, token) => channel.ReportAsync(_node.Room.Value, body, token), ReportTimeout).ConfigureAwait(false);
+            if (reply.RoomLoad is { } roomLoad)
+            {
+                _node.ObserveLoad(roomLoad); // the room's relays are busy: a draining relay here goes back to serving
+            }
+
+            switch (reply.Reception)
             {
                 case ReportReception.Taken:
                     _news.Taken(plan);

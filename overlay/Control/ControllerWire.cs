@@ -18,7 +18,30 @@ public sealed record RelayReportBody(
     [property: Key(5)] string? ProbeEndpoint = null,
     [property: Key(6)] long Sequence = 0,
     [property: Key(7)] long? Since = null,
-    [property: Key(8)] IReadOnlyList<string>? Gone = null);
+    [property: Key(8)] IReadOnlyList<string>? Gone = null,
+    [property: Key(9)] RelayLoadBody? Load = null);
+
+/// <summary>The relay's load over the last report interval (<see cref="Load.RelayLoad"/>), in every report.</summary>
+[MessagePackObject]
+public sealed record RelayLoadBody(
+    [property: Key(0)] int Flows,
+    [property: Key(1)] double BytesInPerSecond,
+    [property: Key(2)] double BytesOutPerSecond,
+    [property: Key(3)] double UnitsInPerSecond,
+    [property: Key(4)] double UnitsOutPerSecond,
+    [property: Key(5)] double Cpu,
+    [property: Key(6)] long MemoryBytes,
+    [property: Key(7)] double Utilization)
+{
+    public static RelayLoadBody From(Load.RelayLoad load)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        return new(load.Flows, load.BytesInPerSecond, load.BytesOutPerSecond, load.UnitsInPerSecond, load.UnitsOutPerSecond, load.Cpu, load.MemoryBytes, load.Utilization);
+    }
+}
+
+/// <summary>The controller's answer to a report it took: links naming rooms it never heard from, and the load of the relay's room across its relays.</summary>
+public sealed record ReportReceiptBody(int UnknownPeers, double? RoomLoad = null);
 
 /// <summary>One link estimate in a report.</summary>
 [MessagePackObject]
@@ -36,7 +59,8 @@ public sealed record DirectoryEntryBody(string Room, string RelayEndpoint, strin
 /// <summary>The directory at <see cref="Version"/>: every entry (<see cref="Full"/>), or what changed and who left since the version asked about.</summary>
 public sealed record DirectoryAnswerBody(long Version, bool Full, DirectoryEntryBody[] Entries, string[] Removed);
 
-/// <summary>Compile-time JSON for the directory (the relay's only JSON from the controller).</summary>
+/// <summary>Compile-time JSON for the directory and report receipts (the relay's only JSON from the controller).</summary>
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(DirectoryAnswerBody))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ReportReceiptBody))]
 internal sealed partial class ControlJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

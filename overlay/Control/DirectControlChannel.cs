@@ -5,11 +5,11 @@ internal sealed class DirectControlChannel(ControlConnections http, string crede
 {
     public string Name => ControllerStatus.Direct;
 
-    public async Task<ReportReception> ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken)
+    public async Task<ReportReply> ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken)
     {
         using var request = ControlExchange.Report(room, credential, body);
         using var response = await http.For(ControlKind.Reports).SendAsync(request, cancellationToken).ConfigureAwait(false);
-        return ControlExchange.ReadReport(response.StatusCode);
+        return ControlExchange.ReadReport(response.StatusCode, await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
     }
 
     public async Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, IReadOnlySet<Graph.Topology.RoomId>? destinations, CancellationToken cancellationToken)

@@ -6,7 +6,7 @@ public interface IControlChannel
     /// <summary>"direct", or "via room-x".</summary>
     string Name { get; }
 
-    Task<ReportReception> ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken);
+    Task<ReportReply> ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken);
 
     Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, IReadOnlySet<Graph.Topology.RoomId>? destinations, CancellationToken cancellationToken);
 

@@ -10,11 +10,11 @@ internal sealed class PeerControlChannel(RelayNode node, RoomId peer, string cre
 
     public static string NameOf(RoomId peer) => $"via {peer}";
 
-    public async Task<ReportReception> ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken)
+    public async Task<ReportReply> ReportAsync(string room, RelayReportBody body, CancellationToken cancellationToken)
     {
         using var request = ControlExchange.Report(room, credential, body);
         var response = await node.TunnelAsync(peer, await ControlTunnel.ToTunnelAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-        return ControlExchange.ReadReport((System.Net.HttpStatusCode)response.Status);
+        return ControlExchange.ReadReport((System.Net.HttpStatusCode)response.Status, response.Body);
     }
 
     public async Task<RoutesAnswer> RoutesAsync(string room, long? since, TimeSpan wait, IReadOnlySet<Graph.Topology.RoomId>? destinations, CancellationToken cancellationToken)

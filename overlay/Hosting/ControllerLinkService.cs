@@ -45,7 +45,7 @@ public sealed class ControllerLinkService(RelayNodeService relay, RelayProbeServ
             node,
             relay.Routes!,
             agent,
-            () => new RelayReportBody(advertise, node.State.ToString(), [], doors.Clients?.LocalEndPoint.ToString(), relay.Fingerprint, probeAt),
+            () => new RelayReportBody(advertise, node.State.ToString(), [], doors.Clients?.LocalEndPoint.ToString(), relay.Fingerprint, probeAt, Load: relay.Load is { } meter ? RelayLoadBody.From(meter.Now()) : null),
             time,
             settings.ReportInterval,
             settings.ReportRefreshInterval,

@@ -95,7 +95,8 @@ internal static class RelayAdminEndpoints
         relay.Node.RefusedPeers.ToDictionary(p => p.Key.Value, p => p.Value),
         relay.Controller?.Status is { Reachable: false } status ? status.LastError : null,
         NotAccepting(relay),
-        relay.KnownPeers);
+        relay.KnownPeers,
+        relay.Load?.Now());
 
     /// <summary>The relay's ports that cannot accept connections now, with why.</summary>
     private static Dictionary<string, string> NotAccepting(RelayRuntime relay)
@@ -127,7 +128,7 @@ public sealed record FlowStatus(string Id, string Destination, string Endpoint, 
 /// <remarks><see cref="Controller"/>: direct, via a peer room, unreachable (forwarding on the last table), or none configured.</remarks>
 /// <remarks><see cref="NotAccepting"/>: the relay's ports (peers, clients, gateway) that cannot accept connections now, with why (descriptors exhausted, ...); empty while all accept.</remarks>
 /// <remarks><see cref="Transport"/>: quic or tcp+tls; <see cref="ProbeListen"/>: the probe agent's UDP endpoint (null without probing); <see cref="PeersRefused"/>: connections this relay refused at the handshake; <see cref="RefusedBy"/>: peers whose relay refuses this relay's data connection, with why (those links are reported down); <see cref="ControllerError"/>: why the controller is unreachable (a rejected credential says so); <see cref="KnownPeers"/>: peers known, configured or from the controller's directory.</remarks>
-public sealed record RelayHealth(string Room, string State, int ActiveFlows, long RouteTableVersion, string Listen, string? ClientListen, bool Probing, string Controller, DateTimeOffset? ControllerLastContact, string Transport, string? ProbeListen, long PeersRefused, IReadOnlyDictionary<string, string> RefusedBy, string? ControllerError, IReadOnlyDictionary<string, string> NotAccepting, int KnownPeers);
+public sealed record RelayHealth(string Room, string State, int ActiveFlows, long RouteTableVersion, string Listen, string? ClientListen, bool Probing, string Controller, DateTimeOffset? ControllerLastContact, string Transport, string? ProbeListen, long PeersRefused, IReadOnlyDictionary<string, string> RefusedBy, string? ControllerError, IReadOnlyDictionary<string, string> NotAccepting, int KnownPeers, Load.RelayLoad? Load = null);
 
 /// <summary>The body of <c>PUT /admin/links/{peer}</c>.</summary>
 /// <remarks><see cref="MeanBurst"/> above 1: losses come in bursts of that many probes on average (Gilbert–Elliott).</remarks>

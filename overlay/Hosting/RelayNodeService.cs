@@ -52,6 +52,12 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
 
     public RelayMetrics? Metrics => _metrics;
 
+    /// <summary>The relay's load against its configured capacity, sampled every report interval (reports and <c>/health</c> read the latest).</summary>
+    public Load.RelayLoadMeter? Load { get; private set; }
+
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _sampling = Task.CompletedTask;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -149,6 +155,9 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
             MaxUntakenFlowsPerEndpoint = settings.MaxUntakenFlowsPerEndpoint,
         }, _metrics);
         var node = Node;
+        var meter = new Load.RelayLoadMeter(_metrics.Traffic, () => node.ActiveFlows, settings.Capacity, time);
+        Load = meter;
+        _sampling = SampleLoadAsync(meter, settings.ReportInterval);
         node.PeerIdentity = (peer, certificate) => policy.NotRoomOf(peer.Value, certificate);
 
         // Trust follows the directory: a peer that left or re-keyed loses its connections, both ways.
@@ -170,8 +179,25 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
 
+    private async Task SampleLoadAsync(Load.RelayLoadMeter meter, TimeSpan interval)
+    {
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                meter.Sample();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _sampling.ConfigureAwait(false);
         if (Node is { } node)
         {
             Node = null;

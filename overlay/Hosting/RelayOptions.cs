@@ -110,6 +110,9 @@ public sealed class RelayOptions
     /// </summary>
     public string? AdminTokenFile { get; set; }
 
+    /// <summary>What this relay is sized for (<c>Relay:Capacity:Flows</c>, <c>BytesPerSecond</c>, <c>Cpu</c>, <c>MemoryMiB</c>): its reported load is measured against it.</summary>
+    public Load.RelayCapacity Capacity { get; set; } = new();
+
     /// <summary>Gateway ingress: comma-separated <c>listen-host:port=room/endpoint</c>; each connection becomes a flow.</summary>
     public string? Forward { get; set; }
 

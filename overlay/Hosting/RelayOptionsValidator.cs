@@ -146,6 +146,12 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             }
         }
 
+        if (options.Capacity is not { Flows: >= 1, BytesPerSecond: >= 1, MemoryMiB: >= 1 } capacity || !(double.IsFinite(capacity.Cpu) && capacity.Cpu > 0))
+        {
+            var c = options.Capacity;
+            Fail(nameof(options.Capacity), $"must have Flows, BytesPerSecond, Cpu and MemoryMiB above 0; got Flows {c?.Flows}, BytesPerSecond {c?.BytesPerSecond}, Cpu {c?.Cpu}, MemoryMiB {c?.MemoryMiB}.");
+        }
+
         if (options.MaxClientConnections < 1 || options.MaxClientConnectionsPerAddress < 1 || options.MaxClientConnectionsPerAddress > options.MaxClientConnections)
         {
             Fail(nameof(options.MaxClientConnections), $"and MaxClientConnectionsPerAddress must be at least 1, the latter at most the former; got {options.MaxClientConnections} and {options.MaxClientConnectionsPerAddress}.");

@@ -44,6 +44,9 @@ public sealed partial class RelayRuntime(RelayNodeService relay, RelayProbeServi
     /// <summary>Peer connections the relay's listener refused at the handshake.</summary>
     public long PeersRefused => Node?.PeersRefused ?? 0;
 
+    /// <summary>The relay's load as its last report measured it.</summary>
+    public Load.RelayLoadMeter? Load => relay.Load;
+
     /// <summary>
     /// Impairs the link from this relay to <paramref name="peer"/>, for drills: both its relay streams
     /// (cut, delay, jitter) and its probes (also loss), so the probe agent sees what flows see.

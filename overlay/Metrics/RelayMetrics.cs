@@ -55,6 +55,9 @@ public sealed class RelayMetrics : IDisposable
 
     public Meter Meter => _meter;
 
+    /// <summary>Bytes and data units in and out over every role, as the load meter reads them.</summary>
+    public Load.RelayTraffic Traffic { get; } = new();
+
     public void FlowOpened(string role)
     {
         _flowsOpened.Add(1, _room, new("role", role));
@@ -63,9 +66,17 @@ public sealed class RelayMetrics : IDisposable
 
     public void FlowEnded(string role) => _flowsActive.Add(-1, _room, new("role", role));
 
-    public void BytesIn(long bytes) => _bytes.Add(bytes, _room, new("direction", "in"));
+    public void BytesIn(long bytes)
+    {
+        _bytes.Add(bytes, _room, new("direction", "in"));
+        Traffic.In(bytes);
+    }
 
-    public void BytesOut(long bytes) => _bytes.Add(bytes, _room, new("direction", "out"));
+    public void BytesOut(long bytes)
+    {
+        _bytes.Add(bytes, _room, new("direction", "out"));
+        Traffic.Out(bytes);
+    }
 
     public void Retransmitted(long chunks) => _retransmittedChunks.Add(Math.Max(0, chunks), _room);
 

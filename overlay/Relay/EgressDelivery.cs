@@ -240,6 +240,7 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                         }
 
                         unacknowledgedBytes += read.Payload.Length;
+                        relay.Metrics.Traffic.In(read.Payload.Length);
                         ackNow |= read.Frame.Kind == FrameKind.DataAckNow;
                         break;
                     case FrameKind.Close:

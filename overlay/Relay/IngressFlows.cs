@@ -233,7 +233,7 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
             core.Opened();
             using var broken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             _carrying[flow.Id] = (flow, broken);
-            var sending = Task.Run(() => SendLoopAsync(core.Sender, frames, flow.Id, broken.Token), CancellationToken.None);
+            var sending = Task.Run(() => SendLoopAsync(core.Sender, frames, flow.Id, relay.Metrics.Traffic, broken.Token), CancellationToken.None);
             var receiving = Task.Run(
                 async () =>
                 {
@@ -354,20 +354,23 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
     }
 
     /// <summary>Sends what is queued, several chunks per write; the last chunk of a burst asks for an ack.</summary>
-    private static async Task SendLoopAsync(FlowSender sender, FrameStream frames, ulong flow, CancellationToken cancellationToken)
+    private static async Task SendLoopAsync(FlowSender sender, FrameStream frames, ulong flow, Load.RelayTraffic traffic, CancellationToken cancellationToken)
     {
         var batch = new List<Frame>(8);
         while (true)
         {
             batch.Clear();
+            long bytes = 0;
             while (batch.Count < 8 && sender.TryTakeNext(out var chunk, out var drained))
             {
                 batch.Add(Frame.Data(flow, chunk.Sequence, new System.Buffers.ReadOnlySequence<byte>(chunk.Payload), ackNow: drained));
+                bytes += chunk.Payload.Length;
             }
 
             if (batch.Count > 0)
             {
                 await frames.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+                traffic.Out(bytes, batch.Count);
                 continue;
             }
 

@@ -63,7 +63,7 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
             relay.Metrics.FlowOpened("transit");
             try
             {
-                var ended = await SpliceBothWaysAsync(upstream, downstream, broken, relay.Options.CloseTimeout, relay.Time).ConfigureAwait(false);
+                var ended = await SpliceBothWaysAsync(upstream, downstream, broken, relay.Options.CloseTimeout, relay.Time, relay.Metrics.Traffic).ConfigureAwait(false);
                 if (ended == SpliceEnd.DownstreamLost)
                 {
                     await TellUpstreamAsync(upstream, new CloseFlow(flowId, $"relay {relay.Room} lost its connection to {next}", next.Value)).ConfigureAwait(false);
@@ -116,14 +116,14 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
     }
 
     /// <summary>Splices until either side ends, and says how it ended.</summary>
-    private static async Task<SpliceEnd> SpliceBothWaysAsync(FrameStream upstream, Stream downstream, CancellationTokenSource broken, TimeSpan closeTimeout, TimeProvider time)
+    private static async Task<SpliceEnd> SpliceBothWaysAsync(FrameStream upstream, Stream downstream, CancellationTokenSource broken, TimeSpan closeTimeout, TimeProvider time, Load.RelayTraffic traffic)
     {
         var downstreamLost = false;
         var forward = Task.Run(async () =>
         {
             try
             {
-                await SpliceAsync(upstream.Reader, downstream, broken.Token).ConfigureAwait(false);
+                await SpliceAsync(upstream.Reader, downstream, traffic, broken.Token).ConfigureAwait(false);
                 await downstream.CompleteWritesAsync().ConfigureAwait(false);
             }
             catch
@@ -178,7 +178,7 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
     /// call and a completion whatever its size. The gathering buffer is rented only while there is something
     /// to gather, so an idle transit flow holds none.
     /// </summary>
-    private static async Task SpliceAsync(System.IO.Pipelines.PipeReader source, Stream destination, CancellationToken cancellationToken)
+    private static async Task SpliceAsync(System.IO.Pipelines.PipeReader source, Stream destination, Load.RelayTraffic traffic, CancellationToken cancellationToken)
     {
         const int MaxGathered = 64 * 1024;
         const int WrittenAsIs = 16 * 1024;
@@ -187,8 +187,10 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
             var result = await source.ReadAsync(cancellationToken).ConfigureAwait(false);
             byte[]? gathered = null;
             var filled = 0;
+            var pieces = 0;
             foreach (var piece in result.Buffer)
             {
+                pieces++;
                 if (piece.Length >= WrittenAsIs)
                 {
                     if (filled > 0)
@@ -224,6 +226,8 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
                 ArrayPool<byte>.Shared.Return(gathered);
             }
 
+            traffic.In(result.Buffer.Length, pieces);
+            traffic.Out(result.Buffer.Length, pieces);
             source.AdvanceTo(result.Buffer.End);
             if (result.IsCompleted)
             {

@@ -89,6 +89,6 @@ public static class ReportEndpoint
             ? new(Results.Problem($"This report amends report {report.Since}, which the controller does not hold for room {room}: send every link (a report without since).", statusCode: StatusCodes.Status412PreconditionFailed), format, amendment, "full-wanted", bytes)
             : outcome.Conflict is { } conflict
             ? new(Results.Problem(conflict, statusCode: StatusCodes.Status409Conflict), format, amendment, "refused", bytes)
-            : new(Results.Json(new ReportReceipt(outcome.UnknownPeers), RouterJsonContext.Default.ReportReceipt, statusCode: StatusCodes.Status202Accepted), format, amendment, "taken", bytes);
+            : new(Results.Json(new ReportReceipt(outcome.UnknownPeers, outcome.RoomLoad), RouterJsonContext.Default.ReportReceipt, statusCode: StatusCodes.Status202Accepted), format, amendment, "taken", bytes);
     }
 }

@@ -67,6 +67,11 @@ public static class ReportValidator
             problems.Add("gone needs since: only a report amending another names links gone");
         }
 
+        if (report.Load is { } load)
+        {
+            LoadProblems(load, problems);
+        }
+
         for (var i = 0; i < report.Links.Count; i++)
         {
             var link = report.Links[i];
@@ -81,6 +86,27 @@ public static class ReportValidator
         }
 
         return problems;
+    }
+
+    /// <summary>The bounds of a load report: beyond them a value is a bug or a lie, not a busy relay.</summary>
+    private static void LoadProblems(RelayLoadReport load, List<string> problems)
+    {
+        void Check(string field, double value, double max)
+        {
+            if (!(double.IsFinite(value) && value >= 0 && value <= max))
+            {
+                problems.Add($"load.{field} must be a number in [0, {max:G}], got {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            }
+        }
+
+        Check("flows", load.Flows, 10_000_000);
+        Check("bytesInPerSecond", load.BytesInPerSecond, 1e12);
+        Check("bytesOutPerSecond", load.BytesOutPerSecond, 1e12);
+        Check("unitsInPerSecond", load.UnitsInPerSecond, 1e9);
+        Check("unitsOutPerSecond", load.UnitsOutPerSecond, 1e9);
+        Check("cpu", load.Cpu, 4096);
+        Check("memoryBytes", load.MemoryBytes, 1L << 46);
+        Check("utilization", load.Utilization, 100);
     }
 
     /// <summary>Shape only (what is served back to anyone by <c>/v1/rooms</c> and path answers): the relay resolves it.</summary>

@@ -33,10 +33,11 @@ public interface IRoomGrain : IGrainWithStringKey
 
 /// <summary>
 /// What became of a report: how many of its links name a room that never reported, or that the room is removed,
-/// or claimed by another relay, or that the report amends one the controller does not hold (<see cref="FullWanted"/>).
+/// or claimed by another relay, or that the report amends one the controller does not hold (<see cref="FullWanted"/>);
+/// and the room's load across its relays (<see cref="RoomLoad"/>, when they report it).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("msdn.ReportOutcome")]
-public sealed record ReportOutcome([property: Id(0)] int UnknownPeers, [property: Id(1)] bool Removed, [property: Id(2)] string? Conflict = null, [property: Id(3)] bool FullWanted = false);
+public sealed record ReportOutcome([property: Id(0)] int UnknownPeers, [property: Id(1)] bool Removed, [property: Id(2)] string? Conflict = null, [property: Id(3)] bool FullWanted = false, [property: Id(4)] double? RoomLoad = null);
 
 /// <summary>Why a certificate request was refused.</summary>
 [GenerateSerializer]

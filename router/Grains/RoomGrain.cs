@@ -50,7 +50,8 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
             await state.WriteStateAsync().ConfigureAwait(true);
         }
 
-        return new ReportOutcome(await GrainFactory.GetGrain<IRouteComputerGrain>(0).Accept(record).ConfigureAwait(true), Removed: false);
+        // The room's load is its one relay's: every relay of a room, draining or not, counts towards it.
+        return new ReportOutcome(await GrainFactory.GetGrain<IRouteComputerGrain>(0).Accept(record).ConfigureAwait(true), Removed: false, RoomLoad: report.Load?.Utilization);
     }
 
     public async Task<CertificateOutcome> IssueCertificate(string requestPem, string? presentedFingerprint)

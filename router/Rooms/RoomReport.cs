@@ -40,6 +40,9 @@ public sealed record RoomReport
 
     /// <summary>Peers an amending report no longer measures.</summary>
     [Id(8), Key(8)] public IReadOnlyList<string>? Gone { get; init; }
+
+    /// <summary>The relay's load over its last report interval (absent from older relays).</summary>
+    [Id(9), Key(9)] public RelayLoadReport? Load { get; init; }
 }
 
 /// <summary>One directed link from the reporting room to <see cref="Peer"/>.</summary>

@@ -19,6 +19,9 @@ public sealed record RoomSummary
     [Id(5)] public RoomLiveness Liveness { get; init; }
 
     [Id(6)] public int Links { get; init; }
+
+    /// <summary>The relay's load as it last reported it (none from relays that do not report load).</summary>
+    [Id(7)] public RelayLoadReport? Load { get; init; }
 }
 
 /// <summary>The measured quality of one link: what a path's expected RTT and loss are made of.</summary>

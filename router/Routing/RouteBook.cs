@@ -421,6 +421,7 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         LastReportAt = r.LastReportAt,
         Liveness = r.Liveness(now, options.StaleAfter, options.UnreachableAfter),
         Links = r.Latest?.Links.Count ?? 0,
+        Load = r.Latest?.Load,
     });
 
     /// <summary>Starts from a table persisted before a restart (its version continues).</summary>

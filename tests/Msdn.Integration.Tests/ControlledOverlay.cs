@@ -97,8 +97,8 @@ internal sealed class ControlledOverlay : IAsyncDisposable
         return overlay;
     }
 
-    /// <summary>Starts one more relay that joins through the controller: its room, the controller, its credential, port 0.</summary>
-    public Task AddRelayAsync(string room) => AddRelayAsync(room, Router.Urls.First(), "127.0.0.1:0", []);
+    /// <summary>Starts one more relay that joins through the controller: its room, the controller, its credential, port 0, and any <paramref name="settings"/>.</summary>
+    public Task AddRelayAsync(string room, params string[] settings) => AddRelayAsync(room, Router.Urls.First(), "127.0.0.1:0", settings);
 
     private async Task AddRelayAsync(string room, string controller, string listen, string[] peers)
     {

@@ -19,6 +19,8 @@ public sealed class RelayStartErrorTests : IDisposable
     [InlineData("--cluster-ca-file /nonexistent/ca.pem", "Relay:ClusterCaFile")]
     [InlineData("--Relay:OrphanFlowTimeout 00:00:10", "Relay:OrphanFlowTimeout")]
     [InlineData("--Relay:EgressHoldBytes 100", "Relay:EgressHoldBytes")]
+    [InlineData("--Relay:Capacity:Flows 0", "Relay:Capacity")]
+    [InlineData("--Relay:Capacity:Cpu -1", "Relay:Capacity")]
     public async Task A_bad_setting_is_one_line_naming_it(string arguments, string setting)
     {
         var (exit, errors) = await RunAsync(arguments.Split(' '));

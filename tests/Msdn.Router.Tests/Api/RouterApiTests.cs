@@ -121,6 +121,52 @@ public sealed class RouterApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_relay_s_load_shows_in_the_rooms_and_comes_back_as_its_room_s_load_and_absurd_load_is_refused_naming_the_field()
+    {
+        var load = new RelayLoadReport { Flows = 3, BytesInPerSecond = 2e6, BytesOutPerSecond = 1.5e6, UnitsInPerSecond = 150, UnitsOutPerSecond = 120, Cpu = 0.4, MemoryBytes = 200L << 20, Utilization = 0.35 };
+        var taken = await _router.ReportAsync("room-a", new RoomReport { RelayEndpoint = "127.0.0.1:7501", Load = load, Links = [new LinkEstimate { Peer = "room-b", RttMs = 10 }] });
+        Assert.Equal(HttpStatusCode.Accepted, taken.StatusCode);
+        Assert.Equal(0.35, (await taken.Content.ReadFromJsonAsync<ReportReceipt>())!.RoomLoad);
+
+        foreach (var (bad, field) in new[]
+        {
+            (load with { Flows = -1 }, "load.flows"),
+            (load with { Cpu = double.NaN }, "load.cpu"),
+            (load with { BytesOutPerSecond = 1e15 }, "load.bytesOutPerSecond"),
+            (load with { Utilization = -0.1 }, "load.utilization"),
+            (load with { MemoryBytes = long.MaxValue }, "load.memoryBytes"),
+        })
+        {
+            // NaN has no JSON form: that one goes as MessagePack, as relays send their reports.
+            var refused = double.IsNaN(bad.Cpu)
+                ? await _router.Http.SendAsync(MessagePackReport("room-a", new RoomReport { RelayEndpoint = "127.0.0.1:7501", Load = bad }))
+                : await _router.ReportAsync("room-a", new RoomReport { RelayEndpoint = "127.0.0.1:7501", Load = bad });
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains(field, await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // The refusals disturbed nothing: the room shows the load it reported last.
+        var deadline = TimeProvider.System.GetTimestamp();
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        RoomSummary? shown;
+        while ((shown = (await _router.Http.GetFromJsonAsync<RoomSummary[]>("/v1/rooms"))!.SingleOrDefault(r => r.Room == "room-a"))?.Load is null)
+        {
+            Assert.True(TimeProvider.System.GetElapsedTime(deadline) < TimeSpan.FromSeconds(10), "room-a's load never showed in /v1/rooms");
+            await poll.WaitForNextTickAsync();
+        }
+
+        Assert.Equal(load, shown.Load);
+    }
+
+    private static HttpRequestMessage MessagePackReport(string room, RoomReport report)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/rooms/{room}/reports") { Content = new ByteArrayContent(MessagePack.MessagePackSerializer.Serialize(report)) };
+        request.Content.Headers.ContentType = new("application/x-msgpack");
+        request.Headers.Authorization = new("Bearer", RouterInstance.Credentials.For(room));
+        return request;
+    }
+
+    [Fact]
     public async Task Relays_fetch_the_directory_whole_then_long_poll_for_what_changed()
     {
         await _router.ReportAsync("room-a", new RoomReport { RelayEndpoint = "10.0.0.1:7000", CertificateFingerprint = new string('A', 64) });
