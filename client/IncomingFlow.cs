@@ -75,6 +75,24 @@ public sealed class IncomingFlow
 
         public override bool TryPeek(out ReadOnlyMemory<byte> item) => inner.TryPeek(out item);
 
+        /// <summary>As the base class reads (and fails) but without its per-wait allocation: read once per chunk of a bulk flow.</summary>
+        public override ValueTask<ReadOnlyMemory<byte>> ReadAsync(CancellationToken cancellationToken = default) =>
+            TryRead(out var item) ? ValueTask.FromResult(item) : WaitAndReadAsync(cancellationToken);
+
+        [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+        private async ValueTask<ReadOnlyMemory<byte>> WaitAndReadAsync(CancellationToken cancellationToken)
+        {
+            while (await inner.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (TryRead(out var item))
+                {
+                    return item;
+                }
+            }
+
+            throw new ChannelClosedException();
+        }
+
         public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => inner.WaitToReadAsync(cancellationToken);
     }
 }

@@ -17,6 +17,7 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
     /// <summary>The limits the next frames are read under (a connection's first frame gets tighter ones).</summary>
     public FrameLimits Limits { get; set; } = limits;
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(Frame frame, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -34,6 +35,7 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
     }
 
     /// <summary>Several frames in one write (one trip through the transport instead of one per frame).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(List<Frame> batch, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -61,6 +63,7 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
     }
 
     /// <summary>Data frames go out as their header and their payload, not copied together first; other frames are gathered as usual, all in order.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteGatheredAsync(IGatheringWriter gathering, List<Frame> batch, CancellationToken cancellationToken)
     {
         _buffer.ResetWrittenCount();
@@ -91,6 +94,7 @@ internal sealed class FrameStream(Stream stream, FrameLimits limits) : IAsyncDis
     }
 
     /// <summary>The next frame with its payload copied out (into a pooled array: see <see cref="ChunkArrays"/>), or null at the end of the stream.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<(Frame Frame, ReadOnlyMemory<byte> Payload)?> ReadAsync(CancellationToken cancellationToken)
     {
         while (true)

@@ -12,8 +12,17 @@ namespace Msdn.Overlay.Flows;
 public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowledgedBytes = 4 * 1024 * 1024)
 {
     private readonly Lock _lock = new();
-    private readonly LinkedList<FlowChunk> _unacknowledged = new();
-    private LinkedListNode<FlowChunk>? _nextToSend;
+
+    /// <summary>The unacknowledged chunks in sequence order, a ring (no allocation per chunk): <see cref="_count"/> of them from <see cref="_head"/>.</summary>
+    private FlowChunk[] _ring = new FlowChunk[16];
+    private int _head;
+    private int _count;
+
+    /// <summary>How many of the unacknowledged chunks the current path has taken: the next to send is the one after them.</summary>
+    private int _taken;
+
+    /// <summary>The sequence of the chunk at <see cref="_head"/> (of the next chunk written, while none is unacknowledged).</summary>
+    private ulong _headSequence;
     private long _bufferedBytes;
     private ulong _nextSequence;
     private TaskCompletionSource _roomFreed = NewSignal();
@@ -64,6 +73,7 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     /// The sending loop is woken once per write (or before the writer waits for room), not once per chunk: a
     /// large write becomes one burst of chunks instead of a wake-up and a small send per chunk.
     /// </remarks>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)
@@ -81,8 +91,7 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
                     var size = (int)Math.Min(Math.Min(data.Length, MaxChunkBytes), MaxUnacknowledgedBytes - _bufferedBytes);
                     var copy = ChunkArrays.Pool.Rent(size); // returned when acknowledged: no garbage per chunk
                     data.Span[..size].CopyTo(copy);
-                    var node = _unacknowledged.AddLast(new FlowChunk(_nextSequence++, copy.AsMemory(0, size)));
-                    _nextToSend ??= node;
+                    Append(new FlowChunk(_nextSequence++, copy.AsMemory(0, size)));
                     _bufferedBytes += size;
                     data = data[size..];
                 }
@@ -127,17 +136,17 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     {
         lock (_lock)
         {
-            if (_nextToSend is null || _nextToSend.Value.Sequence >= _heldFrom)
+            if (!HasNextToSend)
             {
                 chunk = default;
                 drained = true;
                 return false;
             }
 
-            chunk = _nextToSend.Value;
-            _nextToSend = _nextToSend.Next;
+            chunk = _ring[(_head + _taken) & (_ring.Length - 1)];
+            _taken++;
             _takenUpTo = Math.Max(_takenUpTo, chunk.Sequence + 1);
-            drained = _nextToSend is null || _nextToSend.Value.Sequence >= _heldFrom;
+            drained = !HasNextToSend;
             return true;
         }
     }
@@ -220,7 +229,7 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     {
         lock (_lock)
         {
-            if (_nextToSend is not null && !(_nextToSend.Value.Sequence >= _heldFrom))
+            if (HasNextToSend)
             {
                 return Task.CompletedTask;
             }
@@ -245,19 +254,19 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
             }
 
             var freed = false;
-            while (_unacknowledged.First is { } first && first.Value.Sequence < nextExpected)
+            while (_count > 0 && _headSequence < nextExpected)
             {
-                if (_nextToSend == first)
-                {
-                    _nextToSend = first.Next;
-                }
-
-                _bufferedBytes -= first.Value.Payload.Length;
-                _unacknowledged.RemoveFirst();
+                var first = _ring[_head];
+                _ring[_head] = default;
+                _head = (_head + 1) & (_ring.Length - 1);
+                _count--;
+                _headSequence++;
+                _taken = Math.Max(0, _taken - 1);
+                _bufferedBytes -= first.Payload.Length;
 
                 // A path being abandoned may still be sending this chunk; if that copy ever arrives it
                 // carries an acknowledged sequence, so the egress drops it as a duplicate whatever it holds.
-                if (MemoryMarshal.TryGetArray(first.Value.Payload, out var segment))
+                if (MemoryMarshal.TryGetArray(first.Payload, out var segment))
                 {
                     ChunkArrays.Pool.Return(segment.Array!);
                 }
@@ -283,9 +292,31 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     {
         lock (_lock)
         {
-            _nextToSend = _unacknowledged.First;
-            return _nextToSend?.Value.Sequence ?? _nextSequence;
+            _taken = 0;
+            return _headSequence;
         }
+    }
+
+    /// <summary>Whether a chunk waits that the current path has not taken and the egress does not hold back (under the lock).</summary>
+    private bool HasNextToSend => _taken < _count && !(_headSequence + (ulong)_taken >= _heldFrom);
+
+    /// <summary>Adds a chunk at the end of the ring, doubling it when full (under the lock).</summary>
+    private void Append(FlowChunk chunk)
+    {
+        if (_count == _ring.Length)
+        {
+            var larger = new FlowChunk[_ring.Length * 2];
+            for (var i = 0; i < _count; i++)
+            {
+                larger[i] = _ring[(_head + i) & (_ring.Length - 1)];
+            }
+
+            _ring = larger;
+            _head = 0;
+        }
+
+        _ring[(_head + _count) & (_ring.Length - 1)] = chunk;
+        _count++;
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

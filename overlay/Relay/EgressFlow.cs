@@ -135,18 +135,22 @@ internal sealed class EgressFlow : IDisposable
         Interlocked.Exchange(ref _waitingSince, unread > 0 ? _relay.Time.GetTimestamp() : 0);
         if (Holding && unread <= _relay.Options.EgressHoldBytes / 2 && Volatile.Read(ref _carrier) is { } carrier)
         {
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    using var deadline = _relay.Within(_relay.Options.CloseTimeout);
-                    await AckAsync(carrier, deadline.Token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
-                {
-                    // that stream is gone: the ingress's next path opens with an ack of its own
-                }
-            });
+            ReleaseHold(carrier);
         }
     }
+
+    /// <summary>Acks now, without the hold (a method of its own: a closure in <see cref="Consumed"/> would be allocated on every chunk taken).</summary>
+    private void ReleaseHold(FrameStream carrier) =>
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                using var deadline = _relay.Within(_relay.Options.CloseTimeout);
+                await AckAsync(carrier, deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                // that stream is gone: the ingress's next path opens with an ack of its own
+            }
+        });
 }

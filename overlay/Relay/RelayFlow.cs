@@ -56,6 +56,7 @@ public sealed class RelayFlow
     public Task Completion { get; internal set; } = Task.CompletedTask;
 
     /// <summary>Appends <paramref name="data"/> to the flow; waits while the unacknowledged buffer is full (backpressure).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         if (Completion.IsFaulted)

@@ -1,4 +1,11 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project tests/Msdn.Benchmarks -- --filter '*FullTable*'
+// dotnet run -c Release --project tests/Msdn.Benchmarks -- allocations [hops] [tcp|quic]   (what the relay's data plane allocates, by type)
+if (args is ["allocations", ..])
+{
+    return await Msdn.Benchmarks.Diagnostics.AllocationReport.RunAsync(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Msdn.Benchmarks.Routing.FullTableBenchmark).Assembly).Run(args);
+return 0;

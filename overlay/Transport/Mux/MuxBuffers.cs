@@ -18,6 +18,9 @@ internal sealed class MuxBuffers : MemoryPool<byte>
 
     private readonly ArrayPool<byte> _arrays = ArrayPool<byte>.Create(maxArrayLength: 128 * 1024, maxArraysPerBucket: ArraysPerSize);
 
+    /// <summary>Leases given back, reused: a pipe rents one per segment, and a bulk stream goes through thousands a second.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Lease> _leases = new();
+
     private MuxBuffers()
     {
     }
@@ -26,24 +29,43 @@ internal sealed class MuxBuffers : MemoryPool<byte>
 
     public override int MaxBufferSize => 128 * 1024;
 
-    public override IMemoryOwner<byte> Rent(int minBufferSize = -1) => new Lease(_arrays, _arrays.Rent(minBufferSize <= 0 ? SegmentBytes : minBufferSize));
+    public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+    {
+        var array = _arrays.Rent(minBufferSize <= 0 ? SegmentBytes : minBufferSize);
+        if (!_leases.TryDequeue(out var lease))
+        {
+            lease = new Lease(this);
+        }
+
+        lease.Hold(array);
+        return lease;
+    }
 
     protected override void Dispose(bool disposing)
     {
     }
 
-    /// <summary>One rented array, given back once.</summary>
-    private sealed class Lease(ArrayPool<byte> arrays, byte[] array) : IMemoryOwner<byte>
+    /// <summary>
+    /// One rented array, given back once; then the lease itself is reused. A pipe disposes each segment's lease
+    /// exactly once and never touches it again, so reuse cannot hand one holder's array to another.
+    /// </summary>
+    private sealed class Lease(MuxBuffers pool) : IMemoryOwner<byte>
     {
-        private byte[]? _array = array;
+        private byte[]? _array;
 
         public Memory<byte> Memory => _array ?? throw new ObjectDisposedException(nameof(Lease));
+
+        public void Hold(byte[] array) => _array = array;
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _array, null) is { } returned)
             {
-                arrays.Return(returned);
+                pool._arrays.Return(returned);
+                if (pool._leases.Count < ArraysPerSize)
+                {
+                    pool._leases.Enqueue(this);
+                }
             }
         }
     }

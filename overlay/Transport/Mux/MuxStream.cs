@@ -119,6 +119,7 @@ internal sealed class MuxStream : Stream, IHalfClosable, IAbortable, IPipeReadab
         _credit.Release();
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -172,6 +173,7 @@ internal sealed class MuxStream : Stream, IHalfClosable, IAbortable, IPipeReadab
         }
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _writeClosed) != 0, this);
@@ -199,6 +201,7 @@ internal sealed class MuxStream : Stream, IHalfClosable, IAbortable, IPipeReadab
     public bool FitsOneUnit(int bytes) => bytes <= MuxLimits.MaxPayload;
 
     /// <summary>A header and its payload as one data frame (when they fit one), waiting for credit for the whole of it.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _writeClosed) != 0, this);
