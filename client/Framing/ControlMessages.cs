@@ -2,7 +2,11 @@ using MessagePack;
 
 namespace Msdn.Client.Framing;
 
-/// <summary>Opens (or, with a later <see cref="ResumeFrom"/>, re-opens after failover) a flow along a source-routed path.</summary>
+/// <summary>
+/// Opens (or, with a later <see cref="ResumeFrom"/>, re-opens after failover) a flow along a source-routed path.
+/// A room on the path may run several relays; each hop picks one, passing over those named in <see cref="Avoid"/>
+/// (relays that died or drained under this flow, by the address their peers know them by).
+/// </summary>
 [MessagePackObject]
 public sealed record OpenFlow(
     [property: Key(0)] ulong FlowId,
@@ -10,7 +14,8 @@ public sealed record OpenFlow(
     [property: Key(2)] string Destination,
     [property: Key(3)] string Endpoint,
     [property: Key(4)] string[] Path,
-    [property: Key(5)] ulong ResumeFrom);
+    [property: Key(5)] ulong ResumeFrom,
+    [property: Key(6)] string[]? Avoid = null);
 
 /// <summary>
 /// Ends a flow; <see cref="Reason"/> is for people, not parsed. A transit relay whose next hop died sends it
@@ -21,6 +26,8 @@ public sealed record OpenFlow(
 /// the close are all delivered, but the flow is not complete, and its subscriber is told so.
 /// <see cref="Final"/> (from the egress) ends the flow for good: no other path would help (its subscriber stopped
 /// reading), and the ingress ends it with <see cref="Reason"/> rather than fail over.
+/// <see cref="Node"/>, with <see cref="Unreachable"/>, narrows the loss to one relay of that room (it died, or
+/// drains): another of the room's relays may carry the flow, so the ingress takes the same path again avoiding it.
 /// </summary>
 [MessagePackObject]
 public sealed record CloseFlow(
@@ -29,7 +36,8 @@ public sealed record CloseFlow(
     [property: Key(2)] string? Unreachable = null,
     [property: Key(3)] bool Delivered = false,
     [property: Key(4)] bool CutOff = false,
-    [property: Key(5)] bool Final = false);
+    [property: Key(5)] bool Final = false,
+    [property: Key(6)] string? Node = null);
 
 /// <summary>Liveness and RTT on a connection.</summary>
 [MessagePackObject]

@@ -263,6 +263,19 @@ public sealed class FlowCore
         }
     }
 
+    /// <summary>
+    /// One relay of a room on the current path failed, and another relay of that room can take its place: a
+    /// failover that keeps the path (nothing is ruled out; the next choice replays from the last ack).
+    /// </summary>
+    public void NodeFailed()
+    {
+        lock (_lock)
+        {
+            FaultAt ??= _time.GetTimestamp();
+            Failovers++;
+        }
+    }
+
     /// <summary>Whether the current path crosses the link (a down signal for it breaks the path).</summary>
     public bool Crosses(RoomId from, RoomId to)
     {

@@ -37,6 +37,10 @@ public sealed class ControllerLinkService(RelayNodeService relay, RelayProbeServ
         IReadOnlySet<RoomId>? PeersUp() => agent?.Snapshot().Where(l => l.State == Msdn.Probe.Detection.LinkState.Up).Select(l => l.Peer).ToHashSet();
         _endpoints = new ControllerEndpoints(new DirectControlChannel(http, credential), node, () => relay.PeerDirectory.Peers, credential, PeersUp, time);
         var advertise = settings.Advertise is { Length: > 0 } a ? a : node.LocalEndPoint.ToString()!;
+        if (Msdn.Probe.Agent.EndpointParser.TryParse(advertise, out var advertised))
+        {
+            node.NodeName = advertised.ToString() ?? advertise; // as peers write it, having read it from the directory
+        }
 
         // The probe agent's port as bound, on the advertised host: peers probe there (port + 1 unless the relay bound port 0).
         var probeAt = probe.LocalEndPoint is System.Net.IPEndPoint bound ? $"{advertise[..advertise.LastIndexOf(':')]}:{bound.Port}" : null;

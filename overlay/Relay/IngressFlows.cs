@@ -68,6 +68,9 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
         return flow;
     }
 
+    /// <summary>How long a broken write waits for the path's answer that may explain it.</summary>
+    private static readonly TimeSpan AnswerGrace = TimeSpan.FromMilliseconds(100);
+
     /// <summary>The flows this relay is carrying on a path now, each with the switch that breaks that path.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, (RelayFlow Flow, CancellationTokenSource Broken)> _carrying = new();
 
@@ -138,14 +141,22 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
     private async Task RunIngressAsync(RelayFlow flow, CancellationToken cancellationToken)
     {
         var core = flow.Core;
+        var avoid = new AvoidedNodes(relay.Time); // relays that died or drained under this flow: its next tries pick their siblings
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var path = await NextPathAsync(core, cancellationToken).ConfigureAwait(false);
             try
             {
-                await CarryAsync(flow, path, cancellationToken).ConfigureAwait(false);
+                await CarryAsync(flow, path, avoid, cancellationToken).ConfigureAwait(false);
                 return;
+            }
+            catch (NodeLostException lost) when (!cancellationToken.IsCancellationRequested && peers.HasSibling(lost.Room, lost.Node, avoid.Now()) && avoid.Add(lost.Node))
+            {
+                // Its room has another relay: the same path again through it, before the flow would leave the room.
+                relay.Metrics.FailedOver();
+                core.NodeFailed();
+                Log.NodeFailedOver(relay.Logger, relay.Room, flow.Id, string.Join('>', path), lost.Room, lost.Node, lost.Message);
             }
             catch (PathMovedException moved)
             {
@@ -158,7 +169,13 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                 relay.Metrics.FailedOver();
 
                 // A relay that cannot be reached (the first hop, or the one a transit relay named) is avoided by every flow for a while.
-                RoomId? lost = e is PeerUnreachableException unreachable ? unreachable.Room : RelayStreams.IsConnectionLoss(e) ? path[1] : (RoomId?)null;
+                RoomId? lost = e switch
+                {
+                    PeerUnreachableException unreachable => unreachable.Room,
+                    NodeLostException or NoNodeLeftException => (RoomId?)null, // the room has no other relay for this flow (its relay drains or stops, or all were tried): other flows may still use the room
+                    _ when RelayStreams.IsConnectionLoss(e) => path[1],
+                    _ => (RoomId?)null,
+                };
                 var failover = core.PathFailed(lost);
                 Log.FailedOver(relay.Logger, relay.Room, flow.Id, string.Join('>', path), failover.Next is { } next ? string.Join('>', next) : "(no route now)", e.Message);
                 if (failover.PauseFirst)
@@ -190,7 +207,7 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
     }
 
     /// <summary>Carries the flow over one path until it is complete (returns) or the path breaks (throws).</summary>
-    private async Task CarryAsync(RelayFlow flow, RoomId[] path, CancellationToken cancellationToken)
+    private async Task CarryAsync(RelayFlow flow, RoomId[] path, AvoidedNodes avoided, CancellationToken cancellationToken)
     {
         var core = flow.Core;
         using var watched = relay.NextHops.Use(path[1]);
@@ -200,10 +217,11 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
         using var setup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         setup.CancelAfter(relay.Options.PathSetupTimeout);
         _carrying[flow.Id] = (flow, setup);
-        Stream stream;
+        var avoid = avoided.Now();
+        PeerStream opening;
         try
         {
-            stream = await peers.OpenStreamAsync(path[1], setup.Token).ConfigureAwait(false);
+            opening = await peers.OpenAsync(path[1], NodeAffinity.For(relay.Room.Value, flow.Id, flow.Destination.Value, flow.Endpoint, path[1]), avoid, setup.Token).ConfigureAwait(false);
         }
         catch
         {
@@ -211,13 +229,13 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
             throw;
         }
 
-        var frames = new FrameStream(stream, FrameLimits.Default);
+        var frames = new FrameStream(opening.Stream, FrameLimits.Default);
         var completed = false; // only a flow finished on this path closes it gracefully; a failed path is let go at once
         try
         {
             try
             {
-                await frames.WriteAsync(Frame.Open(new OpenFlow(flow.Id, relay.Room.Value, flow.Destination.Value, flow.Endpoint, [.. path.Select(r => r.Value)], core.ResumeFrom)), setup.Token).ConfigureAwait(false);
+                await frames.WriteAsync(Frame.Open(new OpenFlow(flow.Id, relay.Room.Value, flow.Destination.Value, flow.Endpoint, [.. path.Select(r => r.Value)], core.ResumeFrom, avoid.Count == 0 ? null : [.. avoid])), setup.Token).ConfigureAwait(false);
             }
             catch
             {
@@ -247,6 +265,11 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                         if (read.Frame.Control is CloseFlow { Final: true } ended)
                         {
                             throw new FlowEndedException(ended.Reason);
+                        }
+
+                        if (read.Frame.Control is CloseFlow { Node: { } node, Unreachable: { } room } && RoomId.IsValid(room))
+                        {
+                            throw new NodeLostException(new RoomId(room), node, $"The path broke: {((CloseFlow)read.Frame.Control).Reason}.");
                         }
 
                         if (read.Frame.Control is CloseFlow refused)
@@ -287,6 +310,14 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
 
                     var tick = Task.Delay(relay.Options.WatchdogInterval, relay.Time, broken.Token);
                     var first = await Task.WhenAny(tick, sending, receiving).ConfigureAwait(false);
+                    if (first == sending && sending.IsFaulted)
+                    {
+                        // A relay on the path that ends the flow's stream says why first (it is leaving, a room was
+                        // lost): that answer, on its way back, tells the next try more than the broken write does.
+                        await Task.WhenAny(receiving, Task.Delay(AnswerGrace, relay.Time, cancellationToken)).ConfigureAwait(false);
+                        first = receiving.IsFaulted ? receiving : sending;
+                    }
+
                     if (first != tick)
                     {
                         await first.ConfigureAwait(false); // surfaces the path's failure
@@ -339,6 +370,16 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                 await Quietly(sending).ConfigureAwait(false);
                 await Quietly(receiving).ConfigureAwait(false);
             }
+        }
+        catch (Exception e) when (e is not NodeLostException && !cancellationToken.IsCancellationRequested && RelayStreams.IsConnectionLoss(e))
+        {
+            // The first hop's relay died (or its connection broke): a sibling of it takes the flow if its room has one.
+            if (peers.NodeLost(opening.Node))
+            {
+                throw new NodeLostException(path[1], opening.Node.Name, $"The connection to {path[1]}'s relay at {opening.Node.Name} broke: {e.Message}", e);
+            }
+
+            throw;
         }
         finally
         {
@@ -393,6 +434,9 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
     {
         [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Relay {Room}: flow {Flow} failed over from {From} to {To}: {Reason}")]
         public static partial void FailedOver(ILogger logger, RoomId room, ulong flow, string from, string to, string reason);
+
+        [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Relay {Room}: flow {Flow} takes {Path} again through a sibling of {Lost}'s relay at {Node}: {Reason}")]
+        public static partial void NodeFailedOver(ILogger logger, RoomId room, ulong flow, string path, RoomId lost, string node, string reason);
 
         [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Relay {Room}: flow {Flow} moves from {From} to the table's better primary {To}")]
         public static partial void FlowMoved(ILogger logger, RoomId room, ulong flow, IReadOnlyList<RoomId> from, IReadOnlyList<RoomId> to);

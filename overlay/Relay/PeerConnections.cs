@@ -8,14 +8,16 @@ using Msdn.Overlay.Transport;
 namespace Msdn.Overlay.Relay;
 
 /// <summary>
-/// The connections this relay keeps to its peer relays, one per room, dialled on first use (or kept warm),
-/// replaced when they die, and proven: probes are UDP with the cluster's HMAC key while data connections
-/// are TLS with certificates each side must trust, so a peer that does not trust this relay's certificate
-/// (or whose certificate this relay does not trust) answers probes while refusing every flow. Each new
-/// connection is therefore proven with a hello exchange, and a peer whose connection is refused is avoided
-/// as a first hop (and reported) until a connection works.
+/// The connections this relay keeps to its peer relays, one per relay (a room may run several: its nodes),
+/// dialled on first use (or kept warm), replaced when they die, and proven: probes are UDP with the cluster's
+/// HMAC key while data connections are TLS with certificates each side must trust, so a peer that does not
+/// trust this relay's certificate (or whose certificate this relay does not trust) answers probes while
+/// refusing every flow. Each new connection is therefore proven with a hello exchange, and a room whose every
+/// relay refuses is avoided as a first hop (and reported) until a connection works. Which of a room's relays a
+/// stream goes to is the caller's key's rendezvous choice (<see cref="NodeChoice"/>), passing over relays that
+/// failed or refused lately while another can be tried.
 /// </summary>
-internal sealed partial class PeerConnections(RelayContext relay, IRelayTransport transport, Func<RoomId, EndPoint?> endpoints) : IAsyncDisposable
+internal sealed partial class PeerConnections(RelayContext relay, IRelayTransport transport, Func<RoomId, IReadOnlyList<EndPoint>> nodes) : IAsyncDisposable
 {
     /// <summary>The reserved endpoint a new connection's hello goes to; no media flow may use it.</summary>
     public const string HelloEndpoint = "$hello";
@@ -23,40 +25,104 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
     /// <summary>
     /// How long a refusal stands without a new one. A peer that dies during the hello looks like one that
     /// refused; a peer that really refuses is refused again by the warm-keeper's next dial, well within this.
+    /// A relay that could not be reached is tried after its siblings for as long.
     /// </summary>
     public static readonly TimeSpan RefusalHold = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<RoomId, Lazy<Task<IRelayConnection>>> _peers = new();
+    private readonly ConcurrentDictionary<PeerNode, Lazy<Task<IRelayConnection>>> _peers = new();
 
-    /// <summary>Peers whose last connection was refused, with why and until when (absent: usable, or not tried yet).</summary>
-    private readonly ConcurrentDictionary<RoomId, (string Reason, long Until)> _refusedBy = new();
+    /// <summary>Relays whose last connection was refused, with why and until when (absent: usable, or not tried yet).</summary>
+    private readonly ConcurrentDictionary<PeerNode, (string Reason, long Until)> _refusedBy = new();
 
-    /// <summary>New connections to a peer whose hello failed ambiguously (closed, no answer), in a row.</summary>
-    private readonly ConcurrentDictionary<RoomId, int> _unprovenDials = new();
+    /// <summary>Relays that could not be reached lately, until when they are tried after their siblings.</summary>
+    private readonly ConcurrentDictionary<PeerNode, long> _unreachableUntil = new();
+
+    /// <summary>New connections to a relay whose hello failed ambiguously (closed, no answer), in a row.</summary>
+    private readonly ConcurrentDictionary<PeerNode, int> _unprovenDials = new();
 
     /// <summary>Why a dialled peer's certificate is not its room's relay, or null when it is (see <see cref="RelayNode.PeerIdentity"/>).</summary>
     public Func<RoomId, System.Security.Cryptography.X509Certificates.X509Certificate?, string?>? PeerIdentity { get; set; }
 
-    /// <summary>A peer's data connection was refused (false) or works again (true).</summary>
+    /// <summary>A peer room's data connections were all refused (false) or one works again (true).</summary>
     public event Action<RoomId, bool>? DataLinkChanged;
 
-    /// <summary>Whether the data connection to <paramref name="peer"/>'s relay works (or has not been tried): false after a refusal, until a connection is proven.</summary>
-    public bool CanCarryTo(RoomId peer) => !_refusedBy.TryGetValue(peer, out var refusal) || relay.Time.GetTimestamp() >= refusal.Until;
+    /// <summary>Whether a data connection to <paramref name="peer"/> works (or has not been tried): false while every relay of the room refuses this one.</summary>
+    public bool CanCarryTo(RoomId peer) => RoomUsable(peer, nodes(peer));
 
-    /// <summary>Peers whose data connection is refused now, and why.</summary>
-    public IReadOnlyDictionary<RoomId, string> RefusedPeers => _refusedBy.Where(r => !CanCarryTo(r.Key)).ToDictionary(r => r.Key, r => r.Value.Reason);
+    /// <summary>Peer rooms whose every relay refuses this one's data connection now, and why.</summary>
+    public IReadOnlyDictionary<RoomId, string> RefusedPeers =>
+        _refusedBy.Keys.Select(n => n.Room).Distinct().Where(room => !CanCarryTo(room))
+            .ToDictionary(room => room, room => _refusedBy.Where(r => r.Key.Room == room).Select(r => r.Value.Reason).First());
 
     /// <summary>
-    /// A new stream to the room's relay over the connection kept to it; a connection that has died since
-    /// (the peer restarted, the network broke) is replaced once before the room counts as unreachable.
+    /// A new stream to one of the room's relays: the first in <paramref name="affinity"/>'s rendezvous order that
+    /// has not failed or refused lately and can be reached, then the others; never one named in
+    /// <paramref name="avoid"/>. A connection that has died since (the peer restarted, the network broke) is
+    /// replaced once before that relay counts as unreachable.
     /// </summary>
-    /// <exception cref="PeerUnreachableException">No endpoint is known for the room, or its relay cannot be reached.</exception>
-    public async Task<Stream> OpenStreamAsync(RoomId room, CancellationToken cancellationToken)
+    /// <param name="affinity">What the choice follows: a flow (it keeps its relay), or the subscriber's endpoint at the flow's destination room.</param>
+    /// <param name="avoid">Relays (by <see cref="PeerNode.Name"/>) that died or drained under the flow being carried.</param>
+    /// <exception cref="PeerUnreachableException">No endpoint is known for the room, or none of its relays can be reached.</exception>
+    /// <exception cref="NoNodeLeftException">Every relay of the room is in <paramref name="avoid"/>.</exception>
+    public async Task<PeerStream> OpenAsync(RoomId room, string affinity, IReadOnlyCollection<string> avoid, CancellationToken cancellationToken)
+    {
+        var candidates = Preferred(room, affinity);
+        var avoided = candidates.RemoveAll(n => avoid.Contains(n.Name));
+        if (candidates.Count == 0)
+        {
+            throw avoided == 0 ? new PeerUnreachableException(room, $"No endpoint is known for room {room}.", null) : new NoNodeLeftException(room);
+        }
+
+        Exception? last = null;
+        foreach (var node in candidates)
+        {
+            try
+            {
+                var stream = await OpenStreamAsync(node, cancellationToken).ConfigureAwait(false);
+                _unreachableUntil.TryRemove(node, out _);
+                return new PeerStream(stream, node);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException or ObjectDisposedException)
+            {
+                _unreachableUntil[node] = HoldFromNow();
+                last = e;
+            }
+        }
+
+        throw new PeerUnreachableException(room, $"Cannot reach room {room}{(candidates.Count > 1 ? $" (any of its {candidates.Count} relays)" : string.Empty)}: {last!.Message}", last);
+    }
+
+    /// <summary>A new stream to a room's relay for control (the room's name is the key: one relay of the room, the same each time).</summary>
+    public async Task<Stream> OpenStreamAsync(RoomId room, CancellationToken cancellationToken) =>
+        (await OpenAsync(room, room.Value, [], cancellationToken).ConfigureAwait(false)).Stream;
+
+    /// <summary>
+    /// The connection to <paramref name="node"/> broke under a flow: that relay is tried after its siblings for a
+    /// while and its connection is dialled afresh. True when another relay of its room can be tried now (the flow
+    /// takes the same path again through it rather than leave the room).
+    /// </summary>
+    public bool NodeLost(PeerNode node)
+    {
+        _unreachableUntil[node] = HoldFromNow();
+        Drop(node);
+        var now = relay.Time.GetTimestamp();
+        return nodes(node.Room).Select(e => new PeerNode(node.Room, e)).Any(n => n != node && Usable(n, now));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="room"/> lists a relay other than <paramref name="node"/> and those in
+    /// <paramref name="avoid"/>: a flow that lost that relay can take the same path again through a sibling.
+    /// </summary>
+    public bool HasSibling(RoomId room, string node, IReadOnlyCollection<string> avoid) =>
+        nodes(room).Select(e => new PeerNode(room, e).Name).Any(n => n != node && !avoid.Contains(n));
+
+    private long HoldFromNow() => relay.Time.GetTimestamp() + (long)(RefusalHold.TotalSeconds * relay.Time.TimestampFrequency);
+
+    private async Task<Stream> OpenStreamAsync(PeerNode node, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var endpoint = endpoints(room) ?? throw new PeerUnreachableException(room, $"No endpoint is known for room {room}.", null);
-            var connection = _peers.GetOrAdd(room, _ => Dial(room, endpoint));
+            var connection = _peers.GetOrAdd(node, Dial);
             var wasOpen = connection.IsValueCreated && connection.Value.IsCompletedSuccessfully;
             try
             {
@@ -65,21 +131,55 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException or ObjectDisposedException)
             {
-                _peers.TryRemove(new KeyValuePair<RoomId, Lazy<Task<IRelayConnection>>>(room, connection));
+                _peers.TryRemove(new KeyValuePair<PeerNode, Lazy<Task<IRelayConnection>>>(node, connection));
                 if (wasOpen && attempt == 0)
                 {
                     continue; // a stale connection says nothing about the peer now: dial it afresh
                 }
 
-                throw new PeerUnreachableException(room, $"Cannot reach room {room}: {e.Message}", e);
+                throw;
             }
         }
     }
 
-    /// <summary>Forgets the connection kept to a room's relay and closes it in the background (its peer may never answer).</summary>
+    /// <summary>The room's relays in the key's rendezvous order, those that failed or refused lately last (in the same order).</summary>
+    private List<PeerNode> Preferred(RoomId room, string affinity)
+    {
+        var known = nodes(room);
+        if (known.Count == 1)
+        {
+            return [new PeerNode(room, known[0])];
+        }
+
+        var now = relay.Time.GetTimestamp();
+        var ordered = NodeChoice.Order(affinity, known.Select(e => new PeerNode(room, e)), n => n.Name);
+        return [.. ordered.Where(n => Usable(n, now)), .. ordered.Where(n => !Usable(n, now))];
+    }
+
+    private bool Usable(PeerNode node, long now) =>
+        !(_refusedBy.TryGetValue(node, out var refusal) && now < refusal.Until)
+        && !(_unreachableUntil.TryGetValue(node, out var until) && now < until);
+
+    private bool RoomUsable(RoomId room, IReadOnlyList<EndPoint> endpoints)
+    {
+        var now = relay.Time.GetTimestamp();
+        return endpoints.Count == 0
+            ? !_refusedBy.Any(r => r.Key.Room == room && now < r.Value.Until)
+            : endpoints.Any(e => !(_refusedBy.TryGetValue(new PeerNode(room, e), out var refusal) && now < refusal.Until));
+    }
+
+    /// <summary>Forgets the connections kept to a room's relays and closes them in the background (a peer may never answer).</summary>
     public void Drop(RoomId room)
     {
-        if (!_peers.TryRemove(room, out var connection) || !connection.IsValueCreated)
+        foreach (var node in _peers.Keys.Where(n => n.Room == room).ToList())
+        {
+            Drop(node);
+        }
+    }
+
+    private void Drop(PeerNode node)
+    {
+        if (!_peers.TryRemove(node, out var connection) || !connection.IsValueCreated)
         {
             return;
         }
@@ -98,7 +198,7 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
     }
 
     /// <summary>
-    /// Makes sure a connection to each peer room's relay is open (best effort), so that a failover onto a
+    /// Makes sure a connection to every relay of each peer room is open (best effort), so that a failover onto a
     /// backup path does not wait for a TCP and TLS handshake: production relays keep their links warm.
     /// With <paramref name="patience"/>, returns after at most that long and leaves slower dials running
     /// (a black-holed peer's handshake takes its full timeout; the next round finds it still dialling rather
@@ -106,21 +206,16 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
     /// </summary>
     public async Task WarmAsync(IEnumerable<RoomId> peers, TimeSpan? patience, CancellationToken cancellationToken)
     {
-        var dials = Task.WhenAll(peers.Select(async peer =>
+        var dials = Task.WhenAll(peers.SelectMany(peer => nodes(peer).Select(endpoint => new PeerNode(peer, endpoint))).Select(async node =>
         {
-            if (endpoints(peer) is not { } endpoint)
-            {
-                return;
-            }
-
-            var connection = _peers.GetOrAdd(peer, _ => Dial(peer, endpoint));
+            var connection = _peers.GetOrAdd(node, Dial);
             try
             {
                 await connection.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException or ObjectDisposedException or OperationCanceledException)
             {
-                _peers.TryRemove(new KeyValuePair<RoomId, Lazy<Task<IRelayConnection>>>(peer, connection)); // not up yet: the next round tries again
+                _peers.TryRemove(new KeyValuePair<PeerNode, Lazy<Task<IRelayConnection>>>(node, connection)); // not up yet: the next round tries again
             }
         }));
         if (patience is not { } limit)
@@ -158,30 +253,30 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
         }
     }
 
-    private Lazy<Task<IRelayConnection>> Dial(RoomId room, EndPoint endpoint) => new(() => ConnectAsync(room, endpoint));
+    private Lazy<Task<IRelayConnection>> Dial(PeerNode node) => new(() => ConnectAsync(node));
 
-    private async Task<IRelayConnection> ConnectAsync(RoomId room, EndPoint endpoint)
+    private async Task<IRelayConnection> ConnectAsync(PeerNode node)
     {
         IRelayConnection connection;
         try
         {
-            connection = await transport.ConnectAsync(endpoint, relay.Stopping).ConfigureAwait(false);
+            connection = await transport.ConnectAsync(node.Endpoint, relay.Stopping).ConfigureAwait(false);
         }
         catch (System.Security.Authentication.AuthenticationException e)
         {
-            Refused(room, $"the TLS handshake failed: {e.Message}"); // this relay refused the peer's certificate
+            Refused(node, $"the TLS handshake failed: {e.Message}"); // this relay refused the peer's certificate
             throw;
         }
 
-        if (PeerIdentity?.Invoke(room, connection.RemoteCertificate) is { } impostor)
+        if (PeerIdentity?.Invoke(node.Room, connection.RemoteCertificate) is { } impostor)
         {
-            Refused(room, impostor);
+            Refused(node, impostor);
             await connection.DisposeAsync().ConfigureAwait(false);
             throw new System.Security.Authentication.AuthenticationException(impostor);
         }
 
         // Proven in the background: the first flow on a fresh connection does not wait for the hello.
-        _ = Task.Run(() => ProveAsync(room, connection), CancellationToken.None);
+        _ = Task.Run(() => ProveAsync(node, connection), CancellationToken.None);
         return connection;
     }
 
@@ -190,8 +285,9 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
     /// certificate (with TLS 1.3 a server refuses the client's certificate after the client's handshake has
     /// completed, so the dialler learns it only when the connection closes under its first stream).
     /// </summary>
-    private async Task ProveAsync(RoomId room, IRelayConnection connection)
+    private async Task ProveAsync(PeerNode node, IRelayConnection connection)
     {
+        var room = node.Room;
         string? failure = null;
         var certain = false; // a TLS alert says "refused" outright; a closed connection may also be a peer that just died
         var closed = false; // the connection is gone either way
@@ -234,11 +330,15 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
 
         if (failure is null)
         {
-            _unprovenDials.TryRemove(room, out _);
-            if (_refusedBy.TryRemove(room, out _))
+            _unprovenDials.TryRemove(node, out _);
+            var wasUsable = CanCarryTo(room);
+            if (_refusedBy.TryRemove(node, out _))
             {
-                Log.PeerAccepted(relay.Logger, relay.Room, room);
-                DataLinkChanged?.Invoke(room, true);
+                Log.PeerAccepted(relay.Logger, relay.Room, room, node.Name);
+                if (!wasUsable)
+                {
+                    DataLinkChanged?.Invoke(room, true);
+                }
             }
 
             return;
@@ -246,27 +346,28 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
 
         if (certain || closed)
         {
-            Drop(room); // the next use, or the warm-keeper's next round, dials and proves afresh
+            Drop(node); // the next use, or the warm-keeper's next round, dials and proves afresh
         }
 
-        if (certain || _unprovenDials.AddOrUpdate(room, 1, (_, n) => n + 1) >= 2)
+        if (certain || _unprovenDials.AddOrUpdate(node, 1, (_, n) => n + 1) >= 2)
         {
-            Refused(room, failure); // twice in a row: a peer killed during one hello cannot answer the next dial at all
+            Refused(node, failure); // twice in a row: a peer killed during one hello cannot answer the next dial at all
         }
     }
 
-    private void Refused(RoomId room, string reason)
+    private void Refused(PeerNode node, string reason)
     {
+        var room = node.Room;
         var wasUsable = CanCarryTo(room);
-        var known = _refusedBy.TryGetValue(room, out var before) && before.Reason == reason;
-        _refusedBy[room] = (reason, relay.Time.GetTimestamp() + (long)(RefusalHold.TotalSeconds * relay.Time.TimestampFrequency));
+        var known = _refusedBy.TryGetValue(node, out var before) && before.Reason == reason;
+        _refusedBy[node] = (reason, HoldFromNow());
         relay.Metrics.PeerRefusedData();
         if (!known)
         {
-            Log.PeerRefused(relay.Logger, relay.Room, room, reason); // once per peer and reason: a refusing peer is re-dialled every few seconds
+            Log.PeerRefused(relay.Logger, relay.Room, room, node.Name, reason); // once per relay and reason: a refusing peer is re-dialled every few seconds
         }
 
-        if (wasUsable)
+        if (wasUsable && !CanCarryTo(room))
         {
             DataLinkChanged?.Invoke(room, false);
         }
@@ -274,10 +375,10 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4006, Level = LogLevel.Warning, Message = "Relay {Room}: the data connection to {Peer} is refused: {Reason}. The link is reported down and avoided until a connection works")]
-        public static partial void PeerRefused(ILogger logger, RoomId room, RoomId peer, string reason);
+        [LoggerMessage(EventId = 4006, Level = LogLevel.Warning, Message = "Relay {Room}: the data connection to {Peer} (its relay at {Node}) is refused: {Reason}. Once every relay of the room refuses, the link is reported down and avoided until a connection works")]
+        public static partial void PeerRefused(ILogger logger, RoomId room, RoomId peer, string node, string reason);
 
-        [LoggerMessage(EventId = 4007, Level = LogLevel.Information, Message = "Relay {Room}: the data connection to {Peer} works again")]
-        public static partial void PeerAccepted(ILogger logger, RoomId room, RoomId peer);
+        [LoggerMessage(EventId = 4007, Level = LogLevel.Information, Message = "Relay {Room}: the data connection to {Peer} (its relay at {Node}) works again")]
+        public static partial void PeerAccepted(ILogger logger, RoomId room, RoomId peer, string node);
     }
 }

@@ -189,6 +189,10 @@ internal sealed partial class PeerListener(RelayContext relay, IRelayTransport t
             }
 
             frames.Limits = FrameLimits.Default;
+            if (open.Avoid is { Length: > AvoidedNodes.Max })
+            {
+                throw new FrameFormatException($"Flow {open.FlowId} asks to avoid {open.Avoid.Length} relays; at most {AvoidedNodes.Max} are passed over.");
+            }
 
             var at = Array.IndexOf(open.Path, relay.Room.Value);
             if (at < 1)
@@ -223,8 +227,8 @@ internal sealed partial class PeerListener(RelayContext relay, IRelayTransport t
             }
             else
             {
-                // Draining: the ingress hears a closed stream and takes another path.
-                await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, $"relay {relay.Room} is {admission.State}")).ConfigureAwait(false);
+                // Draining: the ingress hears which relay refused, and takes the same path through a sibling if the room has one, else another path.
+                await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, $"relay {relay.Room} at {relay.NodeName} is {admission.State}", relay.Room.Value, Node: relay.NodeName)).ConfigureAwait(false);
                 endedWell = true;
             }
         }

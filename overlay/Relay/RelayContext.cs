@@ -27,6 +27,9 @@ internal sealed class RelayContext(RoomId room, TimeProvider time, RelayNodeOpti
     /// <summary>The peer rooms carrying flows from here now, as ingress or transit (the probe agent watches those links closely).</summary>
     public NextHopUsage NextHops { get; } = new();
 
+    /// <summary>This relay's name among its room's relays: the address its peers reach it at (set once it listens, or as advertised).</summary>
+    public string NodeName { get; set; } = string.Empty;
+
     /// <summary>Cancelled when the relay stops.</summary>
     public CancellationToken Stopping => _stopping.Token;
 

@@ -43,7 +43,14 @@ public sealed partial class RelayNode : IAsyncDisposable
     private readonly bool _ownsMetrics;
     private Task? _endingOrphans;
 
+    /// <param name="peerEndpoints">Where each peer room's relay listens (one relay per room).</param>
     public RelayNode(RoomId room, IRelayTransport transport, Func<RoomId, EndPoint?> peerEndpoints, Func<RouteTable> routes, TimeProvider time, ILogger<RelayNode> logger, RelayNodeOptions? options = null, RelayMetrics? metrics = null)
+        : this(room, transport, (Func<RoomId, IReadOnlyList<EndPoint>>)(peer => peerEndpoints(peer) is { } endpoint ? [endpoint] : []), routes, time, logger, options, metrics)
+    {
+    }
+
+    /// <param name="peerNodes">Where each of a peer room's relays listens: a room may run several, and each hop picks one (<see cref="NodeAffinity"/>).</param>
+    public RelayNode(RoomId room, IRelayTransport transport, Func<RoomId, IReadOnlyList<EndPoint>> peerNodes, Func<RouteTable> routes, TimeProvider time, ILogger<RelayNode> logger, RelayNodeOptions? options = null, RelayMetrics? metrics = null)
     {
         _ownsMetrics = metrics is null;
         Metrics = metrics ?? new RelayMetrics(room.Value);
@@ -56,7 +63,7 @@ public sealed partial class RelayNode : IAsyncDisposable
             StateChanged?.Invoke(to);
         };
         Metrics.ObserveState(() => (int)State);
-        _peers = new PeerConnections(_relay, transport, peerEndpoints);
+        _peers = new PeerConnections(_relay, transport, peerNodes);
         _transit = new TransitSplice(_relay, _peers);
         _egress = new EgressDelivery(_relay, _admission);
         _ingress = new IngressFlows(_relay, _peers, _admission, routes);
@@ -149,9 +156,24 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// <summary>Peers whose data connection is refused now, and why.</summary>
     public IReadOnlyDictionary<RoomId, string> RefusedPeers => _peers.RefusedPeers;
 
+    /// <summary>
+    /// This relay's name among its room's relays: the address its peers reach it at, as they write it (a relay that
+    /// drains names itself so that a flow's next try picks a sibling). The bound address unless set before start.
+    /// </summary>
+    public string NodeName
+    {
+        get => _relay.NodeName;
+        set => _relay.NodeName = value;
+    }
+
     public async Task StartAsync(IPEndPoint listen, CancellationToken cancellationToken)
     {
         await _listener.StartAsync(listen, cancellationToken).ConfigureAwait(false);
+        if (NodeName.Length == 0)
+        {
+            NodeName = LocalEndPoint.ToString() ?? string.Empty;
+        }
+
         _endingOrphans = Task.Run(_egress.EndStuckFlowsUntilStoppedAsync, CancellationToken.None);
     }
 
@@ -234,9 +256,13 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// <summary>Completes when the relay is drained (safe to remove).</summary>
     public Task WhenDrainedAsync(CancellationToken cancellationToken = default) => _admission.WhenDrainedAsync(cancellationToken);
 
-    /// <summary>Stops: no new connection or stream, every accepted connection and every kept one closed.</summary>
+    /// <summary>
+    /// Stops: flows passing through are told this relay is leaving (their ingress relays pick a sibling of it),
+    /// then no new connection or stream, every accepted connection and every kept one closed.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        await _transit.MoveAllAsync(_relay.Options.CloseTimeout).ConfigureAwait(false); // flows passing through hear it first, and take a sibling
         await _relay.StopAsync().ConfigureAwait(false);
         if (_endingOrphans is { } endingOrphans)
         {

@@ -13,16 +13,41 @@ namespace Msdn.Overlay.Relay;
 /// </summary>
 internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
 {
-    /// <summary>Flows passing through now, each with the switch that tears its splice down.</summary>
-    private readonly ConcurrentDictionary<long, CancellationTokenSource> _transit = new();
+    /// <summary>Flows passing through now, each with the switch that tears its splice down and the signal that it has ended.</summary>
+    private readonly ConcurrentDictionary<long, (CancellationTokenSource Broken, TaskCompletionSource Ended)> _transit = new();
     private long _nextTransit;
 
-    /// <summary>Tears down every splice: their ingress relays fail over and replay from their last ack.</summary>
+    /// <summary>Splices torn down by <see cref="BreakAll"/>: their ingress relays hear that this relay is leaving.</summary>
+    private readonly ConcurrentDictionary<long, bool> _moved = new();
+
+    /// <summary>
+    /// Tears down every splice (this relay drains or stops): their ingress relays take the same path again
+    /// through a sibling of this relay if its room has one, else another path, and replay from their last ack.
+    /// </summary>
     public void BreakAll()
     {
-        foreach (var splice in _transit.Values)
+        foreach (var (id, splice) in _transit)
         {
-            splice.Cancel();
+            _moved[id] = true;
+            splice.Broken.Cancel();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="BreakAll"/>, then waits (at most <paramref name="patience"/>) until each flow's ingress has been
+    /// told: a relay that stops on purpose hands its flows to its siblings rather than leave them to find out.
+    /// </summary>
+    public async Task MoveAllAsync(TimeSpan patience)
+    {
+        var ending = _transit.Values.Select(s => s.Ended.Task).ToArray();
+        BreakAll();
+        try
+        {
+            await Task.WhenAll(ending).WaitAsync(patience, relay.Time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // An upstream that does not take the news in time finds out when the relay's connections close.
         }
     }
 
@@ -34,12 +59,13 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
     public async Task<bool> ForwardAsync(FrameStream upstream, Frame open, RoomId next)
     {
         using var watched = relay.NextHops.Use(next);
-        var flowId = ((OpenFlow)open.Control!).FlowId;
-        Stream downstream;
+        var opened = (OpenFlow)open.Control!;
+        var flowId = opened.FlowId;
+        PeerStream opening;
         try
         {
             using var dialling = relay.Within(relay.Options.PathSetupTimeout); // a black-holed next hop: the ingress gives up on this path by then anyway
-            downstream = await peers.OpenStreamAsync(next, dialling.Token).ConfigureAwait(false);
+            opening = await peers.OpenAsync(next, NodeAffinity.For(opened.Source, flowId, opened.Destination, opened.Endpoint, next), opened.Avoid ?? [], dialling.Token).ConfigureAwait(false);
         }
         catch (PeerUnreachableException e)
         {
@@ -47,6 +73,13 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
             await relay.SayLastAsync(upstream, new CloseFlow(flowId, e.Message, next.Value)).ConfigureAwait(false);
             return true;
         }
+        catch (NoNodeLeftException e)
+        {
+            await relay.SayLastAsync(upstream, new CloseFlow(flowId, e.Message)).ConfigureAwait(false); // this path fails; the room stays usable for others
+            return true;
+        }
+
+        var downstream = opening.Stream;
 
         var downstreamFrames = new FrameStream(downstream, FrameLimits.Default);
         var endedWell = false;
@@ -59,22 +92,34 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
 
             using var broken = CancellationTokenSource.CreateLinkedTokenSource(relay.Stopping);
             var id = Interlocked.Increment(ref _nextTransit);
-            _transit[id] = broken;
+            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _transit[id] = (broken, ended);
             relay.Metrics.FlowOpened("transit");
             try
             {
-                var ended = await SpliceBothWaysAsync(upstream, downstream, broken, relay.Options.CloseTimeout, relay.Time, relay.Metrics.Traffic).ConfigureAwait(false);
-                if (ended == SpliceEnd.DownstreamLost)
+                var end = await SpliceBothWaysAsync(upstream, downstream, broken, relay.Options.CloseTimeout, relay.Time, relay.Metrics.Traffic).ConfigureAwait(false);
+                endedWell = end == SpliceEnd.Closed;
+                var told = false; // the upstream was told why (its stream then ends gracefully, so the news is not discarded by a reset)
+                if (end == SpliceEnd.DownstreamLost)
                 {
-                    await TellUpstreamAsync(upstream, new CloseFlow(flowId, $"relay {relay.Room} lost its connection to {next}", next.Value)).ConfigureAwait(false);
+                    // The ingress takes the same path again through a sibling of the lost relay if its room has one, else avoids the room.
+                    var node = opening.Node;
+                    told = await TellUpstreamAsync(upstream, peers.NodeLost(node)
+                        ? new CloseFlow(flowId, $"relay {relay.Room} lost its connection to {next}'s relay at {node.Name}", next.Value, Node: node.Name)
+                        : new CloseFlow(flowId, $"relay {relay.Room} lost its connection to {next}", next.Value)).ConfigureAwait(false);
+                }
+                else if (end == SpliceEnd.Broken && _moved.TryRemove(id, out _))
+                {
+                    told = await TellUpstreamAsync(upstream, new CloseFlow(flowId, $"relay {relay.Room} at {relay.NodeName} is leaving (it drains or stops)", relay.Room.Value, Node: relay.NodeName)).ConfigureAwait(false);
                 }
 
-                endedWell = ended == SpliceEnd.Closed;
-                return endedWell;
+                return endedWell || told || end == SpliceEnd.Answered;
             }
             finally
             {
+                ended.TrySetResult();
                 _transit.TryRemove(id, out _);
+                _moved.TryRemove(id, out _);
                 relay.Metrics.FlowEnded("transit");
             }
         }
@@ -91,15 +136,16 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
         }
     }
 
-    private async Task TellUpstreamAsync(FrameStream upstream, CloseFlow close)
+    private async Task<bool> TellUpstreamAsync(FrameStream upstream, CloseFlow close)
     {
         try
         {
             await relay.SayLastAsync(upstream, close).ConfigureAwait(false);
+            return true;
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
-            // The upstream is gone too, or stopped reading; its ingress finds out on its own.
+            return false; // the upstream is gone too, or stopped reading; its ingress finds out on its own
         }
     }
 
@@ -113,7 +159,16 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
 
         /// <summary>The downstream's connection died: the ingress is told which room was lost.</summary>
         DownstreamLost,
+
+        /// <summary>
+        /// The downstream ended its side (having said why: a refusal, a relay leaving) and all it said went back;
+        /// the forward way broke after. The upstream is closed, not reset, so that the answer is read, not discarded.
+        /// </summary>
+        Answered,
     }
+
+    /// <summary>How long the way back may go on after the way forward broke: enough to pass on an answer already received.</summary>
+    private static readonly TimeSpan AnswerGrace = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Splices until either side ends, and says how it ended.</summary>
     private static async Task<SpliceEnd> SpliceBothWaysAsync(FrameStream upstream, Stream downstream, CancellationTokenSource broken, TimeSpan closeTimeout, TimeProvider time, Load.RelayTraffic traffic)
@@ -128,7 +183,9 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
             }
             catch
             {
-                await broken.CancelAsync().ConfigureAwait(false); // one direction broke: the other stops too
+                // The other way stops too, after a moment: a downstream that ended its side after saying why (a
+                // relay leaving, a refusal) has that answer on its way back, and the ingress must read it.
+                broken.CancelAfter(AnswerGrace);
                 throw;
             }
         });
@@ -152,10 +209,10 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
             await broken.CancelAsync().ConfigureAwait(false); // the flow's end went on; the far side's answer has had its time
         }
 
-        await Settle(backward).ConfigureAwait(false);
+        var backwardWell = await Settle(backward).ConfigureAwait(false);
         // The way back only carries acks and the end's confirmation: once the flow's bytes and end have gone on
         // (the forward way ended well), an upstream that stopped listening is no failure.
-        return downstreamLost ? SpliceEnd.DownstreamLost : forwardWell ? SpliceEnd.Closed : SpliceEnd.Broken;
+        return downstreamLost ? SpliceEnd.DownstreamLost : forwardWell ? SpliceEnd.Closed : backwardWell ? SpliceEnd.Answered : SpliceEnd.Broken;
 
         static async Task<bool> Settle(Task task)
         {

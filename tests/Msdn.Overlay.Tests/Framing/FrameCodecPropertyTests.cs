@@ -23,8 +23,9 @@ public sealed class FrameCodecPropertyTests
         {
             case OpenFlow open:
                 var got = Assert.IsType<OpenFlow>(decoded.Control);
-                Assert.Equal(open with { Path = [] }, got with { Path = [] });
+                Assert.Equal(open with { Path = [], Avoid = null }, got with { Path = [], Avoid = null });
                 Assert.Equal(open.Path, got.Path);
+                Assert.Equal(open.Avoid, got.Avoid);
                 break;
             case null:
                 Assert.Null(decoded.Control);

@@ -23,8 +23,14 @@ public static class FrameGenerators
                    from endpoint in text
                    from path in Gen.ArrayOf(text)
                    from resume in u64
-                   select Frame.Open(new OpenFlow(flow, source, destination, endpoint, path, resume));
-        var close = from flow in u64 from reason in text select Frame.Close(new CloseFlow(flow, reason));
+                   from avoid in Gen.OneOf(Gen.Constant<string[]?>(null), Gen.ArrayOf(text).Select(a => (string[]?)a))
+                   select Frame.Open(new OpenFlow(flow, source, destination, endpoint, path, resume, avoid));
+        var close = from flow in u64
+                    from reason in text
+                    from unreachable in Gen.OneOf(Gen.Constant<string?>(null), text.Select(t => (string?)t))
+                    from node in Gen.OneOf(Gen.Constant<string?>(null), text.Select(t => (string?)t))
+                    from flags in Gen.Choose(0, 15)
+                    select Frame.Close(new CloseFlow(flow, reason, unreachable, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, node));
         var ping = from nonce in u64 from reply in ArbMap.Default.GeneratorFor<bool>() select Frame.Ping(new Ping(nonce, reply));
         var hello = from token in text
                     from operation in Gen.Elements(ClientOperation.Open, ClientOperation.Subscribe)
