@@ -53,8 +53,11 @@ public sealed record LinkEstimateBody(
     [property: Key(4)] bool Up,
     [property: Key(5)] double? ForwardLoss = null);
 
-/// <summary>One relay in the controller's directory (<c>GET /v1/directory</c>, JSON).</summary>
-public sealed record DirectoryEntryBody(string Room, string RelayEndpoint, string? ClientEndpoint, string? CertificateFingerprint, long Version, string? ProbeEndpoint = null);
+/// <summary>One room in the controller's directory (<c>GET /v1/directory</c>, JSON): its representative relay, and every relay of a room of several (<see cref="Nodes"/>).</summary>
+public sealed record DirectoryEntryBody(string Room, string RelayEndpoint, string? ClientEndpoint, string? CertificateFingerprint, long Version, string? ProbeEndpoint = null, IReadOnlyList<DirectoryNodeBody>? Nodes = null);
+
+/// <summary>One relay of a room of several, in the directory.</summary>
+public sealed record DirectoryNodeBody(string RelayEndpoint, string? ClientEndpoint, string? CertificateFingerprint, string? ProbeEndpoint, string RelayState);
 
 /// <summary>The directory at <see cref="Version"/>: every entry (<see cref="Full"/>), or what changed and who left since the version asked about.</summary>
 public sealed record DirectoryAnswerBody(long Version, bool Full, DirectoryEntryBody[] Entries, string[] Removed);

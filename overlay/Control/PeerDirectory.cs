@@ -41,8 +41,14 @@ public sealed class PeerDirectory
     /// <summary>Every peer: configured ones and the directory's, this relay's own room excluded.</summary>
     public IReadOnlyCollection<RoomId> Peers => _known.Peers;
 
-    /// <summary>Where to reach <paramref name="room"/>'s relay: configuration first, then the directory.</summary>
+    /// <summary>Where to reach <paramref name="room"/>'s relay (its representative, when it runs several): configuration first, then the directory.</summary>
     public EndPoint? Resolve(RoomId room) => _configured.TryGetValue(room, out var configured) ? configured : _known.Endpoints.GetValueOrDefault(room);
+
+    /// <summary>Where to reach each of <paramref name="room"/>'s relays: the configured one, else every one the directory lists (a hop picks among them).</summary>
+    public IReadOnlyList<EndPoint> ResolveAll(RoomId room) =>
+        _configured.TryGetValue(room, out var configured) ? (configured is null ? [] : [configured])
+        : _known.Nodes.TryGetValue(room, out var nodes) ? nodes
+        : [];
 
     /// <summary>
     /// Where to probe <paramref name="room"/>'s relay: beside a configured endpoint (its port + 1), else where the
@@ -57,8 +63,11 @@ public sealed class PeerDirectory
     /// <summary>Whether <paramref name="room"/> is a peer this relay knows now (configured, or in the directory): a cluster-CA certificate naming it is trusted.</summary>
     public bool Lists(string room) => RoomId.IsValid(room) && (_configured.ContainsKey(new RoomId(room)) || _known.Entries.ContainsKey(room));
 
-    /// <summary>The SHA-256 fingerprint the directory registers for <paramref name="room"/>'s relay, if any.</summary>
-    public string? FingerprintOf(string room) => _known.Entries.TryGetValue(room, out var entry) ? entry.CertificateFingerprint : null;
+    /// <summary>Whether the directory registers a certificate with this SHA-256 fingerprint for one of <paramref name="room"/>'s relays.</summary>
+    public bool Registers(string room, string fingerprint) =>
+        _known.Entries.TryGetValue(room, out var entry)
+        && (string.Equals(entry.CertificateFingerprint, fingerprint, StringComparison.OrdinalIgnoreCase)
+            || (entry.Nodes ?? []).Any(n => string.Equals(n.CertificateFingerprint, fingerprint, StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>Whether a peer presenting a certificate with this SHA-256 fingerprint (hex, upper case) is a registered relay.</summary>
     public bool Trusts(string fingerprint) => _known.Fingerprints.Contains(fingerprint);
@@ -116,6 +125,7 @@ public sealed class PeerDirectory
     private Known Build(long version, Dictionary<string, DirectoryEntryBody> entries)
     {
         var endpoints = new Dictionary<RoomId, EndPoint>();
+        var nodes = new Dictionary<RoomId, EndPoint[]>();
         var probes = new Dictionary<RoomId, EndPoint>();
         var fingerprints = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in entries.Values)
@@ -140,11 +150,33 @@ public sealed class PeerDirectory
             {
                 fingerprints.Add(fingerprint.ToUpperInvariant());
             }
+
+            // A room of several relays: each reachable (a hop picks one) and trusted alike.
+            var listed = new List<EndPoint>();
+            foreach (var node in entry.Nodes ?? [])
+            {
+                if (EndpointParser.TryParse(node.RelayEndpoint, out var at))
+                {
+                    listed.Add(at);
+                }
+
+                if (node.CertificateFingerprint is { Length: 64 } held)
+                {
+                    fingerprints.Add(held.ToUpperInvariant());
+                }
+            }
+
+            if (listed.Count == 0 && endpoints.TryGetValue(new RoomId(entry.Room), out var only))
+            {
+                listed.Add(only);
+            }
+
+            nodes[new RoomId(entry.Room)] = [.. listed];
         }
 
         var peers = _configured.Keys.Concat(endpoints.Keys).Where(r => r != _self).Distinct().ToArray();
-        return new Known(version, entries.ToFrozenDictionary(StringComparer.Ordinal), endpoints.ToFrozenDictionary(), probes.ToFrozenDictionary(), fingerprints.ToFrozenSet(StringComparer.Ordinal), peers);
+        return new Known(version, entries.ToFrozenDictionary(StringComparer.Ordinal), endpoints.ToFrozenDictionary(), nodes.ToFrozenDictionary(), probes.ToFrozenDictionary(), fingerprints.ToFrozenSet(StringComparer.Ordinal), peers);
     }
 
-    private sealed record Known(long Version, FrozenDictionary<string, DirectoryEntryBody> Entries, FrozenDictionary<RoomId, EndPoint> Endpoints, FrozenDictionary<RoomId, EndPoint> Probes, FrozenSet<string> Fingerprints, RoomId[] Peers);
+    private sealed record Known(long Version, FrozenDictionary<string, DirectoryEntryBody> Entries, FrozenDictionary<RoomId, EndPoint> Endpoints, FrozenDictionary<RoomId, EndPoint[]> Nodes, FrozenDictionary<RoomId, EndPoint> Probes, FrozenSet<string> Fingerprints, RoomId[] Peers);
 }

@@ -124,7 +124,7 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
         }
 
         PeerDirectory = directory;
-        var policy = new PeerCertificatePolicy(settings.PinnedFingerprints, _clusterCa, time, directory.Trusts, directory.Lists, directory.FingerprintOf);
+        var policy = new PeerCertificatePolicy(settings.PinnedFingerprints, _clusterCa, time, directory.Trusts, directory.Lists, directory.Registers);
         if (settings.Controller is { Length: > 0 })
         {
             Renewal = new CertificateRenewal(identity, room.Value, settings.DataDirectory, () => policy.ClusterCa, policy.TrustClusterCa, time);
@@ -146,7 +146,7 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
         var transport = ChooseTransport(settings.Transport, new RelayTransportOptions(identity, policy));
         Transport = transport.Name;
         Impairment = new ImpairedRelayTransport(transport, time);
-        Node = new RelayNode(room, Impairment, directory.Resolve, () => routes.Current, time, loggers.CreateLogger<RelayNode>(), new RelayNodeOptions
+        Node = new RelayNode(room, Impairment, directory.ResolveAll, () => routes.Current, time, loggers.CreateLogger<RelayNode>(), new RelayNodeOptions
         {
             AckTimeout = settings.AckTimeout,
             EgressHoldBytes = settings.EgressHoldBytes,

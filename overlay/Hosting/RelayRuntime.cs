@@ -24,6 +24,9 @@ public sealed partial class RelayRuntime(RelayNodeService relay, RelayProbeServi
     /// <summary>Peers this relay knows, configured or from the controller's directory.</summary>
     public int KnownPeers => relay.PeerDirectory?.Peers.Count ?? 0;
 
+    /// <summary>Where each relay of a peer room is reached, as this relay knows them.</summary>
+    public IReadOnlyList<EndPoint> PeerNodes(RoomId peer) => relay.PeerDirectory?.ResolveAll(peer) ?? [];
+
     public ProbeAgent? Probe => probe.Probe;
 
     public ClientPort? Clients => doors.Clients;
@@ -59,12 +62,17 @@ public sealed partial class RelayRuntime(RelayNodeService relay, RelayProbeServi
             throw new InvalidOperationException("The relay is not started.");
         }
 
-        if (relay.PeerDirectory.Resolve(peer) is not { } endpoint)
+        var endpoints = relay.PeerDirectory.ResolveAll(peer);
+        if (endpoints.Count == 0)
         {
             throw new UnknownRoomException(peer);
         }
 
-        impaired.Impair(endpoint, impairment);
+        foreach (var endpoint in endpoints)
+        {
+            impaired.Impair(endpoint, impairment); // the link to the room is the link to each of its relays
+        }
+
         probe.Impair(peer, impairment);
         Log.Impaired(logger, node.Room, peer, impairment.ToString());
     }

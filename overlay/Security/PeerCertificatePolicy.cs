@@ -12,8 +12,8 @@ namespace Msdn.Overlay.Security;
 /// a relay link.
 /// </summary>
 /// <param name="liveRoom">Whether a room is in the directory now; null: any room the CA named (a CA configured without a controller).</param>
-/// <param name="registeredFor">The fingerprint the directory registers for a room, if any (binds a dialled room to its certificate).</param>
-internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprints, X509Certificate2? clusterCa, TimeProvider time, Func<string, bool>? registered = null, Func<string, bool>? liveRoom = null, Func<string, string?>? registeredFor = null)
+/// <param name="registeredFor">Whether the directory registers a fingerprint for a room (one of its relays'): binds a dialled room to its certificates.</param>
+internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprints, X509Certificate2? clusterCa, TimeProvider time, Func<string, bool>? registered = null, Func<string, bool>? liveRoom = null, Func<string, string, bool>? registeredFor = null)
 {
     private readonly HashSet<string> _pinned = pinnedFingerprints.Select(f => f.Replace(":", string.Empty, StringComparison.Ordinal).ToUpperInvariant()).ToHashSet();
     private volatile X509Certificate2? _clusterCa = clusterCa;
@@ -74,7 +74,7 @@ internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprin
 
     /// <summary>
     /// Why the (trusted) certificate met when dialling <paramref name="room"/> is not that room's relay, or null
-    /// when it is: pinned (pins name no room), the fingerprint the directory registers for that room, or the
+    /// when it is: pinned (pins name no room), a fingerprint the directory registers for that room, or the
     /// cluster CA's certificate for that room. Another trusted relay answering at the room's address is refused.
     /// </summary>
     public string? NotRoomOf(string room, X509Certificate? presented)
@@ -86,7 +86,7 @@ internal sealed class PeerCertificatePolicy(IEnumerable<string> pinnedFingerprin
 
         using var certificate = new X509Certificate2(presented);
         var fingerprint = RelayCertificates.Fingerprint(certificate);
-        if (_pinned.Contains(fingerprint) || string.Equals(registeredFor?.Invoke(room), fingerprint, StringComparison.OrdinalIgnoreCase))
+        if (_pinned.Contains(fingerprint) || registeredFor?.Invoke(room, fingerprint) == true)
         {
             return null;
         }

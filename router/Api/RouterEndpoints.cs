@@ -205,7 +205,7 @@ public static class RouterEndpoints
             return (Results.Problem(refusal, statusCode: StatusCodes.Status401Unauthorized), "refused");
         }
 
-        return PathLookup.Find(cache.Current, new RoomId(from), new RoomId(to)) is { } answer
+        return PathLookup.Find(cache.Current, new RoomId(from), new RoomId(to), EntryNode.NextDraw()) is { } answer
             ? (Results.Json(answer, RouterJsonContext.Default.PathAnswer), "found")
             : (Results.Problem($"No path from {from} to {to} in table version {cache.Current.Table.Version} (unknown room, or no route).", statusCode: StatusCodes.Status404NotFound), "no-path");
     }

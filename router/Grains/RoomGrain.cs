@@ -14,44 +14,41 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
     public async Task<ReportOutcome> Report(RoomReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var previous = state.State;
+        var previous = state.State with { Room = this.GetPrimaryKeyString() };
         if (previous.Removed)
         {
             return new ReportOutcome(0, Removed: true);
         }
 
-        if (RoomClaim.Conflict(previous with { Room = this.GetPrimaryKeyString() }, report.CertificateFingerprint, time.GetUtcNow(), options.Value.StaleAfter) is { } conflict)
+        var now = time.GetUtcNow();
+        var nodes = RoomNodes.Of(previous);
+        var node = RoomNodes.Find(nodes, report);
+        if (RoomNodes.Conflict(previous.Room, nodes, node, report, now, options.Value) is { } conflict)
         {
             return new ReportOutcome(0, Removed: false, Conflict: conflict);
         }
 
-        if (!ReportAmendment.Amends(previous.Latest, report))
+        if (!ReportAmendment.Amends(node?.Latest, report))
         {
             return new ReportOutcome(0, Removed: false, FullWanted: true);
         }
 
-        report = report.Since is null ? report : ReportAmendment.Apply(previous.Latest!, report);
-        var record = new RoomRecord
-        {
-            Room = this.GetPrimaryKeyString(),
-            Latest = report,
-            LastReportAt = time.GetUtcNow(),
-            Reports = previous.Reports + 1,
-            IssuedFingerprint = previous.IssuedFingerprint,
-        };
+        report = report.Since is null ? report : ReportAmendment.Apply(node!.Latest, report);
+        var record = RoomNodes.Take(previous, node, report, now, options.Value);
         state.State = record;
-        if (previous.Latest is null
-            || previous.Latest.RelayEndpoint != report.RelayEndpoint
-            || previous.Latest.RelayState != report.RelayState
-            || previous.Latest.ClientEndpoint != report.ClientEndpoint
-            || previous.Latest.CertificateFingerprint != report.CertificateFingerprint
-            || previous.Latest.ProbeEndpoint != report.ProbeEndpoint)
+        if (node is null
+            || record.Nodes.Count != nodes.Count
+            || node.Latest.RelayEndpoint != report.RelayEndpoint
+            || node.Latest.RelayState != report.RelayState
+            || node.Latest.ClientEndpoint != report.ClientEndpoint
+            || node.Latest.CertificateFingerprint != report.CertificateFingerprint
+            || node.Latest.ProbeEndpoint != report.ProbeEndpoint)
         {
-            await state.WriteStateAsync().ConfigureAwait(true);
+            await state.WriteStateAsync().ConfigureAwait(true); // a relay joined, moved, re-keyed, changed state or left
         }
 
-        // The room's load is its one relay's: every relay of a room, draining or not, counts towards it.
-        return new ReportOutcome(await GrainFactory.GetGrain<IRouteComputerGrain>(0).Accept(record).ConfigureAwait(true), Removed: false, RoomLoad: report.Load?.Utilization);
+        // The room's load across its relays, draining or not (RoomNodes.RoomLoad): it takes a draining relay back into service.
+        return new ReportOutcome(await GrainFactory.GetGrain<IRouteComputerGrain>(0).Accept(record).ConfigureAwait(true), Removed: false, RoomLoad: RoomNodes.RoomLoad(record.Nodes));
     }
 
     public async Task<CertificateOutcome> IssueCertificate(string requestPem, string? presentedFingerprint)
@@ -61,13 +58,16 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
             return new CertificateOutcome(null, CertificateRefusal.NoCa, "This controller signs no relay certificates: it is clustered without Router:ClusterCaFile (--cluster-ca-file). Relays register self-signed certificates instead.");
         }
 
-        var previous = state.State;
+        var previous = state.State with { Room = this.GetPrimaryKeyString() };
         if (previous.Removed)
         {
             return new CertificateOutcome(null, CertificateRefusal.Removed, null);
         }
 
-        if (RoomClaim.Conflict(previous with { Room = this.GetPrimaryKeyString() }, presentedFingerprint, time.GetUtcNow(), options.Value.StaleAfter) is { } conflict)
+        // A registered relay renewing (it presents its certificate), or a relay joining while the room has room for it.
+        var nodes = RoomNodes.Of(previous);
+        var renewing = presentedFingerprint is null ? null : nodes.FirstOrDefault(n => string.Equals(n.Latest.CertificateFingerprint, presentedFingerprint, StringComparison.OrdinalIgnoreCase));
+        if (renewing is null && RoomNodes.Conflict(previous.Room, nodes, null, new RoomReport { RelayEndpoint = "(not registered yet)" }, time.GetUtcNow(), options.Value) is { } conflict)
         {
             return new CertificateOutcome(null, CertificateRefusal.Conflict, conflict);
         }
@@ -82,14 +82,16 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
             return new CertificateOutcome(null, CertificateRefusal.BadRequest, e.Message);
         }
 
-        state.State = previous with { Room = this.GetPrimaryKeyString(), IssuedFingerprint = issued.Fingerprint };
+        state.State = renewing is null
+            ? previous with { IssuedFingerprint = issued.Fingerprint }
+            : previous with { Nodes = [.. nodes.Select(n => ReferenceEquals(n, renewing) ? n with { IssuedFingerprint = issued.Fingerprint } : n)] };
         await state.WriteStateAsync().ConfigureAwait(true);
         return new CertificateOutcome(issued, null, null);
     }
 
     public async Task Remove()
     {
-        state.State = state.State with { Room = this.GetPrimaryKeyString(), Removed = true, Latest = null };
+        state.State = state.State with { Room = this.GetPrimaryKeyString(), Removed = true, Latest = null, Nodes = [] };
         await state.WriteStateAsync().ConfigureAwait(true);
         await GrainFactory.GetGrain<IRouteComputerGrain>(0).Remove(this.GetPrimaryKeyString()).ConfigureAwait(true);
     }

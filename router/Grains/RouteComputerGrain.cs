@@ -78,10 +78,7 @@ public sealed partial class RouteComputerGrain(
     public async Task<int> Accept(RoomRecord record)
     {
         var unknownPeers = _book.Accept(record);
-        if (record.Latest is { } registration)
-        {
-            _directory.Register(record.Room, registration);
-        }
+        _directory.Register(record);
 
         if (_book.UrgentChange)
         {

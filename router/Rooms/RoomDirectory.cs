@@ -22,12 +22,26 @@ public sealed class RoomDirectory
 
     public int Count => _entries.Count;
 
-    /// <summary>Takes a room's registration from its latest report; returns whether the directory changed.</summary>
-    public bool Register(string room, RoomReport report)
+    /// <summary>Takes a room's registration from its relays' latest reports; returns whether the directory changed.</summary>
+    public bool Register(RoomRecord record)
     {
-        ArgumentNullException.ThrowIfNull(report);
-        var entry = new DirectoryEntry(room, report.RelayEndpoint, report.ClientEndpoint, report.CertificateFingerprint, 0, report.ProbeEndpoint);
-        if (_entries.TryGetValue(room, out var held) && held with { Version = 0 } == entry)
+        ArgumentNullException.ThrowIfNull(record);
+        if (record.Latest is not { } report)
+        {
+            return false;
+        }
+
+        var room = record.Room;
+        var nodes = RoomNodes.Of(record);
+        var entry = new DirectoryEntry(
+            room,
+            report.RelayEndpoint,
+            report.ClientEndpoint,
+            report.CertificateFingerprint,
+            0,
+            report.ProbeEndpoint,
+            nodes.Count > 1 ? [.. nodes.Select(n => new DirectoryNode(n.Endpoint, n.Latest.ClientEndpoint, n.Latest.CertificateFingerprint, n.Latest.ProbeEndpoint, n.Latest.RelayState))] : null);
+        if (_entries.TryGetValue(room, out var held) && Same(held, entry))
         {
             return false;
         }
@@ -37,6 +51,10 @@ public sealed class RoomDirectory
         _removed.Remove(room);
         return true;
     }
+
+    private static bool Same(DirectoryEntry held, DirectoryEntry entry) =>
+        held with { Version = 0, Nodes = null } == entry with { Nodes = null }
+        && (held.Nodes ?? []).SequenceEqual(entry.Nodes ?? []);
 
     /// <summary>Takes a room out (the operator removed it); returns whether it was in.</summary>
     public bool Remove(string room)
@@ -104,7 +122,10 @@ public sealed class RoomDirectory
     }
 }
 
-/// <summary>One relay in the directory, stamped with the directory version at which it last changed.</summary>
+/// <summary>
+/// One room in the directory, stamped with the directory version at which it last changed: its representative
+/// relay, and, when it runs several, every one of them (<see cref="Nodes"/>, each trusted and reachable alike).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("msdn.DirectoryEntry")]
 public sealed record DirectoryEntry(
     [property: Id(0)] string Room,
@@ -112,7 +133,17 @@ public sealed record DirectoryEntry(
     [property: Id(2)] string? ClientEndpoint,
     [property: Id(3)] string? CertificateFingerprint,
     [property: Id(4)] long Version,
-    [property: Id(5)] string? ProbeEndpoint = null);
+    [property: Id(5)] string? ProbeEndpoint = null,
+    [property: Id(6)] DirectoryNode[]? Nodes = null);
+
+/// <summary>One relay of a room of several, in the directory.</summary>
+[GenerateSerializer, Immutable, Alias("msdn.DirectoryNode")]
+public sealed record DirectoryNode(
+    [property: Id(0)] string RelayEndpoint,
+    [property: Id(1)] string? ClientEndpoint,
+    [property: Id(2)] string? CertificateFingerprint,
+    [property: Id(3)] string? ProbeEndpoint,
+    [property: Id(4)] string RelayState);
 
 /// <summary>The directory at <see cref="Version"/>: every entry (<see cref="Full"/>), or the entries changed and the rooms removed since the version asked about.</summary>
 [GenerateSerializer, Immutable, Alias("msdn.DirectoryAnswer")]

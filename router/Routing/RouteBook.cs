@@ -422,6 +422,16 @@ public sealed class RouteBook(RouteComputer computer, RouterOptions options)
         Liveness = r.Liveness(now, options.StaleAfter, options.UnreachableAfter),
         Links = r.Latest?.Links.Count ?? 0,
         Load = r.Latest?.Load,
+        Nodes = [.. RoomNodes.Of(r).Select(n => new NodeSummary
+        {
+            RelayEndpoint = n.Endpoint,
+            ClientEndpoint = n.Latest.ClientEndpoint,
+            RelayState = n.Latest.RelayState,
+            LastReportAt = n.LastReportAt,
+            Liveness = n.Liveness(now, options.StaleAfter, options.UnreachableAfter),
+            Links = n.Latest.Links.Count,
+            Load = n.Latest.Load,
+        })],
     });
 
     /// <summary>Starts from a table persisted before a restart (its version continues).</summary>

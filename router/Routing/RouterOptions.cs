@@ -21,6 +21,12 @@ public sealed class RouterOptions
     public TimeSpan UnreachableAfter { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
+    /// How many relays one room may run (each joins with the room's credential at its own endpoint). A relay
+    /// beyond it is refused until one of them has been silent past <see cref="UnreachableAfter"/> or is removed.
+    /// </summary>
+    public int MaxRelaysPerRoom { get; set; } = 16;
+
+    /// <summary>
     /// A controller that starts with no table of its own (first start, or its storage was lost) publishes its
     /// first one this long after starting, once the rooms have had time to report: a table computed from the
     /// first few reports would lack most rooms, and relays would adopt it. A persisted table is served at

@@ -134,6 +134,11 @@ public sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             Fail(nameof(options.PathLookupsPerSecondPerClient), $"must be at least 1, got {options.PathLookupsPerSecondPerClient}.");
         }
 
+        if (options.MaxRelaysPerRoom is < 1 or > 1024)
+        {
+            Fail(nameof(options.MaxRelaysPerRoom), $"must be in [1, 1024], got {options.MaxRelaysPerRoom}.");
+        }
+
         if (options.ReportsPerSecondPerRoom < 1)
         {
             Fail(nameof(options.ReportsPerSecondPerRoom), $"must be at least 1, got {options.ReportsPerSecondPerRoom}.");

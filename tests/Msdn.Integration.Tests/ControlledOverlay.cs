@@ -98,20 +98,25 @@ internal sealed class ControlledOverlay : IAsyncDisposable
     }
 
     /// <summary>Starts one more relay that joins through the controller: its room, the controller, its credential, port 0, and any <paramref name="settings"/>.</summary>
-    public Task AddRelayAsync(string room, params string[] settings) => AddRelayAsync(room, Router.Urls.First(), "127.0.0.1:0", settings);
+    public Task AddRelayAsync(string room, params string[] settings) => AddRelayAsync(room, room, Router.Urls.First(), "127.0.0.1:0", settings);
 
-    private async Task AddRelayAsync(string room, string controller, string listen, string[] peers)
+    /// <summary>Starts one more relay of <paramref name="room"/> (which may have relays already), known here as <paramref name="name"/>.</summary>
+    public Task AddNodeAsync(string room, string name, params string[] settings) => AddRelayAsync(name, room, Router.Urls.First(), "127.0.0.1:0", settings);
+
+    private Task AddRelayAsync(string room, string controller, string listen, string[] peers) => AddRelayAsync(room, room, controller, listen, peers);
+
+    private async Task AddRelayAsync(string name, string room, string controller, string listen, string[] peers)
     {
         string[] args =
         [
-            "--room", room, "--listen", listen, "--data-dir", Path.Combine(_dir, room), "--admin", "127.0.0.1:0",
+            "--room", room, "--listen", listen, "--data-dir", Path.Combine(_dir, name.Replace('/', '-')), "--admin", "127.0.0.1:0",
             "--controller", controller, $"--Relay:ControllerCredential={new RoomCredentials(_reportKey).For(room)}",
             $"--Probe:ClusterKey={_probeKey}", "--Probe:BaseInterval=00:00:00.100", "--Probe:FastInterval=00:00:00.050", "--Probe:ProbeTimeout=00:00:00.100",
             .. peers,
         ];
         var relay = RelayHost.Build(args);
         await relay.StartAsync();
-        Relays[room] = relay;
+        Relays[name] = relay;
     }
 
     private static async Task<WebApplication> StartRouterAsync(string listen, byte[] key, string dir, TimeSpan certificateLifetime)

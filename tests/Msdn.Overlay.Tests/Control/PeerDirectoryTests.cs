@@ -48,6 +48,21 @@ public sealed class PeerDirectoryTests : IDisposable
     }
 
     [Fact]
+    public void A_room_of_several_relays_is_reached_and_trusted_at_each_of_them()
+    {
+        var directory = new PeerDirectory("room-a", new Dictionary<RoomId, EndPoint?>(), _dir);
+        var nodes = new DirectoryNodeBody[] { new("10.0.0.2:7000", null, FingerprintB, null, "Serving"), new("10.0.0.12:7000", null, FingerprintC, null, "Draining") };
+        directory.Apply(new DirectoryAnswerBody(1, true, [Entry("room-b", "10.0.0.2:7000", FingerprintB) with { Nodes = nodes }, Entry("room-d", "10.0.0.4:7000", null)], []));
+
+        Assert.Equal([IPEndPoint.Parse("10.0.0.2:7000"), IPEndPoint.Parse("10.0.0.12:7000")], directory.ResolveAll("room-b"));
+        Assert.Equal([IPEndPoint.Parse("10.0.0.4:7000")], directory.ResolveAll("room-d")); // a room of one relay
+        Assert.Empty(directory.ResolveAll("room-x"));
+        Assert.True(directory.Trusts(FingerprintC));
+        Assert.True(directory.Registers("room-b", FingerprintC), "each relay of the room presents a certificate of the room");
+        Assert.False(directory.Registers("room-d", FingerprintC), "a relay of room-b answering at room-d's address is not room-d's");
+    }
+
+    [Fact]
     public void A_persisted_directory_that_cannot_be_read_is_reported_and_configuration_still_holds()
     {
         File.WriteAllText(Path.Combine(_dir, PeerDirectory.FileName), "{ not json");

@@ -96,7 +96,7 @@ public sealed class PeerCertificateTests : IDisposable
         using var roomB = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "b"), "room-b", _clock);
         using var pinned = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(_dir, "p"), "room-p", _clock);
         var registered = new Dictionary<string, string> { ["room-b"] = RelayCertificates.Fingerprint(roomB) };
-        var policy = new PeerCertificatePolicy([RelayCertificates.Fingerprint(pinned)], ca, _clock, registered.ContainsValue, _ => true, registered.GetValueOrDefault);
+        var policy = new PeerCertificatePolicy([RelayCertificates.Fingerprint(pinned)], ca, _clock, registered.ContainsValue, _ => true, (room, fingerprint) => registered.GetValueOrDefault(room) == fingerprint);
 
         Assert.Null(policy.NotRoomOf("room-c", roomC)); // the CA's certificate for that room
         Assert.Null(policy.NotRoomOf("room-b", roomB)); // the fingerprint the directory registers for that room

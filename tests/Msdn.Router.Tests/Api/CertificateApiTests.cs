@@ -15,7 +15,7 @@ public sealed class CertificateApiTests : IAsyncLifetime
     private const string OperatorToken = "operator-token-0123456789";
     private RouterInstance _router = null!;
 
-    public async Task InitializeAsync() => _router = await RouterInstance.StartAsync($"--Router:OperatorToken={OperatorToken}");
+    public async Task InitializeAsync() => _router = await RouterInstance.StartAsync($"--Router:OperatorToken={OperatorToken}", "--Router:MaxRelaysPerRoom=1");
 
     public async Task DisposeAsync() => await _router.DisposeAsync();
 
@@ -43,13 +43,14 @@ public sealed class CertificateApiTests : IAsyncLifetime
         using var published = X509Certificate2.CreateFromPem(await _router.Http.GetStringAsync("/v1/ca"));
         Assert.Equal(published.RawData, ca.RawData);
 
-        // Registered with that certificate, the relay holds the room: a second relay presenting another one is refused,
-        // while the holder renewing (presenting its own) is not, and its next certificate registers without a conflict.
+        // Registered with that certificate, the relay is one of the room's (this controller allows one: Router:MaxRelaysPerRoom):
+        // another relay presenting another one is refused, while the holder renewing (presenting its own) is not, and its
+        // next certificate registers without a conflict.
         var fingerprint = leaf.GetCertHashString(HashAlgorithmName.SHA256);
         Assert.Equal(HttpStatusCode.Accepted, (await _router.ReportAsync("room-a", new RoomReport { RelayEndpoint = "127.0.0.1:7001", CertificateFingerprint = fingerprint })).StatusCode);
         var second = await RequestAsync("room-a", csr, presented: new string('B', 64));
         Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
-        Assert.Contains("held by another relay", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("Router:MaxRelaysPerRoom", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var renewed = await RequestAsync("room-a", csr, presented: fingerprint);
         Assert.Equal(HttpStatusCode.OK, renewed.StatusCode);
         using var next = X509Certificate2.CreateFromPem(await renewed.Content.ReadAsStringAsync());

@@ -8,7 +8,7 @@ using Msdn.Router.Rooms;
 namespace Msdn.Router.Tests.Api;
 
 /// <summary>The HTTP API of one embedded controller (the no-configuration default), as relays and media engines use it.</summary>
-public sealed class RouterApiTests : IAsyncLifetime
+public sealed class RouterApiTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private RouterInstance _router = null!;
 
@@ -63,6 +63,56 @@ public sealed class RouterApiTests : IAsyncLifetime
         Assert.Equal(next.Version, Metric(metrics, "msdn_router_table_version"));
         Assert.Equal(3, Metric(metrics, "msdn_router_rooms", "liveness=\"fresh\""));
         Assert.Equal(0, Metric(metrics, "msdn_router_rooms", "liveness=\"unreachable\""));
+    }
+
+    [Fact]
+    public async Task A_room_of_three_relays_shows_each_and_spreads_a_burst_of_path_lookups_over_them()
+    {
+        // Three relays of room-a, each at its own endpoint with its own certificate and load; room-b has one.
+        foreach (var (node, utilization) in new[] { (1, 0.2), (2, 0.2), (3, 0.2) })
+        {
+            var report = new RoomReport
+            {
+                RelayEndpoint = $"10.0.0.{node}:7000",
+                ClientEndpoint = $"10.0.0.{node}:7100",
+                CertificateFingerprint = new string((char)('A' + node), 64),
+                Links = [new LinkEstimate { Peer = "room-b", RttMs = 10 + node }],
+                Load = new RelayLoadReport { Flows = 10 * node, Utilization = utilization },
+            };
+            Assert.Equal(HttpStatusCode.Accepted, (await _router.ReportAsync("room-a", report)).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, (await _router.ReportAsync("room-b", ("room-a", 11, true))).StatusCode);
+        RoomSummary? roomA = null;
+        PathAnswer? first = null;
+        for (var attempt = 0; attempt < 100 && (roomA?.Nodes.Count != 3 || first is null); attempt++)
+        {
+            roomA = (await _router.Http.GetFromJsonAsync<RoomSummary[]>("/v1/rooms"))!.SingleOrDefault(r => r.Room == "room-a");
+            var found = await _router.Http.GetAsync("/v1/paths/room-a/room-b");
+            first = found.IsSuccessStatusCode ? await found.Content.ReadFromJsonAsync<PathAnswer>() : null;
+            await Task.Delay(RouteTableCache.PollInterval); // this silo's copy follows the route computer's every poll
+        }
+
+        Assert.Equal(["10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"], roomA!.Nodes.Select(n => n.RelayEndpoint));
+        Assert.Equal(60, roomA.Load!.Flows); // the room's load is its relays'
+        Assert.Equal(1, roomA.Links);
+        Assert.Equal(11, first!.Primary.ExpectedRttMs); // each link as the relays that measure it see it at best
+
+        // 200 media engines asking within a second: each answer names one relay of room-a and lists the others after it.
+        var chosen = new List<string>();
+        for (var engine = 0; engine < 200; engine++)
+        {
+            var answer = (await _router.Http.GetFromJsonAsync<PathAnswer>("/v1/paths/room-a/room-b"))!;
+            var entry = answer.Primary.Hops[0];
+            Assert.Equal(3, entry.ClientEndpoints!.Count);
+            Assert.Equal(entry.ClientEndpoint, entry.ClientEndpoints[0]);
+            chosen.Add(entry.RelayEndpoint!);
+        }
+
+        var spread = chosen.CountBy(c => c).ToDictionary();
+        output.WriteLine($"200 lookups over room-a's 3 equally loaded relays: {string.Join(", ", spread.OrderBy(s => s.Key).Select(s => $"{s.Key} {s.Value}"))}; max/min {(double)spread.Values.Max() / spread.Values.Min():F2}");
+        Assert.Equal(3, spread.Count);
+        Assert.InRange((double)spread.Values.Max() / spread.Values.Min(), 1.0, 2.0);
     }
 
     /// <summary>The value of the one series of <paramref name="name"/> whose labels hold all of <paramref name="labels"/>.</summary>
@@ -199,10 +249,16 @@ public sealed class RouterApiTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await Forged()).StatusCode);
 
-        // A second process claiming room-b with another certificate while room-b's relay reports: refused, naming the holder.
-        var second = await _router.ReportAsync("room-b", new RoomReport { RelayEndpoint = "10.0.0.66:7000", CertificateFingerprint = new string('E', 64) });
+        // A second process at room-b's relay's endpoint with another certificate while that relay reports: refused, naming it.
+        var second = await _router.ReportAsync("room-b", new RoomReport { RelayEndpoint = "10.0.0.9:7000", CertificateFingerprint = new string('E', 64) });
         Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
         Assert.Contains("10.0.0.9:7000", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Another relay of room-b at an endpoint of its own joins the room: the directory lists both, each with its certificate.
+        var joining = _router.DirectoryAsync("room-a", since: moved.Version, wait: 10);
+        Assert.Equal(HttpStatusCode.Accepted, (await _router.ReportAsync("room-b", new RoomReport { RelayEndpoint = "10.0.0.66:7000", CertificateFingerprint = new string('E', 64) })).StatusCode);
+        var joined = await (await joining.WaitAsync(TimeSpan.FromSeconds(10))).Content.ReadFromJsonAsync<DirectoryAnswer>();
+        Assert.Equal([("10.0.0.66:7000", new string('E', 64)), ("10.0.0.9:7000", new string('B', 64))], joined!.Entries.Single().Nodes!.Select(n => (n.RelayEndpoint, n.CertificateFingerprint)));
         var bad = await _router.ReportAsync("room-a", new RoomReport { RelayEndpoint = "10.0.0.1:7000", CertificateFingerprint = "not-hex" });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
 

@@ -10,12 +10,12 @@ public sealed class RoomDirectoryTests
     public void A_registration_that_did_not_change_is_not_a_new_version_and_a_diff_carries_only_what_moved()
     {
         var directory = new RoomDirectory();
-        Assert.True(directory.Register("room-a", Report("10.0.0.1:7000", "AA")));
-        Assert.True(directory.Register("room-b", Report("10.0.0.2:7000", "BB")));
-        Assert.False(directory.Register("room-a", Report("10.0.0.1:7000", "AA")), "every report re-registers: only a change is news");
+        Assert.True(Register(directory, "room-a", Report("10.0.0.1:7000", "AA")));
+        Assert.True(Register(directory, "room-b", Report("10.0.0.2:7000", "BB")));
+        Assert.False(Register(directory, "room-a", Report("10.0.0.1:7000", "AA")), "every report re-registers: only a change is news");
         Assert.Equal(2, directory.Version);
 
-        Assert.True(directory.Register("room-b", Report("10.0.0.2:7000", "B2"))); // re-keyed
+        Assert.True(Register(directory, "room-b", Report("10.0.0.2:7000", "B2"))); // re-keyed
         Assert.True(directory.Remove("room-a"));
         var diff = directory.Since(2);
         Assert.False(diff.Full);
@@ -33,11 +33,11 @@ public sealed class RoomDirectoryTests
         var directory = new RoomDirectory();
         for (var i = 0; i < 500; i++)
         {
-            directory.Register($"room-{i}", new RoomReport { RelayEndpoint = $"10.0.{i / 250}.{i % 250}:7000", ClientEndpoint = $"10.0.{i / 250}.{i % 250}:7100", ProbeEndpoint = $"10.0.{i / 250}.{i % 250}:7001", CertificateFingerprint = new string((char)('A' + (i % 6)), 64) });
+            Register(directory, $"room-{i}", new RoomReport { RelayEndpoint = $"10.0.{i / 250}.{i % 250}:7000", ClientEndpoint = $"10.0.{i / 250}.{i % 250}:7100", ProbeEndpoint = $"10.0.{i / 250}.{i % 250}:7001", CertificateFingerprint = new string((char)('A' + (i % 6)), 64) });
         }
 
         var held = directory.Version;
-        directory.Register("room-500", new RoomReport { RelayEndpoint = "10.0.2.0:7000", ProbeEndpoint = "10.0.2.0:7001", CertificateFingerprint = new string('F', 64) });
+        Register(directory, "room-500", new RoomReport { RelayEndpoint = "10.0.2.0:7000", ProbeEndpoint = "10.0.2.0:7001", CertificateFingerprint = new string('F', 64) });
         var whole = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(directory.Since(null), Msdn.Router.Api.RouterJsonContext.Default.DirectoryAnswer);
         var diff = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(directory.Since(held), Msdn.Router.Api.RouterJsonContext.Default.DirectoryAnswer);
         Assert.Single(directory.Since(held).Entries);
@@ -64,7 +64,7 @@ public sealed class RoomDirectoryTests
             }
             else
             {
-                directory.Register(room, Report($"10.0.0.{variant % 3}:7000", $"F{variant % 2}"));
+                Register(directory, room, Report($"10.0.0.{variant % 3}:7000", $"F{variant % 2}"));
                 current[room] = directory.Since(null).Entries.Single(e => e.Room == room);
             }
 
@@ -83,4 +83,6 @@ public sealed class RoomDirectoryTests
     }
 
     private static RoomReport Report(string endpoint, string fingerprint) => new() { RelayEndpoint = endpoint, CertificateFingerprint = fingerprint };
+
+    private static bool Register(RoomDirectory directory, string room, RoomReport report) => directory.Register(new RoomRecord { Room = room, Latest = report });
 }
