@@ -9,12 +9,18 @@ namespace Msdn.Router.Api;
 /// </summary>
 public static class EntryNode
 {
-    /// <summary>The relay chosen among <paramref name="nodes"/> (null when none serves), and the other serving ones to fall back on.</summary>
+    /// <summary>The relay chosen among <paramref name="nodes"/> (null when none serves), and the other serving ones to fall back on (fresh ones; stale ones only when none is fresh).</summary>
     /// <param name="draw">64 random bits: the two picks are taken from its halves.</param>
     public static (NodeSummary? Chosen, IReadOnlyList<NodeSummary> Serving) Choose(IReadOnlyList<NodeSummary> nodes, ulong draw)
     {
         ArgumentNullException.ThrowIfNull(nodes);
-        var serving = nodes.Where(n => n.RelayState == "Serving" && n.Liveness != RoomLiveness.Unreachable).ToArray();
+        // Relays heard from lately; a relay silent past the stale threshold (likely dead) only when no other serves.
+        var serving = nodes.Where(n => n.RelayState == "Serving" && n.Liveness == RoomLiveness.Fresh).ToArray();
+        if (serving.Length == 0)
+        {
+            serving = [.. nodes.Where(n => n.RelayState == "Serving" && n.Liveness == RoomLiveness.Stale)];
+        }
+
         if (serving.Length <= 1)
         {
             return (serving.FirstOrDefault(), serving);

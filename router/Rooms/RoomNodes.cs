@@ -71,8 +71,8 @@ public static class RoomNodes
     }
 
     /// <summary>
-    /// The room as one relay, for routes: serving while any relay serves, represented by the first serving one (in
-    /// endpoint order, so it does not change with every report); each link as the relays that measure it see it at
+    /// The room as one relay, for routes: serving while any relay serves, represented by the first serving one heard
+    /// from lately (in endpoint order, so it does not change with every report); each link as the relays that measure it see it at
     /// best (up before down, then the lowest round trip: the room can carry a flow over it if one of its relays can,
     /// and a flow keeps to a relay that can); its load summed (<see cref="RoomLoad"/> for its utilization).
     /// </summary>
@@ -86,7 +86,13 @@ public static class RoomNodes
 
         var heard = nodes.Where(n => now - n.LastReportAt < unreachableAfter).ToArray();
         var among = heard.Length > 0 ? heard : [.. nodes];
-        var representative = among.FirstOrDefault(n => n.Latest.RelayState == "Serving") ?? among[0];
+
+        // The representative (peers probe the room at its probe port) is a serving relay that reported within a
+        // report interval or two of the latest: a dead one stops representing the room at its sibling's next report.
+        var latest = among.Max(n => n.LastReportAt);
+        var representative = among.FirstOrDefault(n => n.Latest.RelayState == "Serving" && latest - n.LastReportAt < Recent)
+            ?? among.FirstOrDefault(n => n.Latest.RelayState == "Serving")
+            ?? among[0];
         var links = among
             .SelectMany(n => n.Latest.Links)
             .GroupBy(l => l.Peer, StringComparer.Ordinal)
@@ -102,6 +108,9 @@ public static class RoomNodes
             Load = Sum(among),
         };
     }
+
+    /// <summary>How far behind the room's latest report a relay's may be and still count as heard from now (relays report every second).</summary>
+    private static readonly TimeSpan Recent = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// The room's load (0 idle, 1 at capacity): what its relays carry against what its serving relays can, so

@@ -48,6 +48,19 @@ public sealed class EntryNodeTests
         Assert.Null(EntryNode.Choose([nodes[0], nodes[1]], 1).Chosen);
     }
 
+    [Fact]
+    public void A_relay_gone_silent_is_chosen_only_when_no_relay_heard_from_lately_serves()
+    {
+        var silent = Node("10.0.0.1:7000", 0.0) with { Liveness = RoomLiveness.Stale }; // killed a few seconds ago: still listed, lightest
+        var live = Node("10.0.0.2:7000", 0.9);
+        for (var draw = 0UL; draw < 64; draw++)
+        {
+            Assert.Equal("10.0.0.2:7000", EntryNode.Choose([silent, live], draw * 0x9E3779B97F4A7C15UL).Chosen!.RelayEndpoint);
+        }
+
+        Assert.Equal("10.0.0.1:7000", EntryNode.Choose([silent, live with { RelayState = "Draining" }], 5).Chosen!.RelayEndpoint);
+    }
+
     private static Dictionary<string, int> Burst(NodeSummary[] nodes, int engines, int seed)
     {
         var random = new Random(seed);

@@ -95,6 +95,16 @@ public sealed class RoomNodesTests
         Assert.Equal(0.6, RoomNodes.RoomLoad([a with { Latest = a.Latest with { RelayState = "Serving" } }, b])!.Value, 6);
     }
 
+    [Fact]
+    public void A_relay_gone_silent_stops_representing_the_room_at_its_siblings_next_report()
+    {
+        // Peers probe the room at its representative: a dead one must not hold the room's link down for long.
+        var first = Node("10.0.0.1:7000", "AAAA", Now - TimeSpan.FromSeconds(4)); // killed 4 s ago, reports every second
+        var second = Node("10.0.0.2:7000", "BBBB", Now);
+        Assert.Equal("10.0.0.2:7000", RoomNodes.Merge([first, second], Now, Options.UnreachableAfter).RelayEndpoint);
+        Assert.Equal("10.0.0.1:7000", RoomNodes.Merge([first with { LastReportAt = Now - TimeSpan.FromSeconds(1) }, second], Now, Options.UnreachableAfter).RelayEndpoint);
+    }
+
     private static string? Conflict(RoomRecord room, RoomReport report)
     {
         var nodes = RoomNodes.Of(room);
