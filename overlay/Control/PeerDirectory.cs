@@ -60,6 +60,29 @@ public sealed class PeerDirectory
         : _known.Endpoints.TryGetValue(room, out var relay) ? Hosting.ProbePort.Of(relay)
         : null;
 
+    /// <summary>
+    /// Where to probe each of <paramref name="room"/>'s relays (relay endpoint, probe endpoint), for a room of
+    /// several in the directory; otherwise the one <see cref="ProbeEndpointOf"/> gives (or none).
+    /// </summary>
+    public IReadOnlyList<(EndPoint Relay, EndPoint Probe)> ProbeEndpointsOf(RoomId room)
+    {
+        if (!_configured.ContainsKey(room) && _known.Entries.TryGetValue(room.Value, out var entry) && entry.Nodes is { Count: > 1 } nodes)
+        {
+            var listed = new List<(EndPoint, EndPoint)>();
+            foreach (var node in nodes)
+            {
+                if (EndpointParser.TryParse(node.RelayEndpoint, out var at))
+                {
+                    listed.Add((at, node.ProbeEndpoint is { } probeAt && EndpointParser.TryParse(probeAt, out var probe) ? probe : Hosting.ProbePort.Of(at)));
+                }
+            }
+
+            return listed;
+        }
+
+        return Resolve(room) is { } relay && ProbeEndpointOf(room) is { } only ? [(relay, only)] : [];
+    }
+
     /// <summary>Whether <paramref name="room"/> is a peer this relay knows now (configured, or in the directory): a cluster-CA certificate naming it is trusted.</summary>
     public bool Lists(string room) => RoomId.IsValid(room) && (_configured.ContainsKey(new RoomId(room)) || _known.Entries.ContainsKey(room));
 

@@ -32,6 +32,7 @@ public sealed class FlowCore
     private long _lastProgress;
     private long? _noRouteSince;
     private long? _closeSentAt;
+    private bool _closeSentBefore;
     private long _tableSeen;
 
     public FlowCore(RoomId self, RoomId destination, FlowSender sender, PathKnowledge knowledge, Func<RouteTable> routes, RelayNodeOptions options, TimeProvider time)
@@ -300,6 +301,7 @@ public sealed class FlowCore
             if (_closeSentAt is null && WritesDone && allAcked)
             {
                 _closeSentAt = _time.GetTimestamp();
+                _closeSentBefore = true;
                 return new WatchdogVerdict(WatchdogAction.SendClose, TimeSpan.Zero);
             }
 
@@ -327,12 +329,16 @@ public sealed class FlowCore
         }
     }
 
-    /// <summary>The far end confirmed the flow's end; false when no end was sent (a protocol error).</summary>
+    /// <summary>
+    /// The far end confirmed the flow's end; false when no end was sent on any path (a protocol error). An end sent
+    /// on an earlier path counts: a flow that moved or failed over before the confirmation came may hear it on
+    /// the next path before saying the end again there (the egress answers a resumed, finished flow at once).
+    /// </summary>
     public bool CloseConfirmed()
     {
         lock (_lock)
         {
-            return _closeSentAt is not null;
+            return _closeSentAt is not null || _closeSentBefore;
         }
     }
 

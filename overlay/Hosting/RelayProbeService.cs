@@ -55,16 +55,30 @@ public sealed partial class RelayProbeService(RelayNodeService relay, IOptions<R
         Probe.Start();
         var configured = probe.Peers.Select(p => new ProbePeer(new RoomId(p.Room), EndpointParser.TryParse(p.Endpoint, out var e) ? ProbePort.Of(e) : throw new InvalidOperationException($"Probe peer {p.Room} has no valid endpoint."))).ToList();
         var agent = Probe;
+        var directory = relay.PeerDirectory;
+        var targets = new ProbeTargets(() => node.NodeName, time);
         void ProbeKnownPeers()
         {
-            // Configured probe peers, then every other peer the directory knows (at its relay port + 1).
+            // Configured probe peers, then every other peer the directory knows (at its relay port + 1), a room of several at one of its relays.
             var named = configured.Select(p => p.Room).ToHashSet();
-            agent.SetPeers([.. configured, .. relay.PeerDirectory.Peers.Where(r => !named.Contains(r)).Select(r => relay.PeerDirectory.ProbeEndpointOf(r) is { } endpoint ? new ProbePeer(r, endpoint) : null).OfType<ProbePeer>()]);
+            agent.SetPeers([.. configured, .. directory.Peers.Where(r => !named.Contains(r)).Select(r => targets.Choose(r, directory.ProbeEndpointsOf(r)) is { } endpoint ? new ProbePeer(r, endpoint) : null).OfType<ProbePeer>()]);
         }
 
         ProbeKnownPeers();
-        relay.PeerDirectory.Changed += ProbeKnownPeers;
-        _stopFollowing = () => relay.PeerDirectory.Changed -= ProbeKnownPeers;
+        directory.Changed += ProbeKnownPeers;
+        var retargeting = agent.Subscribe(change =>
+        {
+            if (change.State == Msdn.Probe.Detection.LinkState.Down && change.From == node.Room && targets.Failed(change.To, directory.ProbeEndpointsOf(change.To).Count))
+            {
+                Log.Retargeted(_logger, node.Room, change.To);
+                ProbeKnownPeers(); // the link comes back up on the sibling's answers
+            }
+        });
+        _stopFollowing = () =>
+        {
+            directory.Changed -= ProbeKnownPeers;
+            retargeting.Dispose();
+        };
         _following = node.FollowProbe(Probe);
         return Task.CompletedTask;
     }
@@ -72,9 +86,9 @@ public sealed partial class RelayProbeService(RelayNodeService relay, IOptions<R
     /// <summary>Impairs the probes to <paramref name="peer"/>'s relay (drills: the agent sees what flows see).</summary>
     public void Impair(RoomId peer, LinkImpairment impairment)
     {
-        if (relay.PeerDirectory.ProbeEndpointOf(peer) is { } probeAt)
+        foreach (var (_, probeAt) in relay.PeerDirectory.ProbeEndpointsOf(peer))
         {
-            _socket?.Impair(probeAt, impairment);
+            _socket?.Impair(probeAt, impairment); // the link to the room is the link to each of its relays
         }
     }
 
@@ -100,5 +114,8 @@ public sealed partial class RelayProbeService(RelayNodeService relay, IOptions<R
     {
         [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Relay {Room} runs without its probe agent (no Probe:ClusterKey): link faults are found by broken streams and missing acks only")]
         public static partial void NoProbe(ILogger logger, RoomId room);
+
+        [LoggerMessage(EventId = 4115, Level = LogLevel.Warning, Message = "Relay {Room}: the relay of {Peer} it probed stopped answering; probing the room at another of its relays")]
+        public static partial void Retargeted(ILogger logger, RoomId room, RoomId peer);
     }
 }

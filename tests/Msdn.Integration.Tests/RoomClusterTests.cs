@@ -54,11 +54,33 @@ public sealed class RoomClusterTests(ITestOutputHelper output) : IAsyncLifetime
 
         output.WriteLine($"six endpoints over room-c's relays: {string.Join(", ", arrivals.Select(a => $"{a.Key} {a.Value}"))}");
 
-        // One relay of room-c stops: flows to its sibling's endpoints go on, and the controller sees it fall silent.
-        var stopping = _overlay.Relays["room-c/0"];
-        var stoppedAt = relays[0].NodeName;
+        // The relay of room-c that room-a probes stops: room-a probes the room at its sibling (its link to room-c is
+        // up again within a down detection and a few answers), flows to the sibling's endpoints go on, and the
+        // controller sees the stopped relay fall silent.
+        var probed = NodeChoice.Order(_overlay.Relay("room-a").Node!.NodeName, nodes, n => n.ToString()!)[0].ToString();
+        var stoppedIndex = Array.FindIndex(relays, r => r.NodeName == probed);
+        var stopping = _overlay.Relays[$"room-c/{stoppedIndex}"];
+        var stoppedAt = relays[stoppedIndex].NodeName;
+        var probe = _overlay.Relay("room-a").Probe!;
+        var wentDown = new TaskCompletionSource<DateTimeOffset>();
+        var cameUp = new TaskCompletionSource<DateTimeOffset>();
+        using var watching = probe.Subscribe(change =>
+        {
+            if (change.To == c && change.State == Msdn.Probe.Detection.LinkState.Down)
+            {
+                wentDown.TrySetResult(DateTimeOffset.UtcNow);
+            }
+            else if (change.To == c && wentDown.Task.IsCompleted)
+            {
+                cameUp.TrySetResult(DateTimeOffset.UtcNow);
+            }
+        });
+        var stoppedTime = DateTimeOffset.UtcNow;
         await stopping.StopAsync();
-        var survivor = relays[1];
+        var down = await wentDown.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        var up = await cameUp.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        output.WriteLine($"room-a's link to room-c: down {(down - stoppedTime).TotalMilliseconds:F0} ms after the relay it probed stopped, up again (probed at the sibling) {(up - down).TotalMilliseconds:F0} ms later");
+        var survivor = relays[1 - stoppedIndex];
         var endpointOfSurvivor = Enumerable.Range(0, 100).Select(i => $"after-{i}").First(e => NodeChoice.Order(e, nodes, n => n.ToString()!)[0].ToString() == survivor.NodeName);
         await CarryAsync(survivor, endpointOfSurvivor);
         await ControlledOverlay.WaitUntilAsync(

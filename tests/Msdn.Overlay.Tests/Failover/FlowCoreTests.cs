@@ -285,6 +285,25 @@ public sealed class FlowCoreTests
     }
 
     [Fact]
+    public async Task An_end_sent_before_a_move_is_confirmed_on_the_next_path_before_it_is_said_again()
+    {
+        // The end went out on the first path; the flow moved before its confirmation; the egress, holding the
+        // finished flow, confirms at once on the next path, before the watchdog says the end there.
+        var rig = new Rig(C);
+        rig.Core.ChooseNext();
+        rig.Core.Opened();
+        await rig.WriteAsync(100);
+        rig.SendAll();
+        rig.Core.CompleteWriting();
+        rig.Core.Acked(1);
+        Assert.Equal(WatchdogAction.SendClose, rig.Core.Tick().Action);
+        rig.Core.PathFailed(null);
+        rig.Core.ChooseNext();
+        rig.Core.Opened();
+        Assert.True(rig.Core.CloseConfirmed());
+    }
+
+    [Fact]
     public void A_down_link_breaks_the_paths_that_cross_it_and_is_avoided()
     {
         var rig = new Rig(C);
