@@ -28,6 +28,8 @@ internal sealed class RoomNodes : IAsyncDisposable
     public Dictionary<RoomId, List<RelayNode>> Rooms { get; } = [];
 
     private readonly HashSet<RelayNode> _killed = [];
+    private string _transport = "tcp";
+    private string[] _pins = [];
 
     public RouteTable Routes { get; private set; } = RouteTable.Empty;
 
@@ -48,6 +50,8 @@ internal sealed class RoomNodes : IAsyncDisposable
         }
 
         var pins = identities.Select(i => RelayCertificates.Fingerprint(i.Certificate)).ToArray();
+        nodes._transport = transport;
+        nodes._pins = pins;
         var links = new List<Link>();
         void Both(RoomId x, RoomId y, double rtt)
         {
@@ -86,6 +90,14 @@ internal sealed class RoomNodes : IAsyncDisposable
 
     /// <summary>The one relay of <paramref name="room"/> carrying flows now (asserts there is exactly one).</summary>
     public RelayNode Carrying(RoomId room) => Assert.Single(Rooms[room], r => !_killed.Contains(r) && r.ActiveFlows > 0);
+
+    /// <summary>A stream to <paramref name="relay"/> as a trusted peer would open one (room A's first relay's certificate): for bad input.</summary>
+    public async Task<(IRelayConnection Connection, Stream Stream)> DialAsync(RelayNode relay)
+    {
+        var transport = RelayMesh.Transport(_transport)(new RelayTransportOptions(_certificates[0], new PeerCertificatePolicy(_pins, null, TimeProvider.System)));
+        var connection = await transport.ConnectAsync(relay.LocalEndPoint, default);
+        return (connection, await connection.OpenStreamAsync(default));
+    }
 
     public async Task KillAsync(RelayNode relay)
     {

@@ -108,6 +108,39 @@ public abstract class RoomNodesTests(ITestOutputHelper output, string transport)
         Assert.NotEmpty(flow.FailoverTimes);
     }
 
+    [SkippableFact]
+    public async Task A_peer_asking_to_avoid_more_relays_than_any_flow_does_is_refused_and_the_relay_serves_on()
+    {
+        Skip.If(_nodes is null, QuicSupport.Missing);
+        var transit = _nodes.Rooms[B][0];
+        var (connection, stream) = await _nodes.DialAsync(transit);
+        await using (connection)
+        {
+            var frames = new Msdn.Client.Framing.FrameStream(stream, Msdn.Client.Framing.FrameLimits.Default);
+            var avoid = Enumerable.Range(0, AvoidedNodes.Max + 1).Select(i => $"10.0.0.{i}:7000").ToArray();
+            await frames.WriteAsync(Msdn.Client.Framing.Frame.Open(new Msdn.Client.Framing.OpenFlow(42, A.Value, D.Value, "sink", [A.Value, B.Value, C.Value, D.Value], 0, avoid)), default);
+
+            // No answer: the stream ends (a typed refusal is logged and counted as a malformed frame), nothing is forwarded.
+            var ended = await Record.ExceptionAsync(async () =>
+            {
+                if (await frames.ReadAsync(default).AsTask().WaitAsync(TimeSpan.FromSeconds(10)) is null)
+                {
+                    throw new EndOfStreamException();
+                }
+            });
+            Assert.IsAssignableFrom<IOException>(ended); // ended or reset at once, not left waiting (a timeout) nor answered
+        }
+
+        Assert.All(_nodes.Rooms[C], r => Assert.Equal(0, r.ActiveFlows));
+        // The relay serves on: a flow through room B arrives whole.
+        var sink = _nodes.ChosenFor(D, "after").Subscribe("after");
+        var flow = await Ingress.OpenFlowAsync(D, "after");
+        var sent = RandomNumberGenerator.GetBytes(64 * 1024);
+        await flow.WriteAsync(sent);
+        flow.CompleteWriting();
+        Assert.Equal(sent, await RelayMesh.ReceiveAsync(sink).WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
     /// <summary>Half the bytes acknowledged on the primary, the fault, the other half; every byte arrives once, in order.</summary>
     private async Task<RelayFlow> FaultMidFlowAsync(int bytes, Func<Task> fault, RoomId[]? expectedPath = null)
     {
