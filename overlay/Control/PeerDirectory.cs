@@ -60,6 +60,12 @@ public sealed class PeerDirectory
         : _known.Endpoints.TryGetValue(room, out var relay) ? Hosting.ProbePort.Of(relay)
         : null;
 
+    /// <summary>Where this relay's own room's relays listen (this one included), when the directory lists several; else empty.</summary>
+    public IReadOnlyList<EndPoint> OwnRoomRelays() =>
+        _known.Entries.TryGetValue(_self.Value, out var entry) && entry.Nodes is { Count: > 1 } nodes
+            ? [.. nodes.Select(n => EndpointParser.TryParse(n.RelayEndpoint, out var at) ? at : null).OfType<EndPoint>()]
+            : [];
+
     /// <summary>
     /// Where to probe each of <paramref name="room"/>'s relays (relay endpoint, probe endpoint), for a room of
     /// several in the directory; otherwise the one <see cref="ProbeEndpointOf"/> gives (or none).

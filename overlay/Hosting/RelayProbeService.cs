@@ -59,13 +59,27 @@ public sealed partial class RelayProbeService(RelayNodeService relay, IOptions<R
         var targets = new ProbeTargets(() => node.NodeName, time);
         void ProbeKnownPeers()
         {
-            // Configured probe peers, then every other peer the directory knows (at its relay port + 1), a room of several at one of its relays.
+            // Configured probe peers, then the peers the directory knows that this relay measures for its room (at
+            // the relay port + 1), a room of several at one of its relays.
             var named = configured.Select(p => p.Room).ToHashSet();
-            agent.SetPeers([.. configured, .. directory.Peers.Where(r => !named.Contains(r)).Select(r => targets.Choose(r, directory.ProbeEndpointsOf(r)) is { } endpoint ? new ProbePeer(r, endpoint) : null).OfType<ProbePeer>()]);
+            var share = new ProbeShare(node.NodeName, directory.OwnRoomRelays(), peer => node.NextHops.Count(peer) > 0);
+            agent.SetPeers([.. configured, .. directory.Peers.Where(r => !named.Contains(r) && share.Measures(r)).Select(r => targets.Choose(r, directory.ProbeEndpointsOf(r)) is { } endpoint ? new ProbePeer(r, endpoint) : null).OfType<ProbePeer>()]);
+        }
+
+        void NextHopChanged(RoomId peer, bool carrying)
+        {
+            // A peer this relay does not measure for its room is measured while flows use it as their next hop:
+            // its down signal must reach them within a second.
+            if (directory.OwnRoomRelays().Count > 1)
+            {
+                ProbeKnownPeers();
+                agent.SetActive(peer, carrying && node.NextHops.Count(peer) > 0);
+            }
         }
 
         ProbeKnownPeers();
         directory.Changed += ProbeKnownPeers;
+        node.NextHops.Changed += NextHopChanged;
         var retargeting = agent.Subscribe(change =>
         {
             if (change.State == Msdn.Probe.Detection.LinkState.Down && change.From == node.Room && targets.Failed(change.To, directory.ProbeEndpointsOf(change.To).Count))
@@ -77,6 +91,7 @@ public sealed partial class RelayProbeService(RelayNodeService relay, IOptions<R
         _stopFollowing = () =>
         {
             directory.Changed -= ProbeKnownPeers;
+            node.NextHops.Changed -= NextHopChanged;
             retargeting.Dispose();
         };
         _following = node.FollowProbe(Probe);

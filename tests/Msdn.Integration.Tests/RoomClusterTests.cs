@@ -34,6 +34,11 @@ public sealed class RoomClusterTests(ITestOutputHelper output) : IAsyncLifetime
             TimeSpan.FromSeconds(30));
         output.WriteLine($"both relays of room-c in every peer's directory and routes into room-c after {known.TotalMilliseconds:F0} ms");
 
+        // room-c's relays share the measurement of its links: each peer room probed by one of them.
+        string[] Probed(string relay) => [.. _overlay.Relay(relay).Probe!.Snapshot().Select(l => l.Peer.Value).Order(StringComparer.Ordinal)];
+        await ControlledOverlay.WaitUntilAsync(() => Probed("room-c/0").Concat(Probed("room-c/1")).Order(StringComparer.Ordinal).SequenceEqual(["room-a", "room-b"]), TimeSpan.FromSeconds(10));
+        output.WriteLine($"room-c/0 probes [{string.Join(", ", Probed("room-c/0"))}], room-c/1 probes [{string.Join(", ", Probed("room-c/1"))}]; room-a probes [{string.Join(", ", Probed("room-a"))}]");
+
         using var http = new HttpClient { BaseAddress = new Uri(_overlay.Router.Urls.First()) };
         var shown = (await http.GetFromJsonAsync<RoomSummary[]>("/v1/rooms"))!.Single(r => r.Room == "room-c");
         Assert.Equal(2, shown.Nodes.Count);
