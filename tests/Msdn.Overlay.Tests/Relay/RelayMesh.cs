@@ -70,19 +70,7 @@ internal sealed class RelayMesh : IAsyncDisposable
             mesh.Certificates[room] = RelayCertificates.LoadOrCreateDevelopment(Path.Combine(mesh._dir, room.Value), room.Value, TimeProvider.System);
         }
 
-        var links = new List<Link>();
-        void Both(RoomId x, RoomId y, double rtt)
-        {
-            links.Add(new Link(x, y, LinkQuality.FromRtt(rtt)));
-            links.Add(new Link(y, x, LinkQuality.FromRtt(rtt)));
-        }
-
-        Both(A, B, 10);
-        Both(B, C, 10);
-        Both(A, D, 15);
-        Both(D, C, 15);
-        Both(A, C, 100);
-        mesh.Routes = new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()).Compute(TopologySnapshot.Create(rooms, links));
+        mesh.Routes = LatencyRoutes(rooms, (A, B, 10), (B, C, 10), (A, D, 15), (D, C, 15), (A, C, 100));
         foreach (var room in rooms)
         {
             await mesh.RestartAsync(room);
@@ -90,6 +78,12 @@ internal sealed class RelayMesh : IAsyncDisposable
 
         return mesh;
     }
+
+    /// <summary>The route table of a world whose links are these round trips, the same both ways, priced by latency alone.</summary>
+    public static RouteTable LatencyRoutes(RoomId[] rooms, params (RoomId X, RoomId Y, double RttMs)[] links) =>
+        new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()).Compute(TopologySnapshot.Create(
+            rooms,
+            [.. links.SelectMany(l => new[] { new Link(l.X, l.Y, LinkQuality.FromRtt(l.RttMs)), new Link(l.Y, l.X, LinkQuality.FromRtt(l.RttMs)) })]));
 
     /// <summary>
     /// Starts (or restarts, on a new port, as a fresh process would) the relay of <paramref name="room"/>,

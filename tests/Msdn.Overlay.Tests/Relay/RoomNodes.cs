@@ -1,9 +1,5 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Msdn.Graph.Costs;
-using Msdn.Graph.Routing;
 using Msdn.Graph.Tables;
 using Msdn.Graph.Topology;
 using Msdn.Overlay.Relay;
@@ -52,18 +48,7 @@ internal sealed class RoomNodes : IAsyncDisposable
         var pins = identities.Select(i => RelayCertificates.Fingerprint(i.Certificate)).ToArray();
         nodes._transport = transport;
         nodes._pins = pins;
-        var links = new List<Link>();
-        void Both(RoomId x, RoomId y, double rtt)
-        {
-            links.Add(new Link(x, y, LinkQuality.FromRtt(rtt)));
-            links.Add(new Link(y, x, LinkQuality.FromRtt(rtt)));
-        }
-
-        Both(A, B, 10);
-        Both(B, C, 10);
-        Both(C, D, 10);
-        Both(A, D, 100);
-        nodes.Routes = new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()).Compute(TopologySnapshot.Create([A, B, C, D], links));
+        nodes.Routes = RelayMesh.LatencyRoutes([A, B, C, D], (A, B, 10), (B, C, 10), (C, D, 10), (A, D, 100));
         foreach (var (room, certificate) in identities)
         {
             var relay = new RelayNode(
