@@ -267,9 +267,9 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                             throw new FlowEndedException(ended.Reason);
                         }
 
-                        if (read.Frame.Control is CloseFlow { Node: { } node, Unreachable: { } room } && RoomId.IsValid(room))
+                        if (read.Frame.Control is CloseFlow { Node: { } node, Unreachable: { } room } leaving && RoomId.IsValid(room))
                         {
-                            throw new NodeLostException(new RoomId(room), node, $"The path broke: {((CloseFlow)read.Frame.Control).Reason}.");
+                            throw new NodeLostException(new RoomId(room), node, $"The path broke: {leaving.Reason}.");
                         }
 
                         if (read.Frame.Control is CloseFlow refused)
