@@ -1,105 +1,257 @@
+using System.Buffers;
+using System.Net;
 using Msdn.Client.Framing;
 
 namespace Msdn.Client;
 
 /// <summary>
-/// A flow being written. Writes wait while the relay's buffer for the flow is full (backpressure
-/// through the connection); <see cref="CompleteAsync"/> returns once the destination has everything.
+/// A flow being written. The flow keeps every chunk until the destination relay acknowledges it (end to end, as the
+/// relay passes the acks on), at most <see cref="MaxUnacknowledgedBytes"/>: a writer that gets further ahead waits.
+/// When the relay it writes through dies or its connection breaks, the flow resumes at another relay of the room
+/// (the next of <see cref="Relays"/>) from the last acknowledgement, and the destination passes over what it already
+/// had: nothing is lost, duplicated or reordered. <see cref="CompleteAsync"/> returns once the destination has
+/// everything. One writer at a time, as for a <see cref="Stream"/>.
 /// </summary>
 public sealed class ClientFlow : IAsyncDisposable
 {
-    private const int MaxChunkBytes = (16 * 1024) - 64;
-    private readonly FrameStream _frames;
-    private readonly Task<CloseFlow> _answer;
-    private ulong _sequence;
+    /// <summary>What the flow keeps unacknowledged at most (a writer further ahead waits for acks).</summary>
+    public const long MaxUnacknowledgedBytes = 8 * 1024 * 1024;
 
-    internal ClientFlow(FrameStream frames, ulong id)
+    /// <summary>How long the flow looks for a relay of its room to resume at before it fails.</summary>
+    public static readonly TimeSpan ResumePatience = TimeSpan.FromSeconds(10);
+
+    internal const int MaxChunkBytes = (16 * 1024) - 64;
+
+    private readonly FlowIntroduction _introduction;
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    private readonly UnacknowledgedChunks _unacknowledged = new(MaxUnacknowledgedBytes);
+    private readonly CancellationTokenSource _disposed = new();
+    private RelayConnection _connection;
+    private bool _closing;
+    private int _resumptions;
+
+    internal ClientFlow(FlowIntroduction introduction, RelayConnection connection, ulong id, string ticket)
     {
-        _frames = frames;
+        _introduction = introduction;
+        _connection = connection;
         Id = id;
-        _answer = Task.Run(async () =>
-        {
-            // The relay speaks once more on this connection: "delivered", or why the flow failed.
-            var read = await frames.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-            return read?.Frame.Control as CloseFlow ?? throw new IOException("The relay closed the flow's connection without an answer.");
-        });
+        Ticket = ticket;
+        connection.Listen(this);
     }
 
     public ulong Id { get; }
 
+    /// <summary>The relays of the flow's room it may write through, the first one it opened at first.</summary>
+    public IReadOnlyList<EndPoint> Relays => _introduction.Relays;
+
+    /// <summary>The relay the flow writes through now.</summary>
+    public EndPoint Relay => Volatile.Read(ref _connection).Relay;
+
+    /// <summary>Times the flow resumed at another relay (or a new connection to its own) after a connection broke.</summary>
+    public int Resumptions => Volatile.Read(ref _resumptions);
+
+    /// <summary>Bytes written and not yet acknowledged by the destination relay.</summary>
+    public long UnacknowledgedBytes => _unacknowledged.Bytes;
+
+    internal string Ticket { get; }
+
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
-        if (_answer.IsCompleted)
+        for (var at = 0; at < data.Length; at += MaxChunkBytes)
         {
-            await ThrowIfFailedAsync().ConfigureAwait(false);
-        }
-
-        try
-        {
-            for (var at = 0; at < data.Length; at += MaxChunkBytes)
-            {
-                var piece = data.Slice(at, Math.Min(MaxChunkBytes, data.Length - at));
-                await _frames.WriteAsync(Frame.Data(Id, _sequence++, new System.Buffers.ReadOnlySequence<byte>(piece)), cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (IOException)
-        {
-            await ThrowTheRelaysReasonAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// After a write failed: when the relay ended the flow (and the connection) while the write waited, its reason is
-    /// what the writer hears (a <see cref="RelayClientException"/>), not a broken pipe.
-    /// </summary>
-    private async Task ThrowTheRelaysReasonAsync()
-    {
-        if (await AnsweredSoonAsync().ConfigureAwait(false))
-        {
-            await ThrowIfFailedAsync().ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Whether the relay's last word arrived (it comes just before the connection closes).</summary>
-    private async Task<bool> AnsweredSoonAsync()
-    {
-        try
-        {
-            await _answer.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception e) when (e is TimeoutException or IOException or ObjectDisposedException or FrameFormatException)
-        {
-            return false;
+            var piece = data.Slice(at, Math.Min(MaxChunkBytes, data.Length - at));
+            var chunk = await KeepAsync(piece, cancellationToken).ConfigureAwait(false);
+            await SendAsync(connection => connection.Frames.WriteAsync(Frame.Data(Id, chunk.Sequence, new ReadOnlySequence<byte>(chunk.Payload)), cancellationToken), cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>No more data; returns once the destination relay has delivered everything written.</summary>
     public async Task CompleteAsync(CancellationToken cancellationToken = default)
     {
-        try
+        _closing = true;
+        await SendAsync(connection => connection.Frames.WriteAsync(Frame.Close(new CloseFlow(Id, "complete")), cancellationToken), cancellationToken).ConfigureAwait(false);
+        while (true)
         {
-            await _frames.WriteAsync(Frame.Close(new CloseFlow(Id, "complete")), cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException)
-        {
-            await ThrowTheRelaysReasonAsync().ConfigureAwait(false);
-            throw;
-        }
+            var connection = Volatile.Read(ref _connection);
+            var answer = await connection.Answer.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (answer is { Reason: "delivered" })
+            {
+                return;
+            }
 
-        var answer = await _answer.WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (answer.Reason != "delivered")
-        {
-            throw new RelayClientException(answer.Reason);
+            if (answer is not null)
+            {
+                throw new RelayClientException(answer.Reason);
+            }
+
+            // The connection broke before the relay's answer: the flow resumes (and closes again) elsewhere.
+            await ResumeAsync(connection, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    public ValueTask DisposeAsync() => _frames.DisposeAsync();
-
-    private async Task ThrowIfFailedAsync()
+    public async ValueTask DisposeAsync()
     {
-        var answer = await _answer.ConfigureAwait(false);
-        throw new RelayClientException(answer.Reason);
+        await _disposed.CancelAsync().ConfigureAwait(false);
+        await Volatile.Read(ref _connection).DisposeAsync().ConfigureAwait(false);
+        _unacknowledged.Clear();
+    }
+
+    /// <summary>An end-to-end ack arrived on <paramref name="connection"/>.</summary>
+    internal void Acknowledged(ulong nextExpected) => _unacknowledged.Acknowledge(nextExpected);
+
+    /// <summary>The connection ended without the relay's last word: the flow resumes elsewhere, now, whether or not a write is under way.</summary>
+    internal void Lost(RelayConnection connection) =>
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await ResumeAsync(connection, _disposed.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or RelayClientException or IOException or ObjectDisposedException)
+            {
+                // The writer hears it on its next call (the flow's failure is kept).
+            }
+        });
+
+    /// <summary>Keeps a copy of <paramref name="piece"/> until acknowledged, waiting while too much is unacknowledged.</summary>
+    private async Task<UnacknowledgedChunks.Chunk> KeepAsync(ReadOnlyMemory<byte> piece, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ThrowIfFailed();
+            if (_unacknowledged.TryAdd(piece, out var chunk, out var room))
+            {
+                return chunk;
+            }
+
+            var connection = Volatile.Read(ref _connection);
+            await Task.WhenAny(room, connection.Answer).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (connection.Answer.IsCompleted && await connection.Answer.ConfigureAwait(false) is { } answer)
+            {
+                throw new RelayClientException(answer.Reason); // the relay ended the flow: nothing more goes anywhere
+            }
+        }
+    }
+
+    /// <summary>Writes through the current connection; when it breaks, the flow resumes elsewhere (which sends everything unacknowledged, this too).</summary>
+    private async Task SendAsync(Func<RelayConnection, ValueTask> write, CancellationToken cancellationToken)
+    {
+        RelayConnection connection;
+        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfFailed();
+            connection = _connection;
+            try
+            {
+                await write(connection).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                // Resumed below, outside the lock.
+            }
+        }
+        finally
+        {
+            _sending.Release();
+        }
+
+        if (await connection.AnsweredSoonAsync().ConfigureAwait(false) is { } answer && answer.Reason != "delivered")
+        {
+            throw new RelayClientException(answer.Reason); // the relay ended the flow and said why before closing
+        }
+
+        await ResumeAsync(connection, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Exception? _failure;
+
+    private void ThrowIfFailed()
+    {
+        if (Volatile.Read(ref _failure) is { } failure)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="broken"/> (unless that happened already) with a connection to a relay of the room,
+    /// trying each in turn from the one after it for <see cref="ResumePatience"/>, and sends everything unacknowledged
+    /// (and the close, if the writer had closed) on it.
+    /// </summary>
+    private async Task ResumeAsync(RelayConnection broken, CancellationToken cancellationToken)
+    {
+        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfFailed();
+            if (!ReferenceEquals(_connection, broken))
+            {
+                return; // resumed already, by the writer or the listener
+            }
+
+            await broken.DisposeAsync().ConfigureAwait(false);
+            var time = _introduction.Time;
+            var started = time.GetTimestamp();
+            var relays = _introduction.Relays;
+            var at = Math.Max(0, IndexOf(relays, broken.Relay));
+            Exception? last = null;
+            for (var attempt = 1; time.GetElapsedTime(started) < ResumePatience; attempt++)
+            {
+                var relay = relays[(at + attempt) % relays.Count];
+                try
+                {
+                    var (connection, _) = await _introduction.ResumeAsync(relay, Id, Ticket, _unacknowledged.From, cancellationToken).ConfigureAwait(false);
+                    foreach (var chunk in _unacknowledged.Snapshot())
+                    {
+                        await connection.Frames.WriteAsync(Frame.Data(Id, chunk.Sequence, new ReadOnlySequence<byte>(chunk.Payload)), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (_closing)
+                    {
+                        await connection.Frames.WriteAsync(Frame.Close(new CloseFlow(Id, "complete")), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    _connection = connection;
+                    Interlocked.Increment(ref _resumptions);
+                    connection.Listen(this);
+                    return;
+                }
+                catch (RelayClientException e) when (e.Reason.StartsWith("token", StringComparison.Ordinal) || e.Reason.StartsWith("resume past", StringComparison.Ordinal))
+                {
+                    _failure = e; // the engine may not resume this flow at all: no other relay will say otherwise
+                    throw;
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or RelayClientException or FrameFormatException or TimeoutException)
+                {
+                    last = e; // that relay is gone too, or refuses (draining): the next one
+                    if (attempt % relays.Count == 0)
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 50 * attempt)), time, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            _failure = new RelayClientException($"no relay of the flow's room took flow {Id} back within {ResumePatience.TotalSeconds:F0} s: {last?.Message}");
+            ThrowIfFailed();
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    private static int IndexOf(IReadOnlyList<EndPoint> relays, EndPoint relay)
+    {
+        for (var i = 0; i < relays.Count; i++)
+        {
+            if (relays[i].Equals(relay))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 }

@@ -12,22 +12,39 @@ namespace Msdn.Client;
 public static class RelayClient
 {
     /// <summary>Opens a flow to <paramref name="endpoint"/> in <paramref name="destination"/> through the relay at <paramref name="relay"/>.</summary>
-    public static async Task<ClientFlow> OpenAsync(EndPoint relay, string token, RoomId destination, string endpoint, CancellationToken cancellationToken = default)
-    {
-        var (frames, accepted) = await HelloAsync(relay, new ClientHello(token, ClientOperation.Open, destination.Value, endpoint), cancellationToken).ConfigureAwait(false);
-        return new ClientFlow(frames, accepted.FlowId);
-    }
+    public static Task<ClientFlow> OpenAsync(EndPoint relay, string token, RoomId destination, string endpoint, CancellationToken cancellationToken = default) =>
+        OpenAsync([relay], token, destination, endpoint, cancellationToken);
+
+    /// <summary>
+    /// Opens a flow to <paramref name="endpoint"/> in <paramref name="destination"/> through the first of <paramref name="relays"/>
+    /// (the relays of this room, as the path lookup lists them) that takes it; when that relay dies, the flow resumes at the others.
+    /// </summary>
+    public static Task<ClientFlow> OpenAsync(IReadOnlyList<EndPoint> relays, string token, RoomId destination, string endpoint, CancellationToken cancellationToken = default) =>
+        new FlowIntroduction(relays, token, destination, endpoint).OpenAsync(cancellationToken);
 
     /// <summary>Receives the flows that arrive for <paramref name="endpoint"/> in the relay's room.</summary>
     public static async Task<ClientSubscription> SubscribeAsync(EndPoint relay, string token, string endpoint, CancellationToken cancellationToken = default)
     {
-        var (frames, _) = await HelloAsync(relay, new ClientHello(token, ClientOperation.Subscribe, string.Empty, endpoint), cancellationToken).ConfigureAwait(false);
+        var (frames, _) = await IntroduceAsync(relay, new ClientHello(token, ClientOperation.Subscribe, string.Empty, endpoint), keepAlive: false, cancellationToken).ConfigureAwait(false);
         return new ClientSubscription(frames);
     }
 
-    private static async Task<(FrameStream Frames, Frame Accepted)> HelloAsync(EndPoint relay, ClientHello hello, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to <paramref name="relay"/> and says <paramref name="hello"/>: the connection and the relay's answer (its refusal
+    /// throws <see cref="RelayClientException"/>). With <paramref name="keepAlive"/>, a relay whose host vanished without
+    /// closing the connection is noticed within about four seconds of silence (TCP keep-alive), so a flow can resume elsewhere.
+    /// </summary>
+    internal static async Task<(FrameStream Frames, Frame Accepted)> IntroduceAsync(EndPoint relay, ClientHello hello, bool keepAlive, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (keepAlive)
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 1);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 1);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+        }
+
         try
         {
             await socket.ConnectAsync(relay, cancellationToken).ConfigureAwait(false);
@@ -46,7 +63,7 @@ public static class RelayClient
                 ?? throw new IOException("The relay closed the connection without answering.");
             return answer.Frame switch
             {
-                { Kind: FrameKind.Ack } accepted => (frames, accepted),
+                { Kind: FrameKind.Ack or FrameKind.Accepted } accepted => (frames, accepted),
                 { Control: CloseFlow refused } => throw new RelayClientException(refused.Reason),
                 var other => throw new FrameFormatException($"The relay answered a Hello with a {other.Kind} frame."),
             };

@@ -13,4 +13,7 @@ public enum MediaTokenError
     Expired,
     WrongRoom,
     NotAllowed,
+
+    /// <summary>A resumption names a flow its ticket was not issued for.</summary>
+    NotYourFlow,
 }

@@ -100,6 +100,26 @@ public sealed class MediaTokens
         }
     }
 
+    /// <summary>
+    /// The ticket that lets a media engine resume flow <paramref name="flowId"/> from <paramref name="room"/> at any relay
+    /// of that room (they share this cluster's key): a signature over the room, the flow, its destination and endpoint.
+    /// </summary>
+    public string ResumeTicket(string room, ulong flowId, string destinationRoom, string endpoint) =>
+        Base64Url.EncodeToString(HMACSHA256.HashData(_key, ResumeTicketPayload(room, flowId, destinationRoom, endpoint)));
+
+    /// <summary>Refuses, with <see cref="MediaTokenError.NotYourFlow"/>, a resumption whose ticket was not issued for that flow.</summary>
+    public void DemandResumeTicket(string? ticket, string room, ulong flowId, string destinationRoom, string endpoint)
+    {
+        if (string.IsNullOrEmpty(ticket) || ticket.Length > MaxTokenLength || !TryDecode(ticket, out var signature)
+            || !CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(_key, ResumeTicketPayload(room, flowId, destinationRoom, endpoint)), signature))
+        {
+            throw new MediaTokenException(MediaTokenError.NotYourFlow, $"The ticket does not resume flow {flowId} from {room} to {destinationRoom}/{endpoint}: it was issued for another flow, or not by this cluster.");
+        }
+    }
+
+    private static byte[] ResumeTicketPayload(string room, ulong flowId, string destinationRoom, string endpoint) =>
+        System.Text.Encoding.UTF8.GetBytes($"resume\n{room}\n{flowId}\n{destinationRoom}\n{endpoint}");
+
     private static bool TryDecode(ReadOnlySpan<char> text, out byte[] bytes)
     {
         bytes = new byte[Base64Url.GetMaxDecodedLength(text.Length)];

@@ -47,18 +47,33 @@ public sealed record Ping(
 
 /// <summary>
 /// A media engine introduces itself to its room's relay: its token, then either
-/// <see cref="ClientOperation.Open"/> a flow to (<see cref="Room"/>, <see cref="Endpoint"/>) or
-/// <see cref="ClientOperation.Subscribe"/> to flows arriving for <see cref="Endpoint"/> in this room.
+/// <see cref="ClientOperation.Open"/> a flow to (<see cref="Room"/>, <see cref="Endpoint"/>),
+/// <see cref="ClientOperation.Subscribe"/> to flows arriving for <see cref="Endpoint"/> in this room, or
+/// <see cref="ClientOperation.Resume"/> flow <see cref="FlowId"/> (opened at this relay or a sibling of it in the
+/// same room, which gave it <see cref="Ticket"/>) from chunk <see cref="ResumeFrom"/>, the last end-to-end ack it heard.
 /// </summary>
 [MessagePackObject]
 public sealed record ClientHello(
     [property: Key(0)] string Token,
     [property: Key(1)] ClientOperation Operation,
     [property: Key(2)] string Room,
-    [property: Key(3)] string Endpoint);
+    [property: Key(3)] string Endpoint,
+    [property: Key(4)] ulong FlowId = 0,
+    [property: Key(5)] ulong ResumeFrom = 0,
+    [property: Key(6)] string? Ticket = null);
 
 public enum ClientOperation
 {
     Open = 1,
     Subscribe = 2,
+    Resume = 3,
 }
+
+/// <summary>
+/// A relay took a media engine's flow: its id, and the ticket that lets the engine resume it at any relay of the
+/// room (a signature over the room, the id, the destination and the endpoint: only the engine given it can).
+/// </summary>
+[MessagePackObject]
+public sealed record FlowAccepted(
+    [property: Key(0)] ulong FlowId,
+    [property: Key(1)] string Ticket);

@@ -27,5 +27,7 @@ public readonly record struct Frame(FrameKind Kind, ulong FlowId, ulong Sequence
 
     public static Frame Hello(ClientHello hello) => new(FrameKind.Hello, 0, 0, default, hello);
 
+    public static Frame Accepted(FlowAccepted accepted) => new(FrameKind.Accepted, accepted.FlowId, 0, default, accepted);
+
     public static Frame Ping(Ping ping) => new(FrameKind.Ping, 0, ping.Nonce, default, ping);
 }

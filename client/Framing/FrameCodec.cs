@@ -8,7 +8,7 @@ namespace Msdn.Client.Framing;
 /// Length-prefixed frames: <c>length u32 (of what follows) | kind u8 | body</c>, little-endian.
 /// Data: <c>flow u64 | sequence u64 | payload</c>, a fixed 17-byte header read as a zero-copy slice
 /// (chosen over MessagePack by <c>FrameHeaderBenchmark</c>). Ack and AckHold: <c>flow u64 | next expected u64</c>.
-/// Open, Close, Ping, Hello: MessagePack. Limits are checked on the length prefix before anything is buffered
+/// Open, Close, Ping, Hello, Accepted: MessagePack. Limits are checked on the length prefix before anything is buffered
 /// or parsed; every malformed frame is a <see cref="FrameFormatException"/>.
 /// </summary>
 public static class FrameCodec
@@ -30,7 +30,7 @@ public static class FrameCodec
             case FrameKind.Ack or FrameKind.AckHold:
                 WriteFixed(writer, frame.Kind, frame.FlowId, frame.Sequence, default);
                 break;
-            case FrameKind.Open or FrameKind.Close or FrameKind.Ping or FrameKind.Hello:
+            case FrameKind.Open or FrameKind.Close or FrameKind.Ping or FrameKind.Hello or FrameKind.Accepted:
                 WriteControl(writer, frame.Kind, frame.Control ?? throw new ArgumentException("A control frame needs its message.", nameof(frame)));
                 break;
             default:
@@ -94,7 +94,7 @@ public static class FrameCodec
                     FrameKind.AckHold => Frame.AckHold(flow, sequence),
                     _ => Frame.Data(flow, sequence, rest.Slice(16), kind == FrameKind.DataAckNow),
                 };
-            case FrameKind.Open or FrameKind.Close or FrameKind.Ping or FrameKind.Hello:
+            case FrameKind.Open or FrameKind.Close or FrameKind.Ping or FrameKind.Hello or FrameKind.Accepted:
                 if (rest.Length > limits.MaxControlBytes)
                 {
                     throw new FrameFormatException($"{kind} message of {rest.Length} bytes exceeds {limits.MaxControlBytes}.");
@@ -115,6 +115,7 @@ public static class FrameCodec
                 FrameKind.Open => Frame.Open(Validated(MessagePackSerializer.Deserialize<OpenFlow>(message, Options))),
                 FrameKind.Close => Frame.Close(MessagePackSerializer.Deserialize<CloseFlow>(message, Options) is { Reason: not null } close ? close : throw new FrameFormatException("Close message is missing a field.")),
                 FrameKind.Hello => Frame.Hello(MessagePackSerializer.Deserialize<ClientHello>(message, Options) is { Token: not null, Room: not null, Endpoint: not null } hello && Enum.IsDefined(hello.Operation) ? hello : throw new FrameFormatException("Hello message is missing a field or names no known operation.")),
+                FrameKind.Accepted => Frame.Accepted(MessagePackSerializer.Deserialize<FlowAccepted>(message, Options) is { Ticket: not null } accepted ? accepted : throw new FrameFormatException("Accepted message is missing a field.")),
                 _ => Frame.Ping(MessagePackSerializer.Deserialize<Ping>(message, Options) ?? throw new FrameFormatException("Empty ping message.")),
             };
         }
@@ -160,6 +161,7 @@ public static class FrameCodec
             FrameKind.Open => MessagePackSerializer.Serialize((OpenFlow)message, Options),
             FrameKind.Close => MessagePackSerializer.Serialize((CloseFlow)message, Options),
             FrameKind.Hello => MessagePackSerializer.Serialize((ClientHello)message, Options),
+            FrameKind.Accepted => MessagePackSerializer.Serialize((FlowAccepted)message, Options),
             _ => MessagePackSerializer.Serialize((Ping)message, Options),
         };
         var span = writer.GetSpan(PrefixBytes + 1);

@@ -23,4 +23,7 @@ public enum FrameKind : byte
     /// flow as it will, so the ingress sends nothing past it until a plain <see cref="Ack"/> says there is room again.
     /// </summary>
     AckHold = 8,
+
+    /// <summary>A relay's answer to a media engine opening (or resuming) a flow: <see cref="FlowAccepted"/>.</summary>
+    Accepted = 9,
 }

@@ -25,7 +25,14 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
     public static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
 
     private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>The connection serving each flow opened here, by flow id.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, Attachment> _attached = new();
     private TcpListener? _listener;
+    private int _disposed;
+
+    /// <summary>How long a flow whose engine's connection ended without a Close stays open for the engine to resume it.</summary>
+    public TimeSpan ResumeGrace { get; init; } = TimeSpan.FromSeconds(5);
     private Task? _accepting;
 
     public EndPoint LocalEndPoint => _listener?.LocalEndpoint ?? throw new InvalidOperationException("The client port is not started.");
@@ -46,6 +53,11 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         _listener?.Stop();
         if (_accepting is not null)
@@ -85,7 +97,7 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
             frames.Limits = FrameLimits.Default; // introduced: data frames may follow
 
             var claims = tokens.Validate(hello.Token, node.Room.Value);
-            if (hello.Operation == ClientOperation.Open)
+            if (hello.Operation is ClientOperation.Open or ClientOperation.Resume)
             {
                 MediaTokens.DemandOpen(claims, hello.Room, hello.Endpoint);
                 await ServeOpenAsync(frames, hello).ConfigureAwait(false);
@@ -134,8 +146,11 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
     }
 
     /// <summary>
-    /// Data frames become the flow's bytes; Close ends it once all is delivered. A connection that ends
-    /// without a Close (or breaks) still has what it sent delivered, and the flow's end says it was cut off.
+    /// Data frames become the flow's bytes; Close ends it once all is delivered. The engine hears each end-to-end ack
+    /// (it keeps what is unacknowledged, to resume the flow at a sibling if this relay dies) and, at the end,
+    /// "delivered" or why the flow failed. A connection that ends without a Close leaves the flow open for
+    /// <see cref="ResumeGrace"/> (its engine may resume it here or at a sibling); after that, what was accepted is
+    /// still delivered, and the flow's end says it was cut off.
     /// </summary>
     private async Task ServeOpenAsync(FrameStream frames, ClientHello hello)
     {
@@ -146,47 +161,194 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
             return;
         }
 
-        var flow = await node.OpenFlowAsync(destination, hello.Endpoint, _stopping.Token).ConfigureAwait(false);
-        await frames.WriteAsync(Frame.Ack(flow.Id, 0), _stopping.Token).ConfigureAwait(false); // accepted
+        if (await TakeFlowAsync(frames, hello, destination).ConfigureAwait(false) is not { } flow)
+        {
+            return;
+        }
+
+        var attachment = new Attachment();
+        if (_attached.TryGetValue(flow.Id, out var previous))
+        {
+            // The engine lost its connection to this very relay and resumes here: the old connection lets the flow go first.
+            await previous.TakenOver.CancelAsync().ConfigureAwait(false);
+            await previous.Released.Task.WaitAsync(HelloTimeout, time ?? TimeProvider.System).ConfigureAwait(false);
+        }
+
+        _attached[flow.Id] = attachment;
+        using var served = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, attachment.TakenOver.Token);
+
+        // A flow that fails while its engine sends nothing (the egress refused it, no path is left) is answered at once.
+        _ = flow.Completion.ContinueWith(static (_, state) => CancelQuietly((CancellationTokenSource)state!), served, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        using var acking = CancellationTokenSource.CreateLinkedTokenSource(served.Token);
+        Task? forwardingAcks = null;
         try
         {
+            await frames.WriteAsync(Frame.Accepted(new FlowAccepted(flow.Id, tokens.ResumeTicket(node.Room.Value, flow.Id, hello.Room, hello.Endpoint))), served.Token).ConfigureAwait(false);
+            forwardingAcks = Task.Run(() => ForwardAcksAsync(frames, flow, acking.Token), CancellationToken.None);
             var closed = false;
-            while (!closed && await frames.ReadAsync(_stopping.Token).ConfigureAwait(false) is { } read)
+            try
             {
-                closed = read.Frame.Kind == FrameKind.Close;
-                if (!closed && !read.Frame.IsData)
+                while (!closed && await frames.ReadAsync(served.Token).ConfigureAwait(false) is { } read)
                 {
-                    throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame from a media engine writing flow {flow.Id}.");
-                }
+                    closed = read.Frame.Kind == FrameKind.Close;
+                    if (!closed && !read.Frame.IsData)
+                    {
+                        throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame from a media engine writing flow {flow.Id}.");
+                    }
 
-                if (!closed)
-                {
-                    await flow.WriteAsync(read.Payload, _stopping.Token).ConfigureAwait(false);
-                    ChunkArrays.Recycle(read.Payload); // copied into the flow's own chunks
+                    if (!closed)
+                    {
+                        await TakeChunkAsync(flow, read, served.Token).ConfigureAwait(false);
+                    }
                 }
             }
+            catch (Exception e) when (e is IOException or SocketException && !flow.HasFailed)
+            {
+                // The engine's connection broke: as if it ended without a Close.
+            }
 
-            // What was accepted is delivered even if the engine went away without saying goodbye, as cut off.
             if (closed)
             {
                 flow.CompleteWriting();
             }
+            else if (await ResumedWithinGraceAsync(attachment).ConfigureAwait(false))
+            {
+                return; // its engine took the flow on from another connection to this relay
+            }
             else
             {
+                // What was accepted is delivered even if the engine went away without saying goodbye, as cut off (unless it
+                // resumed the flow at a sibling meanwhile: the egress then goes on with the sibling and tells this relay so).
                 flow.CutOff();
             }
 
-            await flow.Completion.ConfigureAwait(false);
+            await flow.Completion.WaitAsync(served.Token).ConfigureAwait(false);
+            await acking.CancelAsync().ConfigureAwait(false);
+            await Quietly(forwardingAcks).ConfigureAwait(false);
             await frames.WriteAsync(Frame.Close(new CloseFlow(flow.Id, "delivered")), _stopping.Token).ConfigureAwait(false);
         }
-        catch (IOException e) when (flow.HasFailed)
+        catch (OperationCanceledException) when (attachment.TakenOver.IsCancellationRequested)
         {
-            await RefuseAsync(frames, "failed", e.Message, flow.Id).ConfigureAwait(false);
+            // The engine resumed the flow on a new connection to this relay: this one lets it go, and nothing ends.
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException && flow.HasFailed && !flow.Abandoned)
+        {
+            await acking.CancelAsync().ConfigureAwait(false);
+            await RefuseAsync(frames, "failed", (flow.Sender.Failure ?? e).Message, flow.Id).ConfigureAwait(false);
         }
         finally
         {
-            flow.CutOff(); // broken off by an error (no effect when the flow ended above)
+            await acking.CancelAsync().ConfigureAwait(false);
+            if (forwardingAcks is not null)
+            {
+                await Quietly(forwardingAcks).ConfigureAwait(false);
+            }
+
+            if (!attachment.TakenOver.IsCancellationRequested && !_stopping.IsCancellationRequested)
+            {
+                flow.CutOff(); // broken off by an error (no effect when the flow ended above); a relay that stops leaves its flows to be resumed at a sibling
+            }
+
+            _attached.TryRemove(new KeyValuePair<ulong, Attachment>(flow.Id, attachment));
+            attachment.Released.TrySetResult();
+            attachment.TakenOver.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The flow a Hello opens, or the one it resumes (at this relay, or from a sibling of the room that carried it);
+    /// null once the engine was told why not.
+    /// </summary>
+    private async Task<RelayFlow?> TakeFlowAsync(FrameStream frames, ClientHello hello, Graph.Topology.RoomId destination)
+    {
+        if (hello.Operation == ClientOperation.Open)
+        {
+            return await node.OpenFlowAsync(destination, hello.Endpoint, _stopping.Token).ConfigureAwait(false);
+        }
+
+        tokens.DemandResumeTicket(hello.Ticket, node.Room.Value, hello.FlowId, hello.Room, hello.Endpoint);
+        if (node.IngressFlow(hello.FlowId) is not { } here)
+        {
+            Log.FlowResumed(logger, node.Room, hello.FlowId, hello.ResumeFrom);
+            return node.ResumeFlow(destination, hello.Endpoint, hello.FlowId, hello.ResumeFrom);
+        }
+
+        if (hello.ResumeFrom > here.Sender.ChunksWritten)
+        {
+            await RefuseAsync(frames, "resume past sent", $"Flow {here.Id} cannot resume from chunk {hello.ResumeFrom}: this relay was given {here.Sender.ChunksWritten}.", here.Id).ConfigureAwait(false);
+            return null;
+        }
+
+        return here;
+    }
+
+    /// <summary>One chunk from the engine, numbered by it: one it re-sent after resuming is passed over, a gap is malformed.</summary>
+    private static async Task TakeChunkAsync(RelayFlow flow, (Frame Frame, ReadOnlyMemory<byte> Payload) read, CancellationToken cancellationToken)
+    {
+        if (read.Payload.Length > flow.Sender.MaxChunkBytes || read.Payload.IsEmpty)
+        {
+            throw new FrameFormatException($"A media engine's chunk holds 1..{flow.Sender.MaxChunkBytes} bytes, not {read.Payload.Length}.");
+        }
+
+        if (read.Frame.Sequence > flow.Sender.ChunksWritten)
+        {
+            throw new FrameFormatException($"Chunk {read.Frame.Sequence} of flow {flow.Id} skips past {flow.Sender.ChunksWritten}, the next one expected.");
+        }
+
+        try
+        {
+            await flow.WriteChunkAsync(read.Frame.Sequence, read.Payload, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ChunkArrays.Recycle(read.Payload); // copied into the flow's own chunks
+        }
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection was served to its end meanwhile.
+        }
+    }
+
+    /// <summary>Tells the engine every end-to-end ack, so it can let go of what was delivered (and resume from there).</summary>
+    private static async Task ForwardAcksAsync(FrameStream frames, RelayFlow flow, CancellationToken cancellationToken)
+    {
+        var told = flow.Sender.Acknowledged;
+        while (true)
+        {
+            await flow.Sender.AcknowledgedPastAsync(told, cancellationToken).ConfigureAwait(false);
+            told = flow.Sender.Acknowledged;
+            await frames.WriteAsync(Frame.Ack(flow.Id, told), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>After the engine's connection ended without a Close: whether it resumed the flow here within <see cref="ResumeGrace"/>.</summary>
+    private async Task<bool> ResumedWithinGraceAsync(Attachment attachment)
+    {
+        try
+        {
+            await Task.Delay(ResumeGrace, time ?? TimeProvider.System, attachment.TakenOver.Token).ConfigureAwait(false);
+            return false;
+        }
+        catch (OperationCanceledException) when (attachment.TakenOver.IsCancellationRequested)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>The connection serving a flow now: told to let go when its engine resumes the flow on another.</summary>
+    private sealed class Attachment
+    {
+        public CancellationTokenSource TakenOver { get; } = new();
+
+        public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>
@@ -303,6 +465,9 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
 
         [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Relay {Room} refused a media engine ({Reason}): {Detail} ({LeftOut} refusals before this one were not logged; msdn.relay.clients.refused counts them all)")]
         public static partial void ClientRefused(ILogger logger, Graph.Topology.RoomId room, string reason, string detail, long leftOut);
+
+        [LoggerMessage(EventId = 4205, Level = LogLevel.Information, Message = "Relay {Room}: a media engine resumed flow {Flow} here from chunk {From} (the relay of its room that carried it is gone)")]
+        public static partial void FlowResumed(ILogger logger, Graph.Topology.RoomId room, ulong flow, ulong from);
 
         [LoggerMessage(EventId = 4202, Level = LogLevel.Debug, Message = "Relay {Room}: a media engine connection ended: {Detail}")]
         public static partial void ClientGone(ILogger logger, Graph.Topology.RoomId room, string detail);

@@ -38,6 +38,10 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     /// <summary>While the egress holds the flow (its subscriber is behind): nothing from this sequence on is sent.</summary>
     private ulong? _heldFrom;
 
+    /// <summary>A flow resumed here after its first relay died: the egress may have delivered more than this relay was given yet.</summary>
+    private bool _acksMayLead;
+    private TaskCompletionSource _acknowledgedMore = NewSignal();
+
     public int MaxChunkBytes { get; } = maxChunkBytes;
 
     public long MaxUnacknowledgedBytes { get; } = maxUnacknowledgedBytes;
@@ -65,6 +69,92 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
             {
                 return _bufferedBytes;
             }
+        }
+    }
+
+    /// <summary>
+    /// This flow continues one that another relay of the room carried (its media engine resumes it here): numbering
+    /// starts at <paramref name="sequence"/>, the engine's last end-to-end ack, and an ack from the egress may lead
+    /// what the engine has given this relay so far (the chunks it then re-sends below it are already delivered, and
+    /// <see cref="WriteChunkAsync"/> passes over them). Only before anything is written.
+    /// </summary>
+    public void ResumeAt(ulong sequence)
+    {
+        lock (_lock)
+        {
+            if (_nextSequence != 0 || _count != 0)
+            {
+                throw new InvalidOperationException("A flow can only resume before anything is written to it.");
+            }
+
+            _nextSequence = _headSequence = _takenUpTo = sequence;
+            Acknowledged = sequence;
+            _acksMayLead = true;
+        }
+    }
+
+    /// <summary>
+    /// Appends one chunk numbered <paramref name="sequence"/> by its writer (a media engine, whose end-to-end acks
+    /// count its own chunks): false when it is one already taken (re-sent after a resumption), which is passed over.
+    /// Waits while the unacknowledged buffer is full; a chunk is never split, so the writer's numbering is the flow's.
+    /// </summary>
+    public async ValueTask<bool> WriteChunkAsync(ulong sequence, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        if (data.Length > MaxChunkBytes || data.IsEmpty)
+        {
+            throw new ArgumentOutOfRangeException(nameof(data), $"A chunk holds 1..{MaxChunkBytes} bytes, not {data.Length}.");
+        }
+
+        while (true)
+        {
+            Task wait;
+            lock (_lock)
+            {
+                if (_failed is { } failed)
+                {
+                    throw new IOException(failed.Message, failed);
+                }
+
+                if (sequence != _nextSequence)
+                {
+                    return sequence < _nextSequence
+                        ? false
+                        : throw new ArgumentOutOfRangeException(nameof(sequence), $"Chunk {sequence} skips past {_nextSequence}, the next one this flow expects.");
+                }
+
+                if (_bufferedBytes == 0 || _bufferedBytes + data.Length <= MaxUnacknowledgedBytes)
+                {
+                    var copy = ChunkArrays.Pool.Rent(data.Length); // returned when acknowledged: no garbage per chunk
+                    data.Span.CopyTo(copy);
+                    Append(new FlowChunk(_nextSequence++, copy.AsMemory(0, data.Length)));
+                    _bufferedBytes += data.Length;
+                    _chunkAdded.TrySetResult();
+                    return true;
+                }
+
+                wait = _roomFreed.Task;
+            }
+
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Completes once the egress has acknowledged past <paramref name="seen"/> (at once if it has): what a media engine is told.</summary>
+    public Task AcknowledgedPastAsync(ulong seen, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (Acknowledged > seen)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (_acknowledgedMore.Task.IsCompleted)
+            {
+                _acknowledgedMore = NewSignal();
+            }
+
+            return _acknowledgedMore.Task.WaitAsync(cancellationToken);
         }
     }
 
@@ -250,7 +340,14 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
         {
             if (nextExpected > _nextSequence)
             {
-                throw new InvalidOperationException($"Ack for {nextExpected} beyond the {_nextSequence} chunks sent.");
+                if (!_acksMayLead)
+                {
+                    throw new InvalidOperationException($"Ack for {nextExpected} beyond the {_nextSequence} chunks sent.");
+                }
+
+                // Resumed: the egress already holds chunks the engine has not re-sent here yet; they are passed over when they come.
+                _nextSequence = nextExpected;
+                _takenUpTo = Math.Max(_takenUpTo, nextExpected);
             }
 
             var freed = false;
@@ -273,7 +370,17 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
                 freed = true;
             }
 
-            Acknowledged = Math.Max(Acknowledged, nextExpected);
+            if (_count == 0)
+            {
+                _headSequence = _nextSequence; // after a leading ack, the next chunk written is the head
+            }
+
+            if (nextExpected > Acknowledged)
+            {
+                Acknowledged = nextExpected;
+                _acknowledgedMore.TrySetResult();
+            }
+
             if (Acknowledged == _nextSequence)
             {
                 _allAcknowledged.TrySetResult();

@@ -97,15 +97,26 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
         }
 
         bool orphaned;
+        ulong received;
         lock (flow)
         {
             orphaned = flow.Ended is not null; // ended here a moment ago: the ingress hears why below
-            flow.Carriers += orphaned ? 0 : 1;
+            received = flow.Receiver.NextExpected;
+            flow.Carriers += orphaned || open.ResumeFrom > received ? 0 : 1;
         }
 
         if (orphaned)
         {
             await relay.SayLastAsync(frames, flow.Ended!).ConfigureAwait(false);
+            return true;
+        }
+
+        if (open.ResumeFrom > received)
+        {
+            // Every ingress resumes from what was acknowledged, which arrived: a later start would leave a gap (a media
+            // engine resuming past what it sent). Refused for good; the flow itself goes on for its rightful carrier.
+            relay.Metrics.FrameRejected("resume past arrival");
+            await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, $"flow {open.FlowId} cannot resume from chunk {open.ResumeFrom}: {relay.Room} has {received} of it", Final: true)).ConfigureAwait(false);
             return true;
         }
 
@@ -243,6 +254,11 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                         relay.Metrics.Traffic.In(read.Payload.Length);
                         ackNow |= read.Frame.Kind == FrameKind.DataAckNow;
                         break;
+                    case FrameKind.Close when read.Frame.Control is CloseFlow { CutOff: true } && !flow.IsCarriedBy(frames):
+                        // Its media engine resumed the flow at another relay of its room since this one lost the engine:
+                        // the flow is not cut off, it goes on there. This relay hears it is carried elsewhere.
+                        await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, $"flow {open.FlowId} was resumed through another relay of {open.Source}", Final: true)).ConfigureAwait(false);
+                        return true;
                     case FrameKind.Close:
                         if (_egress.TryRemove(key, out _))
                         {

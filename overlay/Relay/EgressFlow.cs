@@ -76,6 +76,9 @@ internal sealed class EgressFlow : IDisposable
     /// <summary>The stream that carries the flow now: acks go back on it.</summary>
     public void CarriedBy(FrameStream frames) => Volatile.Write(ref _carrier, frames);
 
+    /// <summary>Whether <paramref name="frames"/> is the stream that carries the flow now (a later one took over otherwise).</summary>
+    public bool IsCarriedBy(FrameStream frames) => ReferenceEquals(Volatile.Read(ref _carrier), frames);
+
     /// <summary>Acknowledges everything received on <paramref name="frames"/>, asking the ingress to hold while the subscriber is behind.</summary>
     public async Task AckAsync(FrameStream frames, CancellationToken cancellationToken)
     {

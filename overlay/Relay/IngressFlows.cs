@@ -28,22 +28,42 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
     /// <summary>A flow was opened to this room (the control link asks for the routes into a new destination at once).</summary>
     public event Action<RoomId>? Opened;
 
+    /// <summary>The flow this relay carries as its ingress under <paramref name="id"/>, if it does.</summary>
+    public bool TryGet(ulong id, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RelayFlow? flow) => _ingress.TryGetValue(id, out flow);
+
     /// <summary>
-    /// Opens a flow from this room to <paramref name="endpoint"/> in <paramref name="destination"/>;
-    /// refused with <see cref="RelayDrainingException"/> unless the relay is serving.
+    /// Opens a flow from this room to <paramref name="endpoint"/> in <paramref name="destination"/>; with
+    /// <paramref name="resume"/>, takes over flow <c>Id</c> (a relay of this room carried it, and died or let it go) from chunk
+    /// <c>From</c>. Refused with <see cref="RelayDrainingException"/> unless the relay is serving.
     /// </summary>
-    public RelayFlow Open(RoomId destination, string endpoint)
+    public RelayFlow Open(RoomId destination, string endpoint, (ulong Id, ulong From)? resume = null)
     {
+        if (resume is { } taken && _ingress.ContainsKey(taken.Id))
+        {
+            throw new InvalidOperationException($"Flow {taken.Id} is carried here already.");
+        }
+
         if (!admission.TryAdmit())
         {
             throw new RelayDrainingException(relay.Room, admission.State);
         }
 
-        var core = new FlowCore(relay.Room, destination, new FlowSender(relay.Options.MaxChunkBytes, relay.Options.MaxUnacknowledgedBytes), Knowledge, routes, relay.Options, relay.Time);
+        var sender = new FlowSender(relay.Options.MaxChunkBytes, relay.Options.MaxUnacknowledgedBytes);
+        if (resume is { } from)
+        {
+            sender.ResumeAt(from.From);
+        }
+
+        var core = new FlowCore(relay.Room, destination, sender, Knowledge, routes, relay.Options, relay.Time);
         core.FailoverCompleted += relay.Metrics.FailoverCompleted;
-        var flow = new RelayFlow((ulong)Interlocked.Increment(ref _nextFlow), endpoint, core, relay.Metrics);
+        var flow = new RelayFlow(resume?.Id ?? (ulong)Interlocked.Increment(ref _nextFlow), endpoint, core, relay.Metrics);
+        if (!_ingress.TryAdd(flow.Id, flow))
+        {
+            admission.FlowEnded();
+            throw new InvalidOperationException($"Flow {flow.Id} is carried here already.");
+        }
+
         relay.Metrics.FlowOpened("ingress");
-        _ingress[flow.Id] = flow;
         flow.Completion = Task.Run(
             async () =>
             {

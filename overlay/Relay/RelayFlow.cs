@@ -68,6 +68,29 @@ public sealed class RelayFlow
         _metrics.BytesIn(data.Length);
     }
 
+    /// <summary>
+    /// Appends chunk <paramref name="sequence"/> as a media engine numbered it (its end-to-end acks count its chunks):
+    /// false for one the flow already has (re-sent after a resumption). See <see cref="FlowSender.WriteChunkAsync"/>.
+    /// </summary>
+    public async ValueTask<bool> WriteChunkAsync(ulong sequence, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (Completion.IsFaulted)
+        {
+            await Completion.ConfigureAwait(false);
+        }
+
+        var taken = await Sender.WriteChunkAsync(sequence, data, cancellationToken).ConfigureAwait(false);
+        if (taken)
+        {
+            _metrics.BytesIn(data.Length);
+        }
+
+        return taken;
+    }
+
+    /// <summary>The relay stopped under the flow (it was not refused or failed): its media engine resumes it at a sibling.</summary>
+    internal bool Abandoned => Sender.Failure is OperationCanceledException || Completion.IsCanceled;
+
     /// <summary>Completes when the destination relay has delivered everything written so far.</summary>
     public Task FlushAsync(CancellationToken cancellationToken = default) => Sender.WhenAllAcknowledgedAsync(cancellationToken);
 

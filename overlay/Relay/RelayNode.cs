@@ -205,6 +205,24 @@ public sealed partial class RelayNode : IAsyncDisposable
         return Task.FromResult(_ingress.Open(destination, endpoint));
     }
 
+    /// <summary>
+    /// Takes over flow <paramref name="flowId"/> from this room, which a sibling relay carried until it died (or its
+    /// media engine lost it), from chunk <paramref name="from"/>: the egress passes over what it already delivered.
+    /// </summary>
+    public RelayFlow ResumeFlow(RoomId destination, string endpoint, ulong flowId, ulong from)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(endpoint);
+        if (endpoint is ControlEndpoint or HelloEndpoint)
+        {
+            throw new ArgumentException($"{endpoint} is reserved for relays' own exchanges.", nameof(endpoint));
+        }
+
+        return _ingress.Open(destination, endpoint, (flowId, from));
+    }
+
+    /// <summary>The flow this relay carries as its ingress under <paramref name="flowId"/>, if it does.</summary>
+    public RelayFlow? IngressFlow(ulong flowId) => _ingress.TryGet(flowId, out var flow) ? flow : null;
+
     /// <summary>Whether the data connection to <paramref name="peer"/>'s relay works (or has not been tried): false after a refusal, until a connection is proven.</summary>
     public bool CanCarryTo(RoomId peer) => _peers.CanCarryTo(peer);
 

@@ -33,10 +33,14 @@ public static class FrameGenerators
                     select Frame.Close(new CloseFlow(flow, reason, unreachable, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, node));
         var ping = from nonce in u64 from reply in ArbMap.Default.GeneratorFor<bool>() select Frame.Ping(new Ping(nonce, reply));
         var hello = from token in text
-                    from operation in Gen.Elements(ClientOperation.Open, ClientOperation.Subscribe)
+                    from operation in Gen.Elements(ClientOperation.Open, ClientOperation.Subscribe, ClientOperation.Resume)
                     from room in text
                     from endpoint in text
-                    select Frame.Hello(new ClientHello(token, operation, room, endpoint));
-        return Gen.OneOf(data, ack, open, close, ping, hello).ToArbitrary();
+                    from flow in u64
+                    from resume in u64
+                    from ticket in Gen.OneOf(Gen.Constant<string?>(null), text.Select(t => (string?)t))
+                    select Frame.Hello(new ClientHello(token, operation, room, endpoint, flow, resume, ticket));
+        var accepted = from flow in u64 from ticket in text select Frame.Accepted(new FlowAccepted(flow, ticket));
+        return Gen.OneOf(data, ack, open, close, ping, hello, accepted).ToArbitrary();
     }
 }
