@@ -177,8 +177,9 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
         _attached[flow.Id] = attachment;
         using var served = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, attachment.TakenOver.Token);
 
-        // A flow that fails while its engine sends nothing (the egress refused it, no path is left) is answered at once.
-        _ = flow.Completion.ContinueWith(static (_, state) => CancelQuietly((CancellationTokenSource)state!), served, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        // A flow that fails while its engine sends nothing (the egress refused it, no path is left) is answered at once;
+        // one the relay lets go (it drains past its timeout, or stops) ends its engine's connection, and the engine resumes it at a sibling.
+        _ = flow.Completion.ContinueWith(static (_, state) => CancelQuietly((CancellationTokenSource)state!), served, CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
         using var acking = CancellationTokenSource.CreateLinkedTokenSource(served.Token);
         Task? forwardingAcks = null;
         try
@@ -244,7 +245,7 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
                 await Quietly(forwardingAcks).ConfigureAwait(false);
             }
 
-            if (!attachment.TakenOver.IsCancellationRequested && !_stopping.IsCancellationRequested)
+            if (!attachment.TakenOver.IsCancellationRequested && !_stopping.IsCancellationRequested && !flow.Abandoned)
             {
                 flow.CutOff(); // broken off by an error (no effect when the flow ended above); a relay that stops leaves its flows to be resumed at a sibling
             }

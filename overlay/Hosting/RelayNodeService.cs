@@ -153,6 +153,7 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
             SlowSubscriberTimeout = settings.SlowSubscriberTimeout,
             OrphanFlowTimeout = settings.OrphanFlowTimeout,
             MaxUntakenFlowsPerEndpoint = settings.MaxUntakenFlowsPerEndpoint,
+            DrainTimeout = settings.DrainTimeout,
         }, _metrics);
         var node = Node;
         var meter = new Load.RelayLoadMeter(_metrics.Traffic, () => node.ActiveFlows, settings.Capacity, time);

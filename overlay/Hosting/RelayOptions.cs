@@ -49,6 +49,9 @@ public sealed class RelayOptions
     /// <summary>How long a flow arriving here may go with no path carrying it (its ingress relay died) before it is ended as cut off.</summary>
     public TimeSpan OrphanFlowTimeout { get; set; } = new Relay.RelayNodeOptions().OrphanFlowTimeout;
 
+    /// <summary>How long a draining relay lets its media engines' flows run on before they are moved to a sibling relay of the room (see docs/relay.md).</summary>
+    public TimeSpan DrainTimeout { get; set; } = new Relay.RelayNodeOptions().DrainTimeout;
+
     /// <summary>How many flows may wait at once for a subscriber of one endpoint before new ones to it are refused.</summary>
     public int MaxUntakenFlowsPerEndpoint { get; set; } = new Relay.RelayNodeOptions().MaxUntakenFlowsPerEndpoint;
 

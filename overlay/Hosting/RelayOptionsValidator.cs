@@ -82,6 +82,11 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             Fail(nameof(options.OrphanFlowTimeout), $"must be longer than the ingress's no-route patience ({noRouteGrace.TotalSeconds:F0} s), or flows waiting out a partition would be ended under it; got {options.OrphanFlowTimeout}.");
         }
 
+        if (options.DrainTimeout <= TimeSpan.Zero)
+        {
+            Fail(nameof(options.DrainTimeout), $"must be positive (how long a draining relay's flows run on before they move to a sibling), got {options.DrainTimeout}.");
+        }
+
         if (options.MaxUntakenFlowsPerEndpoint < 1)
         {
             Fail(nameof(options.MaxUntakenFlowsPerEndpoint), $"must be at least 1, got {options.MaxUntakenFlowsPerEndpoint}.");

@@ -56,7 +56,7 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
 
         var core = new FlowCore(relay.Room, destination, sender, Knowledge, routes, relay.Options, relay.Time);
         core.FailoverCompleted += relay.Metrics.FailoverCompleted;
-        var flow = new RelayFlow(resume?.Id ?? (ulong)Interlocked.Increment(ref _nextFlow), endpoint, core, relay.Metrics);
+        var flow = new RelayFlow(resume?.Id ?? (ulong)Interlocked.Increment(ref _nextFlow), endpoint, core, relay.Metrics, relay.Stopping);
         if (!_ingress.TryAdd(flow.Id, flow))
         {
             admission.FlowEnded();
@@ -69,7 +69,7 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
             {
                 try
                 {
-                    await RunIngressAsync(flow, relay.Stopping).ConfigureAwait(false);
+                    await RunIngressAsync(flow, flow.Run.Token).ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {
@@ -78,6 +78,7 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                 }
                 finally
                 {
+                    flow.Run.Dispose();
                     _ingress.TryRemove(flow.Id, out _);
                     relay.Metrics.FlowEnded("ingress");
                     admission.FlowEnded();
@@ -86,6 +87,21 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
             CancellationToken.None);
         Opened?.Invoke(destination);
         return flow;
+    }
+
+    /// <summary>
+    /// Lets go of every flow opened here (a draining relay past its drain timeout): each stops at once, as if the relay
+    /// stopped under it, and its media engine resumes it at a sibling. Returns how many.
+    /// </summary>
+    public int AbandonAll()
+    {
+        var abandoned = 0;
+        foreach (var flow in _ingress.Values)
+        {
+            abandoned += flow.Abandon() ? 1 : 0;
+        }
+
+        return abandoned;
     }
 
     /// <summary>How long a broken write waits for the path's answer that may explain it.</summary>
@@ -323,7 +339,8 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
             {
                 while (true)
                 {
-                    if (broken.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                    cancellationToken.ThrowIfCancellationRequested(); // the relay stops, or lets the flow go
+                    if (broken.IsCancellationRequested)
                     {
                         throw new IOException($"A link of {string.Join('>', path)} was reported down.");
                     }

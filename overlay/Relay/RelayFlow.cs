@@ -12,9 +12,10 @@ public sealed class RelayFlow
 {
     private readonly Msdn.Overlay.Metrics.RelayMetrics _metrics;
 
-    internal RelayFlow(ulong id, string endpoint, FlowCore core, Msdn.Overlay.Metrics.RelayMetrics metrics)
+    internal RelayFlow(ulong id, string endpoint, FlowCore core, Msdn.Overlay.Metrics.RelayMetrics metrics, CancellationToken stopping)
     {
         _metrics = metrics;
+        Run = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         Id = id;
         Endpoint = endpoint;
         Core = core;
@@ -86,6 +87,23 @@ public sealed class RelayFlow
         }
 
         return taken;
+    }
+
+    /// <summary>Ends the flow's run here: the relay stops, or lets the flow go (<see cref="Abandon"/>).</summary>
+    internal CancellationTokenSource Run { get; }
+
+    /// <summary>Stops carrying the flow here, as if the relay stopped under it (its engine resumes it at a sibling); false once it ended.</summary>
+    internal bool Abandon()
+    {
+        try
+        {
+            Run.Cancel();
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The relay stopped under the flow (it was not refused or failed): its media engine resumes it at a sibling.</summary>

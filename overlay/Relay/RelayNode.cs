@@ -263,10 +263,45 @@ public sealed partial class RelayNode : IAsyncDisposable
         }
 
         _admission.SignalIfDrained();
+        if (_admission.State == RelayState.Draining)
+        {
+            var timer = new CancellationTokenSource();
+            Interlocked.Exchange(ref _drainTimer, timer)?.Cancel();
+            _ = EvictAfterDrainTimeoutAsync(timer.Token);
+        }
     }
 
     /// <summary>Back to serving (the operator cancelled the scale-in).</summary>
-    public void CancelDrain() => _admission.CancelDrain();
+    public void CancelDrain()
+    {
+        Interlocked.Exchange(ref _drainTimer, null)?.Cancel();
+        _admission.CancelDrain();
+    }
+
+    private CancellationTokenSource? _drainTimer;
+
+    /// <summary>
+    /// Past <see cref="RelayNodeOptions.DrainTimeout"/>, still draining: the flows its media engines opened here are let go,
+    /// and each engine resumes its flow at a sibling of the room (flows ending here stay until they end: their subscribers
+    /// cannot move yet).
+    /// </summary>
+    private async Task EvictAfterDrainTimeoutAsync(CancellationToken cancelled)
+    {
+        try
+        {
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancelled, _relay.Stopping);
+            await Task.Delay(_relay.Options.DrainTimeout, _relay.Time, either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (_admission.State == RelayState.Draining)
+        {
+            Log.DrainTimedOut(_relay.Logger, Room, _relay.Options.DrainTimeout.TotalSeconds, _ingress.AbandonAll());
+        }
+    }
 
     /// <summary>The room's load (0–1): rising load takes a draining relay back into service.</summary>
     public void ObserveLoad(double roomLoad) => _admission.ObserveLoad(roomLoad);
@@ -298,6 +333,9 @@ public sealed partial class RelayNode : IAsyncDisposable
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 4015, Level = LogLevel.Warning, Message = "Relay {Room}: still draining {Seconds} s after the drain began; let go of the {Flows} flows its media engines opened here (each resumes at a sibling relay of the room)")]
+        public static partial void DrainTimedOut(ILogger logger, RoomId room, double seconds, int flows);
+
         [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Relay {Room}: {From} → {To}")]
         public static partial void StateChanged(ILogger logger, RoomId room, RelayState from, RelayState to);
     }

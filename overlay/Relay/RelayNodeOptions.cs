@@ -67,6 +67,13 @@ public sealed record RelayNodeOptions
     /// <summary>Chunk payload: a data frame with its framing and the stream header still fits one 16 KiB TLS record.</summary>
     public int MaxChunkBytes { get; init; } = (16 * 1024) - 64;
 
+    /// <summary>
+    /// How long a draining relay lets the flows its media engines opened here run on before it lets them go: their
+    /// engines' connections close, and each engine resumes its flow at a sibling relay of the room from the last
+    /// end-to-end ack (the TCP gateway's connections end instead: a gateway client cannot resume).
+    /// </summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>When rising load takes a draining relay back into service.</summary>
     public Msdn.Overlay.Lifecycle.DrainPolicy Drain { get; init; } = new();
 }

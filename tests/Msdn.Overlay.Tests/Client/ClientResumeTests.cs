@@ -31,7 +31,7 @@ public abstract class ClientResumeTests(ITestOutputHelper output, string transpo
     {
         if (transport != "quic" || QuicSupport.IsAvailable)
         {
-            _nodes = await RoomNodes.StartAsync(output, new RelayNodeOptions { AckTimeout = TimeSpan.FromSeconds(2) }, transport);
+            _nodes = await RoomNodes.StartAsync(output, new RelayNodeOptions { AckTimeout = TimeSpan.FromSeconds(2), DrainTimeout = TimeSpan.FromMilliseconds(300) }, transport);
             foreach (var relay in _nodes.Rooms[B].Concat(_nodes.Rooms[D]))
             {
                 var port = new ClientPort(relay, _tokens, NullLogger<ClientPort>.Instance);
@@ -94,6 +94,32 @@ public abstract class ClientResumeTests(ITestOutputHelper output, string transpo
         Assert.Equal(1, flow.Resumptions);
         Assert.NotEqual(_ports[first].LocalEndPoint, flow.Relay);
         output.WriteLine($"{transport}: ingress relay killed with {unacknowledged / 1024} KiB unacknowledged; resumed at the sibling; longest gap at the subscriber {longestGap.TotalMilliseconds:F0} ms");
+    }
+
+    [SkippableFact]
+    public async Task A_relay_still_draining_at_its_drain_timeout_moves_its_engines_flows_to_the_sibling_and_is_drained()
+    {
+        Skip.If(_nodes is null, QuicSupport.Missing);
+        const string endpoint = "archive";
+        await using var subscription = await RelayClient.SubscribeAsync(_ports[_nodes.ChosenFor(D, endpoint)].LocalEndPoint, Token(D), endpoint);
+        await using var flow = await RelayClient.OpenAsync(RoomB, Token(B), D, endpoint);
+        var draining = _nodes.Rooms[B].Single(r => _ports[r].LocalEndPoint.Equals(flow.Relay));
+        var received = ReceiveAsync(subscription);
+        var sent = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
+        await flow.WriteAsync(sent.AsMemory(0, sent.Length / 2));
+
+        // The flow runs on through the drain (it started here) until the timeout; then its engine takes it to the sibling.
+        draining.Drain();
+        Assert.Equal(Msdn.Overlay.Lifecycle.RelayState.Draining, draining.State);
+        await draining.WhenDrainedAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await RelayMesh.WaitUntilAsync(() => flow.Resumptions == 1, TimeSpan.FromSeconds(10));
+        Assert.NotEqual(_ports[draining].LocalEndPoint, flow.Relay);
+
+        await flow.WriteAsync(sent.AsMemory(sent.Length / 2));
+        await flow.CompleteAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var (delivered, longestGap) = await received.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(sent.AsSpan().SequenceEqual(delivered), "delivered bytes differ from sent bytes");
+        output.WriteLine($"{transport}: drained past its timeout; the flow moved to the sibling, longest gap at the subscriber {longestGap.TotalMilliseconds:F0} ms");
     }
 
     [SkippableFact]
