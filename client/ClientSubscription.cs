@@ -1,33 +1,49 @@
+using System.Net;
 using Msdn.Client.Framing;
 using Msdn.Graph.Topology;
 
 namespace Msdn.Client;
 
 /// <summary>
-/// The flows arriving for one endpoint, each with its ordered data. A flow the application leaves unread holds
-/// at most <see cref="MaxUnreadBytesPerFlow"/> here: past it the subscription stops reading from the relay (every
-/// flow on it waits) until the application has read half of it, and the relay holds the sender back in turn.
+/// The flows arriving for one endpoint, each with its ordered data. The subscription holds a connection to every relay
+/// of its room it was given: a flow arrives at one of them, and when that relay dies its flows go on through a sibling
+/// (their ingress takes them there from its last acknowledgement); the subscription passes over what it already has,
+/// so each flow's bytes arrive once and in order. A flow whose relay died and that no sibling takes on within
+/// <see cref="ResumePatience"/> ends with an <see cref="IOException"/>; so does one that would skip chunks (typed,
+/// never silent). A flow the application leaves unread holds at most <see cref="MaxUnreadBytesPerFlow"/> here: past it
+/// the subscription stops reading from that relay (every flow on it waits) until the application has read half of it,
+/// and the relay holds the sender back in turn.
 /// </summary>
 public sealed class ClientSubscription : IAsyncDisposable
 {
     /// <summary>What one flow may hold unread in the application's process before the subscription stops reading.</summary>
     public const long MaxUnreadBytesPerFlow = 4 * 1024 * 1024;
 
-    private readonly FrameStream _frames;
+    /// <summary>How long a flow whose relay died waits for a sibling of it to take it on.</summary>
+    public static readonly TimeSpan ResumePatience = TimeSpan.FromSeconds(10);
+
     private readonly System.Threading.Channels.Channel<IncomingFlow> _arrivals = System.Threading.Channels.Channel.CreateUnbounded<IncomingFlow>();
     private readonly CancellationTokenSource _closing = new();
-    private readonly Task _reading;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(string Source, ulong Id), Arrival> _flows = [];
+    private readonly List<(FrameStream Frames, Task Reading)> _connections = [];
+    private readonly TimeProvider _time;
+    private int _live;
     private RelayClientException? _ended;
 
-    internal ClientSubscription(FrameStream frames)
+    internal ClientSubscription(IReadOnlyList<(EndPoint Relay, FrameStream Frames)> connections, TimeProvider? time = null)
     {
-        _frames = frames;
-        _reading = Task.Run(ReadLoopAsync);
+        _time = time ?? TimeProvider.System;
+        _live = connections.Count;
+        foreach (var (relay, frames) in connections)
+        {
+            _connections.Add((frames, Task.Run(() => ReadLoopAsync(relay, frames))));
+        }
     }
 
     /// <summary>
     /// The next flow to arrive (its data completes when its sender closed it). Throws <see cref="RelayClientException"/>
-    /// when the relay ended the subscription (its reason says why: an expired token, a relay stopping).
+    /// when the relays ended the subscription (its reason says why: an expired token, a relay stopping).
     /// </summary>
     public async ValueTask<IncomingFlow> AcceptFlowAsync(CancellationToken cancellationToken = default)
     {
@@ -44,53 +60,59 @@ public sealed class ClientSubscription : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // The read loop stops first: the frames' reader must not be completed under a read in progress.
+        // The read loops stop first: the frames' reader must not be completed under a read in progress.
         await _closing.CancelAsync().ConfigureAwait(false);
-        try
+        foreach (var (frames, reading) in _connections)
         {
-            await _reading.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or FrameFormatException)
-        {
-        }
+            try
+            {
+                await reading.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or FrameFormatException)
+            {
+            }
 
-        await _frames.DisposeAsync().ConfigureAwait(false);
+            await frames.DisposeAsync().ConfigureAwait(false);
+        }
 
         _closing.Dispose();
     }
 
-    private async Task ReadLoopAsync()
+    private async Task ReadLoopAsync(EndPoint relay, FrameStream frames)
     {
-        var flows = new Dictionary<ulong, IncomingFlow>();
-        var buffered = new Dictionary<ulong, UnreadBytes>();
+        var here = new Dictionary<ulong, Arrival?>(); // this relay's flows by id; null: refused, its frames passed over
         try
         {
-            while (await _frames.ReadAsync(_closing.Token).ConfigureAwait(false) is { } read)
+            while (await frames.ReadAsync(_closing.Token).ConfigureAwait(false) is { } read)
             {
                 switch (read.Frame.Kind)
                 {
                     case FrameKind.Open when read.Frame.Control is OpenFlow open:
-                        var unread = new UnreadBytes();
-                        var flow = new IncomingFlow(new RoomId(open.Source), open.FlowId, open.Endpoint, unread.Taken);
-                        flows[open.FlowId] = flow;
-                        buffered[open.FlowId] = unread;
-                        _arrivals.Writer.TryWrite(flow);
+                        here[open.FlowId] = await OpenedAsync(frames, open).ConfigureAwait(false);
                         break;
-                    case FrameKind.Data or FrameKind.DataAckNow when flows.TryGetValue(read.Frame.FlowId, out var target):
-                        target.Writer.TryWrite(read.Payload);
-                        if (buffered[read.Frame.FlowId].Added(read.Payload.Length) is { } room)
+                    case FrameKind.Data or FrameKind.DataAckNow when here.TryGetValue(read.Frame.FlowId, out var target):
+                        if (target is null || !target.Take(read.Frame.Sequence, read.Payload, out var room, out var gap))
+                        {
+                            ChunkArrays.Recycle(read.Payload); // refused, or had already
+                        }
+                        else if (gap is not null)
+                        {
+                            ChunkArrays.Recycle(read.Payload);
+                            here[read.Frame.FlowId] = null;
+                            await RefuseAsync(frames, read.Frame.FlowId, target, gap).ConfigureAwait(false);
+                        }
+                        else if (room is not null)
                         {
                             await room.WaitAsync(_closing.Token).ConfigureAwait(false); // the application is behind on this flow
                         }
 
                         break;
-                    case FrameKind.Close when read.Frame.Control is CloseFlow { CutOff: true } && flows.Remove(read.Frame.FlowId, out var cut):
-                        cut.Writer.TryComplete(new FlowCutOffException($"Flow {cut.Id} from {cut.Source} was cut off: its sender never closed it."));
-                        buffered.Remove(read.Frame.FlowId);
-                        break;
-                    case FrameKind.Close when flows.Remove(read.Frame.FlowId, out var ended):
-                        ended.Writer.TryComplete();
-                        buffered.Remove(read.Frame.FlowId);
+                    case FrameKind.Close when read.Frame.FlowId != 0 && here.Remove(read.Frame.FlowId, out var closing):
+                        if (closing is not null)
+                        {
+                            Ended(closing, read.Frame.Control is CloseFlow { CutOff: true } ? new FlowCutOffException($"Flow {closing.Flow.Id} from {closing.Flow.Source} was cut off: its sender never closed it.") : null);
+                        }
+
                         break;
                     case FrameKind.Close when read.Frame.FlowId == 0 && read.Frame.Control is CloseFlow ending:
                         // The relay ends the subscription (its token expired, the relay stops) and says why.
@@ -101,15 +123,171 @@ public sealed class ClientSubscription : IAsyncDisposable
                 }
             }
         }
+        catch (Exception e) when (e is IOException or FrameFormatException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+            // This relay is gone; its flows may go on through another.
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+        {
+        }
         finally
         {
-            // Flows cut off by the end of the subscription are incomplete: say so rather than end them cleanly.
-            foreach (var open in flows.Values)
+            Lost(relay, here.Values.OfType<Arrival>());
+        }
+    }
+
+    /// <summary>A flow announced on one relay's connection: new, or one this subscription has that goes on here.</summary>
+    private async Task<Arrival?> OpenedAsync(FrameStream frames, OpenFlow open)
+    {
+        Arrival? arrival;
+        string? refusal = null;
+        lock (_lock)
+        {
+            if (_flows.TryGetValue((open.Source, open.FlowId), out arrival))
             {
-                open.Writer.TryComplete(new IOException($"The subscription ended before flow {open.Id} was closed{(_ended is null ? string.Empty : $": {_ended.Reason}")}."));
+                refusal = arrival.Continue(open.ResumeFrom);
+            }
+            else if (open.ResumeFrom > 0)
+            {
+                refusal = $"the subscriber holds nothing of flow {open.FlowId} from {open.Source} before chunk {open.ResumeFrom}";
+            }
+            else
+            {
+                var unread = new UnreadBytes();
+                arrival = new Arrival(new IncomingFlow(new RoomId(open.Source), open.FlowId, open.Endpoint, unread.Taken), unread);
+                _flows[(open.Source, open.FlowId)] = arrival;
+                _arrivals.Writer.TryWrite(arrival.Flow);
+            }
+        }
+
+        if (refusal is null)
+        {
+            return arrival;
+        }
+
+        await RefuseAsync(frames, open.FlowId, arrival, refusal).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Tells the relay this subscription cannot take the flow on (it ends for good, its sender hears why); the application's side of it ends too.</summary>
+    private async Task RefuseAsync(FrameStream frames, ulong flowId, Arrival? arrival, string reason)
+    {
+        if (arrival is not null)
+        {
+            Ended(arrival, new IOException($"Flow {arrival.Flow.Id} from {arrival.Flow.Source} broke off: {reason}."));
+        }
+
+        await frames.WriteAsync(Frame.Close(new CloseFlow(flowId, reason, Final: true)), _closing.Token).ConfigureAwait(false);
+    }
+
+    private void Ended(Arrival arrival, Exception? error)
+    {
+        lock (_lock)
+        {
+            _flows.Remove((arrival.Flow.Source.Value, arrival.Flow.Id));
+        }
+
+        arrival.Flow.Writer.TryComplete(error);
+    }
+
+    /// <summary>
+    /// A relay's connection ended: its flows wait <see cref="ResumePatience"/> for a sibling to take them on (none is left
+    /// when it was the last connection: they end now, as incomplete).
+    /// </summary>
+    private void Lost(EndPoint relay, IEnumerable<Arrival> flows)
+    {
+        var orphans = flows.ToArray();
+        foreach (var orphan in orphans)
+        {
+            orphan.Orphaned();
+        }
+
+        var last = Interlocked.Decrement(ref _live) == 0;
+        if (last)
+        {
+            Arrival[] open;
+            lock (_lock)
+            {
+                open = [.. _flows.Values];
+            }
+
+            foreach (var flow in open)
+            {
+                Ended(flow, new IOException($"The subscription ended before flow {flow.Flow.Id} was closed{(_ended is null ? string.Empty : $": {_ended.Reason}")}."));
             }
 
             _arrivals.Writer.TryComplete(_ended);
+            return;
+        }
+
+        if (orphans.Length > 0)
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await Task.Delay(ResumePatience, _time, _closing.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                foreach (var orphan in orphans.Where(o => o.StillOrphaned))
+                {
+                    Ended(orphan, new IOException($"Flow {orphan.Flow.Id} from {orphan.Flow.Source} broke off: the relay at {relay} that delivered it ended, and no other relay of the room took it on within {ResumePatience.TotalSeconds:F0} s."));
+                }
+            });
+        }
+    }
+
+    /// <summary>One flow arriving here: its data for the application, the next chunk it expects, whether its relay is gone.</summary>
+    private sealed class Arrival(IncomingFlow flow, UnreadBytes unread)
+    {
+        private ulong _next;
+        private bool _orphaned;
+
+        public IncomingFlow Flow { get; } = flow;
+
+        public bool StillOrphaned => Volatile.Read(ref _orphaned);
+
+        public void Orphaned() => Volatile.Write(ref _orphaned, true);
+
+        /// <summary>The flow goes on through another relay from chunk <paramref name="from"/>: null if it can, else why not.</summary>
+        public string? Continue(ulong from)
+        {
+            if (from > _next)
+            {
+                return $"flow {Flow.Id} from {Flow.Source} resumes at chunk {from}, but the subscriber has only {_next}: chunks in between were lost with the relay that delivered them";
+            }
+
+            Volatile.Write(ref _orphaned, false);
+            return null;
+        }
+
+        /// <summary>
+        /// Takes chunk <paramref name="sequence"/>: false for one it has had (resent by a relay taking the flow on); a
+        /// <paramref name="gap"/> when chunks are missing; <paramref name="room"/> to wait on when the application is behind.
+        /// </summary>
+        public bool Take(ulong sequence, ReadOnlyMemory<byte> payload, out Task? room, out string? gap)
+        {
+            room = null;
+            gap = null;
+            if (sequence < _next)
+            {
+                return false;
+            }
+
+            if (sequence > _next)
+            {
+                gap = $"chunk {sequence} of flow {Flow.Id} from {Flow.Source} came after chunk {_next - 1}: chunks in between were lost";
+                return true;
+            }
+
+            _next++;
+            Flow.Writer.TryWrite(payload);
+            room = unread.Added(payload.Length);
+            return true;
         }
     }
 

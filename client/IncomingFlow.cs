@@ -29,6 +29,12 @@ public sealed class IncomingFlow
 
     public string Endpoint { get; }
 
+    /// <summary>
+    /// The flow's first chunk here: 0, or where a relay took the flow on after the relay that delivered it until then
+    /// died (its subscriber holds the chunks before this one).
+    /// </summary>
+    internal ulong FirstChunk { get; init; }
+
     /// <summary>The flow's chunks in order; completes when the flow is closed, with <see cref="FlowCutOffException"/> when it was cut off.</summary>
     public ChannelReader<ReadOnlyMemory<byte>> Data => _reader;
 

@@ -23,10 +23,40 @@ public static class RelayClient
         new FlowIntroduction(relays, token, destination, endpoint).OpenAsync(cancellationToken);
 
     /// <summary>Receives the flows that arrive for <paramref name="endpoint"/> in the relay's room.</summary>
-    public static async Task<ClientSubscription> SubscribeAsync(EndPoint relay, string token, string endpoint, CancellationToken cancellationToken = default)
+    public static Task<ClientSubscription> SubscribeAsync(EndPoint relay, string token, string endpoint, CancellationToken cancellationToken = default) =>
+        SubscribeAsync([relay], token, endpoint, cancellationToken);
+
+    /// <summary>
+    /// Receives the flows that arrive for <paramref name="endpoint"/> in this room, through every one of <paramref name="relays"/>
+    /// (the room's relays, as the path lookup lists them) that takes the subscription: each flow arrives at one of them, and
+    /// goes on through another when that one dies. Fails only when none takes it (with the first one's reason).
+    /// </summary>
+    public static async Task<ClientSubscription> SubscribeAsync(IReadOnlyList<EndPoint> relays, string token, string endpoint, CancellationToken cancellationToken = default)
     {
-        var (frames, _) = await IntroduceAsync(relay, new ClientHello(token, ClientOperation.Subscribe, string.Empty, endpoint), keepAlive: false, cancellationToken).ConfigureAwait(false);
-        return new ClientSubscription(frames);
+        ArgumentNullException.ThrowIfNull(relays);
+        if (relays.Count == 0)
+        {
+            throw new ArgumentException("A subscription needs at least one relay.", nameof(relays));
+        }
+
+        var hello = new ClientHello(token, ClientOperation.Subscribe, string.Empty, endpoint);
+        var attempts = relays.Select(async relay => (Relay: relay, Taken: await IntroduceAsync(relay, hello, keepAlive: true, cancellationToken).ConfigureAwait(false))).ToArray();
+        try
+        {
+            await Task.WhenAll(attempts).ConfigureAwait(false);
+        }
+        catch (Exception) when (attempts.Any(a => a.IsCompletedSuccessfully))
+        {
+            // Some relays of the room did not take it (down, draining): the others carry the subscription.
+        }
+        catch (Exception)
+        {
+            // None took it: the first one's reason is the subscriber's.
+            await attempts[0].ConfigureAwait(false);
+            throw;
+        }
+
+        return new ClientSubscription([.. attempts.Where(a => a.IsCompletedSuccessfully).Select(a => (a.Result.Relay, a.Result.Taken.Frames))]);
     }
 
     /// <summary>

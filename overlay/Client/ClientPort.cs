@@ -362,14 +362,27 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
         await frames.WriteAsync(Frame.Ack(0, 0), _stopping.Token).ConfigureAwait(false); // accepted
         using var expiry = new CancellationTokenSource(Max(expires - tokens.Time.GetUtcNow(), TimeSpan.Zero), tokens.Time);
         using var gone = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, expiry.Token);
+        using var resumable = node.AcceptResumedFlows(endpoint);
+        var forwarded = new System.Collections.Concurrent.ConcurrentDictionary<ulong, IncomingFlow>();
         var watching = Task.Run(
             async () =>
             {
                 try
                 {
-                    // A subscriber sends nothing more; the end of its connection ends the subscription.
-                    while (await frames.ReadAsync(gone.Token).ConfigureAwait(false) is not null)
+                    // A subscriber says nothing more, but that it cannot take on a flow it is given mid-way (it does not hold
+                    // the flow's start, or misses chunks): that flow ends for good, and its sender hears why. The end of
+                    // its connection ends the subscription.
+                    while (await frames.ReadAsync(gone.Token).ConfigureAwait(false) is { } read)
                     {
+                        if (read.Frame.Control is not CloseFlow refused || refused.FlowId == 0)
+                        {
+                            throw new FrameFormatException($"A subscriber sent a {read.Frame.Kind} frame; it may only refuse a flow (Close).");
+                        }
+
+                        if (forwarded.TryGetValue(refused.FlowId, out var flow))
+                        {
+                            node.RefuseDelivery(flow.Source.Value, flow.Id, refused.Reason);
+                        }
                     }
                 }
                 finally
@@ -385,7 +398,20 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
             while (true)
             {
                 var incoming = await arrivals.ReadAsync(gone.Token).ConfigureAwait(false);
-                forwarding.Add(Task.Run(() => ForwardIncomingAsync(frames, incoming, gone.Token), CancellationToken.None));
+                forwarded[incoming.Id] = incoming;
+                forwarding.Add(Task.Run(
+                    async () =>
+                    {
+                        try
+                        {
+                            await ForwardIncomingAsync(frames, incoming, gone.Token).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            forwarded.TryRemove(new KeyValuePair<ulong, IncomingFlow>(incoming.Id, incoming));
+                        }
+                    },
+                    CancellationToken.None));
                 forwarding.RemoveAll(t => t.IsCompleted);
             }
         }
@@ -406,8 +432,9 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
 
     private async Task ForwardIncomingAsync(FrameStream frames, IncomingFlow incoming, CancellationToken cancellationToken)
     {
-        await frames.WriteAsync(Frame.Open(new OpenFlow(incoming.Id, incoming.Source.Value, node.Room.Value, incoming.Endpoint, [], 0)), cancellationToken).ConfigureAwait(false);
-        ulong sequence = 0;
+        // A flow taken on here mid-way (the relay that delivered its start died) opens at the chunk it resumes from.
+        await frames.WriteAsync(Frame.Open(new OpenFlow(incoming.Id, incoming.Source.Value, node.Room.Value, incoming.Endpoint, [], incoming.FirstChunk)), cancellationToken).ConfigureAwait(false);
+        var sequence = incoming.FirstChunk;
         var end = new CloseFlow(incoming.Id, "end");
         try
         {

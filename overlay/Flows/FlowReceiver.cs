@@ -12,6 +12,17 @@ public sealed class FlowReceiver(Action<ReadOnlyMemory<byte>> deliver, int maxEa
 
     public ulong NextExpected { get; private set; }
 
+    /// <summary>Starts at chunk <paramref name="sequence"/>: a flow another relay of this room delivered until it died (before anything arrives).</summary>
+    public void StartAt(ulong sequence)
+    {
+        if (NextExpected != 0 || _early.Count != 0)
+        {
+            throw new InvalidOperationException("A receiver starts later only before anything arrived.");
+        }
+
+        NextExpected = sequence;
+    }
+
     public long DuplicatesDropped { get; private set; }
 
     public long BytesDelivered { get; private set; }

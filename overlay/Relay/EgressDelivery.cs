@@ -28,6 +28,33 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
     /// <summary>Flows announced to each endpoint that no subscriber has taken yet.</summary>
     private readonly ConcurrentDictionary<string, int> _untaken = new();
 
+    /// <summary>Subscribers (media engines on the client port) of each endpoint that can take a flow on mid-way.</summary>
+    private readonly ConcurrentDictionary<string, int> _resumable = new();
+
+    /// <summary>
+    /// While the result is not disposed, flows to <paramref name="endpoint"/> that another relay of this room delivered
+    /// until it died are taken on here from where their ingress resumes (the subscriber, connected to every relay of the
+    /// room, holds what came before and passes over what it has twice).
+    /// </summary>
+    public IDisposable AcceptResumedFlows(string endpoint)
+    {
+        _resumable.AddOrUpdate(endpoint, 1, (_, n) => n + 1);
+        return new Unregister(() => _resumable.AddOrUpdate(endpoint, 0, (_, n) => Math.Max(0, n - 1)));
+    }
+
+    private sealed class Unregister(Action undo) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                undo();
+            }
+        }
+    }
+
     /// <summary>Bytes of the flows arriving here that their subscribers have not read yet.</summary>
     public long UnreadBytes => _egress.Values.Sum(f => f.Unread);
 
@@ -58,9 +85,11 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                 return true;
             }
 
-            // A flow resuming past its start that this relay does not know was delivered here by an earlier run of this
-            // relay, to a subscriber that went with it: what follows cannot be delivered in order to anyone, so its sender hears so.
-            if (open.ResumeFrom > 0)
+            // A flow resuming past its start that this relay does not know was delivered by another relay of this room that
+            // died (its ingress moved to this one): a subscriber that can take it on mid-way does. Without one, it was
+            // delivered here by an earlier run of this relay, to a subscriber that went with it: what follows cannot be
+            // delivered in order to anyone, so its sender hears so.
+            if (open.ResumeFrom > 0 && _resumable.GetValueOrDefault(open.Endpoint) == 0)
             {
                 await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, $"relay {relay.Room} holds nothing of this flow (it restarted since it delivered the first {open.ResumeFrom} chunks, to a subscriber that is gone)", Final: true)).ConfigureAwait(false);
                 return true;
@@ -80,7 +109,7 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                 return true;
             }
 
-            var arrived = new EgressFlow(relay, new RoomId(open.Source), open.FlowId, open.Endpoint, relay.Metrics);
+            var arrived = new EgressFlow(relay, new RoomId(open.Source), open.FlowId, open.Endpoint, relay.Metrics, open.ResumeFrom);
             var added = _egress.GetOrAdd(key, arrived);
             if (ReferenceEquals(added, arrived))
             {
@@ -173,34 +202,68 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                 flow.Ended = new CloseFlow(key.Flow, reason, Final: true);
             }
 
-            if (_egress.TryRemove(key, out _))
-            {
-                RememberEnded(key, flow.Ended);
-                flow.Incoming.Writer.TryComplete(new FlowCutOffException($"Flow {key.Flow} from {key.Source} was cut off: {reason[(reason.IndexOf(": ", StringComparison.Ordinal) + 2)..]}."));
-                if (!flow.Taken)
-                {
-                    // Nobody took it: what it holds is let go (a later subscriber is told it was cut off), or flows to an
-                    // endpoint nobody subscribes to would keep their bytes for good.
-                    while (flow.Incoming.Data.TryRead(out var dropped))
-                    {
-                        ChunkArrays.Recycle(dropped);
-                    }
-                }
-
-                relay.Metrics.FlowEnded("egress");
-                admission.FlowEnded();
-                if (flow.Carriers > 0)
-                {
-                    _ = flow.EndAsync(); // the ingress hears it on the stream carrying the flow
-                }
-                else
-                {
-                    flow.Dispose(); // no stream will write for it again (a late one is answered from what was remembered)
-                }
-            }
+            Finish(key, flow, reason);
         }
 
         return (orphans, slow);
+    }
+
+    /// <summary>
+    /// The subscriber of flow <paramref name="flowId"/> from <paramref name="source"/> refuses it (it cannot take it on from
+    /// where it resumed here): ended for good, and its sender told <paramref name="reason"/>. False when no such flow is here.
+    /// </summary>
+    public bool Refuse(string source, ulong flowId, string reason)
+    {
+        var key = (source, flowId);
+        if (!_egress.TryGetValue(key, out var flow))
+        {
+            return false;
+        }
+
+        lock (flow)
+        {
+            if (flow.Ended is not null)
+            {
+                return false;
+            }
+
+            flow.Ended = new CloseFlow(flowId, $"flow {flowId} from {source} was refused by its subscriber at {relay.Room}: {reason}", Final: true);
+        }
+
+        Finish(key, flow, flow.Ended.Reason);
+        return true;
+    }
+
+    /// <summary>Ends a flow whose <see cref="EgressFlow.Ended"/> is set: its subscriber's data is cut off, its sender told (now, or on its next path).</summary>
+    private void Finish((string Source, ulong Flow) key, EgressFlow flow, string reason)
+    {
+        if (!_egress.TryRemove(key, out _))
+        {
+            return;
+        }
+
+        RememberEnded(key, flow.Ended!);
+        flow.Incoming.Writer.TryComplete(new FlowCutOffException($"Flow {key.Flow} from {key.Source} was cut off: {reason[(reason.IndexOf(": ", StringComparison.Ordinal) + 2)..]}."));
+        if (!flow.Taken)
+        {
+            // Nobody took it: what it holds is let go (a later subscriber is told it was cut off), or flows to an
+            // endpoint nobody subscribes to would keep their bytes for good.
+            while (flow.Incoming.Data.TryRead(out var dropped))
+            {
+                ChunkArrays.Recycle(dropped);
+            }
+        }
+
+        relay.Metrics.FlowEnded("egress");
+        admission.FlowEnded();
+        if (flow.Carriers > 0)
+        {
+            _ = flow.EndAsync(); // the ingress hears it on the stream carrying the flow
+        }
+        else
+        {
+            flow.Dispose(); // no stream will write for it again (a late one is answered from what was remembered)
+        }
     }
 
     /// <summary>Runs <see cref="EndStuckFlows"/> (at a quarter of the shorter timeout) until the relay stops.</summary>

@@ -22,11 +22,12 @@ internal sealed class EgressFlow : IDisposable
     private long _waitingSince;
     private FrameStream? _carrier;
 
-    public EgressFlow(RelayContext relay, RoomId source, ulong id, string endpoint, RelayMetrics metrics)
+    /// <param name="firstChunk">0, or the chunk a flow resumes from here after the relay of this room that delivered it died.</param>
+    public EgressFlow(RelayContext relay, RoomId source, ulong id, string endpoint, RelayMetrics metrics, ulong firstChunk = 0)
     {
         _relay = relay;
         Id = id;
-        Incoming = new IncomingFlow(source, id, endpoint, Consumed);
+        Incoming = new IncomingFlow(source, id, endpoint, Consumed) { FirstChunk = firstChunk };
         LastCarriedAt = relay.Time.GetTimestamp();
 
         // Each payload is already a buffer of its own (read from the frame): handed over without copying.
@@ -40,6 +41,7 @@ internal sealed class EgressFlow : IDisposable
             Incoming.Writer.TryWrite(data);
             metrics.BytesOut(data.Length);
         });
+        Receiver.StartAt(firstChunk);
     }
 
     public ulong Id { get; }

@@ -183,6 +183,12 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// </summary>
     public ChannelReader<IncomingFlow> Subscribe(string endpoint) => _egress.Subscribe(endpoint);
 
+    /// <summary>See <see cref="EgressDelivery.AcceptResumedFlows"/>: while a media engine that can take flows on mid-way subscribes.</summary>
+    internal IDisposable AcceptResumedFlows(string endpoint) => _egress.AcceptResumedFlows(endpoint);
+
+    /// <summary>See <see cref="EgressDelivery.Refuse"/>.</summary>
+    internal bool RefuseDelivery(string source, ulong flowId, string reason) => _egress.Refuse(source, flowId, reason);
+
     /// <summary>Whether the current route table has a route from this room to <paramref name="destination"/>.</summary>
     public bool HasRoute(RoomId destination)
     {

@@ -38,6 +38,9 @@ public sealed class DrillFlow(int index, string from, string to, double rateKbps
     /// <summary>The flow's id at its ingress relay (to ask that relay where the flow runs now).</summary>
     public ulong? RelayFlowId { get; set; }
 
+    /// <summary>The media engine's side of the flow (loopback engine): which relay it writes through now, how often it resumed.</summary>
+    public ClientFlow? Writer { get; set; }
+
     public long BytesSent { get; private set; }
 
     public long BytesDelivered { get; private set; }

@@ -7,8 +7,14 @@ namespace Msdn.Sim.Drills;
 /// </summary>
 public sealed record FaultAim(FaultKind Kind, string Target, IReadOnlyList<int> AffectedFlows, string? Note)
 {
-    /// <summary>The room, for <see cref="FaultKind.Kill"/> and <see cref="FaultKind.Drain"/>; null when none fits.</summary>
+    /// <summary>
+    /// The room, for <see cref="FaultKind.Kill"/> and <see cref="FaultKind.Drain"/> (or one of its relays, <c>room-N/k</c>,
+    /// as the scenario names it); null when none fits.
+    /// </summary>
     public string? Room { get; init; }
+
+    /// <summary>Whether the fault aims at the relay a flow's engine writes through (<see cref="FaultSpec.IngressOf"/>) in <see cref="Room"/>.</summary>
+    public bool AtIngress { get; init; }
 
     /// <summary>The link, for <see cref="FaultKind.Cut"/>, <see cref="FaultKind.Degrade"/> and <see cref="FaultKind.OneWayLoss"/>; null when none fits.</summary>
     public (string From, string To)? Link { get; init; }
@@ -34,6 +40,13 @@ public sealed record FaultAim(FaultKind Kind, string Target, IReadOnlyList<int> 
             {
                 var room = fault.Room;
                 string? note = null;
+                if (fault.IngressOf is { } writer)
+                {
+                    return paths[writer].Length == 0
+                        ? new FaultAim(kind, "-", [], $"flow {writer} has no path now: no ingress relay to {name}")
+                        : new FaultAim(kind, $"{paths[writer][0]} (flow {writer}'s ingress relay)", [writer], null) { Room = paths[writer][0], AtIngress = true };
+                }
+
                 if (fault.TransitOf is { } wanted)
                 {
                     // Flow N's transit room; when N runs direct, the next flow's (in index order, wrapping) that crosses one.
@@ -47,7 +60,7 @@ public sealed record FaultAim(FaultKind Kind, string Target, IReadOnlyList<int> 
 
                 return room is null
                     ? new FaultAim(kind, "-", [], $"no flow crosses a transit room that is no flow's endpoint: nothing to {name}")
-                    : new FaultAim(kind, room, [.. paths.Where(p => p.Value.Skip(1).SkipLast(1).Contains(room)).Select(p => p.Key)], note) { Room = room };
+                    : new FaultAim(kind, room, [.. paths.Where(p => p.Value.Skip(1).SkipLast(1).Contains(RoomOf(room))).Select(p => p.Key)], note) { Room = room };
             }
 
             case FaultKind.Partition:
@@ -74,6 +87,9 @@ public sealed record FaultAim(FaultKind Kind, string Target, IReadOnlyList<int> 
             }
         }
     }
+
+    /// <summary>The room of a room's name or of one of its relays' (<c>room-N/k</c>).</summary>
+    private static string RoomOf(string relayOrRoom) => relayOrRoom.Split('/')[0];
 
     /// <summary>Whether a path crosses the link, either way.</summary>
     public static bool Crosses(IReadOnlyList<string> path, string from, string to)

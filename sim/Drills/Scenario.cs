@@ -33,6 +33,12 @@ public sealed record WorldSpec
 {
     public int Rooms { get; init; } = 6;
 
+    /// <summary>
+    /// Relays per room (loopback engine): each room a cluster of this many relays, named <c>room-N/k</c>; a flow's media
+    /// engine writes through the relay the path lookup names and resumes at a sibling when it dies or drains.
+    /// </summary>
+    public int NodesPerRoom { get; init; } = 1;
+
     public int Regions { get; init; } = 2;
 
     /// <summary>Milliseconds of RTT per unit of distance along the direct path.</summary>
@@ -78,8 +84,10 @@ public sealed record FlowPair(string From, string To);
 /// <summary>
 /// One fault at <see cref="At"/> seconds into the drill. Kinds: <c>kill</c> (a room's relay process),
 /// <c>cut</c> (a link, both ways), <c>degrade</c> (a link's delay and loss), <c>oneWayLoss</c>,
-/// <c>controllerDown</c> (relays cannot reach the controller), <c>drain</c> (a relay), <c>partition</c> (a region cut off). A room is named, or
-/// <see cref="TransitOf"/> picks the middle room carrying flow N at that moment (the next flow's when N runs direct); a link is <see cref="From"/>–<see cref="To"/>,
+/// <c>controllerDown</c> (relays cannot reach the controller), <c>drain</c> (a relay), <c>partition</c> (a region cut off). A room is named
+/// (or, with several relays per room, one of its relays: <c>room-2/1</c>), or <see cref="TransitOf"/> picks the middle room carrying
+/// flow N at that moment (the next flow's when N runs direct; with several relays per room, the one of its relays carrying most flows),
+/// or <see cref="IngressOf"/> the relay flow N is written through; a link is <see cref="From"/>–<see cref="To"/>,
 /// or with <see cref="TransitOf"/> the first link of that flow's path. <see cref="ForSeconds"/> lifts it again.
 /// </summary>
 public sealed record FaultSpec
@@ -100,6 +108,9 @@ public sealed record FaultSpec
     public string? To { get; init; }
 
     public int? TransitOf { get; init; }
+
+    /// <summary>For <c>kill</c> and <c>drain</c> with several relays per room: the relay flow N's media engine writes through at that moment.</summary>
+    public int? IngressOf { get; init; }
 
     /// <summary>For <c>partition</c>: every link between this region's rooms and the rest is cut, both ways.</summary>
     public int? Region { get; init; }
@@ -124,6 +135,9 @@ public sealed record SettingsSpec
     public int DownAfterLosses { get; init; } = 4;
 
     public int AckTimeoutMs { get; init; } = 300;
+
+    /// <summary>Loopback engine: how long a draining relay lets its media engines' flows run on before they resume at a sibling (<c>Relay:DrainTimeout</c>).</summary>
+    public int DrainTimeoutMs { get; init; } = 300_000;
 
     public double JitterWeight { get; init; } = 2;
 

@@ -91,6 +91,8 @@ public static class ScenarioLoader
             Check(world.Regions >= 1 && world.Regions <= world.Rooms, "world.regions", "must be 1..rooms", world.Regions);
         }
 
+        Check(world.NodesPerRoom == 1 || !isVirtual, "world.nodesPerRoom", "must be 1 on the virtual engine (it runs one relay per room; rooms of several relays run on the loopback engine)", world.NodesPerRoom);
+        Check(world.NodesPerRoom is >= 1 and <= 4 && world.Rooms * world.NodesPerRoom <= 48, "world.nodesPerRoom", "must be 1..4, with at most 48 relays in all (each relay is a process)", world.NodesPerRoom);
         Check(world.RouteInflation is > 0 and <= 10, "world.routeInflation", "must be in (0, 10]", world.RouteInflation);
         Check(world.DetourShare is >= 0 and <= 1, "world.detourShare", "must be in [0, 1]", world.DetourShare);
         Check(world.JitterMs is >= 0 and <= 1000, "world.jitterMs", "must be 0..1000", world.JitterMs);
@@ -122,6 +124,8 @@ public static class ScenarioLoader
             Check(fault.At >= 0 && fault.At < scenario.DurationSeconds, $"{at}.at", "must fall within the drill (0 ≤ at < durationSeconds)", fault.At);
             Check(fault.ForSeconds is null or > 0, $"{at}.forSeconds", "must be positive", fault.ForSeconds);
             Check(fault.TransitOf is null || (fault.TransitOf >= 0 && fault.TransitOf < flowCount), $"{at}.transitOf", $"must name a flow (0..{flowCount - 1})", fault.TransitOf);
+            Check(fault.IngressOf is null || (fault.IngressOf >= 0 && fault.IngressOf < flowCount), $"{at}.ingressOf", $"must name a flow (0..{flowCount - 1})", fault.IngressOf);
+            Check(fault.IngressOf is null || world.NodesPerRoom > 1, $"{at}.ingressOf", "needs world.nodesPerRoom of 2 or more (a flow's engine resumes at a sibling of the relay it loses)", fault.IngressOf);
             if (!FaultKinds.TryParse(fault.Kind, out var kind))
             {
                 Check(false, $"{at}.kind", $"must be one of {string.Join(", ", FaultKinds.Names)}, got \"{fault.Kind}\"");
@@ -131,7 +135,7 @@ public static class ScenarioLoader
             switch (kind)
             {
                 case FaultKind.Kill or FaultKind.Drain:
-                    Check(fault.TransitOf is not null || IsRoom(fault.Room, roomCount), $"{at}.room", $"needs a room of the world (room-0..room-{roomCount - 1}), or transitOf, got {Quoted(fault.Room)}");
+                    Check(fault.TransitOf is not null || fault.IngressOf is not null || IsRoom(fault.Room, roomCount) || IsRelay(fault.Room, roomCount, world.NodesPerRoom), $"{at}.room", world.NodesPerRoom > 1 ? $"needs a room of the world (room-0..room-{roomCount - 1}) or one of its relays (room-N/0..room-N/{world.NodesPerRoom - 1}), or transitOf or ingressOf, got {Quoted(fault.Room)}" : $"needs a room of the world (room-0..room-{roomCount - 1}), or transitOf, got {Quoted(fault.Room)}");
                     break;
                 case FaultKind.Cut or FaultKind.Degrade or FaultKind.OneWayLoss when fault.TransitOf is null:
                     Check(IsRoom(fault.From, roomCount), $"{at}.from", $"must be a room of the world (room-0..room-{roomCount - 1}), or give transitOf, got {Quoted(fault.From)}");
@@ -158,6 +162,7 @@ public static class ScenarioLoader
         Check(settings.ProbeIntervalMs is >= 10 and <= 60_000, "settings.probeIntervalMs", "must be 10..60000", settings.ProbeIntervalMs);
         Check(settings.ProbeFastIntervalMs >= 10 && settings.ProbeFastIntervalMs <= settings.ProbeIntervalMs, "settings.probeFastIntervalMs", "must be 10..probeIntervalMs", settings.ProbeFastIntervalMs);
         Check(settings.DownAfterLosses is >= 1 and <= 100, "settings.downAfterLosses", "must be 1..100", settings.DownAfterLosses);
+        Check(settings.DrainTimeoutMs is >= 100 and <= 3_600_000, "settings.drainTimeoutMs", "must be 100..3600000", settings.DrainTimeoutMs);
         Check(settings.AckTimeoutMs is >= 20 and <= 60_000, "settings.ackTimeoutMs", "must be 20..60000", settings.AckTimeoutMs);
         Check(settings.JitterWeight is >= 0 and <= 100, "settings.jitterWeight", "must be 0..100", settings.JitterWeight);
         Check(settings.HysteresisMarginMs is >= 0 and <= 1000, "settings.hysteresisMarginMs", "must be 0..1000", settings.HysteresisMarginMs);
@@ -199,6 +204,13 @@ public static class ScenarioLoader
     }
 
     private static string Quoted(string? value) => value is null ? "nothing" : $"\"{value}\"";
+
+    /// <summary>Whether <paramref name="name"/> is one of a room's relays, <c>room-N/k</c>, with several per room.</summary>
+    private static bool IsRelay(string? name, int rooms, int nodes)
+    {
+        var slash = name?.IndexOf('/', StringComparison.Ordinal) ?? -1;
+        return nodes > 1 && slash > 0 && IsRoom(name![..slash], rooms) && int.TryParse(name.AsSpan(slash + 1), out var k) && k >= 0 && k < nodes && name[(slash + 1)..] == k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     private static bool IsRoom(string? name, int rooms) =>
         name is not null && name.StartsWith("room-", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), out var i) && i >= 0 && i < rooms && name == RoomName(i);

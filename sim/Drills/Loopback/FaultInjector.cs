@@ -28,11 +28,17 @@ public static class FaultInjector
         Task? lift = null;
         switch (aim.Kind)
         {
-            case FaultKind.Kill when aim.Room is { } room:
-                await cluster.Relays[room].KillAsync().ConfigureAwait(false);
-                break;
-            case FaultKind.Drain when aim.Room is { } room:
-                await cluster.DrainAsync(room).ConfigureAwait(false);
+            case FaultKind.Kill or FaultKind.Drain when aim.Room is { } room && await RelayAimedAtAsync(cluster, flows, aim, room).ConfigureAwait(false) is { } relay:
+                aim = aim with { Target = aim.AtIngress ? $"{relay} (flow {aim.AffectedFlows[0]}'s ingress relay)" : relay };
+                if (aim.Kind == FaultKind.Kill)
+                {
+                    await cluster.Relays[relay].KillAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    await cluster.DrainAsync(relay).ConfigureAwait(false);
+                }
+
                 break;
             case FaultKind.Partition when aim.Sides is { } sides:
             {
@@ -102,6 +108,34 @@ public static class FaultInjector
         var applied = aim.Applied(at, version);
         progress.WriteLine($"  t={at,5:F1} s  {applied.Kind,-14} {applied.Target,-18} hits flows [{string.Join(", ", applied.AffectedFlows)}]{(applied.Note is null ? string.Empty : $"  ({applied.Note})")}");
         return (applied, lift);
+    }
+
+    /// <summary>
+    /// Which relay a kill or drain aimed at <paramref name="room"/> hits: the one named; with several relays per room, the one
+    /// flow N's engine writes through (ingressOf), else the room's relay carrying most flows now (a transit room's busy one).
+    /// </summary>
+    private static async Task<string?> RelayAimedAtAsync(LoopbackCluster cluster, IReadOnlyList<DrillFlow> flows, FaultAim aim, string room)
+    {
+        if (aim.AtIngress)
+        {
+            return flows[aim.AffectedFlows[0]].Writer?.Relay is { } port ? cluster.RelayAt(port) : null;
+        }
+
+        if (cluster.NodesPerRoom == 1 || room.Contains('/', StringComparison.Ordinal))
+        {
+            return room;
+        }
+
+        var (busiest, most) = ((string?)null, -1);
+        foreach (var relay in cluster.LiveRelaysOf(room))
+        {
+            if (await cluster.HealthAsync(relay).ConfigureAwait(false) is { } health && health.ActiveFlows > most)
+            {
+                (busiest, most) = (relay, health.ActiveFlows);
+            }
+        }
+
+        return busiest;
     }
 
     private static async Task LiftAfter(double seconds, Func<Task> lift)

@@ -10,10 +10,11 @@ using Msdn.Tokens;
 namespace Msdn.Sim.Drills.Loopback;
 
 /// <summary>
-/// The loopback drill's overlay: the real controller and one real relay per room, as processes on
-/// 127.0.0.1 or each in its own network namespace (<see cref="DrillNetwork"/>), each relay with its probe agent, its client port (media-engine tokens), its admin endpoint
-/// (link impairment, drain) and its control link through one cuttable proxy (controller outages).
-/// Links carry the world's delays in the relays' impairment layer.
+/// The loopback drill's overlay: the real controller and the rooms' real relays (one per room, or
+/// <see cref="WorldSpec.NodesPerRoom"/>, named <c>room-N/k</c>), as processes on 127.0.0.1 or each in its own
+/// network namespace (<see cref="DrillNetwork"/>), each relay with its probe agent, its client port (media-engine
+/// tokens), its admin endpoint (link impairment, drain) and its control link through one cuttable proxy (controller
+/// outages). Links carry the world's delays in the relays' impairment layer, at every relay of a room.
 /// </summary>
 public sealed class LoopbackCluster : IAsyncDisposable
 {
@@ -44,7 +45,53 @@ public sealed class LoopbackCluster : IAsyncDisposable
     /// <summary>Between every relay and the controller: cutting it makes the controller unreachable.</summary>
     public TcpCutProxy ControlProxy { get; }
 
+    /// <summary>The relay processes, by relay name: the room's name with one relay per room, <c>room-N/k</c> with several.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, ChildProcess> Relays { get; } = new();
+
+    /// <summary>Relays per room.</summary>
+    public int NodesPerRoom { get; private init; } = 1;
+
+    /// <summary>The name of room <paramref name="room"/>'s relay number <paramref name="node"/>.</summary>
+    public string RelayName(string room, int node) => NodesPerRoom == 1 ? room : $"{room}/{node.ToString(Inv)}";
+
+    /// <summary>The room a relay (or a room) name belongs to.</summary>
+    public static string RoomOf(string relayOrRoom)
+    {
+        ArgumentNullException.ThrowIfNull(relayOrRoom);
+        var slash = relayOrRoom.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? relayOrRoom : relayOrRoom[..slash];
+    }
+
+    /// <summary>The relays of <paramref name="relayOrRoom"/>: all of a room's, or the one named.</summary>
+    public IReadOnlyList<string> RelaysOf(string relayOrRoom) =>
+        relayOrRoom.Contains('/', StringComparison.Ordinal) || NodesPerRoom == 1
+            ? [relayOrRoom]
+            : [.. Enumerable.Range(0, NodesPerRoom).Select(k => RelayName(relayOrRoom, k))];
+
+    /// <summary>The relays of a room whose process runs.</summary>
+    public IReadOnlyList<string> LiveRelaysOf(string room) => [.. RelaysOf(room).Where(r => Relays.TryGetValue(r, out var p) && !p.HasExited)];
+
+    /// <summary>
+    /// Where a subscriber in <paramref name="room"/> connects: every relay of the room (a flow to its endpoint arrives at
+    /// one of them, and goes on through another when that one dies).
+    /// </summary>
+    public IReadOnlyList<EndPoint> SubscriberPorts(string room) => [.. LiveRelaysOf(room).Select(r => (EndPoint)_endpoints[r].Client)];
+
+    /// <summary>
+    /// The client ports a media engine in <paramref name="from"/> writes a flow to <paramref name="to"/> through: the path
+    /// lookup's answer (its entry relay first, then the room's other serving relays), or every live relay of the room
+    /// when the answer names none.
+    /// </summary>
+    public async Task<IReadOnlyList<EndPoint>> EntryPortsAsync(string from, string to)
+    {
+        using var response = await _http.GetAsync(new Uri(ControllerUrl, $"/v1/paths/{from}/{to}")).ConfigureAwait(false);
+        var answer = response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<Msdn.Router.Api.PathAnswer>().ConfigureAwait(false) : null;
+        var listed = answer is { Primary.Hops.Count: > 0 } ? answer.Primary.Hops[0].ClientEndpoints?.Select(e => IPEndPoint.TryParse(e, out var parsed) ? parsed : null).OfType<EndPoint>().ToList() : null;
+        return listed is { Count: > 0 } ? listed : [.. LiveRelaysOf(from).Select(r => (EndPoint)_endpoints[r].Client)];
+    }
+
+    /// <summary>The relay whose client port is <paramref name="port"/>, if any.</summary>
+    public string? RelayAt(EndPoint port) => _endpoints.FirstOrDefault(e => e.Value.Client.Equals(port)).Key;
 
     public MediaTokens Tokens { get; }
 
@@ -60,7 +107,8 @@ public sealed class LoopbackCluster : IAsyncDisposable
         var reportKeyFile = Path.Combine(dir, "report.key");
         Msdn.Tokens.SecretFile.Write(reportKeyFile, Convert.ToBase64String(reportKey)); // keys never on a command line
         var settings = scenario.Settings;
-        var network = await DrillNetwork.CreateAsync(settings.Network, world.Rooms + 1).ConfigureAwait(false);
+        var nodes = scenario.World.NodesPerRoom;
+        var network = await DrillNetwork.CreateAsync(settings.Network, (world.Rooms * nodes) + 1).ConfigureAwait(false);
         ChildProcess controller;
         string line;
         try
@@ -75,7 +123,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
 
         var controllerUrl = new Uri(line.Split(',')[0].Trim());
         var proxy = new TcpCutProxy(new DnsEndPoint(controllerUrl.Host, controllerUrl.Port), new IPEndPoint(network.Harness, 0));
-        var cluster = new LoopbackCluster(dir, network, controller, controllerUrl, proxy);
+        var cluster = new LoopbackCluster(dir, network, controller, controllerUrl, proxy) { NodesPerRoom = nodes };
         progress.WriteLine($"controller on {controllerUrl} (log {Path.Combine(dir, "controller.log")}){(network.NamespaceOf(0) is { } ns ? $", in network namespace {ns}" : string.Empty)}");
         try
         {
@@ -106,17 +154,22 @@ public sealed class LoopbackCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Impairs the link from <paramref name="from"/> (a room: each of its relays; or one relay) to room <paramref name="to"/>.</summary>
     public async Task ImpairAsync(string from, string to, object impairment)
     {
-        if (!Relays.TryGetValue(from, out var relay) || relay.HasExited)
+        foreach (var name in RelaysOf(from))
         {
-            return; // a killed relay has no links to impair
-        }
+            if (!Relays.TryGetValue(name, out var relay) || relay.HasExited)
+            {
+                continue; // a killed relay has no links to impair
+            }
 
-        await ChangeAsync(HttpMethod.Put, new Uri(_endpoints[from].Admin, $"/admin/links/{to}"), JsonContent.Create(impairment)).ConfigureAwait(false);
+            await ChangeAsync(HttpMethod.Put, new Uri(_endpoints[name].Admin, $"/admin/links/{to}"), JsonContent.Create(impairment)).ConfigureAwait(false);
+        }
     }
 
-    public Task DrainAsync(string room) => ChangeAsync(HttpMethod.Post, new Uri(_endpoints[room].Admin, "/admin/drain"), null);
+    /// <summary>Drains a relay (by its name; a room's name with one relay per room).</summary>
+    public Task DrainAsync(string relay) => ChangeAsync(HttpMethod.Post, new Uri(_endpoints[relay].Admin, "/admin/drain"), null);
 
     /// <summary>A change through a relay's admin endpoint, with its admin token.</summary>
     private async Task ChangeAsync(HttpMethod method, Uri uri, HttpContent? content)
@@ -165,19 +218,27 @@ public sealed class LoopbackCluster : IAsyncDisposable
         return answer is null ? null : ([.. answer.Primary.Hops.Select(h => h.Room)], answer.Primary.ExpectedRttMs, answer.Version);
     }
 
-    /// <summary>Where a flow runs now, as its ingress relay says (null when that relay cannot say).</summary>
+    /// <summary>Where a flow runs now, as its ingress relay says (whichever of the room's relays carries it; null when none can say).</summary>
     public async Task<string[]?> FlowPathAsync(string room, ulong flowId)
     {
-        try
+        var id = flowId.ToString(Inv);
+        foreach (var relay in LiveRelaysOf(room))
         {
-            var flows = await _http.GetFromJsonAsync<FlowStatus[]>(new Uri(_endpoints[room].Admin, "/admin/flows")).ConfigureAwait(false);
-            var id = flowId.ToString(Inv);
-            return flows?.FirstOrDefault(f => f.Id == id)?.Path.ToArray();
+            try
+            {
+                var flows = await _http.GetFromJsonAsync<FlowStatus[]>(new Uri(_endpoints[relay].Admin, "/admin/flows")).ConfigureAwait(false);
+                if (flows?.FirstOrDefault(f => f.Id == id)?.Path.ToArray() is { } path)
+                {
+                    return path;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // killed meanwhile: the next relay of the room may carry it
+            }
         }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
+
+        return null;
     }
 
     public async Task<long> TableVersionAsync()
@@ -213,28 +274,30 @@ public sealed class LoopbackCluster : IAsyncDisposable
         var tokenKeyFile = Path.Combine(_dir, "media-token.key");
         Msdn.Tokens.SecretFile.Write(tokenKeyFile, Convert.ToBase64String(_tokenKey));
         var settings = scenario.Settings;
-        foreach (var (room, host) in rooms.Select((r, i) => (r, i + 1)))
+        var relays = rooms.SelectMany(room => Enumerable.Range(0, NodesPerRoom).Select(k => (Room: room, Name: RelayName(room, k))));
+        foreach (var ((room, name), host) in relays.Select((r, i) => (r, i + 1)))
         {
             // Each relay binds port 0 everywhere and joins through the controller: no peers, no pinned certificates.
+            // A room's relays share its credential; each has its own data directory (its own key and certificate).
             var address = _network.HostAddress(host);
             var credentialFile = Path.Combine(_dir, $"{room}.credential");
             Msdn.Tokens.SecretFile.Write(credentialFile, credentials.For(room));
             string[] args =
             [
-                "--room", room, "--listen", $"{address}:0", "--data-dir", Path.Combine(_dir, room),
+                "--room", room, "--listen", $"{address}:0", "--data-dir", Path.Combine(_dir, name.Replace('/', '-')),
                 "--admin", $"{address}:0", "--client-listen", $"{address}:0",
                 "--controller", $"http://{ControlProxy.LocalEndPoint}", "--credential-file", credentialFile, "--transport", settings.Transport,
-                $"--Relay:MediaTokenKeyFile={tokenKeyFile}", $"--Relay:AdminTokenFile={adminTokenFile}", $"--Relay:AckTimeout={TimeSpan.FromMilliseconds(settings.AckTimeoutMs)}",
+                $"--Relay:MediaTokenKeyFile={tokenKeyFile}", $"--Relay:AdminTokenFile={adminTokenFile}", $"--Relay:AckTimeout={TimeSpan.FromMilliseconds(settings.AckTimeoutMs)}", $"--Relay:DrainTimeout={TimeSpan.FromMilliseconds(settings.DrainTimeoutMs)}",
                 $"--Relay:ProbeClusterKeyFile={probeKeyFile}", $"--Probe:BaseInterval={TimeSpan.FromMilliseconds(settings.ProbeIntervalMs)}",
                 $"--Probe:FastInterval={TimeSpan.FromMilliseconds(settings.ProbeFastIntervalMs)}", $"--Probe:DownAfterLosses={settings.DownAfterLosses}",
                 "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Msdn=Information", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
             ];
 
-            _relayArgs[room] = (args, host);
-            await StartRelayAsync(room).ConfigureAwait(false);
+            _relayArgs[name] = (args, host);
+            await StartRelayAsync(name).ConfigureAwait(false);
         }
 
-        progress.WriteLine($"{rooms.Count} relays started (logs in {_dir}){(_network.NamespaceOf(1) is null ? string.Empty : $", each in its own network namespace on {_network.Harness}/24")}");
+        progress.WriteLine($"{_relayArgs.Count} relays started{(NodesPerRoom > 1 ? $" ({NodesPerRoom} per room)" : string.Empty)} (logs in {_dir}){(_network.NamespaceOf(1) is null ? string.Empty : $", each in its own network namespace on {_network.Harness}/24")}");
     }
 
     /// <summary>
@@ -259,7 +322,8 @@ public sealed class LoopbackCluster : IAsyncDisposable
     {
         var (args, host) = _relayArgs[room];
         var start = _starts[room] = _starts.GetValueOrDefault(room) + 1;
-        var log = Path.Combine(_dir, start == 1 ? $"{room}.log" : $"{room}.{start}.log");
+        var file = room.Replace('/', '-');
+        var log = Path.Combine(_dir, start == 1 ? $"{file}.log" : $"{file}.{start}.log");
 
         // Ready once its admin endpoint listens (the last to start), which says where; /health says the rest.
         var (relay, adminUrl) = await ChildProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "msdn-relay.dll"), log, "Now listening on: ", args, TimeSpan.FromSeconds(60), _network.NamespaceOf(host)).ConfigureAwait(false);

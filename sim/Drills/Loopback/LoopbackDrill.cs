@@ -43,11 +43,14 @@ public static class LoopbackDrill
         var subscriptions = new List<IAsyncDisposable>();
         foreach (var flow in flows)
         {
-            var subscription = await RelayClient.SubscribeAsync(cluster.Endpoints[flow.To].Client, cluster.MediaToken(flow.To, [], [flow.Endpoint]), flow.Endpoint, cancellationToken).ConfigureAwait(false);
+            var subscription = await RelayClient.SubscribeAsync(cluster.SubscriberPorts(flow.To), cluster.MediaToken(flow.To, [], [flow.Endpoint]), flow.Endpoint, cancellationToken).ConfigureAwait(false);
             subscriptions.Add(subscription);
             running.Add(Task.Run(async () => await flow.ReadAsync(await subscription.AcceptFlowAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false), cancellationToken));
-            var writer = await RelayClient.OpenAsync(cluster.Endpoints[flow.From].Client, cluster.MediaToken(flow.From, [$"{flow.To}/{flow.Endpoint}"], []), new RoomId(flow.To), flow.Endpoint, cancellationToken).ConfigureAwait(false);
+            // Written through the relay the path lookup names (with several per room, the rest of the room's to resume at).
+            var entry = await cluster.EntryPortsAsync(flow.From, flow.To).ConfigureAwait(false);
+            var writer = await RelayClient.OpenAsync(entry, cluster.MediaToken(flow.From, [$"{flow.To}/{flow.Endpoint}"], []), new RoomId(flow.To), flow.Endpoint, cancellationToken).ConfigureAwait(false);
             flow.RelayFlowId = writer.Id;
+            flow.Writer = writer;
             running.Add(Task.Run(async () =>
             {
                 await using (writer.ConfigureAwait(false))
@@ -99,6 +102,13 @@ public static class LoopbackDrill
             routes.Add(new FlowRoute(flow.Index, path?.Rooms ?? [], path?.ExpectedRttMs, optimal));
         }
 
+        // A drained relay should have let every flow go by now (its engines' flows moved to siblings past the drain timeout).
+        foreach (var drained in applied.Where(a => a.Kind == "drain" && a.Target != "-").Select(a => a.Target.Split(' ')[0]))
+        {
+            var health = await cluster.HealthAsync(drained).ConfigureAwait(false);
+            progress.WriteLine($"  {drained} after its drain: {health?.State ?? "not answering"}, {health?.ActiveFlows ?? 0} flows");
+        }
+
         var version = await cluster.TableVersionAsync().ConfigureAwait(false);
         foreach (var subscription in subscriptions)
         {
@@ -131,10 +141,11 @@ public static class LoopbackDrill
     /// <summary>Until every relay answers and knows every peer (links can be impaired only then).</summary>
     internal static async Task WaitForHealthAsync(LoopbackCluster cluster, CancellationToken cancellationToken)
     {
-        foreach (var room in cluster.Relays.Keys)
+        var peers = cluster.Relays.Keys.Select(LoopbackCluster.RoomOf).Distinct().Count() - 1;
+        foreach (var relay in cluster.Relays.Keys)
         {
-            // Relays learn each other from the controller's directory: links are set (distances) once every peer is known.
-            await Until(async () => await cluster.HealthAsync(room).ConfigureAwait(false) is { } health && health.KnownPeers == cluster.Relays.Count - 1, TimeSpan.FromSeconds(60), $"{room}'s relay to answer and know every peer", cancellationToken).ConfigureAwait(false);
+            // Relays learn each other from the controller's directory: links are set (distances) once every peer room is known.
+            await Until(async () => await cluster.HealthAsync(relay).ConfigureAwait(false) is { } health && health.KnownPeers == peers, TimeSpan.FromSeconds(60), $"{relay}'s relay to answer and know every peer room", cancellationToken).ConfigureAwait(false);
         }
     }
 

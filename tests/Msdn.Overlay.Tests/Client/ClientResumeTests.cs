@@ -56,6 +56,8 @@ public abstract class ClientResumeTests(ITestOutputHelper output, string transpo
 
     private IReadOnlyList<EndPoint> RoomB => [.. _nodes.Rooms[B].Select(r => _ports[r].LocalEndPoint)];
 
+    private IReadOnlyList<EndPoint> RoomD => [.. _nodes.Rooms[D].Select(r => _ports[r].LocalEndPoint)];
+
     private string Token(RoomId room) => _tokens.Issue(new MediaTokenClaims("engine", room.Value, ["*"], ["*"], TimeProvider.System.GetUtcNow().AddHours(1).ToUnixTimeSeconds()));
 
     [SkippableFact]
@@ -94,6 +96,42 @@ public abstract class ClientResumeTests(ITestOutputHelper output, string transpo
         Assert.Equal(1, flow.Resumptions);
         Assert.NotEqual(_ports[first].LocalEndPoint, flow.Relay);
         output.WriteLine($"{transport}: ingress relay killed with {unacknowledged / 1024} KiB unacknowledged; resumed at the sibling; longest gap at the subscriber {longestGap.TotalMilliseconds:F0} ms");
+    }
+
+    [SkippableFact]
+    public async Task Killing_the_egress_relay_mid_flow_the_subscriber_gets_the_rest_through_its_sibling()
+    {
+        Skip.If(_nodes is null, QuicSupport.Missing);
+        const string endpoint = "monitor";
+        await using var subscription = await RelayClient.SubscribeAsync(RoomD, Token(D), endpoint); // through every relay of D
+        await using var flow = await RelayClient.OpenAsync(RoomB, Token(B), D, endpoint);
+        var egress = _nodes.ChosenFor(D, endpoint);
+
+        var sent = RandomNumberGenerator.GetBytes(16 * 1024 * 1024);
+        var received = ReceiveAsync(subscription);
+        var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writing = Task.Run(async () =>
+        {
+            for (var at = 0; at < sent.Length; at += 32 * 1024)
+            {
+                await flow.WriteAsync(sent.AsMemory(at, 32 * 1024));
+                if (at >= sent.Length / 3)
+                {
+                    halfway.TrySetResult();
+                }
+            }
+
+            await flow.CompleteAsync();
+        });
+
+        await halfway.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAll(_ports[egress].DisposeAsync().AsTask(), _nodes.KillAsync(egress));
+        await writing.WaitAsync(TimeSpan.FromSeconds(60));
+        var (delivered, longestGap) = await received.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(sent.AsSpan().SequenceEqual(delivered), $"delivered {delivered.Length} bytes that differ from the {sent.Length} sent");
+        Assert.Equal(0, flow.Resumptions); // the engine's own relay lived: the path moved to the sibling of the dead egress
+        output.WriteLine($"{transport}: egress relay killed mid-flow; the subscriber got the rest through its sibling, longest gap {longestGap.TotalMilliseconds:F0} ms");
     }
 
     [SkippableFact]
