@@ -76,6 +76,7 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
     public async Task<bool> ServeAsync(FrameStream frames, OpenFlow open)
     {
         var key = (open.Source, open.FlowId);
+        LetGoIfSuperseded(key, open);
         if (!_egress.TryGetValue(key, out var flow))
         {
             if (_ended.TryGetValue(key, out var ended))
@@ -206,6 +207,38 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
         }
 
         return (orphans, slow);
+    }
+
+    /// <summary>
+    /// A flow taken on here mid-way that no path carries now, and whose ingress resumes it past what arrived here: its
+    /// path went to a sibling of this relay meanwhile (the ingress, or a transit relay, saw this one fail for a moment),
+    /// which delivered more. What is here is stale: it is let go (its subscriber's side of it here ends without a close,
+    /// the subscriber holds the flow through the sibling) and the flow is taken on afresh from where it resumes.
+    /// </summary>
+    private void LetGoIfSuperseded((string Source, ulong Flow) key, OpenFlow open)
+    {
+        if (open.ResumeFrom == 0 || _resumable.GetValueOrDefault(open.Endpoint) == 0 || !_egress.TryGetValue(key, out var stale))
+        {
+            return;
+        }
+
+        lock (stale)
+        {
+            if (stale.Carriers > 0 || stale.Ended is not null || open.ResumeFrom <= stale.Receiver.NextExpected)
+            {
+                return;
+            }
+
+            stale.Ended = new CloseFlow(key.Flow, $"flow {key.Flow} from {key.Source} went on through another relay of {relay.Room}", Final: true);
+        }
+
+        if (_egress.TryRemove(new KeyValuePair<(string Source, ulong Flow), EgressFlow>(key, stale)))
+        {
+            stale.Incoming.Writer.TryComplete(new FlowMovedException($"Flow {key.Flow} from {key.Source} went on through another relay of {relay.Room}."));
+            relay.Metrics.FlowEnded("egress");
+            admission.FlowEnded();
+            stale.Dispose();
+        }
     }
 
     /// <summary>
