@@ -68,6 +68,28 @@ public sealed class ScenarioValidationTests
     }
 
     [Fact]
+    public void Rooms_of_several_relays_run_on_loopback_and_a_fault_may_aim_at_one_relay()
+    {
+        var onVirtual = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "engine": "virtual", "world": { "rooms": 10, "nodesPerRoom": 2 } }"""));
+        Assert.Contains(onVirtual.Problems, p => p.StartsWith("world.nodesPerRoom:", StringComparison.Ordinal));
+        var tooMany = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "world": { "rooms": 20, "nodesPerRoom": 3 } }"""));
+        Assert.Contains(tooMany.Problems, p => p.StartsWith("world.nodesPerRoom:", StringComparison.Ordinal) && p.EndsWith("got 3", StringComparison.Ordinal));
+
+        var aimed = ScenarioLoader.Parse("""
+            { "world": { "rooms": 4, "nodesPerRoom": 3 }, "flows": { "count": 2 },
+              "faults": [ { "at": 1, "kind": "kill", "room": "room-2/1" }, { "at": 2, "kind": "drain", "ingressOf": 1 } ] }
+            """);
+        Assert.Equal("room-2/1", aimed.Faults[0].Room);
+        var missed = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""
+            { "world": { "rooms": 4, "nodesPerRoom": 3 }, "faults": [ { "at": 1, "kind": "kill", "room": "room-2/3" } ] }
+            """));
+        Assert.Contains(missed.Problems, p => p.StartsWith("faults[0].room:", StringComparison.Ordinal) && p.Contains("room-N/2", StringComparison.Ordinal));
+        var alone = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "world": { "rooms": 4 }, "faults": [ { "at": 1, "kind": "kill", "ingressOf": 0 } ] }"""));
+        Assert.Contains(alone.Problems, p => p.StartsWith("faults[0].ingressOf:", StringComparison.Ordinal));
+        Assert.Equal(3, ScenarioLoader.Load(Path.Combine(AppContext.BaseDirectory, "drills", "room-cluster.json")).World.NodesPerRoom);
+    }
+
+    [Fact]
     public void Unknown_fields_and_broken_json_are_refused_with_their_place()
     {
         Assert.Contains("seeed", Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "seeed": 3 }""")).Message, StringComparison.Ordinal);
