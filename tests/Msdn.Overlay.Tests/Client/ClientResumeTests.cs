@@ -69,28 +69,12 @@ public abstract class ClientResumeTests(ITestOutputHelper output, string transpo
         await using var flow = await RelayClient.OpenAsync(RoomB, Token(B), D, endpoint);
         var first = _nodes.Rooms[B].Single(r => _ports[r].LocalEndPoint.Equals(flow.Relay));
 
-        var sent = RandomNumberGenerator.GetBytes(16 * 1024 * 1024);
-        var received = ReceiveAsync(subscription);
-        var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var writing = Task.Run(async () =>
+        long unacknowledged = 0;
+        var (sent, delivered, longestGap) = await WriteKillingAsync(flow, subscription, () =>
         {
-            for (var at = 0; at < sent.Length; at += 32 * 1024)
-            {
-                await flow.WriteAsync(sent.AsMemory(at, 32 * 1024));
-                if (at >= sent.Length / 3)
-                {
-                    halfway.TrySetResult();
-                }
-            }
-
-            await flow.CompleteAsync();
+            unacknowledged = flow.UnacknowledgedBytes;
+            return KillAsync(first);
         });
-
-        await halfway.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        var unacknowledged = flow.UnacknowledgedBytes;
-        await Task.WhenAll(_ports[first].DisposeAsync().AsTask(), _nodes.KillAsync(first)); // the relay's process dies: port and relay at once
-        await writing.WaitAsync(TimeSpan.FromSeconds(60));
-        var (delivered, longestGap) = await received.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.True(sent.AsSpan().SequenceEqual(delivered), $"delivered {delivered.Length} bytes that differ from the {sent.Length} sent");
         Assert.Equal(1, flow.Resumptions);
@@ -107,27 +91,7 @@ public abstract class ClientResumeTests(ITestOutputHelper output, string transpo
         await using var flow = await RelayClient.OpenAsync(RoomB, Token(B), D, endpoint);
         var egress = _nodes.ChosenFor(D, endpoint);
 
-        var sent = RandomNumberGenerator.GetBytes(16 * 1024 * 1024);
-        var received = ReceiveAsync(subscription);
-        var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var writing = Task.Run(async () =>
-        {
-            for (var at = 0; at < sent.Length; at += 32 * 1024)
-            {
-                await flow.WriteAsync(sent.AsMemory(at, 32 * 1024));
-                if (at >= sent.Length / 3)
-                {
-                    halfway.TrySetResult();
-                }
-            }
-
-            await flow.CompleteAsync();
-        });
-
-        await halfway.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        await Task.WhenAll(_ports[egress].DisposeAsync().AsTask(), _nodes.KillAsync(egress));
-        await writing.WaitAsync(TimeSpan.FromSeconds(60));
-        var (delivered, longestGap) = await received.WaitAsync(TimeSpan.FromSeconds(60));
+        var (sent, delivered, longestGap) = await WriteKillingAsync(flow, subscription, () => KillAsync(egress));
 
         Assert.True(sent.AsSpan().SequenceEqual(delivered), $"delivered {delivered.Length} bytes that differ from the {sent.Length} sent");
         Assert.Equal(0, flow.Resumptions); // the engine's own relay lived: the path moved to the sibling of the dead egress
@@ -188,6 +152,36 @@ public abstract class ClientResumeTests(ITestOutputHelper output, string transpo
         var (delivered, _) = await received.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(sent.AsSpan().SequenceEqual(delivered));
         Assert.Equal(0, flow.Resumptions);
+    }
+
+    /// <summary>The relay's process dies: its client port and the relay at once.</summary>
+    private Task KillAsync(RelayNode relay) => Task.WhenAll(_ports[relay].DisposeAsync().AsTask(), _nodes.KillAsync(relay));
+
+    /// <summary>Writes 16 MiB through <paramref name="flow"/>, running <paramref name="kill"/> a third of the way in; what was sent and what arrived.</summary>
+    private static async Task<(byte[] Sent, byte[] Delivered, TimeSpan LongestGap)> WriteKillingAsync(ClientFlow flow, ClientSubscription subscription, Func<Task> kill)
+    {
+        var sent = RandomNumberGenerator.GetBytes(16 * 1024 * 1024);
+        var received = ReceiveAsync(subscription);
+        var third = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writing = Task.Run(async () =>
+        {
+            for (var at = 0; at < sent.Length; at += 32 * 1024)
+            {
+                await flow.WriteAsync(sent.AsMemory(at, 32 * 1024));
+                if (at >= sent.Length / 3)
+                {
+                    third.TrySetResult();
+                }
+            }
+
+            await flow.CompleteAsync();
+        });
+
+        await third.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await kill();
+        await writing.WaitAsync(TimeSpan.FromSeconds(60));
+        var (delivered, longestGap) = await received.WaitAsync(TimeSpan.FromSeconds(60));
+        return (sent, delivered, longestGap);
     }
 
     /// <summary>Says <paramref name="hello"/> to <paramref name="relay"/>'s client port as a raw engine would, and returns the relay's last word.</summary>
