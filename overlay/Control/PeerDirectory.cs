@@ -44,7 +44,10 @@ public sealed class PeerDirectory
     /// <summary>Where to reach <paramref name="room"/>'s relay (its representative, when it runs several): configuration first, then the directory.</summary>
     public EndPoint? Resolve(RoomId room) => _configured.TryGetValue(room, out var configured) ? configured : _known.Endpoints.GetValueOrDefault(room);
 
-    /// <summary>Where to reach each of <paramref name="room"/>'s relays: the configured one, else every one the directory lists (a hop picks among them).</summary>
+    /// <summary>
+    /// Where to reach each of <paramref name="room"/>'s relays a new flow may use: the configured one, else every serving one
+    /// the directory lists (a hop picks among them), or, while none serves, every one it lists.
+    /// </summary>
     public IReadOnlyList<EndPoint> ResolveAll(RoomId room) =>
         _configured.TryGetValue(room, out var configured) ? (configured is null ? [] : [configured])
         : _known.Nodes.TryGetValue(room, out var nodes) ? nodes
@@ -180,19 +183,26 @@ public sealed class PeerDirectory
                 fingerprints.Add(fingerprint.ToUpperInvariant());
             }
 
-            // A room of several relays: each reachable (a hop picks one) and trusted alike.
+            // A room of several relays: each trusted alike, and each serving one reachable (a hop picks one; a draining
+            // relay takes no new flow, so it is offered only while none of the room's relays serves).
             var listed = new List<EndPoint>();
+            var leaving = new List<EndPoint>();
             foreach (var node in entry.Nodes ?? [])
             {
                 if (EndpointParser.TryParse(node.RelayEndpoint, out var at))
                 {
-                    listed.Add(at);
+                    (node.RelayState is "Draining" or "Drained" ? leaving : listed).Add(at);
                 }
 
                 if (node.CertificateFingerprint is { Length: 64 } held)
                 {
                     fingerprints.Add(held.ToUpperInvariant());
                 }
+            }
+
+            if (listed.Count == 0)
+            {
+                listed.AddRange(leaving);
             }
 
             if (listed.Count == 0 && endpoints.TryGetValue(new RoomId(entry.Room), out var only))

@@ -54,12 +54,17 @@ public sealed class PeerDirectoryTests : IDisposable
         var nodes = new DirectoryNodeBody[] { new("10.0.0.2:7000", null, FingerprintB, null, "Serving"), new("10.0.0.12:7000", null, FingerprintC, null, "Draining") };
         directory.Apply(new DirectoryAnswerBody(1, true, [Entry("room-b", "10.0.0.2:7000", FingerprintB) with { Nodes = nodes }, Entry("room-d", "10.0.0.4:7000", null)], []));
 
-        Assert.Equal([IPEndPoint.Parse("10.0.0.2:7000"), IPEndPoint.Parse("10.0.0.12:7000")], directory.ResolveAll("room-b"));
+        Assert.Equal([IPEndPoint.Parse("10.0.0.2:7000")], directory.ResolveAll("room-b")); // the draining one takes no new flow
         Assert.Equal([IPEndPoint.Parse("10.0.0.4:7000")], directory.ResolveAll("room-d")); // a room of one relay
         Assert.Empty(directory.ResolveAll("room-x"));
         Assert.True(directory.Trusts(FingerprintC));
         Assert.True(directory.Registers("room-b", FingerprintC), "each relay of the room presents a certificate of the room");
         Assert.False(directory.Registers("room-d", FingerprintC), "a relay of room-b answering at room-d's address is not room-d's");
+
+        // Once every relay of the room drains, flows still need somewhere to go: all are offered.
+        var allLeaving = new DirectoryNodeBody[] { nodes[0] with { RelayState = "Drained" }, nodes[1] };
+        directory.Apply(new DirectoryAnswerBody(2, true, [Entry("room-b", "10.0.0.2:7000", FingerprintB) with { Nodes = allLeaving }], []));
+        Assert.Equal([IPEndPoint.Parse("10.0.0.2:7000"), IPEndPoint.Parse("10.0.0.12:7000")], directory.ResolveAll("room-b"));
     }
 
     [Fact]
