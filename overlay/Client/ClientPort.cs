@@ -436,13 +436,24 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
         await frames.WriteAsync(Frame.Open(new OpenFlow(incoming.Id, incoming.Source.Value, node.Room.Value, incoming.Endpoint, [], incoming.FirstChunk)), cancellationToken).ConfigureAwait(false);
         var sequence = incoming.FirstChunk;
         var end = new CloseFlow(incoming.Id, "end");
+
+        // A chunk is taken only once it is written to the engine's connection: the relay acknowledges to the ingress what
+        // the engine was given, so a chunk this relay dies holding is resent through a sibling, not lost.
+        node.ConfirmDelivery(incoming);
+        var data = incoming.Data;
         try
         {
-            await foreach (var chunk in incoming.Data.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            while (await data.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                await frames.WriteAsync(Frame.Data(incoming.Id, sequence++, new System.Buffers.ReadOnlySequence<byte>(chunk)), cancellationToken).ConfigureAwait(false);
-                ChunkArrays.Recycle(chunk); // written out: the engine has its copy
+                while (data.TryPeek(out var chunk))
+                {
+                    await frames.WriteAsync(Frame.Data(incoming.Id, sequence++, new System.Buffers.ReadOnlySequence<byte>(chunk)), cancellationToken).ConfigureAwait(false);
+                    data.TryRead(out _);
+                    ChunkArrays.Recycle(chunk); // written out: the engine has its copy
+                }
             }
+
+            await data.Completion.ConfigureAwait(false); // a flow cut off ends with FlowCutOffException
         }
         catch (FlowCutOffException e)
         {

@@ -241,6 +241,15 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
         }
     }
 
+    /// <summary>A media engine that can take flows on through a sibling relay took <paramref name="incoming"/>: see <see cref="EgressFlow.ConfirmDelivery"/>.</summary>
+    public void ConfirmDelivery(IncomingFlow incoming)
+    {
+        if (_egress.TryGetValue((incoming.Source.Value, incoming.Id), out var flow) && ReferenceEquals(flow.Incoming, incoming))
+        {
+            flow.ConfirmDelivery();
+        }
+    }
+
     /// <summary>
     /// The subscriber of flow <paramref name="flowId"/> from <paramref name="source"/> refuses it (it cannot take it on from
     /// where it resumed here): ended for good, and its sender told <paramref name="reason"/>. False when no such flow is here.
@@ -377,7 +386,7 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
 
             // While the subscriber is behind, every burst is acked at once: the ingress holds before the egress holds
             // more, and what was in flight when it did (sent without asking for an ack) is not left unacknowledged.
-            if (!ackNow && unacknowledgedBytes < relay.Options.AckBatchBytes && flow.Unread <= relay.Options.EgressHoldBytes)
+            if (!ackNow && unacknowledgedBytes < relay.Options.AckBatchBytes && flow.Unread <= flow.HoldThreshold)
             {
                 continue;
             }

@@ -20,6 +20,15 @@ internal sealed class EgressFlow : IDisposable
 
     /// <summary>Since when data has waited with nothing of it taken (a timestamp; 0 while none waits).</summary>
     private long _waitingSince;
+
+    /// <summary>The next chunk not yet taken by the subscriber (for a media engine's subscription: written to its connection).</summary>
+    private long _delivered;
+
+    /// <summary>The last ack sent, and when (a timestamp): a subscriber taking chunks moves the ack on from there.</summary>
+    private long _lastAcked;
+    private long _lastAckedAt;
+    private int _ackScheduled;
+    private volatile bool _confirmsDelivery;
     private FrameStream? _carrier;
 
     /// <param name="firstChunk">0, or the chunk a flow resumes from here after the relay of this room that delivered it died.</param>
@@ -42,6 +51,7 @@ internal sealed class EgressFlow : IDisposable
             metrics.BytesOut(data.Length);
         });
         Receiver.StartAt(firstChunk);
+        _delivered = (long)firstChunk;
     }
 
     public ulong Id { get; }
@@ -59,6 +69,16 @@ internal sealed class EgressFlow : IDisposable
 
     /// <summary>A subscriber took the flow from its endpoint's queue.</summary>
     public bool Taken { get; set; }
+
+    /// <summary>
+    /// The flow is delivered to a media engine that can take it on through a sibling relay if this one dies: its acks
+    /// then say what reached the engine's connection, not what arrived here, so the ingress keeps the rest for the sibling
+    /// (while the subscriber is behind, <see cref="HoldThreshold"/> unread, they say what arrived, and ask to hold).
+    /// </summary>
+    public void ConfirmDelivery() => _confirmsDelivery = true;
+
+    /// <summary>Unread bytes past which the acks ask the ingress to hold: half the hold for a flow whose acks wait on delivery, so it holds before its window fills.</summary>
+    public long HoldThreshold => _confirmsDelivery ? _relay.Options.EgressHoldBytes / 2 : _relay.Options.EgressHoldBytes;
 
     /// <summary>Whether the last ack sent asked the ingress to hold.</summary>
     public bool Holding { get; private set; }
@@ -93,7 +113,14 @@ internal sealed class EgressFlow : IDisposable
                 next = Receiver.NextExpected;
             }
 
-            Holding = Unread > _relay.Options.EgressHoldBytes;
+            Holding = Unread > HoldThreshold;
+            if (_confirmsDelivery && !Holding)
+            {
+                next = Math.Min(next, (ulong)Interlocked.Read(ref _delivered));
+            }
+
+            Interlocked.Exchange(ref _lastAcked, (long)next);
+            Interlocked.Exchange(ref _lastAckedAt, _relay.Time.GetTimestamp());
             HoldingSince = Holding ? HoldingSince ?? _relay.Time.GetTimestamp() : null;
             await frames.WriteAsync(Holding ? Frame.AckHold(Id, next) : Frame.Ack(Id, next), cancellationToken).ConfigureAwait(false);
         }
@@ -137,11 +164,30 @@ internal sealed class EgressFlow : IDisposable
     private void Consumed(int bytes)
     {
         var unread = Interlocked.Add(ref _unread, -bytes);
+        var delivered = Interlocked.Increment(ref _delivered);
         Interlocked.Exchange(ref _waitingSince, unread > 0 ? _relay.Time.GetTimestamp() : 0);
-        if (Holding && unread <= _relay.Options.EgressHoldBytes / 2 && Volatile.Read(ref _carrier) is { } carrier)
+        if (Holding && unread <= HoldThreshold / 2 && Volatile.Read(ref _carrier) is { } carrier)
         {
             ReleaseHold(carrier);
         }
+        else if (_confirmsDelivery && !Holding && DeliveryWorthAnAck(unread, delivered) && Volatile.Read(ref _carrier) is { } confirming)
+        {
+            ReleaseHold(confirming);
+        }
+    }
+
+    /// <summary>
+    /// Whether what reached the subscriber since the last ack is worth one now: all of it did (the ingress may be waiting
+    /// on it), a batch did, or a quarter of the ack timeout passed (a slow subscriber still shows progress in time).
+    /// </summary>
+    private bool DeliveryWorthAnAck(long unread, long delivered)
+    {
+        var since = delivered - Interlocked.Read(ref _lastAcked);
+        return since > 0
+            && (unread == 0
+                || since * _relay.Options.MaxChunkBytes >= _relay.Options.AckBatchBytes
+                || _relay.Time.GetElapsedTime(Interlocked.Read(ref _lastAckedAt)) >= _relay.Options.AckTimeout / 4)
+            && Interlocked.CompareExchange(ref _ackScheduled, 1, 0) == 0;
     }
 
     /// <summary>Acks now, without the hold (a method of its own: a closure in <see cref="Consumed"/> would be allocated on every chunk taken).</summary>
@@ -156,6 +202,10 @@ internal sealed class EgressFlow : IDisposable
             catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
             {
                 // that stream is gone: the ingress's next path opens with an ack of its own
+            }
+            finally
+            {
+                Volatile.Write(ref _ackScheduled, 0);
             }
         });
 }

@@ -186,6 +186,9 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// <summary>See <see cref="EgressDelivery.AcceptResumedFlows"/>: while a media engine that can take flows on mid-way subscribes.</summary>
     internal IDisposable AcceptResumedFlows(string endpoint) => _egress.AcceptResumedFlows(endpoint);
 
+    /// <summary>See <see cref="EgressDelivery.ConfirmDelivery"/>.</summary>
+    internal void ConfirmDelivery(IncomingFlow incoming) => _egress.ConfirmDelivery(incoming);
+
     /// <summary>See <see cref="EgressDelivery.Refuse"/>.</summary>
     internal bool RefuseDelivery(string source, ulong flowId, string reason) => _egress.Refuse(source, flowId, reason);
 
