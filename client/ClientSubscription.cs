@@ -143,21 +143,28 @@ public sealed class ClientSubscription : IAsyncDisposable
         string? refusal = null;
         lock (_lock)
         {
-            if (_flows.TryGetValue((open.Source, open.FlowId), out arrival))
+            _flows.TryGetValue((open.Source, open.FlowId), out arrival);
+        }
+
+        if (arrival is not null)
+        {
+            // The relay that delivered it until now may still have its last chunks on their way here: they are read first.
+            refusal = await arrival.ContinueAsync(open.ResumeFrom, _time, _closing.Token).ConfigureAwait(false);
+        }
+        else if (open.ResumeFrom > 0)
+        {
+            refusal = $"the subscriber holds nothing of flow {open.FlowId} from {open.Source} before chunk {open.ResumeFrom}";
+        }
+        else
+        {
+            var unread = new UnreadBytes();
+            arrival = new Arrival(new IncomingFlow(new RoomId(open.Source), open.FlowId, open.Endpoint, unread.Taken), unread);
+            lock (_lock)
             {
-                refusal = arrival.Continue(open.ResumeFrom);
-            }
-            else if (open.ResumeFrom > 0)
-            {
-                refusal = $"the subscriber holds nothing of flow {open.FlowId} from {open.Source} before chunk {open.ResumeFrom}";
-            }
-            else
-            {
-                var unread = new UnreadBytes();
-                arrival = new Arrival(new IncomingFlow(new RoomId(open.Source), open.FlowId, open.Endpoint, unread.Taken), unread);
                 _flows[(open.Source, open.FlowId)] = arrival;
-                _arrivals.Writer.TryWrite(arrival.Flow);
             }
+
+            _arrivals.Writer.TryWrite(arrival.Flow);
         }
 
         if (refusal is null)
@@ -244,25 +251,77 @@ public sealed class ClientSubscription : IAsyncDisposable
     /// <summary>One flow arriving here: its data for the application, the next chunk it expects, whether its relay is gone.</summary>
     private sealed class Arrival(IncomingFlow flow, UnreadBytes unread)
     {
+        private readonly Lock _gate = new();
         private ulong _next;
         private bool _orphaned;
 
         public IncomingFlow Flow { get; } = flow;
 
-        public bool StillOrphaned => Volatile.Read(ref _orphaned);
-
-        public void Orphaned() => Volatile.Write(ref _orphaned, true);
-
-        /// <summary>The flow goes on through another relay from chunk <paramref name="from"/>: null if it can, else why not.</summary>
-        public string? Continue(ulong from)
+        public bool StillOrphaned
         {
-            if (from > _next)
+            get
             {
-                return $"flow {Flow.Id} from {Flow.Source} resumes at chunk {from}, but the subscriber has only {_next}: chunks in between were lost with the relay that delivered them";
+                lock (_gate)
+                {
+                    return _orphaned;
+                }
             }
+        }
 
-            Volatile.Write(ref _orphaned, false);
-            return null;
+        public void Orphaned()
+        {
+            lock (_gate)
+            {
+                _orphaned = true;
+                Changed();
+            }
+        }
+
+        private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>
+        /// The flow goes on through another relay from chunk <paramref name="from"/>: null if it can, else why not. Chunks
+        /// before it may still be on their way from the relay that delivered the flow until now: they are awaited until that
+        /// relay's connection has been read to its end (or for a second at most).
+        /// </summary>
+        public async Task<string?> ContinueAsync(ulong from, TimeProvider time, CancellationToken cancellationToken)
+        {
+            var deadline = time.GetTimestamp();
+            while (true)
+            {
+                Task changed;
+                lock (_gate)
+                {
+                    if (from <= _next)
+                    {
+                        _orphaned = false;
+                        return null;
+                    }
+
+                    if (_orphaned || time.GetElapsedTime(deadline) > TimeSpan.FromSeconds(1))
+                    {
+                        return $"flow {Flow.Id} from {Flow.Source} resumes at chunk {from}, but the subscriber has only {_next}: chunks in between were lost with the relay that delivered them";
+                    }
+
+                    changed = _changed.Task;
+                }
+
+                try
+                {
+                    await changed.WaitAsync(TimeSpan.FromMilliseconds(100), time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                }
+            }
+        }
+
+        /// <summary>Something the resumption waits on happened (a chunk arrived, the delivering relay's connection was read to its end).</summary>
+        private void Changed()
+        {
+            var done = _changed;
+            _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            done.TrySetResult();
         }
 
         /// <summary>
@@ -273,19 +332,24 @@ public sealed class ClientSubscription : IAsyncDisposable
         {
             room = null;
             gap = null;
-            if (sequence < _next)
+            lock (_gate)
             {
-                return false;
+                if (sequence < _next)
+                {
+                    return false;
+                }
+
+                if (sequence > _next)
+                {
+                    gap = $"chunk {sequence} of flow {Flow.Id} from {Flow.Source} came after chunk {_next - 1}: chunks in between were lost";
+                    return true;
+                }
+
+                _next++;
+                Flow.Writer.TryWrite(payload); // under the lock: two relays' connections never interleave a flow's chunks
+                Changed();
             }
 
-            if (sequence > _next)
-            {
-                gap = $"chunk {sequence} of flow {Flow.Id} from {Flow.Source} came after chunk {_next - 1}: chunks in between were lost";
-                return true;
-            }
-
-            _next++;
-            Flow.Writer.TryWrite(payload);
             room = unread.Added(payload.Length);
             return true;
         }
