@@ -125,11 +125,19 @@ public sealed class ClientFlow : IAsyncDisposable
             }
 
             var connection = Volatile.Read(ref _connection);
-            await Task.WhenAny(room, connection.Answer).WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (connection.Answer.IsCompleted && await connection.Answer.ConfigureAwait(false) is { } answer)
+            if (connection.Answer.IsCompleted)
             {
-                throw new RelayClientException(answer.Reason); // the relay ended the flow: nothing more goes anywhere
+                if (await connection.Answer.ConfigureAwait(false) is { } answer)
+                {
+                    throw new RelayClientException(answer.Reason); // the relay ended the flow: nothing more goes anywhere
+                }
+
+                // The connection was lost and the flow is resuming elsewhere: acks come again on the next one.
+                await Task.WhenAny(room, Task.Delay(TimeSpan.FromMilliseconds(20), _introduction.Time, cancellationToken)).ConfigureAwait(false);
+                continue;
             }
+
+            await Task.WhenAny(room, connection.Answer).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
