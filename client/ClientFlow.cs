@@ -210,7 +210,7 @@ public sealed class ClientFlow : IAsyncDisposable
                 var relay = relays[(at + attempt) % relays.Count];
                 try
                 {
-                    var (connection, _) = await _introduction.ResumeAsync(relay, Id, Ticket, _unacknowledged.From, cancellationToken).ConfigureAwait(false);
+                    var connection = await _introduction.ResumeAsync(relay, Id, Ticket, _unacknowledged.From, cancellationToken).ConfigureAwait(false);
                     foreach (var chunk in _unacknowledged.Snapshot())
                     {
                         await connection.Frames.WriteAsync(Frame.Data(Id, chunk.Sequence, new ReadOnlySequence<byte>(chunk.Payload)), cancellationToken).ConfigureAwait(false);

@@ -41,7 +41,7 @@ internal sealed class FlowIntroduction(IReadOnlyList<EndPoint> relays, string to
     }
 
     /// <summary>Resumes flow <paramref name="id"/> at <paramref name="relay"/> from chunk <paramref name="from"/>.</summary>
-    public async Task<(RelayConnection Connection, FlowAccepted Accepted)> ResumeAsync(EndPoint relay, ulong id, string ticket, ulong from, CancellationToken cancellationToken)
+    public async Task<RelayConnection> ResumeAsync(EndPoint relay, ulong id, string ticket, ulong from, CancellationToken cancellationToken)
     {
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         patience.CancelAfter(TimeSpan.FromSeconds(2)); // a relay that takes no connection now is passed over for the next
@@ -62,6 +62,6 @@ internal sealed class FlowIntroduction(IReadOnlyList<EndPoint> relays, string to
             throw new FrameFormatException($"The relay answered a Resume with a {accepted.Kind} frame.");
         }
 
-        return (new RelayConnection(relay, frames), taken);
+        return new RelayConnection(relay, frames);
     }
 }
