@@ -37,7 +37,11 @@ public sealed record DrillResults(
 }
 
 /// <summary>A fault as the drill applied it: when (drill seconds), what, the flows whose path it hit, and the route table version just before.</summary>
-public sealed record AppliedFault(double At, string Kind, string Target, IReadOnlyList<int> AffectedFlows, string? Note, long TableVersion = 0);
+public sealed record AppliedFault(double At, string Kind, string Target, IReadOnlyList<int> AffectedFlows, string? Note, long TableVersion = 0)
+{
+    /// <summary>How it turned out, where the engine watches (loopback: a drained relay's end state, a load fault's extra flows).</summary>
+    public string? Outcome { get; init; }
+}
 
 /// <summary>A flow's route at the end of the drill and its cost against the oracle's optimum on the true link values.</summary>
 public sealed record FlowRoute(int Flow, IReadOnlyList<string> Path, double? ExpectedRttMs, double OptimalRttMs);

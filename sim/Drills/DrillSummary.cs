@@ -55,6 +55,7 @@ public sealed record DrillSummary(
             (i + 1 < results.Faults.Count ? results.Faults[i + 1].TableVersion : results.FinalTableVersion) - f.TableVersion)
         {
             LeftAfterMs = LeftAfterMs(results, f),
+            Outcome = f.Outcome,
         }).ToList();
         var flows = results.Flows.Select(f => new FlowSummary(f.Index, f.From, f.To, f.BytesSent, f.BytesDelivered, f.Failure) { Moves = f.Moves, MoveTimes = f.Moves is null ? null : f.MoveTimes, Failovers = f.Failovers, Stalls = Stalls(results, f), Paths = f.PathsUsed }).ToList();
         var stretches = (results.PairStretches ?? [.. results.Routes.Where(r => r.ExpectedRttMs is not null && r.OptimalRttMs > 0).Select(r => r.ExpectedRttMs!.Value / r.OptimalRttMs)]).Order().ToList();
@@ -237,6 +238,9 @@ public sealed record FaultSummary(double At, string Kind, string Target, IReadOn
 {
     /// <summary>For degrade and oneWayLoss: per flow hit, ms from the fault until it left the path (null: it never did).</summary>
     public IReadOnlyList<double?>? LeftAfterMs { get; init; }
+
+    /// <summary>How it turned out (<see cref="AppliedFault.Outcome"/>).</summary>
+    public string? Outcome { get; init; }
 }
 
 public sealed record FlowSummary(int Flow, string From, string To, long BytesSent, long BytesDelivered, string? Failure)

@@ -75,6 +75,9 @@ public sealed record FaultAim(FaultKind Kind, string Target, IReadOnlyList<int> 
             case FaultKind.ControllerDown:
                 return new FaultAim(kind, "controller", [], null);
 
+            case FaultKind.Load:
+                return new FaultAim(kind, fault.Room!, [], $"{fault.ExtraFlows ?? LoadDefaultFlows} extra flows to {LoadDestination(fault, world)} for {fault.ForSeconds} s") { Room = fault.Room };
+
             default:
             {
                 var (from, to) = fault.TransitOf is { } f ? (paths[f].Length >= 2 ? (paths[f][0], paths[f][1]) : (null, null)) : (fault.From, fault.To);
@@ -86,6 +89,17 @@ public sealed record FaultAim(FaultKind Kind, string Target, IReadOnlyList<int> 
                 return new FaultAim(kind, $"{from}>{to}", [.. paths.Where(p => Crosses(p.Value, from, to)).Select(p => p.Key)], null) { Link = (from, to) };
             }
         }
+    }
+
+    /// <summary>Extra flows a <c>load</c> fault adds when the scenario does not say.</summary>
+    public const int LoadDefaultFlows = 8;
+
+    /// <summary>Where a <c>load</c> fault's extra flows end: the room the scenario names, else the next room.</summary>
+    public static string LoadDestination(FaultSpec fault, GeneratedWorld world)
+    {
+        ArgumentNullException.ThrowIfNull(fault);
+        ArgumentNullException.ThrowIfNull(world);
+        return fault.To ?? ScenarioLoader.RoomName((ScenarioLoader.RoomIndex(fault.Room!) + 1) % world.Rooms);
     }
 
     /// <summary>The room of a room's name or of one of its relays' (<c>room-N/k</c>).</summary>

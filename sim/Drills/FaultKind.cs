@@ -23,6 +23,12 @@ public enum FaultKind
 
     /// <summary>Every link between a region's rooms and the rest is cut, both ways.</summary>
     Partition,
+
+    /// <summary>
+    /// A room's relays get extra flows written through them for <c>forSeconds</c> (loopback engine): the load they
+    /// report rises, and a relay draining there goes back to serving.
+    /// </summary>
+    Load,
 }
 
 /// <summary>Fault kinds as scenario files name them.</summary>

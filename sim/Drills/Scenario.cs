@@ -123,6 +123,9 @@ public sealed record FaultSpec
 
     /// <summary>With loss: the mean length of a loss burst in probes (Gilbert–Elliott); 1 = independent losses.</summary>
     public double? Burst { get; init; }
+
+    /// <summary>For <c>load</c>: how many extra flows its room's relays carry (written through them to a subscriber in <see cref="To"/>, by default the next room).</summary>
+    public int? ExtraFlows { get; init; }
 }
 
 /// <summary>The settings under test.</summary>
@@ -138,6 +141,12 @@ public sealed record SettingsSpec
 
     /// <summary>Loopback engine: how long a draining relay lets its media engines' flows run on before they resume at a sibling (<c>Relay:DrainTimeout</c>).</summary>
     public int DrainTimeoutMs { get; init; } = 300_000;
+
+    /// <summary>
+    /// Loopback engine: the flows each relay is sized for (<c>Relay:Capacity:Flows</c>), against which it reports its load.
+    /// A drill that adds load sets it small, so a handful of flows make a room busy.
+    /// </summary>
+    public int CapacityFlows { get; init; } = 10_000;
 
     public double JitterWeight { get; init; } = 2;
 

@@ -144,6 +144,13 @@ public static class ScenarioLoader
                 case FaultKind.ControllerDown:
                     Check(fault.ForSeconds is not null, $"{at}.forSeconds", "is required for controllerDown", fault.ForSeconds);
                     break;
+                case FaultKind.Load:
+                    Check(!isVirtual, $"{at}.kind", "load runs on the loopback engine only (the virtual engine's relays report no load)", fault.Kind);
+                    Check(IsRoom(fault.Room, roomCount), $"{at}.room", $"must be a room of the world (room-0..room-{roomCount - 1}), got {Quoted(fault.Room)}");
+                    Check(fault.ForSeconds is not null, $"{at}.forSeconds", "is required for load", fault.ForSeconds);
+                    Check(fault.ExtraFlows is null or (>= 1 and <= 64), $"{at}.extraFlows", "must be 1..64", fault.ExtraFlows);
+                    Check(fault.To is null || (IsRoom(fault.To, roomCount) && fault.To != fault.Room), $"{at}.to", $"must be another room of the world (room-0..room-{roomCount - 1}), where the extra flows end, got {Quoted(fault.To)}");
+                    break;
                 case FaultKind.Partition:
                     Check(fault.Region is not null && fault.Region >= 0 && fault.Region < regionCount, $"{at}.region", $"must name a region (0..{regionCount - 1})", fault.Region);
                     Check(regionCount >= 2, "world.regions", "must be at least 2 for a partition", world.Regions);
@@ -163,6 +170,7 @@ public static class ScenarioLoader
         Check(settings.ProbeFastIntervalMs >= 10 && settings.ProbeFastIntervalMs <= settings.ProbeIntervalMs, "settings.probeFastIntervalMs", "must be 10..probeIntervalMs", settings.ProbeFastIntervalMs);
         Check(settings.DownAfterLosses is >= 1 and <= 100, "settings.downAfterLosses", "must be 1..100", settings.DownAfterLosses);
         Check(settings.DrainTimeoutMs is >= 100 and <= 3_600_000, "settings.drainTimeoutMs", "must be 100..3600000", settings.DrainTimeoutMs);
+        Check(settings.CapacityFlows is >= 1 and <= 10_000_000, "settings.capacityFlows", "must be 1..10000000", settings.CapacityFlows);
         Check(settings.AckTimeoutMs is >= 20 and <= 60_000, "settings.ackTimeoutMs", "must be 20..60000", settings.AckTimeoutMs);
         Check(settings.JitterWeight is >= 0 and <= 100, "settings.jitterWeight", "must be 0..100", settings.JitterWeight);
         Check(settings.HysteresisMarginMs is >= 0 and <= 1000, "settings.hysteresisMarginMs", "must be 0..1000", settings.HysteresisMarginMs);

@@ -2,10 +2,15 @@ using System.Diagnostics;
 
 namespace Msdn.Sim.Drills.Loopback;
 
-/// <summary>Applies one fault of a scenario to the loopback overlay, and returns the task that lifts it later (if it has a duration).</summary>
+/// <summary>
+/// Applies one fault of a scenario to the loopback overlay, and returns the task that follows it on: lifts it later (if
+/// it has a duration), watches a drained relay until it leaves Draining, runs a load fault's flows; its result is the
+/// fault's outcome, if it has one.
+/// </summary>
 public static class FaultInjector
 {
-    public static async Task<(AppliedFault Applied, Task? Lift)> ApplyAsync(LoopbackCluster cluster, GeneratedWorld world, IReadOnlyList<DrillFlow> flows, FaultSpec fault, Stopwatch clock, TextWriter progress)
+    /// <param name="drillOver">Cancelled once the drill's flows are done: a watch still running then reports what it saw so far.</param>
+    public static async Task<(AppliedFault Applied, Task<string?>? Lift)> ApplyAsync(LoopbackCluster cluster, GeneratedWorld world, IReadOnlyList<DrillFlow> flows, FaultSpec fault, Stopwatch clock, TextWriter progress, CancellationToken drillOver)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(world);
@@ -25,7 +30,7 @@ public static class FaultInjector
         var version = await cluster.TableVersionAsync().ConfigureAwait(false);
         var at = clock.Elapsed.TotalSeconds;
         var aim = FaultAim.Find(fault, paths, flows.SelectMany(f => new[] { f.From, f.To }).ToHashSet(), world);
-        Task? lift = null;
+        Task<string?>? lift = null;
         switch (aim.Kind)
         {
             case FaultKind.Kill or FaultKind.Drain when aim.Room is { } room && await RelayAimedAtAsync(cluster, flows, aim, room).ConfigureAwait(false) is { } relay:
@@ -37,8 +42,12 @@ public static class FaultInjector
                 else
                 {
                     await cluster.DrainAsync(relay).ConfigureAwait(false);
+                    lift = WatchDrainAsync(cluster, relay, clock, progress, drillOver);
                 }
 
+                break;
+            case FaultKind.Load when aim.Room is { } busy:
+                lift = LoadFlows.RunAsync(cluster, busy, FaultAim.LoadDestination(fault, world), fault.ExtraFlows ?? FaultAim.LoadDefaultFlows, TimeSpan.FromSeconds(fault.ForSeconds!.Value), progress, drillOver);
                 break;
             case FaultKind.Partition when aim.Sides is { } sides:
             {
@@ -138,9 +147,43 @@ public static class FaultInjector
         return busiest;
     }
 
-    private static async Task LiftAfter(double seconds, Func<Task> lift)
+    private static async Task<string?> LiftAfter(double seconds, Func<Task> lift)
     {
         await Task.Delay(TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
         await lift().ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Follows a draining relay until it is Drained or back to Serving (rising room load), and says which and when.</summary>
+    private static async Task<string?> WatchDrainAsync(LoopbackCluster cluster, string relay, Stopwatch clock, TextWriter progress, CancellationToken drillOver)
+    {
+        var from = clock.Elapsed;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        string? state = "Draining";
+        try
+        {
+            while (await timer.WaitForNextTickAsync(drillOver).ConfigureAwait(false))
+            {
+                state = (await cluster.HealthAsync(relay).ConfigureAwait(false))?.State;
+                if (state is not "Draining")
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return $"still {state ?? "not answering"} when the drill's flows were done";
+        }
+
+        var after = (clock.Elapsed - from).TotalSeconds;
+        var outcome = state switch
+        {
+            "Drained" => $"Drained after {after:F1} s",
+            "Serving" => $"back to Serving after {after:F1} s (its room's load rose)",
+            _ => $"{state ?? "not answering"} after {after:F1} s",
+        };
+        progress.WriteLine($"  t={clock.Elapsed.TotalSeconds,5:F1} s  {relay}: {outcome}");
+        return outcome;
     }
 }

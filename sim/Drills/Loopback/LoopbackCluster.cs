@@ -288,6 +288,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
                 "--admin", $"{address}:0", "--client-listen", $"{address}:0",
                 "--controller", $"http://{ControlProxy.LocalEndPoint}", "--credential-file", credentialFile, "--transport", settings.Transport,
                 $"--Relay:MediaTokenKeyFile={tokenKeyFile}", $"--Relay:AdminTokenFile={adminTokenFile}", $"--Relay:AckTimeout={TimeSpan.FromMilliseconds(settings.AckTimeoutMs)}", $"--Relay:DrainTimeout={TimeSpan.FromMilliseconds(settings.DrainTimeoutMs)}",
+                $"--Relay:Capacity:Flows={settings.CapacityFlows}",
                 $"--Relay:ProbeClusterKeyFile={probeKeyFile}", $"--Probe:BaseInterval={TimeSpan.FromMilliseconds(settings.ProbeIntervalMs)}",
                 $"--Probe:FastInterval={TimeSpan.FromMilliseconds(settings.ProbeFastIntervalMs)}", $"--Probe:DownAfterLosses={settings.DownAfterLosses}",
                 "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Msdn=Information", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",

@@ -65,7 +65,8 @@ public static class LoopbackDrill
 
         // The faults, on their timeline.
         var applied = new List<AppliedFault>();
-        var lifts = new List<Task>();
+        var lifts = new List<(int Fault, Task<string?> Lift)>();
+        using var drillOver = new CancellationTokenSource();
         foreach (var fault in scenario.Faults.OrderBy(f => f.At))
         {
             var wait = TimeSpan.FromSeconds(fault.At) - clock.Elapsed;
@@ -74,18 +75,24 @@ public static class LoopbackDrill
                 await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
             }
 
-            var (done, lift) = await FaultInjector.ApplyAsync(cluster, world, flows, fault, clock, progress).ConfigureAwait(false);
-            applied.Add(done);
+            var (done, lift) = await FaultInjector.ApplyAsync(cluster, world, flows, fault, clock, progress, drillOver.Token).ConfigureAwait(false);
             if (lift is not null)
             {
-                lifts.Add(lift);
+                lifts.Add((applied.Count, lift));
             }
+
+            applied.Add(done);
         }
 
         // Flows end on their own at the drill's end; wait for the last bytes, within reason.
         var finished = Task.WhenAll(running);
         await Task.WhenAny(finished, Task.Delay(until - clock.Elapsed + TimeSpan.FromSeconds(30), cancellationToken)).ConfigureAwait(false);
-        await Task.WhenAll(lifts).ConfigureAwait(false);
+        await drillOver.CancelAsync().ConfigureAwait(false);
+        foreach (var (fault, lift) in lifts)
+        {
+            applied[fault] = applied[fault] with { Outcome = await lift.ConfigureAwait(false) };
+        }
+
         await stopSampling.CancelAsync().ConfigureAwait(false);
         await sampling.ConfigureAwait(false);
         foreach (var flow in flows)

@@ -90,6 +90,33 @@ public sealed class ScenarioValidationTests
     }
 
     [Fact]
+    public void Load_names_a_room_a_duration_and_runs_on_loopback()
+    {
+        var loaded = ScenarioLoader.Parse("""
+            { "world": { "rooms": 4, "nodesPerRoom": 2 }, "settings": { "capacityFlows": 4 },
+              "faults": [ { "at": 1, "kind": "load", "room": "room-1", "to": "room-3", "extraFlows": 6, "forSeconds": 3 } ] }
+            """);
+        Assert.Equal(FaultKind.Load, loaded.Faults[0].Type);
+        Assert.Equal(6, loaded.Faults[0].ExtraFlows);
+        Assert.Equal(4, loaded.Settings.CapacityFlows);
+
+        var bad = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""
+            { "world": { "rooms": 4 }, "settings": { "capacityFlows": 0 },
+              "faults": [ { "at": 1, "kind": "load", "room": "room-1/0", "to": "room-7", "extraFlows": 65 } ] }
+            """));
+        Assert.Contains(bad.Problems, p => p.StartsWith("faults[0].room:", StringComparison.Ordinal) && p.EndsWith("got \"room-1/0\"", StringComparison.Ordinal));
+        Assert.Contains(bad.Problems, p => p.StartsWith("faults[0].forSeconds:", StringComparison.Ordinal));
+        Assert.Contains(bad.Problems, p => p.StartsWith("faults[0].extraFlows:", StringComparison.Ordinal) && p.EndsWith("65", StringComparison.Ordinal));
+        Assert.Contains(bad.Problems, p => p.StartsWith("faults[0].to:", StringComparison.Ordinal));
+        Assert.Contains(bad.Problems, p => p.StartsWith("settings.capacityFlows:", StringComparison.Ordinal));
+
+        var onVirtual = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""
+            { "engine": "virtual", "world": { "rooms": 4 }, "faults": [ { "at": 1, "kind": "load", "room": "room-1", "forSeconds": 3 } ] }
+            """));
+        Assert.Contains(onVirtual.Problems, p => p.StartsWith("faults[0].kind:", StringComparison.Ordinal) && p.Contains("loopback", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Unknown_fields_and_broken_json_are_refused_with_their_place()
     {
         Assert.Contains("seeed", Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "seeed": 3 }""")).Message, StringComparison.Ordinal);
