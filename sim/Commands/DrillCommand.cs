@@ -7,7 +7,7 @@ using Msdn.Sim.Drills.Virtual;
 namespace Msdn.Sim.Commands;
 
 /// <summary>
-/// <c>drill &lt;scenario.json&gt; --out &lt;dir&gt; [--seed N] [--rooms N] [--transport auto|quic|tcp] [--network loopback|netns]</c>: runs a failure drill, writes <c>summary.json</c>
+/// <c>drill &lt;scenario.json&gt; --out &lt;dir&gt; [--seed N] [--rooms N] [--nodes-per-room N] [--transport auto|quic|tcp] [--network loopback|netns]</c>: runs a failure drill, writes <c>summary.json</c>
 /// and <c>report.html</c> into the directory and prints a short table. Exit code 1 when bytes were lost,
 /// duplicated or reordered, 2 when the scenario is invalid.
 /// </summary>
@@ -21,6 +21,7 @@ internal static class DrillCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for summary.json, report.html and the processes' logs.", Required = true };
         var seed = new Option<int?>("--seed") { Description = "Overrides the scenario's seed." };
         var rooms = new Option<int?>("--rooms") { Description = "Overrides the scenario's world.rooms (a generated world): how a figure grows with the network." };
+        var nodesPerRoom = new Option<int?>("--nodes-per-room") { Description = "Overrides the scenario's world.nodesPerRoom: relays per room (room-N/k)." };
         var transport = new Option<string?>("--transport") { Description = "Overrides the scenario's settings.transport (loopback engine): auto, quic or tcp." };
         transport.AcceptOnlyFromAmong("auto", "quic", "tcp");
         var network = new Option<string?>("--network") { Description = "Overrides the scenario's settings.network (loopback engine): loopback (all on 127.0.0.1) or netns (each process in its own network namespace on a bridge; needs root)." };
@@ -31,6 +32,7 @@ internal static class DrillCommand
             output,
             seed,
             rooms,
+            nodesPerRoom,
             transport,
             network,
         };
@@ -59,6 +61,11 @@ internal static class DrillCommand
             if (parse.GetValue(rooms) is { } size)
             {
                 scenario = scenario with { World = scenario.World with { Rooms = size } };
+            }
+
+            if (parse.GetValue(nodesPerRoom) is { } nodes)
+            {
+                scenario = scenario with { World = scenario.World with { NodesPerRoom = nodes } };
             }
 
             if (ScenarioLoader.Problems(scenario) is { Count: > 0 } overrides)

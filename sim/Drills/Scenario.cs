@@ -139,7 +139,7 @@ public sealed record SettingsSpec
 
     public int AckTimeoutMs { get; init; } = 300;
 
-    /// <summary>Loopback engine: how long a draining relay lets its media engines' flows run on before they resume at a sibling (<c>Relay:DrainTimeout</c>).</summary>
+    /// <summary>How long a draining relay lets its media engines' flows run on before they resume at a sibling (<c>Relay:DrainTimeout</c>; rooms of several relays).</summary>
     public int DrainTimeoutMs { get; init; } = 300_000;
 
     /// <summary>

@@ -91,8 +91,7 @@ public static class ScenarioLoader
             Check(world.Regions >= 1 && world.Regions <= world.Rooms, "world.regions", "must be 1..rooms", world.Regions);
         }
 
-        Check(world.NodesPerRoom == 1 || !isVirtual, "world.nodesPerRoom", "must be 1 on the virtual engine (it runs one relay per room; rooms of several relays run on the loopback engine)", world.NodesPerRoom);
-        Check(world.NodesPerRoom is >= 1 and <= 4 && (isVirtual || world.Rooms * world.NodesPerRoom <= 48), "world.nodesPerRoom", "must be 1..4, with at most 48 relays in all (each relay is a process)", world.NodesPerRoom);
+        Check(world.NodesPerRoom is >= 1 and <= 4 && (isVirtual || world.Rooms * world.NodesPerRoom <= 48), "world.nodesPerRoom", isVirtual ? "must be 1..4" : "must be 1..4, with at most 48 relays in all (each relay is a process)", world.NodesPerRoom);
         Check(world.RouteInflation is > 0 and <= 10, "world.routeInflation", "must be in (0, 10]", world.RouteInflation);
         Check(world.DetourShare is >= 0 and <= 1, "world.detourShare", "must be in [0, 1]", world.DetourShare);
         Check(world.JitterMs is >= 0 and <= 1000, "world.jitterMs", "must be 0..1000", world.JitterMs);

@@ -34,6 +34,10 @@ internal sealed class DrillRun(
     private long _versionAtStart = -1;
     private RouteTable _lastDelivered = RouteTable.Empty;
 
+    /// <summary>Each room's report loop (its relays' reports, merged as the controller merges them): when the last went, and the generation of the scheduled next one.</summary>
+    private readonly long[] _lastReportUs = Enumerable.Repeat(long.MinValue / 2, ids.Length).ToArray();
+    private readonly int[] _reportGeneration = new int[ids.Length];
+
     /// <summary>Work on published tables that does not feed back into the run (their encoded size, the invariant), in publication order on another thread.</summary>
     private readonly List<Task<(long Bytes, List<string> Violations)>> _audits = [];
     private Task _lastAudit = Task.CompletedTask;
@@ -48,11 +52,10 @@ internal sealed class DrillRun(
 
     public void ScheduleReport(int room, long atUs)
     {
-        var relay = plane.Relays[room];
-        var generation = ++relay.ReportGeneration;
+        var generation = ++_reportGeneration[room];
         queue.At(atUs, () =>
         {
-            if (relay.ReportGeneration == generation)
+            if (_reportGeneration[room] == generation)
             {
                 Report(room);
             }
@@ -67,8 +70,7 @@ internal sealed class DrillRun(
         }
 
         var plan = _reports.Next(room, b => probing.Values(room, b));
-        var relay = plane.Relays[room];
-        relay.LastReportUs = Now;
+        _lastReportUs[room] = Now;
         if (world.ControllerUp)
         {
             // A report to a controller that cannot be reached never gets its body on the wire.
@@ -93,8 +95,7 @@ internal sealed class DrillRun(
     {
         plane.LinkState(a, b, up);
         _invariant.Declared(a, b, up, atUs);
-        var relay = plane.Relays[a];
-        ScheduleReport(a, Math.Max(Now, relay.LastReportUs + (2 * ControlDelayUs(a))));
+        ScheduleReport(a, Math.Max(Now, _lastReportUs[a] + (2 * ControlDelayUs(a))));
     }
 
     public void Tick()
@@ -149,15 +150,18 @@ internal sealed class DrillRun(
                 continue;
             }
 
-            var relay = plane.Relays[room];
-            queue.At(noticed + ControlDelayUs(room), () =>
+            foreach (var node in world.NodesOf(room))
             {
-                if (table.Version > relay.Table.Version)
+                var relay = plane.Relays[node];
+                queue.At(noticed + ControlDelayUs(room), () =>
                 {
-                    relay.Table = table;
-                    plane.TableArrived(relay.Room);
-                }
-            });
+                    if (table.Version > relay.Table.Version)
+                    {
+                        relay.Table = table;
+                        plane.TableArrived(node);
+                    }
+                });
+            }
         }
     }
 
@@ -183,11 +187,24 @@ internal sealed class DrillRun(
             var drill = new DrillFlow(i, ids[from].Value, ids[to].Value, spec.RateKbps);
             _feed.Flow(from, to);
             flows.Add(drill);
-            var flow = plane.NewFlow(drill, from, to, 4 * 1024 * 1024);
+            var flow = plane.NewFlow(drill, from, to, EntryNode(from), 4 * 1024 * 1024);
             queue.At(0, () => plane.StartWriter(flow, (long)(scenario.DurationSeconds * 1e6)));
         }
 
         return flows;
+    }
+
+    /// <summary>The relay of <paramref name="room"/> a new media engine writes through, as the path lookup picks it (<see cref="Msdn.Router.Api.EntryNode"/>: two random choices; no loads here).</summary>
+    private int EntryNode(int room)
+    {
+        if (world.NodesPerRoom == 1)
+        {
+            return room;
+        }
+
+        var nodes = world.NodesOf(room).Select(k => new Msdn.Router.Rooms.NodeSummary { RelayEndpoint = plane.NodeName(k), RelayState = "Serving", Liveness = Msdn.Router.Rooms.RoomLiveness.Fresh }).ToList();
+        var (chosen, _) = Msdn.Router.Api.EntryNode.Choose(nodes, (ulong)random.NextInt64(long.MinValue, long.MaxValue));
+        return (room * world.NodesPerRoom) + nodes.IndexOf(chosen!);
     }
 
     // ---- faults ----
@@ -234,29 +251,49 @@ internal sealed class DrillRun(
         queue.At(((Now / retry) + 1) * retry, () => Deliver(controller.Table));
     }
 
-    public void RelayKilled(int room)
+    /// <summary>A relay died; its room goes quiet (no probes, no reports) once its last relay has.</summary>
+    /// <remarks>A room's probing stands for its relays' shares of it: a dead relay's share is taken over at once here (the directory drops it within seconds).</remarks>
+    public void RelayKilled(int node)
     {
-        world.Alive[room] = false;
-        probing.Stop(room);
-        plane.Killed(room);
-        _invariant.RoomDown(room);
+        var room = world.RoomOfNode(node);
+        world.SetNodeAlive(node, false);
+        if (!world.Alive[room])
+        {
+            probing.Stop(room);
+        }
+
+        plane.Killed(node);
+        if (!world.Alive[room])
+        {
+            _invariant.RoomDown(room);
+        }
     }
 
-    public void RelayRestarted(int room)
+    public void RelayRestarted(int node)
     {
-        world.Alive[room] = true;
-        probing.Start(room, Now / 1000);
-        _reports.Restarted(room);
-        var restarted = _lastAudit.ContinueWith(_ => { _feed.Restarted(room); return (0L, new List<string>()); }, TaskScheduler.Default); // in order with the tables the feed counts
-        _audits.Add(restarted);
-        _lastAudit = restarted;
-        var relay = plane.Relays[room];
+        var room = world.RoomOfNode(node);
+        var wasQuiet = !world.Alive[room];
+        world.SetNodeAlive(node, true);
+        if (wasQuiet)
+        {
+            probing.Start(room, Now / 1000);
+            _reports.Restarted(room);
+            var restarted = _lastAudit.ContinueWith(_ => { _feed.Restarted(room); return (0L, new List<string>()); }, TaskScheduler.Default); // in order with the tables the feed counts
+            _audits.Add(restarted);
+            _lastAudit = restarted;
+        }
+
+        var relay = plane.Relays[node];
         relay.Knowledge.Clear();
-        ScheduleReport(room, Now + 1000);
+        if (wasQuiet)
+        {
+            ScheduleReport(room, Now + 1000);
+        }
+
         queue.At(Now + ControlDelayUs(room), () =>
         {
             relay.Table = controller.Table;
-            plane.TableArrived(room);
+            plane.TableArrived(node);
         });
     }
 

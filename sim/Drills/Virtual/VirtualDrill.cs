@@ -46,7 +46,7 @@ public static class VirtualDrill
             DownAfterLosses = settings.DownAfterLosses,
         };
         var routerOptions = new RouterOptions { RecomputeInterval = TimeSpan.FromMilliseconds(settings.RecomputeIntervalMs) };
-        var relayOptions = new RelayNodeOptions { AckTimeout = TimeSpan.FromMilliseconds(settings.AckTimeoutMs) };
+        var relayOptions = new RelayNodeOptions { AckTimeout = TimeSpan.FromMilliseconds(settings.AckTimeoutMs), DrainTimeout = TimeSpan.FromMilliseconds(settings.DrainTimeoutMs) };
         var computer = new RouteComputer(new CostModel(new CostModelOptions { JitterWeight = settings.JitterWeight }), new HysteresisOptions { MarginMs = settings.HysteresisMarginMs }, Environment.ProcessorCount);
 
         long now = -(long)WarmUp.TotalMicroseconds;
@@ -113,6 +113,11 @@ public static class VirtualDrill
                 }
             }
         }
+
+        // Probing's cost per relay: a room's peers are shared among its relays, each probing its share (ProbeShare).
+        var relays = n * scenario.World.NodesPerRoom;
+        var probedSeconds = (now / 1e6) + WarmUp.TotalSeconds;
+        progress.WriteLine($"  probes: {probing.ProbesSent:N0} in {probedSeconds:F0} s, {probing.ProbesSent / probedSeconds / relays:F0} per relay per second ({relays} relays, {scenario.World.NodesPerRoom} per room)");
 
         // Where the wall time went, for whoever tunes this engine next.
         progress.WriteLine($"  wall time: probing {probeTicks / (double)Stopwatch.Frequency:F1} s, flows and control events {eventTicks / (double)Stopwatch.Frequency:F1} s, waiting for and publishing route tables {controlTicks / (double)Stopwatch.Frequency:F1} s ({controller.Recomputations} recomputations, {controller.UrgentRecomputations} of them for a link down, computed in {controller.ComputeSeconds:F1} s on the other core); garbage collection paused {GC.GetTotalPauseDuration().TotalSeconds:F1} s ({GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} collections of generation 0/1/2)");

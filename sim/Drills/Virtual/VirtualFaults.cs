@@ -16,7 +16,8 @@ internal static class VirtualFaults
         {
             case FaultKind.Kill when aim.Room is { } name:
             {
-                var r = ScenarioLoader.RoomIndex(name);
+                var r = NodeAimedAt(aim, name, world, plane);
+                aim = world.NodesPerRoom == 1 ? aim : aim with { Target = aim.AtIngress ? $"{plane.NodeName(r)} (flow {aim.AffectedFlows[0]}'s ingress relay)" : plane.NodeName(r) };
                 run.RelayKilled(r);
                 if (fault.ForSeconds is { } back)
                 {
@@ -28,7 +29,8 @@ internal static class VirtualFaults
 
             case FaultKind.Drain when aim.Room is { } name:
             {
-                var r = ScenarioLoader.RoomIndex(name);
+                var r = NodeAimedAt(aim, name, world, plane);
+                aim = world.NodesPerRoom == 1 ? aim : aim with { Target = aim.AtIngress ? $"{plane.NodeName(r)} (flow {aim.AffectedFlows[0]}'s ingress relay)" : plane.NodeName(r) };
                 world.Draining[r] = true;
                 plane.Draining(r);
                 if (fault.ForSeconds is { } serve)
@@ -100,6 +102,31 @@ internal static class VirtualFaults
         }
 
         return aim.Applied(at);
+    }
+
+    /// <summary>
+    /// The relay a kill or drain aimed at <paramref name="name"/> hits: the one named (<c>room-N/k</c>); the one flow N's
+    /// engine writes through (ingressOf); with several relays per room, the room's live relay carrying most flows now.
+    /// </summary>
+    private static int NodeAimedAt(FaultAim aim, string name, VirtualWorld world, VirtualDataPlane plane)
+    {
+        var parts = name.Split('/');
+        var room = ScenarioLoader.RoomIndex(parts[0]);
+        if (parts.Length == 2)
+        {
+            return (room * world.NodesPerRoom) + int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (aim.AtIngress)
+        {
+            return plane.Flows.First(f => f.Drill.Index == aim.AffectedFlows[0]).IngressNode;
+        }
+
+        return world.NodesOf(room).Where(k => world.NodeAlive[k])
+            .OrderByDescending(k => plane.Flows.Count(f => f.Attempt is { } run && run.IndexOfNode(k) >= 0))
+            .ThenBy(k => k)
+            .DefaultIfEmpty(room * world.NodesPerRoom)
+            .First();
     }
 
     private static void SetCut(DrillRun run, List<int> inside, List<int> outside, bool cut)

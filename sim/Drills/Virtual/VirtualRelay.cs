@@ -5,12 +5,15 @@ using Msdn.Overlay.Failover;
 namespace Msdn.Sim.Drills.Virtual;
 
 /// <summary>
-/// What one room's relay knows: its route table, and the relay's own <see cref="PathKnowledge"/> (links its
-/// probe agent declared down, peers it failed to reach) and <see cref="NextHopUsage"/> (the links it carries
-/// flows over, which its agent probes fast).
+/// What one relay knows: its route table, and its own <see cref="PathKnowledge"/> (links its probe agent
+/// declared down, peers it failed to reach) and <see cref="NextHopUsage"/> (the links it carries flows over,
+/// which its agent probes fast).
 /// </summary>
-internal sealed class VirtualRelay(int room, RoomId id, TimeProvider clock)
+internal sealed class VirtualRelay(int node, int room, RoomId id, TimeProvider clock)
 {
+    /// <summary>The relay's number (<c>room × nodesPerRoom + k</c>).</summary>
+    public int Node { get; } = node;
+
     public int Room { get; } = room;
 
     public RouteTable Table { get; set; } = RouteTable.Empty;
@@ -18,9 +21,4 @@ internal sealed class VirtualRelay(int room, RoomId id, TimeProvider clock)
     public PathKnowledge Knowledge { get; } = new(id, clock);
 
     public NextHopUsage NextHops { get; } = new();
-
-    /// <summary>The report loop: when the last report went, and the generation of the scheduled next one.</summary>
-    public long LastReportUs { get; set; } = long.MinValue / 2;
-
-    public int ReportGeneration { get; set; }
 }

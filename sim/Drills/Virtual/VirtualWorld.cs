@@ -6,7 +6,8 @@ namespace Msdn.Sim.Drills.Virtual;
 /// The truth the virtual engine's components measure and suffer: every directed link's delay (the
 /// world's RTT, slow degradation, a fault's extra delay, random jitter) and loss (background bursty
 /// loss, a fault's loss, a cut), which relays are alive or draining, and whether the controller is
-/// reachable. All chance comes from the drill's seeded random source, or for probes from their link's seeded stream (<see cref="LinkStreams"/>). Links live in one array of
+/// reachable. A room holds <see cref="NodesPerRoom"/> relays (nodes), numbered <c>room × NodesPerRoom + k</c>: a room
+/// is alive while any of its nodes is; links are between rooms (a room's nodes share its links). All chance comes from the drill's seeded random source, or for probes from their link's seeded stream (<see cref="LinkStreams"/>). Links live in one array of
 /// structs: probing reads a quarter of a million of them a second, and scattered objects cost a cache miss each.
 /// </summary>
 internal sealed class VirtualWorld
@@ -27,8 +28,10 @@ internal sealed class VirtualWorld
         (_backgroundEnter, _backgroundLeave) = spec.Loss > 0 ? GilbertElliott.Rates(spec.Loss, spec.LossBurst) : (0, 1);
         var n = Rooms;
         _links = new LinkTruth[n * n];
+        NodesPerRoom = spec.NodesPerRoom;
         Alive = Enumerable.Repeat(true, n).ToArray();
-        Draining = new bool[n];
+        NodeAlive = Enumerable.Repeat(true, n * NodesPerRoom).ToArray();
+        Draining = new bool[n * NodesPerRoom];
         for (var a = 0; a < n; a++)
         {
             for (var b = 0; b < n; b++)
@@ -51,9 +54,29 @@ internal sealed class VirtualWorld
 
     public int Rooms { get; }
 
+    /// <summary>Whether any relay of the room is alive (its probing and reports run).</summary>
     public bool[] Alive { get; }
 
+    public int NodesPerRoom { get; }
+
+    /// <summary>Per relay (<c>room × NodesPerRoom + k</c>): alive.</summary>
+    public bool[] NodeAlive { get; }
+
+    /// <summary>Per relay (<c>room × NodesPerRoom + k</c>): draining.</summary>
     public bool[] Draining { get; }
+
+    public int RoomOfNode(int node) => node / NodesPerRoom;
+
+    /// <summary>The room's relays, by number.</summary>
+    public IEnumerable<int> NodesOf(int room) => Enumerable.Range(room * NodesPerRoom, NodesPerRoom);
+
+    /// <summary>A relay died or came back; its room is alive while any of its relays is.</summary>
+    public void SetNodeAlive(int node, bool alive)
+    {
+        NodeAlive[node] = alive;
+        var room = RoomOfNode(node);
+        Alive[room] = NodesOf(room).Any(k => NodeAlive[k]);
+    }
 
     public bool ControllerUp { get; set; } = true;
 
@@ -121,8 +144,8 @@ internal sealed class VirtualWorld
         return link.FaultBad || link.BackgroundBad;
     }
 
-    /// <summary>Whether a relay could carry a segment from a to b at all (both alive, not cut).</summary>
-    public bool Carries(int a, int b) => Alive[a] && Alive[b] && !_links[(a * Rooms) + b].Cut;
+    /// <summary>Whether relay <paramref name="nodeA"/> could carry a segment to relay <paramref name="nodeB"/> at all (both alive, their rooms' link not cut).</summary>
+    public bool Carries(int nodeA, int nodeB) => NodeAlive[nodeA] && NodeAlive[nodeB] && !_links[(RoomOfNode(nodeA) * Rooms) + RoomOfNode(nodeB)].Cut;
 
     public void Cut(int a, int b, bool cut) => _links[(a * Rooms) + b].Cut = cut;
 

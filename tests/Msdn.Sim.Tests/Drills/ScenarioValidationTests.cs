@@ -68,10 +68,11 @@ public sealed class ScenarioValidationTests
     }
 
     [Fact]
-    public void Rooms_of_several_relays_run_on_loopback_and_a_fault_may_aim_at_one_relay()
+    public void Rooms_of_several_relays_run_on_both_engines_and_a_fault_may_aim_at_one_relay()
     {
-        var onVirtual = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "engine": "virtual", "world": { "rooms": 10, "nodesPerRoom": 2 } }"""));
-        Assert.Contains(onVirtual.Problems, p => p.StartsWith("world.nodesPerRoom:", StringComparison.Ordinal));
+        Assert.Equal(2, ScenarioLoader.Parse("""{ "engine": "virtual", "world": { "rooms": 500, "nodesPerRoom": 2 } }""").World.NodesPerRoom);
+        var onVirtual = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "engine": "virtual", "world": { "rooms": 10, "nodesPerRoom": 5 } }"""));
+        Assert.Contains(onVirtual.Problems, p => p == "world.nodesPerRoom: must be 1..4, got 5");
         var tooMany = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("""{ "world": { "rooms": 20, "nodesPerRoom": 3 } }"""));
         Assert.Contains(tooMany.Problems, p => p.StartsWith("world.nodesPerRoom:", StringComparison.Ordinal) && p.EndsWith("got 3", StringComparison.Ordinal));
 

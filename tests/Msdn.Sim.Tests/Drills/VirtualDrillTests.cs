@@ -51,6 +51,38 @@ public sealed class VirtualDrillTests
     }
 
     [Fact]
+    public void In_rooms_of_two_relays_flows_outlive_their_ingress_transit_and_draining_relays()
+    {
+        var scenario = Small(7, [
+            new FaultSpec { At = 4, Kind = "kill", IngressOf = 0 },
+            new FaultSpec { At = 8, Kind = "kill", TransitOf = 1 },
+            new FaultSpec { At = 12, Kind = "drain", IngressOf = 2 },
+            new FaultSpec { At = 18, Kind = "kill", IngressOf = 3, ForSeconds = 5 },
+        ]) with
+        {
+            World = new WorldSpec { Rooms = 24, Regions = 3, DetourShare = 0.2, JitterMs = 1, NodesPerRoom = 2 },
+            Settings = new SettingsSpec { DrainTimeoutMs = 3000 },
+        };
+        Assert.Empty(ScenarioLoader.Problems(scenario));
+        var summary = DrillSummary.From(VirtualDrill.Run(scenario, TextWriter.Null, CancellationToken.None));
+
+        Assert.Equal(summary.BytesSent, summary.BytesDelivered);
+        Assert.Equal(0, summary.BytesDuplicated + summary.BytesReordered);
+        Assert.All(summary.FlowDetails, flow => Assert.Null(flow.Failure));
+        Assert.Empty(summary.InvariantViolations!);
+
+        // Each fault hit one relay, named as such, and its flows went on through a sibling of it within a second.
+        Assert.All(summary.Faults, fault => Assert.Matches(@"^room-\d+/[01]", fault.Target));
+        Assert.All(summary.Faults.Where(f => f.AffectedFlows.Count > 0), fault => Assert.InRange(fault.FailoverMs.Max, 0, 1000));
+        foreach (var ingress in summary.Faults.Where(f => f.Target.Contains("ingress", StringComparison.Ordinal)))
+        {
+            Assert.True(summary.FlowDetails[ingress.AffectedFlows[0]].Failovers >= 1, $"flow {ingress.AffectedFlows[0]} resumed elsewhere after {ingress.Kind} of {ingress.Target}");
+        }
+
+        Assert.Equal(SummaryJson(scenario), SummaryJson(scenario));
+    }
+
+    [Fact]
     public void A_drill_fills_every_summary_field_and_fails_flows_over()
     {
         var results = VirtualDrill.Run(Small(5), TextWriter.Null, CancellationToken.None);
