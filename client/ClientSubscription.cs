@@ -8,9 +8,12 @@ namespace Msdn.Client;
 /// The flows arriving for one endpoint, each with its ordered data. The subscription holds a connection to every relay
 /// of its room it was given: a flow arrives at one of them, and when that relay dies its flows go on through a sibling
 /// (their ingress takes them there from its last acknowledgement); the subscription passes over what it already has,
-/// so each flow's bytes arrive once and in order. A flow whose relay died and that no sibling takes on within
+/// so each flow's bytes arrive once and in order. A flow whose relay died and that no relay takes on within
 /// <see cref="ResumePatience"/> ends with an <see cref="IOException"/>; so does one that would skip chunks (typed,
-/// never silent). A flow the application leaves unread holds at most <see cref="MaxUnreadBytesPerFlow"/> here: past it
+/// never silent). A relay whose connection breaks (it died, restarted, or was not there when the subscription began) is
+/// dialled again, backing off to every <see cref="MaxRedialDelay"/>: a relay restarted at its address takes the
+/// subscription back, and with it the flows it resumes. A relay that ends the subscription itself (its token expired)
+/// is not dialled again; with no relay connected for <see cref="ReconnectPatience"/>, the subscription ends, saying why. A flow the application leaves unread holds at most <see cref="MaxUnreadBytesPerFlow"/> here: past it
 /// the subscription stops reading from that relay (every flow on it waits) until the application has read half of it,
 /// and the relay holds the sender back in turn.
 /// </summary>
@@ -19,25 +22,48 @@ public sealed class ClientSubscription : IAsyncDisposable
     /// <summary>What one flow may hold unread in the application's process before the subscription stops reading.</summary>
     public const long MaxUnreadBytesPerFlow = 4 * 1024 * 1024;
 
-    /// <summary>How long a flow whose relay died waits for a sibling of it to take it on.</summary>
+    /// <summary>How long a flow whose relay died waits for a sibling of it, or the relay back, to take it on.</summary>
     public static readonly TimeSpan ResumePatience = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a subscription with no relay connected goes on dialling them before it ends.</summary>
+    public static readonly TimeSpan ReconnectPatience = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest wait between two dials of a relay whose connection broke (they start at 100 ms and double).</summary>
+    public static readonly TimeSpan MaxRedialDelay = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan FirstRedialDelay = TimeSpan.FromMilliseconds(100);
 
     private readonly System.Threading.Channels.Channel<IncomingFlow> _arrivals = System.Threading.Channels.Channel.CreateUnbounded<IncomingFlow>();
     private readonly CancellationTokenSource _closing = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<(string Source, ulong Id), Arrival> _flows = [];
-    private readonly List<(FrameStream Frames, Task Reading)> _connections = [];
+    private readonly List<Task> _keepers = [];
+    private readonly ClientHello _hello;
+    private readonly TimeSpan _reconnectPatience;
     private readonly TimeProvider _time;
-    private int _live;
-    private RelayClientException? _ended;
 
-    internal ClientSubscription(IReadOnlyList<(EndPoint Relay, FrameStream Frames)> connections, TimeProvider? time = null)
+    /// <summary>Relays connected now.</summary>
+    private int _live;
+
+    /// <summary>Relays still kept (connected, or dialled again): all but those that ended the subscription themselves.</summary>
+    private int _kept;
+
+    /// <summary>Counts connections made: a wait for one to come back ends when it changes.</summary>
+    private int _connectionsMade;
+    private RelayClientException? _ended;
+    private string? _lastDialError;
+
+    /// <param name="relays">The room's relays, each with its connection when it took the subscription (null: dialled again later).</param>
+    internal ClientSubscription(ClientHello hello, IReadOnlyList<(EndPoint Relay, FrameStream? Frames)> relays, TimeSpan? reconnectPatience = null, TimeProvider? time = null)
     {
+        _hello = hello;
         _time = time ?? TimeProvider.System;
-        _live = connections.Count;
-        foreach (var (relay, frames) in connections)
+        _reconnectPatience = reconnectPatience ?? ReconnectPatience;
+        _live = relays.Count(r => r.Frames is not null);
+        _kept = relays.Count;
+        foreach (var (relay, frames) in relays)
         {
-            _connections.Add((frames, Task.Run(() => ReadLoopAsync(relay, frames))));
+            _keepers.Add(Task.Run(() => KeepAsync(relay, frames)));
         }
     }
 
@@ -60,25 +86,70 @@ public sealed class ClientSubscription : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // The read loops stop first: the frames' reader must not be completed under a read in progress.
+        // Each relay's keeper stops its read loop before it lets its connection go: the frames' reader must not be completed under a read in progress.
         await _closing.CancelAsync().ConfigureAwait(false);
-        foreach (var (frames, reading) in _connections)
-        {
-            try
-            {
-                await reading.ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or FrameFormatException)
-            {
-            }
-
-            await frames.DisposeAsync().ConfigureAwait(false);
-        }
-
+        await Task.WhenAll(_keepers).ConfigureAwait(false);
         _closing.Dispose();
     }
 
-    private async Task ReadLoopAsync(EndPoint relay, FrameStream frames)
+    /// <summary>
+    /// Keeps one relay's connection: reads it while it lasts, then dials the relay again (backing off), until the relay
+    /// ends the subscription itself or the subscription ends.
+    /// </summary>
+    private async Task KeepAsync(EndPoint relay, FrameStream? frames)
+    {
+        var delay = FirstRedialDelay;
+        try
+        {
+            while (!_closing.IsCancellationRequested)
+            {
+                if (frames is null)
+                {
+                    try
+                    {
+                        frames = (await RelayClient.IntroduceAsync(relay, _hello, keepAlive: true, _closing.Token).ConfigureAwait(false)).Frames;
+                    }
+                    catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or RelayClientException or FrameFormatException)
+                    {
+                        Volatile.Write(ref _lastDialError, $"{relay}: {e.Message}");
+                        await Task.Delay(delay, _time, _closing.Token).ConfigureAwait(false);
+                        delay = delay * 2 < MaxRedialDelay ? delay * 2 : MaxRedialDelay;
+                        continue;
+                    }
+
+                    delay = FirstRedialDelay;
+                    Interlocked.Increment(ref _connectionsMade);
+                    Interlocked.Increment(ref _live);
+                }
+
+                var endedHere = await ReadLoopAsync(relay, frames).ConfigureAwait(false);
+                await frames.DisposeAsync().ConfigureAwait(false);
+                frames = null;
+                if (endedHere)
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            if (frames is not null)
+            {
+                await frames.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (Interlocked.Decrement(ref _kept) == 0)
+            {
+                EndAll(_ended ?? new RelayClientException("The subscription ended: no relay carries it any more."));
+            }
+        }
+    }
+
+    /// <returns>Whether the relay ended the subscription itself (it said why, in <see cref="_ended"/>).</returns>
+    private async Task<bool> ReadLoopAsync(EndPoint relay, FrameStream frames)
     {
         var here = new Dictionary<ulong, Arrival?>(); // this relay's flows by id; null: refused, its frames passed over
         try
@@ -115,9 +186,9 @@ public sealed class ClientSubscription : IAsyncDisposable
 
                         break;
                     case FrameKind.Close when read.Frame.FlowId == 0 && read.Frame.Control is CloseFlow ending:
-                        // The relay ends the subscription (its token expired, the relay stops) and says why.
+                        // The relay ends the subscription (its token expired) and says why: it is not dialled again.
                         _ended = new RelayClientException(ending.Reason);
-                        return;
+                        return true;
                     default:
                         throw new FrameFormatException($"Unexpected {read.Frame.Kind} frame for flow {read.Frame.FlowId} on a subscription.");
                 }
@@ -134,6 +205,8 @@ public sealed class ClientSubscription : IAsyncDisposable
         {
             Lost(relay, here.Values.OfType<Arrival>());
         }
+
+        return false;
     }
 
     /// <summary>A flow announced on one relay's connection: new, or one this subscription has that goes on here.</summary>
@@ -197,9 +270,26 @@ public sealed class ClientSubscription : IAsyncDisposable
         arrival.Flow.Writer.TryComplete(error);
     }
 
+    /// <summary>Every flow still open ends as incomplete, and so does the subscription, with <paramref name="why"/>.</summary>
+    private void EndAll(RelayClientException why)
+    {
+        Arrival[] open;
+        lock (_lock)
+        {
+            open = [.. _flows.Values];
+        }
+
+        foreach (var flow in open)
+        {
+            Ended(flow, new IOException($"The subscription ended before flow {flow.Flow.Id} was closed: {why.Reason}"));
+        }
+
+        _arrivals.Writer.TryComplete(why);
+    }
+
     /// <summary>
-    /// A relay's connection ended: its flows wait <see cref="ResumePatience"/> for a sibling to take them on (none is left
-    /// when it was the last connection: they end now, as incomplete).
+    /// A relay's connection ended: its flows wait <see cref="ResumePatience"/> for a relay to take them on. When it was
+    /// the last connection, the subscription waits <see cref="ReconnectPatience"/> for a relay to take it back, then ends.
     /// </summary>
     private void Lost(EndPoint relay, IEnumerable<Arrival> flows)
     {
@@ -209,22 +299,33 @@ public sealed class ClientSubscription : IAsyncDisposable
             orphan.Orphaned();
         }
 
-        var last = Interlocked.Decrement(ref _live) == 0;
-        if (last)
+        if (Interlocked.Decrement(ref _live) == 0 && !_closing.IsCancellationRequested)
         {
-            Arrival[] open;
-            lock (_lock)
+            var made = Volatile.Read(ref _connectionsMade);
+            _ = Task.Run(async () =>
             {
-                open = [.. _flows.Values];
-            }
+                try
+                {
+                    await Task.Delay(_reconnectPatience, _time, _closing.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
 
-            foreach (var flow in open)
-            {
-                Ended(flow, new IOException($"The subscription ended before flow {flow.Flow.Id} was closed{(_ended is null ? string.Empty : $": {_ended.Reason}")}."));
-            }
-
-            _arrivals.Writer.TryComplete(_ended);
-            return;
+                if (Volatile.Read(ref _live) == 0 && Volatile.Read(ref _connectionsMade) == made)
+                {
+                    EndAll(_ended ?? new RelayClientException($"No relay took the subscription back within {_reconnectPatience.TotalSeconds:F0} s (last: {Volatile.Read(ref _lastDialError) ?? "no answer"})."));
+                    try
+                    {
+                        await _closing.CancelAsync().ConfigureAwait(false); // the keepers stop dialling
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // Disposed meanwhile: the keepers stopped anyway.
+                    }
+                }
+            });
         }
 
         if (orphans.Length > 0)

@@ -29,9 +29,14 @@ public static class RelayClient
     /// <summary>
     /// Receives the flows that arrive for <paramref name="endpoint"/> in this room, through every one of <paramref name="relays"/>
     /// (the room's relays, as the path lookup lists them) that takes the subscription: each flow arrives at one of them, and
-    /// goes on through another when that one dies. Fails only when none takes it (with the first one's reason).
+    /// goes on through another when that one dies. Fails only when none takes it (with the first one's reason); a relay
+    /// that did not take it, or whose connection breaks later, is dialled again (see <see cref="ClientSubscription"/>).
     /// </summary>
-    public static async Task<ClientSubscription> SubscribeAsync(IReadOnlyList<EndPoint> relays, string token, string endpoint, CancellationToken cancellationToken = default)
+    public static Task<ClientSubscription> SubscribeAsync(IReadOnlyList<EndPoint> relays, string token, string endpoint, CancellationToken cancellationToken = default) =>
+        SubscribeAsync(relays, token, endpoint, ClientSubscription.ReconnectPatience, cancellationToken);
+
+    /// <param name="reconnectPatience">How long the subscription dials its relays, none connected, before it ends.</param>
+    internal static async Task<ClientSubscription> SubscribeAsync(IReadOnlyList<EndPoint> relays, string token, string endpoint, TimeSpan reconnectPatience, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(relays);
         if (relays.Count == 0)
@@ -47,7 +52,7 @@ public static class RelayClient
         }
         catch (Exception) when (attempts.Any(a => a.IsCompletedSuccessfully))
         {
-            // Some relays of the room did not take it (down, draining): the others carry the subscription.
+            // Some relays of the room did not take it (down, draining): the others carry the subscription, and those are dialled again.
         }
         catch (Exception)
         {
@@ -56,7 +61,7 @@ public static class RelayClient
             throw;
         }
 
-        return new ClientSubscription([.. attempts.Where(a => a.IsCompletedSuccessfully).Select(a => (a.Result.Relay, a.Result.Taken.Frames))]);
+        return new ClientSubscription(hello, [.. attempts.Select((a, i) => (relays[i], a.IsCompletedSuccessfully ? a.Result.Taken.Frames : null))], reconnectPatience);
     }
 
     /// <summary>

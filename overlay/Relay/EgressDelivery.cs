@@ -31,6 +31,21 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
     /// <summary>Subscribers (media engines on the client port) of each endpoint that can take a flow on mid-way.</summary>
     private readonly ConcurrentDictionary<string, int> _resumable = new();
 
+    /// <summary>Completed (and replaced) whenever a subscriber that can take flows on mid-way arrives.</summary>
+    private TaskCompletionSource _resumableCame = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// How long a flow resuming mid-way waits here for a subscriber that can take it on: one whose connection to this
+    /// relay broke (the relay restarted) dials it again within <see cref="Msdn.Client.ClientSubscription.MaxRedialDelay"/>.
+    /// </summary>
+    internal static readonly TimeSpan ResumableSubscriberGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Flows resuming mid-way that wait for such a subscriber, by when the first of their Opens came: the grace runs once
+    /// per flow, not once per Open (its ingress opens the path afresh each time it gives up waiting for an ack).
+    /// </summary>
+    private readonly ConcurrentDictionary<(string Source, ulong Flow), long> _awaitingSubscriber = new();
+
     /// <summary>
     /// While the result is not disposed, flows to <paramref name="endpoint"/> that another relay of this room delivered
     /// until it died are taken on here from where their ingress resumes (the subscriber, connected to every relay of the
@@ -39,7 +54,53 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
     public IDisposable AcceptResumedFlows(string endpoint)
     {
         _resumable.AddOrUpdate(endpoint, 1, (_, n) => n + 1);
+        Interlocked.Exchange(ref _resumableCame, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         return new Unregister(() => _resumable.AddOrUpdate(endpoint, 0, (_, n) => Math.Max(0, n - 1)));
+    }
+
+    /// <summary>
+    /// Whether a subscriber of <paramref name="endpoint"/> that can take flow <paramref name="key"/> on mid-way is here, or
+    /// comes within <see cref="ResumableSubscriberGrace"/> of the flow's first such Open.
+    /// </summary>
+    private async Task<bool> ResumableSubscriberAsync((string Source, ulong Flow) key, string endpoint)
+    {
+        var now = relay.Time.GetTimestamp();
+        if (_awaitingSubscriber.Count > 1024)
+        {
+            foreach (var (stale, since) in _awaitingSubscriber)
+            {
+                if (relay.Time.GetElapsedTime(since, now) > 2 * ResumableSubscriberGrace)
+                {
+                    _awaitingSubscriber.TryRemove(stale, out _); // its ingress went away
+                }
+            }
+        }
+
+        var first = _awaitingSubscriber.GetOrAdd(key, now);
+        while (true)
+        {
+            var came = Volatile.Read(ref _resumableCame).Task;
+            if (_resumable.GetValueOrDefault(endpoint) > 0)
+            {
+                _awaitingSubscriber.TryRemove(key, out _);
+                return true;
+            }
+
+            var left = ResumableSubscriberGrace - relay.Time.GetElapsedTime(first);
+            if (left <= TimeSpan.Zero)
+            {
+                _awaitingSubscriber.TryRemove(key, out _);
+                return false;
+            }
+
+            try
+            {
+                await came.WaitAsync(left, relay.Time, relay.Stopping).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
     }
 
     private sealed class Unregister(Action undo) : IDisposable
@@ -87,10 +148,11 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
             }
 
             // A flow resuming past its start that this relay does not know was delivered by another relay of this room that
-            // died (its ingress moved to this one): a subscriber that can take it on mid-way does. Without one, it was
-            // delivered here by an earlier run of this relay, to a subscriber that went with it: what follows cannot be
-            // delivered in order to anyone, so its sender hears so.
-            if (open.ResumeFrom > 0 && _resumable.GetValueOrDefault(open.Endpoint) == 0)
+            // died (its ingress moved to this one), or by an earlier run of this relay: a subscriber that can take it on
+            // mid-way does (one whose connection broke with the earlier run dials again: it is given a moment). Without one,
+            // it was delivered to a subscriber that is gone: what follows cannot be delivered in order to anyone, so its
+            // sender hears so.
+            if (open.ResumeFrom > 0 && !await ResumableSubscriberAsync(key, open.Endpoint).ConfigureAwait(false))
             {
                 await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, $"relay {relay.Room} holds nothing of this flow (it restarted since it delivered the first {open.ResumeFrom} chunks, to a subscriber that is gone)", Final: true)).ConfigureAwait(false);
                 return true;

@@ -67,6 +67,59 @@ public sealed class ClientSubscriptionTests
         Assert.Equal(12UL, next.Id);
     }
 
+    [Fact]
+    public async Task A_relay_that_drops_the_subscription_is_dialled_again_and_its_flow_goes_on_there()
+    {
+        await using var relay = await ScriptedRelay.StartAsync();
+        var subscribing = RelayClient.SubscribeAsync(relay.Endpoint, "token", "mixer");
+        var before = await relay.AcceptSubscriberAsync();
+        await using var subscription = await subscribing;
+        await before.WriteAsync(Frame.Open(new OpenFlow(7, "room-a", "room-c", "mixer", [], 0)), default);
+        await before.WriteAsync(Frame.Data(7, 0, One), default);
+        var incoming = await subscription.AcceptFlowAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        // The relay restarts at its address: the subscription comes back, and the flow's ingress resumes it there.
+        await relay.DropAsync();
+        var after = await relay.AcceptSubscriberAsync();
+        await after.WriteAsync(Frame.Open(new OpenFlow(7, "room-a", "room-c", "mixer", [], 1)), default);
+        await after.WriteAsync(Frame.Data(7, 1, Two), default);
+        await after.WriteAsync(Frame.Close(new CloseFlow(7, "end")), default);
+        Assert.Equal("12"u8.ToArray(), await incoming.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+
+        await after.WriteAsync(Frame.Open(new OpenFlow(8, "room-b", "room-c", "mixer", [], 0)), default);
+        Assert.Equal(8UL, (await subscription.AcceptFlowAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10))).Id);
+    }
+
+    [Fact]
+    public async Task A_subscription_no_relay_takes_back_ends_with_the_reason_and_its_open_flows_as_incomplete()
+    {
+        await using var relay = await ScriptedRelay.StartAsync();
+        var subscribing = RelayClient.SubscribeAsync([relay.Endpoint], "token", "mixer", reconnectPatience: TimeSpan.FromSeconds(1));
+        var frames = await relay.AcceptSubscriberAsync();
+        await using var subscription = await subscribing;
+        await frames.WriteAsync(Frame.Open(new OpenFlow(7, "room-a", "room-c", "mixer", [], 0)), default);
+        var incoming = await subscription.AcceptFlowAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        await relay.DisposeAsync(); // gone for good: every dial is refused
+        var ended = await Assert.ThrowsAsync<RelayClientException>(() => subscription.AcceptFlowAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("No relay took the subscription back within 1 s", ended.Reason, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<IOException>(() => incoming.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task A_relay_that_ends_the_subscription_itself_is_not_dialled_again()
+    {
+        await using var relay = await ScriptedRelay.StartAsync();
+        var subscribing = RelayClient.SubscribeAsync(relay.Endpoint, "token", "mixer");
+        var frames = await relay.AcceptSubscriberAsync();
+        await using var subscription = await subscribing;
+        await frames.WriteAsync(Frame.Close(new CloseFlow(0, "token Expired")), default);
+
+        var ended = await Assert.ThrowsAsync<RelayClientException>(() => subscription.AcceptFlowAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal("token Expired", ended.Reason);
+        Assert.False(relay.HasCaller, "the subscription did not dial the relay again");
+    }
+
     /// <summary>A relay's client port that accepts one subscriber and then says what the test tells it to.</summary>
     private sealed class ScriptedRelay : IAsyncDisposable
     {
@@ -92,6 +145,16 @@ public sealed class ClientSubscriptionTests
             await _frames.WriteAsync(Frame.Ack(0, 0), patience.Token);
             return _frames;
         }
+
+        /// <summary>The relay drops the subscriber's connection (it died and is back at once), still listening.</summary>
+        public async Task DropAsync()
+        {
+            await _frames!.DisposeAsync();
+            _frames = null;
+        }
+
+        /// <summary>Whether someone dialled the relay and waits to be accepted.</summary>
+        public bool HasCaller => _listener.Pending();
 
         public async ValueTask DisposeAsync()
         {

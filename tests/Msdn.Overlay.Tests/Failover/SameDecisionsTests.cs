@@ -122,7 +122,7 @@ public sealed class SameDecisionsTests(ITestOutputHelper output)
             relay.Table = table;
         }
 
-        var flow = plane.NewFlow(new DrillFlow(0, A.Value, C.Value, rateKbps: 400), 0, 2, 4 * 1024 * 1024);
+        var flow = plane.NewFlow(new DrillFlow(0, A.Value, C.Value, rateKbps: 400), 0, 2, ingressNode: 0, 4 * 1024 * 1024);
         plane.StartWriter(flow, endUs: 60_000_000);
         void RunFor(double seconds) => queue.RunUntil(now + (long)(seconds * 1e6), t => now = t);
         var paths = new List<IReadOnlyList<RoomId>>();
@@ -142,7 +142,7 @@ public sealed class SameDecisionsTests(ITestOutputHelper output)
                     plane.LinkState(0, 2, up: false);
                     break;
                 case Step.KillD:
-                    world.Alive[3] = false;
+                    world.SetNodeAlive(3, false);
                     plane.Killed(3);
                     break;
             }
