@@ -18,6 +18,33 @@ public static class NodeChoice
         return [.. nodes.Select(n => (Node: n, Score: Score(key, name(n)))).OrderByDescending(s => s.Score).ThenBy(s => name(s.Node), StringComparer.Ordinal).Select(s => s.Node)];
     }
 
+    /// <summary>
+    /// The nodes in order of preference for <paramref name="key"/>, each weighted by <paramref name="weight"/> (positive:
+    /// a node's share of the keys it comes first for is its share of the weights). Weighted rendezvous: a node's score
+    /// is −w / ln(u), u its hash scaled into (0, 1), so equal weights give <see cref="Order{T}(string, IEnumerable{T}, Func{T, string})"/>'s
+    /// order, and a node's weight changing moves only keys to or from that node.
+    /// </summary>
+    public static IReadOnlyList<T> Order<T>(string key, IEnumerable<T> nodes, Func<T, string> name, Func<T, double> weight)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(weight);
+        return [.. nodes.Select(n => (Node: n, Score: WeightedScore(Score(key, name(n)), weight(n)))).OrderByDescending(s => s.Score).ThenBy(s => name(s.Node), StringComparer.Ordinal).Select(s => s.Node)];
+    }
+
+    /// <summary>−w / ln(u) for the hash scaled into the open interval (0, 1): increasing in the hash, proportional to the weight.</summary>
+    private static double WeightedScore(ulong score, double weight)
+    {
+        if (!(weight > 0) || !double.IsFinite(weight))
+        {
+            throw new ArgumentOutOfRangeException(nameof(weight), weight, "A node's weight must be positive and finite.");
+        }
+
+        var u = ((score >> 11) + 0.5) / (1UL << 53);
+        return -weight / Math.Log(u);
+    }
+
     /// <summary>The key's score at a node: a 64-bit FNV-1a hash of both, mixed (splitmix64's finalizer) so that near-identical names score far apart.</summary>
     public static ulong Score(string key, string node)
     {

@@ -56,8 +56,8 @@ public sealed record LinkEstimateBody(
 /// <summary>One room in the controller's directory (<c>GET /v1/directory</c>, JSON): its representative relay, and every relay of a room of several (<see cref="Nodes"/>).</summary>
 public sealed record DirectoryEntryBody(string Room, string RelayEndpoint, string? ClientEndpoint, string? CertificateFingerprint, long Version, string? ProbeEndpoint = null, IReadOnlyList<DirectoryNodeBody>? Nodes = null);
 
-/// <summary>One relay of a room of several, in the directory.</summary>
-public sealed record DirectoryNodeBody(string RelayEndpoint, string? ClientEndpoint, string? CertificateFingerprint, string? ProbeEndpoint, string RelayState);
+/// <summary>One relay of a room of several, in the directory; <see cref="LoadBand"/>: its load in coarse bands (<see cref="Msdn.Graph.Topology.HeadroomBand"/>).</summary>
+public sealed record DirectoryNodeBody(string RelayEndpoint, string? ClientEndpoint, string? CertificateFingerprint, string? ProbeEndpoint, string RelayState, int LoadBand = 0);
 
 /// <summary>The directory at <see cref="Version"/>: every entry (<see cref="Full"/>), or what changed and who left since the version asked about.</summary>
 public sealed record DirectoryAnswerBody(long Version, bool Full, DirectoryEntryBody[] Entries, string[] Removed);

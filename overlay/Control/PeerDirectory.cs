@@ -54,6 +54,12 @@ public sealed class PeerDirectory
         : [];
 
     /// <summary>
+    /// What a hop weighs one of a room's relays by when it picks among them: its headroom as the directory last gave it
+    /// (<see cref="Msdn.Graph.Topology.HeadroomBand"/>); 1 for a relay the directory gives no load for.
+    /// </summary>
+    public double WeightOf(EndPoint relay) => _known.Weights.GetValueOrDefault(relay, 1.0);
+
+    /// <summary>
     /// Where to probe <paramref name="room"/>'s relay: beside a configured endpoint (its port + 1), else where the
     /// relay registered its probe agent, else beside its directory endpoint; null for a room not known.
     /// </summary>
@@ -158,6 +164,7 @@ public sealed class PeerDirectory
     {
         var endpoints = new Dictionary<RoomId, EndPoint>();
         var nodes = new Dictionary<RoomId, EndPoint[]>();
+        var weights = new Dictionary<EndPoint, double>();
         var probes = new Dictionary<RoomId, EndPoint>();
         var fingerprints = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in entries.Values)
@@ -192,6 +199,7 @@ public sealed class PeerDirectory
                 if (EndpointParser.TryParse(node.RelayEndpoint, out var at))
                 {
                     (node.RelayState is "Draining" or "Drained" ? leaving : listed).Add(at);
+                    weights[at] = Msdn.Graph.Topology.HeadroomBand.Weight(node.LoadBand);
                 }
 
                 if (node.CertificateFingerprint is { Length: 64 } held)
@@ -214,8 +222,8 @@ public sealed class PeerDirectory
         }
 
         var peers = _configured.Keys.Concat(endpoints.Keys).Where(r => r != _self).Distinct().ToArray();
-        return new Known(version, entries.ToFrozenDictionary(StringComparer.Ordinal), endpoints.ToFrozenDictionary(), nodes.ToFrozenDictionary(), probes.ToFrozenDictionary(), fingerprints.ToFrozenSet(StringComparer.Ordinal), peers);
+        return new Known(version, entries.ToFrozenDictionary(StringComparer.Ordinal), endpoints.ToFrozenDictionary(), nodes.ToFrozenDictionary(), weights.ToFrozenDictionary(), probes.ToFrozenDictionary(), fingerprints.ToFrozenSet(StringComparer.Ordinal), peers);
     }
 
-    private sealed record Known(long Version, FrozenDictionary<string, DirectoryEntryBody> Entries, FrozenDictionary<RoomId, EndPoint> Endpoints, FrozenDictionary<RoomId, EndPoint[]> Nodes, FrozenDictionary<RoomId, EndPoint> Probes, FrozenSet<string> Fingerprints, RoomId[] Peers);
+    private sealed record Known(long Version, FrozenDictionary<string, DirectoryEntryBody> Entries, FrozenDictionary<RoomId, EndPoint> Endpoints, FrozenDictionary<RoomId, EndPoint[]> Nodes, FrozenDictionary<EndPoint, double> Weights, FrozenDictionary<RoomId, EndPoint> Probes, FrozenSet<string> Fingerprints, RoomId[] Peers);
 }

@@ -160,6 +160,7 @@ public sealed partial class RelayNodeService(IOptions<RelayOptions> options, Tim
         Load = meter;
         _sampling = SampleLoadAsync(meter, settings.ReportInterval);
         node.PeerIdentity = (peer, certificate) => policy.NotRoomOf(peer.Value, certificate);
+        node.NodeWeight = directory.WeightOf;
 
         // Trust follows the directory: a peer that left or re-keyed loses its connections, both ways.
         var known = directory.Peers.ToHashSet();

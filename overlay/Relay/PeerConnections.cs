@@ -43,6 +43,9 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
     /// <summary>Why a dialled peer's certificate is not its room's relay, or null when it is (see <see cref="RelayNode.PeerIdentity"/>).</summary>
     public Func<RoomId, System.Security.Cryptography.X509Certificates.X509Certificate?, string?>? PeerIdentity { get; set; }
 
+    /// <summary>What a hop weighs each relay of a room by when it picks among them (its headroom, as the directory gives it); null: all alike.</summary>
+    public Func<EndPoint, double>? NodeWeight { get; set; }
+
     /// <summary>A peer room's data connections were all refused (false) or one works again (true).</summary>
     public event Action<RoomId, bool>? DataLinkChanged;
 
@@ -142,7 +145,10 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
         }
     }
 
-    /// <summary>The room's relays in the key's rendezvous order, those that failed or refused lately last (in the same order).</summary>
+    /// <summary>
+    /// The room's relays in the key's rendezvous order, weighted by their headroom (a busy relay comes first for fewer
+    /// keys), those that failed or refused lately last (in the same order).
+    /// </summary>
     private List<PeerNode> Preferred(RoomId room, string affinity)
     {
         var known = nodes(room);
@@ -152,7 +158,8 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
         }
 
         var now = relay.Time.GetTimestamp();
-        var ordered = NodeChoice.Order(affinity, known.Select(e => new PeerNode(room, e)), n => n.Name);
+        var candidates = known.Select(e => new PeerNode(room, e));
+        var ordered = NodeWeight is { } weigh ? NodeChoice.Order(affinity, candidates, n => n.Name, n => weigh(n.Endpoint)) : NodeChoice.Order(affinity, candidates, n => n.Name);
         return [.. ordered.Where(n => Usable(n, now)), .. ordered.Where(n => !Usable(n, now))];
     }
 

@@ -125,6 +125,13 @@ public sealed partial class RelayNode : IAsyncDisposable
     public NextHopUsage NextHops => _relay.NextHops;
 
     /// <summary>How this relay sends a peer's tunnelled exchange on to the controller; null when it has no controller.</summary>
+    /// <summary>What a hop weighs each relay of a peer room by when it picks among them (their headroom, from the directory); null: all alike.</summary>
+    public Func<System.Net.EndPoint, double>? NodeWeight
+    {
+        get => _peers.NodeWeight;
+        set => _peers.NodeWeight = value;
+    }
+
     /// <summary>
     /// Why the certificate a dialled peer presented is not that room's relay (another trusted relay answering at its
     /// address), or null when it is; the connection is then closed and the peer counted as refusing. Unset: any

@@ -40,7 +40,7 @@ public sealed class RoomDirectory
             report.CertificateFingerprint,
             0,
             report.ProbeEndpoint,
-            nodes.Count > 1 ? [.. nodes.Select(n => new DirectoryNode(n.Endpoint, n.Latest.ClientEndpoint, n.Latest.CertificateFingerprint, n.Latest.ProbeEndpoint, n.Latest.RelayState))] : null);
+            nodes.Count > 1 ? [.. nodes.Select(n => new DirectoryNode(n.Endpoint, n.Latest.ClientEndpoint, n.Latest.CertificateFingerprint, n.Latest.ProbeEndpoint, n.Latest.RelayState, Band(room, n)))] : null);
         if (_entries.TryGetValue(room, out var held) && Same(held, entry))
         {
             return false;
@@ -50,6 +50,13 @@ public sealed class RoomDirectory
         _entries[room] = entry with { Version = Version };
         _removed.Remove(room);
         return true;
+    }
+
+    /// <summary>The relay's load band (<see cref="Msdn.Graph.Topology.HeadroomBand"/>), from its latest report and the band the directory holds for it.</summary>
+    private int Band(string room, NodeRecord node)
+    {
+        var held = _entries.TryGetValue(room, out var entry) ? entry.Nodes?.FirstOrDefault(n => n.RelayEndpoint == node.Endpoint)?.LoadBand ?? 0 : 0;
+        return node.Latest.Load is { } load ? Msdn.Graph.Topology.HeadroomBand.Of(load.Utilization, held) : 0;
     }
 
     private static bool Same(DirectoryEntry held, DirectoryEntry entry) =>
@@ -136,14 +143,15 @@ public sealed record DirectoryEntry(
     [property: Id(5)] string? ProbeEndpoint = null,
     [property: Id(6)] DirectoryNode[]? Nodes = null);
 
-/// <summary>One relay of a room of several, in the directory.</summary>
+/// <summary>One relay of a room of several, in the directory: <see cref="LoadBand"/> is its load in coarse bands (<see cref="Msdn.Graph.Topology.HeadroomBand"/>), which hops weigh it by.</summary>
 [GenerateSerializer, Immutable, Alias("msdn.DirectoryNode")]
 public sealed record DirectoryNode(
     [property: Id(0)] string RelayEndpoint,
     [property: Id(1)] string? ClientEndpoint,
     [property: Id(2)] string? CertificateFingerprint,
     [property: Id(3)] string? ProbeEndpoint,
-    [property: Id(4)] string RelayState);
+    [property: Id(4)] string RelayState,
+    [property: Id(5)] int LoadBand = 0);
 
 /// <summary>The directory at <see cref="Version"/>: every entry (<see cref="Full"/>), or the entries changed and the rooms removed since the version asked about.</summary>
 [GenerateSerializer, Immutable, Alias("msdn.DirectoryAnswer")]

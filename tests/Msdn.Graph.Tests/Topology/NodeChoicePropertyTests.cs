@@ -50,6 +50,55 @@ public sealed class NodeChoicePropertyTests
         Assert.All(chosen.Values, held => Assert.InRange(held, 0.9 * mean, 1.1 * mean));
     }
 
+    [Property(MaxTest = 300)]
+    public Property Equal_weights_give_the_unweighted_order() =>
+        Prop.ForAll(Nodes.ToArbitrary(), Gen.Choose(0, 1_000_000).ToArbitrary(), Gen.Elements(0.05, 0.2, 1.0, 7.0).ToArbitrary(), (nodes, key, weight) =>
+            NodeChoice.Order($"room-a/{key}", nodes, n => n, _ => weight).SequenceEqual(NodeChoice.Order($"room-a/{key}", nodes, n => n)));
+
+    [Property(MaxTest = 200)]
+    public Property A_node_whose_weight_changes_moves_only_keys_to_or_from_itself() =>
+        Prop.ForAll(Nodes.Where(n => n.Length >= 2).ToArbitrary(), Gen.Choose(0, 1_000_000).ToArbitrary(), Gen.Elements(0.05, 0.2, 0.5, 2.0).ToArbitrary(), (nodes, seed, factor) =>
+        {
+            var changed = nodes[seed % nodes.Length];
+            var weights = nodes.ToDictionary(n => n, n => 1.0 + (NodeChoice.Score("weight", n) % 3));
+            return Enumerable.Range(seed, 50).Select(i => $"endpoint-{i}").All(key =>
+            {
+                var before = NodeChoice.Order(key, nodes, n => n, n => weights[n])[0];
+                var after = NodeChoice.Order(key, nodes, n => n, n => n == changed ? weights[n] * factor : weights[n])[0];
+                return before == after || before == changed || after == changed;
+            });
+        });
+
+    [Fact]
+    public void Keys_spread_in_proportion_to_the_weights()
+    {
+        var nodes = new[] { ("127.0.0.1:40000", 1.0), ("127.0.0.1:40001", 0.5), ("127.0.0.1:40002", 0.2), ("127.0.0.1:40003", 0.05) };
+        var total = nodes.Sum(n => n.Item2);
+        var chosen = Enumerable.Range(0, 40_000).Select(i => NodeChoice.Order($"room-a/{i}", nodes, n => n.Item1, n => n.Item2)[0].Item1).CountBy(n => n).ToDictionary();
+        Assert.All(nodes, n => Assert.InRange(chosen.GetValueOrDefault(n.Item1), 0.85 * 40_000 * n.Item2 / total, 1.15 * 40_000 * n.Item2 / total));
+        Assert.Throws<ArgumentOutOfRangeException>(() => NodeChoice.Order("k", nodes, n => n.Item1, _ => 0.0));
+    }
+
+    [Theory]
+    [InlineData(0.0, 0, 0)]
+    [InlineData(0.49, 0, 0)]
+    [InlineData(0.5, 0, 1)]
+    [InlineData(0.79, 1, 1)]
+    [InlineData(0.8, 1, 2)]
+    [InlineData(1.0, 0, 3)]
+    [InlineData(1.7, 3, 3)]
+    [InlineData(0.47, 1, 1)] // within the margin under 0.5: stays busy
+    [InlineData(0.44, 1, 0)] // clearly under: back to idle
+    [InlineData(0.96, 3, 3)]
+    [InlineData(0.9, 3, 2)]
+    [InlineData(0.3, 3, 0)]
+    public void A_relay_load_falls_in_a_band_that_goes_down_only_past_a_margin(double utilization, int held, int band)
+    {
+        Assert.Equal(band, HeadroomBand.Of(utilization, held));
+        Assert.True(HeadroomBand.Weight(band) > 0);
+        Assert.True(HeadroomBand.Weight(band) <= HeadroomBand.Weight(band - 1));
+    }
+
     [Fact]
     public void The_score_is_fixed_not_the_runtimes_randomized_string_hash()
     {

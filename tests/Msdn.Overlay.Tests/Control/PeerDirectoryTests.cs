@@ -68,6 +68,25 @@ public sealed class PeerDirectoryTests : IDisposable
     }
 
     [Fact]
+    public void Each_relay_of_a_room_weighs_by_the_load_band_the_directory_gives_it()
+    {
+        var directory = new PeerDirectory("room-a", new Dictionary<RoomId, EndPoint?>(), _dir);
+        var nodes = new DirectoryNodeBody[] { new("10.0.0.2:7000", null, FingerprintB, null, "Serving"), new("10.0.0.12:7000", null, FingerprintC, null, "Serving", LoadBand: 3) };
+        directory.Apply(new DirectoryAnswerBody(1, true, [Entry("room-b", "10.0.0.2:7000", FingerprintB) with { Nodes = nodes }], []));
+
+        Assert.Equal(HeadroomBand.Weight(0), directory.WeightOf(IPEndPoint.Parse("10.0.0.2:7000")));
+        Assert.Equal(HeadroomBand.Weight(3), directory.WeightOf(IPEndPoint.Parse("10.0.0.12:7000")));
+        Assert.True(directory.WeightOf(IPEndPoint.Parse("10.0.0.12:7000")) < directory.WeightOf(IPEndPoint.Parse("10.0.0.2:7000")));
+        Assert.Equal(1.0, directory.WeightOf(IPEndPoint.Parse("10.0.0.99:7000"))); // not listed: weighs as an idle relay
+
+        // As the controller writes it (camelCase JSON).
+        var wire = System.Text.Json.JsonSerializer.Deserialize("{\"version\":2,\"full\":true,\"entries\":[{\"room\":\"room-b\",\"relayEndpoint\":\"10.0.0.2:7000\",\"version\":2,\"nodes\":[{\"relayEndpoint\":\"10.0.0.2:7000\",\"relayState\":\"Serving\",\"loadBand\":2},{\"relayEndpoint\":\"10.0.0.12:7000\",\"relayState\":\"Serving\"}]}],\"removed\":[]}"u8, ControlJsonContext.Default.DirectoryAnswerBody)!;
+        directory.Apply(wire);
+        Assert.Equal(HeadroomBand.Weight(2), directory.WeightOf(IPEndPoint.Parse("10.0.0.2:7000")));
+        Assert.Equal(HeadroomBand.Weight(0), directory.WeightOf(IPEndPoint.Parse("10.0.0.12:7000")));
+    }
+
+    [Fact]
     public void A_persisted_directory_that_cannot_be_read_is_reported_and_configuration_still_holds()
     {
         File.WriteAllText(Path.Combine(_dir, PeerDirectory.FileName), "{ not json");

@@ -61,6 +61,37 @@ public abstract class RoomNodesTests(ITestOutputHelper output, string transport)
     }
 
     [SkippableFact]
+    public async Task A_hop_gives_a_busy_relay_of_the_next_room_few_of_its_new_flows()
+    {
+        Skip.If(_nodes is null, QuicSupport.Missing);
+        var (busy, idle) = (_nodes.Rooms[B][0], _nodes.Rooms[B][1]);
+        Ingress.NodeWeight = relay => relay.Equals(busy.LocalEndPoint) ? HeadroomBand.Weight(3) : HeadroomBand.Weight(0); // as the directory would band them
+
+        var open = new List<(RelayFlow Flow, Task<Msdn.Client.IncomingFlow> Arrived)>();
+        for (var i = 0; i < 30; i++)
+        {
+            var endpoint = $"weighed-{i}";
+            var sink = _nodes.ChosenFor(D, endpoint).Subscribe(endpoint);
+            var flow = await Ingress.OpenFlowAsync(D, endpoint);
+            await flow.WriteAsync(new byte[1024]);
+            open.Add((flow, sink.ReadAsync().AsTask()));
+        }
+
+        foreach (var (_, arrived) in open)
+        {
+            await arrived.WaitAsync(TimeSpan.FromSeconds(30)); // every flow is set up through one relay of B
+        }
+
+        output.WriteLine($"{transport}: 30 flows, {busy.ActiveFlows} through the relay of B at capacity, {idle.ActiveFlows} through its idle sibling");
+        Assert.Equal(30, busy.ActiveFlows + idle.ActiveFlows);
+        Assert.InRange(busy.ActiveFlows, 0, 6); // 1.4 expected (weights 0.05 against 1)
+        foreach (var (flow, _) in open)
+        {
+            flow.CompleteWriting();
+        }
+    }
+
+    [SkippableFact]
     public async Task A_dead_first_hop_relay_is_replaced_by_its_sibling_and_the_flow_keeps_its_path()
     {
         Skip.If(_nodes is null, QuicSupport.Missing);

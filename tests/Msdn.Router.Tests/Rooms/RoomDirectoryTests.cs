@@ -82,6 +82,26 @@ public sealed class RoomDirectoryTests
         return true;
     }
 
+    [Fact]
+    public void A_relays_load_band_is_news_only_when_it_crosses_a_band_clearly()
+    {
+        var directory = new RoomDirectory();
+        NodeRecord Relay(string endpoint, double utilization) => new() { Latest = Report(endpoint, endpoint[^4..]) with { Load = new RelayLoadReport { Utilization = utilization } }, LastReportAt = DateTimeOffset.UnixEpoch };
+        bool Loads(double first, double second) => directory.Register(new RoomRecord { Room = "room-a", Latest = Report("10.0.0.1:7000", "7000"), Nodes = [Relay("10.0.0.1:7000", first), Relay("10.0.0.2:7000", second)] });
+        int[] Bands() => [.. directory.Since(null).Entries.Single().Nodes!.Select(n => n.LoadBand)];
+
+        Assert.True(Loads(0.1, 0.3));
+        Assert.Equal([0, 0], Bands());
+        Assert.False(Loads(0.2, 0.45), "a load moving within its band is no news for the followers");
+        Assert.True(Loads(0.2, 0.85));
+        Assert.Equal([0, 2], Bands());
+        Assert.False(Loads(0.2, 0.78), "just under the bound: the band holds");
+        Assert.True(Loads(0.2, 1.3));
+        Assert.Equal([0, 3], Bands());
+        Assert.True(Loads(0.2, 0.4));
+        Assert.Equal([0, 0], Bands());
+    }
+
     private static RoomReport Report(string endpoint, string fingerprint) => new() { RelayEndpoint = endpoint, CertificateFingerprint = fingerprint };
 
     private static bool Register(RoomDirectory directory, string room, RoomReport report) => directory.Register(new RoomRecord { Room = room, Latest = report });
