@@ -438,8 +438,20 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
         var end = new CloseFlow(incoming.Id, "end");
 
         // A chunk is taken only once it is written to the engine's connection: the relay acknowledges to the ingress what
-        // the engine was given, so a chunk this relay dies holding is resent through a sibling, not lost.
+        // the engine was given, so a chunk this relay dies holding is resent through a sibling, not lost; and so is the end.
         node.ConfirmDelivery(incoming);
+        try
+        {
+            await ForwardChunksAndEndAsync(frames, incoming, sequence, end, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            node.HandedOver(incoming); // or the engine's connection broke: nothing more can reach it from here
+        }
+    }
+
+    private static async Task ForwardChunksAndEndAsync(FrameStream frames, IncomingFlow incoming, ulong sequence, CloseFlow end, CancellationToken cancellationToken)
+    {
         var data = incoming.Data;
         try
         {

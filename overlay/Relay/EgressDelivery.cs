@@ -313,6 +313,18 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
     }
 
     /// <summary>
+    /// The client port wrote <paramref name="incoming"/>'s end to its media engine's connection (or that connection broke
+    /// first): a flow whose acks wait on delivery confirms its end to its ingress only then.
+    /// </summary>
+    public void HandedOver(IncomingFlow incoming)
+    {
+        if (_egress.TryGetValue((incoming.Source.Value, incoming.Id), out var flow) && ReferenceEquals(flow.Incoming, incoming))
+        {
+            flow.HandedOver();
+        }
+    }
+
+    /// <summary>
     /// The subscriber of flow <paramref name="flowId"/> from <paramref name="source"/> refuses it (it cannot take it on from
     /// where it resumed here): ended for good, and its sender told <paramref name="reason"/>. False when no such flow is here.
     /// </summary>
@@ -427,6 +439,15 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
                         await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, $"flow {open.FlowId} was resumed through another relay of {open.Source}", Final: true)).ConfigureAwait(false);
                         return true;
                     case FrameKind.Close:
+                        if (flow.ConfirmsDelivery)
+                        {
+                            // A media engine's flow is delivered once the engine's connection has its end, not when the end
+                            // arrives here: a relay that dies in between has confirmed nothing, and the ingress says the end
+                            // again through a sibling (the subscriber has every chunk; the sibling takes the flow on at its end).
+                            flow.Incoming.Writer.TryComplete(read.Frame.Control is CloseFlow { CutOff: true } ? new FlowCutOffException($"Flow {open.FlowId} from {open.Source} was cut off: its writer's connection ended without closing it.") : null);
+                            await flow.WhenHandedOverAsync(relay.Stopping).ConfigureAwait(false);
+                        }
+
                         if (_egress.TryRemove(key, out _))
                         {
                             RememberEnded(key, new CloseFlow(open.FlowId, "delivered", Delivered: true));

@@ -77,6 +77,17 @@ internal sealed class EgressFlow : IDisposable
     /// </summary>
     public void ConfirmDelivery() => _confirmsDelivery = true;
 
+    /// <summary>Whether the flow's acks wait on delivery to a media engine (<see cref="ConfirmDelivery"/>): so does its end's confirmation.</summary>
+    public bool ConfirmsDelivery => _confirmsDelivery;
+
+    private readonly TaskCompletionSource _handedOver = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The media engine's connection took the flow's end (or broke before it could).</summary>
+    public void HandedOver() => _handedOver.TrySetResult();
+
+    /// <summary>Completes once <see cref="HandedOver"/> was called.</summary>
+    public Task WhenHandedOverAsync(CancellationToken cancellationToken) => _handedOver.Task.WaitAsync(cancellationToken);
+
     /// <summary>Unread bytes past which the acks ask the ingress to hold: half the hold for a flow whose acks wait on delivery, so it holds before its window fills.</summary>
     public long HoldThreshold => _confirmsDelivery ? _relay.Options.EgressHoldBytes / 2 : _relay.Options.EgressHoldBytes;
 

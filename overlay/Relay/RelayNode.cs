@@ -196,6 +196,9 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// <summary>See <see cref="EgressDelivery.ConfirmDelivery"/>.</summary>
     internal void ConfirmDelivery(IncomingFlow incoming) => _egress.ConfirmDelivery(incoming);
 
+    /// <summary>See <see cref="EgressDelivery.HandedOver"/>.</summary>
+    internal void HandedOver(IncomingFlow incoming) => _egress.HandedOver(incoming);
+
     /// <summary>See <see cref="EgressDelivery.Refuse"/>.</summary>
     internal bool RefuseDelivery(string source, ulong flowId, string reason) => _egress.Refuse(source, flowId, reason);
 
