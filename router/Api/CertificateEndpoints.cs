@@ -66,7 +66,7 @@ public static class CertificateEndpoints
             metrics.Refused("certificate", outcome.Refusal.ToString()!.ToLowerInvariant());
             return outcome.Refusal switch
             {
-                CertificateRefusal.Removed => Results.Problem($"Room {room} was removed by the operator; PUT /v1/rooms/{room} admits it again.", statusCode: StatusCodes.Status403Forbidden),
+                CertificateRefusal.Removed => Results.Problem(outcome.Reason, statusCode: StatusCodes.Status403Forbidden),
                 CertificateRefusal.Conflict => Results.Problem(outcome.Reason, statusCode: StatusCodes.Status409Conflict),
                 CertificateRefusal.NoCa => Results.Problem(outcome.Reason, statusCode: StatusCodes.Status404NotFound),
                 _ => Results.Problem(outcome.Reason, statusCode: StatusCodes.Status400BadRequest),

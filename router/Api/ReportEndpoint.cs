@@ -78,13 +78,15 @@ public static class ReportEndpoint
 
         var amendment = report!.Since is not null;
         var outcome = await grains.GetGrain<IRoomGrain>(room).Report(report).ConfigureAwait(false);
-        if (outcome.Removed || outcome.Conflict is not null)
+        if (outcome.Removed || outcome.RelayRemoved || outcome.Conflict is not null)
         {
-            metrics.Refused("report", outcome.Removed ? "removed" : "conflict");
+            metrics.Refused("report", outcome.Removed ? "removed" : outcome.RelayRemoved ? "relay removed" : "conflict");
         }
 
         return outcome.Removed
             ? new(Results.Problem($"Room {room} was removed by the operator; PUT /v1/rooms/{room} admits it again.", statusCode: StatusCodes.Status403Forbidden), format, amendment, "refused", bytes)
+            : outcome.RelayRemoved
+            ? new(Results.Problem($"The relay at {report.RelayEndpoint} was removed from room {room} by the operator; PUT /v1/rooms/{room} admits its removed relays again.", statusCode: StatusCodes.Status403Forbidden), format, amendment, "refused", bytes)
             : outcome.FullWanted
             ? new(Results.Problem($"This report amends report {report.Since}, which the controller does not hold for room {room}: send every link (a report without since).", statusCode: StatusCodes.Status412PreconditionFailed), format, amendment, "full-wanted", bytes)
             : outcome.Conflict is { } conflict

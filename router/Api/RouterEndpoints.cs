@@ -120,6 +120,13 @@ public static class RouterEndpoints
         // The operator removes a room (its relay is then refused by its peers and the controller) or admits it again.
         app.MapDelete("/v1/rooms/{room}", async (string room, HttpRequest request, IOptions<Routing.RouterOptions> options, IGrainFactory grains) =>
             OperatorRefusal(room, request, options.Value) ?? await Done(grains.GetGrain<IRoomGrain>(room).Remove()).ConfigureAwait(false));
+        app.MapDelete("/v1/rooms/{room}/relays/{relay}", async (string room, string relay, HttpRequest request, IOptions<Routing.RouterOptions> options, IGrainFactory grains) =>
+            OperatorRefusal(room, request, options.Value) ?? (await grains.GetGrain<IRoomGrain>(room).RemoveRelay(relay).ConfigureAwait(false) switch
+            {
+                RelayRemoval.Removed => Results.NoContent(),
+                RelayRemoval.NotFound => Results.Problem($"Room {room} has no relay registered at '{relay}' (GET /v1/rooms lists each relay's endpoint).", statusCode: StatusCodes.Status404NotFound),
+                _ => Results.Problem($"The relay at {relay} is room {room}'s only one: remove the room instead (DELETE /v1/rooms/{room}).", statusCode: StatusCodes.Status409Conflict),
+            }));
         app.MapPut("/v1/rooms/{room}", async (string room, HttpRequest request, IOptions<Routing.RouterOptions> options, IGrainFactory grains) =>
             OperatorRefusal(room, request, options.Value) ?? await Done(grains.GetGrain<IRoomGrain>(room).Admit()).ConfigureAwait(false));
 

@@ -19,7 +19,14 @@ public interface IRoomGrain : IGrainWithStringKey
     [Alias("IssueCertificate")]
     Task<CertificateOutcome> IssueCertificate(string requestPem, string? presentedFingerprint);
 
-    /// <summary>The operator admits a removed room again: its next report registers it.</summary>
+    /// <summary>
+    /// The operator removes one relay of a room of several (by the endpoint it registered): out of the room, the
+    /// directory and the path lookup's answers, its reports and certificate requests refused until the room is admitted again.
+    /// </summary>
+    [Alias("RemoveRelay")]
+    Task<RelayRemoval> RemoveRelay(string relayEndpoint);
+
+    /// <summary>The operator admits a removed room again (and relays removed from it): its next report registers it.</summary>
     [Alias("Admit")]
     Task Admit();
 
@@ -37,7 +44,20 @@ public interface IRoomGrain : IGrainWithStringKey
 /// and the room's load across its relays (<see cref="RoomLoad"/>, when they report it).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("msdn.ReportOutcome")]
-public sealed record ReportOutcome([property: Id(0)] int UnknownPeers, [property: Id(1)] bool Removed, [property: Id(2)] string? Conflict = null, [property: Id(3)] bool FullWanted = false, [property: Id(4)] double? RoomLoad = null);
+public sealed record ReportOutcome([property: Id(0)] int UnknownPeers, [property: Id(1)] bool Removed, [property: Id(2)] string? Conflict = null, [property: Id(3)] bool FullWanted = false, [property: Id(4)] double? RoomLoad = null, [property: Id(5)] bool RelayRemoved = false);
+
+/// <summary>What became of an operator's removal of one relay.</summary>
+[GenerateSerializer]
+public enum RelayRemoval
+{
+    Removed,
+
+    /// <summary>The room has no relay registered at that endpoint.</summary>
+    NotFound,
+
+    /// <summary>It is the room's only relay: the room itself is removed instead (DELETE /v1/rooms/{room}).</summary>
+    LastRelay,
+}
 
 /// <summary>Why a certificate request was refused.</summary>
 [GenerateSerializer]

@@ -20,6 +20,11 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
             return new ReportOutcome(0, Removed: true);
         }
 
+        if (previous.Revokes(report.CertificateFingerprint))
+        {
+            return new ReportOutcome(0, Removed: false, RelayRemoved: true);
+        }
+
         var now = time.GetUtcNow();
         var nodes = RoomNodes.Of(previous);
         var node = RoomNodes.Find(nodes, report);
@@ -61,7 +66,12 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
         var previous = state.State with { Room = this.GetPrimaryKeyString() };
         if (previous.Removed)
         {
-            return new CertificateOutcome(null, CertificateRefusal.Removed, null);
+            return new CertificateOutcome(null, CertificateRefusal.Removed, $"Room {previous.Room} was removed by the operator; PUT /v1/rooms/{previous.Room} admits it again.");
+        }
+
+        if (previous.Revokes(presentedFingerprint))
+        {
+            return new CertificateOutcome(null, CertificateRefusal.Removed, $"This relay was removed from room {previous.Room} by the operator; PUT /v1/rooms/{previous.Room} admits its removed relays again.");
         }
 
         // A registered relay renewing (it presents its certificate), or a relay joining while the room has room for it.
@@ -96,9 +106,38 @@ public sealed class RoomGrain([PersistentState("room", RouterStorage.Name)] IPer
         await GrainFactory.GetGrain<IRouteComputerGrain>(0).Remove(this.GetPrimaryKeyString()).ConfigureAwait(true);
     }
 
+    public async Task<RelayRemoval> RemoveRelay(string relayEndpoint)
+    {
+        var previous = state.State with { Room = this.GetPrimaryKeyString() };
+        var nodes = RoomNodes.Of(previous);
+        if (nodes.FirstOrDefault(n => n.Endpoint == relayEndpoint) is not { } removed)
+        {
+            return RelayRemoval.NotFound;
+        }
+
+        if (nodes.Count == 1)
+        {
+            return RelayRemoval.LastRelay;
+        }
+
+        // Its certificates (the one it presents, and one the CA issued it) are refused from now on; the room goes on as its other relays.
+        var revoked = new[] { removed.Latest.CertificateFingerprint, removed.IssuedFingerprint }.OfType<string>().Select(f => f.ToUpperInvariant());
+        var left = nodes.Where(n => !ReferenceEquals(n, removed)).ToList();
+        var record = previous with
+        {
+            Nodes = left,
+            Latest = RoomNodes.Merge(left, time.GetUtcNow(), options.Value.UnreachableAfter),
+            RemovedRelays = [.. previous.RemovedRelays.Concat(revoked).Distinct(StringComparer.Ordinal).TakeLast(RoomRecord.MaxRemovedRelays)],
+        };
+        state.State = record;
+        await state.WriteStateAsync().ConfigureAwait(true);
+        await GrainFactory.GetGrain<IRouteComputerGrain>(0).Accept(record).ConfigureAwait(true); // the directory and the room's links follow at once
+        return RelayRemoval.Removed;
+    }
+
     public async Task Admit()
     {
-        state.State = state.State with { Room = this.GetPrimaryKeyString(), Removed = false };
+        state.State = state.State with { Room = this.GetPrimaryKeyString(), Removed = false, RemovedRelays = [] };
         await state.WriteStateAsync().ConfigureAwait(true);
     }
 

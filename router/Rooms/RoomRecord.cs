@@ -27,6 +27,17 @@ public sealed record RoomRecord
     /// <summary>The room's relays heard from within the unreachable threshold, by endpoint (a room of one relay: one).</summary>
     [Id(6)] public IReadOnlyList<NodeRecord> Nodes { get; init; } = [];
 
+    /// <summary>
+    /// Certificate fingerprints (SHA-256, hex) of relays the operator removed from the room while it kept others: their
+    /// reports and certificate requests are refused until the room is admitted again (the last <see cref="MaxRemovedRelays"/>).
+    /// </summary>
+    [Id(7)] public IReadOnlyList<string> RemovedRelays { get; init; } = [];
+
+    public const int MaxRemovedRelays = 64;
+
+    /// <summary>Whether <paramref name="fingerprint"/> is a relay the operator removed from this room.</summary>
+    public bool Revokes(string? fingerprint) => fingerprint is not null && RemovedRelays.Contains(fingerprint, StringComparer.OrdinalIgnoreCase);
+
     public RoomLiveness Liveness(DateTimeOffset now, TimeSpan staleAfter, TimeSpan unreachableAfter)
     {
         var silence = now - LastReportAt;

@@ -300,6 +300,67 @@ public sealed class RouterApiTests(Xunit.Abstractions.ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task The_operator_removes_one_relay_of_a_room_which_goes_on_as_its_others()
+    {
+        await using var router = await RouterInstance.StartAsync("--Router:OperatorToken=operator-token-0123456789");
+        RoomReport Relay(int node) => new()
+        {
+            RelayEndpoint = $"10.0.0.{node}:7000",
+            ClientEndpoint = $"10.0.0.{node}:7100",
+            CertificateFingerprint = new string((char)('A' + node), 64),
+            Links = [new LinkEstimate { Peer = "room-b", RttMs = 10 + node }],
+        };
+        foreach (var node in new[] { 1, 2 })
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await router.ReportAsync("room-a", Relay(node))).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, (await router.ReportAsync("room-b", ("room-a", 11, true))).StatusCode);
+        Assert.Equal(2, (await DirectoryNodesAsync(2)).Length);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await Operator(HttpMethod.Delete, "/v1/rooms/room-a/relays/10.0.0.9:7000")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Operator(HttpMethod.Delete, "/v1/rooms/room-a/relays/10.0.0.1:7000")).StatusCode);
+
+        // Out of the directory at once; its reports refused, saying why; the room goes on as its other relay.
+        Assert.Equal(["10.0.0.2:7000"], await DirectoryNodesAsync(1));
+        var refused = await router.ReportAsync("room-a", Relay(1));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("10.0.0.1:7000 was removed from room room-a", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Accepted, (await router.ReportAsync("room-a", Relay(2))).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await Operator(HttpMethod.Delete, "/v1/rooms/room-a/relays/10.0.0.2:7000")).StatusCode); // the last one: remove the room
+
+        // Admitting the room admits its removed relays again.
+        Assert.Equal(HttpStatusCode.NoContent, (await Operator(HttpMethod.Put, "/v1/rooms/room-a")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await router.ReportAsync("room-a", Relay(1))).StatusCode);
+        Assert.Equal(2, (await DirectoryNodesAsync(2)).Length);
+
+        // Room-a's relays as the directory lists them, once it lists this many (this silo's copy follows the route computer's every poll).
+        async Task<string[]> DirectoryNodesAsync(int count)
+        {
+            string[] listed = [];
+            for (var attempt = 0; attempt < 100 && listed.Length != count; attempt++)
+            {
+                using var answer = await router.DirectoryAsync("room-b", wait: 0);
+                var entry = answer.StatusCode == HttpStatusCode.OK ? (await answer.Content.ReadFromJsonAsync<DirectoryAnswer>())!.Entries.SingleOrDefault(e => e.Room == "room-a") : null;
+                listed = entry is null ? [] : [.. entry.Nodes?.Select(n => n.RelayEndpoint) ?? [entry.RelayEndpoint]];
+                if (listed.Length != count)
+                {
+                    await Task.Delay(RouteTableCache.PollInterval);
+                }
+            }
+
+            return listed;
+        }
+
+        Task<HttpResponseMessage> Operator(HttpMethod method, string path)
+        {
+            var request = new HttpRequestMessage(method, path);
+            request.Headers.Authorization = new("Bearer", "operator-token-0123456789");
+            return router.Http.SendAsync(request);
+        }
+    }
+
+    [Fact]
     public async Task A_stranger_flooding_a_room_s_reports_spends_its_own_allowance_not_the_room_s()
     {
         // Without a credential, or with another room's: refused, then held back per address.
