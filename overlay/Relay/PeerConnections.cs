@@ -52,6 +52,14 @@ internal sealed partial class PeerConnections(RelayContext relay, IRelayTranspor
     /// <summary>Whether a data connection to <paramref name="peer"/> works (or has not been tried): false while every relay of the room refuses this one.</summary>
     public bool CanCarryTo(RoomId peer) => RoomUsable(peer, nodes(peer));
 
+    /// <summary>How long the latest refusal by one of <paramref name="room"/>'s relays still stands (zero: none stands).</summary>
+    public TimeSpan RefusalLeft(RoomId room)
+    {
+        var now = relay.Time.GetTimestamp();
+        var until = _refusedBy.Where(r => r.Key.Room == room).Select(r => r.Value.Until).DefaultIfEmpty(now).Max();
+        return until > now ? relay.Time.GetElapsedTime(now, until) : TimeSpan.Zero;
+    }
+
     /// <summary>Peer rooms whose every relay refuses this one's data connection now, and why.</summary>
     public IReadOnlyDictionary<RoomId, string> RefusedPeers =>
         _refusedBy.Keys.Select(n => n.Room).Distinct().Where(room => !CanCarryTo(room))

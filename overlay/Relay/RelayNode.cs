@@ -196,6 +196,9 @@ public sealed partial class RelayNode : IAsyncDisposable
     /// <summary>See <see cref="EgressDelivery.ConfirmDelivery"/>.</summary>
     internal void ConfirmDelivery(IncomingFlow incoming) => _egress.ConfirmDelivery(incoming);
 
+    /// <summary>How long the latest refusal of this relay's data connection by <paramref name="peer"/>'s relays still stands.</summary>
+    internal TimeSpan RefusalLeft(RoomId peer) => _peers.RefusalLeft(peer);
+
     /// <summary>See <see cref="EgressDelivery.HandedOver"/>.</summary>
     internal void HandedOver(IncomingFlow incoming) => _egress.HandedOver(incoming);
 

@@ -143,8 +143,8 @@ public abstract class RelayOverlayTests(ITestOutputHelper output, string transpo
         var sink = Relays[C].Subscribe("sink");
         await _mesh.KillAsync(B);
         // A refusal stands 5 s without new evidence (RefusalHold), and killing B can take that long on a loaded
-        // machine: D is dialled again, as the warm-keeper would, so the flow meets a refusal that is current.
-        await RelayMesh.WaitUntilAsync(() => { _ = Relays[A].WarmAsync([D]); return !Relays[A].CanCarryTo(D); }, TimeSpan.FromSeconds(10));
+        // machine: D is dialled again, as the warm-keeper would, until a refusal is fresh enough to stand while the flow opens.
+        await RelayMesh.WaitUntilAsync(() => { _ = Relays[A].WarmAsync([D]); return !Relays[A].CanCarryTo(D) && Relays[A].RefusalLeft(D) > TimeSpan.FromSeconds(3); }, TimeSpan.FromSeconds(10));
         var flow = await Relays[A].OpenFlowAsync(C, "sink");
         await flow.WriteAsync(new byte[1000]);
         Assert.DoesNotContain(D, flow.CurrentPath);
