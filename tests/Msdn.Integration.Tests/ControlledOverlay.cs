@@ -61,7 +61,7 @@ internal sealed class ControlledOverlay : IAsyncDisposable
         var router = await StartRouterAsync("127.0.0.1:0", key, dir, certificateLifetime);
         var controller = new Uri(router.Urls.First());
         var overlay = new ControlledOverlay(dir, certificateLifetime, router, new TcpCutProxy(new DnsEndPoint(controller.Host, controller.Port)), key);
-        var ports = rooms.ToDictionary(r => r, _ => LoopbackPorts.FreeRelayPort());
+        var ports = rooms.ToDictionary(r => r, _ => LoopbackPorts.RelayPort());
         var fingerprints = new List<string>();
         foreach (var room in rooms)
         {

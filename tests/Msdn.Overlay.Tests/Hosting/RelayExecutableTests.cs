@@ -50,7 +50,7 @@ public abstract class RelayExecutableTests(string transport, string runs) : IAsy
             fingerprints.Add(RelayCertificates.Fingerprint(certificate));
         }
 
-        var ports = rooms.ToDictionary(r => r, _ => LoopbackPorts.FreeRelayPort());
+        var ports = rooms.ToDictionary(r => r, _ => LoopbackPorts.RelayPort());
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var adminToken = Path.Combine(_dir, "admin.token");
         Msdn.Tokens.SecretFile.Write(adminToken, AdminToken);

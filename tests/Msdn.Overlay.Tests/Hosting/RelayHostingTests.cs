@@ -163,7 +163,7 @@ public sealed class RelayHostingTests : IDisposable
     public async Task A_quic_relay_listens_on_udp_with_its_probes_on_the_next_port()
     {
         Skip.If(!QuicSupport.IsAvailable, QuicSupport.Missing);
-        var port = Msdn.Sim.Drills.Loopback.LoopbackPorts.FreeRelayPort();
+        var port = Msdn.Sim.Drills.Loopback.LoopbackPorts.RelayPort();
         using var host = Build("--room", "room-a", "--listen", $"127.0.0.1:{port}", "--data-dir", Path.Combine(_dir, "data"), "--transport", "quic", $"--Probe:ClusterKey={Convert.ToBase64String(new byte[32])}");
         await host.StartAsync();
         var relay = host.Services.GetRequiredService<RelayRuntime>();

@@ -151,7 +151,7 @@ public abstract class RelayTransportConformance : IDisposable
     public async Task Dialling_a_port_where_no_relay_listens_is_refused_not_left_to_time_out()
     {
         Skip.If(SkipReason.Length > 0, SkipReason);
-        var port = Msdn.Sim.Drills.Loopback.LoopbackPorts.FreeRelayPort(); // free on TCP and UDP: nothing answers there
+        var port = Msdn.Sim.Drills.Loopback.LoopbackPorts.RelayPort(); // bound by nothing: nothing answers there
         var client = CreateTransport(_clientCert, [RelayCertificates.Fingerprint(_serverCert)]);
         var error = await Record.ExceptionAsync(async () =>
         {
