@@ -304,25 +304,17 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
     }
 
     /// <summary>A media engine that can take flows on through a sibling relay took <paramref name="incoming"/>: see <see cref="EgressFlow.ConfirmDelivery"/>.</summary>
-    public void ConfirmDelivery(IncomingFlow incoming)
-    {
-        if (_egress.TryGetValue((incoming.Source.Value, incoming.Id), out var flow) && ReferenceEquals(flow.Incoming, incoming))
-        {
-            flow.ConfirmDelivery();
-        }
-    }
+    public void ConfirmDelivery(IncomingFlow incoming) => Delivering(incoming)?.ConfirmDelivery();
 
     /// <summary>
     /// The client port wrote <paramref name="incoming"/>'s end to its media engine's connection (or that connection broke
     /// first): a flow whose acks wait on delivery confirms its end to its ingress only then.
     /// </summary>
-    public void HandedOver(IncomingFlow incoming)
-    {
-        if (_egress.TryGetValue((incoming.Source.Value, incoming.Id), out var flow) && ReferenceEquals(flow.Incoming, incoming))
-        {
-            flow.HandedOver();
-        }
-    }
+    public void HandedOver(IncomingFlow incoming) => Delivering(incoming)?.HandedOver();
+
+    /// <summary>The flow here that <paramref name="incoming"/> delivers, if it is still this one (not a later copy).</summary>
+    private EgressFlow? Delivering(IncomingFlow incoming) =>
+        _egress.TryGetValue((incoming.Source.Value, incoming.Id), out var flow) && ReferenceEquals(flow.Incoming, incoming) ? flow : null;
 
     /// <summary>
     /// The subscriber of flow <paramref name="flowId"/> from <paramref name="source"/> refuses it (it cannot take it on from

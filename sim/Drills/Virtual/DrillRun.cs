@@ -274,19 +274,16 @@ internal sealed class DrillRun(
         var room = world.RoomOfNode(node);
         var wasQuiet = !world.Alive[room];
         world.SetNodeAlive(node, true);
+        var relay = plane.Relays[node];
+        relay.Knowledge.Clear();
         if (wasQuiet)
         {
+            // The room's first relay back: its probing and reports start again.
             probing.Start(room, Now / 1000);
             _reports.Restarted(room);
             var restarted = _lastAudit.ContinueWith(_ => { _feed.Restarted(room); return (0L, new List<string>()); }, TaskScheduler.Default); // in order with the tables the feed counts
             _audits.Add(restarted);
             _lastAudit = restarted;
-        }
-
-        var relay = plane.Relays[node];
-        relay.Knowledge.Clear();
-        if (wasQuiet)
-        {
             ScheduleReport(room, Now + 1000);
         }
 

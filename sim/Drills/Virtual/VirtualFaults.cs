@@ -17,7 +17,7 @@ internal static class VirtualFaults
             case FaultKind.Kill when aim.Room is { } name:
             {
                 var r = NodeAimedAt(aim, name, world, plane);
-                aim = world.NodesPerRoom == 1 ? aim : aim with { Target = aim.AtIngress ? $"{plane.NodeName(r)} (flow {aim.AffectedFlows[0]}'s ingress relay)" : plane.NodeName(r) };
+                aim = Named(aim, r, world, plane);
                 run.RelayKilled(r);
                 if (fault.ForSeconds is { } back)
                 {
@@ -30,7 +30,7 @@ internal static class VirtualFaults
             case FaultKind.Drain when aim.Room is { } name:
             {
                 var r = NodeAimedAt(aim, name, world, plane);
-                aim = world.NodesPerRoom == 1 ? aim : aim with { Target = aim.AtIngress ? $"{plane.NodeName(r)} (flow {aim.AffectedFlows[0]}'s ingress relay)" : plane.NodeName(r) };
+                aim = Named(aim, r, world, plane);
                 world.Draining[r] = true;
                 plane.Draining(r);
                 if (fault.ForSeconds is { } serve)
@@ -128,6 +128,10 @@ internal static class VirtualFaults
             .DefaultIfEmpty(room * world.NodesPerRoom)
             .First();
     }
+
+    /// <summary>With several relays per room, the fault names the relay it hit.</summary>
+    private static FaultAim Named(FaultAim aim, int node, VirtualWorld world, VirtualDataPlane plane) =>
+        world.NodesPerRoom == 1 ? aim : aim with { Target = aim.AtIngress ? $"{plane.NodeName(node)} (flow {aim.AffectedFlows[0]}'s ingress relay)" : plane.NodeName(node) };
 
     private static void SetCut(DrillRun run, List<int> inside, List<int> outside, bool cut)
     {
