@@ -35,6 +35,9 @@ public sealed class FlowCore
     private bool _closeSentBefore;
     private long _tableSeen;
 
+    /// <summary>Whether the current path crossed no link reported down when it was taken (a last resort may).</summary>
+    private bool _takenClean;
+
     public FlowCore(RoomId self, RoomId destination, FlowSender sender, PathKnowledge knowledge, Func<RouteTable> routes, RelayNodeOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(sender);
@@ -97,6 +100,9 @@ public sealed class FlowCore
 
     /// <summary>Times the flow left a working path for a better primary from a new route table.</summary>
     public int Moves { get; private set; }
+
+    /// <summary>Times a new route table's primary replaced a path still being set up during a failover (<see cref="ConsiderRescue"/>).</summary>
+    public int Rescues { get; private set; }
 
     /// <summary>Each failover: from the fault to the first ack on the new path (the delivery gap the far end saw).</summary>
     public IReadOnlyList<TimeSpan> FailoverTimes
@@ -311,6 +317,14 @@ public sealed class FlowCore
                 return new WatchdogVerdict(WatchdogAction.CloseUnconfirmed, _time.GetElapsedTime(sentAt));
             }
 
+            if (!PathEstablished && _takenClean && CrossesDown(_path))
+            {
+                // Taken clean, it now crosses a link reported down (a region's rooms suspected in a loss burst): the
+                // first ack will not come, so its set-up patience is not waited out.
+                FaultAt ??= _lastProgress;
+                return new WatchdogVerdict(WatchdogAction.CrossesDownLink, _time.GetElapsedTime(_lastProgress));
+            }
+
             var stalled = _time.GetElapsedTime(_lastProgress);
             var patience = PathEstablished ? _options.AckTimeout : SetupPatienceNow;
             var idle = allAcked || Sender.WaitingOnSubscriber; // a subscriber behind is not a broken path
@@ -379,6 +393,35 @@ public sealed class FlowCore
         }
     }
 
+    /// <summary>
+    /// A route table that came while the flow is failing over, before the path being tried has returned an ack:
+    /// when the table's primary for the pair is another path, not failed this round and crossing no link reported
+    /// down, the flow takes it now instead of waiting out the attempt's set-up patience. The controller made that
+    /// table knowing links declared down since the attempt began (a partition's whole extent, where the attempt
+    /// chose among paths this relay alone could judge). Each table is weighed once; the driver leaves the attempt
+    /// and asks <see cref="ChooseNext"/>, which gives that primary. The failover goes on: its time counts from the fault.
+    /// </summary>
+    public RoomId[]? ConsiderRescue()
+    {
+        lock (_lock)
+        {
+            var table = _routes();
+            if (PathEstablished || FaultAt is null || table.Version == _tableSeen)
+            {
+                return null;
+            }
+
+            _tableSeen = table.Version;
+            if (PathChoice.BetterPrimary(table, _self, Destination, _path, _failed, _knowledge.IsDown) is not { } rescue)
+            {
+                return null;
+            }
+
+            Rescues++;
+            return rescue;
+        }
+    }
+
     /// <summary>Whether a failed path's hold has ended since the last look (worth weighing a move without a new table).</summary>
     private bool HoldEnded()
     {
@@ -411,6 +454,20 @@ public sealed class FlowCore
         _tableSeen = table.Version;
         SetupPatienceNow = SetupPatience(table, path);
         _lastProgress = _time.GetTimestamp();
+        _takenClean = !CrossesDown(path);
+    }
+
+    private bool CrossesDown(IReadOnlyList<RoomId> path)
+    {
+        for (var i = 0; i < path.Count - 1; i++)
+        {
+            if (_knowledge.IsDown(path[i], path[i + 1]))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -465,6 +522,9 @@ public enum WatchdogAction
 
     /// <summary>No ack progress for longer than the path's patience: the path counts as failed.</summary>
     Stalled,
+
+    /// <summary>The path, not yet acknowledged, now crosses a link reported down: it counts as failed.</summary>
+    CrossesDownLink,
 }
 
 /// <summary>The watchdog's verdict, with how long the path has been silent (or the end unconfirmed).</summary>

@@ -52,6 +52,23 @@ public sealed class PathKnowledge
     public void Unreachable(RoomId peer) =>
         _unreachableUntil[peer] = _time.GetTimestamp() + (long)(UnreachableFor.TotalSeconds * _time.TimestampFrequency);
 
+    /// <summary>
+    /// The probe agent saw <paramref name="peer"/>'s link begin losing in a loss burst (<paramref name="suspected"/>):
+    /// a region cut off, so no path goes into it for <see cref="UnreachableFor"/>, whichever room it comes from; or
+    /// that link answered again, which ends it.
+    /// </summary>
+    public void BurstSuspicion(RoomId peer, bool suspected)
+    {
+        if (suspected)
+        {
+            Unreachable(peer);
+        }
+        else
+        {
+            _unreachableUntil.TryRemove(peer, out _);
+        }
+    }
+
     /// <summary>Forgets everything learned (a restarted relay starts from its table alone).</summary>
     public void Clear()
     {

@@ -154,7 +154,7 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
         ArgumentNullException.ThrowIfNull(agent);
         relay.NextHops.Changed += agent.SetActive;
         UseLiveLinks(() => agent.Snapshot().Where(r => r.State == Msdn.Probe.Detection.LinkState.Up).Select(r => (r.Peer, r.Quality.RttMs)));
-        return agent.Subscribe(change =>
+        var following = agent.Subscribe(change =>
         {
             if (change.State == Msdn.Probe.Detection.LinkState.Down)
             {
@@ -164,6 +164,12 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
             {
                 LinkUp(change.From, change.To);
             }
+        });
+        agent.BurstSuspicion += Knowledge.BurstSuspicion; // a region cut off: its rooms are avoided as transit at once, not when declared down
+        return new Unfollow(() =>
+        {
+            agent.BurstSuspicion -= Knowledge.BurstSuspicion;
+            following.Dispose();
         });
     }
 
@@ -387,9 +393,11 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                             throw new IOException($"The end of the flow was not confirmed within {relay.Options.CloseTimeout.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
                         case WatchdogAction.Stalled:
                             throw new IOException($"No ack for {verdict.Silence.TotalMilliseconds:F0} ms on {string.Join('>', path)}.");
+                        case WatchdogAction.CrossesDownLink:
+                            throw new IOException($"{string.Join('>', path)} crosses a link reported down since it was taken, {verdict.Silence.TotalMilliseconds:F0} ms ago, before its first ack.");
                     }
 
-                    if (core.ConsiderMove() is { } better)
+                    if ((core.ConsiderMove() ?? core.ConsiderRescue()) is { } better)
                     {
                         throw new PathMovedException(better);
                     }
@@ -465,6 +473,11 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
         catch (Exception e) when (e is IOException or OperationCanceledException or FrameFormatException or ObjectDisposedException)
         {
         }
+    }
+
+    private sealed class Unfollow(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
     }
 
     private static partial class Log

@@ -38,6 +38,9 @@ internal sealed class PeerLink(RoomId room, EndPoint endpoint, ProbeAgentOptions
 
     public bool EverUp { get; set; }
 
+    /// <summary>Began losing probes during a loss burst and has not answered since (its peer was named to the agent's subscribers).</summary>
+    public bool BurstSuspect { get; set; }
+
     public bool Removed { get; set; }
 
     /// <summary>When the next probe is due (TimeProvider timestamp); schedule entries for other times are stale.</summary>
@@ -84,9 +87,10 @@ internal sealed class PeerLink(RoomId room, EndPoint endpoint, ProbeAgentOptions
     }
 
     /// <summary>The wait before the next probe: fast or base interval, stretched or shrunk at random so peers do not probe in lockstep.</summary>
-    public TimeSpan NextInterval(ProbeAgentOptions options, Random random)
+    /// <param name="burst">A loss burst holds every link of the agent on the fast interval (<see cref="Detection.LossBurst"/>).</param>
+    public TimeSpan NextInterval(ProbeAgentOptions options, Random random, bool burst = false)
     {
-        var interval = WantsFastProbing(options.UnhealthyLoss) ? options.FastInterval : options.BaseInterval;
+        var interval = burst || WantsFastProbing(options.UnhealthyLoss) ? options.FastInterval : options.BaseInterval;
         return interval * (1 + (options.IntervalJitter * ((random.NextDouble() * 2) - 1)));
     }
 

@@ -14,6 +14,9 @@ public sealed partial class ProbeAgent
         [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Link {From}->{To} is up (RTT {RttMs:F1} ms)")]
         public static partial void LinkUp(ILogger logger, RoomId from, RoomId to, double rttMs);
 
+        [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Room {Room}: {Links} or more links began losing probes within {WindowMs} ms; probing every link fast for a while")]
+        public static partial void LossBurst(ILogger logger, RoomId room, int links, double windowMs);
+
         [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Rejected a probe datagram from {Endpoint}: {Reason}")]
         public static partial void Rejected(ILogger logger, System.Net.EndPoint endpoint, ProbeRejection reason);
 

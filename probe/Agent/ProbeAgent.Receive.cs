@@ -8,7 +8,7 @@ namespace Msdn.Probe.Agent;
 /// <summary>What arrives: requests are answered, replies measured, everything else counted.</summary>
 public sealed partial class ProbeAgent
 {
-    private void OnReply(in ProbePacket packet, long now, List<LinkStateChange> changes)
+    private void OnReply(in ProbePacket packet, long now, List<LinkStateChange> changes, List<(RoomId, bool)> suspicions)
     {
         if (!_peers.TryGetValue(packet.Sender, out var link))
         {
@@ -25,6 +25,12 @@ public sealed partial class ProbeAgent
         link.Outstanding.Remove(packet.Sequence);
         Counters.ReplyReceived();
         var rttMs = (Microseconds(now) - sentAt) / 1000.0;
+        if (link.BurstSuspect)
+        {
+            link.BurstSuspect = false;
+            suspicions.Add((link.Room, false)); // it answers: not cut off after all
+        }
+
         switch (link.Answered(rttMs, packet.Sequence, packet.RequestsReceived))
         {
             case ProbeOutcome.WentUp:
@@ -100,6 +106,7 @@ public sealed partial class ProbeAgent
         }
 
         var changes = new List<LinkStateChange>(0);
+        var suspicions = new List<(RoomId, bool)>(0);
         lock (_lock)
         {
             if (packet.Kind == ProbeKind.Request)
@@ -108,12 +115,13 @@ public sealed partial class ProbeAgent
             }
             else
             {
-                OnReply(packet, _time.GetTimestamp(), changes);
+                OnReply(packet, _time.GetTimestamp(), changes, suspicions);
             }
 
             Rearm();
         }
 
         Raise(changes);
+        RaiseBurstSuspicion(suspicions);
     }
 }

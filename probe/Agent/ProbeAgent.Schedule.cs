@@ -11,6 +11,7 @@ public sealed partial class ProbeAgent
     private void OnTimer()
     {
         var changes = new List<LinkStateChange>();
+        var suspects = new List<(RoomId, bool)>(0);
         lock (_lock)
         {
             var now = _time.GetTimestamp();
@@ -32,7 +33,7 @@ public sealed partial class ProbeAgent
                 }
                 else if (link.Outstanding.Remove(sequence))
                 {
-                    Lost(link, now, changes);
+                    Lost(link, now, changes, suspects);
                 }
             }
 
@@ -40,6 +41,7 @@ public sealed partial class ProbeAgent
         }
 
         Raise(changes);
+        RaiseBurstSuspicion(suspects);
     }
 
     private void SendProbe(PeerLink link, long now)
@@ -55,8 +57,9 @@ public sealed partial class ProbeAgent
         ScheduleSend(link, now + Ticks(Interval(link)));
     }
 
-    private void Lost(PeerLink link, long now, List<LinkStateChange> changes)
+    private void Lost(PeerLink link, long now, List<LinkStateChange> changes, List<(RoomId, bool)> suspects)
     {
+        var answering = link.Health.State == LinkState.Up && link.Health.ConsecutiveLosses == 0;
         if (link.Lost())
         {
             Log.LinkDown(_logger, _room, link.Room, link.Health.ConsecutiveLosses);
@@ -64,9 +67,41 @@ public sealed partial class ProbeAgent
         }
 
         PullIn(link, now); // a lost probe moves the link to the fast interval at once
+        if (!answering)
+        {
+            return;
+        }
+
+        if (_burst.LossBegan(Elapsed(now), _peers.Count))
+        {
+            // Many links began losing at once: a region may be cut off. Every link is probed fast for a while,
+            // so the cut ones are all found within a few fast probes rather than over a base interval.
+            Log.LossBurst(_logger, _room, _burst.Threshold(_peers.Count), _options.BurstWindow.TotalMilliseconds);
+            foreach (var peer in _peers.Values)
+            {
+                PullIn(peer, now);
+                if (peer.Health.State == LinkState.Up && peer.Health.ConsecutiveLosses > 0)
+                {
+                    Suspect(peer, suspects);
+                }
+            }
+        }
+        else if (_burst.Active(Elapsed(now)))
+        {
+            Suspect(link, suspects);
+        }
     }
 
-    private TimeSpan Interval(PeerLink link) => link.NextInterval(_options, _random);
+    private static void Suspect(PeerLink link, List<(RoomId, bool)> suspects)
+    {
+        link.BurstSuspect = true;
+        suspects.Add((link.Room, true));
+    }
+
+    private TimeSpan Interval(PeerLink link) => link.NextInterval(_options, _random, _burst.Active(Elapsed(_time.GetTimestamp())));
+
+    /// <summary>A timestamp of this agent's clock as time since the clock's zero (the burst detector's time line).</summary>
+    private TimeSpan Elapsed(long timestamp) => TimeSpan.FromSeconds(timestamp / (double)_time.TimestampFrequency);
 
     private void ScheduleSend(PeerLink link, long due)
     {

@@ -34,6 +34,7 @@ public sealed partial class ProbeAgent : IAsyncDisposable
     private readonly List<Action<LinkStateChange>> _observers = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly byte[] _sendBuffer = new byte[ProbeCodec.MaxLength];
+    private readonly LossBurst _burst;
     private ITimer? _timer;
     private ITimer? _reportTimer;
     private Task? _receiving;
@@ -55,6 +56,7 @@ public sealed partial class ProbeAgent : IAsyncDisposable
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _reports = reports;
         _random = new Random(seed);
+        _burst = new LossBurst(options);
 
         // Distinct per start (the clock) and per agent (the seed), also in virtual time.
         _session = unchecked((uint)time.GetUtcNow().ToUnixTimeMilliseconds() ^ (uint)_random.Next());
@@ -66,6 +68,18 @@ public sealed partial class ProbeAgent : IAsyncDisposable
     public EndPoint LocalEndPoint => _socket.LocalEndPoint;
 
     public ProbeCounters Counters { get; } = new();
+
+    /// <summary>Loss bursts this agent has seen (each put every link on the fast interval for a while).</summary>
+    public int LossBursts
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _burst.Bursts;
+            }
+        }
+    }
 
     public void Start()
     {
@@ -140,6 +154,14 @@ public sealed partial class ProbeAgent : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A link that was up began losing probes during a loss burst, or in the window that started it (true): its peer
+    /// is probably cut off from everyone, not just from this agent, long before the link is declared down. Such a
+    /// link answering again clears it (false). Raised at once, outside the agent's lock; a subscriber that throws is
+    /// logged and skipped.
+    /// </summary>
+    public event Action<RoomId, bool>? BurstSuspicion;
+
     /// <summary>Calls <paramref name="observer"/> on every down/up declaration, at once; dispose to stop.</summary>
     public IDisposable Subscribe(Action<LinkStateChange> observer)
     {
@@ -204,6 +226,21 @@ public sealed partial class ProbeAgent : IAsyncDisposable
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 Log.ReportFailed(_logger, e);
+            }
+        }
+    }
+
+    private void RaiseBurstSuspicion(List<(RoomId Peer, bool Suspected)> suspicions)
+    {
+        foreach (var (peer, suspected) in suspicions)
+        {
+            try
+            {
+                BurstSuspicion?.Invoke(peer, suspected);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Log.ObserverFailed(_logger, e);
             }
         }
     }

@@ -57,6 +57,17 @@ public sealed class ProbeAgentOptions
     /// <summary>Loss above this keeps a link on the fast interval even while it is up.</summary>
     public double UnhealthyLoss { get; set; } = 0.05;
 
+    /// <summary>Links beginning to lose probes within <see cref="BurstWindow"/> that make a loss burst (see <see cref="Detection.LossBurst"/>), at least.</summary>
+    public int BurstLinks { get; set; } = 3;
+
+    /// <summary>The share of this agent's links that make a loss burst, where that is more than <see cref="BurstLinks"/>.</summary>
+    public double BurstFraction { get; set; } = 0.05;
+
+    public TimeSpan BurstWindow { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long a loss burst holds every link on the fast interval; zero turns bursts off.</summary>
+    public TimeSpan BurstFastProbing { get; set; } = TimeSpan.FromSeconds(2);
+
     public byte[] DecodeClusterKey() => Convert.FromBase64String(ClusterKey);
 }
 

@@ -67,6 +67,18 @@ public sealed class ProbeAgentOptionsValidator : IValidateOptions<ProbeAgentOpti
             Fail(nameof(options.UnhealthyLoss), $"must be in (0, 1], got {options.UnhealthyLoss}.");
         }
 
+        Positive(nameof(options.BurstWindow), options.BurstWindow);
+        if (options.BurstFastProbing < TimeSpan.Zero)
+        {
+            Fail(nameof(options.BurstFastProbing), $"must not be negative (zero turns loss bursts off), got {options.BurstFastProbing}.");
+        }
+
+        if (!(options.BurstFraction is >= 0 and <= 1))
+        {
+            Fail(nameof(options.BurstFraction), $"must be in [0, 1], got {options.BurstFraction}.");
+        }
+
+        AtLeast(nameof(options.BurstLinks), options.BurstLinks, 2);
         AtLeast(nameof(options.DownAfterLosses), options.DownAfterLosses, 1);
         AtLeast(nameof(options.UpAfterSuccesses), options.UpAfterSuccesses, 1);
         AtLeast(nameof(options.LossWindow), options.LossWindow, 1);

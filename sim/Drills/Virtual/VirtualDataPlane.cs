@@ -438,7 +438,7 @@ internal sealed class VirtualDataPlane
             return;
         }
 
-        if (flow.Attempt is not null && flow.Core.Tick().Action == WatchdogAction.Stalled)
+        if (flow.Attempt is not null && flow.Core.Tick().Action is WatchdogAction.Stalled or WatchdogAction.CrossesDownLink)
         {
             Fail(flow, null);
         }
@@ -457,10 +457,24 @@ internal sealed class VirtualDataPlane
                 Leave(flow, flow.Attempt!);
                 ChoosePatiently(flow); // the better primary, as the core decided
             }
+            else if (flow.Core.ConsiderRescue() is not null)
+            {
+                Leave(flow, flow.Attempt!);
+                ChoosePatiently(flow); // the table's primary instead of an attempt still waiting for its first ack
+            }
         }
     }
 
     // ---- signals from the world and the probe agents ----
+
+    /// <summary>Room a's probe agent suspects b cut off (a loss burst), or no longer: every relay of a hears it, as each follows its agent.</summary>
+    public void BurstSuspicion(int a, int b, bool suspected)
+    {
+        foreach (var node in _world.NodesOf(a))
+        {
+            Relays[node].Knowledge.BurstSuspicion(_ids[b], suspected);
+        }
+    }
 
     /// <summary>Room a's probe agent declared its link to b down or up.</summary>
     /// <remarks>With several relays in room a, each of them hears it: the one measuring the link, and any carrying flows over it, which probes it too.</remarks>

@@ -56,6 +56,7 @@ public static class VirtualDrill
         var plane = new VirtualDataPlane(world, probing, queue, ids, relayOptions, () => now);
         var run = new DrillRun(scenario, generated, world, ids, probing, controller, plane, queue, () => now, random) { Progress = progress };
         probing.StateChanged += run.OnLinkState;
+        probing.BurstSuspicion += plane.BurstSuspicion;
 
         // Every room's relay starts: its agent probes, its control link reports; the controller ticks.
         for (var room = 0; room < n; room++)

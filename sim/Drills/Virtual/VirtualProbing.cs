@@ -51,6 +51,9 @@ internal sealed class VirtualProbing : IDisposable
     private readonly RoomId[] _ids;
     private readonly int _n;
     private readonly PeerLink?[] _links;
+
+    /// <summary>Each room's agent's loss-burst detector (<see cref="LossBurst"/>): a burst takes all its links off the sweep onto the fast interval.</summary>
+    private readonly LossBurst[] _bursts;
     private readonly long[] _nextSendMs;
     private readonly int[] _generation;
     private readonly uint[] _requestsReceived;
@@ -100,6 +103,11 @@ internal sealed class VirtualProbing : IDisposable
         _tilePairs = [.. Enumerable.Range(0, tiles).SelectMany(first => Enumerable.Range(first, tiles - first).Select(second => (first, second)))];
         _outboxes = [.. _tilePairs.Select(_ => new Outbox())];
         _links = new PeerLink?[_n * _n];
+        _bursts = new LossBurst[_n];
+        for (var a = 0; a < _n; a++)
+        {
+            _bursts[a] = new LossBurst(options);
+        }
         _nextSendMs = new long[_n * _n];
         _generation = new int[_n * _n];
         _requestsReceived = new uint[_n * _n];
@@ -129,6 +137,9 @@ internal sealed class VirtualProbing : IDisposable
     /// <summary>A link's state was declared (from, to, up) at the given virtual microsecond.</summary>
     public event Action<int, int, bool, long>? StateChanged;
 
+    /// <summary>Room a's agent suspects b cut off (its link began losing in a loss burst), or no longer (it answered): a, b, suspected.</summary>
+    public event Action<int, int, bool>? BurstSuspicion;
+
     public long ProbesSent { get; private set; }
 
     /// <summary>What room <paramref name="a"/>'s relay reports of its link to <paramref name="b"/> now (zeros before its first probe or while its relay is dead).</summary>
@@ -146,6 +157,7 @@ internal sealed class VirtualProbing : IDisposable
     {
         Finish();
         _slotMs = Math.Max(_slotMs, nowMs);
+        _bursts[a] = new LossBurst(_options);
         for (var b = 0; b < _n; b++)
         {
             if (b == a)
@@ -418,7 +430,7 @@ internal sealed class VirtualProbing : IDisposable
 
         if (!_swept[l])
         {
-            if (!IsQuiet(l, link))
+            if (!IsQuiet(l, link, nowMs))
             {
                 return;
             }
@@ -435,8 +447,8 @@ internal sealed class VirtualProbing : IDisposable
     }
 
     /// <summary>Up, no loss pending or in its last outcomes that would make it probe fast, not carrying flows: whatever its next probes bring, nobody needs to hear of it before they time out.</summary>
-    private bool IsQuiet(int l, PeerLink link) =>
-        _timeoutsPending[l] == 0 && link.Health.State == LinkState.Up && !link.WantsFastProbing(_options.UnhealthyLoss);
+    private bool IsQuiet(int l, PeerLink link, long nowMs) =>
+        _timeoutsPending[l] == 0 && link.Health.State == LinkState.Up && !link.WantsFastProbing(_options.UnhealthyLoss) && !_bursts[l / _n].Active(TimeSpan.FromMilliseconds(nowMs));
 
     /// <summary>Hands a swept link back to the wheel (its next send included).</summary>
     private void Unsweep(int l, Outbox? outbox)
@@ -462,7 +474,7 @@ internal sealed class VirtualProbing : IDisposable
             outbox.Probes++;
         }
 
-        var nextMs = nowMs + Math.Max(1, (long)link.NextInterval(_options, random).TotalMilliseconds);
+        var nextMs = nowMs + Math.Max(1, (long)link.NextInterval(_options, random, !_swept[l] && _bursts[a].Active(TimeSpan.FromMilliseconds(nowMs))).TotalMilliseconds);
         if (_swept[l])
         {
             _nextSendMs[l] = nextMs;
@@ -487,8 +499,15 @@ internal sealed class VirtualProbing : IDisposable
             return;
         }
 
-        // A swept link is up with no loss pending, so an answer cannot change its state (nothing to tell anyone ahead of time).
+        // A swept link is up with no loss pending, so an answer cannot change its state (nothing to tell anyone ahead of
+        // time); nor can it be a burst's suspect, which lost a probe since it was last swept and so runs on this thread.
         var outcome = link.Answered(rtt, sequence, received);
+        if (link.BurstSuspect && outbox is null)
+        {
+            link.BurstSuspect = false;
+            BurstSuspicion?.Invoke(a, b, false);
+        }
+
         if (_swept[l])
         {
             // A posted sweep (the only one with an outbox) writes the other array: reports read the last values until it finishes.
@@ -518,12 +537,52 @@ internal sealed class VirtualProbing : IDisposable
 
     private void TimedOut(int l, PeerLink link, long nowMs)
     {
+        var answering = link.Health.State == LinkState.Up && link.Health.ConsecutiveLosses == 0;
         if (link.Lost())
         {
             Changed(l / _n, l % _n, false, nowMs * 1000, null);
         }
 
         PullIn(l, nowMs, StreamOf(l), null); // a lost probe moves the link to the fast interval at once
+        if (!answering)
+        {
+            return;
+        }
+
+        var burst = _bursts[l / _n];
+        if (burst.LossBegan(TimeSpan.FromMilliseconds(nowMs), _n - 1))
+        {
+            BurstBegan(l / _n, nowMs);
+        }
+        else if (burst.Active(TimeSpan.FromMilliseconds(nowMs)))
+        {
+            Suspect(l, link);
+        }
+    }
+
+    private void Suspect(int l, PeerLink link)
+    {
+        link.BurstSuspect = true;
+        BurstSuspicion?.Invoke(l / _n, l % _n, true);
+    }
+
+    /// <summary>Room a's agent saw a loss burst: every one of its links leaves the sweep for the wheel, its next probe pulled in, as the agent does.</summary>
+    private void BurstBegan(int a, long nowMs)
+    {
+        Finish(); // a posted sweep may hold some of the room's links
+        for (var b = 0; b < _n; b++)
+        {
+            var l = (a * _n) + b;
+            if (b != a && _links[l] is { } link)
+            {
+                Unsweep(l, null);
+                PullIn(l, nowMs, StreamOf(l), null);
+                if (link.Health.State == LinkState.Up && link.Health.ConsecutiveLosses > 0)
+                {
+                    Suspect(l, link);
+                }
+            }
+        }
     }
 
     private void Changed(int a, int b, bool up, long atUs, Outbox? outbox)

@@ -11,8 +11,9 @@ using static Msdn.Overlay.Tests.Failover.FlowCoreTests;
 namespace Msdn.Overlay.Tests.Failover;
 
 /// <summary>
-/// A flow core under random sequences of events (writes, acks, failures, down and up signals, lost peers,
-/// new tables, time passing, watchdog ticks): what it decides always follows its rules.
+/// A flow core under random sequences of events (writes, acks, failures, down and up signals, rooms suspected
+/// in a loss burst and cleared, new tables, time passing, watchdog ticks, moves and rescues): what it decides
+/// always follows its rules.
 /// </summary>
 public sealed class FlowCorePropertyTests
 {
@@ -30,12 +31,12 @@ public sealed class FlowCorePropertyTests
         var knowledge = new PathKnowledge(A, time) { LiveLinks = () => [(B, 10), (D, 15), (E, 40)] };
         var core = new FlowCore(A, C, new FlowSender(maxChunkBytes: 100, maxUnacknowledgedBytes: long.MaxValue), knowledge, () => table, Options, time);
         var sent = 0UL;
-        int failures = 0, moves = 0;
+        int failures = 0, moves = 0, rescues = 0;
         var carrying = false;
         foreach (var e in events)
         {
-            var arg = e / 11;
-            switch (e % 11)
+            var arg = e / 13;
+            switch (e % 13)
             {
                 case 0 when !carrying:
                     var failed = core.FailedPaths;
@@ -95,8 +96,18 @@ public sealed class FlowCorePropertyTests
                     break;
                 case 8 when carrying:
                     var silentBefore = core.Sender.Acknowledged < core.Sender.ChunksWritten;
+                    var crossesDown = !Clean(core.CurrentPath, [], knowledge);
                     var verdict = core.Tick();
-                    if (verdict.Action == WatchdogAction.Stalled)
+                    if (verdict.Action == WatchdogAction.CrossesDownLink)
+                    {
+                        Assert.False(core.PathEstablished, "a path that has returned acks is judged by its acks");
+                        Assert.True(crossesDown);
+                        Assert.NotNull(core.FaultAt);
+                        core.PathFailed(null); // as the drivers do
+                        failures++;
+                        carrying = false;
+                    }
+                    else if (verdict.Action == WatchdogAction.Stalled)
                     {
                         Assert.True(silentBefore, "a path with nothing unacknowledged is idle, not stalled");
                         Assert.InRange(core.SetupPatienceNow, Options.AckTimeout, Options.PathSetupTimeout);
@@ -121,11 +132,33 @@ public sealed class FlowCorePropertyTests
                     }
 
                     break;
+                case 11 when carrying:
+                    var trying = core.CurrentPath;
+                    var failingOver = !core.PathEstablished && core.FaultAt is not null;
+                    if (core.ConsiderRescue() is { } rescue)
+                    {
+                        Assert.True(failingOver, "only an attempt that has not answered, during a failover, is rescued");
+                        Assert.Equal(table.Find(A, C)!.Primary, rescue);
+                        Assert.False(trying.SequenceEqual(rescue));
+                        Assert.True(Clean(rescue, core.FailedPaths, knowledge));
+                        rescues++;
+                        carrying = false;
+                        Assert.Equal(rescue, core.ChooseNext().Path);
+                        core.Opened();
+                        carrying = true;
+                        sent = core.ResumeFrom;
+                    }
+
+                    break;
+                case 12:
+                    knowledge.BurstSuspicion(arg % 2 == 0 ? B : D, suspected: arg % 3 != 0);
+                    break;
             }
         }
 
         Assert.Equal(failures, core.Failovers);
         Assert.Equal(moves, core.Moves);
+        Assert.Equal(rescues, core.Rescues);
     }
 
     private static bool Clean(IReadOnlyList<RoomId> path, IReadOnlyList<IReadOnlyList<RoomId>> failed, PathKnowledge knowledge)

@@ -315,5 +315,89 @@ public sealed class FlowCoreTests
         Assert.Equal<RoomId>([A, D, C], rig.Core.ChooseNext().Path!);
     }
 
+    [Fact]
+    public async Task A_table_that_comes_mid_failover_rescues_the_attempt_still_waiting_for_its_first_ack()
+    {
+        var rig = new Rig(C);
+        rig.Core.ChooseNext();
+        rig.Core.Opened();
+        await rig.WriteAsync(100);
+        rig.SendAll();
+        rig.Core.Acked(1);
+        await rig.WriteAsync(100);
+        rig.SendAll();
+        rig.Time.Advance(TimeSpan.FromMilliseconds(400));
+        Assert.Equal(WatchdogAction.Stalled, rig.Core.Tick().Action);
+        Assert.Equal<RoomId>([A, D, C], rig.Core.PathFailed(null).Next!);
+        Assert.Equal<RoomId>([A, D, C], rig.Core.ChooseNext().Path!);
+        rig.Core.Opened();
+        Assert.Null(rig.Core.ConsiderRescue()); // the table it was chosen from has nothing new to say
+
+        // The controller learnt that B and D are cut off: its next table goes through E.
+        rig.Time.Advance(TimeSpan.FromMilliseconds(300));
+        rig.Routes = new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions { MarginMs = 0, MarginPercent = 0 })
+            .Compute(TopologySnapshot.Create([A, B, C, D, E], [.. Both(A, E, 40), .. Both(E, C, 25)]), rig.Routes);
+        Assert.Null(rig.Core.ConsiderMove()); // not a move: the flow is failing over
+        Assert.Equal<RoomId>([A, E, C], rig.Core.ConsiderRescue()!);
+        Assert.Null(rig.Core.ConsiderRescue()); // each table is weighed once
+        Assert.Equal<RoomId>([A, E, C], rig.Core.ChooseNext().Path!);
+        rig.Core.Opened();
+        rig.Core.Acked(2);
+        Assert.Equal((1, 1, 0), (rig.Core.Failovers, rig.Core.Rescues, rig.Core.Moves));
+        Assert.Null(rig.Core.FaultAt);
+        Assert.Equal(TimeSpan.FromMilliseconds(700), Assert.Single(rig.Core.FailoverTimes)); // from the last ack, through the rescue
+    }
+
+    [Fact]
+    public async Task An_attempt_that_answered_is_not_rescued()
+    {
+        var rig = new Rig(C) { Routes = Table(abMs: 40) };
+        rig.Core.ChooseNext();
+        rig.Core.Opened();
+        await rig.WriteAsync(100);
+        rig.SendAll();
+        rig.Core.PathFailed(null);
+        rig.Core.ChooseNext();
+        rig.Core.Opened();
+        rig.Core.Acked(1);
+        rig.Routes = Table(previous: rig.Routes);
+        Assert.Null(rig.Core.ConsiderRescue());
+        Assert.Equal(0, rig.Core.Rescues);
+    }
+
+    [Fact]
+    public async Task A_room_suspected_in_a_loss_burst_ends_an_attempt_through_it_at_once_and_is_avoided_until_it_answers()
+    {
+        var rig = new Rig(C);
+        rig.Knowledge.LiveLinks = () => [(B, 10), (D, 15), (E, 40)];
+        rig.Core.ChooseNext();
+        rig.Core.Opened();
+        await rig.WriteAsync(100);
+        rig.SendAll();
+        Assert.Equal<RoomId>([A, D, C], rig.Core.PathFailed(null).Next!);
+        Assert.Equal<RoomId>([A, D, C], rig.Core.ChooseNext().Path!);
+        rig.Core.Opened();
+        Assert.Equal(WatchdogAction.Carry, rig.Core.Tick().Action);
+
+        rig.Knowledge.BurstSuspicion(D, suspected: true);
+        Assert.True(rig.Knowledge.IsDown(E, D), "a suspected room is avoided whichever room the path comes from");
+        Assert.Equal(WatchdogAction.CrossesDownLink, rig.Core.Tick().Action);
+        Assert.Equal<RoomId>([A, E, C], rig.Core.PathFailed(null).Next!);
+
+        rig.Knowledge.BurstSuspicion(D, suspected: false);
+        Assert.False(rig.Knowledge.IsDown(A, D), "it answered: not cut off after all");
+    }
+
+    [Fact]
+    public void A_last_resort_taken_across_a_suspected_room_is_given_its_patience()
+    {
+        var rig = new Rig(C);
+        rig.Knowledge.BurstSuspicion(B, suspected: true);
+        rig.Knowledge.BurstSuspicion(D, suspected: true);
+        Assert.Equal<RoomId>([A, B, C], rig.Core.ChooseNext().Path!); // nothing clean: the primary
+        rig.Core.Opened();
+        Assert.Equal(WatchdogAction.Carry, rig.Core.Tick().Action);
+    }
+
     private static Link[] Both(RoomId x, RoomId y, double rtt) => [new(x, y, LinkQuality.FromRtt(rtt)), new(y, x, LinkQuality.FromRtt(rtt))];
 }

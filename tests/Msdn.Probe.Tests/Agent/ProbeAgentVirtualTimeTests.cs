@@ -266,12 +266,81 @@ public sealed class ProbeAgentVirtualTimeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_region_cut_off_sets_off_a_loss_burst_that_finds_its_links_sooner_and_suspects_only_its_rooms()
+    {
+        var withBursts = await CutRegionAsync(bursts: true);
+        var without = await CutRegionAsync(bursts: false);
+        output.WriteLine($"cut → down, slowest of the region's 12 links: {withBursts.TotalMilliseconds:F0} ms with loss bursts, {without.TotalMilliseconds:F0} ms without");
+        Assert.True(withBursts <= TimeSpan.FromMilliseconds(1200), $"with bursts the last cut link went down {withBursts.TotalMilliseconds:F0} ms after the cut");
+        Assert.True(withBursts + TimeSpan.FromMilliseconds(300) <= without, "the burst should bring the slowest link's down forward");
+    }
+
+    /// <summary>Room A and 20 peers; at a fixed phase of the probe schedule, A loses the 12 of them in one region. The slowest cut → down.</summary>
+    private static async Task<TimeSpan> CutRegionAsync(bool bursts)
+    {
+        await using var world = new VirtualProbeWorld();
+        var peers = Enumerable.Range(0, 20).Select(i => new RoomId($"peer-{i}")).ToList();
+        var region = peers.Take(12).Select(VirtualProbeWorld.Address).ToHashSet();
+        var a = VirtualProbeWorld.Address(A);
+        var cut = false;
+        world.Network.LinkDelay = (from, to) => cut && ((from.Equals(a) && region.Contains(to)) || (to.Equals(a) && region.Contains(from))) ? null : TimeSpan.FromMilliseconds(20);
+        world.Start([A, .. peers], room => VirtualProbeWorld.Options(room) is var o && !bursts ? new ProbeAgentOptions { Room = o.Room, ClusterKey = o.ClusterKey, BurstFastProbing = TimeSpan.Zero } : VirtualProbeWorld.Options(room));
+        var down = new Dictionary<RoomId, DateTimeOffset>();
+        var suspected = new HashSet<RoomId>();
+        var cleared = new HashSet<RoomId>();
+        using var watch = world[A].Subscribe(change =>
+        {
+            if (change.State == LinkState.Down)
+            {
+                down[change.To] = change.At;
+            }
+        });
+        world[A].BurstSuspicion += (peer, suspect) => (suspect ? suspected : cleared).Add(peer);
+        Assert.True(world.RunUntil(() => world[A].Snapshot().All(l => l.State == LinkState.Up), TimeSpan.FromSeconds(10)));
+        world.Run(TimeSpan.FromMilliseconds(637));
+
+        cut = true;
+        var cutAt = world.Clock.GetUtcNow();
+        Assert.True(world.RunUntil(() => down.Count == 12, TimeSpan.FromSeconds(4)), $"{down.Count} of 12 cut links declared down in 4 s");
+        Assert.Equal(bursts ? 1 : 0, world[A].LossBursts);
+        Assert.Equal(bursts ? peers.Take(12).ToHashSet() : [], suspected); // only the cut rooms
+        Assert.Empty(cleared);
+        var slowest = down.Values.Max() - cutAt;
+
+        cut = false;
+        Assert.True(world.RunUntil(() => cleared.Count == suspected.Count && world[A].Snapshot().All(l => l.State == LinkState.Up), TimeSpan.FromSeconds(5)), "a suspect that answers again is cleared");
+        return slowest;
+    }
+
+    [Fact]
+    public async Task One_link_cut_is_not_a_burst()
+    {
+        await using var world = new VirtualProbeWorld();
+        var peers = Enumerable.Range(0, 20).Select(i => new RoomId($"peer-{i}")).ToList();
+        var (a, lost) = (VirtualProbeWorld.Address(A), VirtualProbeWorld.Address(peers[3]));
+        var cut = false;
+        world.Network.LinkDelay = (from, to) => cut && ((from.Equals(a) && to.Equals(lost)) || (to.Equals(a) && from.Equals(lost))) ? null : TimeSpan.FromMilliseconds(20);
+        world.Start([A, .. peers]);
+        var suspected = 0;
+        world[A].BurstSuspicion += (_, _) => suspected++;
+        Assert.True(world.RunUntil(() => world[A].Snapshot().All(l => l.State == LinkState.Up), TimeSpan.FromSeconds(10)));
+        cut = true;
+        Assert.True(world.RunUntil(() => world[A].Snapshot().Any(l => l.State == LinkState.Down), TimeSpan.FromSeconds(3)));
+        Assert.Equal(0, world[A].LossBursts);
+        Assert.Equal(0, suspected);
+    }
+
+    [Fact]
     public void Bad_settings_are_refused_naming_the_setting()
     {
         var world = new Transport.InMemoryProbeNetwork(TimeProvider.System);
-        var options = new ProbeAgentOptions { Room = "room-a", ClusterKey = "c2hvcnQ=", FastInterval = TimeSpan.FromSeconds(5) };
+        var options = new ProbeAgentOptions { Room = "room-a", ClusterKey = "c2hvcnQ=", FastInterval = TimeSpan.FromSeconds(5), BurstLinks = 1, BurstFraction = 2, BurstWindow = TimeSpan.Zero, BurstFastProbing = TimeSpan.FromSeconds(-1) };
         var error = Assert.Throws<OptionsValidationException>(() => new ProbeAgent(options, world.CreateSocket(new DnsEndPoint("x", 1)), TimeProvider.System, NullLogger<ProbeAgent>.Instance));
         Assert.Contains(error.Failures, f => f.Contains("Probe:ClusterKey", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.Contains("Probe:FastInterval", StringComparison.Ordinal));
+        foreach (var setting in new[] { "BurstLinks", "BurstFraction", "BurstWindow", "BurstFastProbing" })
+        {
+            Assert.Contains(error.Failures, f => f.StartsWith($"Probe:{setting} ", StringComparison.Ordinal));
+        }
     }
 }
