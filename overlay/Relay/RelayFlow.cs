@@ -32,6 +32,9 @@ public sealed class RelayFlow
     /// <summary>Times the flow left a working path for a better primary from a new route table.</summary>
     public int Moves => Core.Moves;
 
+    /// <summary>Times a new route table's primary replaced a path still being set up during a failover.</summary>
+    public int Rescues => Core.Rescues;
+
     /// <summary>
     /// Each failover: from the fault (the last ack before a silence, or the moment a break was detected:
     /// a broken stream, a down signal, a refusal) to the first ack on the new path: the delivery gap the far

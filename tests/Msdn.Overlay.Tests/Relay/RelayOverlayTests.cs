@@ -126,6 +126,38 @@ public abstract class RelayOverlayTests(ITestOutputHelper output, string transpo
     }
 
     [SkippableFact]
+    public async Task A_table_that_comes_mid_failover_rescues_a_backup_that_is_silently_cut_further_on()
+    {
+        Skip.If(_mesh is null, QuicSupport.Missing);
+        var (flow, sent, receiving) = await StartOnThePrimaryAsync(1024 * 1024);
+
+        // B and D both lose C without a word (a region cut off behind them): the primary stalls, and the backup
+        // A>D>C would wait out its whole set-up patience for a first ack that never comes.
+        Impairments[B].Cut(Relays[C].LocalEndPoint);
+        Impairments[D].Cut(Relays[C].LocalEndPoint);
+        var writing = flow.WriteAsync(sent.AsMemory(sent.Length / 2)).AsTask();
+        await RelayMesh.WaitUntilAsync(() => flow.CurrentPath.SequenceEqual([A, D, C]), TimeSpan.FromSeconds(15));
+
+        // The controller's next table, knowing the cut, sends the pair straight over A>C.
+        var links = new List<Link>();
+        foreach (var (x, y, rtt) in new[] { (A, B, 15.0), (A, D, 15.0), (A, C, 40.0) })
+        {
+            links.Add(new Link(x, y, LinkQuality.FromRtt(rtt)));
+            links.Add(new Link(y, x, LinkQuality.FromRtt(rtt)));
+        }
+
+        _mesh.Routes = new RouteComputer(new CostModel(CostModelOptions.LatencyOnly), new HysteresisOptions()).Compute(TopologySnapshot.Create([A, B, C, D], links), _mesh.Routes);
+        await writing;
+        flow.CompleteWriting();
+        await flow.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        var delivered = await receiving.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(sent.AsSpan().SequenceEqual(delivered), "delivered bytes differ from sent bytes");
+        Assert.Equal([A, C], flow.CurrentPath);
+        Assert.Equal((1, 1, 0), (flow.Failovers, flow.Rescues, flow.Moves)); // the backup was left for the table's path, not timed out
+        output.WriteLine($"rescued: {flow.FailoverTimes[^1].TotalMilliseconds:F0} ms from the last ack on the primary to the first on A>C");
+    }
+
+    [SkippableFact]
     public async Task A_peer_that_refuses_this_relay_s_certificate_makes_the_link_unusable_until_it_trusts_it()
     {
         Skip.If(_mesh is null, QuicSupport.Missing);
