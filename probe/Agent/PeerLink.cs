@@ -95,7 +95,8 @@ internal sealed class PeerLink(RoomId room, EndPoint endpoint, ProbeAgentOptions
     }
 
     /// <summary>How long a probe on this link is waited for (see <see cref="ProbeAgentOptions.ProbeTimeout"/>).</summary>
-    public TimeSpan Timeout(ProbeAgentOptions options)
+    /// <param name="burst">During a loss burst a probe is lost once it is clearly late, 1.25× the link's minimum RTT plus 25 ms, rather than after the usual margin.</param>
+    public TimeSpan Timeout(ProbeAgentOptions options, bool burst = false)
     {
         if (Rtt.Samples == 0)
         {
@@ -103,7 +104,9 @@ internal sealed class PeerLink(RoomId room, EndPoint endpoint, ProbeAgentOptions
         }
 
         var adaptive = TimeSpan.FromMilliseconds((1.5 * Rtt.MinimumMs) + 50);
-        return adaptive < options.ProbeTimeout ? options.ProbeTimeout : adaptive > options.MaxProbeTimeout ? options.MaxProbeTimeout : adaptive;
+        var usual = adaptive < options.ProbeTimeout ? options.ProbeTimeout : adaptive > options.MaxProbeTimeout ? options.MaxProbeTimeout : adaptive;
+        var late = TimeSpan.FromMilliseconds((1.25 * Rtt.MinimumMs) + 25);
+        return burst && late < usual ? late : usual;
     }
 
     /// <summary>How soon a link pulled onto the fast interval (a loss, a flow, confirming) is probed next.</summary>

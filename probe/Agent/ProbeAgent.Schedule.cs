@@ -53,7 +53,7 @@ public sealed partial class ProbeAgent
         link.ProbesSent++;
         _socket.Send(_sendBuffer.AsSpan(0, length), link.Endpoint);
         Counters.RequestSent(length);
-        _schedule.Enqueue((link, sequence), now + Ticks(link.Timeout(_options)));
+        _schedule.Enqueue((link, sequence), now + Ticks(link.Timeout(_options, _burst.Active(Elapsed(now)))));
         ScheduleSend(link, now + Ticks(Interval(link)));
     }
 

@@ -484,7 +484,7 @@ internal sealed class VirtualProbing : IDisposable
             Schedule(l, nextMs, nowMs, outbox);
         }
 
-        var timeoutMs = (long)Math.Ceiling(link.Timeout(_options).TotalMilliseconds);
+        var timeoutMs = (long)Math.Ceiling(link.Timeout(_options, !_swept[l] && _bursts[a].Active(TimeSpan.FromMilliseconds(nowMs))).TotalMilliseconds);
         if (!_world.Alive[b] || _world.Drops(a, b, random))
         {
             Lose(l, nowMs + timeoutMs, outbox);
