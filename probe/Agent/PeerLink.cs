@@ -38,6 +38,12 @@ internal sealed class PeerLink(RoomId room, EndPoint endpoint, ProbeAgentOptions
 
     public bool EverUp { get; set; }
 
+    /// <summary>Up and its last probe answered: a loss now begins a run of losses.</summary>
+    public bool Answering => Health.State == LinkState.Up && Health.ConsecutiveLosses == 0;
+
+    /// <summary>Up, but its last probes were lost.</summary>
+    public bool LosingWhileUp => Health.State == LinkState.Up && Health.ConsecutiveLosses > 0;
+
     /// <summary>Began losing probes during a loss burst and has not answered since (its peer was named to the agent's subscribers).</summary>
     public bool BurstSuspect { get; set; }
 

@@ -59,7 +59,7 @@ public sealed partial class ProbeAgent
 
     private void Lost(PeerLink link, long now, List<LinkStateChange> changes, List<(RoomId, bool)> suspects)
     {
-        var answering = link.Health.State == LinkState.Up && link.Health.ConsecutiveLosses == 0;
+        var answering = link.Answering;
         if (link.Lost())
         {
             Log.LinkDown(_logger, _room, link.Room, link.Health.ConsecutiveLosses);
@@ -67,12 +67,8 @@ public sealed partial class ProbeAgent
         }
 
         PullIn(link, now); // a lost probe moves the link to the fast interval at once
-        if (!answering)
-        {
-            return;
-        }
-
-        if (_burst.LossBegan(Elapsed(now), _peers.Count))
+        var burst = _burst.Lost(Elapsed(now), _peers.Count, answering);
+        if (burst == BurstLoss.Began)
         {
             // Many links began losing at once: a region may be cut off. Every link is probed fast for a while,
             // so the cut ones are all found within a few fast probes rather than over a base interval.
@@ -80,13 +76,13 @@ public sealed partial class ProbeAgent
             foreach (var peer in _peers.Values)
             {
                 PullIn(peer, now);
-                if (peer.Health.State == LinkState.Up && peer.Health.ConsecutiveLosses > 0)
+                if (peer.LosingWhileUp)
                 {
                     Suspect(peer, suspects);
                 }
             }
         }
-        else if (_burst.Active(Elapsed(now)))
+        else if (burst == BurstLoss.During)
         {
             Suspect(link, suspects);
         }

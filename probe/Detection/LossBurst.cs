@@ -55,6 +55,27 @@ public sealed class LossBurst(ProbeAgentOptions options)
         return true;
     }
 
+    /// <summary>
+    /// A link lost a probe at <paramref name="now"/>: whether that starts a burst (the agent pulls every link in and
+    /// suspects those losing now), falls in one (the agent suspects that link), or neither. Only a link that was
+    /// answering (<see cref="PeerLink.Answering"/> before this loss) begins a run of losses.
+    /// </summary>
+    public BurstLoss Lost(TimeSpan now, int links, bool wasAnswering) =>
+        !wasAnswering ? BurstLoss.None : LossBegan(now, links) ? BurstLoss.Began : Active(now) ? BurstLoss.During : BurstLoss.None;
+
     /// <summary>Whether a burst holds every link on the fast interval at <paramref name="now"/>.</summary>
     public bool Active(TimeSpan now) => now < _fastUntil;
+}
+
+/// <summary>What a lost probe means for the agent's loss bursts (<see cref="LossBurst.Lost"/>).</summary>
+public enum BurstLoss
+{
+    /// <summary>Nothing beyond the link itself.</summary>
+    None,
+
+    /// <summary>It started a burst: every link goes on the fast interval, and those losing now are suspected.</summary>
+    Began,
+
+    /// <summary>It came during a burst: its peer is suspected.</summary>
+    During,
 }

@@ -537,26 +537,21 @@ internal sealed class VirtualProbing : IDisposable
 
     private void TimedOut(int l, PeerLink link, long nowMs)
     {
-        var answering = link.Health.State == LinkState.Up && link.Health.ConsecutiveLosses == 0;
+        var answering = link.Answering;
         if (link.Lost())
         {
             Changed(l / _n, l % _n, false, nowMs * 1000, null);
         }
 
         PullIn(l, nowMs, StreamOf(l), null); // a lost probe moves the link to the fast interval at once
-        if (!answering)
+        switch (_bursts[l / _n].Lost(TimeSpan.FromMilliseconds(nowMs), _n - 1, answering))
         {
-            return;
-        }
-
-        var burst = _bursts[l / _n];
-        if (burst.LossBegan(TimeSpan.FromMilliseconds(nowMs), _n - 1))
-        {
-            BurstBegan(l / _n, nowMs);
-        }
-        else if (burst.Active(TimeSpan.FromMilliseconds(nowMs)))
-        {
-            Suspect(l, link);
+            case BurstLoss.Began:
+                BurstBegan(l / _n, nowMs);
+                break;
+            case BurstLoss.During:
+                Suspect(l, link);
+                break;
         }
     }
 
@@ -577,7 +572,7 @@ internal sealed class VirtualProbing : IDisposable
             {
                 Unsweep(l, null);
                 PullIn(l, nowMs, StreamOf(l), null);
-                if (link.Health.State == LinkState.Up && link.Health.ConsecutiveLosses > 0)
+                if (link.LosingWhileUp)
                 {
                     Suspect(l, link);
                 }
