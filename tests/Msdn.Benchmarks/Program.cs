@@ -7,5 +7,11 @@ if (args is ["allocations", ..])
     return await Msdn.Benchmarks.Diagnostics.AllocationReport.RunAsync(args);
 }
 
+// dotnet run -c Release --project tests/Msdn.Benchmarks -- profile [hops] [tcp|quic] [seconds] [relay|chain]   (a loop for a profiler to watch)
+if (args is ["profile", ..])
+{
+    return await Msdn.Benchmarks.Diagnostics.ProfileLoop.RunAsync(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Msdn.Benchmarks.Routing.FullTableBenchmark).Assembly).Run(args);
 return 0;
