@@ -359,8 +359,11 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
     /// </summary>
     private async Task ServeSubscriptionAsync(FrameStream frames, string endpoint, DateTimeOffset expires)
     {
-        await frames.WriteAsync(Frame.Ack(0, 0), _stopping.Token).ConfigureAwait(false); // accepted
+        // The expiry's timer is set before the engine hears it is accepted: the wait is computed from one reading of
+        // the clock and the timer counts from another, so nothing that answer sets in motion (an injected clock moved
+        // on by a test, say) may come between them and push the expiry late.
         using var expiry = new CancellationTokenSource(Max(expires - tokens.Time.GetUtcNow(), TimeSpan.Zero), tokens.Time);
+        await frames.WriteAsync(Frame.Ack(0, 0), _stopping.Token).ConfigureAwait(false); // accepted
         using var gone = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, expiry.Token);
         using var resumable = node.AcceptResumedFlows(endpoint);
         var forwarded = new System.Collections.Concurrent.ConcurrentDictionary<ulong, IncomingFlow>();
