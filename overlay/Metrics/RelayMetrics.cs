@@ -110,6 +110,9 @@ public sealed class RelayMetrics : IDisposable
     /// <summary>Publishes how many connections the relay's listener refused at the handshake (strangers, expired or revoked peers).</summary>
     public void ObservePeersRefused(Func<long> refused) => _meter.CreateObservableCounter("msdn.relay.peers.refused", () => new Measurement<long>(refused(), _room), "{connection}", "Peer connections refused at the TLS handshake.");
 
+    /// <summary>Publishes how many loss bursts its probe agent saw: many links beginning to lose probes at once (a region cut off; see LossBurst).</summary>
+    public void ObserveLossBursts(Func<long> bursts) => _meter.CreateObservableCounter("msdn.relay.probe.loss_bursts", () => new Measurement<long>(bursts(), _room), "{burst}", "Loss bursts the relay's probe agent saw: many links beginning to lose probes at once, every link probed fast for a while.");
+
     /// <summary>Publishes the lifecycle state (0 serving, 1 draining, 2 drained) as a gauge.</summary>
     public void ObserveState(Func<int> state) => _meter.CreateObservableGauge("msdn.relay.state", () => new Measurement<int>(state(), _room), description: "0 serving, 1 draining, 2 drained.");
 

@@ -115,6 +115,7 @@ public abstract class RelayExecutableTests(string transport, string runs) : IAsy
         Assert.Equal(sent, await receiving.WaitAsync(TimeSpan.FromSeconds(30)));
         var metrics = await _http.GetStringAsync(Admin(_c, "/metrics"));
         Assert.Contains("msdn_relay_bytes", metrics, StringComparison.Ordinal);
+        Assert.Contains("msdn_relay_probe_loss_bursts", metrics, StringComparison.Ordinal);
 
         // Cutting the link in the impairment layer: the probe agent declares it down; clearing it, up. It must
         // be up first (on a warm machine this test gets here before three probes have answered).
