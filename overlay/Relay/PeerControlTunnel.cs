@@ -24,7 +24,11 @@ internal sealed class PeerControlTunnel(RelayContext relay, PeerConnections peer
         var stream = await peers.OpenStreamAsync(peer, cancellationToken).ConfigureAwait(false);
         await using var frames = new FrameStream(stream, FrameLimits.Default);
         await frames.WriteAsync(Frame.Open(new OpenFlow(0, relay.Room.Value, peer.Value, ControlEndpoint, [relay.Room.Value, peer.Value], 0)), cancellationToken).ConfigureAwait(false);
-        await WritePiecesAsync(frames, MessagePackSerializer.Serialize(request, ControlTunnel.Options, cancellationToken), cancellationToken).ConfigureAwait(false);
+        // Encoded without the token: MessagePack reports a cancellation as a serialization error, which the control
+        // loops would take for a broken exchange format rather than an exchange given up (it killed the directory loop
+        // of a relay stopping mid-encode); the writes around it observe the token.
+        var encoded = MessagePackSerializer.Serialize(request, ControlTunnel.Options, CancellationToken.None);
+        await WritePiecesAsync(frames, encoded, cancellationToken).ConfigureAwait(false);
         var answer = await ReadPiecesAsync(frames, cancellationToken).ConfigureAwait(false);
         return Deserialize<TunnelResponse>(answer);
     }
