@@ -317,7 +317,7 @@ public sealed class FlowCore
                 return new WatchdogVerdict(WatchdogAction.CloseUnconfirmed, _time.GetElapsedTime(sentAt));
             }
 
-            if (!PathEstablished && _takenClean && CrossesDown(_path))
+            if (!PathEstablished && _takenClean && PathChoice.CrossesDownLink(_path, _knowledge.IsDown))
             {
                 // Taken clean, it now crosses a link reported down (a region's rooms suspected in a loss burst): the
                 // first ack will not come, so its set-up patience is not waited out.
@@ -454,20 +454,7 @@ public sealed class FlowCore
         _tableSeen = table.Version;
         SetupPatienceNow = SetupPatience(table, path);
         _lastProgress = _time.GetTimestamp();
-        _takenClean = !CrossesDown(path);
-    }
-
-    private bool CrossesDown(IReadOnlyList<RoomId> path)
-    {
-        for (var i = 0; i < path.Count - 1; i++)
-        {
-            if (_knowledge.IsDown(path[i], path[i + 1]))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        _takenClean = !PathChoice.CrossesDownLink(path, _knowledge.IsDown);
     }
 
     /// <summary>

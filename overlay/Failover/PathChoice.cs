@@ -88,9 +88,10 @@ internal static class PathChoice
     private static Route? RouteOf(RouteTable table, RoomId self, RoomId destination) =>
         table.Contains(self) && table.Contains(destination) ? table.Find(self, destination) : null;
 
-    private static bool CrossesDownLink(RoomId[] path, Func<RoomId, RoomId, bool> isDown)
+    /// <summary>Whether any link of <paramref name="path"/> is one a path may not cross now.</summary>
+    public static bool CrossesDownLink(IReadOnlyList<RoomId> path, Func<RoomId, RoomId, bool> isDown)
     {
-        for (var i = 0; i < path.Length - 1; i++)
+        for (var i = 0; i < path.Count - 1; i++)
         {
             if (isDown(path[i], path[i + 1]))
             {

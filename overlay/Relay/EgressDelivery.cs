@@ -55,7 +55,7 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
     {
         _resumable.AddOrUpdate(endpoint, 1, (_, n) => n + 1);
         Interlocked.Exchange(ref _resumableCame, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-        return new Unregister(() => _resumable.AddOrUpdate(endpoint, 0, (_, n) => Math.Max(0, n - 1)));
+        return new OnDispose(() => _resumable.AddOrUpdate(endpoint, 0, (_, n) => Math.Max(0, n - 1)));
     }
 
     /// <summary>
@@ -99,19 +99,6 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
             }
             catch (TimeoutException)
             {
-            }
-        }
-    }
-
-    private sealed class Unregister(Action undo) : IDisposable
-    {
-        private int _done;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _done, 1) == 0)
-            {
-                undo();
             }
         }
     }

@@ -166,7 +166,7 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
             }
         });
         agent.BurstSuspicion += Knowledge.BurstSuspicion; // a region cut off: its rooms are avoided as transit at once, not when declared down
-        return new Unfollow(() =>
+        return new OnDispose(() =>
         {
             agent.BurstSuspicion -= Knowledge.BurstSuspicion;
             following.Dispose();
@@ -473,11 +473,6 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
         catch (Exception e) when (e is IOException or OperationCanceledException or FrameFormatException or ObjectDisposedException)
         {
         }
-    }
-
-    private sealed class Unfollow(Action undo) : IDisposable
-    {
-        public void Dispose() => undo();
     }
 
     private static partial class Log

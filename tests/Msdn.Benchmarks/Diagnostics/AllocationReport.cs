@@ -10,12 +10,7 @@ internal static class AllocationReport
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var benchmark = new RelayThroughputBenchmark
-        {
-            Hops = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1,
-            Transport = args.Length > 2 ? args[2] : "tcp",
-        };
-        benchmark.Setup();
+        var benchmark = RelayThroughputBenchmark.SetUpFor(args);
         const int Warmups = 2;
         const int Runs = 8;
         for (var i = 0; i < Warmups; i++)

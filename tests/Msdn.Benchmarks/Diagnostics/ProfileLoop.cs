@@ -12,14 +12,9 @@ internal static class ProfileLoop
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var benchmark = new RelayThroughputBenchmark
-        {
-            Hops = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1,
-            Transport = args.Length > 2 ? args[2] : "tcp",
-        };
         var seconds = args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 20;
         var chain = args.Length > 4 && args[4] == "chain";
-        benchmark.Setup();
+        var benchmark = RelayThroughputBenchmark.SetUpFor(args);
         Func<Task> run = chain ? benchmark.TlsCopyLoopChain : benchmark.RelayFlow;
         await run();
         Console.WriteLine($"running {(chain ? "the TLS copy-loop chain" : "relay flows")}, {benchmark.Hops} hop(s) over {benchmark.Transport}, for {seconds} s in process {Environment.ProcessId}");

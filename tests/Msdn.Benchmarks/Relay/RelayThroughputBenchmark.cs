@@ -27,6 +27,18 @@ public class RelayThroughputBenchmark : RelayLineBenchmark
     private long _moved;
     private string _measured = "nothing";
 
+    /// <summary>The benchmark for a diagnostic command's <c>[hops] [tcp|quic]</c> (arguments 1 and 2; 1 hop over TCP when absent), set up.</summary>
+    internal static RelayThroughputBenchmark SetUpFor(string[] args)
+    {
+        var benchmark = new RelayThroughputBenchmark
+        {
+            Hops = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1,
+            Transport = args.Length > 2 ? args[2] : "tcp",
+        };
+        benchmark.Setup();
+        return benchmark;
+    }
+
     [IterationSetup]
     public void StartCpuClock() => _cpuAtStart = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
 
