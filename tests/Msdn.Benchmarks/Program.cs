@@ -7,7 +7,7 @@ if (args is ["allocations", ..])
     return await Msdn.Benchmarks.Diagnostics.AllocationReport.RunAsync(args);
 }
 
-// dotnet run -c Release --project tests/Msdn.Benchmarks -- profile [hops] [tcp|quic] [seconds] [relay|chain]   (a loop for a profiler to watch)
+// dotnet run -c Release --project tests/Msdn.Benchmarks -- profile [hops] [tcp|quic] [seconds] [relay|chain|mux]   (a loop for a profiler to watch)
 if (args is ["profile", ..])
 {
     return await Msdn.Benchmarks.Diagnostics.ProfileLoop.RunAsync(args);

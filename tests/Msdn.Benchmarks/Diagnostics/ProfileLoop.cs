@@ -4,8 +4,8 @@ using Msdn.Benchmarks.Relay;
 namespace Msdn.Benchmarks.Diagnostics;
 
 /// <summary>
-/// <c>profile [hops] [tcp|quic] [seconds] [relay|chain]</c>: runs the relay throughput benchmark's flow (or its TLS
-/// copy-loop chain) back to back for a while and prints the rate, for a profiler to watch, e.g.
+/// <c>profile [hops] [tcp|quic] [seconds] [relay|chain|mux]</c>: runs the relay throughput benchmark's flow (or its TLS
+/// copy-loop chain, or one stream of the relays' transport alone, one hop) back to back for a while and prints the rate, for a profiler to watch, e.g.
 /// <c>DOTNET_PerfMapEnabled=1 perf record -F 999 -g -p PID</c> once it says it is running.
 /// </summary>
 internal static class ProfileLoop
@@ -13,11 +13,19 @@ internal static class ProfileLoop
     public static async Task<int> RunAsync(string[] args)
     {
         var seconds = args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 20;
-        var chain = args.Length > 4 && args[4] == "chain";
+        var what = args.Length > 4 ? args[4] : "relay";
         var benchmark = RelayThroughputBenchmark.SetUpFor(args);
-        Func<Task> run = chain ? benchmark.TlsCopyLoopChain : benchmark.RelayFlow;
+        await using var mux = what == "mux" ? await MuxLine.StartAsync(benchmark.NewTransport(0)) : null;
+        Func<Task> run = what switch
+        {
+            "chain" => benchmark.TlsCopyLoopChain,
+            "mux" => mux!.MoveAsync,
+            _ => benchmark.RelayFlow,
+        };
         await run();
-        Console.WriteLine($"running {(chain ? "the TLS copy-loop chain" : "relay flows")}, {benchmark.Hops} hop(s) over {benchmark.Transport}, for {seconds} s in process {Environment.ProcessId}");
+        Console.WriteLine($"running {what switch { "chain" => "the TLS copy-loop chain", "mux" => "one stream of the relays' transport", _ => "relay flows" }}, {benchmark.Hops} hop(s) over {benchmark.Transport}, for {seconds} s in process {Environment.ProcessId}");
+        var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+        var workItemsAtStart = ThreadPool.CompletedWorkItemCount;
         var clock = Stopwatch.StartNew();
         var runs = 0;
         while (clock.Elapsed.TotalSeconds < seconds)
@@ -26,7 +34,8 @@ internal static class ProfileLoop
             runs++;
         }
 
-        Console.WriteLine($"{runs * 64 / clock.Elapsed.TotalSeconds:F0} MiB/s over {runs} runs of 64 MiB");
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds;
+        Console.WriteLine($"{runs * 64 / clock.Elapsed.TotalSeconds:F0} MiB/s over {runs} runs of 64 MiB; {cpu / clock.Elapsed.TotalSeconds:F2} cores busy, {cpu / (runs / 16.0):F2} CPU-s per GiB, {(ThreadPool.CompletedWorkItemCount - workItemsAtStart) / (runs * 64.0):F0} thread-pool work items per MiB");
         benchmark.Cleanup();
         return 0;
     }

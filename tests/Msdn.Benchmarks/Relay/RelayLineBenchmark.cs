@@ -68,14 +68,19 @@ public abstract class RelayLineBenchmark
         var relays = new RelayNode[rooms.Length];
         for (var i = 0; i < rooms.Length; i++)
         {
-            var options = new RelayTransportOptions(_certificates[i], Trust);
-            IRelayTransport transport = Transport == "quic" && QuicAvailability.IsSupported ? new QuicRelayTransport(options) : new TcpTlsRelayTransport(options);
-            relays[i] = new RelayNode(rooms[i], transport, r => Array.Find(relays, x => x?.Room == r)?.LocalEndPoint, () => routes, TimeProvider.System, NullLogger<RelayNode>.Instance);
+            relays[i] = new RelayNode(rooms[i], NewTransport(i), r => Array.Find(relays, x => x?.Room == r)?.LocalEndPoint, () => routes, TimeProvider.System, NullLogger<RelayNode>.Instance);
             await relays[i].StartAsync(new IPEndPoint(IPAddress.Loopback, 0), default);
             _cleanup.Add(relays[i]);
         }
 
         Relays = relays;
+    }
+
+    /// <summary>The <see cref="Transport"/> of relay <paramref name="index"/>, with its certificate.</summary>
+    internal IRelayTransport NewTransport(int index)
+    {
+        var options = new RelayTransportOptions(_certificates[index], Trust);
+        return Transport == "quic" && QuicAvailability.IsSupported ? new QuicRelayTransport(options) : new TcpTlsRelayTransport(options);
     }
 
     /// <summary>A TLS listener for one hop of the plain chain; <paramref name="serve"/> runs on its one connection.</summary>
