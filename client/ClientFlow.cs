@@ -22,6 +22,12 @@ public sealed class ClientFlow : IAsyncDisposable
 
     internal const int MaxChunkBytes = (16 * 1024) - 64;
 
+    /// <summary>Chunks sent in one write at most: a large write goes to the relay in a few socket writes, not one per chunk.</summary>
+    private const int ChunksPerWrite = 8;
+
+    /// <summary>The frames of the write under way (there is one writer at a time).</summary>
+    private readonly List<Frame> _batch = new(ChunksPerWrite);
+
     private readonly FlowIntroduction _introduction;
     private readonly SemaphoreSlim _sending = new(1, 1);
     private readonly UnacknowledgedChunks _unacknowledged = new(MaxUnacknowledgedBytes);
@@ -55,21 +61,36 @@ public sealed class ClientFlow : IAsyncDisposable
 
     internal string Ticket { get; }
 
+    /// <summary>
+    /// Appends <paramref name="data"/>, cut into chunks; waits while too much is unacknowledged. Each write to the relay
+    /// carries the chunks kept so far, up to <see cref="ChunksPerWrite"/>, the first of them waited for.
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
-        for (var at = 0; at < data.Length; at += MaxChunkBytes)
+        var at = 0;
+        while (at < data.Length)
         {
-            var piece = data.Slice(at, Math.Min(MaxChunkBytes, data.Length - at));
-            var chunk = await KeepAsync(piece, cancellationToken).ConfigureAwait(false);
-            await SendAsync(connection => connection.Frames.WriteAsync(Frame.Data(Id, chunk.Sequence, new ReadOnlySequence<byte>(chunk.Payload)), cancellationToken), cancellationToken).ConfigureAwait(false);
+            _batch.Clear();
+            var chunk = await KeepAsync(Piece(data, at), cancellationToken).ConfigureAwait(false);
+            do
+            {
+                _batch.Add(Frame.Data(Id, chunk.Sequence, new ReadOnlySequence<byte>(chunk.Payload)));
+                at += chunk.Payload.Length;
+            }
+            while (_batch.Count < ChunksPerWrite && at < data.Length && _unacknowledged.TryAdd(Piece(data, at), out chunk, out _));
+
+            await SendAsync(_batch, cancellationToken).ConfigureAwait(false);
         }
+
+        static ReadOnlyMemory<byte> Piece(ReadOnlyMemory<byte> data, int at) => data.Slice(at, Math.Min(MaxChunkBytes, data.Length - at));
     }
 
     /// <summary>No more data; returns once the destination relay has delivered everything written.</summary>
     public async Task CompleteAsync(CancellationToken cancellationToken = default)
     {
         _closing = true;
-        await SendAsync(connection => connection.Frames.WriteAsync(Frame.Close(new CloseFlow(Id, "complete")), cancellationToken), cancellationToken).ConfigureAwait(false);
+        await SendAsync([Frame.Close(new CloseFlow(Id, "complete"))], cancellationToken).ConfigureAwait(false);
         while (true)
         {
             var connection = Volatile.Read(ref _connection);
@@ -114,7 +135,8 @@ public sealed class ClientFlow : IAsyncDisposable
         });
 
     /// <summary>Keeps a copy of <paramref name="piece"/> until acknowledged, waiting while too much is unacknowledged.</summary>
-    private async Task<UnacknowledgedChunks.Chunk> KeepAsync(ReadOnlyMemory<byte> piece, CancellationToken cancellationToken)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<UnacknowledgedChunks.Chunk> KeepAsync(ReadOnlyMemory<byte> piece, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -141,8 +163,8 @@ public sealed class ClientFlow : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes through the current connection; when it breaks, the flow resumes elsewhere (which sends everything unacknowledged, this too).</summary>
-    private async Task SendAsync(Func<RelayConnection, ValueTask> write, CancellationToken cancellationToken)
+    /// <summary>Writes <paramref name="frames"/> through the current connection; when it breaks, the flow resumes elsewhere (which sends everything unacknowledged, these too).</summary>
+    private async Task SendAsync(List<Frame> frames, CancellationToken cancellationToken)
     {
         RelayConnection connection;
         await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -152,7 +174,7 @@ public sealed class ClientFlow : IAsyncDisposable
             connection = _connection;
             try
             {
-                await write(connection).ConfigureAwait(false);
+                await connection.Frames.WriteAsync(frames, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException)

@@ -40,6 +40,13 @@ public sealed class IncomingFlow
 
     internal ChannelWriter<ReadOnlyMemory<byte>> Writer => _data.Writer;
 
+    /// <summary>
+    /// Gives back a chunk read from <see cref="Data"/> once nothing reads it any more: its array holds a later chunk
+    /// instead of a new one being allocated for it (a bulk flow reads thousands a second). Optional: a chunk never
+    /// given back is simply collected. Anything else (a chunk not from a flow, one given back twice) must not be passed.
+    /// </summary>
+    public static void Recycle(ReadOnlyMemory<byte> chunk) => Framing.ChunkArrays.Recycle(chunk);
+
     /// <summary>Copies the flow to <paramref name="destination"/> until the sender closes it (throws <see cref="FlowCutOffException"/> when it was cut off).</summary>
     public async Task CopyToAsync(Stream destination, CancellationToken cancellationToken = default)
     {
@@ -47,7 +54,7 @@ public sealed class IncomingFlow
         await foreach (var chunk in _reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             await destination.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
-            Framing.ChunkArrays.Recycle(chunk); // written out; nothing else holds a chunk it read
+            Recycle(chunk); // written out; nothing else holds a chunk it read
         }
     }
 

@@ -296,13 +296,17 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
             throw new FrameFormatException($"Chunk {read.Frame.Sequence} of flow {flow.Id} skips past {flow.Sender.ChunksWritten}, the next one expected.");
         }
 
+        var taken = false;
         try
         {
-            await flow.WriteChunkAsync(read.Frame.Sequence, read.Payload, cancellationToken).ConfigureAwait(false);
+            taken = await flow.HandOverChunkAsync(read.Frame.Sequence, read.Payload, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            ChunkArrays.Recycle(read.Payload); // copied into the flow's own chunks
+            if (!taken)
+            {
+                ChunkArrays.Recycle(read.Payload); // one re-sent after a resumption, or the flow failed: the flow did not keep it
+            }
         }
     }
 

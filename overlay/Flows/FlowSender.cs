@@ -98,7 +98,18 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     /// count its own chunks): false when it is one already taken (re-sent after a resumption), which is passed over.
     /// Waits while the unacknowledged buffer is full; a chunk is never split, so the writer's numbering is the flow's.
     /// </summary>
-    public async ValueTask<bool> WriteChunkAsync(ulong sequence, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public ValueTask<bool> WriteChunkAsync(ulong sequence, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        AppendChunkAsync(sequence, data, handedOver: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="WriteChunkAsync"/>, for a chunk in an array of <see cref="ChunkArrays"/> (one a data frame was read
+    /// into): taken (true), the array is the flow's from then on, kept without a copy and given back to the pool once
+    /// acknowledged; passed over (false), or on an exception, it stays the caller's.
+    /// </summary>
+    public ValueTask<bool> HandOverChunkAsync(ulong sequence, ReadOnlyMemory<byte> pooledChunk, CancellationToken cancellationToken) =>
+        AppendChunkAsync(sequence, pooledChunk, handedOver: true, cancellationToken);
+
+    private async ValueTask<bool> AppendChunkAsync(ulong sequence, ReadOnlyMemory<byte> data, bool handedOver, CancellationToken cancellationToken)
     {
         if (data.Length > MaxChunkBytes || data.IsEmpty)
         {
@@ -124,9 +135,7 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
 
                 if (_bufferedBytes == 0 || _bufferedBytes + data.Length <= MaxUnacknowledgedBytes)
                 {
-                    var copy = ChunkArrays.Pool.Rent(data.Length); // returned when acknowledged: no garbage per chunk
-                    data.Span.CopyTo(copy);
-                    Append(new FlowChunk(_nextSequence++, copy.AsMemory(0, data.Length)));
+                    Append(new FlowChunk(_nextSequence++, handedOver ? data : CopyToPooled(data.Span)));
                     _bufferedBytes += data.Length;
                     _chunkAdded.TrySetResult();
                     return true;
@@ -179,9 +188,7 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
                 while (!data.IsEmpty && _bufferedBytes < MaxUnacknowledgedBytes)
                 {
                     var size = (int)Math.Min(Math.Min(data.Length, MaxChunkBytes), MaxUnacknowledgedBytes - _bufferedBytes);
-                    var copy = ChunkArrays.Pool.Rent(size); // returned when acknowledged: no garbage per chunk
-                    data.Span[..size].CopyTo(copy);
-                    Append(new FlowChunk(_nextSequence++, copy.AsMemory(0, size)));
+                    Append(new FlowChunk(_nextSequence++, CopyToPooled(data.Span[..size])));
                     _bufferedBytes += size;
                     data = data[size..];
                 }
@@ -424,6 +431,14 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
 
         _ring[(_head + _count) & (_ring.Length - 1)] = chunk;
         _count++;
+    }
+
+    /// <summary>A copy in an array of <see cref="ChunkArrays"/>, given back when acknowledged: no garbage per chunk.</summary>
+    private static ReadOnlyMemory<byte> CopyToPooled(ReadOnlySpan<byte> data)
+    {
+        var copy = ChunkArrays.Pool.Rent(data.Length);
+        data.CopyTo(copy);
+        return copy.AsMemory(0, data.Length);
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -76,14 +76,23 @@ public sealed class RelayFlow
     /// Appends chunk <paramref name="sequence"/> as a media engine numbered it (its end-to-end acks count its chunks):
     /// false for one the flow already has (re-sent after a resumption). See <see cref="FlowSender.WriteChunkAsync"/>.
     /// </summary>
-    public async ValueTask<bool> WriteChunkAsync(ulong sequence, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public ValueTask<bool> WriteChunkAsync(ulong sequence, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        AppendChunkAsync(sequence, data, handedOver: false, cancellationToken);
+
+    /// <summary>As <see cref="WriteChunkAsync"/>, for a chunk whose pooled array the flow keeps once it takes it (see <see cref="FlowSender.HandOverChunkAsync"/>).</summary>
+    internal ValueTask<bool> HandOverChunkAsync(ulong sequence, ReadOnlyMemory<byte> pooledChunk, CancellationToken cancellationToken) =>
+        AppendChunkAsync(sequence, pooledChunk, handedOver: true, cancellationToken);
+
+    private async ValueTask<bool> AppendChunkAsync(ulong sequence, ReadOnlyMemory<byte> data, bool handedOver, CancellationToken cancellationToken)
     {
         if (Completion.IsFaulted)
         {
             await Completion.ConfigureAwait(false);
         }
 
-        var taken = await Sender.WriteChunkAsync(sequence, data, cancellationToken).ConfigureAwait(false);
+        var taken = handedOver
+            ? await Sender.HandOverChunkAsync(sequence, data, cancellationToken).ConfigureAwait(false)
+            : await Sender.WriteChunkAsync(sequence, data, cancellationToken).ConfigureAwait(false);
         if (taken)
         {
             _metrics.BytesIn(data.Length);

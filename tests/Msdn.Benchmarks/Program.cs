@@ -1,13 +1,13 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project tests/Msdn.Benchmarks -- --filter '*FullTable*'
-// dotnet run -c Release --project tests/Msdn.Benchmarks -- allocations [hops] [tcp|quic]   (what the relay's data plane allocates, by type)
+// dotnet run -c Release --project tests/Msdn.Benchmarks -- allocations [hops] [tcp|quic] [relay|engines]   (what the relay's data plane allocates, by type)
 if (args is ["allocations", ..])
 {
     return await Msdn.Benchmarks.Diagnostics.AllocationReport.RunAsync(args);
 }
 
-// dotnet run -c Release --project tests/Msdn.Benchmarks -- profile [hops] [tcp|quic] [seconds] [relay|chain|mux]   (a loop for a profiler to watch)
+// dotnet run -c Release --project tests/Msdn.Benchmarks -- profile [hops] [tcp|quic] [seconds] [relay|chain|mux|engines]   (a loop for a profiler to watch)
 if (args is ["profile", ..])
 {
     return await Msdn.Benchmarks.Diagnostics.ProfileLoop.RunAsync(args);

@@ -3,19 +3,23 @@ using Msdn.Benchmarks.Relay;
 namespace Msdn.Benchmarks.Diagnostics;
 
 /// <summary>
-/// <c>allocations [hops] [tcp|quic]</c>: runs the relay throughput benchmark's flow (64 MiB a run) under the
-/// <see cref="AllocationSampler"/> and prints what allocated, by type, per 64 MiB moved.
+/// <c>allocations [hops] [tcp|quic] [relay|engines]</c>: runs the relay throughput benchmark's flow (64 MiB a run), or
+/// a media engine's flow through the client ports (<see cref="EngineLine"/>), under the <see cref="AllocationSampler"/>
+/// and prints what allocated, by type, per 64 MiB moved.
 /// </summary>
 internal static class AllocationReport
 {
     public static async Task<int> RunAsync(string[] args)
     {
         var benchmark = RelayThroughputBenchmark.SetUpFor(args);
+        var what = args.Length > 3 ? args[3] : "relay";
+        await using var engines = what == "engines" ? await EngineLine.StartAsync(benchmark.Ends.First, benchmark.Ends.Last) : null;
+        Func<Task> run = engines is null ? benchmark.RelayFlow : engines.MoveAsync;
         const int Warmups = 2;
         const int Runs = 8;
         for (var i = 0; i < Warmups; i++)
         {
-            await benchmark.RelayFlow();
+            await run();
         }
 
         var before = GC.GetTotalAllocatedBytes(precise: true);
@@ -23,11 +27,11 @@ internal static class AllocationReport
         {
             for (var i = 0; i < Runs; i++)
             {
-                await benchmark.RelayFlow();
+                await run();
             }
 
             var total = GC.GetTotalAllocatedBytes(precise: true) - before;
-            Console.WriteLine($"relay flow, {benchmark.Hops} hop(s) over {benchmark.Transport}: {total / Runs / 1024.0:F0} KiB allocated per 64 MiB moved ({100.0 * total / Runs / (64 * 1024 * 1024):F2} %); sampled by type, per 64 MiB:");
+            Console.WriteLine($"{(engines is null ? "relay flow" : "media engines' flow")}, {benchmark.Hops} hop(s) over {benchmark.Transport}: {total / Runs / 1024.0:F0} KiB allocated per 64 MiB moved ({100.0 * total / Runs / (64 * 1024 * 1024):F2} %); sampled by type, per 64 MiB:");
             foreach (var (type, bytes) in sampler.Top(25))
             {
                 Console.WriteLine($"  {bytes / Runs / 1024.0,8:F0} KiB  {type}{Owners(type)}");

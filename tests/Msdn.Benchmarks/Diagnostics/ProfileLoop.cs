@@ -4,8 +4,8 @@ using Msdn.Benchmarks.Relay;
 namespace Msdn.Benchmarks.Diagnostics;
 
 /// <summary>
-/// <c>profile [hops] [tcp|quic] [seconds] [relay|chain|mux]</c>: runs the relay throughput benchmark's flow (or its TLS
-/// copy-loop chain, or one stream of the relays' transport alone, one hop) back to back for a while and prints the rate, for a profiler to watch, e.g.
+/// <c>profile [hops] [tcp|quic] [seconds] [relay|chain|mux|engines]</c>: runs the relay throughput benchmark's flow (or its TLS
+/// copy-loop chain, one stream of the relays' transport alone over one hop, or a media engine's flow through the client ports) back to back for a while and prints the rate, for a profiler to watch, e.g.
 /// <c>DOTNET_PerfMapEnabled=1 perf record -F 999 -g -p PID</c> once it says it is running.
 /// </summary>
 internal static class ProfileLoop
@@ -16,14 +16,16 @@ internal static class ProfileLoop
         var what = args.Length > 4 ? args[4] : "relay";
         var benchmark = RelayThroughputBenchmark.SetUpFor(args);
         await using var mux = what == "mux" ? await MuxLine.StartAsync(benchmark.NewTransport(0)) : null;
+        await using var engines = what == "engines" ? await EngineLine.StartAsync(benchmark.Ends.First, benchmark.Ends.Last) : null;
         Func<Task> run = what switch
         {
             "chain" => benchmark.TlsCopyLoopChain,
             "mux" => mux!.MoveAsync,
+            "engines" => engines!.MoveAsync,
             _ => benchmark.RelayFlow,
         };
         await run();
-        Console.WriteLine($"running {what switch { "chain" => "the TLS copy-loop chain", "mux" => "one stream of the relays' transport", _ => "relay flows" }}, {benchmark.Hops} hop(s) over {benchmark.Transport}, for {seconds} s in process {Environment.ProcessId}");
+        Console.WriteLine($"running {what switch { "chain" => "the TLS copy-loop chain", "mux" => "one stream of the relays' transport", "engines" => "media engines' flows through the client ports", _ => "relay flows" }}, {benchmark.Hops} hop(s) over {benchmark.Transport}, for {seconds} s in process {Environment.ProcessId}");
         var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
         var workItemsAtStart = ThreadPool.CompletedWorkItemCount;
         var clock = Stopwatch.StartNew();

@@ -37,6 +37,9 @@ public abstract class RelayLineBenchmark
 
     protected RelayNode[] Relays { get; private set; } = [];
 
+    /// <summary>The line's first relay (where flows enter) and its last (where they leave).</summary>
+    internal (RelayNode First, RelayNode Last) Ends => (Relays[0], Relays[^1]);
+
     protected X509Certificate2[] Certificates => [.. _certificates];
 
     private protected PeerCertificatePolicy Trust { get; private set; } = null!;

@@ -91,7 +91,7 @@ public class RelayThroughputBenchmark : RelayLineBenchmark
             {
                 var chunk = await incoming.Data.ReadAsync();
                 received += chunk.Length;
-                Msdn.Client.Framing.ChunkArrays.Recycle(chunk); // as the relay's client port does once it has written a chunk out
+                Msdn.Client.IncomingFlow.Recycle(chunk); // as the relay's client port does once it has written a chunk out
             }
         });
         for (var sent = 0; sent < Bytes; sent += WriteSize)
