@@ -149,7 +149,7 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
         }
     }
 
-    private enum SpliceEnd
+    internal enum SpliceEnd
     {
         /// <summary>The ingress closed its writing and that end went on: the flow ended normally.</summary>
         Closed,
@@ -171,15 +171,15 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
     private static readonly TimeSpan AnswerGrace = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Splices until either side ends, and says how it ended.</summary>
-    private static async Task<SpliceEnd> SpliceBothWaysAsync(FrameStream upstream, Stream downstream, CancellationTokenSource broken, TimeSpan closeTimeout, TimeProvider time, Load.RelayTraffic traffic)
+    internal static async Task<SpliceEnd> SpliceBothWaysAsync(FrameStream upstream, Stream downstream, CancellationTokenSource broken, TimeSpan closeTimeout, TimeProvider time, Load.RelayTraffic traffic)
     {
-        var downstreamLost = false;
+        var downstreamWatch = new DownstreamWatch();
         var forward = Task.Run(async () =>
         {
             try
             {
-                await SpliceAsync(upstream.Reader, downstream, traffic, broken.Token).ConfigureAwait(false);
-                await downstream.CompleteWritesAsync().ConfigureAwait(false);
+                await SpliceAsync(upstream.Reader, downstream, traffic, downstreamWatch, broken.Token).ConfigureAwait(false);
+                await downstreamWatch.OnDownstream(downstream.CompleteWritesAsync()).ConfigureAwait(false);
             }
             catch
             {
@@ -193,12 +193,11 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
         {
             try
             {
-                await downstream.CopyToAsync(upstream.Stream, broken.Token).ConfigureAwait(false);
+                await CopyBackAsync(downstream, upstream.Stream, downstreamWatch, broken.Token).ConfigureAwait(false);
                 await upstream.Stream.CompleteWritesAsync().ConfigureAwait(false);
             }
-            catch (Exception e)
+            catch
             {
-                downstreamLost |= RelayStreams.IsConnectionLoss(e);
                 await broken.CancelAsync().ConfigureAwait(false);
                 throw;
             }
@@ -212,7 +211,7 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
         var backwardWell = await Settle(backward).ConfigureAwait(false);
         // The way back only carries acks and the end's confirmation: once the flow's bytes and end have gone on
         // (the forward way ended well), an upstream that stopped listening is no failure.
-        return downstreamLost ? SpliceEnd.DownstreamLost : forwardWell ? SpliceEnd.Closed : backwardWell ? SpliceEnd.Answered : SpliceEnd.Broken;
+        return downstreamWatch.Lost ? SpliceEnd.DownstreamLost : forwardWell ? SpliceEnd.Closed : backwardWell ? SpliceEnd.Answered : SpliceEnd.Broken;
 
         static async Task<bool> Settle(Task task)
         {
@@ -235,7 +234,7 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
     /// call and a completion whatever its size. The gathering buffer is rented only while there is something
     /// to gather, so an idle transit flow holds none.
     /// </summary>
-    private static async Task SpliceAsync(System.IO.Pipelines.PipeReader source, Stream destination, Load.RelayTraffic traffic, CancellationToken cancellationToken)
+    private static async Task SpliceAsync(System.IO.Pipelines.PipeReader source, Stream destination, Load.RelayTraffic traffic, DownstreamWatch watch, CancellationToken cancellationToken)
     {
         const int MaxGathered = 64 * 1024;
         const int WrittenAsIs = 16 * 1024;
@@ -252,18 +251,18 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
                 {
                     if (filled > 0)
                     {
-                        await destination.WriteAsync(gathered.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
+                        await watch.OnDownstream(destination.WriteAsync(gathered.AsMemory(0, filled), cancellationToken)).ConfigureAwait(false);
                         filled = 0;
                     }
 
-                    await destination.WriteAsync(piece, cancellationToken).ConfigureAwait(false);
+                    await watch.OnDownstream(destination.WriteAsync(piece, cancellationToken)).ConfigureAwait(false);
                     continue;
                 }
 
                 gathered ??= ArrayPool<byte>.Shared.Rent(MaxGathered);
                 if (filled + piece.Length > MaxGathered)
                 {
-                    await destination.WriteAsync(gathered.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
+                    await watch.OnDownstream(destination.WriteAsync(gathered.AsMemory(0, filled), cancellationToken)).ConfigureAwait(false);
                     filled = 0;
                 }
 
@@ -275,7 +274,7 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
             {
                 if (filled > 0)
                 {
-                    await destination.WriteAsync(gathered.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
+                    await watch.OnDownstream(destination.WriteAsync(gathered.AsMemory(0, filled), cancellationToken)).ConfigureAwait(false);
                 }
 
                 // Returned only after writes that completed: a cancelled QUIC write may still be reading it
@@ -290,6 +289,74 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// The way back: the downstream's acks and answers, passed up. Only a failure to read the downstream says anything
+    /// about the next hop: a failure to write up is the upstream's (its relay died), and must not make this relay drop
+    /// a healthy connection to the next one, which other flows share.
+    /// </summary>
+    private static async Task CopyBackAsync(Stream downstream, Stream upstream, DownstreamWatch watch, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        while (true)
+        {
+            var read = await watch.OnDownstream(downstream.ReadAsync(buffer, cancellationToken)).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            await upstream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+        }
+
+        // Returned only after reads and writes that completed: a cancelled QUIC operation may still hold it natively.
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    /// <summary>Whether the downstream's own connection was lost (seen on a read from it or a write to it, not on the upstream's side).</summary>
+    private sealed class DownstreamWatch
+    {
+        private volatile bool _lost;
+
+        public bool Lost => _lost;
+
+        [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+        public async ValueTask OnDownstream(ValueTask operation)
+        {
+            try
+            {
+                await operation.ConfigureAwait(false);
+            }
+            catch (Exception e) when (Saw(e))
+            {
+                throw;
+            }
+        }
+
+        [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+        public async ValueTask<T> OnDownstream<T>(ValueTask<T> operation)
+        {
+            try
+            {
+                return await operation.ConfigureAwait(false);
+            }
+            catch (Exception e) when (Saw(e))
+            {
+                throw;
+            }
+        }
+
+        /// <summary>Notes a connection loss; never catches (a filter that returns false).</summary>
+        private bool Saw(Exception e)
+        {
+            if (RelayStreams.IsConnectionLoss(e))
+            {
+                _lost = true;
+            }
+
+            return false;
         }
     }
 }
