@@ -16,10 +16,12 @@ public static class ReportCodec
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted).ConfigureAwait(false);
         var read = body.GetBuffer().AsMemory(0, (int)body.Length);
-        return (messagePack ? Decode(read, request.HttpContext.RequestAborted) : System.Text.Json.JsonSerializer.Deserialize(read.Span, RouterJsonContext.Default.RoomReport), read.Length);
+        // Decoded without the request's token: the body is read already, and MessagePack reports a cancellation as a
+        // malformed body, which would count a sender that went away as one that sent a bad report.
+        return (messagePack ? Decode(read) : System.Text.Json.JsonSerializer.Deserialize(read.Span, RouterJsonContext.Default.RoomReport), read.Length);
     }
 
     /// <summary>A MessagePack report; <see cref="MessagePackSerializationException"/> for anything that is not one.</summary>
-    public static RoomReport? Decode(ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-        MessagePackSerializer.Deserialize<RoomReport>(body, Options, cancellationToken);
+    public static RoomReport? Decode(ReadOnlyMemory<byte> body) =>
+        MessagePackSerializer.Deserialize<RoomReport>(body, Options);
 }
