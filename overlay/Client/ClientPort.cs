@@ -439,17 +439,15 @@ public sealed partial class ClientPort(RelayNode node, MediaTokens tokens, ILogg
 
     private async Task ForwardIncomingAsync(FrameStream frames, IncomingFlow incoming, CancellationToken cancellationToken)
     {
-        // A flow taken on here mid-way (the relay that delivered its start died) opens at the chunk it resumes from.
-        await frames.WriteAsync(Frame.Open(new OpenFlow(incoming.Id, incoming.Source.Value, node.Room.Value, incoming.Endpoint, [], incoming.FirstChunk)), cancellationToken).ConfigureAwait(false);
-        var sequence = incoming.FirstChunk;
-        var end = new CloseFlow(incoming.Id, "end");
-
         // A chunk is taken only once it is written to the engine's connection: the relay acknowledges to the ingress what
         // the engine was given, so a chunk this relay dies holding is resent through a sibling, not lost; and so is the end.
+        // Said first, before anything goes to the engine: until then the relay acknowledges what arrived.
         node.ConfirmDelivery(incoming);
         try
         {
-            await ForwardChunksAndEndAsync(frames, incoming, sequence, end, cancellationToken).ConfigureAwait(false);
+            // A flow taken on here mid-way (the relay that delivered its start died) opens at the chunk it resumes from.
+            await frames.WriteAsync(Frame.Open(new OpenFlow(incoming.Id, incoming.Source.Value, node.Room.Value, incoming.Endpoint, [], incoming.FirstChunk)), cancellationToken).ConfigureAwait(false);
+            await ForwardChunksAndEndAsync(frames, incoming, incoming.FirstChunk, new CloseFlow(incoming.Id, "end"), cancellationToken).ConfigureAwait(false);
         }
         finally
         {

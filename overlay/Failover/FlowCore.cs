@@ -148,6 +148,21 @@ public sealed class FlowCore
             CutOff = WritesDone ? CutOff : cutOff;
             WritesDone = true;
         }
+
+        _writesCompleted.TrySetResult();
+    }
+
+    private readonly TaskCompletionSource _writesCompleted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes once the writer is done and everything it wrote is acknowledged: the moment the flow's end may be sent,
+    /// which the ingress then sends at once (<see cref="Tick"/> says <see cref="WatchdogAction.SendClose"/>) instead of at
+    /// its next watchdog tick, up to a tick later.
+    /// </summary>
+    public async Task WhenDeliveredAsync(CancellationToken cancellationToken)
+    {
+        await _writesCompleted.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Sender.WhenAllAcknowledgedAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -341,6 +341,7 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                 },
                 CancellationToken.None);
 
+            var delivered = core.WhenDeliveredAsync(broken.Token); // then the end goes at once, not at the next tick
             try
             {
                 while (true)
@@ -352,7 +353,15 @@ internal sealed partial class IngressFlows(RelayContext relay, PeerConnections p
                     }
 
                     var tick = Task.Delay(relay.Options.WatchdogInterval, relay.Time, broken.Token);
-                    var first = await Task.WhenAny(tick, sending, receiving).ConfigureAwait(false);
+                    var first = delivered is null
+                        ? await Task.WhenAny(tick, sending, receiving).ConfigureAwait(false)
+                        : await Task.WhenAny(tick, sending, receiving, delivered).ConfigureAwait(false);
+                    if (first == delivered)
+                    {
+                        delivered = null; // once: the watchdog's verdict below sends the end
+                        first = tick;
+                    }
+
                     if (first == sending && sending.IsFaulted)
                     {
                         // A relay on the path that ends the flow's stream says why first (it is leaving, a room was

@@ -22,12 +22,12 @@ public sealed class EndHandOverTests(ITestOutputHelper output) : IAsyncLifetime
         var egress = _mesh.Relays[RelayMesh.C];
         var sink = egress.Subscribe("engine");
         var flow = await _mesh.Relays[RelayMesh.A].OpenFlowAsync(RelayMesh.C, "engine");
-        await flow.WriteAsync(new byte[64 * 1024]);
-        flow.CompleteWriting();
 
-        // The engine takes the flow as the client port does: its acks wait on delivery; it reads every byte and the end.
+        // The engine takes the flow as the client port does, as soon as it arrives: its acks wait on delivery from then on.
         var incoming = await sink.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         egress.ConfirmDelivery(incoming);
+        await flow.WriteAsync(new byte[64 * 1024]);
+        flow.CompleteWriting();
         Assert.Equal(64 * 1024, (await incoming.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10))).Length);
 
         // The end arrived at the egress (the data completed), but the engine's connection has not taken it yet.
