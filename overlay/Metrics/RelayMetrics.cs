@@ -113,6 +113,37 @@ public sealed class RelayMetrics : IDisposable
     /// <summary>Publishes how many loss bursts its probe agent saw: many links beginning to lose probes at once (a region cut off; see LossBurst).</summary>
     public void ObserveLossBursts(Func<long> bursts) => _meter.CreateObservableCounter("msdn.relay.probe.loss_bursts", () => new Measurement<long>(bursts(), _room), "{burst}", "Loss bursts the relay's probe agent saw: many links beginning to lose probes at once, every link probed fast for a while.");
 
+    /// <summary>
+    /// Publishes what the relay's probe agent sent, received and rejected: an operator tells a probe agent that stopped
+    /// hearing its peers, or one that strangers are sending datagrams to, without reading its debug log.
+    /// </summary>
+    public void ObserveProbe(Func<Msdn.Probe.Agent.ProbeCounters?> counters)
+    {
+        _meter.CreateObservableCounter("msdn.relay.probe.requests", () => Measure(counters()?.RequestsSent), "{datagram}", "Probe requests the relay's probe agent sent.");
+        _meter.CreateObservableCounter("msdn.relay.probe.replies_received", () => Measure(counters()?.RepliesReceived), "{datagram}", "Authentic replies to the agent's own probes.");
+        _meter.CreateObservableCounter("msdn.relay.probe.replies_sent", () => Measure(counters()?.RepliesSent), "{datagram}", "Replies the agent sent to its peers' probes.");
+        _meter.CreateObservableCounter("msdn.relay.probe.sent", () => Measure(counters()?.BytesSent), "By", "Bytes of probe datagrams the agent sent, requests and replies.");
+        _meter.CreateObservableCounter("msdn.relay.probe.rejected", () => Rejections(counters()), "{datagram}", "Probe datagrams the agent rejected, by reason (malformed, a bad MAC, replayed, unsolicited).");
+
+        IEnumerable<Measurement<long>> Measure(long? value) => value is { } v ? [new Measurement<long>(v, _room)] : [];
+
+        IEnumerable<Measurement<long>> Rejections(Msdn.Probe.Agent.ProbeCounters? seen)
+        {
+            if (seen is null)
+            {
+                yield break;
+            }
+
+            foreach (var reason in Enum.GetValues<Msdn.Probe.Protocol.ProbeRejection>())
+            {
+                if (reason != Msdn.Probe.Protocol.ProbeRejection.None)
+                {
+                    yield return new Measurement<long>(seen.Rejected(reason), _room, new("reason", reason.ToString()));
+                }
+            }
+        }
+    }
+
     /// <summary>Publishes the lifecycle state (0 serving, 1 draining, 2 drained) as a gauge.</summary>
     public void ObserveState(Func<int> state) => _meter.CreateObservableGauge("msdn.relay.state", () => new Measurement<int>(state(), _room), description: "0 serving, 1 draining, 2 drained.");
 

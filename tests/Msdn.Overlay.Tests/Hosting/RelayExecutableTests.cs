@@ -116,6 +116,8 @@ public abstract class RelayExecutableTests(string transport, string runs) : IAsy
         var metrics = await _http.GetStringAsync(Admin(_c, "/metrics"));
         Assert.Contains("msdn_relay_bytes", metrics, StringComparison.Ordinal);
         Assert.Contains("msdn_relay_probe_loss_bursts", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"msdn_relay_probe_requests\S*\{[^}]*\} [1-9]", metrics); // its agent has been probing
+        Assert.Contains("msdn_relay_probe_rejected", metrics, StringComparison.Ordinal);
 
         // Cutting the link in the impairment layer: the probe agent declares it down; clearing it, up. It must
         // be up first (on a warm machine this test gets here before three probes have answered).
