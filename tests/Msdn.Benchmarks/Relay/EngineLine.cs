@@ -13,25 +13,11 @@ namespace Msdn.Benchmarks.Relay;
 /// and an engine reading from the last relay's client port (plain TCP to and from the engines, as on a relay's own
 /// host). Beside <see cref="RelayThroughputBenchmark"/>'s in-process flow, it adds what the client ports cost.
 /// </summary>
-internal sealed class EngineLine : IAsyncDisposable
+internal sealed class EngineLine(ClientPort ingress, ClientPort egress, ClientSubscription subscription, string openToken, Msdn.Graph.Topology.RoomId destination) : IAsyncDisposable
 {
     private const int Bytes = 64 * 1024 * 1024;
     private const int WriteSize = 256 * 1024;
     private readonly byte[] _block = new byte[WriteSize];
-    private readonly ClientPort _ingress;
-    private readonly ClientPort _egress;
-    private readonly ClientSubscription _subscription;
-    private readonly string _openToken;
-    private readonly Msdn.Graph.Topology.RoomId _destination;
-
-    private EngineLine(ClientPort ingress, ClientPort egress, ClientSubscription subscription, string openToken, Msdn.Graph.Topology.RoomId destination)
-    {
-        _ingress = ingress;
-        _egress = egress;
-        _subscription = subscription;
-        _openToken = openToken;
-        _destination = destination;
-    }
 
     public static async Task<EngineLine> StartAsync(RelayNode first, RelayNode last)
     {
@@ -49,18 +35,8 @@ internal sealed class EngineLine : IAsyncDisposable
     /// <summary>One flow of 64 MiB from the writing engine, read to its end by the reading one.</summary>
     public async Task MoveAsync()
     {
-        await using var flow = await RelayClient.OpenAsync(_ingress.LocalEndPoint, _openToken, _destination, "sink");
-        var receiving = Task.Run(async () =>
-        {
-            var incoming = await _subscription.AcceptFlowAsync();
-            long received = 0;
-            while (received < Bytes)
-            {
-                var chunk = await incoming.Data.ReadAsync();
-                received += chunk.Length;
-                IncomingFlow.Recycle(chunk); // as an engine that has used a chunk does
-            }
-        });
+        await using var flow = await RelayClient.OpenAsync(ingress.LocalEndPoint, openToken, destination, "sink");
+        var receiving = Task.Run(async () => await RelayThroughputBenchmark.ReadAsync(await subscription.AcceptFlowAsync(), Bytes));
         for (var sent = 0; sent < Bytes; sent += WriteSize)
         {
             await flow.WriteAsync(_block);
@@ -72,8 +48,8 @@ internal sealed class EngineLine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _subscription.DisposeAsync();
-        await _ingress.DisposeAsync();
-        await _egress.DisposeAsync();
+        await subscription.DisposeAsync();
+        await ingress.DisposeAsync();
+        await egress.DisposeAsync();
     }
 }

@@ -8,24 +8,10 @@ namespace Msdn.Benchmarks.Relay;
 /// relay transport, the writer's 256 KiB blocks in, read in place at the other end. Set between the TLS chain and a
 /// relay flow, it says which layer the gap between those two lies in.
 /// </summary>
-internal sealed class MuxLine : IAsyncDisposable
+internal sealed class MuxLine(IRelayListener listener, IRelayConnection client, IRelayConnection server, Stream writing, System.IO.Pipelines.PipeReader reading) : IAsyncDisposable
 {
     private const int WriteSize = 256 * 1024;
     private readonly byte[] _block = new byte[WriteSize];
-    private readonly IRelayListener _listener;
-    private readonly IRelayConnection _client;
-    private readonly IRelayConnection _server;
-    private readonly Stream _writing;
-    private readonly System.IO.Pipelines.PipeReader _reading;
-
-    private MuxLine(IRelayListener listener, IRelayConnection client, IRelayConnection server, Stream writing, System.IO.Pipelines.PipeReader reading)
-    {
-        _listener = listener;
-        _client = client;
-        _server = server;
-        _writing = writing;
-        _reading = reading;
-    }
 
     public static async Task<MuxLine> StartAsync(IRelayTransport transport)
     {
@@ -51,14 +37,14 @@ internal sealed class MuxLine : IAsyncDisposable
             long received = 0;
             while (received < bytes)
             {
-                var result = await _reading.ReadAsync();
+                var result = await reading.ReadAsync();
                 received += result.Buffer.Length;
-                _reading.AdvanceTo(result.Buffer.End);
+                reading.AdvanceTo(result.Buffer.End);
             }
         });
         for (long sent = 0; sent < bytes; sent += WriteSize)
         {
-            await _writing.WriteAsync(_block);
+            await writing.WriteAsync(_block);
         }
 
         await receiving;
@@ -66,9 +52,9 @@ internal sealed class MuxLine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _writing.DisposeAsync();
-        await _client.DisposeAsync();
-        await _server.DisposeAsync();
-        await _listener.DisposeAsync();
+        await writing.DisposeAsync();
+        await client.DisposeAsync();
+        await server.DisposeAsync();
+        await listener.DisposeAsync();
     }
 }

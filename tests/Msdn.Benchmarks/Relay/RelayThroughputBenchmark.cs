@@ -85,17 +85,7 @@ public class RelayThroughputBenchmark : RelayLineBenchmark
     {
         _measured = $"relay flow over {Transport}";
         var flow = await Relays[0].OpenFlowAsync(Relays[^1].Room, "sink");
-        var receiving = Task.Run(async () =>
-        {
-            var incoming = await _sink.ReadAsync();
-            long received = 0;
-            while (received < Bytes)
-            {
-                var chunk = await incoming.Data.ReadAsync();
-                received += chunk.Length;
-                Msdn.Client.IncomingFlow.Recycle(chunk); // as the relay's client port does once it has written a chunk out
-            }
-        });
+        var receiving = Task.Run(async () => await ReadAsync(await _sink.ReadAsync(), Bytes));
         for (var sent = 0; sent < Bytes; sent += WriteSize)
         {
             await flow.WriteAsync(_block);
@@ -104,6 +94,18 @@ public class RelayThroughputBenchmark : RelayLineBenchmark
         flow.CompleteWriting();
         await flow.Completion;
         await receiving;
+    }
+
+    /// <summary>Reads <paramref name="bytes"/> of <paramref name="incoming"/>, giving each chunk back as a subscriber that has used it does.</summary>
+    internal static async Task ReadAsync(Msdn.Client.IncomingFlow incoming, long bytes)
+    {
+        long received = 0;
+        while (received < bytes)
+        {
+            var chunk = await incoming.Data.ReadAsync();
+            received += chunk.Length;
+            Msdn.Client.IncomingFlow.Recycle(chunk);
+        }
     }
 
     private async Task SetupAsync()
