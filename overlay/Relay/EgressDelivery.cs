@@ -337,6 +337,9 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
             return;
         }
 
+        // Counted as ended before its subscriber hears so: whoever sees the flow's end sees the relay's count without it.
+        relay.Metrics.FlowEnded("egress");
+        admission.FlowEnded();
         RememberEnded(key, flow.Ended!);
         flow.Incoming.Writer.TryComplete(new FlowCutOffException($"Flow {key.Flow} from {key.Source} was cut off: {reason[(reason.IndexOf(": ", StringComparison.Ordinal) + 2)..]}."));
         if (!flow.Taken)
@@ -349,8 +352,6 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
             }
         }
 
-        relay.Metrics.FlowEnded("egress");
-        admission.FlowEnded();
         if (flow.Carriers > 0)
         {
             _ = flow.EndAsync(); // the ingress hears it on the stream carrying the flow
@@ -429,12 +430,12 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
 
                         if (_egress.TryRemove(key, out _))
                         {
+                            relay.Metrics.FlowEnded("egress"); // before its subscriber hears the end, as in Finish
+                            admission.FlowEnded();
                             RememberEnded(key, new CloseFlow(open.FlowId, "delivered", Delivered: true));
                             flow.Incoming.Writer.TryComplete(read.Frame.Control is CloseFlow { CutOff: true }
                                 ? new FlowCutOffException($"Flow {open.FlowId} from {open.Source} was cut off: its writer's connection ended without closing it.")
                                 : null);
-                            relay.Metrics.FlowEnded("egress");
-                            admission.FlowEnded();
                         }
 
                         await relay.SayLastAsync(frames, new CloseFlow(open.FlowId, "delivered", Delivered: true)).ConfigureAwait(false);
