@@ -22,6 +22,9 @@ public sealed class FlowCore
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
 
+    /// <summary>Set by <see cref="CompleteWriting"/>: <see cref="WhenDeliveredAsync"/> waits on it.</summary>
+    private readonly TaskCompletionSource _writesCompleted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>The paths that failed since the flow last got an ack through: ruled out until all are.</summary>
     private readonly List<IReadOnlyList<RoomId>> _failed = [];
 
@@ -151,8 +154,6 @@ public sealed class FlowCore
 
         _writesCompleted.TrySetResult();
     }
-
-    private readonly TaskCompletionSource _writesCompleted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
     /// Completes once the writer is done and everything it wrote is acknowledged: the moment the flow's end may be sent,

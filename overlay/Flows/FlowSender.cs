@@ -109,7 +109,8 @@ public sealed class FlowSender(int maxChunkBytes = 16 * 1024, long maxUnacknowle
     public ValueTask<bool> HandOverChunkAsync(ulong sequence, ReadOnlyMemory<byte> pooledChunk, CancellationToken cancellationToken) =>
         AppendChunkAsync(sequence, pooledChunk, handedOver: true, cancellationToken);
 
-    private async ValueTask<bool> AppendChunkAsync(ulong sequence, ReadOnlyMemory<byte> data, bool handedOver, CancellationToken cancellationToken)
+    /// <summary><see cref="WriteChunkAsync"/> (a copy kept) or <see cref="HandOverChunkAsync"/> (the pooled array kept), by <paramref name="handedOver"/>.</summary>
+    internal async ValueTask<bool> AppendChunkAsync(ulong sequence, ReadOnlyMemory<byte> data, bool handedOver, CancellationToken cancellationToken)
     {
         if (data.Length > MaxChunkBytes || data.IsEmpty)
         {

@@ -53,8 +53,7 @@ public sealed partial class RelayProbeService(RelayNodeService relay, IOptions<R
         _socket = new ImpairedProbeSocket(socket, time, seed: Environment.ProcessId);
         Probe = new ProbeAgent(probe, _socket, time, loggers.CreateLogger<ProbeAgent>(), reports: null, seed: Environment.ProcessId);
         Probe.Start();
-        node.Metrics.ObserveLossBursts(() => Probe?.LossBursts ?? 0);
-        node.Metrics.ObserveProbe(() => Probe?.Counters);
+        node.Metrics.ObserveProbe(() => Probe);
         var configured = probe.Peers.Select(p => new ProbePeer(new RoomId(p.Room), EndpointParser.TryParse(p.Endpoint, out var e) ? ProbePort.Of(e) : throw new InvalidOperationException($"Probe peer {p.Room} has no valid endpoint."))).ToList();
         var agent = Probe;
         var directory = relay.PeerDirectory;

@@ -110,15 +110,15 @@ public sealed class RelayMetrics : IDisposable
     /// <summary>Publishes how many connections the relay's listener refused at the handshake (strangers, expired or revoked peers).</summary>
     public void ObservePeersRefused(Func<long> refused) => _meter.CreateObservableCounter("msdn.relay.peers.refused", () => new Measurement<long>(refused(), _room), "{connection}", "Peer connections refused at the TLS handshake.");
 
-    /// <summary>Publishes how many loss bursts its probe agent saw: many links beginning to lose probes at once (a region cut off; see LossBurst).</summary>
-    public void ObserveLossBursts(Func<long> bursts) => _meter.CreateObservableCounter("msdn.relay.probe.loss_bursts", () => new Measurement<long>(bursts(), _room), "{burst}", "Loss bursts the relay's probe agent saw: many links beginning to lose probes at once, every link probed fast for a while.");
-
     /// <summary>
-    /// Publishes what the relay's probe agent sent, received and rejected: an operator tells a probe agent that stopped
-    /// hearing its peers, or one that strangers are sending datagrams to, without reading its debug log.
+    /// Publishes what the relay's probe agent sent, received and rejected, and its loss bursts (many links beginning to
+    /// lose probes at once: a region cut off; see LossBurst): an operator tells a probe agent that stopped hearing its
+    /// peers, or one that strangers are sending datagrams to, without reading its debug log.
     /// </summary>
-    public void ObserveProbe(Func<Msdn.Probe.Agent.ProbeCounters?> counters)
+    public void ObserveProbe(Func<Msdn.Probe.Agent.ProbeAgent?> agent)
     {
+        _meter.CreateObservableCounter("msdn.relay.probe.loss_bursts", () => new Measurement<long>(agent()?.LossBursts ?? 0, _room), "{burst}", "Loss bursts the relay's probe agent saw: many links beginning to lose probes at once, every link probed fast for a while.");
+        Func<Msdn.Probe.Agent.ProbeCounters?> counters = () => agent()?.Counters;
         _meter.CreateObservableCounter("msdn.relay.probe.requests", () => Measure(counters()?.RequestsSent), "{datagram}", "Probe requests the relay's probe agent sent.");
         _meter.CreateObservableCounter("msdn.relay.probe.replies_received", () => Measure(counters()?.RepliesReceived), "{datagram}", "Authentic replies to the agent's own probes.");
         _meter.CreateObservableCounter("msdn.relay.probe.replies_sent", () => Measure(counters()?.RepliesSent), "{datagram}", "Replies the agent sent to its peers' probes.");

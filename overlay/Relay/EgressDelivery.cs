@@ -283,9 +283,8 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
 
         if (_egress.TryRemove(new KeyValuePair<(string Source, ulong Flow), EgressFlow>(key, stale)))
         {
+            Left();
             stale.Incoming.Writer.TryComplete(new FlowMovedException($"Flow {key.Flow} from {key.Source} went on through another relay of {relay.Room}."));
-            relay.Metrics.FlowEnded("egress");
-            admission.FlowEnded();
             stale.Dispose();
         }
     }
@@ -330,6 +329,16 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
     }
 
     /// <summary>Ends a flow whose <see cref="EgressFlow.Ended"/> is set: its subscriber's data is cut off, its sender told (now, or on its next path).</summary>
+    /// <summary>
+    /// A flow taken out of this relay's table is counted as gone (metrics, admission); called before its subscriber hears
+    /// its end, so that whoever sees the end sees the relay's count without it.
+    /// </summary>
+    private void Left()
+    {
+        relay.Metrics.FlowEnded("egress");
+        admission.FlowEnded();
+    }
+
     private void Finish((string Source, ulong Flow) key, EgressFlow flow, string reason)
     {
         if (!_egress.TryRemove(key, out _))
@@ -337,9 +346,7 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
             return;
         }
 
-        // Counted as ended before its subscriber hears so: whoever sees the flow's end sees the relay's count without it.
-        relay.Metrics.FlowEnded("egress");
-        admission.FlowEnded();
+        Left();
         RememberEnded(key, flow.Ended!);
         flow.Incoming.Writer.TryComplete(new FlowCutOffException($"Flow {key.Flow} from {key.Source} was cut off: {reason[(reason.IndexOf(": ", StringComparison.Ordinal) + 2)..]}."));
         if (!flow.Taken)
@@ -430,8 +437,7 @@ internal sealed partial class EgressDelivery(RelayContext relay, RelayAdmission 
 
                         if (_egress.TryRemove(key, out _))
                         {
-                            relay.Metrics.FlowEnded("egress"); // before its subscriber hears the end, as in Finish
-                            admission.FlowEnded();
+                            Left();
                             RememberEnded(key, new CloseFlow(open.FlowId, "delivered", Delivered: true));
                             flow.Incoming.Writer.TryComplete(read.Frame.Control is CloseFlow { CutOff: true }
                                 ? new FlowCutOffException($"Flow {open.FlowId} from {open.Source} was cut off: its writer's connection ended without closing it.")

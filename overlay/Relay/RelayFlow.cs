@@ -90,9 +90,7 @@ public sealed class RelayFlow
             await Completion.ConfigureAwait(false);
         }
 
-        var taken = handedOver
-            ? await Sender.HandOverChunkAsync(sequence, data, cancellationToken).ConfigureAwait(false)
-            : await Sender.WriteChunkAsync(sequence, data, cancellationToken).ConfigureAwait(false);
+        var taken = await Sender.AppendChunkAsync(sequence, data, handedOver, cancellationToken).ConfigureAwait(false);
         if (taken)
         {
             _metrics.BytesIn(data.Length);

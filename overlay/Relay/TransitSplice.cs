@@ -238,6 +238,7 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
     {
         const int MaxGathered = 64 * 1024;
         const int WrittenAsIs = 16 * 1024;
+        ValueTask WriteOnAsync(ReadOnlyMemory<byte> bytes) => watch.OnDownstream(destination.WriteAsync(bytes, cancellationToken));
         while (true)
         {
             var result = await source.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -251,18 +252,18 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
                 {
                     if (filled > 0)
                     {
-                        await watch.OnDownstream(destination.WriteAsync(gathered.AsMemory(0, filled), cancellationToken)).ConfigureAwait(false);
+                        await WriteOnAsync(gathered.AsMemory(0, filled)).ConfigureAwait(false);
                         filled = 0;
                     }
 
-                    await watch.OnDownstream(destination.WriteAsync(piece, cancellationToken)).ConfigureAwait(false);
+                    await WriteOnAsync(piece).ConfigureAwait(false);
                     continue;
                 }
 
                 gathered ??= ArrayPool<byte>.Shared.Rent(MaxGathered);
                 if (filled + piece.Length > MaxGathered)
                 {
-                    await watch.OnDownstream(destination.WriteAsync(gathered.AsMemory(0, filled), cancellationToken)).ConfigureAwait(false);
+                    await WriteOnAsync(gathered.AsMemory(0, filled)).ConfigureAwait(false);
                     filled = 0;
                 }
 
@@ -274,7 +275,7 @@ internal sealed class TransitSplice(RelayContext relay, PeerConnections peers)
             {
                 if (filled > 0)
                 {
-                    await watch.OnDownstream(destination.WriteAsync(gathered.AsMemory(0, filled), cancellationToken)).ConfigureAwait(false);
+                    await WriteOnAsync(gathered.AsMemory(0, filled)).ConfigureAwait(false);
                 }
 
                 // Returned only after writes that completed: a cancelled QUIC write may still be reading it
